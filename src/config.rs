@@ -1,0 +1,44 @@
+//! The typed configuration of a running emulator, built once from flags (and their
+//! `SIGNSIM_*` environment twins, see `main.rs`) and logged at start.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone)]
+pub enum ScenarioSource {
+    /// The default scenario compiled into the binary.
+    Embedded,
+    File(PathBuf),
+    /// Scenario text, its relative paths resolved against `base` (tests).
+    Text { text: String, base: PathBuf },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen; port 0 lets the OS pick.
+    pub addr: SocketAddr,
+    pub scenario: ScenarioSource,
+    /// Persistent store; `None` keeps state in memory.
+    pub data_dir: Option<PathBuf>,
+    /// Written with the bound URL once the server accepts connections.
+    pub ready_file: Option<PathBuf>,
+    /// Freeze the clock at this instant (overrides the scenario's clock).
+    pub frozen_clock: Option<OffsetDateTime>,
+    /// The URL clients reach signsim at, used in certificates' CRL distribution points.
+    /// Default: `http://<bound address>`.
+    pub public_url: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            scenario: ScenarioSource::Embedded,
+            data_dir: None,
+            ready_file: None,
+            frozen_clock: None,
+            public_url: None,
+        }
+    }
+}

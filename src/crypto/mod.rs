@@ -1,0 +1,92 @@
+//! Cryptography as pure functions: RSA keys and PKCS#1 v1.5 signatures ([`rsa`]), X.509
+//! certificates, CSRs and CRLs ([`x509`]).
+//!
+//! Nothing here reads files, configuration or the clock: key bytes and times come in as
+//! arguments, so every function can be tested against the `openssl` CLI on fixed inputs.
+
+pub mod rsa;
+pub mod x509;
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// .NET's `Encoding.Unicode`: UTF-16 little-endian, no byte-order mark.
+pub fn utf16le(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn b64(data: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// Decodes standard base64 the way .NET's `Convert.FromBase64String` does: white space
+/// (line breaks of PEM-style wrapping) is ignored, padding is required.
+pub fn b64_decode(text: &str) -> Result<Vec<u8>, String> {
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    if compact.is_empty() {
+        return Err("it is empty".into());
+    }
+    if compact.len() % 4 != 0 {
+        return Err(format!(
+            "its length without white space ({}) is not a multiple of 4: truncated or unpadded",
+            compact.len()
+        ));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| match e {
+            base64::DecodeError::InvalidByte(at, byte) => format!(
+                "character {:?} at position {at} is not in the base64 alphabet",
+                byte as char
+            ),
+            base64::DecodeError::InvalidLength(len) => {
+                format!("its length without white space ({len}) is not a multiple of 4: truncated or unpadded")
+            }
+            base64::DecodeError::InvalidLastSymbol(at, _) => {
+                format!("the last symbol at position {at} has trailing bits set: truncated")
+            }
+            base64::DecodeError::InvalidPadding => "its padding is wrong".into(),
+        })
+}
+
+/// DER from text that is either base64 DER or PEM (any label).
+pub fn der_from_b64_or_pem(text: &str) -> Result<Vec<u8>, String> {
+    let t = text.trim();
+    if t.starts_with("-----BEGIN") {
+        let body: String = t
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<Vec<_>>()
+            .join("");
+        b64_decode(&body)
+    } else {
+        b64_decode(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16le_matches_iconv() {
+        // printf 'A-ی' | iconv -t UTF-16LE | xxd
+        assert_eq!(utf16le("A-ی"), vec![0x41, 0x00, 0x2d, 0x00, 0xcc, 0x06]);
+    }
+
+    #[test]
+    fn base64_errors_say_what_is_wrong() {
+        assert_eq!(b64_decode("QUJD\r\nREVG").unwrap(), b"ABCDEF");
+        assert!(b64_decode("QUJDRA").unwrap_err().contains("not a multiple of 4"));
+        assert!(b64_decode("QU*D").unwrap_err().contains("'*'"));
+        assert!(b64_decode("").unwrap_err().contains("empty"));
+    }
+}

@@ -1,0 +1,563 @@
+//! X.509: CA material, CSR checks, leaf certificates and CRLs.
+//!
+//! Certificates and CRLs are built with rcgen and signed with the CA key; CSRs and issued
+//! certificates are read with x509-parser, and signatures are verified with the `rsa` crate so
+//! a refusal can name the algorithm and the reason.
+//!
+//! Rationale for [`rcgen_dn`]: rcgen keeps a distinguished name as a map from attribute type
+//! to value, so the second `OU` of the real intermediates (`OU=PKI Co, OU=PKI Intermediate
+//! Certificate Authority`) would overwrite the first and every issued certificate would name
+//! an issuer that does not exist — chain building would fail. rcgen encodes
+//! `DnType::OrganizationalUnitName` and `DnType::CustomDnType(2.5.4.11)` with the same OID
+//! but keeps them as two entries, so a repeated standard attribute is pushed as its custom
+//! twin. That carries two of each standard attribute, which is what the real layouts use;
+//! a third is refused when the scenario loads.
+
+use super::rsa::{Hash, PublicKey};
+use rcgen::{
+    CertificateParams, CertificateRevocationListParams, CrlDistributionPoint, CustomExtension,
+    DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod,
+    KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams, SerialNumber,
+};
+use std::collections::HashSet;
+use time::OffsetDateTime;
+use x509_parser::prelude::{FromDer, X509Certificate, X509CertificationRequest, X509Name};
+
+/// Attribute types a subject DN template may use, with the names .NET and Windows show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Attr {
+    CommonName,
+    SerialNumber,
+    Organization,
+    OrganizationalUnit,
+    Surname,
+    GivenName,
+    State,
+    Locality,
+    Country,
+    Email,
+    Title,
+    Street,
+    PostalCode,
+}
+
+impl Attr {
+    pub const ALL: [Attr; 13] = [
+        Attr::CommonName,
+        Attr::SerialNumber,
+        Attr::Organization,
+        Attr::OrganizationalUnit,
+        Attr::Surname,
+        Attr::GivenName,
+        Attr::State,
+        Attr::Locality,
+        Attr::Country,
+        Attr::Email,
+        Attr::Title,
+        Attr::Street,
+        Attr::PostalCode,
+    ];
+
+    /// Accepts the short names of RFC 4514, .NET and openssl, any case.
+    pub fn parse(name: &str) -> Option<Attr> {
+        Some(match name.trim().to_ascii_uppercase().as_str() {
+            "CN" => Attr::CommonName,
+            "SERIALNUMBER" => Attr::SerialNumber,
+            "O" => Attr::Organization,
+            "OU" => Attr::OrganizationalUnit,
+            "SN" | "SURNAME" => Attr::Surname,
+            "G" | "GN" | "GIVENNAME" => Attr::GivenName,
+            "S" | "ST" => Attr::State,
+            "L" => Attr::Locality,
+            "C" => Attr::Country,
+            "E" | "EMAIL" | "EMAILADDRESS" => Attr::Email,
+            "T" | "TITLE" => Attr::Title,
+            "STREET" => Attr::Street,
+            "POSTALCODE" => Attr::PostalCode,
+            _ => return None,
+        })
+    }
+
+    /// The name .NET's `X500DistinguishedName.Name` uses.
+    pub fn short(self) -> &'static str {
+        match self {
+            Attr::CommonName => "CN",
+            Attr::SerialNumber => "SERIALNUMBER",
+            Attr::Organization => "O",
+            Attr::OrganizationalUnit => "OU",
+            Attr::Surname => "SN",
+            Attr::GivenName => "G",
+            Attr::State => "S",
+            Attr::Locality => "L",
+            Attr::Country => "C",
+            Attr::Email => "E",
+            Attr::Title => "T",
+            Attr::Street => "STREET",
+            Attr::PostalCode => "PostalCode",
+        }
+    }
+
+    pub fn oid(self) -> &'static [u64] {
+        match self {
+            Attr::CommonName => &[2, 5, 4, 3],
+            Attr::SerialNumber => &[2, 5, 4, 5],
+            Attr::Organization => &[2, 5, 4, 10],
+            Attr::OrganizationalUnit => &[2, 5, 4, 11],
+            Attr::Surname => &[2, 5, 4, 4],
+            Attr::GivenName => &[2, 5, 4, 42],
+            Attr::State => &[2, 5, 4, 8],
+            Attr::Locality => &[2, 5, 4, 7],
+            Attr::Country => &[2, 5, 4, 6],
+            Attr::Email => &[1, 2, 840, 113549, 1, 9, 1],
+            Attr::Title => &[2, 5, 4, 12],
+            Attr::Street => &[2, 5, 4, 9],
+            Attr::PostalCode => &[2, 5, 4, 17],
+        }
+    }
+
+    fn from_oid(oid: &[u64]) -> Option<Attr> {
+        Attr::ALL.into_iter().find(|a| a.oid() == oid)
+    }
+}
+
+/// Renders a DN as .NET does (`CN=…, O=…, C=IR`: last RDN first).
+pub fn display_name(entries: &[(Attr, String)]) -> String {
+    entries
+        .iter()
+        .rev()
+        .map(|(a, v)| format!("{}={}", a.short(), v))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn name_entries(name: &X509Name<'_>) -> Vec<(Option<Attr>, String, String)> {
+    name.iter_attributes()
+        .map(|atv| {
+            let oid: Vec<u64> = atv.attr_type().iter().map(|i| i.collect()).unwrap_or_default();
+            let value = atv
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|_| String::from_utf8_lossy(atv.as_slice()).into_owned());
+            (Attr::from_oid(&oid), atv.attr_type().to_id_string(), value)
+        })
+        .collect()
+}
+
+/// .NET-style display of a parsed name; unknown attribute types show as `OID.x.y.z`.
+fn display_parsed(name: &X509Name<'_>) -> String {
+    name_entries(name)
+        .into_iter()
+        .rev()
+        .map(|(a, oid, v)| match a {
+            Some(a) => format!("{}={}", a.short(), v),
+            None => format!("OID.{oid}={v}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// rcgen's DN from a certificate's name, keeping string types and repeated attributes.
+fn rcgen_dn_from_name(name: &X509Name<'_>) -> Result<DistinguishedName, String> {
+    use x509_parser::der_parser::asn1_rs::Tag;
+    let mut entries = Vec::new();
+    for atv in name.iter_attributes() {
+        let oid: Vec<u64> = atv
+            .attr_type()
+            .iter()
+            .map(|i| i.collect())
+            .ok_or("attribute type OID too large")?;
+        let data = atv.attr_value().data;
+        let text = std::str::from_utf8(data).map_err(|_| "attribute value is not UTF-8")?;
+        let value = match atv.attr_value().header.tag() {
+            Tag::PrintableString => DnValue::PrintableString(
+                text.try_into().map_err(|e| format!("PrintableString: {e:?}"))?,
+            ),
+            Tag::Ia5String => {
+                DnValue::Ia5String(text.try_into().map_err(|e| format!("IA5String: {e:?}"))?)
+            }
+            Tag::Utf8String => DnValue::Utf8String(text.to_string()),
+            t => return Err(format!("unsupported string type {t:?} in a name")),
+        };
+        entries.push((oid, value));
+    }
+    rcgen_dn(entries)
+}
+
+/// Builds an rcgen DN in order; see the module note on repeated attributes.
+fn rcgen_dn(entries: Vec<(Vec<u64>, DnValue)>) -> Result<DistinguishedName, String> {
+    let mut dn = DistinguishedName::new();
+    let mut seen = HashSet::new();
+    for (oid, value) in entries {
+        let standard = DnType::from_oid(&oid);
+        let ty = if seen.insert(standard.clone()) {
+            standard
+        } else if matches!(standard, DnType::CustomDnType(_)) || !seen.insert(DnType::CustomDnType(oid.clone())) {
+            return Err(format!(
+                "attribute {} appears more often than rcgen can encode",
+                oid.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(".")
+            ));
+        } else {
+            DnType::CustomDnType(oid)
+        };
+        dn.push(ty, value);
+    }
+    Ok(dn)
+}
+
+/// Checks a subject template's attribute list can be encoded (no type three times, custom
+/// types at most once).
+pub fn check_subject_encodable(attrs: &[Attr]) -> Result<(), String> {
+    let entries = attrs
+        .iter()
+        .map(|a| (a.oid().to_vec(), DnValue::Utf8String("x".into())))
+        .collect();
+    rcgen_dn(entries).map(|_| ())
+}
+
+/// A CA that can issue: its certificate, key and key identifier.
+pub struct CaSigner {
+    issuer: Issuer<'static, KeyPair>,
+    ski: Vec<u8>,
+    pub cert_der: Vec<u8>,
+    pub cert_pem: String,
+    /// DER of the CA's subject: an issued certificate's issuer field equals it byte for byte.
+    pub subject_der: Vec<u8>,
+    pub subject_display: String,
+    pub not_after: OffsetDateTime,
+}
+
+impl CaSigner {
+    pub fn load(cert_pem: &str, key_pem: &str) -> Result<CaSigner, String> {
+        let cert_der = super::der_from_b64_or_pem(cert_pem).map_err(|e| format!("certificate PEM: {e}"))?;
+        let (_, cert) = X509Certificate::from_der(&cert_der).map_err(|e| format!("certificate: {e}"))?;
+        let key = KeyPair::from_pem(key_pem).map_err(|e| format!("private key: {e}"))?;
+        if rcgen::PublicKeyData::subject_public_key_info(&key) != cert.public_key().raw {
+            return Err("the private key does not belong to the certificate".into());
+        }
+        let ski = cert
+            .iter_extensions()
+            .find_map(|ext| match ext.parsed_extension() {
+                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+                _ => None,
+            })
+            .ok_or("the CA certificate has no subjectKeyIdentifier")?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = rcgen_dn_from_name(cert.subject())?;
+        params.key_identifier_method = KeyIdMethod::PreSpecified(ski.clone());
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+        ];
+        let not_after = OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp())
+            .map_err(|e| e.to_string())?;
+        Ok(CaSigner {
+            issuer: Issuer::new(params, key),
+            ski,
+            subject_der: cert.subject().as_raw().to_vec(),
+            subject_display: display_parsed(cert.subject()),
+            cert_pem: pem_encode("CERTIFICATE", &cert_der),
+            cert_der,
+            not_after,
+        })
+    }
+}
+
+pub fn pem_encode(label: &str, der: &[u8]) -> String {
+    let b64 = super::b64(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// What a certificate request turned out to be.
+#[derive(Debug, Clone)]
+pub struct Csr {
+    pub spki_der: Vec<u8>,
+    pub key_bits: usize,
+    pub subject: String,
+    pub signature_algorithm: &'static str,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum CsrError {
+    /// Not DER of a PKCS#10 request.
+    Malformed(String),
+    /// The key is not RSA.
+    KeyNotRsa(String),
+    /// The self-signature uses an algorithm we do not verify.
+    UnsupportedAlgorithm(String),
+    /// The self-signature does not verify: the request was altered.
+    BadSignature(&'static str),
+}
+
+const SHA1_RSA: &str = "1.2.840.113549.1.1.5";
+const SHA256_RSA: &str = "1.2.840.113549.1.1.11";
+
+/// Parses a PKCS#10 request and verifies its self-signature.
+pub fn parse_csr(der: &[u8]) -> Result<Csr, CsrError> {
+    let (rest, req) = X509CertificationRequest::from_der(der)
+        .map_err(|e| CsrError::Malformed(format!("not a DER PKCS#10 certification request ({e})")))?;
+    if !rest.is_empty() {
+        return Err(CsrError::Malformed(format!("{} bytes follow the request", rest.len())));
+    }
+    let info = &req.certification_request_info;
+    let spki = &info.subject_pki;
+    let key_bits = match spki.parsed() {
+        Ok(x509_parser::public_key::PublicKey::RSA(k)) => k.key_size(),
+        Ok(other) => {
+            return Err(CsrError::KeyNotRsa(format!(
+                "the request's key is {} ({} bits), RSA is required",
+                match other {
+                    x509_parser::public_key::PublicKey::EC(_) => "EC",
+                    x509_parser::public_key::PublicKey::DSA(_) => "DSA",
+                    x509_parser::public_key::PublicKey::GostR3410(_)
+                    | x509_parser::public_key::PublicKey::GostR3410_2012(_) => "GOST",
+                    _ => "of an unknown type",
+                },
+                other.key_size()
+            )))
+        }
+        Err(e) => return Err(CsrError::Malformed(format!("the request's public key does not parse ({e})"))),
+    };
+    let public = rsa::pkcs8::DecodePublicKey::from_public_key_der(spki.raw)
+        .map(PublicKey::from_rsa)
+        .map_err(|e| CsrError::Malformed(format!("the request's RSA key does not parse ({e})")))?;
+    let alg = req.signature_algorithm.algorithm.to_id_string();
+    let (hash, name) = match alg.as_str() {
+        SHA256_RSA => (Hash::Sha256, "sha256WithRSAEncryption"),
+        SHA1_RSA => (Hash::Sha1, "sha1WithRSAEncryption"),
+        other => {
+            return Err(CsrError::UnsupportedAlgorithm(format!(
+                "the request is signed with {other}; sha256WithRSAEncryption or sha1WithRSAEncryption is expected"
+            )))
+        }
+    };
+    if !public.verifies(hash, info.raw, &req.signature_value.data) {
+        return Err(CsrError::BadSignature(name));
+    }
+    Ok(Csr {
+        spki_der: spki.raw.to_vec(),
+        key_bits,
+        subject: display_parsed(&info.subject),
+        signature_algorithm: name,
+    })
+}
+
+/// What to put in an end-entity certificate.
+pub struct LeafSpec<'a> {
+    pub serial: u64,
+    pub subject: &'a [(Attr, String)],
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    pub crl_url: Option<String>,
+    /// Certificate policy OIDs (dotted), e.g. the CA's assurance level.
+    pub policies: &'a [String],
+    /// Extra extended key usage OIDs (dotted) besides clientAuth and emailProtection.
+    pub extra_ekus: &'a [String],
+}
+
+/// The serial as DER INTEGER content: big-endian, no sign problem (a leading 0x00 when needed).
+pub fn serial_bytes(serial: u64) -> Vec<u8> {
+    let mut b: Vec<u8> = serial.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+    if b.is_empty() || b[0] & 0x80 != 0 {
+        b.insert(0, 0);
+    }
+    b
+}
+
+fn dotted(oid: &str) -> Result<Vec<u64>, String> {
+    oid.split('.')
+        .map(|p| p.parse::<u64>().map_err(|_| format!("'{oid}' is not a dotted OID")))
+        .collect()
+}
+
+/// DER of a certificatePolicies extension value listing `oids` without qualifiers.
+fn certificate_policies_der(oids: &[String]) -> Result<Vec<u8>, String> {
+    use der::Encode;
+    let infos = oids
+        .iter()
+        .map(|o| {
+            Ok(x509_cert::ext::pkix::certpolicy::PolicyInformation {
+                policy_identifier: o.parse().map_err(|e| format!("policy OID '{o}': {e}"))?,
+                policy_qualifiers: None,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    x509_cert::ext::pkix::CertificatePolicies(infos)
+        .to_der()
+        .map_err(|e| e.to_string())
+}
+
+fn subject_value(attr: Attr, value: &str) -> DnValue {
+    let printable = || value.try_into().map(DnValue::PrintableString).ok();
+    match attr {
+        Attr::Country | Attr::SerialNumber => printable().unwrap_or_else(|| DnValue::Utf8String(value.into())),
+        Attr::Email => value
+            .try_into()
+            .map(DnValue::Ia5String)
+            .unwrap_or_else(|_| DnValue::Utf8String(value.into())),
+        _ => DnValue::Utf8String(value.into()),
+    }
+}
+
+/// Issues an end-entity signing certificate for `spki_der`, signed by `ca`.
+pub fn issue_leaf(ca: &CaSigner, spki_der: &[u8], spec: &LeafSpec<'_>) -> Result<Vec<u8>, String> {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = rcgen_dn(
+        spec.subject
+            .iter()
+            .map(|(a, v)| (a.oid().to_vec(), subject_value(*a, v)))
+            .collect(),
+    )?;
+    params.serial_number = Some(SerialNumber::from_slice(&serial_bytes(spec.serial)));
+    params.not_before = spec.not_before;
+    params.not_after = spec.not_after;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::EmailProtection];
+    for eku in spec.extra_ekus {
+        params.extended_key_usages.push(ExtendedKeyUsagePurpose::Other(dotted(eku)?));
+    }
+    params.use_authority_key_identifier_extension = true;
+    if let Some(url) = &spec.crl_url {
+        params.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![url.clone()] }];
+    }
+    if !spec.policies.is_empty() {
+        params.custom_extensions.push(CustomExtension::from_oid_content(
+            &[2, 5, 29, 32],
+            certificate_policies_der(spec.policies)?,
+        ));
+    }
+    let spki = rcgen::SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| format!("public key: {e}"))?;
+    let cert = params.signed_by(&spki, &ca.issuer).map_err(|e| e.to_string())?;
+    Ok(cert.der().to_vec())
+}
+
+/// One revoked certificate in a CRL.
+pub struct Revoked {
+    pub serial: u64,
+    pub at: OffsetDateTime,
+    /// RFC 5280 CRLReason code.
+    pub reason: u8,
+}
+
+/// RFC 5280 CRLReason from its code; 7 is unassigned.
+pub fn revocation_reason(code: i64) -> Option<&'static str> {
+    Some(match code {
+        0 => "unspecified",
+        1 => "keyCompromise",
+        2 => "cACompromise",
+        3 => "affiliationChanged",
+        4 => "superseded",
+        5 => "cessationOfOperation",
+        6 => "certificateHold",
+        8 => "removeFromCRL",
+        9 => "privilegeWithdrawn",
+        10 => "aACompromise",
+        _ => return None,
+    })
+}
+
+fn rcgen_reason(code: u8) -> RevocationReason {
+    match code {
+        1 => RevocationReason::KeyCompromise,
+        2 => RevocationReason::CaCompromise,
+        3 => RevocationReason::AffiliationChanged,
+        4 => RevocationReason::Superseded,
+        5 => RevocationReason::CessationOfOperation,
+        6 => RevocationReason::CertificateHold,
+        8 => RevocationReason::RemoveFromCrl,
+        9 => RevocationReason::PrivilegeWithdrawn,
+        10 => RevocationReason::AaCompromise,
+        _ => RevocationReason::Unspecified,
+    }
+}
+
+/// A DER CRL of `revoked`, numbered `number`, valid from `this_update` for a day.
+pub fn make_crl(ca: &CaSigner, revoked: &[Revoked], number: u64, this_update: OffsetDateTime) -> Result<Vec<u8>, String> {
+    let params = CertificateRevocationListParams {
+        this_update,
+        next_update: this_update + time::Duration::days(1),
+        crl_number: SerialNumber::from_slice(&serial_bytes(number)),
+        issuing_distribution_point: None,
+        revoked_certs: revoked
+            .iter()
+            .map(|r| RevokedCertParams {
+                serial_number: SerialNumber::from_slice(&serial_bytes(r.serial)),
+                revocation_time: r.at,
+                // RFC 5280 5.3.1: omit the extension rather than say "unspecified".
+                reason_code: (r.reason != 0).then(|| rcgen_reason(r.reason)),
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::PreSpecified(ca.ski.clone()),
+    };
+    let crl = params.signed_by(&ca.issuer).map_err(|e| e.to_string())?;
+    Ok(crl.der().to_vec())
+}
+
+/// The parts of an issued certificate the RA needs back from a client.
+#[derive(Debug, Clone)]
+pub struct CertInfo {
+    pub serial: Option<u64>,
+    pub serial_hex: String,
+    pub issuer_der: Vec<u8>,
+    pub subject: String,
+    pub common_name: String,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+}
+
+/// Reads a DER certificate.
+pub fn parse_certificate(der: &[u8]) -> Result<CertInfo, String> {
+    let (rest, cert) = X509Certificate::from_der(der).map_err(|e| format!("not a DER X.509 certificate ({e})"))?;
+    if !rest.is_empty() {
+        return Err(format!("{} bytes follow the certificate", rest.len()));
+    }
+    let raw = cert.raw_serial();
+    let trimmed: Vec<u8> = raw.iter().copied().skip_while(|b| *b == 0).collect();
+    let serial = (trimmed.len() <= 8).then(|| trimmed.iter().fold(0u64, |acc, b| (acc << 8) | *b as u64));
+    let ts = |t: i64| OffsetDateTime::from_unix_timestamp(t).map_err(|e| e.to_string());
+    let common_name = cert
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    Ok(CertInfo {
+        serial,
+        serial_hex: super::hex(raw),
+        issuer_der: cert.issuer().as_raw().to_vec(),
+        subject: display_parsed(cert.subject()),
+        common_name,
+        not_before: ts(cert.validity().not_before.timestamp())?,
+        not_after: ts(cert.validity().not_after.timestamp())?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_are_positive_der_integers() {
+        assert_eq!(serial_bytes(1), vec![1]);
+        assert_eq!(serial_bytes(0x80), vec![0, 0x80]);
+        assert_eq!(serial_bytes(0), vec![0]);
+        assert_eq!(serial_bytes(0x1234), vec![0x12, 0x34]);
+    }
+
+    #[test]
+    fn two_ous_are_encodable_three_are_not() {
+        use Attr::*;
+        assert!(check_subject_encodable(&[Country, OrganizationalUnit, OrganizationalUnit, CommonName]).is_ok());
+        assert!(check_subject_encodable(&[OrganizationalUnit, OrganizationalUnit, OrganizationalUnit]).is_err());
+        assert!(check_subject_encodable(&[GivenName, GivenName]).is_err());
+    }
+}

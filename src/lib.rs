@@ -1,0 +1,70 @@
+//! # signsim
+//!
+//! An offline emulator of two e-signature APIs — the Iranian PKI RA gateway and
+//! Podpishi.Online — for integrators' laptops and CI.
+//!
+//! ## Layout
+//! - [`config`]: the typed configuration; [`app`]: wiring (store, scenario, APIs, listener).
+//! - [`server`]: hyper plumbing — accept loop, routing, body limits, graceful stop.
+//! - [`store`]: sled behind typed verbs and transactions.
+//! - [`scenario`]: the TOML world — format, validation with line numbers, embedded default.
+//! - [`crypto`]: RSA, X.509, CSR and CRL as pure functions.
+//! - [`clock`]: the only reader of time. [`ids`]: national codes, legal IDs, IIN/BIN, calendars.
+//! - [`pki`]: the PKI RA API, one file per upstream method under `pki/endpoints/`.
+//!
+//! [`start`] runs an emulator and returns a handle with its URL and a way to stop it.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod ids;
+pub mod pki;
+pub mod scenario;
+pub mod server;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running emulator.
+pub struct Running {
+    pub addr: SocketAddr,
+    /// `http://host:port`
+    pub url: String,
+    pub app: Arc<app::App>,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish, and returns when all connections closed.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Resolves when the server ends (it only ends when stopped).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Binds, loads the scenario, and serves in the background.
+pub async fn start(config: config::Config) -> Result<Running, app::StartError> {
+    let (listener, addr, app) = app::build(&config).await?;
+    let url = format!("http://{addr}");
+    let (tx, rx) = oneshot::channel::<()>();
+    let service = app::service(app.clone());
+    let task = tokio::spawn(server::run(listener, service, async move {
+        let _ = rx.await;
+    }));
+    if let Some(path) = &config.ready_file {
+        std::fs::write(path, format!("{url}\n")).map_err(app::StartError::Bind)?;
+    }
+    Ok(Running { addr, url, app, stop: Some(tx), task })
+}

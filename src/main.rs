@@ -1,0 +1,174 @@
+//! The `signsim` command: flags and logging; everything else is the library's.
+
+use clap::{Args, Parser, Subcommand};
+use signsim::config::{Config, ScenarioSource};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+#[derive(Parser)]
+#[command(name = "signsim", version, about = "Offline emulator of the PKI RA gateway (Iran) and Podpishi.Online (Kazakhstan) APIs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the APIs (the default: `signsim` alone serves the embedded default scenario on 127.0.0.1:8080).
+    Serve(ServeArgs),
+    /// Work with scenario files.
+    Scenario {
+        #[command(subcommand)]
+        command: ScenarioCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScenarioCommand {
+    /// Validate a scenario file and print every problem with file, line and field (exit 1 on problems).
+    Check { file: PathBuf },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on; port 0 lets the OS pick (the URL is printed on the first stdout line).
+    #[arg(long, env = "SIGNSIM_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Scenario file (default: the embedded default scenario).
+    #[arg(long, env = "SIGNSIM_SCENARIO")]
+    scenario: Option<PathBuf>,
+    /// Keep state in this directory (sled); without it, state lives in memory.
+    #[arg(long, env = "SIGNSIM_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Write the bound URL to this file once accepting connections.
+    #[arg(long, env = "SIGNSIM_READY_FILE")]
+    ready_file: Option<PathBuf>,
+    /// Freeze the clock at this RFC 3339 instant (overrides the scenario's clock).
+    #[arg(long, env = "SIGNSIM_CLOCK")]
+    clock: Option<String>,
+    /// The URL clients use to reach signsim (goes into certificates' CRL distribution points).
+    #[arg(long, env = "SIGNSIM_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Log level: error, warn, info, debug, trace.
+    #[arg(long, env = "SIGNSIM_LOG", default_value = "info")]
+    log: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Scenario { command: ScenarioCommand::Check { file } }) => check(&file),
+        Some(Command::Serve(args)) => serve(args),
+        None => serve(ServeArgs::parse_from(["serve"])),
+    }
+}
+
+impl ServeArgs {
+    fn parse_from(args: [&str; 1]) -> ServeArgs {
+        #[derive(Parser)]
+        struct Wrap {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Wrap::parse_from(args).args
+    }
+}
+
+fn check(file: &PathBuf) -> ExitCode {
+    match signsim::scenario::load_file(file) {
+        Ok(s) => {
+            println!("{}: scenario '{}' is valid", file.display(), s.name());
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for p in &problems {
+                println!("{p}");
+            }
+            eprintln!("{} problem(s)", problems.len());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let level = args.log.parse().unwrap_or(tracing::Level::INFO);
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+    let frozen_clock = match args.clock.as_deref().map(|c| OffsetDateTime::parse(c, &Rfc3339)) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            eprintln!("--clock: not an RFC 3339 instant: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = Config {
+        addr: args.addr,
+        scenario: args.scenario.map(ScenarioSource::File).unwrap_or(ScenarioSource::Embedded),
+        data_dir: args.data_dir,
+        ready_file: args.ready_file,
+        frozen_clock,
+        public_url: args.public_url,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let running = match signsim::start(config.clone()).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("signsim: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("{}", running.url);
+        let _ = std::io::stdout().flush();
+        tracing::info!(
+            "signsim {} serving scenario '{}' at {} ({} store{})",
+            signsim::app::VERSION,
+            running.app.scenario_name,
+            running.url,
+            if config.data_dir.is_some() { "persistent" } else { "in-memory" },
+            if running.app.clock.is_frozen() { ", frozen clock" } else { "" }
+        );
+        shutdown_signal().await;
+        tracing::info!("stopping: finishing in-flight requests");
+        running.stop().await;
+        ExitCode::SUCCESS
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,24 @@
+//! `POST /api/IsApproved {trackingCode}`: whether the applicant's identity approval is done.
+//! Unsigned, as in the document. `ResultCode` is false only while the tracking code waits for
+//! approval; a profile without approval counts as approved (nothing is pending).
+
+use crate::pki::error::{Kind, PkiError};
+use crate::pki::state::{Status, TrackingRecord};
+use crate::pki::wire::Fields;
+use crate::pki::Ctx;
+use crate::store::Table;
+use serde_json::{json, Value};
+
+pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
+    let code = f.str("trackingCode")?;
+    let rec: TrackingRecord = ctx
+        .store
+        .get(Table::PkiTracking, &crate::pki::state::keys::tracking(&code))?
+        .ok_or_else(|| PkiError::new(Kind::TrackingCodeUnknown, format!("tracking code '{code}' does not exist")))?;
+    let approved = rec.status != Status::AwaitingApproval;
+    Ok(json!({
+        "ResultCode": approved,
+        "Description": format!("tracking code {code} is {}", rec.status.name()),
+        "Message": if approved { "Success" } else { "Unsuccess" },
+    }))
+}

@@ -1,0 +1,65 @@
+//! `POST /api/RecievedCertConfirmation` (sic): the applicant received the certificate.
+//!
+//! Signed over `Unicode(certificate)`. Optional upstream; recorded in the history. The
+//! certificate must be the one issued for the tracking code. Confirming twice is accepted and
+//! changes nothing (the first time is kept).
+
+use crate::pki::error::{Kind, PkiError};
+use crate::pki::signature::{Documented, Signed};
+use crate::pki::state::{keys, wire_time, HistoryEntry, Status, TrackingRecord};
+use crate::pki::wire::Fields;
+use crate::pki::Ctx;
+use crate::store::{refuse, Abort, Table, Tx};
+use serde_json::{json, Value};
+
+pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
+    let customer = ctx.customer_post(f)?;
+    let cert_text = f.opt_str("certificate")?.unwrap_or_default();
+    ctx.verify(
+        customer,
+        &f.str_or_empty("signature")?,
+        Signed { field: "signature", formula: "Unicode(certificate)", text: &cert_text, documented: Documented::Unicode },
+    )?;
+    let code = f.str("trackingCode")?;
+    let rec = ctx.tracking(&code, &customer.code)?;
+    ctx.world.ca(&rec.ca)?.require_available()?;
+    let (ca, serial) = super::revoke_certificate::find_certificate(ctx, &cert_text)?;
+    let now = ctx.now;
+    let (rec, first) = ctx.store.write(|tx: &Tx<'_>| {
+        let mut rec: TrackingRecord = tx
+            .get(Table::PkiTracking, &keys::tracking(&code))?
+            .ok_or_else(|| Abort::Refuse(PkiError::new(Kind::TrackingCodeUnknown, format!("tracking code '{code}' does not exist"))))?;
+        match rec.status {
+            Status::Issued => {}
+            Status::Revoked => return refuse(PkiError::new(Kind::WrongState, format!("tracking code {code} is Revoked: its certificate can no longer be confirmed"))),
+            other => {
+                return refuse(PkiError::new(
+                    Kind::WrongState,
+                    format!("tracking code {code} is {}: no certificate has been issued yet; call IssueCertificateByTrackingCode first", other.name()),
+                ))
+            }
+        }
+        let issued = rec.issue.as_ref().map(|i| i.serial);
+        if rec.ca != ca || issued != Some(serial) {
+            return refuse(PkiError::new(
+                Kind::CertificateUnknown,
+                format!("certificate (CA '{ca}', serial {serial:x}) is not the one issued for tracking code {code} (CA '{}', serial {:x})", rec.ca, issued.unwrap_or_default()),
+            ));
+        }
+        if rec.confirmed_at.is_some() {
+            return Ok((rec, false));
+        }
+        rec.confirmed_at = Some(now);
+        rec.history.push(HistoryEntry { at: now, event: "Receipt confirmed by RecievedCertConfirmation".into() });
+        tx.put(Table::PkiTracking, &keys::tracking(&code), &rec)?;
+        Ok((rec, true))
+    })?;
+    let at = rec.confirmed_at.map(wire_time).unwrap_or_default();
+    ctx.diag.push(format!("tracking code {code}: receipt confirmed{}", if first { "" } else { " (again; first confirmation kept)" }));
+    Ok(json!({
+        "IsSuccess": true,
+        "Description": if first { format!("receipt of certificate serial {serial:x} confirmed") } else { format!("receipt was already confirmed at {at}") },
+        "ErrorCode": 0,
+        "ErrorMessage": "",
+    }))
+}

@@ -1,0 +1,313 @@
+//! `POST /api/RegisterInfo`: register an applicant's identity, get a tracking code.
+//!
+//! Order of checks: customer and license → transaction signature over
+//! `Unicode(customercode + "-" + NationalCode)` → CA (known, allowed, available) and profile →
+//! national code check digit → token type → identity checks the customer has switched on
+//! (registry, Shahkar, postal code) and name lookup → the government CA's mandatory fields →
+//! subject DN from the profile's template. Then, in one transaction: the same customer, CA and
+//! subject DN returns its existing tracking code (unless the CA is government-public or the
+//! last lifecycle ended in revocation); otherwise a new tracking code starts in `Registered`,
+//! or `AwaitingApproval` when the profile needs approval.
+
+use crate::ids;
+use crate::pki::error::{Kind, PkiError};
+use crate::pki::identity;
+use crate::pki::signature::{Documented, Signed};
+use crate::pki::state::{keys, HistoryEntry, Person, Status, TrackingRecord};
+use crate::pki::subject::Field;
+use crate::pki::wire::Fields;
+use crate::pki::{Ca, Ctx, Customer, Profile};
+use crate::store::{codec, Abort, Table, Tx};
+use serde_json::{json, Value};
+
+pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
+    let world = ctx.world;
+    let customer = ctx.customer_post(f)?;
+    let customercode = f.opt_str("customercode")?.unwrap_or_default();
+    let pd = f.object("personData")?;
+    let national = pd.str("NationalCode")?;
+    ctx.verify(
+        customer,
+        &f.str_or_empty("signature")?,
+        Signed {
+            field: "signature",
+            formula: "Unicode(customercode + \"-\" + NationalCode)",
+            text: &format!("{customercode}-{national}"),
+            documented: Documented::Unicode,
+        },
+    )?;
+    let ca = ctx.ca_for(customer, &f.str("caName")?)?;
+    ca.require_available()?;
+    let profile = ca.profile(&f.str("profileName")?)?;
+    ctx.diag.extend(f.bindings(&["caName", "customercode", "profileName", "signature", "personData"]));
+
+    let legal = profile.template.is_legal_person();
+    let id_problem = if legal { ids::legal_id_problem(&national) } else { ids::national_code_problem(&national) };
+    if let Some(p) = id_problem {
+        let what = if legal { "an 11-digit legal national ID (profile is for legal persons)" } else { "a 10-digit national code" };
+        return Err(PkiError::new(Kind::NationalCodeInvalid, format!("personData.NationalCode {p}; expected {what}")));
+    }
+    let token_type = token_type(&pd, profile)?;
+    let mut person = read_person(&pd, &national)?;
+    let lookup_charge = identity_checks(ctx, customer, ca, profile, &mut person)?;
+
+    let subject = profile.template.render(|field| person_value(&person, field));
+    let subject_dn = crate::crypto::x509::display_name(&subject);
+    let now = ctx.now;
+    let new_record = TrackingRecord {
+        code: String::new(),
+        customer: customer.code.clone(),
+        ca: ca.spec.name.clone(),
+        profile: profile.spec.name.clone(),
+        token_type: token_type.clone(),
+        person,
+        subject_dn: subject_dn.clone(),
+        subject: subject.iter().map(|(a, v)| (a.short().to_string(), v.clone())).collect(),
+        status: if profile.spec.approval || profile.spec.face_auth { Status::AwaitingApproval } else { Status::Registered },
+        registered_at: now,
+        lookup_charge,
+        approval: None,
+        issue: None,
+        confirmed_at: None,
+        revoked_at: None,
+        history: vec![HistoryEntry {
+            at: now,
+            event: format!("Registered by RegisterInfo (CA {}, profile {}, {token_type})", ca.spec.name, profile.spec.name),
+        }],
+    };
+    let first = world.first_tracking_code;
+    let government = ca.is_government_public();
+    let (record, existing) = ctx.store.write(|tx: &Tx<'_>| {
+        let skey = keys::subject(&customer.code, &ca.spec.name, &subject_dn);
+        let previous: Option<TrackingRecord> = match tx.get::<String, PkiError>(Table::PkiSubjects, &skey)? {
+            Some(code) => tx.get(Table::PkiTracking, &keys::tracking(&code))?,
+            None => None,
+        };
+        if let Some(prev) = &previous {
+            if !government && prev.status != Status::Revoked {
+                return Ok((prev.clone(), true));
+            }
+        }
+        let code = tx.next_seq("pki.tracking", first)?.to_string();
+        let mut rec = new_record.clone();
+        rec.code = code.clone();
+        // In the government CA the previous lifecycle may still hold the active certificate.
+        if let Some(prev) = previous.filter(|p| p.status == Status::Issued) {
+            rec.history.push(HistoryEntry { at: now, event: format!("subject already holds an active certificate under tracking code {}", prev.code) });
+        }
+        tx.put(Table::PkiTracking, &keys::tracking(&code), &rec)?;
+        tx.put(Table::PkiSubjects, &skey, &code)?;
+        tx.put_raw(Table::PkiByPerson, &keys::by_person(&rec.person.national_code, &code), b"")?;
+        tx.put_raw(Table::PkiByCustomerTime, &keys::by_customer_time(&rec.customer, now.unix_timestamp(), &code), b"")?;
+        Ok::<_, Abort<PkiError>>((rec, false))
+    })?;
+    ctx.diag.push(if existing {
+        format!("subject DN '{subject_dn}' is already registered: tracking code {} returned ({})", record.code, record.status.name())
+    } else {
+        format!("new tracking code {} in state {} for subject DN '{subject_dn}'", record.code, record.status.name())
+    });
+    let active = active_certificate(ctx, &record)?;
+    let p = &record.person;
+    let description = json!({
+        "FirstName": p.name,
+        "LastName": p.last_name,
+        "EnFirstName": p.en_name,
+        "EnLastName": p.en_last_name,
+        "City": p.city,
+        "ProvinceName": p.province_name,
+        "ProvinceId": identity::province_id(&p.province_name).map(|i| i.to_string()),
+        "FatherName": p.father_name,
+        "AgencySN": p.agency_sn,
+        "CSR": active.as_ref().map(|(csr, _)| csr.clone()),
+        "Certificate": active.as_ref().map(|(_, cert)| cert.clone()),
+    });
+    Ok(json!({
+        "IsSuccess": true,
+        "TrackingCode": record.code,
+        "Description": description.to_string(),
+        "ErrorCode": 0,
+        "ErrorMessage": "",
+    }))
+}
+
+/// The CSR and certificate of the applicant's active certificate for this subject, if any
+/// (in the government CA it may belong to an earlier tracking code of the same subject).
+fn active_certificate(ctx: &Ctx<'_>, record: &TrackingRecord) -> Result<Option<(String, String)>, PkiError> {
+    if let (Status::Issued, Some(issue)) = (record.status, &record.issue) {
+        return Ok(Some((issue.csr.clone(), issue.certificate.clone())));
+    }
+    let prefix = codec::key(&[&record.person.national_code, ""]);
+    for key in ctx.store.keys_with_prefix(Table::PkiByPerson, &prefix, 1000)? {
+        let parts = codec::split(&key);
+        let Some(code) = parts.get(1).filter(|c| **c != record.code) else { continue };
+        let Some(other) = ctx.store.get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(code))? else { continue };
+        let same = other.customer == record.customer && other.ca == record.ca && other.subject_dn == record.subject_dn;
+        if let (true, Status::Issued, Some(issue)) = (same, other.status, other.issue) {
+            return Ok(Some((issue.csr, issue.certificate)));
+        }
+    }
+    Ok(None)
+}
+
+fn token_type(pd: &Fields, profile: &Profile) -> Result<String, PkiError> {
+    let t = pd.str_or_empty("TokenType")?.to_ascii_uppercase();
+    if t != "USERGENERATED" && t != "P12" {
+        return Err(PkiError::new(
+            Kind::TokenTypeInvalid,
+            format!("personData.TokenType is '{t}'; USERGENERATED (you send a CSR) or P12 (the service makes the key) is expected"),
+        ));
+    }
+    if !profile.spec.token_types.iter().any(|x| *x == t) {
+        return Err(PkiError::new(
+            Kind::TokenTypeInvalid,
+            format!("profile '{}' does not issue {t} tokens; it offers {}", profile.spec.name, profile.spec.token_types.join(", ")),
+        ));
+    }
+    if t == "P12" && pd.str_or_empty("password")?.is_empty() {
+        return Err(PkiError::new(Kind::PasswordRequired, "personData.password is required when TokenType is P12 (it protects the PKCS#12 file)"));
+    }
+    Ok(t)
+}
+
+fn read_person(pd: &Fields, national: &str) -> Result<Person, PkiError> {
+    Ok(Person {
+        national_code: national.to_string(),
+        name: pd.str_or_empty("Name")?,
+        last_name: pd.str_or_empty("LastName")?,
+        en_name: pd.str_or_empty("EnName")?,
+        en_last_name: pd.str_or_empty("EnLastName")?,
+        father_name: pd.str_or_empty("FatherName")?,
+        is_man: pd.opt_bool("IsMan")?,
+        postal_code: pd.str_or_empty("PostalCode")?,
+        telephone: pd.str_or_empty("Telephone")?,
+        is_foreign: pd.opt_bool("IsForeign")?.unwrap_or(false),
+        birth_certificate_id: pd.str_or_empty("BirthCertificateID")?,
+        birth_date: pd.str_or_empty("BirthDate")?,
+        city: pd.str_or_empty("City")?,
+        province_name: pd.str_or_empty("ProvinceName")?,
+        agency_sn: pd.str_or_empty("AgencySN")?,
+        email: pd.str_or_empty("Email")?,
+    })
+}
+
+pub fn person_value(p: &Person, field: Field) -> String {
+    match field {
+        Field::Name => p.name.clone(),
+        Field::LastName => p.last_name.clone(),
+        Field::EnName => p.en_name.clone(),
+        Field::EnLastName => p.en_last_name.clone(),
+        Field::NationalCode => p.national_code.clone(),
+        Field::FatherName => p.father_name.clone(),
+        Field::City => p.city.clone(),
+        Field::ProvinceName => p.province_name.clone(),
+        Field::PostalCode => p.postal_code.clone(),
+        Field::Email => p.email.clone(),
+        Field::AgencySN => p.agency_sn.clone(),
+        Field::Telephone => p.telephone.clone(),
+    }
+}
+
+/// Runs the customer's identity checks, fills looked-up names; returns the lookup charge.
+fn identity_checks(
+    ctx: &mut Ctx<'_>,
+    customer: &Customer,
+    ca: &Ca,
+    profile: &Profile,
+    person: &mut Person,
+) -> Result<u64, PkiError> {
+    let checks = &customer.spec.checks;
+    let world = ctx.world;
+    let national = person.national_code.clone();
+    let registry = world.persons.get(&national);
+    let legal = profile.template.is_legal_person();
+    let mut charge = 0;
+
+    if checks.name_lookup && !legal {
+        let names = [&person.name, &person.last_name, &person.en_name, &person.en_last_name, &person.father_name];
+        if names.iter().any(|n| n.is_empty()) {
+            let reg = registry.ok_or_else(|| {
+                PkiError::new(Kind::RegistryNotFound, format!("name lookup: the civil registry has no person with national code {national}"))
+            })?;
+            fill(&mut person.name, &reg.name);
+            fill(&mut person.last_name, &reg.last_name);
+            fill(&mut person.en_name, &reg.en_name);
+            fill(&mut person.en_last_name, &reg.en_last_name);
+            fill(&mut person.father_name, &reg.father_name);
+            charge = checks.lookup_price;
+            ctx.diag.push(format!("names looked up in the civil registry (+{charge} at issue)"));
+        }
+    }
+    if checks.registry && !legal {
+        let reg = registry.ok_or_else(|| {
+            PkiError::new(Kind::RegistryNotFound, format!("civil registry: no person with national code {national}"))
+        })?;
+        identity::compare("Name", &person.name, &reg.name, &national)?;
+        identity::compare("LastName", &person.last_name, &reg.last_name, &national)?;
+        identity::compare("FatherName", &person.father_name, &reg.father_name, &national)?;
+        if !reg.birth_certificate_id.is_empty() {
+            identity::compare("BirthCertificateID", &person.birth_certificate_id, &reg.birth_certificate_id, &national)?;
+        }
+        identity::check_birth_date(&person.birth_date, reg)?;
+        if let Some(is_man) = person.is_man {
+            if is_man != reg.is_man {
+                return Err(PkiError::new(
+                    Kind::RegistryMismatch,
+                    format!("personData.IsMan is {is_man}, but the civil registry records national code {national} as {}", if reg.is_man { "a man" } else { "a woman" }),
+                ));
+            }
+        }
+        ctx.diag.push(format!("civil registry: national code {national} matches"));
+    } else if !person.birth_date.is_empty() {
+        ids::parse_either_calendar(&person.birth_date)
+            .map_err(|e| PkiError::new(Kind::InvalidField, format!("personData.BirthDate {e}; yyyy/mm/dd (Gregorian or Solar Hijri) is expected")))?;
+    }
+    if checks.shahkar && !legal {
+        if person.telephone.is_empty() {
+            return Err(PkiError::new(Kind::MissingField, "personData.Telephone is empty; this customer's registrations are checked with Shahkar, which needs the applicant's mobile"));
+        }
+        match registry {
+            Some(reg) => identity::check_shahkar(&person.telephone, reg)?,
+            None => {
+                return Err(PkiError::new(Kind::ShahkarMismatch, format!("Shahkar: no mobile is registered to national code {national}")))
+            }
+        }
+        ctx.diag.push("Shahkar: mobile belongs to the national code".into());
+    }
+    if ca.is_government_public() {
+        let missing: Vec<&str> = [("PostalCode", &person.postal_code), ("City", &person.city), ("ProvinceName", &person.province_name)]
+            .iter()
+            .filter(|(_, v)| v.is_empty())
+            .map(|(n, _)| *n)
+            .collect();
+        if !missing.is_empty() {
+            return Err(PkiError::new(
+                Kind::RequiredInGovernmentCa,
+                format!("personData.{} required in the government public CA '{}' (optional in the others)", missing.join(", personData.") + if missing.len() > 1 { " are" } else { " is" }, ca.spec.name),
+            ));
+        }
+    }
+    if !person.postal_code.is_empty() && (checks.postal_code || ca.is_government_public()) {
+        identity::check_postal_code(&person.postal_code, &world.postal_codes)?;
+    }
+    for field in profile.template.fields() {
+        if matches!(field, Field::Name | Field::LastName | Field::EnName | Field::EnLastName) && person_value(person, field).is_empty() {
+            return Err(PkiError::new(
+                Kind::MissingField,
+                format!(
+                    "personData.{} is empty, but profile '{}' puts it in the certificate subject ({}){}",
+                    field.name(),
+                    profile.spec.name,
+                    profile.template.text,
+                    if checks.name_lookup { "" } else { "; send it, or ask the provider for name lookup" }
+                ),
+            ));
+        }
+    }
+    Ok(charge)
+}
+
+fn fill(target: &mut String, value: &str) {
+    if target.is_empty() {
+        *target = value.to_string();
+    }
+}

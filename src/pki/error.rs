@@ -1,0 +1,249 @@
+//! The PKI API's one error type and its one mapping to the wire.
+//!
+//! Handlers return `Result<_, PkiError>`; [`PkiError::into_body`] alone decides the HTTP status
+//! and the JSON the upstream would send. The upstream answers in three envelopes (SPEC 1.5),
+//! so the route says which one its method uses ([`Shape`]): `IsSuccess` (most methods), the
+//! `ResultCode`/`Message` pair (GetTrackingCodeInfo, IsApproved, RequestApprove) and
+//! `IsAvailable`. Every failure carries `ErrorCode` and `ErrorMessage`, even in the
+//! `ResultCode` envelope whose document omits them — clients that do not know them ignore them.
+//!
+//! The catalogue ([`Kind`]) is emulator-defined (SPEC 1.6): stable numeric codes grouped by
+//! cause, listed in the README. A scenario may override code and message per kind
+//! (`[pki.errors.<Kind>]`) to mirror what a team saw in production.
+
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// The error catalogue: name, code, HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    // 1xx request shape
+    MalformedBody,
+    MissingField,
+    InvalidField,
+    BodyTooLarge,
+    UnknownMethod,
+    MethodNotAllowed,
+    UnsupportedMediaType,
+    // 2xx authentication, signatures, authorisation
+    UnknownCustomer,
+    LicenseMismatch,
+    SignatureInvalid,
+    SignatureMalformed,
+    ReportKeyInvalid,
+    CaNotAllowed,
+    UnknownCa,
+    UnknownProfile,
+    NotOwner,
+    // 3xx identity checks
+    NationalCodeInvalid,
+    RegistryNotFound,
+    RegistryMismatch,
+    ShahkarMismatch,
+    PostalCodeInvalid,
+    RequiredInGovernmentCa,
+    TokenTypeInvalid,
+    PasswordRequired,
+    // 4xx state machine and certificates
+    TrackingCodeUnknown,
+    WrongState,
+    TrackingCodeMismatch,
+    CsrInvalid,
+    CsrKeyTooSmall,
+    CertificateInvalid,
+    CertificateUnknown,
+    AlreadyRevoked,
+    RevokeReasonInvalid,
+    // 5xx billing
+    InsufficientCredit,
+    // 6xx CA availability
+    CaUnavailable,
+    // 9xx the emulator itself
+    Internal,
+}
+
+/// (kind, name, code, HTTP status, meaning) — the README's table is generated from this list.
+pub const CATALOGUE: &[(Kind, &str, i64, u16, &str)] = &[
+    (Kind::MalformedBody, "MalformedBody", 101, 400, "the body is not a JSON object"),
+    (Kind::MissingField, "MissingField", 102, 200, "a required field is missing or empty"),
+    (Kind::InvalidField, "InvalidField", 103, 200, "a field has the wrong type or an impossible value"),
+    (Kind::BodyTooLarge, "BodyTooLarge", 104, 413, "the body is over policy.pki_max_body_bytes"),
+    (Kind::UnknownMethod, "UnknownMethod", 105, 404, "no such method under /api/"),
+    (Kind::MethodNotAllowed, "MethodNotAllowed", 106, 405, "GET method called with POST or the reverse"),
+    (Kind::UnsupportedMediaType, "UnsupportedMediaType", 107, 415, "a POST body that is not application/json"),
+    (Kind::UnknownCustomer, "UnknownCustomer", 201, 401, "customer code not in the scenario"),
+    (Kind::LicenseMismatch, "LicenseMismatch", 202, 401, "customercode's license part is not the customer's"),
+    (Kind::SignatureInvalid, "SignatureInvalid", 203, 401, "the transaction signature does not verify"),
+    (Kind::SignatureMalformed, "SignatureMalformed", 204, 401, "the signature is missing or not base64"),
+    (Kind::ReportKeyInvalid, "ReportKeyInvalid", 205, 401, "reportkey is not the customer's"),
+    (Kind::CaNotAllowed, "CaNotAllowed", 206, 200, "the customer may not use this CA"),
+    (Kind::UnknownCa, "UnknownCa", 207, 200, "no CA of that caName"),
+    (Kind::UnknownProfile, "UnknownProfile", 208, 200, "no profile of that name in the CA"),
+    (Kind::NotOwner, "NotOwner", 209, 200, "the tracking code or certificate belongs to another customer"),
+    (Kind::NationalCodeInvalid, "NationalCodeInvalid", 301, 200, "national code / legal ID fails its check digit"),
+    (Kind::RegistryNotFound, "RegistryNotFound", 302, 200, "the civil registry has no such person"),
+    (Kind::RegistryMismatch, "RegistryMismatch", 303, 200, "a personData field differs from the civil registry"),
+    (Kind::ShahkarMismatch, "ShahkarMismatch", 304, 200, "Shahkar: the mobile does not belong to the national code"),
+    (Kind::PostalCodeInvalid, "PostalCodeInvalid", 305, 200, "the postal code is malformed or unknown"),
+    (Kind::RequiredInGovernmentCa, "RequiredInGovernmentCa", 306, 200, "postal code, city or province missing in the government public CA"),
+    (Kind::TokenTypeInvalid, "TokenTypeInvalid", 307, 200, "TokenType is not USERGENERATED/P12 or not offered by the profile"),
+    (Kind::PasswordRequired, "PasswordRequired", 308, 200, "a P12 token needs a password"),
+    (Kind::TrackingCodeUnknown, "TrackingCodeUnknown", 401, 200, "no such tracking code"),
+    (Kind::WrongState, "WrongState", 402, 200, "the tracking code is not in a state that allows this call"),
+    (Kind::TrackingCodeMismatch, "TrackingCodeMismatch", 403, 200, "the request's caName, profileName or national code differ from the registration"),
+    (Kind::CsrInvalid, "CsrInvalid", 404, 200, "the CSR does not parse, is not RSA, or its self-signature fails"),
+    (Kind::CsrKeyTooSmall, "CsrKeyTooSmall", 405, 200, "the CSR's RSA key is below policy.min_csr_key_bits"),
+    (Kind::CertificateInvalid, "CertificateInvalid", 406, 200, "the certificate field does not parse"),
+    (Kind::CertificateUnknown, "CertificateUnknown", 407, 200, "the certificate was not issued here, or not for this tracking code"),
+    (Kind::AlreadyRevoked, "AlreadyRevoked", 408, 200, "the certificate is already revoked"),
+    (Kind::RevokeReasonInvalid, "RevokeReasonInvalid", 409, 200, "revokeCertReason is not an RFC 5280 CRLReason"),
+    (Kind::InsufficientCredit, "InsufficientCredit", 501, 200, "the customer's credit is below the price"),
+    (Kind::CaUnavailable, "CaUnavailable", 601, 200, "the CA is switched off (IsAvailable false)"),
+    (Kind::Internal, "Internal", 901, 500, "signsim itself failed (a bug: please report)"),
+];
+
+/// Kind names, for validating scenario overrides.
+pub const KINDS: &[&str] = &[
+    "MalformedBody", "MissingField", "InvalidField", "BodyTooLarge", "UnknownMethod", "MethodNotAllowed",
+    "UnsupportedMediaType", "UnknownCustomer", "LicenseMismatch", "SignatureInvalid", "SignatureMalformed",
+    "ReportKeyInvalid", "CaNotAllowed", "UnknownCa", "UnknownProfile", "NotOwner", "NationalCodeInvalid",
+    "RegistryNotFound", "RegistryMismatch", "ShahkarMismatch", "PostalCodeInvalid", "RequiredInGovernmentCa",
+    "TokenTypeInvalid", "PasswordRequired", "TrackingCodeUnknown", "WrongState", "TrackingCodeMismatch",
+    "CsrInvalid", "CsrKeyTooSmall", "CertificateInvalid", "CertificateUnknown", "AlreadyRevoked",
+    "RevokeReasonInvalid", "InsufficientCredit", "CaUnavailable", "Internal",
+];
+
+impl Kind {
+    fn entry(self) -> &'static (Kind, &'static str, i64, u16, &'static str) {
+        CATALOGUE
+            .iter()
+            .find(|e| e.0 == self)
+            .unwrap_or(&CATALOGUE[CATALOGUE.len() - 1])
+    }
+    pub fn name(self) -> &'static str {
+        self.entry().1
+    }
+    pub fn code(self) -> i64 {
+        self.entry().2
+    }
+    pub fn status(self) -> u16 {
+        self.entry().3
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PkiError {
+    pub kind: Kind,
+    pub message: String,
+}
+
+/// Which envelope a method answers in.
+#[derive(Clone, Copy, Debug)]
+pub enum Shape {
+    /// `{IsSuccess, <fields…>, ErrorCode, ErrorMessage}`; the listed fields are `null` on failure
+    /// (`Description` repeats the message, as the document's "Error Description" suggests).
+    IsSuccess(&'static [&'static str]),
+    /// `{ResultCode, Description, Message}`.
+    ResultCode,
+    /// `{IsAvailable, Description, ErrorCode, ErrorMessage}`.
+    IsAvailable,
+}
+
+/// Scenario overrides: kind name → (code, message).
+pub type Overrides = BTreeMap<String, (Option<i64>, Option<String>)>;
+
+impl PkiError {
+    pub fn new(kind: Kind, message: impl Into<String>) -> PkiError {
+        PkiError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(context: &str, e: impl std::fmt::Display) -> PkiError {
+        tracing::error!("{context}: {e}");
+        PkiError::new(Kind::Internal, format!("signsim failed while {context}: {e}"))
+    }
+
+    /// The HTTP status and JSON body the upstream shape gives this error.
+    pub fn into_body(self, shape: Shape, overrides: &Overrides) -> (u16, Value) {
+        let (code, message) = match overrides.get(self.kind.name()) {
+            Some((code, msg)) => (code.unwrap_or(self.kind.code()), msg.clone().unwrap_or(self.message)),
+            None => (self.kind.code(), self.message),
+        };
+        let mut body = Map::new();
+        match shape {
+            Shape::IsSuccess(fields) => {
+                body.insert("IsSuccess".into(), json!(false));
+                for f in fields.iter() {
+                    body.insert((*f).into(), Value::Null);
+                }
+                if fields.contains(&"Description") {
+                    body.insert("Description".into(), json!(message));
+                }
+            }
+            Shape::ResultCode => {
+                body.insert("ResultCode".into(), json!(false));
+                body.insert("Description".into(), json!(""));
+                body.insert("Message".into(), json!(message));
+            }
+            Shape::IsAvailable => {
+                body.insert("IsAvailable".into(), json!(false));
+                body.insert("Description".into(), json!(message));
+            }
+        }
+        body.insert("ErrorCode".into(), json!(code));
+        body.insert("ErrorMessage".into(), json!(message));
+        (self.kind.status(), Value::Object(body))
+    }
+}
+
+impl From<crate::store::StoreError> for PkiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        PkiError::internal("using the store", e)
+    }
+}
+
+impl From<crate::store::WriteError<PkiError>> for PkiError {
+    fn from(e: crate::store::WriteError<PkiError>) -> Self {
+        match e {
+            crate::store::WriteError::Refused(e) => e,
+            crate::store::WriteError::Store(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_is_complete_and_codes_unique() {
+        let mut codes: Vec<i64> = CATALOGUE.iter().map(|e| e.2).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), CATALOGUE.len());
+        assert_eq!(KINDS.len(), CATALOGUE.len());
+        for (e, name) in CATALOGUE.iter().zip(KINDS) {
+            assert_eq!(e.1, *name);
+            assert_eq!(e.0.name(), *name);
+        }
+    }
+
+    #[test]
+    fn shapes() {
+        let e = || PkiError::new(Kind::WrongState, "tracking code 7 is Registered");
+        let (status, body) = e().into_body(Shape::IsSuccess(&["Certificate", "Description"]), &Overrides::new());
+        assert_eq!(status, 200);
+        assert_eq!(body["IsSuccess"], false);
+        assert_eq!(body["Certificate"], Value::Null);
+        assert_eq!(body["Description"], "tracking code 7 is Registered");
+        assert_eq!(body["ErrorCode"], 402);
+        let mut o = Overrides::new();
+        o.insert("WrongState".into(), (Some(-5), None));
+        let (_, body) = e().into_body(Shape::ResultCode, &o);
+        assert_eq!(body["ResultCode"], false);
+        assert_eq!(body["Message"], "tracking code 7 is Registered");
+        assert_eq!(body["ErrorCode"], -5);
+    }
+}

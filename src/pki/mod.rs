@@ -1,0 +1,490 @@
+//! The PKI RA gateway API (Pendar Kooshk Iman, Iran), as documented in
+//! `seeds/pki-ra-api-v1.8.fa.txt` and interpreted by SPEC section 1.
+//!
+//! - [`ROUTES`] is the route table: one line per upstream method, with its HTTP method, its
+//!   failure envelope and its handler in [`endpoints`] (one file per method).
+//! - [`Pki::handle`] is the one wrapper every request goes through: method lookup (404/405 in
+//!   the API's own shape), content type and body limit, binding ([`wire::Fields`]), the handler,
+//!   and the single mapping of [`error::PkiError`] to the wire.
+//! - [`World`] is the scenario as the handlers need it (CAs with their signers and profiles,
+//!   customers with their keys, the registry); [`state`] holds the stored records.
+//!
+//! Handlers are synchronous: they read the clock once ([`Ctx::now`]), do their RSA work, and
+//! change state in one store transaction. Nothing here knows hyper beyond the request it reads.
+
+pub mod endpoints;
+pub mod error;
+pub mod identity;
+pub mod signature;
+pub mod state;
+pub mod subject;
+pub mod wire;
+
+use crate::clock::Clock;
+use crate::crypto::rsa::PublicKey;
+use crate::crypto::x509::CaSigner;
+use crate::scenario::model::{CaKind, CaSpec, CustomerSpec, PersonSpec, PkiSpec, PolicySpec, PostalSpec, ProfileSpec};
+use crate::scenario::PkiMaterial;
+use crate::server::{body, router, Request, Response};
+use crate::store::Store;
+use bytes::Bytes;
+use error::{Kind, Overrides, PkiError, Shape};
+use http_body_util::Full;
+use hyper::{header, Method, StatusCode};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use subject::Template;
+use time::OffsetDateTime;
+use wire::Fields;
+
+pub type Handler = fn(&mut Ctx<'_>, &Fields) -> Result<Value, PkiError>;
+
+pub struct Route {
+    pub name: &'static str,
+    pub method: Method,
+    pub shape: Shape,
+    pub handler: Handler,
+}
+
+/// Every method of the API. Names match case-insensitively, as ASP.NET routes do.
+pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(|| {
+    use endpoints::*;
+    let r = |name, method, shape, handler| Route { name, method, shape, handler };
+    vec![
+        r("GetVersion", Method::GET, Shape::IsSuccess(&["Version"]), get_version::handle),
+        r("GetCAList", Method::GET, Shape::IsSuccess(&["CAList"]), get_ca_list::handle),
+        r("GetCAProfileInfo", Method::GET, Shape::IsSuccess(&["Profile"]), get_ca_profile_info::handle),
+        r("IsAvailable", Method::GET, Shape::IsAvailable, is_available::handle),
+        r("RegisterInfo", Method::POST, Shape::IsSuccess(&["TrackingCode", "Description"]), register_info::handle),
+        r("GetTrackingCodeInfo", Method::POST, Shape::ResultCode, get_tracking_code_info::handle),
+        r(
+            "IssueCertificateByTrackingCode",
+            Method::POST,
+            Shape::IsSuccess(&["Certificate", "PaymentStatus", "Description", "CN", "IssuerName", "ValidFrom", "ValidTo"]),
+            issue_certificate_by_tracking_code::handle,
+        ),
+        r("RevokeCertificate", Method::POST, Shape::IsSuccess(&["Description"]), revoke_certificate::handle),
+        r("IsApproved", Method::POST, Shape::ResultCode, is_approved::handle),
+        r("RecievedCertConfirmation", Method::POST, Shape::IsSuccess(&["Description"]), recieved_cert_confirmation::handle),
+    ]
+});
+
+/// A CA as the handlers use it.
+pub struct Ca {
+    pub spec: CaSpec,
+    pub signer: CaSigner,
+    pub chain_pem: Vec<String>,
+    pub available: AtomicBool,
+    pub profiles: Vec<Profile>,
+}
+
+pub struct Profile {
+    pub spec: ProfileSpec,
+    pub template: Template,
+}
+
+impl Ca {
+    pub fn is_government_public(&self) -> bool {
+        self.spec.kind == CaKind::GovernmentPublic
+    }
+
+    pub fn profile(&self, name: &str) -> Result<&Profile, PkiError> {
+        self.profiles
+            .iter()
+            .find(|p| p.spec.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                PkiError::new(
+                    Kind::UnknownProfile,
+                    format!(
+                        "profileName '{name}' is not a profile of CA '{}'; its profiles are: {}",
+                        self.spec.name,
+                        self.profiles.iter().map(|p| p.spec.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })
+    }
+
+    pub fn require_available(&self) -> Result<(), PkiError> {
+        if self.available.load(Ordering::Relaxed) {
+            Ok(())
+        } else {
+            Err(PkiError::new(
+                Kind::CaUnavailable,
+                format!("CA '{}' is not available right now (IsAvailable is false); nothing was changed — retry later", self.spec.name),
+            ))
+        }
+    }
+}
+
+pub struct Customer {
+    pub code: String,
+    pub spec: CustomerSpec,
+    pub key: PublicKey,
+}
+
+/// The scenario's PKI world.
+pub struct World {
+    pub version: String,
+    pub policy: PolicySpec,
+    pub first_tracking_code: u64,
+    pub cas: Vec<Ca>,
+    pub customers: Vec<Customer>,
+    pub persons: HashMap<String, PersonSpec>,
+    pub postal_codes: Vec<PostalSpec>,
+    pub overrides: Overrides,
+}
+
+impl World {
+    pub fn build(spec: &PkiSpec, material: PkiMaterial, policy: &PolicySpec) -> Result<World, String> {
+        let mut cas = Vec::new();
+        for (ca, m) in spec.cas.iter().zip(material.cas) {
+            let profiles = ca
+                .profiles
+                .iter()
+                .map(|p| Ok(Profile { spec: p.clone(), template: Template::parse(&p.subject_dn)? }))
+                .collect::<Result<Vec<_>, String>>()?;
+            cas.push(Ca {
+                spec: ca.clone(),
+                available: AtomicBool::new(ca.available),
+                signer: m.signer,
+                chain_pem: m.chain_pem,
+                profiles,
+            });
+        }
+        Ok(World {
+            version: spec.version.clone(),
+            policy: policy.clone(),
+            first_tracking_code: spec.first_tracking_code,
+            cas,
+            customers: spec
+                .customers
+                .iter()
+                .zip(material.customer_keys)
+                .map(|(c, key)| Customer { code: c.code.clone(), spec: c.clone(), key })
+                .collect(),
+            persons: spec.registry.persons.iter().map(|p| (p.national_code.clone(), p.clone())).collect(),
+            postal_codes: spec.registry.postal_codes.clone(),
+            overrides: spec.errors.iter().map(|(k, v)| (k.clone(), (v.code, v.message.clone()))).collect(),
+        })
+    }
+
+    pub fn ca(&self, name: &str) -> Result<&Ca, PkiError> {
+        self.cas.iter().find(|c| c.spec.name == name).ok_or_else(|| {
+            PkiError::new(
+                Kind::UnknownCa,
+                format!(
+                    "caName '{name}' is not a CA of this service; the CAs are: {}",
+                    self.cas.iter().map(|c| c.spec.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })
+    }
+
+    pub fn customer(&self, code: &str) -> Result<&Customer, PkiError> {
+        self.customers.iter().find(|c| c.code == code).ok_or_else(|| {
+            PkiError::new(
+                Kind::UnknownCustomer,
+                format!("customer code '{code}' is not known to this service (the scenario defines {} customers)", self.customers.len()),
+            )
+        })
+    }
+}
+
+/// Everything a handler may use for one request.
+pub struct Ctx<'a> {
+    pub world: &'a World,
+    pub store: &'a Store,
+    pub now: OffsetDateTime,
+    pub base_url: &'a str,
+    /// How the request was judged, for the journal and the log.
+    pub diag: Vec<String>,
+}
+
+impl<'a> Ctx<'a> {
+    /// The customer of a POST body (`customercode` = `Code-License`), license checked.
+    pub fn customer_post(&self, f: &Fields) -> Result<&'a Customer, PkiError> {
+        let (code, license) = wire::split_customercode(f, "customercode")?;
+        let c = self.world.customer(&code)?;
+        if c.spec.license != license {
+            return Err(PkiError::new(
+                Kind::LicenseMismatch,
+                format!("customercode '{code}-{license}': license number '{license}' is not customer {code}'s"),
+            ));
+        }
+        Ok(c)
+    }
+
+    /// The customer named by a bare code (query strings, reports).
+    pub fn customer_bare(&self, f: &Fields, name: &str) -> Result<&'a Customer, PkiError> {
+        let code = f.str(name)?;
+        let code = code.split('-').next().unwrap_or(&code).to_string();
+        self.world.customer(&code)
+    }
+
+    /// A CA the customer may use.
+    pub fn ca_for(&self, customer: &Customer, name: &str) -> Result<&'a Ca, PkiError> {
+        let ca = self.world.ca(name)?;
+        if !customer.spec.cas.iter().any(|c| c == name) {
+            return Err(PkiError::new(
+                Kind::CaNotAllowed,
+                format!("customer {} may not use CA '{name}'; its CAs are: {}", customer.code, customer.spec.cas.join(", ")),
+            ));
+        }
+        Ok(ca)
+    }
+
+    pub fn verify(&mut self, customer: &Customer, sig: &str, signed: signature::Signed<'_>) -> Result<(), PkiError> {
+        let line = signature::verify(self.world.policy.signature, customer, &self.world.customers, sig, &signed)?;
+        self.diag.push(line);
+        Ok(())
+    }
+
+    /// A tracking record that belongs to `customer`.
+    pub fn tracking(&self, code: &str, customer: &str) -> Result<state::TrackingRecord, PkiError> {
+        let rec: state::TrackingRecord = self
+            .store
+            .get(crate::store::Table::PkiTracking, &state::keys::tracking(code))?
+            .ok_or_else(|| PkiError::new(Kind::TrackingCodeUnknown, format!("tracking code '{code}' does not exist")))?;
+        if rec.customer != customer {
+            return Err(PkiError::new(
+                Kind::NotOwner,
+                format!("tracking code {code} was registered by another customer; customer {customer} can not use it"),
+            ));
+        }
+        Ok(rec)
+    }
+
+    pub fn crl_url(&self, ca: &str) -> String {
+        format!("{}/crl/{}.crl", self.base_url, ca)
+    }
+}
+
+/// The PKI API: cheap to clone, shared by every connection.
+#[derive(Clone)]
+pub struct Pki {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    clock: Clock,
+    world: RwLock<Arc<World>>,
+    base_url: String,
+    crl_cache: Mutex<HashMap<String, CachedCrl>>,
+}
+
+struct CachedCrl {
+    revoked: usize,
+    hour: i64,
+    der: Bytes,
+}
+
+impl Pki {
+    pub fn new(store: Store, clock: Clock, world: World, base_url: String) -> Result<Pki, PkiError> {
+        let pki = Pki {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                world: RwLock::new(Arc::new(world)),
+                base_url,
+                crl_cache: Mutex::new(HashMap::new()),
+            }),
+        };
+        pki.seed()?;
+        Ok(pki)
+    }
+
+    pub fn world(&self) -> Arc<World> {
+        self.inner.world.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Puts the scenario's starting balances in the store for customers that have none yet
+    /// (a data directory keeps balances across restarts).
+    fn seed(&self) -> Result<(), PkiError> {
+        let world = self.world();
+        self.inner.store.write::<_, PkiError>(|tx| {
+            for c in &world.customers {
+                let key = state::keys::customer(&c.code);
+                if tx.get::<state::CustomerState, _>(crate::store::Table::PkiCustomers, &key)?.is_none() {
+                    tx.put(crate::store::Table::PkiCustomers, &key, &state::CustomerState { credit: c.spec.credit })?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Serves `/api/{Method}` and `/crl/{ca}.crl`.
+    pub async fn handle(&self, req: Request) -> Response {
+        let world = self.world();
+        let path = req.uri().path().to_string();
+        if let Some(rest) = path.strip_prefix("/crl/") {
+            return self.crl(&world, req.method(), rest);
+        }
+        let name = path.trim_start_matches("/api/").trim_end_matches('/');
+        let Some(route) = ROUTES.iter().find(|r| r.name.eq_ignore_ascii_case(name)) else {
+            let e = PkiError::new(Kind::UnknownMethod, unknown_method_message(name));
+            return reply(Err(e), Shape::IsSuccess(&[]), &world.overrides);
+        };
+        if *req.method() != route.method && !(route.method == Method::GET && *req.method() == Method::HEAD) {
+            let e = PkiError::new(
+                Kind::MethodNotAllowed,
+                format!("{} is called with {}, not {}", route.name, route.method, req.method()),
+            );
+            let mut resp = reply(Err(e), route.shape, &world.overrides);
+            if let Ok(v) = header::HeaderValue::from_str(route.method.as_str()) {
+                resp.headers_mut().insert(header::ALLOW, v);
+            }
+            return resp;
+        }
+        let fields = if route.method == Method::GET {
+            Ok(Fields::from_query(router::query_pairs(req.uri().query())))
+        } else {
+            self.read_json(req, &world).await
+        };
+        let result = fields.and_then(|f| {
+            let mut ctx = Ctx {
+                world: &world,
+                store: &self.inner.store,
+                now: self.inner.clock.now(),
+                base_url: &self.inner.base_url,
+                diag: Vec::new(),
+            };
+            let r = (route.handler)(&mut ctx, &f);
+            if !ctx.diag.is_empty() {
+                tracing::debug!(method = route.name, "{}", ctx.diag.join("; "));
+            }
+            r
+        });
+        if let Err(e) = &result {
+            tracing::info!(method = route.name, code = e.kind.code(), "refused: {}", e.message);
+        }
+        reply(result, route.shape, &world.overrides)
+    }
+
+    async fn read_json(&self, req: Request, world: &World) -> Result<Fields, PkiError> {
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if !ct.contains("json") {
+            return Err(PkiError::new(
+                Kind::UnsupportedMediaType,
+                if ct.is_empty() {
+                    "the request has no Content-Type; send the JSON body with Content-Type: application/json".to_string()
+                } else {
+                    format!("Content-Type is '{ct}'; the service reads JSON bodies only: send Content-Type: application/json")
+                },
+            ));
+        }
+        let limit = world.policy.pki_max_body_bytes;
+        match body::read_limited(req, limit).await {
+            Ok((_, bytes)) => Fields::from_json(&bytes),
+            Err(body::BodyError::TooLarge { limit }) => Err(PkiError::new(
+                Kind::BodyTooLarge,
+                format!("the request body is over {limit} bytes (policy.pki_max_body_bytes)"),
+            )),
+            Err(body::BodyError::Read(e)) => Err(PkiError::new(Kind::MalformedBody, format!("the request body could not be read: {e}"))),
+        }
+    }
+
+    fn crl(&self, world: &World, method: &Method, rest: &str) -> Response {
+        let ca_name = router::percent_decode(rest.strip_suffix(".crl").unwrap_or(rest));
+        if *method != Method::GET && *method != Method::HEAD {
+            let e = PkiError::new(Kind::MethodNotAllowed, format!("CRLs are fetched with GET, not {method}"));
+            return reply(Err(e), Shape::IsSuccess(&[]), &world.overrides);
+        }
+        let ca = match world.ca(&ca_name) {
+            Ok(ca) if rest.ends_with(".crl") => ca,
+            Ok(_) => {
+                let e = PkiError::new(Kind::UnknownMethod, format!("CRLs are at /crl/{ca_name}.crl"));
+                return reply(Err(e), Shape::IsSuccess(&[]), &world.overrides);
+            }
+            Err(e) => return reply(Err(e), Shape::IsSuccess(&[]), &world.overrides),
+        };
+        match self.crl_der(ca) {
+            Ok(der) => hyper::Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/pkix-crl")
+                .body(Full::new(der))
+                .unwrap_or_default(),
+            Err(e) => reply(Err(e), Shape::IsSuccess(&[]), &world.overrides),
+        }
+    }
+
+    /// The CA's current CRL. It is re-signed when a revocation is added or the hour changes
+    /// (thisUpdate is the start of the current hour, nextUpdate a day later).
+    pub fn crl_der(&self, ca: &Ca) -> Result<Bytes, PkiError> {
+        let name = &ca.spec.name;
+        let store = &self.inner.store;
+        let keys = store.scan_prefix::<state::CertRecord>(crate::store::Table::PkiRevoked, &state::keys::revoked_prefix(name), usize::MAX)?;
+        let now = self.inner.clock.now();
+        let hour = now.unix_timestamp().div_euclid(3600);
+        let mut cache = self.inner.crl_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cache.get(name) {
+            if c.revoked == keys.len() && c.hour == hour {
+                return Ok(c.der.clone());
+            }
+        }
+        let revoked: Vec<crate::crypto::x509::Revoked> = keys
+            .iter()
+            .map(|(_, r)| crate::crypto::x509::Revoked {
+                serial: r.serial,
+                at: r.revoked_at.unwrap_or(now),
+                reason: r.revoke_reason.unwrap_or(0),
+            })
+            .collect();
+        let this_update = OffsetDateTime::from_unix_timestamp(hour * 3600).unwrap_or(now);
+        let der = crate::crypto::x509::make_crl(&ca.signer, &revoked, revoked.len() as u64 + 1, this_update)
+            .map_err(|e| PkiError::internal("signing the CRL", e))?;
+        let der = Bytes::from(der);
+        cache.insert(name.clone(), CachedCrl { revoked: keys.len(), hour, der: der.clone() });
+        Ok(der)
+    }
+}
+
+fn unknown_method_message(name: &str) -> String {
+    if name.eq_ignore_ascii_case("ReceivedCertConfirmation") {
+        return "there is no method ReceivedCertConfirmation: the upstream spells it RecievedCertConfirmation (sic), call /api/RecievedCertConfirmation".into();
+    }
+    let names: Vec<&str> = ROUTES.iter().map(|r| r.name).collect();
+    let closest = names
+        .iter()
+        .min_by_key(|n| edit_distance(&n.to_lowercase(), &name.to_lowercase()))
+        .filter(|n| edit_distance(&n.to_lowercase(), &name.to_lowercase()) <= 3);
+    match closest {
+        Some(c) => format!("there is no method '{name}' under /api/; did you mean {c}? The methods are: {}", names.join(", ")),
+        None => format!("there is no method '{name}' under /api/; the methods are: {}", names.join(", ")),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + (ca != *cb) as usize).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The one place a PKI answer becomes HTTP.
+fn reply(result: Result<Value, PkiError>, shape: Shape, overrides: &Overrides) -> Response {
+    let (status, body) = match result {
+        Ok(v) => (200, v),
+        Err(e) => e.into_body(shape, overrides),
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    hyper::Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(Full::new(Bytes::from(bytes)))
+        .unwrap_or_default()
+}

@@ -1,0 +1,183 @@
+//! Transaction signatures (SPEC 1.3): `Base64(RSA-SHA1-PKCS#1v1.5(customer key, bytes))`.
+//!
+//! Each signed field has a documented byte form. Where the document says "Unicode" the form is
+//! UTF-16LE and nothing else is accepted. Where it does not (`Sign(csr)`, `Sign(certificate)`)
+//! the form is ambiguous: the ASCII bytes of the field as sent is the documented reading; a
+//! `lenient` scenario also accepts UTF-16LE of the field and the base64-decoded DER.
+//!
+//! Whatever the outcome, the check says what it did. Success returns a diagnostic line naming
+//! the form that matched and the key. A refusal tries every plausible mistake — the wrong text
+//! encoding, SHA-256 instead of SHA-1, another customer's key — and names the one that would
+//! have verified, or lists everything tried and the fingerprint of the key on file, so an
+//! integrator can fix the client from the message alone.
+
+use super::error::{Kind, PkiError};
+use super::Customer;
+use crate::crypto::rsa::Hash;
+use crate::crypto::{b64_decode, utf16le};
+use crate::scenario::model::SignaturePolicy;
+
+/// How the document says the signed text becomes bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Documented {
+    /// "Unicode(...)": UTF-16LE, the only accepted form.
+    Unicode,
+    /// `Sign(field)`: the field as sent (ASCII); lenient also accepts other readings.
+    AsSent,
+}
+
+/// What a signature covers.
+pub struct Signed<'a> {
+    /// The wire name of the signature field (`signature`, `sign`).
+    pub field: &'a str,
+    /// The document's formula, e.g. `Unicode(customercode + "-" + NationalCode)`.
+    pub formula: &'a str,
+    pub text: &'a str,
+    pub documented: Documented,
+}
+
+struct Form {
+    name: &'static str,
+    bytes: Vec<u8>,
+    accepted: bool,
+}
+
+fn forms(s: &Signed<'_>, policy: SignaturePolicy) -> Vec<Form> {
+    let text = s.text;
+    match s.documented {
+        Documented::Unicode => {
+            let mut bom = vec![0xFF, 0xFE];
+            bom.extend(utf16le(text));
+            vec![
+                Form { name: "UTF-16LE (the documented form)", bytes: utf16le(text), accepted: true },
+                Form { name: "UTF-8", bytes: text.as_bytes().to_vec(), accepted: false },
+                Form {
+                    name: "UTF-16BE",
+                    bytes: text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect(),
+                    accepted: false,
+                },
+                Form { name: "UTF-16LE with a byte-order mark", bytes: bom, accepted: false },
+            ]
+        }
+        Documented::AsSent => {
+            let lenient = policy == SignaturePolicy::Lenient;
+            let mut v = vec![
+                Form { name: "the ASCII text of the field as sent (the documented form)", bytes: text.as_bytes().to_vec(), accepted: true },
+                Form { name: "UTF-16LE of the field", bytes: utf16le(text), accepted: lenient },
+            ];
+            if let Ok(der) = crate::crypto::der_from_b64_or_pem(text) {
+                v.push(Form { name: "the base64-decoded DER bytes of the field", bytes: der, accepted: lenient });
+            }
+            v
+        }
+    }
+}
+
+/// Shows a signed text in a message: whole when short, head…tail when long.
+pub fn show(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= 72 {
+        format!("'{text}'")
+    } else {
+        let head: String = text.chars().take(32).collect();
+        let tail: String = text.chars().skip(n - 16).collect();
+        format!("'{head}…{tail}' ({n} characters)")
+    }
+}
+
+/// Verifies `sig_b64` by `customer` over `s`; on success returns the diagnostic line.
+pub fn verify(
+    policy: SignaturePolicy,
+    customer: &Customer,
+    all: &[Customer],
+    sig_b64: &str,
+    s: &Signed<'_>,
+) -> Result<String, PkiError> {
+    let key = &customer.key;
+    if sig_b64.trim().is_empty() {
+        return Err(PkiError::new(
+            Kind::SignatureMalformed,
+            format!("{} is missing: it must be Base64(RSA-SHA1({})) made with customer {}'s private key", s.field, s.formula, customer.code),
+        ));
+    }
+    let sig = b64_decode(sig_b64)
+        .map_err(|e| PkiError::new(Kind::SignatureMalformed, format!("{} is not valid base64: {e}", s.field)))?;
+    let expected_len = key.bits().div_ceil(8);
+    let forms = forms(s, policy);
+    for f in forms.iter().filter(|f| f.accepted) {
+        if key.verifies(Hash::Sha1, &f.bytes, &sig) {
+            return Ok(format!(
+                "{}: RSA-SHA1 verified over {} of {} with customer {}'s key (SPKI SHA-256 {})",
+                s.field,
+                f.name,
+                show(s.text),
+                customer.code,
+                key.fingerprint()
+            ));
+        }
+    }
+    let key_note = format!(
+        "the key on file for customer {} is RSA-{} with SPKI SHA-256 {}",
+        customer.code,
+        key.bits(),
+        key.fingerprint()
+    );
+    if sig.len() != expected_len {
+        return Err(PkiError::new(
+            Kind::SignatureInvalid,
+            format!(
+                "{} decodes to {} bytes, but a signature by customer {}'s {}-bit key is {expected_len} bytes: it is truncated or made with another key; {key_note}",
+                s.field,
+                sig.len(),
+                customer.code,
+                key.bits()
+            ),
+        ));
+    }
+    // Explain: which plausible mistake would have verified?
+    for f in &forms {
+        if !f.accepted && key.verifies(Hash::Sha1, &f.bytes, &sig) {
+            let why = match s.documented {
+                Documented::Unicode => "the service signs UTF-16LE (.NET Encoding.Unicode, no byte-order mark) of that text: sign Encoding.Unicode.GetBytes(text), or `iconv -t UTF-16LE`",
+                Documented::AsSent => "the scenario's signature policy is strict, which accepts only the ASCII text of the field exactly as sent",
+            };
+            return Err(PkiError::new(
+                Kind::SignatureInvalid,
+                format!("{} verifies over {} of {} ({}), but {why}", s.field, f.name, show(s.text), s.formula),
+            ));
+        }
+        if key.verifies(Hash::Sha256, &f.bytes, &sig) {
+            return Err(PkiError::new(
+                Kind::SignatureInvalid,
+                format!(
+                    "{} is RSA-SHA256 over {} of {}; the service verifies RSA-SHA1 (PKCS#1 v1.5): sign with SHA-1",
+                    s.field,
+                    f.name,
+                    show(s.text)
+                ),
+            ));
+        }
+    }
+    for other in all.iter().filter(|o| o.code != customer.code) {
+        if forms.iter().any(|f| other.key.verifies(Hash::Sha1, &f.bytes, &sig)) {
+            return Err(PkiError::new(
+                Kind::SignatureInvalid,
+                format!(
+                    "{} was made with customer {}'s key, but the request is for customer {}; {key_note}",
+                    s.field, other.code, customer.code
+                ),
+            ));
+        }
+    }
+    let tried: Vec<&str> = forms.iter().map(|f| f.name).collect();
+    Err(PkiError::new(
+        Kind::SignatureInvalid,
+        format!(
+            "{} does not verify over {} ({}): tried RSA-SHA1 and RSA-SHA256 over {}; {key_note} — sign exactly this text with the matching private key",
+            s.field,
+            show(s.text),
+            s.formula,
+            tried.join(", ")
+        ),
+    ))
+}

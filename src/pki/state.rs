@@ -1,0 +1,184 @@
+//! The PKI's stored records and the tracking-code state machine (SPEC 1.4).
+//!
+//! ```text
+//! RegisterInfo ─► Registered ─(profile Approval/FaceAuth)─► AwaitingApproval ─RequestApprove─► Approved
+//!                     └───────────────(no approval needed)──────────────────────────────────────┤
+//!                                                          IssueCertificateByTrackingCode ─► Issued
+//!                                                        RecievedCertConfirmation ─► Issued + confirmed
+//!                                                                 RevokeCertificate ─► Revoked
+//! ```
+//! Records are values in the store (JSON); every change goes through one `Store::write`
+//! transaction together with its indexes and the credit debit. Keys: see [`keys`].
+
+use crate::store::codec;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    Registered,
+    AwaitingApproval,
+    Approved,
+    Issued,
+    Revoked,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Registered => "Registered",
+            Status::AwaitingApproval => "AwaitingApproval",
+            Status::Approved => "Approved",
+            Status::Issued => "Issued",
+            Status::Revoked => "Revoked",
+        }
+    }
+}
+
+/// The applicant's data as registered (after name lookup).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Person {
+    pub national_code: String,
+    pub name: String,
+    pub last_name: String,
+    pub en_name: String,
+    pub en_last_name: String,
+    pub father_name: String,
+    pub is_man: Option<bool>,
+    pub postal_code: String,
+    pub telephone: String,
+    pub is_foreign: bool,
+    pub birth_certificate_id: String,
+    pub birth_date: String,
+    pub city: String,
+    pub province_name: String,
+    pub agency_sn: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub event: String,
+}
+
+/// One lifecycle of one applicant under one customer and CA.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrackingRecord {
+    pub code: String,
+    pub customer: String,
+    pub ca: String,
+    pub profile: String,
+    pub token_type: String,
+    pub person: Person,
+    /// .NET-style display of the subject the certificate will carry.
+    pub subject_dn: String,
+    /// Subject in DER order as (attribute short name, value).
+    pub subject: Vec<(String, String)>,
+    pub status: Status,
+    #[serde(with = "time::serde::rfc3339")]
+    pub registered_at: OffsetDateTime,
+    /// Extra charge for names looked up in the registry, added at issue.
+    pub lookup_charge: u64,
+    pub approval: Option<Approval>,
+    pub issue: Option<Issue>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub confirmed_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+    pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Approval {
+    pub approver: String,
+    pub order_id: String,
+    pub remote: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Issue {
+    pub serial: u64,
+    /// Base64 DER certificate.
+    pub certificate: String,
+    /// The CSR as the client sent it (returned by RegisterInfo while the certificate is active).
+    pub csr: String,
+    pub payment_id: String,
+    pub charged: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CertStatus {
+    Active,
+    Revoked,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertRecord {
+    pub ca: String,
+    pub serial: u64,
+    pub tracking_code: String,
+    pub customer: String,
+    pub national_code: String,
+    pub certificate: String,
+    pub status: CertStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+    pub revoke_reason: Option<u8>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CustomerState {
+    pub credit: i64,
+}
+
+/// Store keys of the PKI tables.
+pub mod keys {
+    use super::codec;
+
+    pub fn tracking(code: &str) -> Vec<u8> {
+        codec::key(&[code])
+    }
+    pub fn subject(customer: &str, ca: &str, dn: &str) -> Vec<u8> {
+        codec::key(&[customer, ca, dn])
+    }
+    pub fn cert(ca: &str, serial: u64) -> Vec<u8> {
+        codec::key(&[ca, &codec::be(serial)])
+    }
+    pub fn revoked_prefix(ca: &str) -> Vec<u8> {
+        codec::key(&[ca, ""])
+    }
+    pub fn by_person(national_code: &str, tracking: &str) -> Vec<u8> {
+        codec::key(&[national_code, tracking])
+    }
+    pub fn by_customer_time(customer: &str, unix: i64, tracking: &str) -> Vec<u8> {
+        codec::key(&[customer, &codec::be(unix.max(0) as u64), tracking])
+    }
+    pub fn customer(code: &str) -> Vec<u8> {
+        codec::key(&[code])
+    }
+}
+
+/// The time format of `ValidFrom`/`ValidTo` and report dates: ISO 8601 UTC, as Json.NET writes
+/// a `DateTime` of kind Utc (emulator-defined).
+pub fn wire_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}

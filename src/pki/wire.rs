@@ -1,0 +1,212 @@
+//! The upstream's request binding: JSON bodies and query strings as ASP.NET reads them.
+//!
+//! Property and parameter names bind case-insensitively (`Customercode`, `customercode` and
+//! `CustomerCode` are one field), unknown properties are ignored, a missing property is its
+//! type's default, and scalars convert the way Json.NET converts them (`"true"` → true,
+//! `42` → "42"). [`Fields`] records which wire name each field was bound from, so a refusal —
+//! or the journal — can show "customercode ← 'CustomerCode'".
+
+use super::error::{Kind, PkiError};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct Fields {
+    /// lowercase name → (name as sent, value)
+    map: HashMap<String, (String, Value)>,
+    /// `personData.` for nested objects, so messages name the full path.
+    prefix: String,
+}
+
+impl Fields {
+    /// A JSON body that must be an object.
+    pub fn from_json(body: &[u8]) -> Result<Fields, PkiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(PkiError::new(Kind::MalformedBody, "the request body is empty; a JSON object is expected"));
+        }
+        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| PkiError::new(Kind::MalformedBody, format!("the request body is not JSON: {e}")))?;
+        match value {
+            Value::Object(m) => Ok(Fields::from_map(m, String::new())),
+            other => Err(PkiError::new(
+                Kind::MalformedBody,
+                format!("the request body is a JSON {}; a JSON object is expected", json_type(&other)),
+            )),
+        }
+    }
+
+    /// Query parameters (all strings).
+    pub fn from_query(pairs: Vec<(String, String)>) -> Fields {
+        let mut map = HashMap::new();
+        for (k, v) in pairs {
+            map.insert(k.to_lowercase(), (k, Value::String(v)));
+        }
+        Fields { map, prefix: String::new() }
+    }
+
+    fn from_map(m: Map<String, Value>, prefix: String) -> Fields {
+        let mut map = HashMap::new();
+        // Later duplicates win, as in Json.NET.
+        for (k, v) in m {
+            map.insert(k.to_lowercase(), (k, v));
+        }
+        Fields { map, prefix }
+    }
+
+    fn get(&self, name: &str) -> Option<&(String, Value)> {
+        self.map.get(&name.to_lowercase())
+    }
+
+    /// The documented name with this object's path, for messages.
+    pub fn path(&self, name: &str) -> String {
+        format!("{}{}", self.prefix, name)
+    }
+
+    /// A string field; numbers and booleans convert, `null` and absence are `None`.
+    pub fn opt_str(&self, name: &str) -> Result<Option<String>, PkiError> {
+        match self.get(name) {
+            None | Some((_, Value::Null)) => Ok(None),
+            Some((_, Value::String(s))) => Ok(Some(s.clone())),
+            Some((_, Value::Number(n))) => Ok(Some(n.to_string())),
+            Some((_, Value::Bool(b))) => Ok(Some(if *b { "True" } else { "False" }.to_string())),
+            Some((_, other)) => Err(PkiError::new(
+                Kind::InvalidField,
+                format!("{} is a JSON {}; a string is expected", self.path(name), json_type(other)),
+            )),
+        }
+    }
+
+    /// A string field that must be present and non-blank; returned trimmed.
+    pub fn str(&self, name: &str) -> Result<String, PkiError> {
+        match self.opt_str(name)? {
+            Some(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+            Some(_) => Err(PkiError::new(Kind::MissingField, format!("{} is empty", self.path(name)))),
+            None => Err(PkiError::new(Kind::MissingField, format!("{} is missing", self.path(name)))),
+        }
+    }
+
+    /// A string field, empty when absent.
+    pub fn str_or_empty(&self, name: &str) -> Result<String, PkiError> {
+        Ok(self.opt_str(name)?.map(|s| s.trim().to_string()).unwrap_or_default())
+    }
+
+    /// A boolean: true/false, "true"/"false" (any case), 1/0.
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, PkiError> {
+        let bad = |v: &Value| {
+            PkiError::new(
+                Kind::InvalidField,
+                format!("{} is {v}; true or false is expected", self.path(name)),
+            )
+        };
+        match self.get(name) {
+            None | Some((_, Value::Null)) => Ok(None),
+            Some((_, Value::Bool(b))) => Ok(Some(*b)),
+            Some((_, Value::String(s))) if s.trim().is_empty() => Ok(None),
+            Some((_, v @ Value::String(s))) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" => Ok(Some(true)),
+                "false" => Ok(Some(false)),
+                _ => Err(bad(v)),
+            },
+            Some((_, v @ Value::Number(n))) => match n.as_i64() {
+                Some(0) => Ok(Some(false)),
+                Some(1) => Ok(Some(true)),
+                _ => Err(bad(v)),
+            },
+            Some((_, v)) => Err(bad(v)),
+        }
+    }
+
+    /// An integer: a JSON number or a numeric string.
+    pub fn opt_int(&self, name: &str) -> Result<Option<i64>, PkiError> {
+        let bad = |v: &Value| {
+            PkiError::new(Kind::InvalidField, format!("{} is {v}; an integer is expected", self.path(name)))
+        };
+        match self.get(name) {
+            None | Some((_, Value::Null)) => Ok(None),
+            Some((_, v @ Value::Number(n))) => n.as_i64().map(Some).ok_or_else(|| bad(v)),
+            Some((_, Value::String(s))) if s.trim().is_empty() => Ok(None),
+            Some((_, v @ Value::String(s))) => s.trim().parse().map(Some).map_err(|_| bad(v)),
+            Some((_, v)) => Err(bad(v)),
+        }
+    }
+
+    /// A nested object.
+    pub fn object(&self, name: &str) -> Result<Fields, PkiError> {
+        match self.get(name) {
+            Some((sent, Value::Object(m))) => Ok(Fields::from_map(m.clone(), format!("{}{}.", self.prefix, sent))),
+            None | Some((_, Value::Null)) => Err(PkiError::new(Kind::MissingField, format!("{} is missing", self.path(name)))),
+            Some((_, other)) => Err(PkiError::new(
+                Kind::InvalidField,
+                format!("{} is a JSON {}; an object is expected", self.path(name), json_type(other)),
+            )),
+        }
+    }
+
+    /// How the documented names were bound: `["customercode ← CustomerCode", …]` for every
+    /// field whose sent name differs in case from `documented`.
+    pub fn bindings(&self, documented: &[&str]) -> Vec<String> {
+        documented
+            .iter()
+            .filter_map(|d| {
+                self.get(d)
+                    .filter(|(sent, _)| sent != d)
+                    .map(|(sent, _)| format!("{}{d} ← '{sent}'", self.prefix))
+            })
+            .collect()
+    }
+}
+
+
+pub fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// `customercode` as POST bodies carry it: `CustomerCode-LisenceNumber`.
+pub fn split_customercode(fields: &Fields, name: &str) -> Result<(String, String), PkiError> {
+    let raw = fields.str(name)?;
+    match raw.split_once('-') {
+        Some((code, license)) if !code.is_empty() && !license.is_empty() => Ok((code.to_string(), license.to_string())),
+        _ => Err(PkiError::new(
+            Kind::InvalidField,
+            format!(
+                "{} is '{raw}'; POST bodies carry it as 'CustomerCode-LisenceNumber' (e.g. '10320874334-1234')",
+                fields.path(name)
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binds_case_insensitively_and_converts_like_json_net() {
+        let f = Fields::from_json(br#"{"CustomerCode":"1-2","personData":{"ISMAN":"true","nationalcode":12},"x":[1]}"#).unwrap();
+        assert_eq!(f.str("customercode").unwrap(), "1-2");
+        let p = f.object("PersonData").unwrap();
+        assert_eq!(p.opt_bool("IsMan").unwrap(), Some(true));
+        assert_eq!(p.str("NationalCode").unwrap(), "12");
+        assert_eq!(f.bindings(&["customercode"]), vec!["customercode ← 'CustomerCode'"]);
+        let e = p.opt_bool("NationalCode").unwrap_err();
+        assert!(e.message.contains("personData.NationalCode is 12"), "{}", e.message);
+        assert!(f.str("x").unwrap_err().message.contains("array"));
+        assert_eq!(f.str("nothing").unwrap_err().kind, Kind::MissingField);
+    }
+
+    #[test]
+    fn refuses_non_objects() {
+        assert!(Fields::from_json(b"[1]").unwrap_err().message.contains("JSON array"));
+        assert!(Fields::from_json(b"{bad").unwrap_err().message.contains("not JSON"));
+        assert!(Fields::from_json(b"  ").unwrap_err().message.contains("empty"));
+        assert!(Fields::from_json(b"\xEF\xBB\xBF{}").is_ok());
+    }
+}

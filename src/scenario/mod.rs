@@ -1,0 +1,77 @@
+//! Scenarios: the whole world a test needs, as a TOML file a person can read.
+//!
+//! [`model`] is the file format; [`load`] parses it, validates every rule, and resolves the
+//! files it names (keys, certificates) into material the APIs use, reporting *every* problem
+//! with file, line and field. The default scenario and the fixture files it names are embedded
+//! in the binary ([`embedded`]) so `signsim` alone starts a complete world from any directory.
+//!
+//! This module does not serve HTTP and keeps no state: applying a scenario (seeding the store,
+//! setting the clock) is done by each API from the [`Scenario`] it is handed.
+
+pub mod embedded;
+pub mod load;
+pub mod model;
+
+use crate::clock::Clock;
+use crate::crypto::rsa::PublicKey;
+use crate::crypto::x509::CaSigner;
+use std::fmt;
+use time::OffsetDateTime;
+
+pub use load::{load_embedded, load_file, load_text, Files};
+
+/// One thing wrong with a scenario file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub file: String,
+    pub line: Option<usize>,
+    /// Dotted path of the field, e.g. `pki.customers[1].public_key`.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}: {}", self.file, line, self.field, self.message),
+            None => write!(f, "{}: {}: {}", self.file, self.field, self.message),
+        }
+    }
+}
+
+/// A validated scenario with its files resolved.
+pub struct Scenario {
+    /// Where it came from: a path, or `embedded:default.toml`.
+    pub origin: String,
+    pub text: String,
+    pub file: model::ScenarioFile,
+    pub clock_start: Option<OffsetDateTime>,
+    pub pki: Option<PkiMaterial>,
+}
+
+/// Keys and certificates the PKI part of a scenario names, index-aligned with its spec.
+pub struct PkiMaterial {
+    pub cas: Vec<CaMaterial>,
+    pub customer_keys: Vec<PublicKey>,
+}
+
+pub struct CaMaterial {
+    pub signer: CaSigner,
+    /// The issuers above the CA, nearest first, PEM.
+    pub chain_pem: Vec<String>,
+}
+
+impl Scenario {
+    pub fn name(&self) -> &str {
+        &self.file.scenario.name
+    }
+
+    /// The clock this scenario starts with.
+    pub fn initial_clock(&self) -> Clock {
+        match (self.clock_start, self.file.clock.frozen) {
+            (Some(at), true) => Clock::frozen(at),
+            (Some(at), false) => Clock::starting_at(at),
+            (None, _) => Clock::system(),
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The scenario file format, as serde types.
+//!
+//! Every table refuses unknown keys (`deny_unknown_fields`), so a typo is an error with its
+//! line rather than a silently ignored setting. Defaults are the values the README documents.
+//! Paths are relative to the fixtures directory (see [`ScenarioFile::fixtures`]).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub scenario: Meta,
+    /// Directory that key and certificate paths are relative to, itself relative to the
+    /// scenario file. Default `../fixtures` (the repository layout).
+    #[serde(default)]
+    pub fixtures: Option<String>,
+    #[serde(default)]
+    pub clock: ClockSpec,
+    #[serde(default)]
+    pub policy: PolicySpec,
+    #[serde(default)]
+    pub pki: Option<PkiSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSpec {
+    /// RFC 3339 instant the clock starts at; without it, real time.
+    #[serde(default)]
+    pub start: Option<String>,
+    /// Stay at `start` until moved (tests); otherwise tick from `start`.
+    #[serde(default)]
+    pub frozen: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SignaturePolicy {
+    /// Only the documented byte form of each signed field.
+    Strict,
+    /// The documented form, and for the fields the document leaves ambiguous the other
+    /// plausible forms too.
+    #[default]
+    Lenient,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    #[serde(default)]
+    pub signature: SignaturePolicy,
+    /// Smallest RSA key a CSR may carry.
+    #[serde(default = "default_min_csr_bits")]
+    pub min_csr_key_bits: usize,
+    /// Largest request body the PKI API accepts.
+    #[serde(default = "default_pki_body")]
+    pub pki_max_body_bytes: usize,
+}
+
+impl Default for PolicySpec {
+    fn default() -> Self {
+        PolicySpec {
+            signature: SignaturePolicy::default(),
+            min_csr_key_bits: default_min_csr_bits(),
+            pki_max_body_bytes: default_pki_body(),
+        }
+    }
+}
+
+fn default_min_csr_bits() -> usize {
+    2048
+}
+fn default_pki_body() -> usize {
+    1024 * 1024
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PkiSpec {
+    /// What `GetVersion` answers.
+    #[serde(default = "default_version")]
+    pub version: String,
+    /// The first tracking code handed out.
+    #[serde(default = "default_first_tracking")]
+    pub first_tracking_code: u64,
+    #[serde(default)]
+    pub cas: Vec<CaSpec>,
+    #[serde(default)]
+    pub customers: Vec<CustomerSpec>,
+    #[serde(default)]
+    pub registry: RegistrySpec,
+    /// Error code/message overrides by error kind (see the README's error table).
+    #[serde(default)]
+    pub errors: BTreeMap<String, ErrorOverride>,
+}
+
+fn default_version() -> String {
+    "1.8".into()
+}
+fn default_first_tracking() -> u64 {
+    1_000_001
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaKind {
+    /// An ordinary intermediate: tracking codes are idempotent per subject DN.
+    Private,
+    /// The government public CA: a new tracking code every time, postal code, city and
+    /// province mandatory.
+    GovernmentPublic,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaSpec {
+    /// `caName` on the wire, e.g. "01".
+    pub name: String,
+    #[serde(default)]
+    pub title: String,
+    pub kind: CaKind,
+    pub cert: String,
+    pub key: String,
+    /// Issuer certificates above this CA, nearest first (ends at the root).
+    #[serde(default)]
+    pub chain: Vec<String>,
+    #[serde(default = "yes")]
+    pub available: bool,
+    #[serde(default)]
+    pub description: String,
+    /// Certificate policy OIDs put in every certificate (assurance level).
+    #[serde(default)]
+    pub policy_oids: Vec<String>,
+    #[serde(default)]
+    pub profiles: Vec<ProfileSpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSpec {
+    pub name: String,
+    #[serde(default)]
+    pub price: u64,
+    #[serde(default)]
+    pub face_auth: bool,
+    #[serde(default = "default_input_type")]
+    pub input_type: String,
+    #[serde(default)]
+    pub approval: bool,
+    #[serde(default)]
+    pub product_id: u64,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_token_types")]
+    pub token_types: Vec<String>,
+    #[serde(default = "default_validity")]
+    pub validity_days: u32,
+    /// `natural-person`, `legal-person`, or a template such as
+    /// `CN={EnName} {EnLastName} [Sign],serialNumber={NationalCode},C=IR` (first RDN last,
+    /// as Windows shows it).
+    #[serde(default = "default_dn")]
+    pub subject_dn: String,
+    /// Extra extended key usage OIDs in issued certificates.
+    #[serde(default)]
+    pub extra_ekus: Vec<String>,
+}
+
+fn default_input_type() -> String {
+    "manually".into()
+}
+fn default_token_types() -> Vec<String> {
+    vec!["USERGENERATED".into(), "P12".into()]
+}
+fn default_validity() -> u32 {
+    365
+}
+fn default_dn() -> String {
+    "natural-person".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerSpec {
+    /// The company's 11-digit legal national ID.
+    pub code: String,
+    /// `LisenceNumber` (sic): the second half of `customercode` in POST bodies.
+    pub license: String,
+    #[serde(default)]
+    pub name: String,
+    /// Path to the public key (PEM SPKI, PEM PKCS#1 or .NET `<RSAKeyValue>`), or the key itself.
+    pub public_key: String,
+    pub report_key: String,
+    /// CA names this customer may use.
+    pub cas: Vec<String>,
+    /// Starting credit, in the currency of profile prices (Rials).
+    #[serde(default)]
+    pub credit: i64,
+    #[serde(default)]
+    pub checks: ChecksSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksSpec {
+    /// Civil registry (ثبت احوال): the person exists and the given data matches.
+    #[serde(default)]
+    pub registry: bool,
+    /// Shahkar: the mobile number belongs to the national code.
+    #[serde(default)]
+    pub shahkar: bool,
+    /// The postal code is a known one.
+    #[serde(default)]
+    pub postal_code: bool,
+    /// Names may be omitted and are looked up in the registry, at `lookup_price` extra.
+    #[serde(default)]
+    pub name_lookup: bool,
+    #[serde(default)]
+    pub lookup_price: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySpec {
+    #[serde(default)]
+    pub persons: Vec<PersonSpec>,
+    #[serde(default)]
+    pub postal_codes: Vec<PostalSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonSpec {
+    pub national_code: String,
+    pub name: String,
+    pub last_name: String,
+    #[serde(default)]
+    pub en_name: String,
+    #[serde(default)]
+    pub en_last_name: String,
+    #[serde(default)]
+    pub father_name: String,
+    /// `yyyy/mm/dd`, Gregorian or Solar Hijri.
+    pub birth_date: String,
+    #[serde(default)]
+    pub birth_certificate_id: String,
+    #[serde(default = "yes")]
+    pub is_man: bool,
+    /// Mobile numbers Shahkar ties to this national code.
+    #[serde(default)]
+    pub mobiles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostalSpec {
+    pub code: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default)]
+    pub province: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorOverride {
+    #[serde(default)]
+    pub code: Option<i64>,
+    #[serde(default)]
+    pub message: Option<String>,
+}

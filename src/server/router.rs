@@ -1,0 +1,197 @@
+//! `(method, path pattern) → handler` matching, with 404 and 405 told apart.
+//!
+//! Patterns are `/`-separated segments: a literal, `{name}` (captures one segment), or
+//! `{name}.ext` (captures one segment that ends in `.ext`, without it). Literal segments match
+//! case-insensitively when the router says so (ASP.NET routes do; PHP file names don't).
+//! The router knows no wire format: callers turn [`Match::NotFound`] and
+//! [`Match::MethodNotAllowed`] into their API's own error shape.
+
+use hyper::Method;
+
+pub struct Router<H> {
+    routes: Vec<Route<H>>,
+    case_insensitive: bool,
+}
+
+struct Route<H> {
+    method: Method,
+    segments: Vec<Segment>,
+    handler: H,
+}
+
+enum Segment {
+    Literal(String),
+    Param { suffix: String },
+}
+
+pub enum Match<'a, H> {
+    Found { handler: &'a H, params: Vec<String> },
+    /// The path exists, but not for this method; the allowed methods are listed.
+    MethodNotAllowed(Vec<Method>),
+    NotFound,
+}
+
+impl<H> Router<H> {
+    pub fn new(case_insensitive: bool) -> Self {
+        Router {
+            routes: Vec::new(),
+            case_insensitive,
+        }
+    }
+
+    pub fn route(mut self, method: Method, pattern: &str, handler: H) -> Self {
+        let segments = pattern
+            .trim_start_matches('/')
+            .split('/')
+            .map(|s| {
+                if let Some(rest) = s.strip_prefix('{') {
+                    let (_, suffix) = rest.split_once('}').unwrap_or((rest, ""));
+                    Segment::Param {
+                        suffix: suffix.to_string(),
+                    }
+                } else {
+                    Segment::Literal(s.to_string())
+                }
+            })
+            .collect();
+        self.routes.push(Route {
+            method,
+            segments,
+            handler,
+        });
+        self
+    }
+
+    pub fn find(&self, method: &Method, path: &str) -> Match<'_, H> {
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let mut allowed = Vec::new();
+        for route in &self.routes {
+            let Some(params) = self.match_segments(&route.segments, &parts) else {
+                continue;
+            };
+            // HEAD is served wherever GET is.
+            if route.method == *method || (*method == Method::HEAD && route.method == Method::GET) {
+                return Match::Found {
+                    handler: &route.handler,
+                    params,
+                };
+            }
+            if !allowed.contains(&route.method) {
+                allowed.push(route.method.clone());
+            }
+        }
+        if allowed.is_empty() {
+            Match::NotFound
+        } else {
+            Match::MethodNotAllowed(allowed)
+        }
+    }
+
+    fn match_segments(&self, segments: &[Segment], parts: &[&str]) -> Option<Vec<String>> {
+        if segments.len() != parts.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (seg, part) in segments.iter().zip(parts) {
+            match seg {
+                Segment::Literal(lit) => {
+                    let same = if self.case_insensitive {
+                        lit.eq_ignore_ascii_case(part)
+                    } else {
+                        lit == part
+                    };
+                    if !same {
+                        return None;
+                    }
+                }
+                Segment::Param { suffix } => {
+                    let value = if suffix.is_empty() {
+                        *part
+                    } else if part.len() > suffix.len()
+                        && part[part.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+                    {
+                        &part[..part.len() - suffix.len()]
+                    } else {
+                        return None;
+                    };
+                    if value.is_empty() {
+                        return None;
+                    }
+                    params.push(percent_decode(value));
+                }
+            }
+        }
+        Some(params)
+    }
+}
+
+/// Decodes `%XX` escapes in a path segment or query component (`+` is left alone here).
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Splits a query string into decoded `(name, value)` pairs (`+` means space, as in forms).
+pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (
+                percent_decode(&k.replace('+', " ")),
+                percent_decode(&v.replace('+', " ")),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_case_insensitively_and_tells_405_from_404() {
+        let r = Router::new(true)
+            .route(Method::GET, "/api/GetCAList", 1)
+            .route(Method::GET, "/crl/{ca}.crl", 2);
+        assert!(matches!(r.find(&Method::GET, "/API/getcalist"), Match::Found { handler: 1, .. }));
+        match r.find(&Method::GET, "/crl/01.crl") {
+            Match::Found { handler, params } => {
+                assert_eq!(*handler, 2);
+                assert_eq!(params, vec!["01".to_string()]);
+            }
+            _ => panic!("no match"),
+        }
+        assert!(matches!(r.find(&Method::POST, "/api/GetCAList"), Match::MethodNotAllowed(m) if m == vec![Method::GET]));
+        assert!(matches!(r.find(&Method::GET, "/api/Nope"), Match::NotFound));
+        assert!(matches!(r.find(&Method::GET, "/crl/.crl"), Match::NotFound));
+    }
+
+    #[test]
+    fn decodes_queries() {
+        let q = query_pairs(Some("Customercode=103%2B1&caName=a+b&x"));
+        assert_eq!(q[0], ("Customercode".into(), "103+1".into()));
+        assert_eq!(q[1], ("caName".into(), "a b".into()));
+        assert_eq!(q[2], ("x".into(), "".into()));
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+}
