@@ -51,7 +51,9 @@ pub fn load_scenario(source: &ScenarioSource) -> Result<Scenario, Vec<Problem>> 
     match source {
         ScenarioSource::Embedded => scenario::load_embedded(),
         ScenarioSource::File(path) => scenario::load_file(path),
-        ScenarioSource::Text { text, base } => scenario::load_text(text, "(text)", Some(base.clone())),
+        ScenarioSource::Text { text, base } => {
+            scenario::load_text(text, "(text)", Some(base.clone()))
+        }
     }
 }
 
@@ -65,26 +67,47 @@ pub struct App {
 
 /// Binds, loads and builds; returns the listener and the service to run on it.
 pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>), StartError> {
-    let listener = TcpListener::bind(config.addr).await.map_err(StartError::Bind)?;
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(StartError::Bind)?;
     let addr = listener.local_addr().map_err(StartError::Bind)?;
     let mut scenario = load_scenario(&config.scenario).map_err(StartError::Scenario)?;
-    let store = Store::open(config.data_dir.as_deref()).map_err(|e| StartError::Store(e.to_string()))?;
+    let store =
+        Store::open(config.data_dir.as_deref()).map_err(|e| StartError::Store(e.to_string()))?;
     let clock = match config.frozen_clock {
         Some(at) => Clock::frozen(at),
         None => scenario.initial_clock(),
     };
     let base_url = config.public_url.clone().unwrap_or_else(|| {
-        let host = if addr.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr };
+        let host = if addr.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        } else {
+            addr
+        };
         format!("http://{host}")
     });
     let pki = match (scenario.file.pki.as_ref(), scenario.pki.take()) {
         (Some(spec), Some(material)) => {
-            let world = crate::pki::World::build(spec, material, &scenario.file.policy).map_err(StartError::Build)?;
-            Some(Pki::new(store.clone(), clock.clone(), world, base_url.trim_end_matches('/').to_string()).map_err(|e| StartError::Build(e.message))?)
+            let world = crate::pki::World::build(spec, material, &scenario.file.policy)
+                .map_err(StartError::Build)?;
+            Some(
+                Pki::new(
+                    store.clone(),
+                    clock.clone(),
+                    world,
+                    base_url.trim_end_matches('/').to_string(),
+                )
+                .map_err(|e| StartError::Build(e.message))?,
+            )
         }
         _ => None,
     };
-    let app = App { pki, store, clock, scenario_name: scenario.name().to_string() };
+    let app = App {
+        pki,
+        store,
+        clock,
+        scenario_name: scenario.name().to_string(),
+    };
     Ok((listener, addr, Arc::new(app)))
 }
 
@@ -94,7 +117,8 @@ pub fn service(app: Arc<App>) -> Service {
         let app = app.clone();
         Box::pin(async move {
             let mut resp = dispatch(&app, req).await;
-            resp.headers_mut().insert("x-signsim", HeaderValue::from_static(VERSION));
+            resp.headers_mut()
+                .insert("x-signsim", HeaderValue::from_static(VERSION));
             resp
         })
     })

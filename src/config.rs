@@ -11,7 +11,10 @@ pub enum ScenarioSource {
     Embedded,
     File(PathBuf),
     /// Scenario text, its relative paths resolved against `base` (tests).
-    Text { text: String, base: PathBuf },
+    Text {
+        text: String,
+        base: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -18,7 +18,8 @@ pub fn national_code_problem(code: &str) -> Option<String> {
     let s: u32 = (0..9).map(|i| d[i] * (10 - i as u32)).sum();
     let r = s % 11;
     let check = if r < 2 { r } else { 11 - r };
-    (d[9] != check).then(|| format!("'{code}' fails the check digit: the last digit should be {check}"))
+    (d[9] != check)
+        .then(|| format!("'{code}' fails the check digit: the last digit should be {check}"))
 }
 
 /// Iranian legal national ID: 11 digits; k = d9 + 2, s = Σ (d_i + k)·w_i over the first ten
@@ -35,7 +36,9 @@ pub fn legal_id_problem(code: &str) -> Option<String> {
         10 => 0,
         r => r,
     };
-    (d[10] != check).then(|| format!("'{code}' fails the legal-ID check digit: the last digit should be {check}"))
+    (d[10] != check).then(|| {
+        format!("'{code}' fails the legal-ID check digit: the last digit should be {check}")
+    })
 }
 
 /// Kazakh IIN/BIN: 12 digits, mod-11 check with weights 1..11, then 3..11,1,2 when the first
@@ -70,8 +73,10 @@ pub fn parse_either_calendar(text: &str) -> Result<Date, String> {
     if y < 1700 {
         jalali_to_gregorian(y, m, d)
     } else {
-        let month = Month::try_from(m).map_err(|_| format!("'{text}': month {m} does not exist"))?;
-        Date::from_calendar_date(y, month, d).map_err(|_| format!("'{text}' is not a Gregorian date"))
+        let month =
+            Month::try_from(m).map_err(|_| format!("'{text}': month {m} does not exist"))?;
+        Date::from_calendar_date(y, month, d)
+            .map_err(|_| format!("'{text}' is not a Gregorian date"))
     }
 }
 
@@ -79,7 +84,8 @@ pub fn parse_either_calendar(text: &str) -> Result<Date, String> {
 /// years 1..3177 AP; the arithmetic 2820-year rule disagrees with the official calendar in
 /// years such as 1403, so it is not used.
 const BREAKS: [i32; 20] = [
-    -61, 9, 38, 199, 426, 686, 756, 818, 1111, 1181, 1210, 1635, 2060, 2097, 2192, 2262, 2324, 2394, 2456, 3178,
+    -61, 9, 38, 199, 426, 686, 756, 818, 1111, 1181, 1210, 1635, 2060, 2097, 2192, 2262, 2324,
+    2394, 2456, 3178,
 ];
 
 /// For Solar Hijri year `jy`: whether it is leap, and the Gregorian date of its 1 Farvardin.
@@ -113,7 +119,8 @@ fn jalali_year(jy: i32) -> Result<(bool, Date), String> {
     if leap == -1 {
         leap = 4;
     }
-    let nowruz = Date::from_calendar_date(gy, Month::March, march as u8).map_err(|e| e.to_string())?;
+    let nowruz =
+        Date::from_calendar_date(gy, Month::March, march as u8).map_err(|e| e.to_string())?;
     Ok((leap == 0, nowruz))
 }
 
@@ -126,10 +133,16 @@ pub fn jalali_to_gregorian(jy: i32, jm: u8, jd: u8) -> Result<Date, String> {
         7..=11 => 30,
         12 if leap => 30,
         12 => 29,
-        _ => return Err(format!("{jy}/{jm:02}/{jd:02}: Solar Hijri month {jm} does not exist")),
+        _ => {
+            return Err(format!(
+                "{jy}/{jm:02}/{jd:02}: Solar Hijri month {jm} does not exist"
+            ))
+        }
     };
     if jd == 0 || jd > days_in_month {
-        return Err(format!("{jy}/{jm:02}/{jd:02} is not a Solar Hijri date (month {jm} has {days_in_month} days)"));
+        return Err(format!(
+            "{jy}/{jm:02}/{jd:02} is not a Solar Hijri date (month {jm} has {days_in_month} days)"
+        ));
     }
     let m = jm as i64 - 1;
     let offset = if m <= 6 { m * 31 } else { 186 + (m - 6) * 30 } + jd as i64 - 1;
@@ -161,9 +174,15 @@ mod tests {
     fn national_codes() {
         assert_eq!(national_code_problem("0012345679"), None);
         assert_eq!(national_code_problem("0499370899"), None);
-        assert!(national_code_problem("0012345678").unwrap().contains("should be 9"));
-        assert!(national_code_problem("1111111111").unwrap().contains("repeats"));
-        assert!(national_code_problem("12345").unwrap().contains("10 digits"));
+        assert!(national_code_problem("0012345678")
+            .unwrap()
+            .contains("should be 9"));
+        assert!(national_code_problem("1111111111")
+            .unwrap()
+            .contains("repeats"));
+        assert!(national_code_problem("12345")
+            .unwrap()
+            .contains("10 digits"));
     }
 
     #[test]
@@ -179,14 +198,35 @@ mod tests {
 
     #[test]
     fn solar_hijri_dates() {
-        assert_eq!(jalali_to_gregorian(1403, 1, 1).unwrap(), date!(2024 - 03 - 20));
-        assert_eq!(jalali_to_gregorian(1399, 12, 30).unwrap(), date!(2021 - 03 - 20));
-        assert_eq!(jalali_to_gregorian(1368, 2, 15).unwrap(), date!(1989 - 05 - 05));
-        assert_eq!(jalali_to_gregorian(1402, 5, 8).unwrap(), date!(2023 - 07 - 30));
+        assert_eq!(
+            jalali_to_gregorian(1403, 1, 1).unwrap(),
+            date!(2024 - 03 - 20)
+        );
+        assert_eq!(
+            jalali_to_gregorian(1399, 12, 30).unwrap(),
+            date!(2021 - 03 - 20)
+        );
+        assert_eq!(
+            jalali_to_gregorian(1368, 2, 15).unwrap(),
+            date!(1989 - 05 - 05)
+        );
+        assert_eq!(
+            jalali_to_gregorian(1402, 5, 8).unwrap(),
+            date!(2023 - 07 - 30)
+        );
         assert!(jalali_to_gregorian(1402, 12, 30).is_err()); // 1402 is not leap
-        assert_eq!(jalali_to_gregorian(1403, 12, 30).unwrap(), date!(2025 - 03 - 20)); // 1403 is
-        assert_eq!(jalali_to_gregorian(1404, 1, 1).unwrap(), date!(2025 - 03 - 21));
-        assert_eq!(parse_either_calendar("1368/02/15").unwrap(), parse_either_calendar("1989/05/05").unwrap());
+        assert_eq!(
+            jalali_to_gregorian(1403, 12, 30).unwrap(),
+            date!(2025 - 03 - 20)
+        ); // 1403 is
+        assert_eq!(
+            jalali_to_gregorian(1404, 1, 1).unwrap(),
+            date!(2025 - 03 - 21)
+        );
+        assert_eq!(
+            parse_either_calendar("1368/02/15").unwrap(),
+            parse_either_calendar("1989/05/05").unwrap()
+        );
         assert_eq!(gregorian_to_jalali(date!(2024 - 03 - 20)), (1403, 1, 1));
         assert_eq!(gregorian_to_jalali(date!(2026 - 11 - 22)), (1405, 9, 1));
         assert!(parse_either_calendar("1990-13-01").is_err());

@@ -66,5 +66,11 @@ pub async fn start(config: config::Config) -> Result<Running, app::StartError> {
     if let Some(path) = &config.ready_file {
         std::fs::write(path, format!("{url}\n")).map_err(app::StartError::Bind)?;
     }
-    Ok(Running { addr, url, app, stop: Some(tx), task })
+    Ok(Running {
+        addr,
+        url,
+        app,
+        stop: Some(tx),
+        task,
+    })
 }

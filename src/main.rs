@@ -10,7 +10,11 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 #[derive(Parser)]
-#[command(name = "signsim", version, about = "Offline emulator of the PKI RA gateway (Iran) and Podpishi.Online (Kazakhstan) APIs")]
+#[command(
+    name = "signsim",
+    version,
+    about = "Offline emulator of the PKI RA gateway (Iran) and Podpishi.Online (Kazakhstan) APIs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -61,7 +65,9 @@ struct ServeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Scenario { command: ScenarioCommand::Check { file } }) => check(&file),
+        Some(Command::Scenario {
+            command: ScenarioCommand::Check { file },
+        }) => check(&file),
         Some(Command::Serve(args)) => serve(args),
         None => serve(ServeArgs::parse_from(["serve"])),
     }
@@ -103,7 +109,11 @@ fn serve(args: ServeArgs) -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
-    let frozen_clock = match args.clock.as_deref().map(|c| OffsetDateTime::parse(c, &Rfc3339)) {
+    let frozen_clock = match args
+        .clock
+        .as_deref()
+        .map(|c| OffsetDateTime::parse(c, &Rfc3339))
+    {
         None => None,
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
@@ -113,13 +123,19 @@ fn serve(args: ServeArgs) -> ExitCode {
     };
     let config = Config {
         addr: args.addr,
-        scenario: args.scenario.map(ScenarioSource::File).unwrap_or(ScenarioSource::Embedded),
+        scenario: args
+            .scenario
+            .map(ScenarioSource::File)
+            .unwrap_or(ScenarioSource::Embedded),
         data_dir: args.data_dir,
         ready_file: args.ready_file,
         frozen_clock,
         public_url: args.public_url,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
@@ -141,8 +157,16 @@ fn serve(args: ServeArgs) -> ExitCode {
             signsim::app::VERSION,
             running.app.scenario_name,
             running.url,
-            if config.data_dir.is_some() { "persistent" } else { "in-memory" },
-            if running.app.clock.is_frozen() { ", frozen clock" } else { "" }
+            if config.data_dir.is_some() {
+                "persistent"
+            } else {
+                "in-memory"
+            },
+            if running.app.clock.is_frozen() {
+                ", frozen clock"
+            } else {
+                ""
+            }
         );
         shutdown_signal().await;
         tracing::info!("stopping: finishing in-flight requests");
@@ -155,13 +179,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -85,7 +85,9 @@ mod tests {
     #[test]
     fn base64_errors_say_what_is_wrong() {
         assert_eq!(b64_decode("QUJD\r\nREVG").unwrap(), b"ABCDEF");
-        assert!(b64_decode("QUJDRA").unwrap_err().contains("not a multiple of 4"));
+        assert!(b64_decode("QUJDRA")
+            .unwrap_err()
+            .contains("not a multiple of 4"));
         assert!(b64_decode("QU*D").unwrap_err().contains("'*'"));
         assert!(b64_decode("").unwrap_err().contains("empty"));
     }

@@ -146,8 +146,14 @@ mod tests {
             b(pk.e())
         );
         let a = PublicKey::parse(&spki).unwrap();
-        assert_eq!(a.fingerprint(), PublicKey::parse(&pkcs1).unwrap().fingerprint());
-        assert_eq!(a.fingerprint(), PublicKey::parse(&xml).unwrap().fingerprint());
+        assert_eq!(
+            a.fingerprint(),
+            PublicKey::parse(&pkcs1).unwrap().fingerprint()
+        );
+        assert_eq!(
+            a.fingerprint(),
+            PublicKey::parse(&xml).unwrap().fingerprint()
+        );
         assert_eq!(a.bits(), 1024);
         let data = super::super::utf16le("10320874334-1234-0499370899");
         let sig = sign_sha1(&sk, &data).unwrap();

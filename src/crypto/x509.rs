@@ -133,7 +133,11 @@ pub fn display_name(entries: &[(Attr, String)]) -> String {
 fn name_entries(name: &X509Name<'_>) -> Vec<(Option<Attr>, String, String)> {
     name.iter_attributes()
         .map(|atv| {
-            let oid: Vec<u64> = atv.attr_type().iter().map(|i| i.collect()).unwrap_or_default();
+            let oid: Vec<u64> = atv
+                .attr_type()
+                .iter()
+                .map(|i| i.collect())
+                .unwrap_or_default();
             let value = atv
                 .as_str()
                 .map(str::to_string)
@@ -170,7 +174,8 @@ fn rcgen_dn_from_name(name: &X509Name<'_>) -> Result<DistinguishedName, String> 
         let text = std::str::from_utf8(data).map_err(|_| "attribute value is not UTF-8")?;
         let value = match atv.attr_value().header.tag() {
             Tag::PrintableString => DnValue::PrintableString(
-                text.try_into().map_err(|e| format!("PrintableString: {e:?}"))?,
+                text.try_into()
+                    .map_err(|e| format!("PrintableString: {e:?}"))?,
             ),
             Tag::Ia5String => {
                 DnValue::Ia5String(text.try_into().map_err(|e| format!("IA5String: {e:?}"))?)
@@ -191,10 +196,15 @@ fn rcgen_dn(entries: Vec<(Vec<u64>, DnValue)>) -> Result<DistinguishedName, Stri
         let standard = DnType::from_oid(&oid);
         let ty = if seen.insert(standard.clone()) {
             standard
-        } else if matches!(standard, DnType::CustomDnType(_)) || !seen.insert(DnType::CustomDnType(oid.clone())) {
+        } else if matches!(standard, DnType::CustomDnType(_))
+            || !seen.insert(DnType::CustomDnType(oid.clone()))
+        {
             return Err(format!(
                 "attribute {} appears more often than rcgen can encode",
-                oid.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(".")
+                oid.iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(".")
             ));
         } else {
             DnType::CustomDnType(oid)
@@ -228,8 +238,10 @@ pub struct CaSigner {
 
 impl CaSigner {
     pub fn load(cert_pem: &str, key_pem: &str) -> Result<CaSigner, String> {
-        let cert_der = super::der_from_b64_or_pem(cert_pem).map_err(|e| format!("certificate PEM: {e}"))?;
-        let (_, cert) = X509Certificate::from_der(&cert_der).map_err(|e| format!("certificate: {e}"))?;
+        let cert_der =
+            super::der_from_b64_or_pem(cert_pem).map_err(|e| format!("certificate PEM: {e}"))?;
+        let (_, cert) =
+            X509Certificate::from_der(&cert_der).map_err(|e| format!("certificate: {e}"))?;
         let key = KeyPair::from_pem(key_pem).map_err(|e| format!("private key: {e}"))?;
         if rcgen::PublicKeyData::subject_public_key_info(&key) != cert.public_key().raw {
             return Err("the private key does not belong to the certificate".into());
@@ -237,7 +249,9 @@ impl CaSigner {
         let ski = cert
             .iter_extensions()
             .find_map(|ext| match ext.parsed_extension() {
-                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(k) => {
+                    Some(k.0.to_vec())
+                }
                 _ => None,
             })
             .ok_or("the CA certificate has no subjectKeyIdentifier")?;
@@ -300,10 +314,14 @@ const SHA256_RSA: &str = "1.2.840.113549.1.1.11";
 
 /// Parses a PKCS#10 request and verifies its self-signature.
 pub fn parse_csr(der: &[u8]) -> Result<Csr, CsrError> {
-    let (rest, req) = X509CertificationRequest::from_der(der)
-        .map_err(|e| CsrError::Malformed(format!("not a DER PKCS#10 certification request ({e})")))?;
+    let (rest, req) = X509CertificationRequest::from_der(der).map_err(|e| {
+        CsrError::Malformed(format!("not a DER PKCS#10 certification request ({e})"))
+    })?;
     if !rest.is_empty() {
-        return Err(CsrError::Malformed(format!("{} bytes follow the request", rest.len())));
+        return Err(CsrError::Malformed(format!(
+            "{} bytes follow the request",
+            rest.len()
+        )));
     }
     let info = &req.certification_request_info;
     let spki = &info.subject_pki;
@@ -322,7 +340,11 @@ pub fn parse_csr(der: &[u8]) -> Result<Csr, CsrError> {
                 other.key_size()
             )))
         }
-        Err(e) => return Err(CsrError::Malformed(format!("the request's public key does not parse ({e})"))),
+        Err(e) => {
+            return Err(CsrError::Malformed(format!(
+                "the request's public key does not parse ({e})"
+            )))
+        }
     };
     let public = rsa::pkcs8::DecodePublicKey::from_public_key_der(spki.raw)
         .map(PublicKey::from_rsa)
@@ -363,7 +385,12 @@ pub struct LeafSpec<'a> {
 
 /// The serial as DER INTEGER content: big-endian, no sign problem (a leading 0x00 when needed).
 pub fn serial_bytes(serial: u64) -> Vec<u8> {
-    let mut b: Vec<u8> = serial.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+    let mut b: Vec<u8> = serial
+        .to_be_bytes()
+        .iter()
+        .copied()
+        .skip_while(|b| *b == 0)
+        .collect();
     if b.is_empty() || b[0] & 0x80 != 0 {
         b.insert(0, 0);
     }
@@ -372,7 +399,10 @@ pub fn serial_bytes(serial: u64) -> Vec<u8> {
 
 fn dotted(oid: &str) -> Result<Vec<u64>, String> {
     oid.split('.')
-        .map(|p| p.parse::<u64>().map_err(|_| format!("'{oid}' is not a dotted OID")))
+        .map(|p| {
+            p.parse::<u64>()
+                .map_err(|_| format!("'{oid}' is not a dotted OID"))
+        })
         .collect()
 }
 
@@ -396,7 +426,9 @@ fn certificate_policies_der(oids: &[String]) -> Result<Vec<u8>, String> {
 fn subject_value(attr: Attr, value: &str) -> DnValue {
     let printable = || value.try_into().map(DnValue::PrintableString).ok();
     match attr {
-        Attr::Country | Attr::SerialNumber => printable().unwrap_or_else(|| DnValue::Utf8String(value.into())),
+        Attr::Country | Attr::SerialNumber => {
+            printable().unwrap_or_else(|| DnValue::Utf8String(value.into()))
+        }
         Attr::Email => value
             .try_into()
             .map(DnValue::Ia5String)
@@ -418,23 +450,38 @@ pub fn issue_leaf(ca: &CaSigner, spki_der: &[u8], spec: &LeafSpec<'_>) -> Result
     params.not_before = spec.not_before;
     params.not_after = spec.not_after;
     params.is_ca = IsCa::ExplicitNoCa;
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::EmailProtection];
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::ContentCommitment,
+    ];
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ClientAuth,
+        ExtendedKeyUsagePurpose::EmailProtection,
+    ];
     for eku in spec.extra_ekus {
-        params.extended_key_usages.push(ExtendedKeyUsagePurpose::Other(dotted(eku)?));
+        params
+            .extended_key_usages
+            .push(ExtendedKeyUsagePurpose::Other(dotted(eku)?));
     }
     params.use_authority_key_identifier_extension = true;
     if let Some(url) = &spec.crl_url {
-        params.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![url.clone()] }];
+        params.crl_distribution_points = vec![CrlDistributionPoint {
+            uris: vec![url.clone()],
+        }];
     }
     if !spec.policies.is_empty() {
-        params.custom_extensions.push(CustomExtension::from_oid_content(
-            &[2, 5, 29, 32],
-            certificate_policies_der(spec.policies)?,
-        ));
+        params
+            .custom_extensions
+            .push(CustomExtension::from_oid_content(
+                &[2, 5, 29, 32],
+                certificate_policies_der(spec.policies)?,
+            ));
     }
-    let spki = rcgen::SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| format!("public key: {e}"))?;
-    let cert = params.signed_by(&spki, &ca.issuer).map_err(|e| e.to_string())?;
+    let spki =
+        rcgen::SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| format!("public key: {e}"))?;
+    let cert = params
+        .signed_by(&spki, &ca.issuer)
+        .map_err(|e| e.to_string())?;
     Ok(cert.der().to_vec())
 }
 
@@ -479,7 +526,12 @@ fn rcgen_reason(code: u8) -> RevocationReason {
 }
 
 /// A DER CRL of `revoked`, numbered `number`, valid from `this_update` for a day.
-pub fn make_crl(ca: &CaSigner, revoked: &[Revoked], number: u64, this_update: OffsetDateTime) -> Result<Vec<u8>, String> {
+pub fn make_crl(
+    ca: &CaSigner,
+    revoked: &[Revoked],
+    number: u64,
+    this_update: OffsetDateTime,
+) -> Result<Vec<u8>, String> {
     let params = CertificateRevocationListParams {
         this_update,
         next_update: this_update + time::Duration::days(1),
@@ -515,13 +567,15 @@ pub struct CertInfo {
 
 /// Reads a DER certificate.
 pub fn parse_certificate(der: &[u8]) -> Result<CertInfo, String> {
-    let (rest, cert) = X509Certificate::from_der(der).map_err(|e| format!("not a DER X.509 certificate ({e})"))?;
+    let (rest, cert) =
+        X509Certificate::from_der(der).map_err(|e| format!("not a DER X.509 certificate ({e})"))?;
     if !rest.is_empty() {
         return Err(format!("{} bytes follow the certificate", rest.len()));
     }
     let raw = cert.raw_serial();
     let trimmed: Vec<u8> = raw.iter().copied().skip_while(|b| *b == 0).collect();
-    let serial = (trimmed.len() <= 8).then(|| trimmed.iter().fold(0u64, |acc, b| (acc << 8) | *b as u64));
+    let serial =
+        (trimmed.len() <= 8).then(|| trimmed.iter().fold(0u64, |acc, b| (acc << 8) | *b as u64));
     let ts = |t: i64| OffsetDateTime::from_unix_timestamp(t).map_err(|e| e.to_string());
     let common_name = cert
         .subject()
@@ -556,8 +610,19 @@ mod tests {
     #[test]
     fn two_ous_are_encodable_three_are_not() {
         use Attr::*;
-        assert!(check_subject_encodable(&[Country, OrganizationalUnit, OrganizationalUnit, CommonName]).is_ok());
-        assert!(check_subject_encodable(&[OrganizationalUnit, OrganizationalUnit, OrganizationalUnit]).is_err());
+        assert!(check_subject_encodable(&[
+            Country,
+            OrganizationalUnit,
+            OrganizationalUnit,
+            CommonName
+        ])
+        .is_ok());
+        assert!(check_subject_encodable(&[
+            OrganizationalUnit,
+            OrganizationalUnit,
+            OrganizationalUnit
+        ])
+        .is_err());
         assert!(check_subject_encodable(&[GivenName, GivenName]).is_err());
     }
 }

@@ -20,7 +20,11 @@ pub fn normalize_persian(s: &str) -> String {
             c => c,
         })
         .collect();
-    mapped.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    mapped
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// An Iranian mobile number in its canonical `09xxxxxxxxx` form; `+98`, `0098`, `98` and a
@@ -33,7 +37,8 @@ pub fn normalize_mobile(m: &str) -> Option<String> {
         .or_else(|| digits.strip_prefix("98").filter(|r| r.len() == 10))
         .or_else(|| digits.strip_prefix('0'))
         .unwrap_or(&digits);
-    (rest.len() == 10 && rest.starts_with('9') && rest.bytes().all(|b| b.is_ascii_digit())).then(|| format!("0{rest}"))
+    (rest.len() == 10 && rest.starts_with('9') && rest.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("0{rest}"))
 }
 
 /// The 31 provinces and the ids the service reports as `ProvinceId` (alphabetical order of
@@ -74,11 +79,19 @@ pub const PROVINCES: [&str; 31] = [
 
 pub fn province_id(name: &str) -> Option<usize> {
     let n = normalize_persian(name);
-    PROVINCES.iter().position(|p| normalize_persian(p) == n).map(|i| i + 1)
+    PROVINCES
+        .iter()
+        .position(|p| normalize_persian(p) == n)
+        .map(|i| i + 1)
 }
 
 /// Compares one personData field with the registry; empty input is not compared.
-pub fn compare(field: &str, given: &str, registry: &str, national_code: &str) -> Result<(), PkiError> {
+pub fn compare(
+    field: &str,
+    given: &str,
+    registry: &str,
+    national_code: &str,
+) -> Result<(), PkiError> {
     if given.trim().is_empty() || normalize_persian(given) == normalize_persian(registry) {
         return Ok(());
     }
@@ -123,12 +136,19 @@ pub fn check_shahkar(mobile: &str, person: &PersonSpec) -> Result<(), PkiError> 
             format!("personData.Telephone '{mobile}' is not an Iranian mobile number (09xxxxxxxxx); Shahkar needs the applicant's mobile"),
         ));
     };
-    if person.mobiles.iter().any(|x| normalize_mobile(x).as_deref() == Some(m.as_str())) {
+    if person
+        .mobiles
+        .iter()
+        .any(|x| normalize_mobile(x).as_deref() == Some(m.as_str()))
+    {
         Ok(())
     } else {
         Err(PkiError::new(
             Kind::ShahkarMismatch,
-            format!("Shahkar: mobile {m} is not registered to national code {}", person.national_code),
+            format!(
+                "Shahkar: mobile {m} is not registered to national code {}",
+                person.national_code
+            ),
         ))
     }
 }
@@ -156,10 +176,22 @@ mod tests {
 
     #[test]
     fn persian_normalisation_and_mobiles() {
-        assert_eq!(normalize_persian("علي  كريمي"), normalize_persian("علی کریمی"));
-        assert_eq!(normalize_mobile("+989121234567").as_deref(), Some("09121234567"));
-        assert_eq!(normalize_mobile("9121234567").as_deref(), Some("09121234567"));
-        assert_eq!(normalize_mobile("00989121234567").as_deref(), Some("09121234567"));
+        assert_eq!(
+            normalize_persian("علي  كريمي"),
+            normalize_persian("علی کریمی")
+        );
+        assert_eq!(
+            normalize_mobile("+989121234567").as_deref(),
+            Some("09121234567")
+        );
+        assert_eq!(
+            normalize_mobile("9121234567").as_deref(),
+            Some("09121234567")
+        );
+        assert_eq!(
+            normalize_mobile("00989121234567").as_deref(),
+            Some("09121234567")
+        );
         assert_eq!(normalize_mobile("0212345678"), None);
         assert_eq!(province_id("تهران"), Some(8));
         assert_eq!(province_id("خراسان رضوي"), Some(11));

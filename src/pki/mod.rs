@@ -23,7 +23,9 @@ pub mod wire;
 use crate::clock::Clock;
 use crate::crypto::rsa::PublicKey;
 use crate::crypto::x509::CaSigner;
-use crate::scenario::model::{CaKind, CaSpec, CustomerSpec, PersonSpec, PkiSpec, PolicySpec, PostalSpec, ProfileSpec};
+use crate::scenario::model::{
+    CaKind, CaSpec, CustomerSpec, PersonSpec, PkiSpec, PolicySpec, PostalSpec, ProfileSpec,
+};
 use crate::scenario::PkiMaterial;
 use crate::server::{body, router, Request, Response};
 use crate::store::Store;
@@ -51,23 +53,87 @@ pub struct Route {
 /// Every method of the API. Names match case-insensitively, as ASP.NET routes do.
 pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(|| {
     use endpoints::*;
-    let r = |name, method, shape, handler| Route { name, method, shape, handler };
+    let r = |name, method, shape, handler| Route {
+        name,
+        method,
+        shape,
+        handler,
+    };
     vec![
-        r("GetVersion", Method::GET, Shape::IsSuccess(&["Version"]), get_version::handle),
-        r("GetCAList", Method::GET, Shape::IsSuccess(&["CAList"]), get_ca_list::handle),
-        r("GetCAProfileInfo", Method::GET, Shape::IsSuccess(&["Profile"]), get_ca_profile_info::handle),
-        r("IsAvailable", Method::GET, Shape::IsAvailable, is_available::handle),
-        r("RegisterInfo", Method::POST, Shape::IsSuccess(&["TrackingCode", "Description"]), register_info::handle),
-        r("GetTrackingCodeInfo", Method::POST, Shape::ResultCode, get_tracking_code_info::handle),
+        r(
+            "GetVersion",
+            Method::GET,
+            Shape::IsSuccess(&["Version"]),
+            get_version::handle,
+        ),
+        r(
+            "GetCAList",
+            Method::GET,
+            Shape::IsSuccess(&["CAList"]),
+            get_ca_list::handle,
+        ),
+        r(
+            "GetCAProfileInfo",
+            Method::GET,
+            Shape::IsSuccess(&["Profile"]),
+            get_ca_profile_info::handle,
+        ),
+        r(
+            "IsAvailable",
+            Method::GET,
+            Shape::IsAvailable,
+            is_available::handle,
+        ),
+        r(
+            "RegisterInfo",
+            Method::POST,
+            Shape::IsSuccess(&["TrackingCode", "Description"]),
+            register_info::handle,
+        ),
+        r(
+            "GetTrackingCodeInfo",
+            Method::POST,
+            Shape::ResultCode,
+            get_tracking_code_info::handle,
+        ),
         r(
             "IssueCertificateByTrackingCode",
             Method::POST,
-            Shape::IsSuccess(&["Certificate", "PaymentStatus", "Description", "CN", "IssuerName", "ValidFrom", "ValidTo"]),
+            Shape::IsSuccess(&[
+                "Certificate",
+                "PaymentStatus",
+                "Description",
+                "CN",
+                "IssuerName",
+                "ValidFrom",
+                "ValidTo",
+            ]),
             issue_certificate_by_tracking_code::handle,
         ),
-        r("RevokeCertificate", Method::POST, Shape::IsSuccess(&["Description"]), revoke_certificate::handle),
-        r("IsApproved", Method::POST, Shape::ResultCode, is_approved::handle),
-        r("RecievedCertConfirmation", Method::POST, Shape::IsSuccess(&["Description"]), recieved_cert_confirmation::handle),
+        r(
+            "RevokeCertificate",
+            Method::POST,
+            Shape::IsSuccess(&["Description"]),
+            revoke_certificate::handle,
+        ),
+        r(
+            "IsApproved",
+            Method::POST,
+            Shape::ResultCode,
+            is_approved::handle,
+        ),
+        r(
+            "RecievedCertConfirmation",
+            Method::POST,
+            Shape::IsSuccess(&["Description"]),
+            recieved_cert_confirmation::handle,
+        ),
+        r(
+            "GetCredit",
+            Method::POST,
+            Shape::IsSuccess(&["Credit", "Description"]),
+            get_credit::handle,
+        ),
     ]
 });
 
@@ -100,7 +166,11 @@ impl Ca {
                     format!(
                         "profileName '{name}' is not a profile of CA '{}'; its profiles are: {}",
                         self.spec.name,
-                        self.profiles.iter().map(|p| p.spec.name.as_str()).collect::<Vec<_>>().join(", ")
+                        self.profiles
+                            .iter()
+                            .map(|p| p.spec.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )
             })
@@ -137,13 +207,22 @@ pub struct World {
 }
 
 impl World {
-    pub fn build(spec: &PkiSpec, material: PkiMaterial, policy: &PolicySpec) -> Result<World, String> {
+    pub fn build(
+        spec: &PkiSpec,
+        material: PkiMaterial,
+        policy: &PolicySpec,
+    ) -> Result<World, String> {
         let mut cas = Vec::new();
         for (ca, m) in spec.cas.iter().zip(material.cas) {
             let profiles = ca
                 .profiles
                 .iter()
-                .map(|p| Ok(Profile { spec: p.clone(), template: Template::parse(&p.subject_dn)? }))
+                .map(|p| {
+                    Ok(Profile {
+                        spec: p.clone(),
+                        template: Template::parse(&p.subject_dn)?,
+                    })
+                })
                 .collect::<Result<Vec<_>, String>>()?;
             cas.push(Ca {
                 spec: ca.clone(),
@@ -162,24 +241,44 @@ impl World {
                 .customers
                 .iter()
                 .zip(material.customer_keys)
-                .map(|(c, key)| Customer { code: c.code.clone(), spec: c.clone(), key })
+                .map(|(c, key)| Customer {
+                    code: c.code.clone(),
+                    spec: c.clone(),
+                    key,
+                })
                 .collect(),
-            persons: spec.registry.persons.iter().map(|p| (p.national_code.clone(), p.clone())).collect(),
+            persons: spec
+                .registry
+                .persons
+                .iter()
+                .map(|p| (p.national_code.clone(), p.clone()))
+                .collect(),
             postal_codes: spec.registry.postal_codes.clone(),
-            overrides: spec.errors.iter().map(|(k, v)| (k.clone(), (v.code, v.message.clone()))).collect(),
+            overrides: spec
+                .errors
+                .iter()
+                .map(|(k, v)| (k.clone(), (v.code, v.message.clone())))
+                .collect(),
         })
     }
 
     pub fn ca(&self, name: &str) -> Result<&Ca, PkiError> {
-        self.cas.iter().find(|c| c.spec.name == name).ok_or_else(|| {
-            PkiError::new(
-                Kind::UnknownCa,
-                format!(
-                    "caName '{name}' is not a CA of this service; the CAs are: {}",
-                    self.cas.iter().map(|c| c.spec.name.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })
+        self.cas
+            .iter()
+            .find(|c| c.spec.name == name)
+            .ok_or_else(|| {
+                PkiError::new(
+                    Kind::UnknownCa,
+                    format!(
+                        "caName '{name}' is not a CA of this service; the CAs are: {}",
+                        self.cas
+                            .iter()
+                            .map(|c| c.spec.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })
     }
 
     pub fn customer(&self, code: &str) -> Result<&Customer, PkiError> {
@@ -229,14 +328,29 @@ impl<'a> Ctx<'a> {
         if !customer.spec.cas.iter().any(|c| c == name) {
             return Err(PkiError::new(
                 Kind::CaNotAllowed,
-                format!("customer {} may not use CA '{name}'; its CAs are: {}", customer.code, customer.spec.cas.join(", ")),
+                format!(
+                    "customer {} may not use CA '{name}'; its CAs are: {}",
+                    customer.code,
+                    customer.spec.cas.join(", ")
+                ),
             ));
         }
         Ok(ca)
     }
 
-    pub fn verify(&mut self, customer: &Customer, sig: &str, signed: signature::Signed<'_>) -> Result<(), PkiError> {
-        let line = signature::verify(self.world.policy.signature, customer, &self.world.customers, sig, &signed)?;
+    pub fn verify(
+        &mut self,
+        customer: &Customer,
+        sig: &str,
+        signed: signature::Signed<'_>,
+    ) -> Result<(), PkiError> {
+        let line = signature::verify(
+            self.world.policy.signature,
+            customer,
+            &self.world.customers,
+            sig,
+            &signed,
+        )?;
         self.diag.push(line);
         Ok(())
     }
@@ -245,8 +359,16 @@ impl<'a> Ctx<'a> {
     pub fn tracking(&self, code: &str, customer: &str) -> Result<state::TrackingRecord, PkiError> {
         let rec: state::TrackingRecord = self
             .store
-            .get(crate::store::Table::PkiTracking, &state::keys::tracking(code))?
-            .ok_or_else(|| PkiError::new(Kind::TrackingCodeUnknown, format!("tracking code '{code}' does not exist")))?;
+            .get(
+                crate::store::Table::PkiTracking,
+                &state::keys::tracking(code),
+            )?
+            .ok_or_else(|| {
+                PkiError::new(
+                    Kind::TrackingCodeUnknown,
+                    format!("tracking code '{code}' does not exist"),
+                )
+            })?;
         if rec.customer != customer {
             return Err(PkiError::new(
                 Kind::NotOwner,
@@ -282,7 +404,12 @@ struct CachedCrl {
 }
 
 impl Pki {
-    pub fn new(store: Store, clock: Clock, world: World, base_url: String) -> Result<Pki, PkiError> {
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        world: World,
+        base_url: String,
+    ) -> Result<Pki, PkiError> {
         let pki = Pki {
             inner: Arc::new(Inner {
                 store,
@@ -297,7 +424,11 @@ impl Pki {
     }
 
     pub fn world(&self) -> Arc<World> {
-        self.inner.world.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .world
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Puts the scenario's starting balances in the store for customers that have none yet
@@ -307,8 +438,17 @@ impl Pki {
         self.inner.store.write::<_, PkiError>(|tx| {
             for c in &world.customers {
                 let key = state::keys::customer(&c.code);
-                if tx.get::<state::CustomerState, _>(crate::store::Table::PkiCustomers, &key)?.is_none() {
-                    tx.put(crate::store::Table::PkiCustomers, &key, &state::CustomerState { credit: c.spec.credit })?;
+                if tx
+                    .get::<state::CustomerState, _>(crate::store::Table::PkiCustomers, &key)?
+                    .is_none()
+                {
+                    tx.put(
+                        crate::store::Table::PkiCustomers,
+                        &key,
+                        &state::CustomerState {
+                            credit: c.spec.credit,
+                        },
+                    )?;
                 }
             }
             Ok(())
@@ -328,10 +468,17 @@ impl Pki {
             let e = PkiError::new(Kind::UnknownMethod, unknown_method_message(name));
             return reply(Err(e), Shape::IsSuccess(&[]), &world.overrides);
         };
-        if *req.method() != route.method && !(route.method == Method::GET && *req.method() == Method::HEAD) {
+        if *req.method() != route.method
+            && !(route.method == Method::GET && *req.method() == Method::HEAD)
+        {
             let e = PkiError::new(
                 Kind::MethodNotAllowed,
-                format!("{} is called with {}, not {}", route.name, route.method, req.method()),
+                format!(
+                    "{} is called with {}, not {}",
+                    route.name,
+                    route.method,
+                    req.method()
+                ),
             );
             let mut resp = reply(Err(e), route.shape, &world.overrides);
             if let Ok(v) = header::HeaderValue::from_str(route.method.as_str()) {
@@ -359,7 +506,12 @@ impl Pki {
             r
         });
         if let Err(e) = &result {
-            tracing::info!(method = route.name, code = e.kind.code(), "refused: {}", e.message);
+            tracing::info!(
+                method = route.name,
+                code = e.kind.code(),
+                "refused: {}",
+                e.message
+            );
         }
         reply(result, route.shape, &world.overrides)
     }
@@ -388,20 +540,29 @@ impl Pki {
                 Kind::BodyTooLarge,
                 format!("the request body is over {limit} bytes (policy.pki_max_body_bytes)"),
             )),
-            Err(body::BodyError::Read(e)) => Err(PkiError::new(Kind::MalformedBody, format!("the request body could not be read: {e}"))),
+            Err(body::BodyError::Read(e)) => Err(PkiError::new(
+                Kind::MalformedBody,
+                format!("the request body could not be read: {e}"),
+            )),
         }
     }
 
     fn crl(&self, world: &World, method: &Method, rest: &str) -> Response {
         let ca_name = router::percent_decode(rest.strip_suffix(".crl").unwrap_or(rest));
         if *method != Method::GET && *method != Method::HEAD {
-            let e = PkiError::new(Kind::MethodNotAllowed, format!("CRLs are fetched with GET, not {method}"));
+            let e = PkiError::new(
+                Kind::MethodNotAllowed,
+                format!("CRLs are fetched with GET, not {method}"),
+            );
             return reply(Err(e), Shape::IsSuccess(&[]), &world.overrides);
         }
         let ca = match world.ca(&ca_name) {
             Ok(ca) if rest.ends_with(".crl") => ca,
             Ok(_) => {
-                let e = PkiError::new(Kind::UnknownMethod, format!("CRLs are at /crl/{ca_name}.crl"));
+                let e = PkiError::new(
+                    Kind::UnknownMethod,
+                    format!("CRLs are at /crl/{ca_name}.crl"),
+                );
                 return reply(Err(e), Shape::IsSuccess(&[]), &world.overrides);
             }
             Err(e) => return reply(Err(e), Shape::IsSuccess(&[]), &world.overrides),
@@ -421,10 +582,18 @@ impl Pki {
     pub fn crl_der(&self, ca: &Ca) -> Result<Bytes, PkiError> {
         let name = &ca.spec.name;
         let store = &self.inner.store;
-        let keys = store.scan_prefix::<state::CertRecord>(crate::store::Table::PkiRevoked, &state::keys::revoked_prefix(name), usize::MAX)?;
+        let keys = store.scan_prefix::<state::CertRecord>(
+            crate::store::Table::PkiRevoked,
+            &state::keys::revoked_prefix(name),
+            usize::MAX,
+        )?;
         let now = self.inner.clock.now();
         let hour = now.unix_timestamp().div_euclid(3600);
-        let mut cache = self.inner.crl_cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self
+            .inner
+            .crl_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(c) = cache.get(name) {
             if c.revoked == keys.len() && c.hour == hour {
                 return Ok(c.der.clone());
@@ -439,10 +608,22 @@ impl Pki {
             })
             .collect();
         let this_update = OffsetDateTime::from_unix_timestamp(hour * 3600).unwrap_or(now);
-        let der = crate::crypto::x509::make_crl(&ca.signer, &revoked, revoked.len() as u64 + 1, this_update)
-            .map_err(|e| PkiError::internal("signing the CRL", e))?;
+        let der = crate::crypto::x509::make_crl(
+            &ca.signer,
+            &revoked,
+            revoked.len() as u64 + 1,
+            this_update,
+        )
+        .map_err(|e| PkiError::internal("signing the CRL", e))?;
         let der = Bytes::from(der);
-        cache.insert(name.clone(), CachedCrl { revoked: keys.len(), hour, der: der.clone() });
+        cache.insert(
+            name.clone(),
+            CachedCrl {
+                revoked: keys.len(),
+                hour,
+                der: der.clone(),
+            },
+        );
         Ok(der)
     }
 }
@@ -457,8 +638,14 @@ fn unknown_method_message(name: &str) -> String {
         .min_by_key(|n| edit_distance(&n.to_lowercase(), &name.to_lowercase()))
         .filter(|n| edit_distance(&n.to_lowercase(), &name.to_lowercase()) <= 3);
     match closest {
-        Some(c) => format!("there is no method '{name}' under /api/; did you mean {c}? The methods are: {}", names.join(", ")),
-        None => format!("there is no method '{name}' under /api/; the methods are: {}", names.join(", ")),
+        Some(c) => format!(
+            "there is no method '{name}' under /api/; did you mean {c}? The methods are: {}",
+            names.join(", ")
+        ),
+        None => format!(
+            "there is no method '{name}' under /api/; the methods are: {}",
+            names.join(", ")
+        ),
     }
 }
 
@@ -468,7 +655,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + (ca != *cb) as usize).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + (ca != *cb) as usize)
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }

@@ -49,24 +49,48 @@ fn forms(s: &Signed<'_>, policy: SignaturePolicy) -> Vec<Form> {
             let mut bom = vec![0xFF, 0xFE];
             bom.extend(utf16le(text));
             vec![
-                Form { name: "UTF-16LE (the documented form)", bytes: utf16le(text), accepted: true },
-                Form { name: "UTF-8", bytes: text.as_bytes().to_vec(), accepted: false },
+                Form {
+                    name: "UTF-16LE (the documented form)",
+                    bytes: utf16le(text),
+                    accepted: true,
+                },
+                Form {
+                    name: "UTF-8",
+                    bytes: text.as_bytes().to_vec(),
+                    accepted: false,
+                },
                 Form {
                     name: "UTF-16BE",
                     bytes: text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect(),
                     accepted: false,
                 },
-                Form { name: "UTF-16LE with a byte-order mark", bytes: bom, accepted: false },
+                Form {
+                    name: "UTF-16LE with a byte-order mark",
+                    bytes: bom,
+                    accepted: false,
+                },
             ]
         }
         Documented::AsSent => {
             let lenient = policy == SignaturePolicy::Lenient;
             let mut v = vec![
-                Form { name: "the ASCII text of the field as sent (the documented form)", bytes: text.as_bytes().to_vec(), accepted: true },
-                Form { name: "UTF-16LE of the field", bytes: utf16le(text), accepted: lenient },
+                Form {
+                    name: "the ASCII text of the field as sent (the documented form)",
+                    bytes: text.as_bytes().to_vec(),
+                    accepted: true,
+                },
+                Form {
+                    name: "UTF-16LE of the field",
+                    bytes: utf16le(text),
+                    accepted: lenient,
+                },
             ];
             if let Ok(der) = crate::crypto::der_from_b64_or_pem(text) {
-                v.push(Form { name: "the base64-decoded DER bytes of the field", bytes: der, accepted: lenient });
+                v.push(Form {
+                    name: "the base64-decoded DER bytes of the field",
+                    bytes: der,
+                    accepted: lenient,
+                });
             }
             v
         }
@@ -100,8 +124,12 @@ pub fn verify(
             format!("{} is missing: it must be Base64(RSA-SHA1({})) made with customer {}'s private key", s.field, s.formula, customer.code),
         ));
     }
-    let sig = b64_decode(sig_b64)
-        .map_err(|e| PkiError::new(Kind::SignatureMalformed, format!("{} is not valid base64: {e}", s.field)))?;
+    let sig = b64_decode(sig_b64).map_err(|e| {
+        PkiError::new(
+            Kind::SignatureMalformed,
+            format!("{} is not valid base64: {e}", s.field),
+        )
+    })?;
     let expected_len = key.bits().div_ceil(8);
     let forms = forms(s, policy);
     for f in forms.iter().filter(|f| f.accepted) {
@@ -143,7 +171,13 @@ pub fn verify(
             };
             return Err(PkiError::new(
                 Kind::SignatureInvalid,
-                format!("{} verifies over {} of {} ({}), but {why}", s.field, f.name, show(s.text), s.formula),
+                format!(
+                    "{} verifies over {} of {} ({}), but {why}",
+                    s.field,
+                    f.name,
+                    show(s.text),
+                    s.formula
+                ),
             ));
         }
         if key.verifies(Hash::Sha256, &f.bytes, &sig) {
@@ -159,7 +193,10 @@ pub fn verify(
         }
     }
     for other in all.iter().filter(|o| o.code != customer.code) {
-        if forms.iter().any(|f| other.key.verifies(Hash::Sha1, &f.bytes, &sig)) {
+        if forms
+            .iter()
+            .any(|f| other.key.verifies(Hash::Sha1, &f.bytes, &sig))
+        {
             return Err(PkiError::new(
                 Kind::SignatureInvalid,
                 format!(

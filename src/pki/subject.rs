@@ -52,7 +52,11 @@ impl Field {
     }
 
     pub fn name(self) -> &'static str {
-        Field::ALL.iter().find(|(f, _)| *f == self).map(|(_, n)| *n).unwrap_or("?")
+        Field::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("?")
     }
 }
 
@@ -158,7 +162,11 @@ fn parse_pieces(value: &str) -> Result<Vec<Piece>, String> {
         let field = Field::parse(name).ok_or_else(|| {
             format!(
                 "'{{{name}}}' is not an identity field ({})",
-                Field::ALL.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", ")
+                Field::ALL
+                    .iter()
+                    .map(|(_, n)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })?;
         pieces.push(Piece::Field(field));
@@ -197,9 +205,15 @@ mod tests {
 
     #[test]
     fn bad_templates_say_why() {
-        assert!(Template::parse("CN={Nope}").unwrap_err().contains("not an identity field"));
-        assert!(Template::parse("XX=1").unwrap_err().contains("not a known attribute"));
-        assert!(Template::parse("CN={Name").unwrap_err().contains("unclosed"));
+        assert!(Template::parse("CN={Nope}")
+            .unwrap_err()
+            .contains("not an identity field"));
+        assert!(Template::parse("XX=1")
+            .unwrap_err()
+            .contains("not a known attribute"));
+        assert!(Template::parse("CN={Name")
+            .unwrap_err()
+            .contains("unclosed"));
         assert!(Template::parse("OU=a,OU=b,OU=c").is_err());
         assert!(Template::parse("legal-person").unwrap().is_legal_person());
     }

@@ -22,16 +22,26 @@ impl Fields {
     /// A JSON body that must be an object.
     pub fn from_json(body: &[u8]) -> Result<Fields, PkiError> {
         if body.iter().all(u8::is_ascii_whitespace) {
-            return Err(PkiError::new(Kind::MalformedBody, "the request body is empty; a JSON object is expected"));
+            return Err(PkiError::new(
+                Kind::MalformedBody,
+                "the request body is empty; a JSON object is expected",
+            ));
         }
         let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| PkiError::new(Kind::MalformedBody, format!("the request body is not JSON: {e}")))?;
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            PkiError::new(
+                Kind::MalformedBody,
+                format!("the request body is not JSON: {e}"),
+            )
+        })?;
         match value {
             Value::Object(m) => Ok(Fields::from_map(m, String::new())),
             other => Err(PkiError::new(
                 Kind::MalformedBody,
-                format!("the request body is a JSON {}; a JSON object is expected", json_type(&other)),
+                format!(
+                    "the request body is a JSON {}; a JSON object is expected",
+                    json_type(&other)
+                ),
             )),
         }
     }
@@ -42,7 +52,10 @@ impl Fields {
         for (k, v) in pairs {
             map.insert(k.to_lowercase(), (k, Value::String(v)));
         }
-        Fields { map, prefix: String::new() }
+        Fields {
+            map,
+            prefix: String::new(),
+        }
     }
 
     fn from_map(m: Map<String, Value>, prefix: String) -> Fields {
@@ -72,7 +85,11 @@ impl Fields {
             Some((_, Value::Bool(b))) => Ok(Some(if *b { "True" } else { "False" }.to_string())),
             Some((_, other)) => Err(PkiError::new(
                 Kind::InvalidField,
-                format!("{} is a JSON {}; a string is expected", self.path(name), json_type(other)),
+                format!(
+                    "{} is a JSON {}; a string is expected",
+                    self.path(name),
+                    json_type(other)
+                ),
             )),
         }
     }
@@ -81,14 +98,23 @@ impl Fields {
     pub fn str(&self, name: &str) -> Result<String, PkiError> {
         match self.opt_str(name)? {
             Some(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
-            Some(_) => Err(PkiError::new(Kind::MissingField, format!("{} is empty", self.path(name)))),
-            None => Err(PkiError::new(Kind::MissingField, format!("{} is missing", self.path(name)))),
+            Some(_) => Err(PkiError::new(
+                Kind::MissingField,
+                format!("{} is empty", self.path(name)),
+            )),
+            None => Err(PkiError::new(
+                Kind::MissingField,
+                format!("{} is missing", self.path(name)),
+            )),
         }
     }
 
     /// A string field, empty when absent.
     pub fn str_or_empty(&self, name: &str) -> Result<String, PkiError> {
-        Ok(self.opt_str(name)?.map(|s| s.trim().to_string()).unwrap_or_default())
+        Ok(self
+            .opt_str(name)?
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default())
     }
 
     /// A boolean: true/false, "true"/"false" (any case), 1/0.
@@ -120,7 +146,10 @@ impl Fields {
     /// An integer: a JSON number or a numeric string.
     pub fn opt_int(&self, name: &str) -> Result<Option<i64>, PkiError> {
         let bad = |v: &Value| {
-            PkiError::new(Kind::InvalidField, format!("{} is {v}; an integer is expected", self.path(name)))
+            PkiError::new(
+                Kind::InvalidField,
+                format!("{} is {v}; an integer is expected", self.path(name)),
+            )
         };
         match self.get(name) {
             None | Some((_, Value::Null)) => Ok(None),
@@ -134,11 +163,21 @@ impl Fields {
     /// A nested object.
     pub fn object(&self, name: &str) -> Result<Fields, PkiError> {
         match self.get(name) {
-            Some((sent, Value::Object(m))) => Ok(Fields::from_map(m.clone(), format!("{}{}.", self.prefix, sent))),
-            None | Some((_, Value::Null)) => Err(PkiError::new(Kind::MissingField, format!("{} is missing", self.path(name)))),
+            Some((sent, Value::Object(m))) => Ok(Fields::from_map(
+                m.clone(),
+                format!("{}{}.", self.prefix, sent),
+            )),
+            None | Some((_, Value::Null)) => Err(PkiError::new(
+                Kind::MissingField,
+                format!("{} is missing", self.path(name)),
+            )),
             Some((_, other)) => Err(PkiError::new(
                 Kind::InvalidField,
-                format!("{} is a JSON {}; an object is expected", self.path(name), json_type(other)),
+                format!(
+                    "{} is a JSON {}; an object is expected",
+                    self.path(name),
+                    json_type(other)
+                ),
             )),
         }
     }
@@ -156,7 +195,6 @@ impl Fields {
             .collect()
     }
 }
-
 
 pub fn json_type(v: &Value) -> &'static str {
     match v {
@@ -190,23 +228,42 @@ mod tests {
 
     #[test]
     fn binds_case_insensitively_and_converts_like_json_net() {
-        let f = Fields::from_json(br#"{"CustomerCode":"1-2","personData":{"ISMAN":"true","nationalcode":12},"x":[1]}"#).unwrap();
+        let f = Fields::from_json(
+            br#"{"CustomerCode":"1-2","personData":{"ISMAN":"true","nationalcode":12},"x":[1]}"#,
+        )
+        .unwrap();
         assert_eq!(f.str("customercode").unwrap(), "1-2");
         let p = f.object("PersonData").unwrap();
         assert_eq!(p.opt_bool("IsMan").unwrap(), Some(true));
         assert_eq!(p.str("NationalCode").unwrap(), "12");
-        assert_eq!(f.bindings(&["customercode"]), vec!["customercode ← 'CustomerCode'"]);
+        assert_eq!(
+            f.bindings(&["customercode"]),
+            vec!["customercode ← 'CustomerCode'"]
+        );
         let e = p.opt_bool("NationalCode").unwrap_err();
-        assert!(e.message.contains("personData.NationalCode is 12"), "{}", e.message);
+        assert!(
+            e.message.contains("personData.NationalCode is 12"),
+            "{}",
+            e.message
+        );
         assert!(f.str("x").unwrap_err().message.contains("array"));
         assert_eq!(f.str("nothing").unwrap_err().kind, Kind::MissingField);
     }
 
     #[test]
     fn refuses_non_objects() {
-        assert!(Fields::from_json(b"[1]").unwrap_err().message.contains("JSON array"));
-        assert!(Fields::from_json(b"{bad").unwrap_err().message.contains("not JSON"));
-        assert!(Fields::from_json(b"  ").unwrap_err().message.contains("empty"));
+        assert!(Fields::from_json(b"[1]")
+            .unwrap_err()
+            .message
+            .contains("JSON array"));
+        assert!(Fields::from_json(b"{bad")
+            .unwrap_err()
+            .message
+            .contains("not JSON"));
+        assert!(Fields::from_json(b"  ")
+            .unwrap_err()
+            .message
+            .contains("empty"));
         assert!(Fields::from_json(b"\xEF\xBB\xBF{}").is_ok());
     }
 }

@@ -40,7 +40,11 @@ impl Files {
 
 /// The default scenario, embedded in the binary.
 pub fn load_embedded() -> Result<Scenario, Vec<Problem>> {
-    load_text(super::embedded::DEFAULT_SCENARIO, "embedded:default.toml", None)
+    load_text(
+        super::embedded::DEFAULT_SCENARIO,
+        "embedded:default.toml",
+        None,
+    )
 }
 
 /// A scenario file; its relative paths resolve against its `fixtures` directory.
@@ -59,7 +63,11 @@ pub fn load_file(path: &Path) -> Result<Scenario, Vec<Problem>> {
 
 /// A scenario from text. `base` is the directory of the file it came from; `None` means the
 /// embedded fixtures (and no file system access at all).
-pub fn load_text(text: &str, origin: &str, base: Option<PathBuf>) -> Result<Scenario, Vec<Problem>> {
+pub fn load_text(
+    text: &str,
+    origin: &str,
+    base: Option<PathBuf>,
+) -> Result<Scenario, Vec<Problem>> {
     let mut v = Validator {
         origin: origin.to_string(),
         doc: toml_edit::ImDocument::parse(text.to_string()).ok(),
@@ -108,7 +116,10 @@ struct Validator {
 
 impl Validator {
     fn line_of(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())].matches('\n').count() + 1
+        self.text[..offset.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
     }
 
     fn problem(&mut self, field: &str, message: impl Into<String>) {
@@ -132,7 +143,9 @@ impl Validator {
                 Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
                 None => (seg, None),
             };
-            let Some((k, item)) = table.get_key_value(key) else { break };
+            let Some((k, item)) = table.get_key_value(key) else {
+                break;
+            };
             best = k.span().map(|s| s.start).or(best);
             match (item, index) {
                 (Item::ArrayOfTables(a), Some(i)) => match a.get(i) {
@@ -158,13 +171,15 @@ impl Validator {
             self.problem("scenario.name", "must not be empty");
         }
         let clock_start = match &file.clock.start {
-            Some(s) => match OffsetDateTime::parse(s, &Rfc3339) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    self.problem("clock.start", format!("'{s}' is not an RFC 3339 instant such as 2026-06-01T08:00:00Z ({e})"));
-                    None
+            Some(s) => {
+                match OffsetDateTime::parse(s, &Rfc3339) {
+                    Ok(t) => Some(t),
+                    Err(e) => {
+                        self.problem("clock.start", format!("'{s}' is not an RFC 3339 instant such as 2026-06-01T08:00:00Z ({e})"));
+                        None
+                    }
                 }
-            },
+            }
             None => None,
         };
         if file.clock.frozen && file.clock.start.is_none() {
@@ -192,13 +207,28 @@ impl Validator {
         for (i, ca) in pki.cas.iter().enumerate() {
             let at = format!("pki.cas[{i}]");
             if ca.name.trim().is_empty() || ca.name.contains(['/', '\\', '?', '#']) {
-                self.problem(&format!("{at}.name"), format!("'{}' is not a usable CA name (non-empty, no / \\ ? #)", ca.name));
+                self.problem(
+                    &format!("{at}.name"),
+                    format!(
+                        "'{}' is not a usable CA name (non-empty, no / \\ ? #)",
+                        ca.name
+                    ),
+                );
             }
             if !names.insert(ca.name.clone()) {
-                self.problem(&format!("{at}.name"), format!("CA '{}' is defined twice", ca.name));
+                self.problem(
+                    &format!("{at}.name"),
+                    format!("CA '{}' is defined twice", ca.name),
+                );
             }
-            let cert = files.read(&ca.cert).map_err(|e| self.problem(&format!("{at}.cert"), e)).ok();
-            let key = files.read(&ca.key).map_err(|e| self.problem(&format!("{at}.key"), e)).ok();
+            let cert = files
+                .read(&ca.cert)
+                .map_err(|e| self.problem(&format!("{at}.cert"), e))
+                .ok();
+            let key = files
+                .read(&ca.key)
+                .map_err(|e| self.problem(&format!("{at}.key"), e))
+                .ok();
             let signer = match (cert, key) {
                 (Some(c), Some(k)) => CaSigner::load(&c, &k)
                     .map_err(|e| self.problem(&format!("{at}.cert"), format!("{}: {e}", ca.cert)))
@@ -214,7 +244,10 @@ impl Validator {
             }
             for (j, oid) in ca.policy_oids.iter().enumerate() {
                 if oid.parse::<const_oid::ObjectIdentifier>().is_err() {
-                    self.problem(&format!("{at}.policy_oids[{j}]"), format!("'{oid}' is not a dotted OID"));
+                    self.problem(
+                        &format!("{at}.policy_oids[{j}]"),
+                        format!("'{oid}' is not a dotted OID"),
+                    );
                 }
             }
             if ca.profiles.is_empty() {
@@ -224,28 +257,46 @@ impl Validator {
             for (j, p) in ca.profiles.iter().enumerate() {
                 let pat = format!("{at}.profiles[{j}]");
                 if !pnames.insert(p.name.to_lowercase()) {
-                    self.problem(&format!("{pat}.name"), format!("profile '{}' is defined twice in CA '{}'", p.name, ca.name));
+                    self.problem(
+                        &format!("{pat}.name"),
+                        format!("profile '{}' is defined twice in CA '{}'", p.name, ca.name),
+                    );
                 }
                 if let Err(e) = Template::parse(&p.subject_dn) {
                     self.problem(&format!("{pat}.subject_dn"), e);
                 }
                 if !["manually", "card", "mobile"].contains(&p.input_type.as_str()) {
-                    self.problem(&format!("{pat}.input_type"), format!("'{}' is not manually, card or mobile", p.input_type));
+                    self.problem(
+                        &format!("{pat}.input_type"),
+                        format!("'{}' is not manually, card or mobile", p.input_type),
+                    );
                 }
                 if p.token_types.is_empty() {
-                    self.problem(&format!("{pat}.token_types"), "list at least one of USERGENERATED, P12");
+                    self.problem(
+                        &format!("{pat}.token_types"),
+                        "list at least one of USERGENERATED, P12",
+                    );
                 }
                 for (k, t) in p.token_types.iter().enumerate() {
                     if t != "USERGENERATED" && t != "P12" {
-                        self.problem(&format!("{pat}.token_types[{k}]"), format!("'{t}' is not USERGENERATED or P12"));
+                        self.problem(
+                            &format!("{pat}.token_types[{k}]"),
+                            format!("'{t}' is not USERGENERATED or P12"),
+                        );
                     }
                 }
                 if p.validity_days == 0 || p.validity_days > 3650 {
-                    self.problem(&format!("{pat}.validity_days"), format!("{} is not between 1 and 3650", p.validity_days));
+                    self.problem(
+                        &format!("{pat}.validity_days"),
+                        format!("{} is not between 1 and 3650", p.validity_days),
+                    );
                 }
                 for (k, oid) in p.extra_ekus.iter().enumerate() {
                     if oid.parse::<const_oid::ObjectIdentifier>().is_err() {
-                        self.problem(&format!("{pat}.extra_ekus[{k}]"), format!("'{oid}' is not a dotted OID"));
+                        self.problem(
+                            &format!("{pat}.extra_ekus[{k}]"),
+                            format!("'{oid}' is not a dotted OID"),
+                        );
                     }
                 }
             }
@@ -258,23 +309,37 @@ impl Validator {
         for (i, c) in pki.customers.iter().enumerate() {
             let at = format!("pki.customers[{i}]");
             if let Some(p) = ids::legal_id_problem(&c.code) {
-                self.problem(&format!("{at}.code"), format!("customer codes are 11-digit legal national IDs: {p}"));
+                self.problem(
+                    &format!("{at}.code"),
+                    format!("customer codes are 11-digit legal national IDs: {p}"),
+                );
             }
             if !codes.insert(c.code.clone()) {
-                self.problem(&format!("{at}.code"), format!("customer {} is defined twice", c.code));
+                self.problem(
+                    &format!("{at}.code"),
+                    format!("customer {} is defined twice", c.code),
+                );
             }
             if c.license.trim().is_empty() || c.license.contains('-') {
-                self.problem(&format!("{at}.license"), "must be non-empty and contain no '-' (customercode is CODE-LICENSE)");
+                self.problem(
+                    &format!("{at}.license"),
+                    "must be non-empty and contain no '-' (customercode is CODE-LICENSE)",
+                );
             }
             if c.report_key.trim().is_empty() {
                 self.problem(&format!("{at}.report_key"), "must not be empty");
             }
             for (j, ca) in c.cas.iter().enumerate() {
                 if !pki.cas.iter().any(|x| &x.name == ca) {
-                    self.problem(&format!("{at}.cas[{j}]"), format!("no CA named '{ca}' in pki.cas"));
+                    self.problem(
+                        &format!("{at}.cas[{j}]"),
+                        format!("no CA named '{ca}' in pki.cas"),
+                    );
                 }
             }
-            let text = if c.public_key.trim_start().starts_with("-----BEGIN") || c.public_key.trim_start().starts_with("<RSAKeyValue") {
+            let text = if c.public_key.trim_start().starts_with("-----BEGIN")
+                || c.public_key.trim_start().starts_with("<RSAKeyValue")
+            {
                 Ok(c.public_key.clone())
             } else {
                 files.read(&c.public_key)
@@ -291,27 +356,42 @@ impl Validator {
                 self.problem(&format!("{at}.national_code"), e);
             }
             if !seen.insert(p.national_code.clone()) {
-                self.problem(&format!("{at}.national_code"), format!("{} is listed twice", p.national_code));
+                self.problem(
+                    &format!("{at}.national_code"),
+                    format!("{} is listed twice", p.national_code),
+                );
             }
             if let Err(e) = ids::parse_either_calendar(&p.birth_date) {
                 self.problem(&format!("{at}.birth_date"), e);
             }
             for (j, m) in p.mobiles.iter().enumerate() {
                 if crate::pki::identity::normalize_mobile(m).is_none() {
-                    self.problem(&format!("{at}.mobiles[{j}]"), format!("'{m}' is not an Iranian mobile number (09xxxxxxxxx)"));
+                    self.problem(
+                        &format!("{at}.mobiles[{j}]"),
+                        format!("'{m}' is not an Iranian mobile number (09xxxxxxxxx)"),
+                    );
                 }
             }
         }
         for (i, p) in pki.registry.postal_codes.iter().enumerate() {
             if p.code.len() != 10 || !p.code.bytes().all(|b| b.is_ascii_digit()) {
-                self.problem(&format!("pki.registry.postal_codes[{i}].code"), format!("'{}' is not 10 digits", p.code));
+                self.problem(
+                    &format!("pki.registry.postal_codes[{i}].code"),
+                    format!("'{}' is not 10 digits", p.code),
+                );
             }
         }
         for kind in pki.errors.keys() {
             if !crate::pki::error::KINDS.contains(&kind.as_str()) {
-                self.problem(&format!("pki.errors.{kind}"), format!("'{kind}' is not an error kind; see the README's error table"));
+                self.problem(
+                    &format!("pki.errors.{kind}"),
+                    format!("'{kind}' is not an error kind; see the README's error table"),
+                );
             }
         }
-        (cas.len() == pki.cas.len() && keys.len() == pki.customers.len()).then_some(PkiMaterial { cas, customer_keys: keys })
+        (cas.len() == pki.cas.len() && keys.len() == pki.customers.len()).then_some(PkiMaterial {
+            cas,
+            customer_keys: keys,
+        })
     }
 }

@@ -16,7 +16,10 @@ pub enum BodyError {
 }
 
 /// Reads the whole body of `req`, refusing more than `limit` bytes.
-pub async fn read_limited(req: Request, limit: usize) -> Result<(hyper::http::request::Parts, Bytes), BodyError> {
+pub async fn read_limited(
+    req: Request,
+    limit: usize,
+) -> Result<(hyper::http::request::Parts, Bytes), BodyError> {
     let (parts, body) = req.into_parts();
     if let Some(len) = parts
         .headers
@@ -31,7 +34,9 @@ pub async fn read_limited(req: Request, limit: usize) -> Result<(hyper::http::re
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok((parts, collected.to_bytes())),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 Err(BodyError::TooLarge { limit })
             } else {
                 Err(BodyError::Read(e.to_string()))

@@ -25,7 +25,10 @@ enum Segment {
 }
 
 pub enum Match<'a, H> {
-    Found { handler: &'a H, params: Vec<String> },
+    Found {
+        handler: &'a H,
+        params: Vec<String>,
+    },
     /// The path exists, but not for this method; the allowed methods are listed.
     MethodNotAllowed(Vec<Method>),
     NotFound,
@@ -173,7 +176,10 @@ mod tests {
         let r = Router::new(true)
             .route(Method::GET, "/api/GetCAList", 1)
             .route(Method::GET, "/crl/{ca}.crl", 2);
-        assert!(matches!(r.find(&Method::GET, "/API/getcalist"), Match::Found { handler: 1, .. }));
+        assert!(matches!(
+            r.find(&Method::GET, "/API/getcalist"),
+            Match::Found { handler: 1, .. }
+        ));
         match r.find(&Method::GET, "/crl/01.crl") {
             Match::Found { handler, params } => {
                 assert_eq!(*handler, 2);
@@ -181,7 +187,9 @@ mod tests {
             }
             _ => panic!("no match"),
         }
-        assert!(matches!(r.find(&Method::POST, "/api/GetCAList"), Match::MethodNotAllowed(m) if m == vec![Method::GET]));
+        assert!(
+            matches!(r.find(&Method::POST, "/api/GetCAList"), Match::MethodNotAllowed(m) if m == vec![Method::GET])
+        );
         assert!(matches!(r.find(&Method::GET, "/api/Nope"), Match::NotFound));
         assert!(matches!(r.find(&Method::GET, "/crl/.crl"), Match::NotFound));
     }

@@ -212,7 +212,12 @@ impl Store {
     }
 
     /// Keys under `prefix` in order, at most `limit`; values are not decoded.
-    pub fn keys_with_prefix(&self, t: Table, prefix: &[u8], limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
+    pub fn keys_with_prefix(
+        &self,
+        t: Table,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
         let mut out = Vec::new();
         for item in self.tree(t).scan_prefix(prefix).take(limit) {
             out.push(item?.0.to_vec());
@@ -246,21 +251,29 @@ impl Store {
         &self,
         f: impl Fn(&Tx<'_>) -> Result<R, Abort<E>>,
     ) -> Result<R, WriteError<E>> {
-        let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self
+            .inner
+            .write_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let result = self.inner.trees.as_slice().transaction(|trees| {
             let tx = Tx { trees };
             match f(&tx) {
                 Ok(r) => Ok(r),
                 // Aborting (not returning Ok) makes sled discard every write the closure made,
                 // so a refusal after a partial change leaves nothing behind.
-                Err(Abort::Refuse(e)) => Err(ConflictableTransactionError::Abort(Aborted::Refused(e))),
+                Err(Abort::Refuse(e)) => {
+                    Err(ConflictableTransactionError::Abort(Aborted::Refused(e)))
+                }
                 Err(Abort::Store(e)) => Err(ConflictableTransactionError::Abort(Aborted::Store(e))),
                 Err(Abort::Conflict(c)) => Err(c.into()),
             }
         });
         let r = match result {
             Ok(r) => r,
-            Err(TransactionError::Abort(Aborted::Refused(e))) => return Err(WriteError::Refused(e)),
+            Err(TransactionError::Abort(Aborted::Refused(e))) => {
+                return Err(WriteError::Refused(e))
+            }
             Err(TransactionError::Abort(Aborted::Store(e))) => return Err(WriteError::Store(e)),
             Err(TransactionError::Storage(e)) => return Err(WriteError::Store(e.into())),
         };
@@ -275,7 +288,11 @@ impl Store {
 
     /// Empties every table (reset to a scenario's initial state re-seeds afterwards).
     pub fn clear_all(&self) -> Result<(), StoreError> {
-        let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self
+            .inner
+            .write_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         for tree in &self.inner.trees {
             tree.clear()?;
         }
@@ -326,7 +343,8 @@ impl Tx<'_> {
             Some(bytes) => codec::decode_u64(&bytes).map_err(Abort::Store)? + 1,
             None => first,
         };
-        self.tree(Table::Meta).insert(key, next.to_be_bytes().to_vec())?;
+        self.tree(Table::Meta)
+            .insert(key, next.to_be_bytes().to_vec())?;
         Ok(next)
     }
 }
@@ -350,7 +368,13 @@ mod tests {
         store
             .write::<_, ()>(|tx| tx.put(Table::PkiTracking, b"k", &"v".to_string()))
             .unwrap();
-        assert_eq!(store.get::<String>(Table::PkiTracking, b"k").unwrap().as_deref(), Some("v"));
+        assert_eq!(
+            store
+                .get::<String>(Table::PkiTracking, b"k")
+                .unwrap()
+                .as_deref(),
+            Some("v")
+        );
     }
 
     #[test]

@@ -20,13 +20,22 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     ctx.verify(
         customer,
         &f.str_or_empty("sign")?,
-        Signed { field: "sign", formula: "Unicode(nationalCode + trackingCode)", text: &format!("{national}{code}"), documented: Documented::Unicode },
+        Signed {
+            field: "sign",
+            formula: "Unicode(nationalCode + trackingCode)",
+            text: &format!("{national}{code}"),
+            documented: Documented::Unicode,
+        },
     )?;
     let rec = ctx.tracking(code.trim(), &customer.code)?;
     if rec.person.national_code != national.trim() {
         return Err(PkiError::new(
             Kind::TrackingCodeMismatch,
-            format!("tracking code {} was registered for another national code than '{}'", rec.code, national.trim()),
+            format!(
+                "tracking code {} was registered for another national code than '{}'",
+                rec.code,
+                national.trim()
+            ),
         ));
     }
     let p = &rec.person;
@@ -74,6 +83,10 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         "ProvinceName": p.province_name,
         "ProvinceId": province_id(&p.province_name),
     });
-    ctx.diag.push(format!("tracking code {} is {}", rec.code, rec.status.name()));
+    ctx.diag.push(format!(
+        "tracking code {} is {}",
+        rec.code,
+        rec.status.name()
+    ));
     Ok(json!({"ResultCode": true, "Description": description.to_string(), "Message": "Success"}))
 }

@@ -13,8 +13,16 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let code = f.str("trackingCode")?;
     let rec: TrackingRecord = ctx
         .store
-        .get(Table::PkiTracking, &crate::pki::state::keys::tracking(&code))?
-        .ok_or_else(|| PkiError::new(Kind::TrackingCodeUnknown, format!("tracking code '{code}' does not exist")))?;
+        .get(
+            Table::PkiTracking,
+            &crate::pki::state::keys::tracking(&code),
+        )?
+        .ok_or_else(|| {
+            PkiError::new(
+                Kind::TrackingCodeUnknown,
+                format!("tracking code '{code}' does not exist"),
+            )
+        })?;
     let approved = rec.status != Status::AwaitingApproval;
     Ok(json!({
         "ResultCode": approved,

@@ -9,6 +9,10 @@ use std::sync::atomic::Ordering;
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let ca = ctx.world.ca(&f.str("caName")?)?;
     let up = ca.available.load(Ordering::Relaxed);
-    let description = if up { "" } else { "the CA is temporarily unavailable" };
+    let description = if up {
+        ""
+    } else {
+        "the CA is temporarily unavailable"
+    };
     Ok(json!({"IsAvailable": up, "Description": description, "ErrorCode": 0, "ErrorMessage": ""}))
 }

@@ -13,7 +13,10 @@
 use crate::crypto::x509::{self, Attr, LeafSpec};
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::signature::{Documented, Signed};
-use crate::pki::state::{keys, wire_time, CertRecord, CertStatus, CustomerState, HistoryEntry, Issue, Status, TrackingRecord};
+use crate::pki::state::{
+    keys, wire_time, CertRecord, CertStatus, CustomerState, HistoryEntry, Issue, Status,
+    TrackingRecord,
+};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
 use crate::store::{refuse, Abort, Table, Tx};
@@ -26,7 +29,12 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     ctx.verify(
         customer,
         &f.str_or_empty("signature")?,
-        Signed { field: "signature", formula: "Sign(csr)", text: &csr_text, documented: Documented::AsSent },
+        Signed {
+            field: "signature",
+            formula: "Sign(csr)",
+            text: &csr_text,
+            documented: Documented::AsSent,
+        },
     )?;
     let ca = ctx.ca_for(customer, &f.str("caName")?)?;
     ca.require_available()?;
@@ -55,8 +63,12 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             format!("csr is 'none', which is for P12 tokens; tracking code {code} was registered with TokenType USERGENERATED: send base64 of the DER PKCS#10 request"),
         ));
     }
-    let csr_der = crate::crypto::der_from_b64_or_pem(&csr_text)
-        .map_err(|e| PkiError::new(Kind::CsrInvalid, format!("csr is not base64 of a DER PKCS#10 request: {e}")))?;
+    let csr_der = crate::crypto::der_from_b64_or_pem(&csr_text).map_err(|e| {
+        PkiError::new(
+            Kind::CsrInvalid,
+            format!("csr is not base64 of a DER PKCS#10 request: {e}"),
+        )
+    })?;
     let csr = x509::parse_csr(&csr_der).map_err(|e| {
         PkiError::new(
             Kind::CsrInvalid,
@@ -155,8 +167,9 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     } else {
         format!("tracking code {code} already Issued with this CSR: the same certificate returned, not charged")
     });
-    let info = x509::parse_certificate(&crate::crypto::b64_decode(&issue.certificate).unwrap_or_default())
-        .map_err(|e| PkiError::internal("reading back the issued certificate", e))?;
+    let info =
+        x509::parse_certificate(&crate::crypto::b64_decode(&issue.certificate).unwrap_or_default())
+            .map_err(|e| PkiError::internal("reading back the issued certificate", e))?;
     Ok(json!({
         "IsSuccess": true,
         "Certificate": issue.certificate,

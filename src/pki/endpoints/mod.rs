@@ -3,6 +3,7 @@
 
 pub mod get_ca_list;
 pub mod get_ca_profile_info;
+pub mod get_credit;
 pub mod get_tracking_code_info;
 pub mod get_version;
 pub mod is_approved;

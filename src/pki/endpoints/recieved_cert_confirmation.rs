@@ -18,7 +18,12 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     ctx.verify(
         customer,
         &f.str_or_empty("signature")?,
-        Signed { field: "signature", formula: "Unicode(certificate)", text: &cert_text, documented: Documented::Unicode },
+        Signed {
+            field: "signature",
+            formula: "Unicode(certificate)",
+            text: &cert_text,
+            documented: Documented::Unicode,
+        },
     )?;
     let code = f.str("trackingCode")?;
     let rec = ctx.tracking(&code, &customer.code)?;
@@ -55,7 +60,14 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         Ok((rec, true))
     })?;
     let at = rec.confirmed_at.map(wire_time).unwrap_or_default();
-    ctx.diag.push(format!("tracking code {code}: receipt confirmed{}", if first { "" } else { " (again; first confirmation kept)" }));
+    ctx.diag.push(format!(
+        "tracking code {code}: receipt confirmed{}",
+        if first {
+            ""
+        } else {
+            " (again; first confirmation kept)"
+        }
+    ));
     Ok(json!({
         "IsSuccess": true,
         "Description": if first { format!("receipt of certificate serial {serial:x} confirmed") } else { format!("receipt was already confirmed at {at}") },

@@ -39,19 +39,38 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let ca = ctx.ca_for(customer, &f.str("caName")?)?;
     ca.require_available()?;
     let profile = ca.profile(&f.str("profileName")?)?;
-    ctx.diag.extend(f.bindings(&["caName", "customercode", "profileName", "signature", "personData"]));
+    ctx.diag.extend(f.bindings(&[
+        "caName",
+        "customercode",
+        "profileName",
+        "signature",
+        "personData",
+    ]));
 
     let legal = profile.template.is_legal_person();
-    let id_problem = if legal { ids::legal_id_problem(&national) } else { ids::national_code_problem(&national) };
+    let id_problem = if legal {
+        ids::legal_id_problem(&national)
+    } else {
+        ids::national_code_problem(&national)
+    };
     if let Some(p) = id_problem {
-        let what = if legal { "an 11-digit legal national ID (profile is for legal persons)" } else { "a 10-digit national code" };
-        return Err(PkiError::new(Kind::NationalCodeInvalid, format!("personData.NationalCode {p}; expected {what}")));
+        let what = if legal {
+            "an 11-digit legal national ID (profile is for legal persons)"
+        } else {
+            "a 10-digit national code"
+        };
+        return Err(PkiError::new(
+            Kind::NationalCodeInvalid,
+            format!("personData.NationalCode {p}; expected {what}"),
+        ));
     }
     let token_type = token_type(&pd, profile)?;
     let mut person = read_person(&pd, &national)?;
     let lookup_charge = identity_checks(ctx, customer, ca, profile, &mut person)?;
 
-    let subject = profile.template.render(|field| person_value(&person, field));
+    let subject = profile
+        .template
+        .render(|field| person_value(&person, field));
     let subject_dn = crate::crypto::x509::display_name(&subject);
     let now = ctx.now;
     let new_record = TrackingRecord {
@@ -62,8 +81,15 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         token_type: token_type.clone(),
         person,
         subject_dn: subject_dn.clone(),
-        subject: subject.iter().map(|(a, v)| (a.short().to_string(), v.clone())).collect(),
-        status: if profile.spec.approval || profile.spec.face_auth { Status::AwaitingApproval } else { Status::Registered },
+        subject: subject
+            .iter()
+            .map(|(a, v)| (a.short().to_string(), v.clone()))
+            .collect(),
+        status: if profile.spec.approval || profile.spec.face_auth {
+            Status::AwaitingApproval
+        } else {
+            Status::Registered
+        },
         registered_at: now,
         lookup_charge,
         approval: None,
@@ -72,17 +98,21 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         revoked_at: None,
         history: vec![HistoryEntry {
             at: now,
-            event: format!("Registered by RegisterInfo (CA {}, profile {}, {token_type})", ca.spec.name, profile.spec.name),
+            event: format!(
+                "Registered by RegisterInfo (CA {}, profile {}, {token_type})",
+                ca.spec.name, profile.spec.name
+            ),
         }],
     };
     let first = world.first_tracking_code;
     let government = ca.is_government_public();
     let (record, existing) = ctx.store.write(|tx: &Tx<'_>| {
         let skey = keys::subject(&customer.code, &ca.spec.name, &subject_dn);
-        let previous: Option<TrackingRecord> = match tx.get::<String, PkiError>(Table::PkiSubjects, &skey)? {
-            Some(code) => tx.get(Table::PkiTracking, &keys::tracking(&code))?,
-            None => None,
-        };
+        let previous: Option<TrackingRecord> =
+            match tx.get::<String, PkiError>(Table::PkiSubjects, &skey)? {
+                Some(code) => tx.get(Table::PkiTracking, &keys::tracking(&code))?,
+                None => None,
+            };
         if let Some(prev) = &previous {
             if !government && prev.status != Status::Revoked {
                 return Ok((prev.clone(), true));
@@ -93,18 +123,40 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         rec.code = code.clone();
         // In the government CA the previous lifecycle may still hold the active certificate.
         if let Some(prev) = previous.filter(|p| p.status == Status::Issued) {
-            rec.history.push(HistoryEntry { at: now, event: format!("subject already holds an active certificate under tracking code {}", prev.code) });
+            rec.history.push(HistoryEntry {
+                at: now,
+                event: format!(
+                    "subject already holds an active certificate under tracking code {}",
+                    prev.code
+                ),
+            });
         }
         tx.put(Table::PkiTracking, &keys::tracking(&code), &rec)?;
         tx.put(Table::PkiSubjects, &skey, &code)?;
-        tx.put_raw(Table::PkiByPerson, &keys::by_person(&rec.person.national_code, &code), b"")?;
-        tx.put_raw(Table::PkiByCustomerTime, &keys::by_customer_time(&rec.customer, now.unix_timestamp(), &code), b"")?;
+        tx.put_raw(
+            Table::PkiByPerson,
+            &keys::by_person(&rec.person.national_code, &code),
+            b"",
+        )?;
+        tx.put_raw(
+            Table::PkiByCustomerTime,
+            &keys::by_customer_time(&rec.customer, now.unix_timestamp(), &code),
+            b"",
+        )?;
         Ok::<_, Abort<PkiError>>((rec, false))
     })?;
     ctx.diag.push(if existing {
-        format!("subject DN '{subject_dn}' is already registered: tracking code {} returned ({})", record.code, record.status.name())
+        format!(
+            "subject DN '{subject_dn}' is already registered: tracking code {} returned ({})",
+            record.code,
+            record.status.name()
+        )
     } else {
-        format!("new tracking code {} in state {} for subject DN '{subject_dn}'", record.code, record.status.name())
+        format!(
+            "new tracking code {} in state {} for subject DN '{subject_dn}'",
+            record.code,
+            record.status.name()
+        )
     });
     let active = active_certificate(ctx, &record)?;
     let p = &record.person;
@@ -132,16 +184,31 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
 
 /// The CSR and certificate of the applicant's active certificate for this subject, if any
 /// (in the government CA it may belong to an earlier tracking code of the same subject).
-fn active_certificate(ctx: &Ctx<'_>, record: &TrackingRecord) -> Result<Option<(String, String)>, PkiError> {
+fn active_certificate(
+    ctx: &Ctx<'_>,
+    record: &TrackingRecord,
+) -> Result<Option<(String, String)>, PkiError> {
     if let (Status::Issued, Some(issue)) = (record.status, &record.issue) {
         return Ok(Some((issue.csr.clone(), issue.certificate.clone())));
     }
     let prefix = codec::key(&[&record.person.national_code, ""]);
-    for key in ctx.store.keys_with_prefix(Table::PkiByPerson, &prefix, 1000)? {
+    for key in ctx
+        .store
+        .keys_with_prefix(Table::PkiByPerson, &prefix, 1000)?
+    {
         let parts = codec::split(&key);
-        let Some(code) = parts.get(1).filter(|c| **c != record.code) else { continue };
-        let Some(other) = ctx.store.get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(code))? else { continue };
-        let same = other.customer == record.customer && other.ca == record.ca && other.subject_dn == record.subject_dn;
+        let Some(code) = parts.get(1).filter(|c| **c != record.code) else {
+            continue;
+        };
+        let Some(other) = ctx
+            .store
+            .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(code))?
+        else {
+            continue;
+        };
+        let same = other.customer == record.customer
+            && other.ca == record.ca
+            && other.subject_dn == record.subject_dn;
         if let (true, Status::Issued, Some(issue)) = (same, other.status, other.issue) {
             return Ok(Some((issue.csr, issue.certificate)));
         }
@@ -160,11 +227,18 @@ fn token_type(pd: &Fields, profile: &Profile) -> Result<String, PkiError> {
     if !profile.spec.token_types.iter().any(|x| *x == t) {
         return Err(PkiError::new(
             Kind::TokenTypeInvalid,
-            format!("profile '{}' does not issue {t} tokens; it offers {}", profile.spec.name, profile.spec.token_types.join(", ")),
+            format!(
+                "profile '{}' does not issue {t} tokens; it offers {}",
+                profile.spec.name,
+                profile.spec.token_types.join(", ")
+            ),
         ));
     }
     if t == "P12" && pd.str_or_empty("password")?.is_empty() {
-        return Err(PkiError::new(Kind::PasswordRequired, "personData.password is required when TokenType is P12 (it protects the PKCS#12 file)"));
+        return Err(PkiError::new(
+            Kind::PasswordRequired,
+            "personData.password is required when TokenType is P12 (it protects the PKCS#12 file)",
+        ));
     }
     Ok(t)
 }
@@ -223,7 +297,13 @@ fn identity_checks(
     let mut charge = 0;
 
     if checks.name_lookup && !legal {
-        let names = [&person.name, &person.last_name, &person.en_name, &person.en_last_name, &person.father_name];
+        let names = [
+            &person.name,
+            &person.last_name,
+            &person.en_name,
+            &person.en_last_name,
+            &person.father_name,
+        ];
         if names.iter().any(|n| n.is_empty()) {
             let reg = registry.ok_or_else(|| {
                 PkiError::new(Kind::RegistryNotFound, format!("name lookup: the civil registry has no person with national code {national}"))
@@ -234,18 +314,33 @@ fn identity_checks(
             fill(&mut person.en_last_name, &reg.en_last_name);
             fill(&mut person.father_name, &reg.father_name);
             charge = checks.lookup_price;
-            ctx.diag.push(format!("names looked up in the civil registry (+{charge} at issue)"));
+            ctx.diag.push(format!(
+                "names looked up in the civil registry (+{charge} at issue)"
+            ));
         }
     }
     if checks.registry && !legal {
         let reg = registry.ok_or_else(|| {
-            PkiError::new(Kind::RegistryNotFound, format!("civil registry: no person with national code {national}"))
+            PkiError::new(
+                Kind::RegistryNotFound,
+                format!("civil registry: no person with national code {national}"),
+            )
         })?;
         identity::compare("Name", &person.name, &reg.name, &national)?;
         identity::compare("LastName", &person.last_name, &reg.last_name, &national)?;
-        identity::compare("FatherName", &person.father_name, &reg.father_name, &national)?;
+        identity::compare(
+            "FatherName",
+            &person.father_name,
+            &reg.father_name,
+            &national,
+        )?;
         if !reg.birth_certificate_id.is_empty() {
-            identity::compare("BirthCertificateID", &person.birth_certificate_id, &reg.birth_certificate_id, &national)?;
+            identity::compare(
+                "BirthCertificateID",
+                &person.birth_certificate_id,
+                &reg.birth_certificate_id,
+                &national,
+            )?;
         }
         identity::check_birth_date(&person.birth_date, reg)?;
         if let Some(is_man) = person.is_man {
@@ -256,10 +351,17 @@ fn identity_checks(
                 ));
             }
         }
-        ctx.diag.push(format!("civil registry: national code {national} matches"));
+        ctx.diag
+            .push(format!("civil registry: national code {national} matches"));
     } else if !person.birth_date.is_empty() {
-        ids::parse_either_calendar(&person.birth_date)
-            .map_err(|e| PkiError::new(Kind::InvalidField, format!("personData.BirthDate {e}; yyyy/mm/dd (Gregorian or Solar Hijri) is expected")))?;
+        ids::parse_either_calendar(&person.birth_date).map_err(|e| {
+            PkiError::new(
+                Kind::InvalidField,
+                format!(
+                    "personData.BirthDate {e}; yyyy/mm/dd (Gregorian or Solar Hijri) is expected"
+                ),
+            )
+        })?;
     }
     if checks.shahkar && !legal {
         if person.telephone.is_empty() {
@@ -268,17 +370,25 @@ fn identity_checks(
         match registry {
             Some(reg) => identity::check_shahkar(&person.telephone, reg)?,
             None => {
-                return Err(PkiError::new(Kind::ShahkarMismatch, format!("Shahkar: no mobile is registered to national code {national}")))
+                return Err(PkiError::new(
+                    Kind::ShahkarMismatch,
+                    format!("Shahkar: no mobile is registered to national code {national}"),
+                ))
             }
         }
-        ctx.diag.push("Shahkar: mobile belongs to the national code".into());
+        ctx.diag
+            .push("Shahkar: mobile belongs to the national code".into());
     }
     if ca.is_government_public() {
-        let missing: Vec<&str> = [("PostalCode", &person.postal_code), ("City", &person.city), ("ProvinceName", &person.province_name)]
-            .iter()
-            .filter(|(_, v)| v.is_empty())
-            .map(|(n, _)| *n)
-            .collect();
+        let missing: Vec<&str> = [
+            ("PostalCode", &person.postal_code),
+            ("City", &person.city),
+            ("ProvinceName", &person.province_name),
+        ]
+        .iter()
+        .filter(|(_, v)| v.is_empty())
+        .map(|(n, _)| *n)
+        .collect();
         if !missing.is_empty() {
             return Err(PkiError::new(
                 Kind::RequiredInGovernmentCa,
@@ -290,7 +400,11 @@ fn identity_checks(
         identity::check_postal_code(&person.postal_code, &world.postal_codes)?;
     }
     for field in profile.template.fields() {
-        if matches!(field, Field::Name | Field::LastName | Field::EnName | Field::EnLastName) && person_value(person, field).is_empty() {
+        if matches!(
+            field,
+            Field::Name | Field::LastName | Field::EnName | Field::EnLastName
+        ) && person_value(person, field).is_empty()
+        {
             return Err(PkiError::new(
                 Kind::MissingField,
                 format!(

@@ -20,7 +20,12 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     ctx.verify(
         customer,
         &f.str_or_empty("signature")?,
-        Signed { field: "signature", formula: "Sign(certificate)", text: &cert_text, documented: Documented::AsSent },
+        Signed {
+            field: "signature",
+            formula: "Sign(certificate)",
+            text: &cert_text,
+            documented: Documented::AsSent,
+        },
     )?;
     let reason = f.opt_int("revokeCertReason")?.unwrap_or(0);
     let reason_name = x509::revocation_reason(reason).ok_or_else(|| {
@@ -69,7 +74,10 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         tx.put(Table::PkiTracking, &keys::tracking(&rec.code), &rec)?;
         Ok(rec)
     })?;
-    ctx.diag.push(format!("tracking code {}: Issued → Revoked, serial {serial:x}, reason {reason} ({reason_name})", rec.code));
+    ctx.diag.push(format!(
+        "tracking code {}: Issued → Revoked, serial {serial:x}, reason {reason} ({reason_name})",
+        rec.code
+    ));
     Ok(json!({
         "IsSuccess": true,
         "Description": format!("certificate serial {serial:x} revoked ({reason_name}); tracking code {} is Revoked", rec.code),
@@ -79,7 +87,10 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
 }
 
 fn unknown_certificate(ca: &str, serial: u64) -> PkiError {
-    PkiError::new(Kind::CertificateUnknown, format!("CA '{ca}' has not issued a certificate with serial {serial:x}"))
+    PkiError::new(
+        Kind::CertificateUnknown,
+        format!("CA '{ca}' has not issued a certificate with serial {serial:x}"),
+    )
 }
 
 /// The CA name and serial of a certificate sent as base64 DER (PEM tolerated).
@@ -87,17 +98,30 @@ pub fn find_certificate(ctx: &Ctx<'_>, text: &str) -> Result<(String, u64), PkiE
     if text.trim().is_empty() {
         return Err(PkiError::new(Kind::MissingField, "certificate is missing: send the base64 DER certificate IssueCertificateByTrackingCode returned"));
     }
-    let der = crate::crypto::der_from_b64_or_pem(text)
-        .map_err(|e| PkiError::new(Kind::CertificateInvalid, format!("certificate is not base64 of a DER certificate: {e}")))?;
-    let info = x509::parse_certificate(&der).map_err(|e| PkiError::new(Kind::CertificateInvalid, format!("certificate: {e}")))?;
+    let der = crate::crypto::der_from_b64_or_pem(text).map_err(|e| {
+        PkiError::new(
+            Kind::CertificateInvalid,
+            format!("certificate is not base64 of a DER certificate: {e}"),
+        )
+    })?;
+    let info = x509::parse_certificate(&der)
+        .map_err(|e| PkiError::new(Kind::CertificateInvalid, format!("certificate: {e}")))?;
     let ca = ctx
         .world
         .cas
         .iter()
         .find(|c| c.signer.subject_der == info.issuer_der)
         .ok_or_else(|| {
-            PkiError::new(Kind::CertificateUnknown, format!("certificate (serial {}) was not issued by any CA of this service", info.serial_hex))
+            PkiError::new(
+                Kind::CertificateUnknown,
+                format!(
+                    "certificate (serial {}) was not issued by any CA of this service",
+                    info.serial_hex
+                ),
+            )
         })?;
-    let serial = info.serial.ok_or_else(|| unknown_certificate(&ca.spec.name, 0))?;
+    let serial = info
+        .serial
+        .ok_or_else(|| unknown_certificate(&ca.spec.name, 0))?;
     Ok((ca.spec.name.clone(), serial))
 }

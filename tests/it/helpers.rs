@@ -1,0 +1,417 @@
+//! The test emulator and the independent crypto peers.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+
+pub const CUSTOMER_A: &str = "10320874334";
+pub const LICENSE_A: &str = "1234";
+pub const CUSTOMER_B: &str = "14105318760";
+pub const LICENSE_B: &str = "5678";
+/// The frozen clock of every test emulator unless a test moves it.
+pub const TEST_CLOCK: &str = "2026-06-01T08:00:00Z";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    repo().join("fixtures").join(rel)
+}
+
+pub fn customer_key(code: &str) -> PathBuf {
+    fixture(&format!("pki/customers/{code}.key"))
+}
+
+/// A signsim running in this process on 127.0.0.1:0 with an in-memory store and a frozen clock.
+pub struct TestEmulator {
+    pub url: String,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    pub client: reqwest::blocking::Client,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub struct Options {
+    /// Replaces the default scenario's text (paths resolve against `scenarios/`).
+    pub scenario_text: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub clock: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            scenario_text: None,
+            data_dir: None,
+            clock: Some(TEST_CLOCK.into()),
+        }
+    }
+}
+
+pub fn default_scenario_text() -> String {
+    std::fs::read_to_string(repo().join("scenarios/default.toml")).expect("scenarios/default.toml")
+}
+
+impl TestEmulator {
+    pub fn spawn() -> TestEmulator {
+        TestEmulator::spawn_with(Options::default())
+    }
+
+    /// The default scenario with `edit` applied to its text.
+    pub fn spawn_edited(edit: impl FnOnce(String) -> String) -> TestEmulator {
+        TestEmulator::spawn_with(Options {
+            scenario_text: Some(edit(default_scenario_text())),
+            ..Options::default()
+        })
+    }
+
+    pub fn spawn_with(opts: Options) -> TestEmulator {
+        let text = opts.scenario_text.unwrap_or_else(default_scenario_text);
+        let config = signsim::config::Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            scenario: signsim::config::ScenarioSource::Text {
+                text,
+                base: repo().join("scenarios"),
+            },
+            data_dir: opts.data_dir,
+            ready_file: None,
+            frozen_clock: opts.clock.map(|c| {
+                time::OffsetDateTime::parse(&c, &time::format_description::well_known::Rfc3339)
+                    .unwrap()
+            }),
+            public_url: None,
+        };
+        let (url_tx, url_rx) = mpsc::channel();
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let running = match signsim::start(config).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        url_tx.send(Err(e.to_string())).unwrap();
+                        return;
+                    }
+                };
+                url_tx.send(Ok(running.url.clone())).unwrap();
+                tokio::task::spawn_blocking(move || stop_rx.recv())
+                    .await
+                    .ok();
+                running.stop().await;
+            });
+        });
+        let url = url_rx
+            .recv()
+            .unwrap()
+            .unwrap_or_else(|e| panic!("signsim did not start: {e}"));
+        TestEmulator {
+            url,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+            client: reqwest::blocking::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            _dir: None,
+        }
+    }
+
+    /// GET `/api/{method}?query`; returns (status, JSON body).
+    pub fn get(&self, method: &str, query: &[(&str, &str)]) -> (u16, Value) {
+        let resp = self
+            .client
+            .get(format!("{}/api/{method}", self.url))
+            .query(query)
+            .send()
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().unwrap_or(Value::Null))
+    }
+
+    /// POST a JSON body to `/api/{method}`; returns (status, JSON body).
+    pub fn post(&self, method: &str, body: &Value) -> (u16, Value) {
+        self.post_raw(method, "application/json", body.to_string().into_bytes())
+    }
+
+    pub fn post_raw(&self, method: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+        let resp = self
+            .client
+            .post(format!("{}/api/{method}", self.url))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .unwrap();
+        (resp.status().as_u16(), resp.bytes().unwrap().to_vec())
+    }
+}
+
+impl Drop for TestEmulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+// ── independent peers ────────────────────────────────────────────────────────────────────
+
+/// Runs a command with `stdin`, panics with its stderr on failure, returns stdout.
+pub fn run(cmd: &str, args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    let out = try_run(cmd, args, stdin);
+    match out {
+        Ok(o) => o,
+        Err(e) => panic!("{cmd} {}: {e}", args.join(" ")),
+    }
+}
+
+pub fn try_run(cmd: &str, args: &[&str], stdin: &[u8]) -> Result<Vec<u8>, String> {
+    let mut child = Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {cmd}: {e}"))?;
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(format!(
+            "exit {:?}: {}{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        ))
+    }
+}
+
+pub fn b64(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+pub fn unb64(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
+
+/// `iconv -f UTF-8 -t UTF-16LE`: .NET's Encoding.Unicode, made by an independent tool.
+pub fn utf16le(text: &str) -> Vec<u8> {
+    run("iconv", &["-f", "UTF-8", "-t", "UTF-16LE"], text.as_bytes())
+}
+
+/// `openssl dgst -sha1 -sign key` over `data`, base64.
+pub fn openssl_sign(key: &Path, data: &[u8]) -> String {
+    b64(&run(
+        "openssl",
+        &["dgst", "-sha1", "-sign", key.to_str().unwrap()],
+        data,
+    ))
+}
+
+/// The documented "Unicode" signature: RSA-SHA1 over UTF-16LE of `text`.
+pub fn sign_unicode(key: &Path, text: &str) -> String {
+    openssl_sign(key, &utf16le(text))
+}
+
+/// A fresh RSA key (PEM file in `dir`) and a DER CSR for it, made by `openssl req`.
+pub fn openssl_csr(dir: &Path, bits: u32) -> (PathBuf, Vec<u8>) {
+    let key = dir.join(format!(
+        "leaf-{bits}-{}.key",
+        std::process::id() as u64 + rand_suffix()
+    ));
+    let csr = run(
+        "openssl",
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            &format!("rsa:{bits}"),
+            "-nodes",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-subj",
+            "/CN=ignored by the RA/O=Client",
+            "-outform",
+            "DER",
+        ],
+        b"",
+    );
+    (key, csr)
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Writes `data` to a file in `dir` and returns its path.
+pub fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+/// `openssl verify` of a DER certificate against the fixture chain of `ca_file` (e.g. "pki/ca-01.pem").
+/// Returns openssl's output, or its error text.
+pub fn openssl_verify(
+    dir: &Path,
+    cert_der: &[u8],
+    ca_file: &str,
+    crl_der: Option<&[u8]>,
+    at: &str,
+) -> Result<String, String> {
+    let pem = run("openssl", &["x509", "-inform", "DER"], cert_der);
+    let cert = write(dir, "verify-leaf.pem", &pem);
+    let mut chain = std::fs::read(fixture("pki/root-ca.pem")).unwrap();
+    chain.extend(std::fs::read(fixture(ca_file)).unwrap());
+    let chain = write(dir, "verify-chain.pem", &chain);
+    let attime = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp()
+        .to_string();
+    let mut args = vec![
+        "verify",
+        "-attime",
+        &attime,
+        "-CAfile",
+        chain.to_str().unwrap(),
+    ];
+    let crl_path;
+    if let Some(crl) = crl_der {
+        let crl_pem = run("openssl", &["crl", "-inform", "DER"], crl);
+        crl_path = write(dir, "verify.crl.pem", &crl_pem);
+        args.extend(["-crl_check", "-CRLfile", crl_path.to_str().unwrap()]);
+    }
+    args.push(cert.to_str().unwrap());
+    try_run("openssl", &args, b"").map(|o| String::from_utf8_lossy(&o).into_owned())
+}
+
+/// `openssl x509 -text` of a DER certificate, names printed as UTF-8.
+pub fn openssl_text(cert_der: &[u8]) -> String {
+    String::from_utf8_lossy(&run(
+        "openssl",
+        &[
+            "x509",
+            "-inform",
+            "DER",
+            "-noout",
+            "-text",
+            "-nameopt",
+            "utf8,sep_comma_plus_space",
+        ],
+        cert_der,
+    ))
+    .into_owned()
+}
+
+/// Runs a Python 3 snippet with `cryptography`; argv as given; returns stdout.
+pub fn python(code: &str, args: &[&str]) -> String {
+    let mut all = vec!["-c", code];
+    all.extend_from_slice(args);
+    String::from_utf8(run("python3", &all, b"")).unwrap()
+}
+
+// ── PKI request builders ─────────────────────────────────────────────────────────────────
+
+/// The registry person 0012345679 (Mehdi Ahmadi) as personData.
+pub fn mehdi() -> Value {
+    serde_json::json!({
+        "NationalCode": "0012345679",
+        "Name": "مهدی",
+        "LastName": "احمدی",
+        "EnName": "Mehdi",
+        "EnLastName": "Ahmadi",
+        "FatherName": "حسن",
+        "IsMan": true,
+        "PostalCode": "1136913111",
+        "Telephone": "09121234567",
+        "IsForeign": false,
+        "BirthCertificateID": "1234",
+        "BirthDate": "1990/05/12",
+        "City": "تهران",
+        "ProvinceName": "تهران",
+        "TokenType": "USERGENERATED",
+        "Email": "mehdi@example.test"
+    })
+}
+
+/// A signed RegisterInfo body for customer A.
+pub fn register_body(ca: &str, profile: &str, person: Value) -> Value {
+    let customercode = format!("{CUSTOMER_A}-{LICENSE_A}");
+    let nc = person["NationalCode"].as_str().unwrap().to_string();
+    let sig = sign_unicode(&customer_key(CUSTOMER_A), &format!("{customercode}-{nc}"));
+    serde_json::json!({
+        "caName": ca,
+        "customercode": customercode,
+        "profileName": profile,
+        "signature": sig,
+        "personData": person,
+    })
+}
+
+/// A signed IssueCertificateByTrackingCode body for customer A (`Sign(csr)`: ASCII of the field).
+pub fn issue_body(ca: &str, profile: &str, tracking: &str, csr_der: &[u8]) -> Value {
+    let csr = b64(csr_der);
+    let sig = openssl_sign(&customer_key(CUSTOMER_A), csr.as_bytes());
+    serde_json::json!({
+        "caName": ca,
+        "profileName": profile,
+        "trackingCode": tracking,
+        "csr": csr,
+        "paymentId": "pay-1",
+        "signature": sig,
+        "customercode": format!("{CUSTOMER_A}-{LICENSE_A}"),
+    })
+}
+
+impl TestEmulator {
+    /// Registers Mehdi in CA 01 / Bronze-Sign; returns the tracking code.
+    pub fn register_mehdi(&self) -> String {
+        let (status, body) =
+            self.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["IsSuccess"], true, "{body}");
+        body["TrackingCode"].as_str().unwrap().to_string()
+    }
+
+    /// A customer's credit, through GetCredit.
+    pub fn credit_of(&self, code: &str, report_key: &str) -> i64 {
+        let (status, body) = self.post(
+            "GetCredit",
+            &serde_json::json!({"reportkey": report_key, "customercode": code}),
+        );
+        assert_eq!(status, 200, "{body}");
+        body["Credit"].as_str().unwrap().parse().unwrap()
+    }
+}

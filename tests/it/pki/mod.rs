@@ -1,0 +1,3 @@
+//! PKI RA API over real HTTP.
+
+mod lifecycle;
