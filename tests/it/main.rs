@@ -4,6 +4,7 @@
 //! and the independent peers: the `openssl` CLI and Python's `cryptography` make the keys,
 //! CSRs and signatures signsim verifies, and verify what signsim issues.
 
+mod cli;
 mod helpers;
 mod pki;
 mod scenarios;
