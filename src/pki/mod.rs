@@ -204,6 +204,8 @@ pub struct World {
     pub persons: HashMap<String, PersonSpec>,
     pub postal_codes: Vec<PostalSpec>,
     pub overrides: Overrides,
+    /// Bumped whenever something GET answers depend on changes (CA availability).
+    pub generation: std::sync::atomic::AtomicU64,
 }
 
 impl World {
@@ -259,7 +261,15 @@ impl World {
                 .iter()
                 .map(|(k, v)| (k.clone(), (v.code, v.message.clone())))
                 .collect(),
+            generation: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Switches a CA on or off (admin, scenario events); GET answers reflect it at once.
+    pub fn set_available(&self, ca: &str, up: bool) -> Result<(), PkiError> {
+        self.ca(ca)?.available.store(up, Ordering::Release);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 
     pub fn ca(&self, name: &str) -> Result<&Ca, PkiError> {
@@ -395,6 +405,7 @@ struct Inner {
     world: RwLock<Arc<World>>,
     base_url: String,
     crl_cache: Mutex<HashMap<String, CachedCrl>>,
+    get_cache: RwLock<HashMap<(&'static str, String), (u64, u16, Bytes)>>,
 }
 
 struct CachedCrl {
@@ -417,6 +428,7 @@ impl Pki {
                 world: RwLock::new(Arc::new(world)),
                 base_url,
                 crl_cache: Mutex::new(HashMap::new()),
+                get_cache: RwLock::new(HashMap::new()),
             }),
         };
         pki.seed()?;
@@ -486,6 +498,23 @@ impl Pki {
             }
             return resp;
         }
+        // GET answers depend only on the world and CA availability: serve them from a cache
+        // keyed by the query and invalidated by the world's generation (plain reads at speed).
+        let cache_key = (route.method == Method::GET)
+            .then(|| (route.name, req.uri().query().unwrap_or("").to_string()));
+        let generation = world.generation.load(Ordering::Acquire);
+        if let Some(key) = &cache_key {
+            let cache = self
+                .inner
+                .get_cache
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            if let Some((g, status, bytes)) = cache.get(key) {
+                if *g == generation {
+                    return respond(*status, bytes.clone());
+                }
+            }
+        }
         let fields = if route.method == Method::GET {
             Ok(Fields::from_query(router::query_pairs(req.uri().query())))
         } else {
@@ -513,7 +542,19 @@ impl Pki {
                 e.message
             );
         }
-        reply(result, route.shape, &world.overrides)
+        let (status, bytes) = encode(result, route.shape, &world.overrides);
+        if let Some(key) = cache_key {
+            let mut cache = self
+                .inner
+                .get_cache
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            if cache.len() >= GET_CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(key, (generation, status, bytes.clone()));
+        }
+        respond(status, bytes)
     }
 
     async fn read_json(&self, req: Request, world: &World) -> Result<Fields, PkiError> {
@@ -668,14 +709,30 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// The one place a PKI answer becomes HTTP.
 fn reply(result: Result<Value, PkiError>, shape: Shape, overrides: &Overrides) -> Response {
+    let (status, bytes) = encode(result, shape, overrides);
+    respond(status, bytes)
+}
+
+fn encode(result: Result<Value, PkiError>, shape: Shape, overrides: &Overrides) -> (u16, Bytes) {
     let (status, body) = match result {
         Ok(v) => (200, v),
         Err(e) => e.into_body(shape, overrides),
     };
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    hyper::Response::builder()
-        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
-        .body(Full::new(Bytes::from(bytes)))
-        .unwrap_or_default()
+    (
+        status,
+        Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
+    )
 }
+
+fn respond(status: u16, bytes: Bytes) -> Response {
+    let mut resp = hyper::Response::new(Full::new(bytes));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    resp
+}
+
+/// Distinct GET queries remembered; the cache is emptied when full (random queries can't grow it).
+const GET_CACHE_ENTRIES: usize = 1024;
