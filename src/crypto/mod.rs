@@ -4,6 +4,7 @@
 //! Nothing here reads files, configuration or the clock: key bytes and times come in as
 //! arguments, so every function can be tested against the `openssl` CLI on fixed inputs.
 
+pub mod cms;
 pub mod rsa;
 pub mod x509;
 

@@ -5,6 +5,7 @@
 //! CSRs and signatures signsim verifies, and verify what signsim issues.
 
 mod cli;
+mod crypto;
 mod docs;
 mod helpers;
 mod pki;
