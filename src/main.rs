@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use signsim::config::{Config, ScenarioSource};
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -84,7 +84,7 @@ impl ServeArgs {
     }
 }
 
-fn check(file: &PathBuf) -> ExitCode {
+fn check(file: &Path) -> ExitCode {
     match signsim::scenario::load_file(file) {
         Ok(s) => {
             println!("{}: scenario '{}' is valid", file.display(), s.name());

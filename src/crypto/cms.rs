@@ -74,7 +74,11 @@ pub struct CmsSigned {
 pub fn gost_name(oid: &str) -> Option<&'static str> {
     Some(match oid {
         "1.2.398.3.10.1.1.1.1" | "1.2.398.3.10.1.1.1.2" => "GOST 34.310-2004",
-        "1.2.398.3.10.1.3.1" | "1.2.398.3.10.1.1.2.3.1" | "1.2.398.3.10.1.1.2.3.2" | "1.2.398.3.10.1.1.2.1" | "1.2.398.3.10.1.1.2.2" => "GOST 34.310-2015",
+        "1.2.398.3.10.1.3.1"
+        | "1.2.398.3.10.1.1.2.3.1"
+        | "1.2.398.3.10.1.1.2.3.2"
+        | "1.2.398.3.10.1.1.2.1"
+        | "1.2.398.3.10.1.1.2.2" => "GOST 34.310-2015",
         "1.2.398.3.10.1.3.2" | "1.2.398.3.10.1.3.3" => "GOST 34.311 digest",
         o if o.starts_with("1.2.398.3.10.") => "a Kazakh GOST algorithm",
         o if o.starts_with("1.2.643.") => "a Russian GOST algorithm",
@@ -90,7 +94,10 @@ fn digest_of(oid: &str, data: &[u8]) -> Result<(&'static str, Vec<u8>), CmsError
         "2.16.840.1.101.3.4.2.3" => ("SHA-512", Sha512::digest(data).to_vec()),
         o => {
             return Err(match gost_name(o) {
-                Some(name) => CmsError::Unverifiable { oid: o.to_string(), name },
+                Some(name) => CmsError::Unverifiable {
+                    oid: o.to_string(),
+                    name,
+                },
                 None => CmsError::UnsupportedAlgorithm(format!("digest {o}")),
             })
         }
@@ -113,13 +120,22 @@ pub fn verify(der_bytes: &[u8], detached_content: Option<&[u8]>) -> Result<CmsSi
     use cms::signed_data::{SignedData, SignerIdentifier};
     let ci = ContentInfo::from_der(der_bytes).map_err(|e| CmsError::Malformed(e.to_string()))?;
     if ci.content_type.to_string() != ID_SIGNED_DATA {
-        return Err(CmsError::Malformed(format!("content type is {}, not SignedData ({ID_SIGNED_DATA})", ci.content_type)));
+        return Err(CmsError::Malformed(format!(
+            "content type is {}, not SignedData ({ID_SIGNED_DATA})",
+            ci.content_type
+        )));
     }
-    let sd: SignedData = ci.content.decode_as().map_err(|e| CmsError::Malformed(format!("SignedData: {e}")))?;
+    let sd: SignedData = ci
+        .content
+        .decode_as()
+        .map_err(|e| CmsError::Malformed(format!("SignedData: {e}")))?;
     let (content, detached) = match &sd.encap_content_info.econtent {
         Some(any) => {
-            let octets = der::asn1::OctetString::from_der(&any.to_der().map_err(|e| CmsError::Malformed(e.to_string()))?)
-                .map_err(|e| CmsError::Malformed(format!("encapsulated content: {e}")))?;
+            let octets = der::asn1::OctetString::from_der(
+                &any.to_der()
+                    .map_err(|e| CmsError::Malformed(e.to_string()))?,
+            )
+            .map_err(|e| CmsError::Malformed(format!("encapsulated content: {e}")))?;
             (octets.as_bytes().to_vec(), false)
         }
         None => (detached_content.ok_or(CmsError::NoContent)?.to_vec(), true),
@@ -158,7 +174,9 @@ pub fn verify(der_bytes: &[u8], detached_content: Option<&[u8]>) -> Result<CmsSi
                 .is_some_and(|k| k.as_bytes() == ski.0.as_bytes()),
         })
         .ok_or_else(|| CmsError::NoSigner("the signer's certificate is not included in the signature (sign with the certificate embedded, e.g. without -nocerts)".into()))?;
-    let cert_der = cert.to_der().map_err(|e| CmsError::Malformed(e.to_string()))?;
+    let cert_der = cert
+        .to_der()
+        .map_err(|e| CmsError::Malformed(e.to_string()))?;
 
     let sig_alg = si.signature_algorithm.oid.to_string();
     if let Some(name) = gost_name(&sig_alg) {
@@ -173,7 +191,12 @@ pub fn verify(der_bytes: &[u8], detached_content: Option<&[u8]>) -> Result<CmsSi
     let key = match RsaPublicKey::from_public_key_der(&key_spki) {
         Ok(k) => k,
         Err(_) => {
-            let alg = cert.tbs_certificate.subject_public_key_info.algorithm.oid.to_string();
+            let alg = cert
+                .tbs_certificate
+                .subject_public_key_info
+                .algorithm
+                .oid
+                .to_string();
             return Err(match gost_name(&alg) {
                 Some(name) => CmsError::Unverifiable { oid: alg, name },
                 None => CmsError::UnsupportedAlgorithm(format!("signer key {alg}")),
@@ -188,14 +211,20 @@ pub fn verify(der_bytes: &[u8], detached_content: Option<&[u8]>) -> Result<CmsSi
             let mut type_ok = false;
             for attr in attrs.iter() {
                 let oid = attr.oid.to_string();
-                let Some(value) = attr.values.iter().next() else { continue };
+                let Some(value) = attr.values.iter().next() else {
+                    continue;
+                };
                 match oid.as_str() {
                     ATTR_MESSAGE_DIGEST => {
-                        let d = value.decode_as::<der::asn1::OctetString>().map_err(|e| CmsError::Malformed(e.to_string()))?;
+                        let d = value
+                            .decode_as::<der::asn1::OctetString>()
+                            .map_err(|e| CmsError::Malformed(e.to_string()))?;
                         digest_ok = d.as_bytes() == content_digest.as_slice();
                     }
                     ATTR_CONTENT_TYPE => {
-                        let t = value.decode_as::<der::asn1::ObjectIdentifier>().map_err(|e| CmsError::Malformed(e.to_string()))?;
+                        let t = value
+                            .decode_as::<der::asn1::ObjectIdentifier>()
+                            .map_err(|e| CmsError::Malformed(e.to_string()))?;
                         type_ok = t.to_string() == sd.encap_content_info.econtent_type.to_string();
                     }
                     ATTR_SIGNING_TIME => {
@@ -203,7 +232,12 @@ pub fn verify(der_bytes: &[u8], detached_content: Option<&[u8]>) -> Result<CmsSi
                             .to_der()
                             .ok()
                             .and_then(|d| x509_cert::time::Time::from_der(&d).ok())
-                            .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.to_unix_duration().as_secs() as i64).ok());
+                            .and_then(|t| {
+                                time::OffsetDateTime::from_unix_timestamp(
+                                    t.to_unix_duration().as_secs() as i64,
+                                )
+                                .ok()
+                            });
                     }
                     _ => {}
                 }
@@ -214,14 +248,20 @@ pub fn verify(der_bytes: &[u8], detached_content: Option<&[u8]>) -> Result<CmsSi
             if !digest_ok {
                 return Err(CmsError::DigestMismatch);
             }
-            let attrs_der = attrs.to_der().map_err(|e| CmsError::Malformed(e.to_string()))?;
+            let attrs_der = attrs
+                .to_der()
+                .map_err(|e| CmsError::Malformed(e.to_string()))?;
             let (_, h) = digest_of(&si.digest_alg.oid.to_string(), &attrs_der)?;
             rsa_verify(&key, digest_name, &h, sig)
         }
         None => rsa_verify(&key, digest_name, &content_digest, sig),
     };
     if !verified {
-        return Err(if si.signed_attrs.is_none() { CmsError::DigestMismatch } else { CmsError::BadSignature });
+        return Err(if si.signed_attrs.is_none() {
+            CmsError::DigestMismatch
+        } else {
+            CmsError::BadSignature
+        });
     }
     Ok(CmsSigned {
         signer_cert_der: cert_der,

@@ -565,6 +565,18 @@ pub struct CertInfo {
     pub not_after: OffsetDateTime,
 }
 
+/// Whether `cert_der` is signed by the key of `issuer_der` and names it as issuer.
+pub fn issued_by(cert_der: &[u8], issuer_der: &[u8]) -> bool {
+    let (Ok((_, cert)), Ok((_, issuer))) = (
+        X509Certificate::from_der(cert_der),
+        X509Certificate::from_der(issuer_der),
+    ) else {
+        return false;
+    };
+    cert.issuer().as_raw() == issuer.subject().as_raw()
+        && cert.verify_signature(Some(issuer.public_key())).is_ok()
+}
+
 /// Reads a DER certificate.
 pub fn parse_certificate(der: &[u8]) -> Result<CertInfo, String> {
     let (rest, cert) =

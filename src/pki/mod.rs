@@ -188,6 +188,12 @@ impl Ca {
     }
 }
 
+/// An RA officer whose CMS signature approves identities in person.
+pub struct Approver {
+    pub name: String,
+    pub cert_der: Vec<u8>,
+}
+
 pub struct Customer {
     pub code: String,
     pub spec: CustomerSpec,
@@ -204,6 +210,9 @@ pub struct World {
     pub persons: HashMap<String, PersonSpec>,
     pub postal_codes: Vec<PostalSpec>,
     pub overrides: Overrides,
+    pub approvers: Vec<Approver>,
+    pub get_all_cert_latency_ms: u64,
+    pub replay_window_seconds: u64,
     /// Bumped whenever something GET answers depend on changes (CA availability).
     pub generation: std::sync::atomic::AtomicU64,
 }
@@ -249,6 +258,17 @@ impl World {
                     key,
                 })
                 .collect(),
+            approvers: spec
+                .approvers
+                .iter()
+                .zip(material.approver_certs)
+                .map(|(a, der)| Approver {
+                    name: a.name.clone(),
+                    cert_der: der,
+                })
+                .collect(),
+            get_all_cert_latency_ms: spec.get_all_cert_latency_ms,
+            replay_window_seconds: spec.replay_window_seconds,
             persons: spec
                 .registry
                 .persons
@@ -405,8 +425,11 @@ struct Inner {
     world: RwLock<Arc<World>>,
     base_url: String,
     crl_cache: Mutex<HashMap<String, CachedCrl>>,
-    get_cache: RwLock<HashMap<(&'static str, String), (u64, u16, Bytes)>>,
+    get_cache: RwLock<HashMap<(&'static str, String), CachedGet>>,
 }
+
+/// (world generation, HTTP status, body) of a GET answer.
+type CachedGet = (u64, u16, Bytes);
 
 struct CachedCrl {
     revoked: usize,
@@ -606,7 +629,13 @@ impl Pki {
                 );
                 return reply(Err(e), Shape::IsSuccess(&[]), &world.overrides);
             }
-            Err(e) => return reply(Err(e), Shape::IsSuccess(&[]), &world.overrides),
+            Err(e) => {
+                // A CRL is a file, not a method: an unknown CA is a missing file (404), with
+                // the API's error body saying which CAs exist.
+                let mut resp = reply(Err(e), Shape::IsSuccess(&[]), &world.overrides);
+                *resp.status_mut() = StatusCode::NOT_FOUND;
+                return resp;
+            }
         };
         match self.crl_der(ca) {
             Ok(der) => hyper::Response::builder()

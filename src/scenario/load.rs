@@ -381,6 +381,51 @@ impl Validator {
                 );
             }
         }
+        let mut approver_certs = Vec::new();
+        let issuers: Vec<Vec<u8>> = cas
+            .iter()
+            .flat_map(|c| {
+                let mut v = vec![c.signer.cert_der.clone()];
+                v.extend(
+                    c.chain_pem
+                        .iter()
+                        .filter_map(|p| crate::crypto::der_from_b64_or_pem(p).ok()),
+                );
+                v
+            })
+            .collect();
+        for (i, a) in pki.approvers.iter().enumerate() {
+            let at = format!("pki.approvers[{i}]");
+            if a.name.trim().is_empty() {
+                self.problem(&format!("{at}.name"), "must not be empty");
+            }
+            match files
+                .read(&a.cert)
+                .and_then(|pem| crate::crypto::der_from_b64_or_pem(&pem))
+            {
+                Ok(der) => {
+                    if crate::crypto::x509::parse_certificate(&der).is_err() {
+                        self.problem(
+                            &format!("{at}.cert"),
+                            format!("{} is not a certificate", a.cert),
+                        );
+                    } else if !issuers
+                        .iter()
+                        .any(|iss| crate::crypto::x509::issued_by(&der, iss))
+                    {
+                        self.problem(
+                            &format!("{at}.cert"),
+                            format!(
+                                "{} is not issued by any CA of the scenario (or their chain)",
+                                a.cert
+                            ),
+                        );
+                    }
+                    approver_certs.push(der);
+                }
+                Err(e) => self.problem(&format!("{at}.cert"), e),
+            }
+        }
         for kind in pki.errors.keys() {
             if !crate::pki::error::KINDS.contains(&kind.as_str()) {
                 self.problem(
@@ -389,9 +434,13 @@ impl Validator {
                 );
             }
         }
-        (cas.len() == pki.cas.len() && keys.len() == pki.customers.len()).then_some(PkiMaterial {
+        (cas.len() == pki.cas.len()
+            && keys.len() == pki.customers.len()
+            && approver_certs.len() == pki.approvers.len())
+        .then_some(PkiMaterial {
             cas,
             customer_keys: keys,
+            approver_certs,
         })
     }
 }

@@ -57,6 +57,8 @@ pub struct Scenario {
 pub struct PkiMaterial {
     pub cas: Vec<CaMaterial>,
     pub customer_keys: Vec<PublicKey>,
+    /// DER certificates of `pki.approvers`, index-aligned.
+    pub approver_certs: Vec<Vec<u8>>,
 }
 
 pub struct CaMaterial {

@@ -98,9 +98,38 @@ pub struct PkiSpec {
     pub customers: Vec<CustomerSpec>,
     #[serde(default)]
     pub registry: RegistrySpec,
+    /// RA officers whose CMS signatures approve identities in person (RequestApprove).
+    #[serde(default)]
+    pub approvers: Vec<ApproverSpec>,
+    /// Delay before GetAllCert answers (the upstream asks every CA and is slow), milliseconds.
+    #[serde(default)]
+    pub get_all_cert_latency_ms: u64,
+    /// A GetUserCertHistory `rnd` reused by the same customer within this many seconds is
+    /// refused as a replay.
+    #[serde(default = "default_replay_window")]
+    pub replay_window_seconds: u64,
+    /// RSA keys generated ahead for P12 tokens (0 generates on demand).
+    #[serde(default = "default_key_pool")]
+    pub p12_key_pool: usize,
     /// Error code/message overrides by error kind (see the README's error table).
     #[serde(default)]
     pub errors: BTreeMap<String, ErrorOverride>,
+}
+
+fn default_replay_window() -> u64 {
+    600
+}
+fn default_key_pool() -> usize {
+    4
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproverSpec {
+    /// The `approver` value of RequestApprove.
+    pub name: String,
+    /// The approver's certificate; it must chain to one of the scenario's CAs or their chains.
+    pub cert: String,
 }
 
 fn default_version() -> String {
@@ -210,6 +239,10 @@ pub struct CustomerSpec {
     pub credit: i64,
     #[serde(default)]
     pub checks: ChecksSpec,
+    /// The customer uses the provider's own face authentication: remote RequestApprove
+    /// must carry its `orderId`.
+    #[serde(default)]
+    pub provider_face_auth: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -6,9 +6,25 @@ use signsim::crypto::cms::{verify, CmsError};
 fn openssl_cms(dir: &std::path::Path, content: &[u8], extra: &[&str]) -> Vec<u8> {
     let input = write(dir, "content.bin", content);
     let mut args = vec![
-        "cms", "-sign", "-binary", "-outform", "DER", "-in", input.to_str().unwrap(),
-        "-signer", fixture("pki/approvers/approver-1.pem").to_str().unwrap().to_owned().leak(),
-        "-inkey", fixture("pki/approvers/approver-1.key").to_str().unwrap().to_owned().leak(),
+        "cms",
+        "-sign",
+        "-binary",
+        "-outform",
+        "DER",
+        "-in",
+        input.to_str().unwrap(),
+        "-signer",
+        fixture("pki/approvers/approver-1.pem")
+            .to_str()
+            .unwrap()
+            .to_owned()
+            .leak(),
+        "-inkey",
+        fixture("pki/approvers/approver-1.key")
+            .to_str()
+            .unwrap()
+            .to_owned()
+            .leak(),
     ];
     args.extend_from_slice(extra);
     run("openssl", &args, b"")
@@ -20,10 +36,17 @@ fn openssl_cms_variants_verify_and_tampering_is_caught() {
     let content = utf16le("00123456791000001TEST Approver Ali Rezaei");
     let approver = std::fs::read(fixture("pki/approvers/approver-1.pem")).unwrap();
     let approver_der = run("openssl", &["x509", "-outform", "DER"], &approver);
-    for extra in [&[][..], &["-noattr"], &["-md", "sha1"], &["-nodetach"], &["-nodetach", "-noattr"]] {
+    for extra in [
+        &[][..],
+        &["-noattr"],
+        &["-md", "sha1"],
+        &["-nodetach"],
+        &["-nodetach", "-noattr"],
+    ] {
         let sig = openssl_cms(dir.path(), &content, extra);
         let detached = !extra.contains(&"-nodetach");
-        let got = verify(&sig, detached.then_some(content.as_slice())).unwrap_or_else(|e| panic!("{extra:?}: {e}"));
+        let got = verify(&sig, detached.then_some(content.as_slice()))
+            .unwrap_or_else(|e| panic!("{extra:?}: {e}"));
         assert_eq!(got.detached, detached, "{extra:?}");
         assert_eq!(got.signed_attrs, !extra.contains(&"-noattr"), "{extra:?}");
         assert_eq!(got.content, content);
@@ -37,7 +60,10 @@ fn openssl_cms_variants_verify_and_tampering_is_caught() {
     }
     let sig = openssl_cms(dir.path(), &content, &[]);
     assert_eq!(verify(&sig, None).unwrap_err(), CmsError::NoContent);
-    assert!(matches!(verify(b"\x30\x03\x02\x01\x01", None), Err(CmsError::Malformed(_))));
+    assert!(matches!(
+        verify(b"\x30\x03\x02\x01\x01", None),
+        Err(CmsError::Malformed(_))
+    ));
 }
 
 #[test]
@@ -57,9 +83,16 @@ sys.stdout.write(sig.hex())
     let text = "00123456791000001TEST Approver Ali Rezaei";
     let hex = python(
         code,
-        &[fixture("pki/approvers/approver-1.pem").to_str().unwrap(), fixture("pki/approvers/approver-1.key").to_str().unwrap(), text],
+        &[
+            fixture("pki/approvers/approver-1.pem").to_str().unwrap(),
+            fixture("pki/approvers/approver-1.key").to_str().unwrap(),
+            text,
+        ],
     );
-    let sig: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+    let sig: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
     let got = verify(&sig, Some(&utf16le(text))).unwrap();
     assert!(got.detached && got.signed_attrs);
     assert_eq!(got.digest, "SHA-256");

@@ -415,3 +415,215 @@ impl TestEmulator {
         body["Credit"].as_str().unwrap().parse().unwrap()
     }
 }
+
+// ── shared by the PKI test modules ───────────────────────────────────────────────────────
+
+/// Asserts a refusal: the HTTP status, the envelope's false flag (`IsSuccess`, `ResultCode` or
+/// `IsAvailable`, whichever the method answers with), the exact `ErrorCode`, and that
+/// `ErrorMessage` contains every needle.
+pub fn assert_refused(resp: &(u16, Value), http: u16, code: i64, needles: &[&str]) {
+    let (status, body) = resp;
+    assert_eq!(*status, http, "HTTP status; body: {body}");
+    let flag = ["IsSuccess", "ResultCode", "IsAvailable"]
+        .iter()
+        .find(|k| body.get(**k).is_some())
+        .unwrap_or_else(|| panic!("no IsSuccess/ResultCode/IsAvailable in {body}"));
+    assert_eq!(body[*flag], false, "{flag}; body: {body}");
+    assert_eq!(body["ErrorCode"], code, "ErrorCode; body: {body}");
+    let msg = body["ErrorMessage"]
+        .as_str()
+        .unwrap_or_else(|| panic!("ErrorMessage is not a string in {body}"));
+    for n in needles {
+        assert!(msg.contains(n), "ErrorMessage lacks {n:?}: {msg}");
+    }
+}
+
+/// Asserts an `IsSuccess: true` answer with HTTP 200.
+pub fn assert_ok(resp: &(u16, Value)) {
+    let (status, body) = resp;
+    assert_eq!(*status, 200, "{body}");
+    assert_eq!(body["IsSuccess"], true, "{body}");
+    assert_eq!(body["ErrorCode"], 0, "{body}");
+}
+
+/// The registry person 0023456787 (Zahra Karimi; registry birth date 1368/02/15 Solar Hijri).
+pub fn zahra() -> Value {
+    serde_json::json!({
+        "NationalCode": "0023456787",
+        "Name": "زهرا",
+        "LastName": "کریمی",
+        "EnName": "Zahra",
+        "EnLastName": "Karimi",
+        "FatherName": "علی",
+        "IsMan": false,
+        "Telephone": "09131112233",
+        "BirthCertificateID": "5521",
+        "BirthDate": "1989/05/05",
+        "City": "اصفهان",
+        "ProvinceName": "اصفهان",
+        "PostalCode": "8173613411",
+        "TokenType": "USERGENERATED"
+    })
+}
+
+/// The registry person 0061204501 (Reza Mohammadi).
+pub fn reza() -> Value {
+    serde_json::json!({
+        "NationalCode": "0061204501",
+        "Name": "رضا",
+        "LastName": "محمدی",
+        "EnName": "Reza",
+        "EnLastName": "Mohammadi",
+        "FatherName": "محمود",
+        "IsMan": true,
+        "Telephone": "09151234567",
+        "BirthCertificateID": "8842",
+        "BirthDate": "1985/11/30",
+        "TokenType": "USERGENERATED"
+    })
+}
+
+/// A signed RegisterInfo body for any customer, signed with `key` (openssl, UTF-16LE by iconv).
+pub fn register_body_as(
+    customer: &str,
+    license: &str,
+    key: &Path,
+    ca: &str,
+    profile: &str,
+    person: Value,
+) -> Value {
+    let customercode = format!("{customer}-{license}");
+    let nc = person["NationalCode"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let sig = sign_unicode(key, &format!("{customercode}-{nc}"));
+    serde_json::json!({
+        "caName": ca,
+        "customercode": customercode,
+        "profileName": profile,
+        "signature": sig,
+        "personData": person,
+    })
+}
+
+/// A signed IssueCertificateByTrackingCode body for any customer (`Sign(csr)`, ASCII form).
+pub fn issue_body_as(
+    customer: &str,
+    license: &str,
+    ca: &str,
+    profile: &str,
+    tracking: &str,
+    csr_der: &[u8],
+) -> Value {
+    let csr = b64(csr_der);
+    let sig = openssl_sign(&customer_key(customer), csr.as_bytes());
+    serde_json::json!({
+        "caName": ca,
+        "profileName": profile,
+        "trackingCode": tracking,
+        "csr": csr,
+        "paymentId": "pay-1",
+        "signature": sig,
+        "customercode": format!("{customer}-{license}"),
+    })
+}
+
+/// A signed RevokeCertificate body (`Sign(certificate)`, ASCII form).
+pub fn revoke_body_as(customer: &str, license: &str, cert_b64: &str, reason: i64) -> Value {
+    let sig = openssl_sign(&customer_key(customer), cert_b64.as_bytes());
+    serde_json::json!({
+        "certificate": cert_b64,
+        "signature": sig,
+        "customercode": format!("{customer}-{license}"),
+        "revokeCertReason": reason,
+    })
+}
+
+/// `openssl dgst -sha256 -sign key` over `data`, base64 (the "wrong hash" mistake).
+pub fn openssl_sign_sha256(key: &Path, data: &[u8]) -> String {
+    b64(&run(
+        "openssl",
+        &["dgst", "-sha256", "-sign", key.to_str().unwrap()],
+        data,
+    ))
+}
+
+/// SHA-256 of a public key's SPKI DER, lowercase hex, computed by openssl alone.
+pub fn spki_sha256(pub_pem: &Path) -> String {
+    let der = run(
+        "openssl",
+        &[
+            "pkey",
+            "-pubin",
+            "-in",
+            pub_pem.to_str().unwrap(),
+            "-outform",
+            "DER",
+        ],
+        b"",
+    );
+    let out = String::from_utf8(run("openssl", &["dgst", "-sha256", "-r"], &der)).unwrap();
+    out.split_whitespace().next().unwrap().to_lowercase()
+}
+
+/// The serial number of a DER certificate as openssl prints it (uppercase hex).
+pub fn openssl_serial(cert_der: &[u8]) -> String {
+    let out = String::from_utf8(run(
+        "openssl",
+        &["x509", "-inform", "DER", "-noout", "-serial"],
+        cert_der,
+    ))
+    .unwrap();
+    out.trim().trim_start_matches("serial=").to_string()
+}
+
+/// `openssl crl -text` of a DER CRL.
+pub fn openssl_crl_text(crl_der: &[u8]) -> String {
+    String::from_utf8_lossy(&run(
+        "openssl",
+        &["crl", "-inform", "DER", "-noout", "-text"],
+        crl_der,
+    ))
+    .into_owned()
+}
+
+impl TestEmulator {
+    /// The state of a tracking code as IsApproved reports it ("tracking code N is <State>").
+    pub fn state_of(&self, tracking: &str) -> String {
+        let (status, body) =
+            self.post("IsApproved", &serde_json::json!({"trackingCode": tracking}));
+        assert_eq!(status, 200, "{body}");
+        let d = body["Description"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"));
+        d.rsplit(' ').next().unwrap().to_string()
+    }
+
+    /// Registers `person` for customer A and returns the tracking code (asserting success).
+    pub fn register_a(&self, ca: &str, profile: &str, person: Value) -> String {
+        let resp = self.post("RegisterInfo", &register_body(ca, profile, person));
+        assert_ok(&resp);
+        resp.1["TrackingCode"].as_str().unwrap().to_string()
+    }
+
+    /// Issues for customer A from `csr_der`; returns the success body.
+    pub fn issue_a(&self, ca: &str, profile: &str, tracking: &str, csr_der: &[u8]) -> Value {
+        let resp = self.post(
+            "IssueCertificateByTrackingCode",
+            &issue_body(ca, profile, tracking, csr_der),
+        );
+        assert_ok(&resp);
+        resp.1
+    }
+
+    /// Customer A's credit.
+    pub fn credit_a(&self) -> i64 {
+        self.credit_of(CUSTOMER_A, "report-key-A-0001")
+    }
+
+    /// Customer B's credit.
+    pub fn credit_b(&self) -> i64 {
+        self.credit_of(CUSTOMER_B, "report-key-B-0002")
+    }
+}

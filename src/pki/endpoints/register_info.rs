@@ -224,7 +224,7 @@ fn token_type(pd: &Fields, profile: &Profile) -> Result<String, PkiError> {
             format!("personData.TokenType is '{t}'; USERGENERATED (you send a CSR) or P12 (the service makes the key) is expected"),
         ));
     }
-    if !profile.spec.token_types.iter().any(|x| *x == t) {
+    if !profile.spec.token_types.contains(&t) {
         return Err(PkiError::new(
             Kind::TokenTypeInvalid,
             format!(

@@ -43,7 +43,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let rec = ctx.store.write(|tx: &Tx<'_>| {
         let mut cert: CertRecord = tx
             .get(Table::PkiCerts, &keys::cert(&name, serial))?
-            .ok_or_else(|| Abort::Refuse(unknown_certificate(&name, serial)))?;
+            .ok_or_else(|| Abort::Refuse(unknown_certificate(&name, &format!("{serial:x}"))))?;
         if cert.customer != who {
             return refuse(PkiError::new(
                 Kind::NotOwner,
@@ -86,10 +86,10 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     }))
 }
 
-fn unknown_certificate(ca: &str, serial: u64) -> PkiError {
+fn unknown_certificate(ca: &str, serial_hex: &str) -> PkiError {
     PkiError::new(
         Kind::CertificateUnknown,
-        format!("CA '{ca}' has not issued a certificate with serial {serial:x}"),
+        format!("CA '{ca}' has not issued a certificate with serial {serial_hex}"),
     )
 }
 
@@ -122,6 +122,6 @@ pub fn find_certificate(ctx: &Ctx<'_>, text: &str) -> Result<(String, u64), PkiE
         })?;
     let serial = info
         .serial
-        .ok_or_else(|| unknown_certificate(&ca.spec.name, 0))?;
+        .ok_or_else(|| unknown_certificate(&ca.spec.name, &info.serial_hex))?;
     Ok((ca.spec.name.clone(), serial))
 }

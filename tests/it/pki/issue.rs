@@ -1,0 +1,499 @@
+//! IssueCertificateByTrackingCode (SPEC 1.4): CSR checks, the state machine, ownership,
+//! billing and CA availability. CSRs are made by openssl and Python `cryptography`; what
+//! signsim issues is verified by `openssl verify` and by `cryptography`.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+const FULL_CREDIT: i64 = 10_000_000;
+const BRONZE: i64 = 150_000;
+
+fn issue(emu: &TestEmulator, tracking: &str, csr: &[u8]) -> (u16, Value) {
+    emu.post(
+        "IssueCertificateByTrackingCode",
+        &issue_body("01", "Bronze-Sign", tracking, csr),
+    )
+}
+
+/// A refused issue left the tracking code Registered and the credit whole.
+fn assert_nothing_issued(emu: &TestEmulator, tracking: &str) {
+    assert_eq!(emu.credit_a(), FULL_CREDIT);
+    assert_eq!(emu.state_of(tracking), "Registered");
+}
+
+/// An openssl CSR whose DER has one byte flipped inside CertificationRequestInfo.
+fn tampered_csr(dir: &std::path::Path) -> Vec<u8> {
+    let (_key, mut csr) = openssl_csr(dir, 2048);
+    let at = csr
+        .windows(7)
+        .position(|w| w == b"ignored")
+        .expect("the subject is in the CSR");
+    csr[at] = b'j';
+    csr
+}
+
+#[test]
+fn tampered_csr_is_refused_because_its_self_signature_fails() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_mehdi();
+    let csr = tampered_csr(dir.path());
+    // Python `cryptography` agrees that the request no longer verifies.
+    let valid = python(
+        "import sys, base64\nfrom cryptography import x509\n\
+         print(x509.load_der_x509_csr(base64.b64decode(sys.argv[1])).is_signature_valid)",
+        &[&b64(&csr)],
+    );
+    assert_eq!(valid.trim(), "False", "the tampered CSR still verifies");
+
+    let resp = issue(&emu, &tracking, &csr);
+    assert_refused(
+        &resp,
+        200,
+        404,
+        &["csr", "self-signature does not verify", "altered"],
+    );
+    assert_eq!(resp.1["Certificate"], Value::Null);
+    assert_nothing_issued(&emu, &tracking);
+}
+
+#[test]
+fn csr_with_a_1024_bit_key_is_too_small() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_mehdi();
+    let (_key, csr) = openssl_csr(dir.path(), 1024);
+    let resp = issue(&emu, &tracking, &csr);
+    assert_refused(
+        &resp,
+        200,
+        405,
+        &["1024 bits", "at least 2048 bits", "min_csr_key_bits"],
+    );
+    assert_nothing_issued(&emu, &tracking);
+}
+
+#[test]
+fn csr_with_an_ec_key_is_refused_asking_for_rsa() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_mehdi();
+    let key = dir.path().join("ec.key");
+    let csr = run(
+        "openssl",
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-subj",
+            "/CN=ec applicant",
+            "-outform",
+            "DER",
+        ],
+        b"",
+    );
+    let resp = issue(&emu, &tracking, &csr);
+    assert_refused(&resp, 200, 404, &["csr", "EC", "RSA is required"]);
+    assert_nothing_issued(&emu, &tracking);
+}
+
+#[test]
+fn csr_that_is_not_der_is_refused() {
+    let emu = TestEmulator::spawn();
+    let tracking = emu.register_mehdi();
+    let resp = issue(&emu, &tracking, b"this is not a certification request");
+    assert_refused(&resp, 200, 404, &["csr", "PKCS#10"]);
+    assert_nothing_issued(&emu, &tracking);
+}
+
+#[test]
+fn csr_none_is_refused_for_a_usergenerated_tracking_code() {
+    let emu = TestEmulator::spawn();
+    let tracking = emu.register_mehdi();
+    let mut body = issue_body("01", "Bronze-Sign", &tracking, b"");
+    body["csr"] = json!("none");
+    body["signature"] = json!(openssl_sign(&customer_key(CUSTOMER_A), b"none"));
+    let resp = emu.post("IssueCertificateByTrackingCode", &body);
+    assert_refused(&resp, 200, 404, &["csr is 'none'", "P12", "USERGENERATED"]);
+    assert_nothing_issued(&emu, &tracking);
+}
+
+// ── state ────────────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn issuing_again_with_another_csr_is_refused_until_revoked() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_mehdi();
+    let (_k1, csr1) = openssl_csr(dir.path(), 2048);
+    let first = emu.issue_a("01", "Bronze-Sign", &tracking, &csr1);
+    let (_k2, csr2) = openssl_csr(dir.path(), 2048);
+    let resp = issue(&emu, &tracking, &csr2);
+    assert_refused(
+        &resp,
+        200,
+        402,
+        &[
+            &format!("tracking code {tracking} is Issued"),
+            "call RevokeCertificate first",
+        ],
+    );
+    assert_eq!(emu.credit_a(), FULL_CREDIT - BRONZE);
+    // The active certificate is still the first one.
+    let (_, again) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let desc: Value = serde_json::from_str(again["Description"].as_str().unwrap()).unwrap();
+    assert_eq!(desc["Certificate"], first["Certificate"]);
+    assert_eq!(desc["CSR"], b64(&csr1).as_str());
+}
+
+#[test]
+fn issuing_again_with_the_same_csr_returns_the_same_certificate_uncharged() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_mehdi();
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let first = emu.issue_a("01", "Bronze-Sign", &tracking, &csr);
+    assert_eq!(first["PaymentStatus"], "Paid");
+    let second = emu.issue_a("01", "Bronze-Sign", &tracking, &csr);
+    assert_eq!(second["PaymentStatus"], "NotCharged");
+    assert_eq!(second["Certificate"], first["Certificate"]);
+    assert_eq!(second["CN"], first["CN"]);
+    assert_eq!(emu.credit_a(), FULL_CREDIT - BRONZE);
+}
+
+#[test]
+fn tracking_code_of_another_customer_is_not_yours_to_issue() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let resp = emu.post(
+        "RegisterInfo",
+        &register_body_as(
+            CUSTOMER_B,
+            LICENSE_B,
+            &customer_key(CUSTOMER_B),
+            "01",
+            "Bronze-Sign",
+            reza(),
+        ),
+    );
+    assert_ok(&resp);
+    let b_tracking = resp.1["TrackingCode"].as_str().unwrap().to_string();
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let resp = issue(&emu, &b_tracking, &csr);
+    assert_refused(
+        &resp,
+        200,
+        209,
+        &[
+            &format!("tracking code {b_tracking}"),
+            "another customer",
+            "customer 10320874334",
+        ],
+    );
+    assert_eq!(emu.credit_a(), FULL_CREDIT);
+    assert_eq!(emu.credit_b(), 1_000_000);
+    assert_eq!(emu.state_of(&b_tracking), "Registered");
+}
+
+#[test]
+fn unknown_tracking_code_is_refused() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let resp = issue(&emu, "9999999", &csr);
+    assert_refused(&resp, 200, 401, &["tracking code '9999999' does not exist"]);
+    assert_eq!(emu.credit_a(), FULL_CREDIT);
+}
+
+#[test]
+fn tracking_code_issued_with_another_profile_or_ca_is_a_mismatch() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_mehdi();
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let resp = emu.post(
+        "IssueCertificateByTrackingCode",
+        &issue_body("01", "Bronze-Sign-FaceAuth", &tracking, &csr),
+    );
+    assert_refused(
+        &resp,
+        200,
+        403,
+        &[
+            "profile 'Bronze-Sign'",
+            "not CA '01' profile 'Bronze-Sign-FaceAuth'",
+        ],
+    );
+    let resp = emu.post(
+        "IssueCertificateByTrackingCode",
+        &issue_body("03", "Gov-Sign", &tracking, &csr),
+    );
+    assert_refused(
+        &resp,
+        200,
+        403,
+        &["CA '01'", "not CA '03' profile 'Gov-Sign'"],
+    );
+    assert_nothing_issued(&emu, &tracking);
+}
+
+// ── billing ──────────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn insufficient_credit_is_refused_and_charges_nothing() {
+    let emu = TestEmulator::spawn_edited(|t| {
+        assert!(t.contains("credit = 10000000"));
+        t.replace("credit = 10000000", "credit = 100000")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_mehdi();
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let resp = issue(&emu, &tracking, &csr);
+    assert_refused(
+        &resp,
+        200,
+        501,
+        &[
+            "customer 10320874334",
+            "credit 100000",
+            "'Bronze-Sign'",
+            "costs 150000",
+            "nothing was charged",
+        ],
+    );
+    assert_eq!(resp.1["Certificate"], Value::Null);
+    assert_eq!(emu.credit_a(), 100_000);
+    assert_eq!(emu.state_of(&tracking), "Registered");
+    let (status, info) = emu.post(
+        "GetTrackingCodeInfo",
+        &json!({
+            "nationalCode": "0012345679",
+            "trackingCode": tracking,
+            "customercode": "10320874334-1234",
+            "sign": sign_unicode(&customer_key(CUSTOMER_A), &format!("0012345679{tracking}")),
+        }),
+    );
+    assert_eq!((status, &info["ResultCode"]), (200, &json!(true)), "{info}");
+    let d: Value = serde_json::from_str(info["Description"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        d["ExpirationEnglishDate"],
+        Value::Null,
+        "no certificate: {d}"
+    );
+    // No active certificate is reported back either.
+    let (_, again) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let desc: Value = serde_json::from_str(again["Description"].as_str().unwrap()).unwrap();
+    assert_eq!(desc["Certificate"], Value::Null, "{desc}");
+    assert_eq!(again["TrackingCode"], tracking.as_str());
+}
+
+// ── CA availability ──────────────────────────────────────────────────────────────────────
+
+fn ca_01_unavailable() -> TestEmulator {
+    TestEmulator::spawn_edited(|t| {
+        let from = "name = \"01\"\ntitle";
+        assert!(t.contains(from));
+        t.replace(from, "name = \"01\"\navailable = false\ntitle")
+    })
+}
+
+#[test]
+fn unavailable_ca_says_so_and_refuses_registration() {
+    let emu = ca_01_unavailable();
+    let (status, body) = emu.get("IsAvailable", &[("caName", "01")]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["IsAvailable"], false, "{body}");
+    let (status, body) = emu.get("IsAvailable", &[("caName", "08")]);
+    assert_eq!(
+        (status, &body["IsAvailable"]),
+        (200, &json!(true)),
+        "{body}"
+    );
+
+    let resp = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    assert_refused(
+        &resp,
+        200,
+        601,
+        &[
+            "CA '01' is not available",
+            "IsAvailable is false",
+            "nothing was changed",
+        ],
+    );
+    assert_eq!(resp.1["TrackingCode"], Value::Null);
+
+    let (status, list) = emu.get("GetCAList", &[("Customercode", CUSTOMER_A)]);
+    assert_eq!(status, 200, "{list}");
+    let cas = list["CAList"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list}"));
+    let available = |name: &str| {
+        cas.iter()
+            .find(|c| c["CAName"] == name)
+            .unwrap_or_else(|| panic!("{name} not in {list}"))["IsAvailable"]
+            .clone()
+    };
+    assert_eq!(available("01"), false);
+    assert_eq!(available("08"), true);
+    assert_eq!(available("03"), true);
+
+    // Nothing was consumed: the first registration elsewhere gets the first tracking code.
+    assert_eq!(emu.register_a("03", "Gov-Sign", mehdi()), "1000001");
+}
+
+// ── what is issued ───────────────────────────────────────────────────────────────────────
+
+/// Makes a 2048-bit key and CSR, and signs the CSR field as customer A, all in Python
+/// `cryptography`; prints the CSR (base64 DER), the signature and the leaf's SPKI (base64 DER).
+const PY_CSR_AND_SIGNATURE: &str = r#"
+import sys, base64
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa, padding
+leaf = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+csr = (x509.CertificateSigningRequestBuilder()
+       .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "python peer")]))
+       .sign(leaf, hashes.SHA256()))
+csr_b64 = base64.b64encode(csr.public_bytes(serialization.Encoding.DER)).decode()
+customer = serialization.load_pem_private_key(open(sys.argv[1], 'rb').read(), password=None)
+sig = customer.sign(csr_b64.encode('ascii'), padding.PKCS1v15(), hashes.SHA1())
+spki = leaf.public_key().public_bytes(serialization.Encoding.DER,
+                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+print(csr_b64)
+print(base64.b64encode(sig).decode())
+print(base64.b64encode(spki).decode())
+"#;
+
+/// Verifies with `cryptography` that a certificate is directly issued by a CA; prints its subject.
+const PY_VERIFY_ISSUED_BY: &str = r#"
+import sys, base64
+from cryptography import x509
+cert = x509.load_der_x509_certificate(base64.b64decode(sys.argv[1]))
+ca = x509.load_pem_x509_certificate(open(sys.argv[2], 'rb').read())
+cert.verify_directly_issued_by(ca)
+print(cert.subject.rfc4514_string())
+"#;
+
+#[test]
+fn certificate_from_a_python_csr_verifies_with_openssl_and_python() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_mehdi();
+    let out = python(
+        PY_CSR_AND_SIGNATURE,
+        &[customer_key(CUSTOMER_A).to_str().unwrap()],
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    let (csr, sig, leaf_spki) = (lines[0], lines[1], lines[2]);
+    let body = json!({
+        "caName": "01",
+        "profileName": "Bronze-Sign",
+        "trackingCode": tracking,
+        "csr": csr,
+        "paymentId": "py-1",
+        "signature": sig,
+        "customercode": "10320874334-1234",
+    });
+    let resp = emu.post("IssueCertificateByTrackingCode", &body);
+    assert_ok(&resp);
+    let cert_b64 = resp.1["Certificate"].as_str().unwrap();
+    let cert = unb64(cert_b64);
+
+    let ok = openssl_verify(dir.path(), &cert, "pki/ca-01.pem", None, TEST_CLOCK).unwrap();
+    assert!(ok.contains(": OK"), "{ok}");
+    // The certificate carries the Python key, and the registered subject, not the CSR's.
+    let pubkey_pem = run(
+        "openssl",
+        &["x509", "-inform", "DER", "-noout", "-pubkey"],
+        &cert,
+    );
+    let spki = run(
+        "openssl",
+        &["pkey", "-pubin", "-outform", "DER"],
+        &pubkey_pem,
+    );
+    assert_eq!(b64(&spki), leaf_spki);
+    let subject = python(
+        PY_VERIFY_ISSUED_BY,
+        &[cert_b64, fixture("pki/ca-01.pem").to_str().unwrap()],
+    );
+    assert!(subject.contains("CN=Mehdi Ahmadi [Sign]"), "{subject}");
+    assert!(!subject.contains("python peer"), "{subject}");
+}
+
+/// CA 08's only profile needs in-person approval; these tests switch it off to issue directly.
+fn ca_08_without_approval() -> TestEmulator {
+    TestEmulator::spawn_edited(|t| {
+        let from = "name = \"Silver-Sign\"\n  price = 600000\n  approval = true";
+        assert!(t.contains(from));
+        t.replace(
+            from,
+            "name = \"Silver-Sign\"\n  price = 600000\n  approval = false",
+        )
+    })
+}
+
+#[test]
+fn certificates_of_ca_08_chain_to_ca_08_only() {
+    let emu = ca_08_without_approval();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_a("08", "Silver-Sign", mehdi());
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let issued = emu.issue_a("08", "Silver-Sign", &tracking, &csr);
+    assert_eq!(emu.credit_a(), FULL_CREDIT - 600_000);
+    let cert = unb64(issued["Certificate"].as_str().unwrap());
+    let ok = openssl_verify(dir.path(), &cert, "pki/ca-08.pem", None, TEST_CLOCK).unwrap();
+    assert!(ok.contains(": OK"), "{ok}");
+    let wrong = openssl_verify(dir.path(), &cert, "pki/ca-01.pem", None, TEST_CLOCK);
+    assert!(
+        wrong.is_err(),
+        "a CA 08 certificate verified against CA 01: {wrong:?}"
+    );
+    let text = openssl_text(&cert);
+    assert!(text.contains("Silver CA - G3"), "{text}");
+    assert!(text.contains("2.16.364.101.1.1.2"), "{text}");
+    assert!(
+        text.contains(&format!("URI:{}/crl/08.crl", emu.url)),
+        "{text}"
+    );
+    assert_eq!(issued["ValidTo"], "2028-05-31T08:00:00Z", "730 days");
+}
+
+#[test]
+fn serial_numbers_are_unique_per_ca() {
+    let emu = ca_08_without_approval();
+    let dir = tempfile::tempdir().unwrap();
+    let mut serials_01 = Vec::new();
+    for person in [mehdi(), zahra(), reza()] {
+        let tracking = emu.register_a("01", "Bronze-Sign", person);
+        let (_key, csr) = openssl_csr(dir.path(), 2048);
+        let issued = emu.issue_a("01", "Bronze-Sign", &tracking, &csr);
+        serials_01.push(openssl_serial(&unb64(
+            issued["Certificate"].as_str().unwrap(),
+        )));
+    }
+    let mut serials_08 = Vec::new();
+    for person in [mehdi(), zahra()] {
+        let tracking = emu.register_a("08", "Silver-Sign", person);
+        let (_key, csr) = openssl_csr(dir.path(), 2048);
+        let issued = emu.issue_a("08", "Silver-Sign", &tracking, &csr);
+        serials_08.push(openssl_serial(&unb64(
+            issued["Certificate"].as_str().unwrap(),
+        )));
+    }
+    for serials in [&serials_01, &serials_08] {
+        let mut unique = serials.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(&unique.len(), &serials.len(), "{serials:?}");
+        assert!(serials.iter().all(|s| !s.is_empty()), "{serials:?}");
+    }
+}

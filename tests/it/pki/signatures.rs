@@ -1,0 +1,354 @@
+//! Transaction signatures (SPEC 1.3): every refusal names the mistake, and the ambiguous
+//! `Sign(csr)` accepts the forms its policy allows. Signatures are made by openssl (over
+//! UTF-16LE made by iconv) and by Python's `cryptography`, never by signsim's own code.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+/// What customer A signs to register Mehdi: `customercode + "-" + NationalCode`.
+const SIGNED_TEXT: &str = "10320874334-1234-0012345679";
+
+/// Mehdi's RegisterInfo body for customer A with `signature` replaced.
+fn register_with_signature(sig: &str) -> Value {
+    let mut body = register_body("01", "Bronze-Sign", mehdi());
+    body["signature"] = json!(sig);
+    body
+}
+
+/// A refused registration consumed no tracking code: the next good one is the first number.
+fn assert_no_tracking_code_consumed(emu: &TestEmulator) {
+    assert_eq!(emu.register_mehdi(), "1000001");
+}
+
+#[test]
+fn utf8_signature_is_refused_with_a_message_naming_utf8_and_utf16le() {
+    let emu = TestEmulator::spawn();
+    let sig = openssl_sign(&customer_key(CUSTOMER_A), SIGNED_TEXT.as_bytes());
+    let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
+    assert_refused(
+        &resp,
+        401,
+        203,
+        &[
+            "signature verifies over UTF-8",
+            SIGNED_TEXT,
+            "the service signs UTF-16LE",
+        ],
+    );
+    assert_eq!(resp.1["TrackingCode"], Value::Null, "{}", resp.1);
+    assert_no_tracking_code_consumed(&emu);
+}
+
+#[test]
+fn sha256_signature_is_refused_with_a_message_naming_both_hashes() {
+    let emu = TestEmulator::spawn();
+    let sig = openssl_sign_sha256(&customer_key(CUSTOMER_A), &utf16le(SIGNED_TEXT));
+    let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
+    assert_refused(
+        &resp,
+        401,
+        203,
+        &["RSA-SHA256", "UTF-16LE", "RSA-SHA1", "sign with SHA-1"],
+    );
+    assert_no_tracking_code_consumed(&emu);
+}
+
+#[test]
+fn signature_by_an_unknown_key_is_refused_with_the_fingerprint_of_the_key_on_file() {
+    let emu = TestEmulator::spawn();
+    let fingerprint = spki_sha256(&fixture("pki/customers/10320874334.pub.pem"));
+    assert_eq!(fingerprint.len(), 64, "{fingerprint}");
+    let sig = sign_unicode(&fixture("pki/customers/stranger.key"), SIGNED_TEXT);
+    let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
+    assert_refused(
+        &resp,
+        401,
+        203,
+        &[
+            "does not verify",
+            SIGNED_TEXT,
+            "customer 10320874334",
+            &fingerprint,
+        ],
+    );
+    // The stranger's own fingerprint would mislead: the message must not name it.
+    let stranger = spki_sha256(&fixture("pki/customers/stranger.pub.pem"));
+    let msg = resp.1["ErrorMessage"].as_str().unwrap();
+    assert!(!msg.contains(&stranger), "{msg}");
+    assert_no_tracking_code_consumed(&emu);
+}
+
+#[test]
+fn signature_by_customer_b_for_customer_a_names_customer_b() {
+    let emu = TestEmulator::spawn();
+    let sig = sign_unicode(&customer_key(CUSTOMER_B), SIGNED_TEXT);
+    let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
+    assert_refused(
+        &resp,
+        401,
+        203,
+        &[
+            "made with customer 14105318760's key",
+            "for customer 10320874334",
+        ],
+    );
+    assert_no_tracking_code_consumed(&emu);
+}
+
+#[test]
+fn truncated_base64_signature_is_malformed() {
+    let emu = TestEmulator::spawn();
+    let good = sign_unicode(&customer_key(CUSTOMER_A), SIGNED_TEXT);
+    // 128 bytes → 172 characters; cutting 3 leaves a length no base64 text can have.
+    let cut = &good[..good.len() - 3];
+    let resp = emu.post("RegisterInfo", &register_with_signature(cut));
+    assert_refused(&resp, 401, 204, &["signature", "not valid base64", "169"]);
+    assert_no_tracking_code_consumed(&emu);
+}
+
+#[test]
+fn signature_cut_at_a_base64_quantum_is_refused_as_truncated() {
+    let emu = TestEmulator::spawn();
+    let good = sign_unicode(&customer_key(CUSTOMER_A), SIGNED_TEXT);
+    // The first 42 whole quanta: valid base64 of 126 bytes, too short for a 1024-bit key.
+    assert_eq!(good.len(), 172);
+    let cut = &good[..168];
+    assert_eq!(unb64(cut).len(), 126);
+    let resp = emu.post("RegisterInfo", &register_with_signature(cut));
+    assert_refused(&resp, 401, 203, &["126 bytes", "128 bytes", "truncated"]);
+    assert_no_tracking_code_consumed(&emu);
+}
+
+#[test]
+fn empty_signature_is_malformed_and_says_what_to_sign() {
+    let emu = TestEmulator::spawn();
+    let resp = emu.post("RegisterInfo", &register_with_signature(""));
+    assert_refused(
+        &resp,
+        401,
+        204,
+        &[
+            "signature is missing",
+            "RSA-SHA1",
+            "Unicode(customercode + \"-\" + NationalCode)",
+            "10320874334",
+        ],
+    );
+    // A missing property is the same as an empty one.
+    let mut body = register_with_signature("");
+    body.as_object_mut().unwrap().remove("signature");
+    assert_refused(
+        &emu.post("RegisterInfo", &body),
+        401,
+        204,
+        &["signature is missing"],
+    );
+    assert_no_tracking_code_consumed(&emu);
+}
+
+#[test]
+fn signature_over_another_national_code_is_refused_naming_the_expected_text() {
+    let emu = TestEmulator::spawn();
+    let sig = sign_unicode(&customer_key(CUSTOMER_A), "10320874334-1234-0023456787");
+    let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
+    assert_refused(
+        &resp,
+        401,
+        203,
+        &["does not verify over", SIGNED_TEXT, "SPKI SHA-256"],
+    );
+    assert_no_tracking_code_consumed(&emu);
+}
+
+// ── Sign(csr): an ambiguous form ─────────────────────────────────────────────────────────
+
+/// The three byte forms an integrator might sign for `Sign(csr)`.
+#[derive(Clone, Copy, Debug)]
+enum CsrForm {
+    Ascii,
+    Utf16le,
+    Der,
+}
+
+fn issue_signed(form: CsrForm, tracking: &str, csr_der: &[u8]) -> Value {
+    let key = customer_key(CUSTOMER_A);
+    let csr = b64(csr_der);
+    let sig = match form {
+        CsrForm::Ascii => openssl_sign(&key, csr.as_bytes()),
+        CsrForm::Utf16le => openssl_sign(&key, &utf16le(&csr)),
+        CsrForm::Der => openssl_sign(&key, csr_der),
+    };
+    let mut body = issue_body("01", "Bronze-Sign", tracking, csr_der);
+    body["signature"] = json!(sig);
+    body
+}
+
+#[test]
+fn lenient_policy_accepts_sign_csr_over_ascii_utf16le_and_der() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let forms = [
+        (CsrForm::Ascii, mehdi()),
+        (CsrForm::Utf16le, zahra()),
+        (CsrForm::Der, reza()),
+    ];
+    for (form, person) in forms {
+        let tracking = emu.register_a("01", "Bronze-Sign", person);
+        let (_key, csr) = openssl_csr(dir.path(), 2048);
+        let resp = emu.post(
+            "IssueCertificateByTrackingCode",
+            &issue_signed(form, &tracking, &csr),
+        );
+        assert_ok(&resp);
+        assert_eq!(resp.1["PaymentStatus"], "Paid", "{form:?}: {}", resp.1);
+        assert_eq!(emu.state_of(&tracking), "Issued", "{form:?}");
+    }
+    assert_eq!(emu.credit_a(), 10_000_000 - 3 * 150_000);
+}
+
+fn strict() -> TestEmulator {
+    TestEmulator::spawn_edited(|t| {
+        assert!(t.contains("signature = \"lenient\""));
+        t.replace("signature = \"lenient\"", "signature = \"strict\"")
+    })
+}
+
+#[test]
+fn strict_policy_refuses_sign_csr_over_der_explaining_the_policy() {
+    let emu = strict();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_mehdi();
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let resp = emu.post(
+        "IssueCertificateByTrackingCode",
+        &issue_signed(CsrForm::Der, &tracking, &csr),
+    );
+    assert_refused(
+        &resp,
+        401,
+        203,
+        &[
+            "verifies over the base64-decoded DER bytes",
+            "policy is strict",
+            "only the ASCII text of the field exactly as sent",
+        ],
+    );
+    assert_eq!(resp.1["Certificate"], Value::Null);
+    assert_eq!(emu.credit_a(), 10_000_000);
+    assert_eq!(emu.state_of(&tracking), "Registered");
+}
+
+#[test]
+fn strict_policy_refuses_sign_csr_over_utf16le() {
+    let emu = strict();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_mehdi();
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let resp = emu.post(
+        "IssueCertificateByTrackingCode",
+        &issue_signed(CsrForm::Utf16le, &tracking, &csr),
+    );
+    assert_refused(&resp, 401, 203, &["verifies over UTF-16LE", "strict"]);
+    assert_eq!(emu.credit_a(), 10_000_000);
+    assert_eq!(emu.state_of(&tracking), "Registered");
+}
+
+#[test]
+fn strict_policy_accepts_sign_csr_over_ascii() {
+    let emu = strict();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_mehdi();
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let resp = emu.post(
+        "IssueCertificateByTrackingCode",
+        &issue_signed(CsrForm::Ascii, &tracking, &csr),
+    );
+    assert_ok(&resp);
+    assert_eq!(resp.1["PaymentStatus"], "Paid");
+    assert_eq!(emu.credit_a(), 10_000_000 - 150_000);
+}
+
+#[test]
+fn strict_policy_still_takes_utf16le_for_register_info() {
+    // "Unicode" fields have one form under either policy.
+    let emu = strict();
+    assert_eq!(emu.register_mehdi(), "1000001");
+}
+
+// ── Customer B: a .NET <RSAKeyValue> public key, names looked up ─────────────────────────
+
+/// Signs `text` as .NET's `Encoding.Unicode` bytes with RSA-SHA1, in Python `cryptography`.
+const PY_SIGN_UNICODE: &str = r#"
+import sys, base64
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+key = serialization.load_pem_private_key(open(sys.argv[1], 'rb').read(), password=None)
+sig = key.sign(sys.argv[2].encode('utf-16-le'), padding.PKCS1v15(), hashes.SHA1())
+print(base64.b64encode(sig).decode())
+"#;
+
+fn python_sign_unicode(key: &std::path::Path, text: &str) -> String {
+    python(PY_SIGN_UNICODE, &[key.to_str().unwrap(), text])
+        .trim()
+        .to_string()
+}
+
+/// Sara with every name omitted: customer B has name lookup.
+fn sara_without_names() -> Value {
+    json!({
+        "NationalCode": "1273141598",
+        "IsMan": false,
+        "Telephone": "09351234567",
+        "BirthDate": "1372/07/01",
+        "TokenType": "USERGENERATED"
+    })
+}
+
+fn b_register_sara(sig: &str) -> Value {
+    json!({
+        "caName": "01",
+        "customercode": "14105318760-5678",
+        "profileName": "Bronze-Sign",
+        "signature": sig,
+        "personData": sara_without_names(),
+    })
+}
+
+#[test]
+fn dotnet_xml_key_verifies_a_python_signature_and_names_are_looked_up() {
+    let emu = TestEmulator::spawn();
+    let sig = python_sign_unicode(&customer_key(CUSTOMER_B), "14105318760-5678-1273141598");
+    let resp = emu.post("RegisterInfo", &b_register_sara(&sig));
+    assert_ok(&resp);
+    assert_eq!(resp.1["TrackingCode"], "1000001");
+    let text = resp.1["Description"]
+        .as_str()
+        .unwrap_or_else(|| panic!("Description is not a string: {}", resp.1));
+    let desc: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(desc["FirstName"], "سارا", "{desc}");
+    assert_eq!(desc["LastName"], "حسینی", "{desc}");
+    assert_eq!(desc["EnFirstName"], "Sara", "{desc}");
+    assert_eq!(desc["EnLastName"], "Hosseini", "{desc}");
+    assert_eq!(desc["FatherName"], "مجید", "{desc}");
+}
+
+#[test]
+fn dotnet_xml_key_refuses_customer_a_signature_naming_customer_a() {
+    let emu = TestEmulator::spawn();
+    let sig = python_sign_unicode(&customer_key(CUSTOMER_A), "14105318760-5678-1273141598");
+    let resp = emu.post("RegisterInfo", &b_register_sara(&sig));
+    assert_refused(
+        &resp,
+        401,
+        203,
+        &[
+            "made with customer 10320874334's key",
+            "for customer 14105318760",
+        ],
+    );
+    // Nothing was registered: B's next registration is the first tracking code.
+    let sig = python_sign_unicode(&customer_key(CUSTOMER_B), "14105318760-5678-1273141598");
+    let resp = emu.post("RegisterInfo", &b_register_sara(&sig));
+    assert_ok(&resp);
+    assert_eq!(resp.1["TrackingCode"], "1000001");
+}

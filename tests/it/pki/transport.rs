@@ -1,0 +1,545 @@
+//! Transport (SPEC 1.1): status codes, the JSON error shape on every failure, headers, exact
+//! response casing, case-insensitive method and parameter names, and bad input that must
+//! neither crash the server nor change anything.
+
+use crate::helpers::*;
+use reqwest::blocking::Response;
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+struct Answer {
+    status: u16,
+    headers: HeaderMap,
+    text: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+    }
+    fn pair(&self) -> (u16, Value) {
+        (self.status, self.json())
+    }
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
+            .to_str()
+            .unwrap()
+    }
+}
+
+fn answer(resp: Response) -> Answer {
+    Answer {
+        status: resp.status().as_u16(),
+        headers: resp.headers().clone(),
+        text: resp.text().unwrap(),
+    }
+}
+
+fn send(emu: &TestEmulator, method: Method, path: &str, ct: Option<&str>, body: Vec<u8>) -> Answer {
+    let mut req = emu.client.request(method, format!("{}{path}", emu.url));
+    if let Some(ct) = ct {
+        req = req.header("Content-Type", ct);
+    }
+    answer(req.body(body).send().unwrap())
+}
+
+fn post_bytes(emu: &TestEmulator, method: &str, body: &[u8]) -> Answer {
+    send(
+        emu,
+        Method::POST,
+        &format!("/api/{method}"),
+        Some("application/json"),
+        body.to_vec(),
+    )
+}
+
+fn keys_of(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .cloned()
+        .collect();
+    k.sort();
+    k
+}
+
+fn sorted(names: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+/// The server still answers, and nothing was registered by what came before.
+fn assert_still_serving_and_unchanged(emu: &TestEmulator) {
+    let (status, v) = emu.get("GetVersion", &[]);
+    assert_eq!((status, &v["Version"]), (200, &json!("1.8")), "{v}");
+    assert_eq!(emu.register_mehdi(), "1000001");
+}
+
+// ── bodies ───────────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn malformed_json_is_400_malformed_body() {
+    let emu = TestEmulator::spawn();
+    let a = post_bytes(
+        &emu,
+        "RegisterInfo",
+        br#"{"caName": "01", "customercode": "#,
+    );
+    assert_refused(&a.pair(), 400, 101, &["the request body is not JSON"]);
+    assert_still_serving_and_unchanged(&emu);
+}
+
+#[test]
+fn json_array_body_is_400_malformed_body() {
+    let emu = TestEmulator::spawn();
+    let body = json!([register_body("01", "Bronze-Sign", mehdi())]);
+    let a = post_bytes(&emu, "RegisterInfo", body.to_string().as_bytes());
+    assert_refused(
+        &a.pair(),
+        400,
+        101,
+        &["JSON array", "a JSON object is expected"],
+    );
+    assert_still_serving_and_unchanged(&emu);
+}
+
+#[test]
+fn empty_body_is_400() {
+    let emu = TestEmulator::spawn();
+    let a = post_bytes(&emu, "RegisterInfo", b"");
+    assert_refused(&a.pair(), 400, 101, &["empty", "JSON object"]);
+    assert_still_serving_and_unchanged(&emu);
+}
+
+#[test]
+fn text_plain_content_type_is_415() {
+    let emu = TestEmulator::spawn();
+    let body = register_body("01", "Bronze-Sign", mehdi())
+        .to_string()
+        .into_bytes();
+    let a = send(
+        &emu,
+        Method::POST,
+        "/api/RegisterInfo",
+        Some("text/plain"),
+        body.clone(),
+    );
+    assert_refused(
+        &a.pair(),
+        415,
+        107,
+        &["Content-Type is 'text/plain'", "application/json"],
+    );
+    let a = send(&emu, Method::POST, "/api/RegisterInfo", None, body);
+    assert_refused(
+        &a.pair(),
+        415,
+        107,
+        &["no Content-Type", "application/json"],
+    );
+    assert_still_serving_and_unchanged(&emu);
+}
+
+#[test]
+fn body_over_the_limit_is_413() {
+    let emu = TestEmulator::spawn_edited(|t| {
+        assert!(t.contains("pki_max_body_bytes = 1048576"));
+        t.replace("pki_max_body_bytes = 1048576", "pki_max_body_bytes = 2048")
+    });
+    let mut body = register_body("01", "Bronze-Sign", mehdi());
+    body["padding"] = json!("x".repeat(4096));
+    let a = post_bytes(&emu, "RegisterInfo", body.to_string().as_bytes());
+    assert_refused(
+        &a.pair(),
+        413,
+        104,
+        &["over 2048 bytes", "pki_max_body_bytes"],
+    );
+    // Under the limit the same request is served.
+    assert_still_serving_and_unchanged(&emu);
+}
+
+#[test]
+fn wrong_json_types_are_invalid_fields_not_crashes() {
+    let emu = TestEmulator::spawn();
+    let mut body = register_body("01", "Bronze-Sign", mehdi());
+    body["personData"] = json!("0012345679");
+    let resp = emu.post("RegisterInfo", &body);
+    assert_refused(
+        &resp,
+        200,
+        103,
+        &["personData is a JSON string", "an object is expected"],
+    );
+    let mut body = register_body("01", "Bronze-Sign", mehdi());
+    body["caName"] = json!(["01"]);
+    let resp = emu.post("RegisterInfo", &body);
+    assert_refused(
+        &resp,
+        200,
+        103,
+        &["caName is a JSON array", "a string is expected"],
+    );
+    assert_still_serving_and_unchanged(&emu);
+}
+
+#[test]
+fn hostile_bodies_do_not_crash_the_server() {
+    let emu = TestEmulator::spawn();
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let bodies: Vec<Vec<u8>> = vec![
+        vec![0xff, 0xfe, 0x00, 0x7b],
+        deep.into_bytes(),
+        b"\xEF\xBB\xBF".to_vec(),
+        br#"{"customercode": "\ud800"}"#.to_vec(),
+        b"null".to_vec(),
+        b"1e999999".to_vec(),
+    ];
+    for body in bodies {
+        let a = post_bytes(&emu, "RegisterInfo", &body);
+        let (status, v) = a.pair();
+        assert_eq!(status, 400, "{:?}: {v}", String::from_utf8_lossy(&body));
+        assert_eq!(v["ErrorCode"], 101, "{v}");
+        assert_eq!(v["IsSuccess"], false, "{v}");
+    }
+    assert_still_serving_and_unchanged(&emu);
+}
+
+// ── methods and paths ────────────────────────────────────────────────────────────────────
+
+#[test]
+fn unknown_method_is_404_listing_the_methods() {
+    let emu = TestEmulator::spawn();
+    let a = post_bytes(&emu, "NoSuchMethod", b"{}");
+    assert_refused(
+        &a.pair(),
+        404,
+        105,
+        &[
+            "there is no method 'NoSuchMethod' under /api/",
+            "RegisterInfo",
+            "GetCAList",
+        ],
+    );
+    let a = post_bytes(&emu, "RegisterInf", b"{}");
+    assert_refused(&a.pair(), 404, 105, &["did you mean RegisterInfo?"]);
+    assert_still_serving_and_unchanged(&emu);
+}
+
+#[test]
+fn received_cert_confirmation_hint_names_the_upstream_spelling() {
+    let emu = TestEmulator::spawn();
+    let a = post_bytes(&emu, "ReceivedCertConfirmation", b"{}");
+    assert_refused(
+        &a.pair(),
+        404,
+        105,
+        &[
+            "ReceivedCertConfirmation",
+            "RecievedCertConfirmation (sic)",
+            "/api/RecievedCertConfirmation",
+        ],
+    );
+    assert_still_serving_and_unchanged(&emu);
+}
+
+#[test]
+fn get_on_a_post_method_is_405_with_an_allow_header() {
+    let emu = TestEmulator::spawn();
+    let a = send(&emu, Method::GET, "/api/RegisterInfo", None, vec![]);
+    assert_eq!(a.header("allow"), "POST");
+    assert_refused(&a.pair(), 405, 106, &["RegisterInfo", "POST", "GET"]);
+    let a = send(
+        &emu,
+        Method::POST,
+        "/api/GetCAList?Customercode=10320874334",
+        Some("application/json"),
+        b"{}".to_vec(),
+    );
+    assert_eq!(a.header("allow"), "GET");
+    assert_refused(&a.pair(), 405, 106, &["GetCAList", "GET", "POST"]);
+    assert_still_serving_and_unchanged(&emu);
+}
+
+#[test]
+fn method_names_are_case_insensitive() {
+    let emu = TestEmulator::spawn();
+    let (status, body) = emu.get("getcalist", &[("Customercode", CUSTOMER_A)]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["IsSuccess"], true, "{body}");
+    let names: Vec<&str> = body["CAList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["CAName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["01", "08", "03"]);
+    let resp = emu.post("REGISTERINFO", &register_body("01", "Bronze-Sign", mehdi()));
+    assert_ok(&resp);
+    assert_eq!(resp.1["TrackingCode"], "1000001");
+}
+
+#[test]
+fn query_parameter_names_are_case_insensitive() {
+    let emu = TestEmulator::spawn();
+    // Customer B's list differs from A's, so the parameter was really read.
+    let (status, body) = emu.get("GetCAList", &[("CUSTOMERCODE", CUSTOMER_B)]);
+    assert_eq!(status, 200, "{body}");
+    let names: Vec<&str> = body["CAList"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|c| c["CAName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["01"]);
+    let (status, body) = emu.get(
+        "GetCAProfileInfo",
+        &[("customerCode", CUSTOMER_A), ("CANAME", "08")],
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["Profile"][0]["ProfileName"], "Silver-Sign", "{body}");
+    // Without it, the refusal names the parameter.
+    let resp = emu.get("GetCAList", &[]);
+    assert_refused(&resp, 200, 102, &["Customercode is missing"]);
+}
+
+#[test]
+fn unknown_path_outside_api_is_a_json_404_naming_path_and_scenario() {
+    let emu = TestEmulator::spawn();
+    let a = send(&emu, Method::GET, "/no/such/thing", None, vec![]);
+    assert_eq!(a.status, 404, "{}", a.text);
+    assert_eq!(a.header("content-type"), "application/json; charset=utf-8");
+    let err = a.json()["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}", a.text))
+        .to_string();
+    assert!(err.contains("GET /no/such/thing"), "{err}");
+    assert!(err.contains("scenario 'default'"), "{err}");
+    assert!(err.contains("/api/{Method}"), "{err}");
+}
+
+// ── headers and casing ───────────────────────────────────────────────────────────────────
+
+#[test]
+fn every_response_carries_x_signsim_and_json_content_type() {
+    let emu = TestEmulator::spawn();
+    let register = register_body("01", "Bronze-Sign", mehdi())
+        .to_string()
+        .into_bytes();
+    let answers = [
+        send(&emu, Method::GET, "/api/GetVersion", None, vec![]),
+        send(
+            &emu,
+            Method::POST,
+            "/api/RegisterInfo",
+            Some("application/json"),
+            register,
+        ),
+        send(
+            &emu,
+            Method::POST,
+            "/api/RegisterInfo",
+            Some("application/json"),
+            b"{".to_vec(),
+        ),
+        send(
+            &emu,
+            Method::POST,
+            "/api/RegisterInfo",
+            Some("text/plain"),
+            b"{}".to_vec(),
+        ),
+        send(&emu, Method::GET, "/api/RegisterInfo", None, vec![]),
+        send(&emu, Method::GET, "/api/Nope", None, vec![]),
+        send(&emu, Method::GET, "/elsewhere", None, vec![]),
+        send(&emu, Method::GET, "/crl/99.crl", None, vec![]),
+    ];
+    for a in &answers {
+        assert_eq!(
+            a.header("x-signsim"),
+            env!("CARGO_PKG_VERSION"),
+            "{}",
+            a.text
+        );
+        assert_eq!(
+            a.header("content-type"),
+            "application/json; charset=utf-8",
+            "{}",
+            a.text
+        );
+    }
+    let crl = send(&emu, Method::GET, "/crl/01.crl", None, vec![]);
+    assert_eq!(crl.status, 200);
+    assert_eq!(crl.header("x-signsim"), env!("CARGO_PKG_VERSION"));
+    assert_eq!(crl.header("content-type"), "application/pkix-crl");
+}
+
+#[test]
+fn responses_use_the_documents_exact_casing() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    // RegisterInfo, success and refusal.
+    let resp = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    assert_ok(&resp);
+    let register_keys = sorted(&[
+        "IsSuccess",
+        "TrackingCode",
+        "Description",
+        "ErrorCode",
+        "ErrorMessage",
+    ]);
+    assert_eq!(keys_of(&resp.1), register_keys);
+    assert!(resp.1["TrackingCode"].is_string(), "{}", resp.1);
+    let desc = resp.1["Description"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}", resp.1));
+    let desc: Value = serde_json::from_str(desc).unwrap();
+    for k in [
+        "FirstName",
+        "LastName",
+        "City",
+        "ProvinceName",
+        "ProvinceId",
+        "FatherName",
+        "AgencySN",
+        "CSR",
+        "Certificate",
+    ] {
+        assert!(desc.get(k).is_some(), "Description lacks {k}: {desc}");
+    }
+    let resp = emu.post("RegisterInfo", &register_body("99", "Bronze-Sign", mehdi()));
+    assert_eq!(keys_of(&resp.1), register_keys);
+    assert!(resp.1["Description"].is_string(), "{}", resp.1);
+
+    // IssueCertificateByTrackingCode.
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let issued = emu.issue_a("01", "Bronze-Sign", "1000001", &csr);
+    assert_eq!(
+        keys_of(&issued),
+        sorted(&[
+            "IsSuccess",
+            "Certificate",
+            "PaymentStatus",
+            "Description",
+            "CN",
+            "IssuerName",
+            "ValidFrom",
+            "ValidTo",
+            "ErrorCode",
+            "ErrorMessage",
+        ])
+    );
+    // GetCredit: Credit is a string.
+    let (_, credit) = emu.post(
+        "GetCredit",
+        &json!({"reportkey": "report-key-A-0001", "customercode": CUSTOMER_A}),
+    );
+    assert_eq!(
+        keys_of(&credit),
+        sorted(&[
+            "IsSuccess",
+            "Credit",
+            "Description",
+            "ErrorCode",
+            "ErrorMessage"
+        ])
+    );
+    assert_eq!(credit["Credit"], "9850000");
+    // IsApproved: the ResultCode envelope.
+    let (_, approved) = emu.post("IsApproved", &json!({"trackingCode": "1000001"}));
+    assert_eq!(
+        keys_of(&approved),
+        sorted(&["ResultCode", "Description", "Message"])
+    );
+    // IsAvailable.
+    let (_, available) = emu.get("IsAvailable", &[("caName", "01")]);
+    assert_eq!(
+        keys_of(&available),
+        sorted(&["IsAvailable", "Description", "ErrorCode", "ErrorMessage"])
+    );
+    assert_eq!(available["IsAvailable"], true);
+}
+
+#[test]
+fn get_version_returns_1_8() {
+    let emu = TestEmulator::spawn();
+    let (status, body) = emu.get("GetVersion", &[]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["IsSuccess"], true, "{body}");
+    assert_eq!(body["Version"], "1.8", "{body}");
+}
+
+#[test]
+fn get_ca_profile_info_returns_the_documents_item_fields() {
+    let emu = TestEmulator::spawn();
+    let (status, body) = emu.get(
+        "GetCAProfileInfo",
+        &[("Customercode", CUSTOMER_A), ("caName", "01")],
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["IsSuccess"], true, "{body}");
+    let profiles = body["Profile"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    let names: Vec<&str> = profiles
+        .iter()
+        .map(|p| p["ProfileName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Bronze-Sign",
+            "Bronze-Sign-InPerson",
+            "Bronze-Sign-FaceAuth",
+            "Bronze-Stamp"
+        ]
+    );
+    let fields = sorted(&[
+        "SubjectDNConfig",
+        "ProfileName",
+        "Price",
+        "FaceAuth",
+        "InputType",
+        "Approval",
+        "ProductId",
+        "Description",
+    ]);
+    for p in profiles {
+        assert_eq!(keys_of(p), fields);
+    }
+    let bronze = &profiles[0];
+    assert_eq!(bronze["Price"], 150000);
+    assert_eq!(bronze["FaceAuth"], false);
+    assert_eq!(bronze["Approval"], false);
+    assert_eq!(bronze["InputType"], "manually");
+    assert_eq!(bronze["ProductId"], 101);
+    assert_eq!(
+        bronze["Description"],
+        "Natural person signing certificate, one year"
+    );
+    let dn = bronze["SubjectDNConfig"].as_str().unwrap();
+    assert!(dn.starts_with("CN={EnName} {EnLastName} [Sign]"), "{dn}");
+    assert!(dn.contains("{NationalCode}"), "{dn}");
+    let in_person = &profiles[1];
+    assert_eq!(
+        (&in_person["Approval"], &in_person["InputType"]),
+        (&json!(true), &json!("card"))
+    );
+    let face = &profiles[2];
+    assert_eq!(
+        (&face["FaceAuth"], &face["InputType"]),
+        (&json!(true), &json!("mobile"))
+    );
+    // A CA the customer may not use.
+    let resp = emu.get(
+        "GetCAProfileInfo",
+        &[("Customercode", CUSTOMER_B), ("caName", "08")],
+    );
+    assert_refused(&resp, 200, 206, &["customer 14105318760", "CA '08'"]);
+}
