@@ -106,45 +106,60 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     };
     let first = world.first_tracking_code;
     let government = ca.is_government_public();
-    let (record, existing) = ctx.store.write(|tx: &Tx<'_>| {
-        let skey = keys::subject(&customer.code, &ca.spec.name, &subject_dn);
-        let previous: Option<TrackingRecord> =
-            match tx.get::<String, PkiError>(Table::PkiSubjects, &skey)? {
-                Some(code) => tx.get(Table::PkiTracking, &keys::tracking(&code))?,
-                None => None,
-            };
-        if let Some(prev) = &previous {
-            if !government && prev.status != Status::Revoked {
-                return Ok((prev.clone(), true));
+    let skey = keys::subject(&customer.code, &ca.spec.name, &subject_dn);
+    // Fast path without a transaction: an existing live registration is returned as it is
+    // (registering again is the common case; only creating one needs the write lock).
+    let existing_live = match (
+        government,
+        ctx.store.get::<String>(Table::PkiSubjects, &skey)?,
+    ) {
+        (false, Some(code)) => ctx
+            .store
+            .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(&code))?
+            .filter(|r| r.status != Status::Revoked),
+        _ => None,
+    };
+    let (record, existing) = match existing_live {
+        Some(rec) => (rec, true),
+        None => ctx.store.write(|tx: &Tx<'_>| {
+            let previous: Option<TrackingRecord> =
+                match tx.get::<String, PkiError>(Table::PkiSubjects, &skey)? {
+                    Some(code) => tx.get(Table::PkiTracking, &keys::tracking(&code))?,
+                    None => None,
+                };
+            if let Some(prev) = &previous {
+                if !government && prev.status != Status::Revoked {
+                    return Ok((prev.clone(), true));
+                }
             }
-        }
-        let code = tx.next_seq("pki.tracking", first)?.to_string();
-        let mut rec = new_record.clone();
-        rec.code = code.clone();
-        // In the government CA the previous lifecycle may still hold the active certificate.
-        if let Some(prev) = previous.filter(|p| p.status == Status::Issued) {
-            rec.history.push(HistoryEntry {
-                at: now,
-                event: format!(
-                    "subject already holds an active certificate under tracking code {}",
-                    prev.code
-                ),
-            });
-        }
-        tx.put(Table::PkiTracking, &keys::tracking(&code), &rec)?;
-        tx.put(Table::PkiSubjects, &skey, &code)?;
-        tx.put_raw(
-            Table::PkiByPerson,
-            &keys::by_person(&rec.person.national_code, &code),
-            b"",
-        )?;
-        tx.put_raw(
-            Table::PkiByCustomerTime,
-            &keys::by_customer_time(&rec.customer, now.unix_timestamp(), &code),
-            b"",
-        )?;
-        Ok::<_, Abort<PkiError>>((rec, false))
-    })?;
+            let code = tx.next_seq("pki.tracking", first)?.to_string();
+            let mut rec = new_record.clone();
+            rec.code = code.clone();
+            // In the government CA the previous lifecycle may still hold the active certificate.
+            if let Some(prev) = previous.filter(|p| p.status == Status::Issued) {
+                rec.history.push(HistoryEntry {
+                    at: now,
+                    event: format!(
+                        "subject already holds an active certificate under tracking code {}",
+                        prev.code
+                    ),
+                });
+            }
+            tx.put(Table::PkiTracking, &keys::tracking(&code), &rec)?;
+            tx.put(Table::PkiSubjects, &skey, &code)?;
+            tx.put_raw(
+                Table::PkiByPerson,
+                &keys::by_person(&rec.person.national_code, &code),
+                b"",
+            )?;
+            tx.put_raw(
+                Table::PkiByCustomerTime,
+                &keys::by_customer_time(&rec.customer, now.unix_timestamp(), &code),
+                b"",
+            )?;
+            Ok::<_, Abort<PkiError>>((rec, false))
+        })?,
+    };
     ctx.diag.push(if existing {
         format!(
             "subject DN '{subject_dn}' is already registered: tracking code {} returned ({})",
