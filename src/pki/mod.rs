@@ -15,6 +15,8 @@
 pub mod endpoints;
 pub mod error;
 pub mod identity;
+pub mod keypool;
+pub mod report;
 pub mod signature;
 pub mod state;
 pub mod subject;
@@ -117,6 +119,36 @@ pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(||
             revoke_certificate::handle,
         ),
         r(
+            "RequestApprove",
+            Method::POST,
+            Shape::ResultCode,
+            request_approve::handle,
+        ),
+        r(
+            "GetAllCert",
+            Method::GET,
+            Shape::IsSuccess(&["CertList"]),
+            get_all_cert::handle,
+        ),
+        r(
+            "GetAllMobileCert",
+            Method::GET,
+            Shape::IsSuccess(&["CertList"]),
+            get_all_mobile_cert::handle,
+        ),
+        r(
+            "GetUserCertHistory",
+            Method::POST,
+            Shape::IsSuccess(&["CertList"]),
+            get_user_cert_history::handle,
+        ),
+        r(
+            "IssuingReport",
+            Method::POST,
+            Shape::IsSuccess(&[]),
+            issuing_report::handle,
+        ),
+        r(
             "IsApproved",
             Method::POST,
             Shape::ResultCode,
@@ -213,6 +245,7 @@ pub struct World {
     pub approvers: Vec<Approver>,
     pub get_all_cert_latency_ms: u64,
     pub replay_window_seconds: u64,
+    pub p12_key_pool: usize,
     /// Bumped whenever something GET answers depend on changes (CA availability).
     pub generation: std::sync::atomic::AtomicU64,
 }
@@ -269,6 +302,7 @@ impl World {
                 .collect(),
             get_all_cert_latency_ms: spec.get_all_cert_latency_ms,
             replay_window_seconds: spec.replay_window_seconds,
+            p12_key_pool: spec.p12_key_pool,
             persons: spec
                 .registry
                 .persons
@@ -327,6 +361,8 @@ pub struct Ctx<'a> {
     pub store: &'a Store,
     pub now: OffsetDateTime,
     pub base_url: &'a str,
+    pub keys: &'a keypool::KeyPool,
+    pub replays: &'a Mutex<HashMap<(String, String), OffsetDateTime>>,
     /// How the request was judged, for the journal and the log.
     pub diag: Vec<String>,
 }
@@ -408,6 +444,30 @@ impl<'a> Ctx<'a> {
         Ok(rec)
     }
 
+    /// Records a report nonce; refuses one seen from the same customer within the window.
+    pub fn remember_rnd(&self, customer: &str, rnd: &str) -> Result<(), PkiError> {
+        let window = time::Duration::seconds(self.world.replay_window_seconds as i64);
+        let mut seen = self.replays.lock().unwrap_or_else(|p| p.into_inner());
+        let now = self.now;
+        if let Some(at) = seen.get(&(customer.to_string(), rnd.to_string())) {
+            if now - *at < window {
+                return Err(PkiError::new(
+                    Kind::ReplayedRequest,
+                    format!(
+                        "rnd '{rnd}' was already used by customer {customer} at {} (within pki.replay_window_seconds = {}): send a new random string with every call",
+                        state::wire_time(*at),
+                        window.whole_seconds()
+                    ),
+                ));
+            }
+        }
+        if seen.len() > 100_000 {
+            seen.retain(|_, at| now - *at < window);
+        }
+        seen.insert((customer.to_string(), rnd.to_string()), now);
+        Ok(())
+    }
+
     pub fn crl_url(&self, ca: &str) -> String {
         format!("{}/crl/{}.crl", self.base_url, ca)
     }
@@ -425,6 +485,9 @@ struct Inner {
     world: RwLock<Arc<World>>,
     base_url: String,
     crl_cache: Mutex<HashMap<String, CachedCrl>>,
+    keys: keypool::KeyPool,
+    /// GetUserCertHistory `rnd` values seen: (customer, rnd) → when.
+    replays: Mutex<HashMap<(String, String), OffsetDateTime>>,
     get_cache: RwLock<HashMap<(&'static str, String), CachedGet>>,
 }
 
@@ -444,6 +507,7 @@ impl Pki {
         world: World,
         base_url: String,
     ) -> Result<Pki, PkiError> {
+        let keys = keypool::KeyPool::new(world.p12_key_pool);
         let pki = Pki {
             inner: Arc::new(Inner {
                 store,
@@ -451,6 +515,8 @@ impl Pki {
                 world: RwLock::new(Arc::new(world)),
                 base_url,
                 crl_cache: Mutex::new(HashMap::new()),
+                keys,
+                replays: Mutex::new(HashMap::new()),
                 get_cache: RwLock::new(HashMap::new()),
             }),
         };
@@ -523,7 +589,8 @@ impl Pki {
         }
         // GET answers depend only on the world and CA availability: serve them from a cache
         // keyed by the query and invalidated by the world's generation (plain reads at speed).
-        let cache_key = (route.method == Method::GET)
+        let cache_key = CACHEABLE
+            .contains(&route.name)
             .then(|| (route.name, req.uri().query().unwrap_or("").to_string()));
         let generation = world.generation.load(Ordering::Acquire);
         if let Some(key) = &cache_key {
@@ -543,12 +610,20 @@ impl Pki {
         } else {
             self.read_json(req, &world).await
         };
+        if route.name == "GetAllCert" && world.get_all_cert_latency_ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(
+                world.get_all_cert_latency_ms,
+            ))
+            .await;
+        }
         let result = fields.and_then(|f| {
             let mut ctx = Ctx {
                 world: &world,
                 store: &self.inner.store,
                 now: self.inner.clock.now(),
                 base_url: &self.inner.base_url,
+                keys: &self.inner.keys,
+                replays: &self.inner.replays,
                 diag: Vec::new(),
             };
             let r = (route.handler)(&mut ctx, &f);
@@ -762,6 +837,10 @@ fn respond(status: u16, bytes: Bytes) -> Response {
     );
     resp
 }
+
+/// Methods whose answer depends only on the world (scenario + CA availability), not on
+/// stored state: safe to cache until the world's generation changes.
+const CACHEABLE: [&str; 4] = ["GetVersion", "GetCAList", "GetCAProfileInfo", "IsAvailable"];
 
 /// Distinct GET queries remembered; the cache is emptied when full (random queries can't grow it).
 const GET_CACHE_ENTRIES: usize = 1024;

@@ -71,6 +71,9 @@ pub struct TrackingRecord {
     pub ca: String,
     pub profile: String,
     pub token_type: String,
+    /// SHA-256 (hex) of the P12 password given at registration.
+    #[serde(default)]
+    pub p12_password_sha256: Option<String>,
     pub person: Person,
     /// .NET-style display of the subject the certificate will carry.
     pub subject_dn: String,
@@ -108,6 +111,9 @@ pub struct Issue {
     pub csr: String,
     pub payment_id: String,
     pub charged: i64,
+    /// Base64 PKCS#12 handed out for a P12 token (the key is not kept anywhere else).
+    #[serde(default)]
+    pub p12: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
 }
@@ -160,8 +166,17 @@ pub mod keys {
     pub fn by_person(national_code: &str, tracking: &str) -> Vec<u8> {
         codec::key(&[national_code, tracking])
     }
-    pub fn by_customer_time(customer: &str, unix: i64, tracking: &str) -> Vec<u8> {
-        codec::key(&[customer, &codec::be(unix.max(0) as u64), tracking])
+    /// The report index: one entry per lifecycle event (`Registered`, `Issued`, `Revoked`)
+    /// of a customer, ordered by time. Empty value.
+    pub fn event(customer: &str, unix: i64, tracking: &str, event: &str) -> Vec<u8> {
+        codec::key(&[customer, &codec::be(unix.max(0) as u64), tracking, event])
+    }
+    /// Events of `customer` in `[from, to]` (unix seconds, inclusive).
+    pub fn event_range(customer: &str, from: i64, to: i64) -> (Vec<u8>, Vec<u8>) {
+        (
+            codec::key(&[customer, &codec::be(from.max(0) as u64)]),
+            codec::key(&[customer, &codec::be(to.max(0) as u64 + 1)]),
+        )
     }
     pub fn customer(code: &str) -> Vec<u8> {
         codec::key(&[code])

@@ -32,4 +32,6 @@ fixtures!(
     "pki/customers/14105318760.pub.pem",
     "pki/customers/14105318760.rsapub.pem",
     "pki/customers/14105318760.pub.xml",
+    "pki/approvers/approver-1.pem",
+    "pki/approvers/approver-2.pem",
 );

@@ -2,13 +2,17 @@
 //!
 //! Checks: customer → signature over the `csr` field (`Sign(csr)`, an ambiguous form: see
 //! `signature`) → CA allowed and available → the tracking code is the customer's and was
-//! registered for this CA and profile → its state allows issuing → the CSR parses, its
-//! self-signature verifies and its RSA key is large enough. Then one transaction re-reads the
-//! state, checks and debits the credit, takes the next serial of the CA, signs the certificate
-//! and records it: concurrent calls can neither double-spend nor issue twice.
+//! registered for this CA and profile → its state allows issuing (Registered, or Approved
+//! after RequestApprove) → the token: for `USERGENERATED` the CSR parses, its self-signature
+//! verifies and its RSA key is large enough; for `P12` the csr is `"none"`, the password is
+//! given (and equals the registration's) and a fresh key comes from the key pool. Then one
+//! transaction re-reads the state, checks and debits the credit, takes the next serial of the
+//! CA, signs the certificate (and wraps key + chain in a PKCS#12) and records it: concurrent
+//! calls can neither double-spend nor issue twice.
 //!
-//! Calling again for an `Issued` tracking code with the same CSR returns the same certificate
-//! uncharged (`PaymentStatus: "NotCharged"`); with another CSR it is refused — revoke first.
+//! Calling again for an `Issued` tracking code with the same CSR (or, for P12, `none` and the
+//! same password) returns the same certificate (or PKCS#12) uncharged
+//! (`PaymentStatus: "NotCharged"`); anything else is refused — revoke first.
 
 use crate::crypto::x509::{self, Attr, LeafSpec};
 use crate::pki::error::{Kind, PkiError};
@@ -22,6 +26,18 @@ use crate::pki::Ctx;
 use crate::store::{refuse, Abort, Table, Tx};
 use serde_json::{json, Value};
 use time::Duration;
+
+/// What the certificate is issued for.
+enum Token {
+    /// The client's key, from its CSR (SPKI DER).
+    Csr { spki: Vec<u8> },
+    /// A key signsim generates (PKCS#8 DER), returned in a PKCS#12 under `password`.
+    P12 {
+        key: Vec<u8>,
+        spki: Vec<u8>,
+        password: String,
+    },
+}
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let customer = ctx.customer_post(f)?;
@@ -50,51 +66,54 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             ),
         ));
     }
-    // The same CSR again for an Issued tracking code gets the same certificate, uncharged
+    let p12 = rec.token_type == "P12";
+    let password = if p12 {
+        p12_password(f, &rec)?
+    } else {
+        String::new()
+    };
+    // The same request again for an Issued tracking code gets the same answer, uncharged
     // (checked again inside the transaction); anything else must be in an issuable state.
-    let same_again = rec.status == Status::Issued
-        && rec
-            .issue
-            .as_ref()
-            .is_some_and(|i| i.csr.trim() == csr_text.trim());
-    if !same_again {
-        check_state(&rec)?;
+    if let Some(issue) = rec
+        .issue
+        .as_ref()
+        .filter(|i| rec.status == Status::Issued && same_request(i, &csr_text, p12))
+    {
+        ctx.diag.push(format!("tracking code {code} already Issued for this request: the same answer returned, not charged"));
+        return answer(ctx, ca, issue, false);
     }
-    if rec.token_type == "P12" {
-        return Err(PkiError::new(
-            Kind::TokenTypeInvalid,
-            format!("tracking code {code} was registered with TokenType P12; this emulator build issues USERGENERATED (CSR) tokens only"),
+    check_state(&rec)?;
+    let token = if p12 {
+        if !csr_text.trim().eq_ignore_ascii_case("none") {
+            return Err(PkiError::new(
+                Kind::CsrInvalid,
+                format!("csr must be \"none\" for tracking code {code}: it was registered with TokenType P12, so the service generates the key (send a CSR only for USERGENERATED)"),
+            ));
+        }
+        let (key, pooled) = ctx
+            .keys
+            .take()
+            .map_err(|e| PkiError::internal("generating the P12 key", e))?;
+        let spki =
+            x509::spki_of_pkcs8(&key).map_err(|e| PkiError::internal("reading the P12 key", e))?;
+        ctx.diag.push(format!(
+            "P12: RSA-2048 key {}",
+            if pooled {
+                "from the pool"
+            } else {
+                "generated on demand (pool empty)"
+            }
         ));
-    }
-    if csr_text.trim().eq_ignore_ascii_case("none") {
-        return Err(PkiError::new(
-            Kind::CsrInvalid,
-            format!("csr is 'none', which is for P12 tokens; tracking code {code} was registered with TokenType USERGENERATED: send base64 of the DER PKCS#10 request"),
-        ));
-    }
-    let csr_der = crate::crypto::der_from_b64_or_pem(&csr_text).map_err(|e| {
-        PkiError::new(
-            Kind::CsrInvalid,
-            format!("csr is not base64 of a DER PKCS#10 request: {e}"),
-        )
-    })?;
-    let csr = x509::parse_csr(&csr_der).map_err(|e| {
-        PkiError::new(
-            Kind::CsrInvalid,
-            match e {
-                x509::CsrError::Malformed(m) | x509::CsrError::KeyNotRsa(m) | x509::CsrError::UnsupportedAlgorithm(m) => format!("csr: {m}"),
-                x509::CsrError::BadSignature(alg) => format!("csr: its {alg} self-signature does not verify: the request was altered after signing, or signed with another key"),
-            },
-        )
-    })?;
-    let min = ctx.world.policy.min_csr_key_bits;
-    if csr.key_bits < min {
-        return Err(PkiError::new(
-            Kind::CsrKeyTooSmall,
-            format!("csr: its RSA key is {} bits; at least {min} bits are required (policy.min_csr_key_bits)", csr.key_bits),
-        ));
-    }
-    ctx.diag.push(format!("csr: {} self-signature verified, RSA-{}, subject in CSR '{}' (ignored: the subject comes from the registration)", csr.signature_algorithm, csr.key_bits, csr.subject));
+        Token::P12 {
+            key,
+            spki,
+            password,
+        }
+    } else {
+        Token::Csr {
+            spki: csr_spki(ctx, &code, &csr_text)?,
+        }
+    };
 
     let payment_id = f.str_or_empty("paymentId")?;
     let price = profile.spec.price as i64 + rec.lookup_charge as i64;
@@ -110,15 +129,20 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let serial_counter = format!("pki.serial.{}", ca.spec.name);
     let policies = ca.spec.policy_oids.clone();
     let extra_ekus = profile.spec.extra_ekus.clone();
+    let chain: Vec<Vec<u8>> = std::iter::once(ca.signer.cert_der.clone())
+        .chain(
+            ca.chain_pem
+                .iter()
+                .filter_map(|p| crate::crypto::der_from_b64_or_pem(p).ok()),
+        )
+        .collect();
 
     let (issue, charged_now) = ctx.store.write(|tx: &Tx<'_>| {
         let mut rec: TrackingRecord = tx
             .get(Table::PkiTracking, &keys::tracking(&code))?
             .ok_or_else(|| Abort::Refuse(PkiError::new(Kind::TrackingCodeUnknown, format!("tracking code '{code}' does not exist"))))?;
-        if let (Status::Issued, Some(issue)) = (rec.status, &rec.issue) {
-            if issue.csr.trim() == csr_text.trim() {
-                return Ok((issue.clone(), false));
-            }
+        if let Some(issue) = rec.issue.as_ref().filter(|i| rec.status == Status::Issued && same_request(i, &csr_text, p12)) {
+            return Ok((issue.clone(), false));
         }
         if let Err(e) = check_state(&rec) {
             return refuse(e);
@@ -138,16 +162,29 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             ));
         }
         let serial = tx.next_seq(&serial_counter, 0x1001)?;
+        let spki = match &token {
+            Token::Csr { spki } | Token::P12 { spki, .. } => spki,
+        };
         let der = x509::issue_leaf(
             &ca.signer,
-            &csr.spki_der,
+            spki,
             &LeafSpec { serial, subject: &subject, not_before: now, not_after, crl_url: Some(crl_url.clone()), policies: &policies, extra_ekus: &extra_ekus },
         )
         .map_err(|e| Abort::Refuse(PkiError::internal("signing the certificate", e)))?;
+        let p12_b64 = match &token {
+            Token::P12 { key, password, .. } => {
+                let mut full = vec![der.clone()];
+                full.extend(chain.iter().cloned());
+                let blob = x509::make_pkcs12(key, &full, password, &format!("tracking-{code}"))
+                    .map_err(|e| Abort::Refuse(PkiError::internal("writing the PKCS#12", e)))?;
+                Some(crate::crypto::b64(&blob))
+            }
+            Token::Csr { .. } => None,
+        };
         let certificate = crate::crypto::b64(&der);
         credit.credit -= price;
         tx.put(Table::PkiCustomers, &ckey, &credit)?;
-        let issue = Issue { serial, certificate: certificate.clone(), csr: csr_text.clone(), payment_id: payment_id.clone(), charged: price, at: now };
+        let issue = Issue { serial, certificate: certificate.clone(), csr: csr_text.clone(), payment_id: payment_id.clone(), charged: price, p12: p12_b64, at: now };
         rec.status = Status::Issued;
         rec.issue = Some(issue.clone());
         rec.history.push(HistoryEntry { at: now, event: format!("Issued serial {serial:x} by CA {}, charged {price}", ca.spec.name) });
@@ -169,19 +206,29 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
                 revoke_reason: None,
             },
         )?;
+        tx.put_raw(Table::PkiByCustomerTime, &keys::event(&customer.code, now.unix_timestamp(), &code, "Issued"), b"")?;
         Ok((issue, true))
     })?;
     ctx.diag.push(if charged_now {
-        format!("tracking code {code}: Registered/Approved → Issued, serial {:x}, charged {price}", issue.serial)
+        format!("tracking code {code}: → Issued, serial {:x}, charged {price}", issue.serial)
     } else {
-        format!("tracking code {code} already Issued with this CSR: the same certificate returned, not charged")
+        format!("tracking code {code} already Issued for this request: the same answer returned, not charged")
     });
+    answer(ctx, ca, &issue, charged_now)
+}
+
+fn answer(
+    _ctx: &Ctx<'_>,
+    ca: &crate::pki::Ca,
+    issue: &Issue,
+    charged_now: bool,
+) -> Result<Value, PkiError> {
     let info =
         x509::parse_certificate(&crate::crypto::b64_decode(&issue.certificate).unwrap_or_default())
             .map_err(|e| PkiError::internal("reading back the issued certificate", e))?;
     Ok(json!({
         "IsSuccess": true,
-        "Certificate": issue.certificate,
+        "Certificate": issue.p12.as_ref().unwrap_or(&issue.certificate),
         "PaymentStatus": if charged_now { "Paid" } else { "NotCharged" },
         "Description": "",
         "CN": info.common_name,
@@ -191,6 +238,74 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         "ErrorCode": 0,
         "ErrorMessage": "",
     }))
+}
+
+fn same_request(issue: &Issue, csr_text: &str, p12: bool) -> bool {
+    if p12 {
+        csr_text.trim().eq_ignore_ascii_case("none")
+    } else {
+        issue.csr.trim() == csr_text.trim()
+    }
+}
+
+/// The P12 password of the issue request, which must equal the registration's.
+fn p12_password(f: &Fields, rec: &TrackingRecord) -> Result<String, PkiError> {
+    let password = f.str_or_empty("password")?;
+    if password.is_empty() {
+        return Err(PkiError::new(
+            Kind::PasswordRequired,
+            format!("password is required: tracking code {} was registered with TokenType P12 and the PKCS#12 is protected with it", rec.code),
+        ));
+    }
+    if let Some(h) = &rec.p12_password_sha256 {
+        if *h != crate::crypto::sha256_hex(password.as_bytes()) {
+            return Err(PkiError::new(
+                Kind::InvalidField,
+                format!(
+                    "password differs from the one given at RegisterInfo for tracking code {}",
+                    rec.code
+                ),
+            ));
+        }
+    }
+    Ok(password)
+}
+
+/// The SPKI of a USERGENERATED token's CSR, after every check.
+fn csr_spki(ctx: &mut Ctx<'_>, code: &str, csr_text: &str) -> Result<Vec<u8>, PkiError> {
+    if csr_text.trim().eq_ignore_ascii_case("none") {
+        return Err(PkiError::new(
+            Kind::CsrInvalid,
+            format!("csr is 'none', which is for P12 tokens; tracking code {code} was registered with TokenType USERGENERATED: send base64 of the DER PKCS#10 request"),
+        ));
+    }
+    let csr_der = crate::crypto::der_from_b64_or_pem(csr_text).map_err(|e| {
+        PkiError::new(
+            Kind::CsrInvalid,
+            format!("csr is not base64 of a DER PKCS#10 request: {e}"),
+        )
+    })?;
+    let csr = x509::parse_csr(&csr_der).map_err(|e| {
+        PkiError::new(
+            Kind::CsrInvalid,
+            match e {
+                x509::CsrError::Malformed(m) | x509::CsrError::KeyNotRsa(m) | x509::CsrError::UnsupportedAlgorithm(m) => format!("csr: {m}"),
+                x509::CsrError::BadSignature(alg) => format!("csr: its {alg} self-signature does not verify: the request was altered after signing, or signed with another key"),
+            },
+        )
+    })?;
+    let min = ctx.world.policy.min_csr_key_bits;
+    if csr.key_bits < min {
+        return Err(PkiError::new(
+            Kind::CsrKeyTooSmall,
+            format!("csr: its RSA key is {} bits; at least {min} bits are required (policy.min_csr_key_bits)", csr.key_bits),
+        ));
+    }
+    ctx.diag.push(format!(
+        "csr: {} self-signature verified, RSA-{}, subject in CSR '{}' (ignored: the subject comes from the registration)",
+        csr.signature_algorithm, csr.key_bits, csr.subject
+    ));
+    Ok(csr.spki_der)
 }
 
 fn check_state(rec: &TrackingRecord) -> Result<(), PkiError> {

@@ -79,6 +79,10 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         ca: ca.spec.name.clone(),
         profile: profile.spec.name.clone(),
         token_type: token_type.clone(),
+        p12_password_sha256: (token_type == "P12")
+            .then(|| pd.str_or_empty("password").ok())
+            .flatten()
+            .map(|p| crate::crypto::sha256_hex(p.as_bytes())),
         person,
         subject_dn: subject_dn.clone(),
         subject: subject
@@ -154,12 +158,16 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             )?;
             tx.put_raw(
                 Table::PkiByCustomerTime,
-                &keys::by_customer_time(&rec.customer, now.unix_timestamp(), &code),
+                &keys::event(&rec.customer, now.unix_timestamp(), &code, "Registered"),
                 b"",
             )?;
             Ok::<_, Abort<PkiError>>((rec, false))
         })?,
     };
+    if record.token_type == "P12" && record.status != Status::Issued {
+        // An issue will follow: have a key ready for it.
+        ctx.keys.warm();
+    }
     ctx.diag.push(if existing {
         format!(
             "subject DN '{subject_dn}' is already registered: tracking code {} returned ({})",

@@ -72,6 +72,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         rec.revoked_at = Some(now);
         rec.history.push(HistoryEntry { at: now, event: format!("Revoked serial {serial:x}, reason {reason} ({reason_name})") });
         tx.put(Table::PkiTracking, &keys::tracking(&rec.code), &rec)?;
+        tx.put_raw(Table::PkiByCustomerTime, &keys::event(&rec.customer, now.unix_timestamp(), &rec.code, "Revoked"), b"")?;
         Ok(rec)
     })?;
     ctx.diag.push(format!(

@@ -1,0 +1,155 @@
+//! `POST /api/IssuingReport`: the customer's registrations, issues and revocations in a date
+//! range, authorised by `reportkey` (customercode is the bare code here).
+//!
+//! - `startdate`/`enddate`: `yyyy/mm/dd`, Gregorian or Solar Hijri, both inclusive, as calendar
+//!   days in Tehran time (UTC+03:30).
+//! - `type` `PerCA`: a JSON **array** of `{caName, profileName, status, count, RegisterCount,
+//!   IssueCount, RevokeCount}`, one row per CA and profile (`status` ""; `count` = certificates
+//!   issued in the range) — the shape real clients parse.
+//! - `type` `PerCA&Status`: the same rows split by the lifecycle's current status (`count` = how
+//!   many lifecycles with activity in the range are in that status).
+//! - `type` `detail`: a JSON array of at most 100 lifecycles with activity in the range, by
+//!   ascending `Id`; pass the last `Id` as `id` to get the next page. Ids are tracking codes,
+//!   which only grow, so pages stay stable while new certificates are issued. The item shape
+//!   is emulator-defined (see the README).
+
+use super::get_credit::check_report_key;
+use crate::ids::parse_either_calendar;
+use crate::pki::error::{Kind, PkiError};
+use crate::pki::report::report_status;
+use crate::pki::state::{keys, wire_time, TrackingRecord};
+use crate::pki::wire::Fields;
+use crate::pki::Ctx;
+use crate::store::{codec, Table};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use time::{Date, UtcOffset};
+
+pub const PAGE: usize = 100;
+/// Iran Standard Time (no daylight saving since 2022).
+const TEHRAN: UtcOffset = match UtcOffset::from_hms(3, 30, 0) {
+    Ok(o) => o,
+    Err(_) => UtcOffset::UTC,
+};
+
+pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
+    let customer = ctx.customer_bare(f, "customercode")?;
+    check_report_key(customer, &f.str_or_empty("reportkey")?)?;
+    let start = day(f, "startdate")?;
+    let end = day(f, "enddate")?;
+    if end < start {
+        return Err(PkiError::new(
+            Kind::InvalidField,
+            format!("enddate {end} is before startdate {start}"),
+        ));
+    }
+    let kind = f.str("type")?;
+    let from = start.midnight().assume_offset(TEHRAN).unix_timestamp();
+    let to = end
+        .next_day()
+        .unwrap_or(end)
+        .midnight()
+        .assume_offset(TEHRAN)
+        .unix_timestamp()
+        - 1;
+
+    // (tracking code → events in range), from the event index.
+    let (lo, hi) = keys::event_range(&customer.code, from, to);
+    let mut events: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    for key in ctx
+        .store
+        .keys_in_range(Table::PkiByCustomerTime, &lo, &hi, usize::MAX)?
+    {
+        let parts = codec::split(&key);
+        if let (Some(code), Some(event)) = (parts.get(2), parts.get(3)) {
+            events
+                .entry(code.parse().unwrap_or(u64::MAX))
+                .or_default()
+                .push(event.clone());
+        }
+    }
+    let record = |id: &u64| -> Result<Option<TrackingRecord>, PkiError> {
+        Ok(ctx
+            .store
+            .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(&id.to_string()))?)
+    };
+    match kind.to_ascii_lowercase().as_str() {
+        "perca" | "perca&status" => {
+            let split = kind.eq_ignore_ascii_case("PerCA&Status");
+            let mut rows: BTreeMap<(String, String, String), [u64; 4]> = BTreeMap::new();
+            for (id, evs) in &events {
+                let Some(rec) = record(id)? else { continue };
+                let status = if split {
+                    report_status(&rec, ctx.now).to_string()
+                } else {
+                    String::new()
+                };
+                let row = rows
+                    .entry((rec.ca.clone(), rec.profile.clone(), status))
+                    .or_default();
+                let count = |name: &str| evs.iter().filter(|e| *e == name).count() as u64;
+                row[0] += if split { 1 } else { count("Issued") };
+                row[1] += count("Registered");
+                row[2] += count("Issued");
+                row[3] += count("Revoked");
+            }
+            Ok(Value::Array(
+                rows.into_iter()
+                    .map(|((ca, profile, status), c)| {
+                        json!({"caName": ca, "profileName": profile, "status": status, "count": c[0],
+                               "RegisterCount": c[1], "IssueCount": c[2], "RevokeCount": c[3]})
+                    })
+                    .collect(),
+            ))
+        }
+        "detail" => {
+            let after = f.opt_int("id")?.unwrap_or(0).max(0) as u64;
+            let ids: BTreeSet<u64> = events
+                .keys()
+                .copied()
+                .filter(|id| *id > after)
+                .take(PAGE)
+                .collect();
+            let mut items = Vec::new();
+            for id in ids {
+                let Some(rec) = record(&id)? else { continue };
+                items.push(json!({
+                    "Id": id,
+                    "TrackingCode": rec.code,
+                    "CAName": rec.ca,
+                    "ProfileName": rec.profile,
+                    "NationalCode": rec.person.national_code,
+                    "FirstName": rec.person.name,
+                    "LastName": rec.person.last_name,
+                    "Status": report_status(&rec, ctx.now),
+                    "SerialNumber": rec.issue.as_ref().map(|i| format!("{:x}", i.serial)),
+                    "Price": rec.issue.as_ref().map(|i| i.charged),
+                    "RegisterDate": wire_time(rec.registered_at),
+                    "IssueDate": rec.issue.as_ref().map(|i| wire_time(i.at)),
+                    "RevokeDate": rec.revoked_at.map(wire_time),
+                }));
+            }
+            ctx.diag.push(format!(
+                "detail page after id {after}: {} items",
+                items.len()
+            ));
+            Ok(Value::Array(items))
+        }
+        other => Err(PkiError::new(
+            Kind::InvalidField,
+            format!("type is '{other}'; PerCA, PerCA&Status or detail is expected"),
+        )),
+    }
+}
+
+fn day(f: &Fields, name: &str) -> Result<Date, PkiError> {
+    let text = f.str(name)?;
+    parse_either_calendar(&text).map_err(|e| {
+        PkiError::new(
+            Kind::InvalidField,
+            format!(
+                "{name} {e}; yyyy/mm/dd in the Gregorian or the Solar Hijri calendar is expected"
+            ),
+        )
+    })
+}

@@ -1,0 +1,213 @@
+//! `POST /api/RequestApprove`: an RA approves the applicant's identity.
+//!
+//! `sign` is the customer's transaction signature over `Unicode(nationalCode + trackingCode +
+//! approver)`. Then, by the profile:
+//! - **in person** (`Approval`): `approverSign` is required and must be a CMS *detached*
+//!   signature over the same UTF-16LE bytes, by the certificate of the approver the scenario
+//!   lists under the name given in `approver`; it is verified for real (messageDigest and
+//!   contentType of the signed attributes, the signature, the signer certificate);
+//! - **remote** (`FaceAuth`): `approverSign` must be empty, and `orderId` is required when the
+//!   customer uses the provider's own face authentication (`provider_face_auth`).
+//!
+//! `AwaitingApproval` → `Approved`; any other state is refused with the next valid step.
+
+use crate::crypto::cms::{self, CmsError};
+use crate::crypto::utf16le;
+use crate::pki::error::{Kind, PkiError};
+use crate::pki::signature::{show, Documented, Signed};
+use crate::pki::state::{keys, Approval, HistoryEntry, Status, TrackingRecord};
+use crate::pki::wire::Fields;
+use crate::pki::Ctx;
+use crate::store::{refuse, Abort, Table, Tx};
+use serde_json::{json, Value};
+
+pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
+    let customer = ctx.customer_post(f)?;
+    let national = f.opt_str("nationalCode")?.unwrap_or_default();
+    let code = f.opt_str("trackingCode")?.unwrap_or_default();
+    let approver = f.opt_str("approver")?.unwrap_or_default();
+    let text = format!("{national}{code}{approver}");
+    ctx.verify(
+        customer,
+        &f.str_or_empty("sign")?,
+        Signed {
+            field: "sign",
+            formula: "Unicode(nationalCode + trackingCode + approver)",
+            text: &text,
+            documented: Documented::Unicode,
+        },
+    )?;
+    let rec = ctx.tracking(code.trim(), &customer.code)?;
+    if rec.person.national_code != national.trim() {
+        return Err(PkiError::new(
+            Kind::TrackingCodeMismatch,
+            format!(
+                "tracking code {} was registered for another national code than '{}'",
+                rec.code,
+                national.trim()
+            ),
+        ));
+    }
+    let ca = ctx.world.ca(&rec.ca)?;
+    ca.require_available()?;
+    let profile = ca.profile(&rec.profile)?;
+    check_state(&rec, profile.spec.approval || profile.spec.face_auth)?;
+    let approver_sign = f.str_or_empty("approverSign")?;
+    let order_id = f.str_or_empty("orderId")?;
+    let remote = profile.spec.face_auth && !profile.spec.approval;
+    let approved_by = if remote {
+        if !approver_sign.is_empty() {
+            return Err(PkiError::new(
+                Kind::ApproverSignInvalid,
+                format!("approverSign must be empty: profile '{}' approves remotely (face authentication); a CMS approverSign is for in-person approval", profile.spec.name),
+            ));
+        }
+        if customer.spec.provider_face_auth && order_id.is_empty() {
+            return Err(PkiError::new(
+                Kind::MissingField,
+                format!("orderId is required: customer {} uses the provider's face authentication, whose order id identifies the session", customer.code),
+            ));
+        }
+        ctx.diag.push(format!(
+            "remote approval (face authentication), orderId '{order_id}'"
+        ));
+        approver.trim().to_string()
+    } else {
+        verify_approver_sign(ctx, &approver_sign, &approver, &text)?
+    };
+    let now = ctx.now;
+    let rec = ctx.store.write(|tx: &Tx<'_>| {
+        let mut rec: TrackingRecord = tx
+            .get(Table::PkiTracking, &keys::tracking(&rec.code))?
+            .ok_or_else(|| {
+                Abort::Refuse(PkiError::new(
+                    Kind::TrackingCodeUnknown,
+                    format!("tracking code '{}' does not exist", rec.code),
+                ))
+            })?;
+        if let Err(e) = check_state(&rec, true) {
+            return refuse(e);
+        }
+        rec.status = Status::Approved;
+        rec.approval = Some(Approval {
+            approver: approved_by.clone(),
+            order_id: order_id.clone(),
+            remote,
+            at: now,
+        });
+        rec.history.push(HistoryEntry {
+            at: now,
+            event: format!(
+                "Approved by RequestApprove ({}, approver '{approved_by}')",
+                if remote { "remote" } else { "in person" }
+            ),
+        });
+        tx.put(Table::PkiTracking, &keys::tracking(&rec.code), &rec)?;
+        Ok(rec)
+    })?;
+    ctx.diag.push(format!(
+        "tracking code {}: AwaitingApproval → Approved",
+        rec.code
+    ));
+    Ok(json!({
+        "ResultCode": true,
+        "Description": format!("tracking code {} approved by '{approved_by}'", rec.code),
+        "Message": "Success",
+        "ErrorCode": 0,
+        "ErrorMessage": "",
+    }))
+}
+
+fn check_state(rec: &TrackingRecord, needs_approval: bool) -> Result<(), PkiError> {
+    let code = &rec.code;
+    match rec.status {
+        Status::AwaitingApproval => Ok(()),
+        Status::Registered if !needs_approval => Err(PkiError::new(
+            Kind::WrongState,
+            format!("tracking code {code} is Registered and its profile '{}' needs no approval; call IssueCertificateByTrackingCode", rec.profile),
+        )),
+        Status::Approved => Err(PkiError::new(
+            Kind::WrongState,
+            format!("tracking code {code} is already Approved; call IssueCertificateByTrackingCode"),
+        )),
+        other => Err(PkiError::new(
+            Kind::WrongState,
+            format!("tracking code {code} is {}: approval is only possible while AwaitingApproval", other.name()),
+        )),
+    }
+}
+
+/// Verifies an in-person approval; returns the approver's name.
+fn verify_approver_sign(
+    ctx: &mut Ctx<'_>,
+    approver_sign: &str,
+    approver: &str,
+    text: &str,
+) -> Result<String, PkiError> {
+    let bad = |m: String| PkiError::new(Kind::ApproverSignInvalid, m);
+    if approver_sign.is_empty() {
+        return Err(bad(format!(
+            "approverSign is required for in-person approval: Base64 of a detached CMS signature by the approver over UTF-16LE of {} (nationalCode + trackingCode + approver), e.g. `openssl cms -sign -binary -outform DER` without -nodetach",
+            show(text)
+        )));
+    }
+    let der = crate::crypto::b64_decode(approver_sign)
+        .map_err(|e| bad(format!("approverSign is not valid base64: {e}")))?;
+    let expected = utf16le(text);
+    let signed = match cms::verify(&der, Some(&expected)) {
+        Ok(s) => s,
+        Err(CmsError::DigestMismatch) => {
+            let utf8 = cms::verify(&der, Some(text.as_bytes())).is_ok();
+            return Err(bad(if utf8 {
+                format!("approverSign is over the UTF-8 bytes of {}; it must be over UTF-16LE (Encoding.Unicode) of that text", show(text))
+            } else {
+                format!("approverSign does not cover UTF-16LE of {} (nationalCode + trackingCode + approver): the approver signed other bytes", show(text))
+            }));
+        }
+        Err(e) => return Err(bad(format!("approverSign: {e}"))),
+    };
+    if !signed.detached {
+        return Err(bad(format!(
+            "approverSign is an attached CMS (the content is inside it); the service wants a detached signature over UTF-16LE of {}: sign without -nodetach",
+            show(text)
+        )));
+    }
+    let subject = crate::crypto::x509::parse_certificate(&signed.signer_cert_der)
+        .map(|c| c.subject)
+        .unwrap_or_default();
+    let Some(who) = ctx
+        .world
+        .approvers
+        .iter()
+        .find(|a| a.cert_der == signed.signer_cert_der)
+    else {
+        return Err(PkiError::new(
+            Kind::ApproverUnknown,
+            format!(
+                "approverSign is signed by '{subject}', who is not an approver of this service; the approvers are: {}",
+                ctx.world.approvers.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    };
+    if !who.name.eq_ignore_ascii_case(approver.trim()) {
+        return Err(PkiError::new(
+            Kind::ApproverUnknown,
+            format!(
+                "approver is '{}', but approverSign was made by approver '{}' ({subject})",
+                approver.trim(),
+                who.name
+            ),
+        ));
+    }
+    ctx.diag.push(format!(
+        "approverSign: detached CMS ({}, {}) by '{}' verified",
+        signed.digest,
+        if signed.signed_attrs {
+            "signed attributes"
+        } else {
+            "no signed attributes"
+        },
+        who.name
+    ));
+    Ok(who.name.clone())
+}
