@@ -607,6 +607,44 @@ pub fn parse_certificate(der: &[u8]) -> Result<CertInfo, String> {
     })
 }
 
+/// A password-protected PKCS#12 with the key and its chain (leaf first), as OpenSSL 3 writes
+/// by default (PBES2/AES-256-CBC, HMAC-SHA256, 10000 iterations); `openssl pkcs12` opens it
+/// with and without `-legacy`.
+pub fn make_pkcs12(
+    key_pkcs8: &[u8],
+    chain_der: &[Vec<u8>],
+    password: &str,
+    alias: &str,
+) -> Result<Vec<u8>, String> {
+    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKeyChain};
+    use sha1::{Digest, Sha1};
+    let chain = chain_der
+        .iter()
+        .map(|d| Certificate::from_der(d).map_err(|e| format!("certificate for the PKCS#12: {e}")))
+        .collect::<Result<Vec<_>, String>>()?;
+    let local_key_id =
+        Sha1::digest(chain_der.first().map(Vec::as_slice).unwrap_or_default()).to_vec();
+    let mut ks = KeyStore::new();
+    ks.add_entry(
+        alias,
+        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(key_pkcs8, local_key_id, chain)),
+    );
+    ks.writer(password)
+        .write()
+        .map_err(|e| format!("writing the PKCS#12: {e}"))
+}
+
+/// The SPKI DER of a PKCS#8 RSA private key.
+pub fn spki_of_pkcs8(key_pkcs8: &[u8]) -> Result<Vec<u8>, String> {
+    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+    let sk =
+        rsa::RsaPrivateKey::from_pkcs8_der(key_pkcs8).map_err(|e| format!("PKCS#8 key: {e}"))?;
+    rsa::RsaPublicKey::from(&sk)
+        .to_public_key_der()
+        .map(|d| d.as_bytes().to_vec())
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -637,46 +675,4 @@ mod tests {
         .is_err());
         assert!(check_subject_encodable(&[GivenName, GivenName]).is_err());
     }
-}
-
-/// A password-protected PKCS#12 with the key and its chain (leaf first), as OpenSSL 3 writes
-/// by default (PBES2/AES-256-CBC, HMAC-SHA256, 10000 iterations); `openssl pkcs12` opens it
-/// with and without `-legacy`.
-pub fn make_pkcs12(
-    key_pkcs8: &[u8],
-    chain_der: &[Vec<u8>],
-    password: &str,
-    alias: &str,
-) -> Result<Vec<u8>, String> {
-    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKeyChain};
-    use sha1::{Digest, Sha1};
-    let chain = chain_der
-        .iter()
-        .map(|d| Certificate::from_der(d).map_err(|e| format!("certificate for the PKCS#12: {e}")))
-        .collect::<Result<Vec<_>, String>>()?;
-    let local_key_id =
-        Sha1::digest(chain_der.first().map(Vec::as_slice).unwrap_or_default()).to_vec();
-    let mut ks = KeyStore::new();
-    ks.add_entry(
-        alias,
-        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(
-            key_pkcs8.to_vec(),
-            local_key_id,
-            chain,
-        )),
-    );
-    ks.writer(password)
-        .write()
-        .map_err(|e| format!("writing the PKCS#12: {e}"))
-}
-
-/// The SPKI DER of a PKCS#8 RSA private key.
-pub fn spki_of_pkcs8(key_pkcs8: &[u8]) -> Result<Vec<u8>, String> {
-    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
-    let sk =
-        rsa::RsaPrivateKey::from_pkcs8_der(key_pkcs8).map_err(|e| format!("PKCS#8 key: {e}"))?;
-    rsa::RsaPublicKey::from(&sk)
-        .to_public_key_der()
-        .map(|d| d.as_bytes().to_vec())
-        .map_err(|e| e.to_string())
 }
