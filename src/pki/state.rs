@@ -154,8 +154,8 @@ pub mod keys {
     pub fn tracking(code: &str) -> Vec<u8> {
         codec::key(&[code])
     }
-    pub fn subject(customer: &str, ca: &str, dn: &str) -> Vec<u8> {
-        codec::key(&[customer, ca, dn])
+    pub fn subject(customer: &str, ca: &str, profile: &str, dn: &str) -> Vec<u8> {
+        codec::key(&[customer, ca, profile, dn])
     }
     pub fn cert(ca: &str, serial: u64) -> Vec<u8> {
         codec::key(&[ca, &codec::be(serial)])

@@ -110,7 +110,12 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     };
     let first = world.first_tracking_code;
     let government = ca.is_government_public();
-    let skey = keys::subject(&customer.code, &ca.spec.name, &subject_dn);
+    let skey = keys::subject(
+        &customer.code,
+        &ca.spec.name,
+        &profile.spec.name,
+        &subject_dn,
+    );
     // Fast path without a transaction: an existing live registration is returned as it is
     // (registering again is the common case; only creating one needs the write lock).
     let existing_live = match (
@@ -120,7 +125,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         (false, Some(code)) => ctx
             .store
             .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(&code))?
-            .filter(|r| r.status != Status::Revoked),
+            .filter(|r| r.status != Status::Revoked && same_token(r, &new_record)),
         _ => None,
     };
     let (record, existing) = match existing_live {
@@ -132,6 +137,23 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
                     None => None,
                 };
             if let Some(prev) = &previous {
+                if !government
+                    && prev.status != Status::Revoked
+                    && !same_token(prev, &new_record)
+                    && prev.status != Status::Issued
+                {
+                    // Registered again with another token type or P12 password before issuing:
+                    // the same tracking code, now for the new token.
+                    let mut updated = prev.clone();
+                    updated.token_type = new_record.token_type.clone();
+                    updated.p12_password_sha256 = new_record.p12_password_sha256.clone();
+                    updated.history.push(HistoryEntry {
+                        at: now,
+                        event: format!("TokenType set to {} by RegisterInfo", updated.token_type),
+                    });
+                    tx.put(Table::PkiTracking, &keys::tracking(&updated.code), &updated)?;
+                    return Ok((updated, true));
+                }
                 if !government && prev.status != Status::Revoked {
                     return Ok((prev.clone(), true));
                 }
@@ -237,6 +259,11 @@ fn active_certificate(
         }
     }
     Ok(None)
+}
+
+/// Whether a registration already asks for the token `new` asks for.
+fn same_token(rec: &TrackingRecord, new: &TrackingRecord) -> bool {
+    rec.token_type == new.token_type && rec.p12_password_sha256 == new.p12_password_sha256
 }
 
 fn token_type(pd: &Fields, profile: &Profile) -> Result<String, PkiError> {
