@@ -1,21 +1,29 @@
 //! Wiring: opens the store, loads the scenario, builds each API, binds the listener, and
 //! routes a request to the API that owns its path. It handles no request itself.
 //!
-//! Paths: `/api/…` and `/crl/…` belong to the PKI API. Every response carries
-//! `X-Signsim: <version>` so a client can tell the emulator from the real service. A path no
-//! API owns gets a 404 naming the method, the path and the active scenario.
+//! Paths: `/api/…` and `/crl/…` belong to the PKI API, `/__admin/…` to the control API.
+//! Every request gets an id (`X-Signsim-Request-Id`) and a journal entry; every response
+//! carries `X-Signsim: <version>` so a client can tell the emulator from the real service. A
+//! path no API owns gets a 404 naming the method, the path and the active scenario.
+//!
+//! The APIs are rebuilt — not mutated — when the scenario is reset or replaced: [`App::load`]
+//! validates a scenario completely before anything changes, then swaps it in.
 
 use crate::clock::Clock;
 use crate::config::{Config, ScenarioSource};
+use crate::faults::Faults;
+use crate::journal::{Entry, Journal, Meta};
 use crate::pki::Pki;
 use crate::scenario::{self, Problem, Scenario};
 use crate::server::{Request, Response, Service};
 use crate::store::Store;
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderValue, CONTENT_TYPE};
+use serde_json::Value;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
 use tokio::net::TcpListener;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -26,6 +34,7 @@ pub enum StartError {
     Bind(std::io::Error),
     Store(String),
     Build(String),
+    Config(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -41,6 +50,7 @@ impl std::fmt::Display for StartError {
             StartError::Bind(e) => write!(f, "cannot listen: {e}"),
             StartError::Store(e) => write!(f, "cannot open the store: {e}"),
             StartError::Build(e) => write!(f, "cannot build the world: {e}"),
+            StartError::Config(e) => write!(f, "{e}"),
         }
     }
 }
@@ -57,27 +67,114 @@ pub fn load_scenario(source: &ScenarioSource) -> Result<Scenario, Vec<Problem>> 
     }
 }
 
-/// Everything a running emulator is made of.
-pub struct App {
-    pub pki: Option<Pki>,
-    pub store: Store,
-    pub clock: Clock,
-    pub scenario_name: String,
+/// The loaded scenario as the control API needs it to reset or describe.
+#[derive(Clone)]
+pub struct Loaded {
+    pub name: String,
+    pub source: ScenarioSource,
 }
 
-/// Binds, loads and builds; returns the listener and the service to run on it.
+/// Everything a running emulator is made of.
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub clock: Clock,
+    pub journal: Journal,
+    pub faults: Arc<Faults>,
+    pub base_url: String,
+    pub started: Instant,
+    pki: RwLock<Option<Pki>>,
+    loaded: RwLock<Loaded>,
+}
+
+impl App {
+    pub fn pki(&self) -> Option<Pki> {
+        self.pki.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn loaded(&self) -> Loaded {
+        self.loaded
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn scenario_name(&self) -> String {
+        self.loaded().name
+    }
+
+    /// Validates `source` completely; only then empties the store and builds everything anew
+    /// from it (clock, faults, APIs, balances). On problems nothing changes.
+    pub fn load(&self, source: ScenarioSource) -> Result<(), StartError> {
+        let scenario = load_scenario(&source).map_err(StartError::Scenario)?;
+        self.store
+            .clear_all()
+            .map_err(|e| StartError::Store(e.to_string()))?;
+        self.install(scenario, source)
+    }
+
+    /// Back to the loaded scenario's initial state.
+    pub fn reset(&self) -> Result<(), StartError> {
+        self.load(self.loaded().source)
+    }
+
+    fn install(&self, mut scenario: Scenario, source: ScenarioSource) -> Result<(), StartError> {
+        let initial = match self.config.frozen_clock {
+            Some(at) => Clock::frozen(at),
+            None => scenario.initial_clock(),
+        };
+        self.clock.assume(&initial);
+        self.faults.replace(scenario.file.faults.clone());
+        for (rule, _) in self.faults.list() {
+            tracing::warn!(
+                "fault rule active: {} ({:?} on {} {:?}, {:?})",
+                rule.name,
+                rule.action,
+                rule.api,
+                rule.operation,
+                rule.trigger
+            );
+        }
+        let pki = match (scenario.file.pki.as_ref(), scenario.pki.take()) {
+            (Some(spec), Some(material)) => {
+                let world = crate::pki::World::build(spec, material, &scenario.file.policy)
+                    .map_err(StartError::Build)?;
+                Some(
+                    Pki::new(
+                        self.store.clone(),
+                        self.clock.clone(),
+                        world,
+                        self.base_url.clone(),
+                        self.faults.clone(),
+                    )
+                    .map_err(|e| StartError::Build(e.message))?,
+                )
+            }
+            _ => None,
+        };
+        *self.pki.write().unwrap_or_else(|p| p.into_inner()) = pki;
+        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Loaded {
+            name: scenario.name().to_string(),
+            source,
+        };
+        Ok(())
+    }
+}
+
+/// Binds, loads and builds; returns the listener and the app to serve.
 pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>), StartError> {
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(StartError::Bind)?;
     let addr = listener.local_addr().map_err(StartError::Bind)?;
-    let mut scenario = load_scenario(&config.scenario).map_err(StartError::Scenario)?;
+    if !addr.ip().is_loopback() && config.admin_token.is_none() {
+        return Err(StartError::Config(format!(
+            "refusing to listen on {addr} without --admin-token: the control API (/__admin) would be open to the network"
+        )));
+    }
+    let scenario = load_scenario(&config.scenario).map_err(StartError::Scenario)?;
     let store =
         Store::open(config.data_dir.as_deref()).map_err(|e| StartError::Store(e.to_string()))?;
-    let clock = match config.frozen_clock {
-        Some(at) => Clock::frozen(at),
-        None => scenario.initial_clock(),
-    };
     let base_url = config.public_url.clone().unwrap_or_else(|| {
         let host = if addr.ip().is_unspecified() {
             SocketAddr::from(([127, 0, 0, 1], addr.port()))
@@ -86,57 +183,119 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         };
         format!("http://{host}")
     });
-    let pki = match (scenario.file.pki.as_ref(), scenario.pki.take()) {
-        (Some(spec), Some(material)) => {
-            let world = crate::pki::World::build(spec, material, &scenario.file.policy)
-                .map_err(StartError::Build)?;
-            Some(
-                Pki::new(
-                    store.clone(),
-                    clock.clone(),
-                    world,
-                    base_url.trim_end_matches('/').to_string(),
-                )
-                .map_err(|e| StartError::Build(e.message))?,
-            )
-        }
-        _ => None,
-    };
     let app = App {
-        pki,
+        config: config.clone(),
         store,
-        clock,
-        scenario_name: scenario.name().to_string(),
+        clock: Clock::system(),
+        journal: Journal::new(config.journal_size),
+        faults: Arc::new(Faults::default()),
+        base_url: base_url.trim_end_matches('/').to_string(),
+        started: Instant::now(),
+        pki: RwLock::new(None),
+        loaded: RwLock::new(Loaded {
+            name: String::new(),
+            source: config.scenario.clone(),
+        }),
     };
+    app.install(scenario, config.scenario.clone())?;
     Ok((listener, addr, Arc::new(app)))
 }
 
-/// The service: dispatch by path, stamp the emulator header.
+/// The service: request id, dispatch by path, journal, emulator header.
 pub fn service(app: Arc<App>) -> Service {
-    Arc::new(move |req: Request, _peer: SocketAddr| {
+    Arc::new(move |req: Request, peer: SocketAddr| {
         let app = app.clone();
         Box::pin(async move {
-            let mut resp = dispatch(&app, req).await;
-            resp.headers_mut()
+            let id = app.journal.next_id();
+            let started = Instant::now();
+            let method = req.method().to_string();
+            let path = req.uri().path().to_string();
+            let content_type = req
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let resp = dispatch(&app, req, peer).await;
+            let (mut parts, body) = resp.into_parts();
+            let bytes = body
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            let meta = parts.extensions.remove::<Meta>().unwrap_or_default();
+            let fault = meta
+                .diagnostics
+                .iter()
+                .find(|d| d.starts_with("fault "))
+                .map(|d| d[6..].to_string());
+            let status = parts.status.as_u16();
+            app.journal.push(Entry {
+                id,
+                time: crate::pki::state::wire_time(app.clock.now()),
+                method,
+                path,
+                content_type,
+                api: if meta.api.is_empty() {
+                    "other".into()
+                } else {
+                    meta.api.into()
+                },
+                operation: meta.operation,
+                request: meta.request,
+                status,
+                success: meta.success,
+                response: response_summary(&parts.headers, &bytes),
+                duration_us: started.elapsed().as_micros() as u64,
+                fault,
+                diagnostics: meta.diagnostics,
+                record: meta.record,
+            });
+            parts
+                .headers
                 .insert("x-signsim", HeaderValue::from_static(VERSION));
-            resp
+            if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
+                parts.headers.insert("x-signsim-request-id", v);
+            }
+            Response::from_parts(parts, Full::new(bytes))
         })
     })
 }
 
-async fn dispatch(app: &App, req: Request) -> Response {
+/// The response body as the journal keeps it: small JSON parsed, anything else a text head.
+fn response_summary(headers: &hyper::HeaderMap, bytes: &Bytes) -> Value {
+    let ct = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct.contains("json") && bytes.len() <= 16 * 1024 {
+        if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
+            return crate::journal::summarize(&v);
+        }
+    }
+    if ct.contains("json") || ct.contains("xml") || ct.starts_with("text/") {
+        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).into_owned();
+        return Value::String(head);
+    }
+    serde_json::json!({"bytes": bytes.len(), "sha256": crate::crypto::sha256_hex(bytes)})
+}
+
+async fn dispatch(app: &Arc<App>, req: Request, peer: SocketAddr) -> Response {
     let path = req.uri().path();
+    if path.starts_with("/__admin") {
+        return crate::admin::handle(app, req, peer).await;
+    }
     if path.starts_with("/api/") || path.starts_with("/crl/") {
-        if let Some(pki) = &app.pki {
+        if let Some(pki) = app.pki() {
             return pki.handle(req).await;
         }
     }
     let body = serde_json::json!({
         "error": format!(
-            "signsim has nothing at {} {}: scenario '{}' serves /api/{{Method}} and /crl/{{caName}}.crl (PKI RA)",
+            "signsim has nothing at {} {}: scenario '{}' serves /api/{{Method}} and /crl/{{caName}}.crl (PKI RA) and /__admin/",
             req.method(),
             path,
-            app.scenario_name
+            app.scenario_name()
         )
     });
     hyper::Response::builder()
@@ -144,4 +303,12 @@ async fn dispatch(app: &App, req: Request) -> Response {
         .header(CONTENT_TYPE, "application/json; charset=utf-8")
         .body(Full::new(Bytes::from(body.to_string())))
         .unwrap_or_default()
+}
+
+/// Where the data directory is, for health output.
+pub fn store_mode(config: &Config) -> String {
+    match &config.data_dir {
+        Some(d) => format!("persistent ({})", d.display()),
+        None => "memory".into(),
+    }
 }

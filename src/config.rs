@@ -31,6 +31,10 @@ pub struct Config {
     /// The URL clients reach signsim at, used in certificates' CRL distribution points.
     /// Default: `http://<bound address>`.
     pub public_url: Option<String>,
+    /// Bearer token the control API requires; mandatory when listening beyond loopback.
+    pub admin_token: Option<String>,
+    /// How many requests the journal keeps.
+    pub journal_size: usize,
 }
 
 impl Default for Config {
@@ -42,6 +46,8 @@ impl Default for Config {
             ready_file: None,
             frozen_clock: None,
             public_url: None,
+            admin_token: None,
+            journal_size: 1000,
         }
     }
 }

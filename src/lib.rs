@@ -14,11 +14,14 @@
 //!
 //! [`start`] runs an emulator and returns a handle with its URL and a way to stop it.
 
+pub mod admin;
 pub mod app;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod faults;
 pub mod ids;
+pub mod journal;
 pub mod pki;
 pub mod scenario;
 pub mod server;

@@ -57,6 +57,13 @@ struct ServeArgs {
     /// The URL clients use to reach signsim (goes into certificates' CRL distribution points).
     #[arg(long, env = "SIGNSIM_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Token the control API (/__admin) requires as `Authorization: Bearer <token>`; required to
+    /// listen on a non-loopback address.
+    #[arg(long, env = "SIGNSIM_ADMIN_TOKEN")]
+    admin_token: Option<String>,
+    /// How many requests the journal keeps (older ones are evicted and counted).
+    #[arg(long, env = "SIGNSIM_JOURNAL_SIZE", default_value_t = 1000)]
+    journal_size: usize,
     /// Log level: error, warn, info, debug, trace.
     #[arg(long, env = "SIGNSIM_LOG", default_value = "info")]
     log: String,
@@ -131,6 +138,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         ready_file: args.ready_file,
         frozen_clock,
         public_url: args.public_url,
+        admin_token: args.admin_token,
+        journal_size: args.journal_size,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -155,7 +164,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         tracing::info!(
             "signsim {} serving scenario '{}' at {} ({} store{})",
             signsim::app::VERSION,
-            running.app.scenario_name,
+            running.app.scenario_name(),
             running.url,
             if config.data_dir.is_some() {
                 "persistent"

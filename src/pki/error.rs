@@ -62,6 +62,7 @@ pub enum Kind {
     // 6xx CA availability
     CaUnavailable,
     // 9xx the emulator itself
+    InjectedFault,
     Internal,
 }
 
@@ -334,6 +335,13 @@ pub const CATALOGUE: &[(Kind, &str, i64, u16, &str)] = &[
         "the CA is switched off (IsAvailable false)",
     ),
     (
+        Kind::InjectedFault,
+        "InjectedFault",
+        990,
+        200,
+        "a fault rule answered with an error (the rule's code replaces 990)",
+    ),
+    (
         Kind::Internal,
         "Internal",
         901,
@@ -382,6 +390,7 @@ pub const KINDS: &[&str] = &[
     "RevokeReasonInvalid",
     "InsufficientCredit",
     "CaUnavailable",
+    "InjectedFault",
     "Internal",
 ];
 
@@ -407,6 +416,8 @@ impl Kind {
 pub struct PkiError {
     pub kind: Kind,
     pub message: String,
+    /// An injected fault's own code (replaces the catalogue's).
+    pub code: Option<i64>,
 }
 
 /// Which envelope a method answers in.
@@ -429,6 +440,16 @@ impl PkiError {
         PkiError {
             kind,
             message: message.into(),
+            code: None,
+        }
+    }
+
+    /// The error a fault rule injects: the rule's code and message in the method's envelope.
+    pub fn injected(code: i64, message: &str) -> PkiError {
+        PkiError {
+            kind: Kind::InjectedFault,
+            message: message.to_string(),
+            code: Some(code),
         }
     }
 
@@ -447,7 +468,7 @@ impl PkiError {
                 code.unwrap_or(self.kind.code()),
                 msg.clone().unwrap_or(self.message),
             ),
-            None => (self.kind.code(), self.message),
+            None => (self.code.unwrap_or(self.kind.code()), self.message),
         };
         let mut body = Map::new();
         match shape {

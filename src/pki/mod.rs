@@ -12,6 +12,7 @@
 //! Handlers are synchronous: they read the clock once ([`Ctx::now`]), do their RSA work, and
 //! change state in one store transaction. Nothing here knows hyper beyond the request it reads.
 
+pub mod control;
 pub mod endpoints;
 pub mod error;
 pub mod identity;
@@ -25,6 +26,8 @@ pub mod wire;
 use crate::clock::Clock;
 use crate::crypto::rsa::PublicKey;
 use crate::crypto::x509::CaSigner;
+use crate::faults::{Action, Faults};
+use crate::journal::Meta;
 use crate::scenario::model::{
     CaKind, CaSpec, CustomerSpec, PersonSpec, PkiSpec, PolicySpec, PostalSpec, ProfileSpec,
 };
@@ -486,13 +489,14 @@ struct Inner {
     base_url: String,
     crl_cache: Mutex<HashMap<String, CachedCrl>>,
     keys: keypool::KeyPool,
+    faults: Arc<Faults>,
     /// GetUserCertHistory `rnd` values seen: (customer, rnd) → when.
     replays: Mutex<HashMap<(String, String), OffsetDateTime>>,
     get_cache: RwLock<HashMap<(&'static str, String), CachedGet>>,
 }
 
-/// (world generation, HTTP status, body) of a GET answer.
-type CachedGet = (u64, u16, Bytes);
+/// (world generation, HTTP status, body, success) of a GET answer.
+type CachedGet = (u64, u16, Bytes, bool);
 
 struct CachedCrl {
     revoked: usize,
@@ -506,6 +510,7 @@ impl Pki {
         clock: Clock,
         world: World,
         base_url: String,
+        faults: Arc<Faults>,
     ) -> Result<Pki, PkiError> {
         let keys = keypool::KeyPool::new(world.p12_key_pool);
         let pki = Pki {
@@ -516,12 +521,21 @@ impl Pki {
                 base_url,
                 crl_cache: Mutex::new(HashMap::new()),
                 keys,
+                faults,
                 replays: Mutex::new(HashMap::new()),
                 get_cache: RwLock::new(HashMap::new()),
             }),
         };
         pki.seed()?;
         Ok(pki)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
     }
 
     pub fn world(&self) -> Arc<World> {
@@ -567,7 +581,10 @@ impl Pki {
         let name = path.trim_start_matches("/api/").trim_end_matches('/');
         let Some(route) = ROUTES.iter().find(|r| r.name.eq_ignore_ascii_case(name)) else {
             let e = PkiError::new(Kind::UnknownMethod, unknown_method_message(name));
-            return reply(Err(e), Shape::IsSuccess(&[]), &world.overrides);
+            return with_meta(
+                reply(Err(e), Shape::IsSuccess(&[]), &world.overrides),
+                meta(name, Some(false)),
+            );
         };
         if *req.method() != route.method
             && !(route.method == Method::GET && *req.method() == Method::HEAD)
@@ -585,23 +602,28 @@ impl Pki {
             if let Ok(v) = header::HeaderValue::from_str(route.method.as_str()) {
                 resp.headers_mut().insert(header::ALLOW, v);
             }
-            return resp;
+            return with_meta(resp, meta(route.name, Some(false)));
         }
+        let faults_armed = self.inner.faults.armed();
         // GET answers depend only on the world and CA availability: serve them from a cache
         // keyed by the query and invalidated by the world's generation (plain reads at speed).
         let cache_key = CACHEABLE
             .contains(&route.name)
             .then(|| (route.name, req.uri().query().unwrap_or("").to_string()));
         let generation = world.generation.load(Ordering::Acquire);
-        if let Some(key) = &cache_key {
+        if let (Some(key), false) = (&cache_key, faults_armed) {
             let cache = self
                 .inner
                 .get_cache
                 .read()
                 .unwrap_or_else(|p| p.into_inner());
-            if let Some((g, status, bytes)) = cache.get(key) {
+            if let Some((g, status, bytes, ok)) = cache.get(key) {
                 if *g == generation {
-                    return respond(*status, bytes.clone());
+                    let mut m = meta(route.name, Some(*ok));
+                    m.request =
+                        Fields::from_query(router::query_pairs(req.uri().query())).to_json();
+                    m.diagnostics.push("answered from the GET cache".into());
+                    return with_meta(respond(*status, bytes.clone()), m);
                 }
             }
         }
@@ -610,11 +632,58 @@ impl Pki {
         } else {
             self.read_json(req, &world).await
         };
+        let mut m = meta(route.name, None);
+        let fault = match (&fields, faults_armed) {
+            (Ok(f), true) => self
+                .inner
+                .faults
+                .decide("pki", route.name, &|name| f.lookup(name)),
+            _ => None,
+        };
+        if let Some(d) = &fault {
+            m.diagnostics.push(format!("fault {}", d.describe()));
+            match &d.action {
+                Action::Delay { .. } => {
+                    tokio::time::sleep(std::time::Duration::from_millis(d.delay_ms)).await
+                }
+                Action::Error { code, message } => {
+                    m.success = Some(false);
+                    m.request = fields.as_ref().map(Fields::to_json).unwrap_or_default();
+                    let resp = reply(
+                        Err(PkiError::injected(*code, message)),
+                        route.shape,
+                        &world.overrides,
+                    );
+                    return with_meta(resp, m);
+                }
+                Action::Status { status, body } => {
+                    m.success = Some(false);
+                    let mut resp = respond(*status, Bytes::from(body.clone().unwrap_or_default()));
+                    *resp.status_mut() =
+                        StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
+                    return with_meta(resp, m);
+                }
+                Action::Reset | Action::Empty => {
+                    let mut resp = respond(200, Bytes::new());
+                    resp.extensions_mut().insert(if d.action == Action::Reset {
+                        crate::server::ConnectionFault::Reset
+                    } else {
+                        crate::server::ConnectionFault::Close
+                    });
+                    return with_meta(resp, m);
+                }
+                Action::Truncate | Action::Malformed => {}
+            }
+        }
         if route.name == "GetAllCert" && world.get_all_cert_latency_ms > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(
                 world.get_all_cert_latency_ms,
             ))
             .await;
+        }
+        if let Ok(f) = &fields {
+            m.request = f.to_json();
+            m.diagnostics.extend(f.case_bindings());
         }
         let result = fields.and_then(|f| {
             let mut ctx = Ctx {
@@ -627,21 +696,31 @@ impl Pki {
                 diag: Vec::new(),
             };
             let r = (route.handler)(&mut ctx, &f);
-            if !ctx.diag.is_empty() {
-                tracing::debug!(method = route.name, "{}", ctx.diag.join("; "));
-            }
+            m.diagnostics.append(&mut ctx.diag);
+            m.record = f.lookup("trackingCode").filter(|s| !s.is_empty());
             r
         });
-        if let Err(e) = &result {
-            tracing::info!(
-                method = route.name,
-                code = e.kind.code(),
-                "refused: {}",
-                e.message
-            );
+        match &result {
+            Ok(v) => {
+                if let Some(code) = v.get("TrackingCode").and_then(Value::as_str) {
+                    m.record = Some(code.to_string());
+                }
+            }
+            Err(e) => {
+                tracing::info!(
+                    method = route.name,
+                    code = e.kind.code(),
+                    "refused: {}",
+                    e.message
+                );
+                m.diagnostics
+                    .push(format!("refused: {} ({})", e.kind.name(), e.kind.code()));
+            }
         }
+        let ok = result.is_ok();
+        m.success = Some(ok);
         let (status, bytes) = encode(result, route.shape, &world.overrides);
-        if let Some(key) = cache_key {
+        if let (Some(key), None) = (cache_key, &fault) {
             let mut cache = self
                 .inner
                 .get_cache
@@ -650,9 +729,14 @@ impl Pki {
             if cache.len() >= GET_CACHE_ENTRIES {
                 cache.clear();
             }
-            cache.insert(key, (generation, status, bytes.clone()));
+            cache.insert(key, (generation, status, bytes.clone(), ok));
         }
-        respond(status, bytes)
+        let bytes = match fault.map(|d| d.action) {
+            Some(Action::Truncate) => bytes.slice(..bytes.len() / 2),
+            Some(Action::Malformed) => Bytes::from_static(MALFORMED),
+            _ => bytes,
+        };
+        with_meta(respond(status, bytes), m)
     }
 
     async fn read_json(&self, req: Request, world: &World) -> Result<Fields, PkiError> {
@@ -826,6 +910,23 @@ fn encode(result: Result<Value, PkiError>, shape: Shape, overrides: &Overrides) 
         status,
         Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
     )
+}
+
+/// What a `malformed` fault sends: a proxy's error page where JSON was expected.
+const MALFORMED: &[u8] = b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
+
+fn meta(operation: &str, success: Option<bool>) -> Meta {
+    Meta {
+        api: "pki",
+        operation: operation.to_string(),
+        success,
+        ..Meta::default()
+    }
+}
+
+fn with_meta(mut resp: Response, meta: Meta) -> Response {
+    resp.extensions_mut().insert(meta);
+    resp
 }
 
 fn respond(status: u16, bytes: Bytes) -> Response {

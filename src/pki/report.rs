@@ -39,6 +39,7 @@ pub fn report_status(rec: &TrackingRecord, now: OffsetDateTime) -> &'static str 
     match rec.status {
         Status::Registered | Status::AwaitingApproval | Status::Approved => "Registered",
         Status::Revoked => "Revoked",
+        Status::Rejected => "Rejected",
         Status::Issued => match not_after(rec) {
             Some(t) if t < now => "Expired",
             _ => "Issued",

@@ -21,9 +21,16 @@ pub enum Status {
     Approved,
     Issued,
     Revoked,
+    /// The RA refused the identity (control API): the lifecycle ended without a certificate.
+    Rejected,
 }
 
 impl Status {
+    /// Revoked and Rejected end a lifecycle: registering again starts a new one.
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Revoked | Status::Rejected)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Status::Registered => "Registered",
@@ -31,6 +38,7 @@ impl Status {
             Status::Approved => "Approved",
             Status::Issued => "Issued",
             Status::Revoked => "Revoked",
+            Status::Rejected => "Rejected",
         }
     }
 }

@@ -182,6 +182,49 @@ impl Fields {
         }
     }
 
+    /// A field by name or dotted path (`personData.NationalCode`), any case, as text.
+    pub fn lookup(&self, path: &str) -> Option<String> {
+        let (head, rest) = match path.split_once('.') {
+            Some((h, r)) => (h, Some(r)),
+            None => (path, None),
+        };
+        match (self.get(head), rest) {
+            (Some((_, Value::Object(m))), Some(rest)) => {
+                Fields::from_map(m.clone(), String::new()).lookup(rest)
+            }
+            (Some((_, Value::String(s))), None) => Some(s.clone()),
+            (Some((_, Value::Null)), None) | (None, _) => None,
+            (Some((_, v)), None) => Some(v.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The request as sent (names as sent), long values shortened, for the journal.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        for (sent, v) in self.map.values() {
+            m.insert(sent.clone(), crate::journal::summarize(v));
+        }
+        Value::Object(m)
+    }
+
+    /// "name bound from 'NAME'" for every top-level field sent in another case than any
+    /// documented spelling would have it (lowercase-insensitive binding made it work).
+    pub fn case_bindings(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .map
+            .iter()
+            .filter(|(lower, (sent, _))| {
+                sent != *lower
+                    && sent.chars().any(|c| c.is_uppercase())
+                    && sent.to_uppercase() == **sent
+            })
+            .map(|(lower, (sent, _))| format!("{lower} bound case-insensitively from '{sent}'"))
+            .collect();
+        out.sort();
+        out
+    }
+
     /// How the documented names were bound: `["customercode ← CustomerCode", …]` for every
     /// field whose sent name differs in case from `documented`.
     pub fn bindings(&self, documented: &[&str]) -> Vec<String> {

@@ -191,6 +191,11 @@ impl Validator {
         if file.policy.pki_max_body_bytes < 1024 {
             self.problem("policy.pki_max_body_bytes", "must be at least 1024");
         }
+        for (i, rule) in file.faults.iter().enumerate() {
+            for (field, message) in rule.problems() {
+                self.problem(&format!("faults[{i}].{field}"), message);
+            }
+        }
         let pki = file.pki.as_ref().map(|p| self.check_pki(p, files));
         Some(Scenario {
             origin: self.origin.clone(),

@@ -21,6 +21,9 @@ pub struct ScenarioFile {
     pub policy: PolicySpec,
     #[serde(default)]
     pub pki: Option<PkiSpec>,
+    /// Fault rules active from the start (off unless listed; see `faults.rs`).
+    #[serde(default)]
+    pub faults: Vec<crate::faults::FaultRule>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

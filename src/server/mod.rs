@@ -26,6 +26,14 @@ pub type Request = hyper::Request<Incoming>;
 pub type Response = hyper::Response<Full<Bytes>>;
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
+/// A response extension asking the server to drop the connection instead of answering it
+/// (fault injection): `Reset` sends a TCP RST, `Close` a plain FIN with no response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionFault {
+    Reset,
+    Close,
+}
+
 /// What the server serves: every request, with the peer address, becomes a response.
 pub type Service = Arc<dyn Fn(Request, SocketAddr) -> BoxFuture<Response> + Send + Sync>;
 
@@ -48,10 +56,41 @@ pub async fn run(listener: TcpListener, service: Service, shutdown: impl Future<
                 let _ = stream.set_nodelay(true);
                 let service = service.clone();
                 let mut stop = stop_rx.clone();
+                let kill = Arc::new(tokio::sync::Notify::new());
+                let socket = Arc::new(std::sync::Mutex::new(None::<socket2::Socket>));
+                #[cfg(unix)]
+                {
+                    // A duplicate of the socket lets a fault set SO_LINGER=0 (so closing sends
+                    // RST) without taking the stream away from hyper.
+                    use std::os::fd::AsFd;
+                    if let Ok(fd) = stream.as_fd().try_clone_to_owned() {
+                        *socket.lock().unwrap_or_else(|p| p.into_inner()) = Some(socket2::Socket::from(fd));
+                    }
+                }
+                let kill_svc = kill.clone();
+                let socket_svc = socket.clone();
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req| {
                         let fut = service(req, peer);
-                        async move { Ok::<_, std::convert::Infallible>(fut.await) }
+                        let kill = kill_svc.clone();
+                        let socket = socket_svc.clone();
+                        async move {
+                            let resp = fut.await;
+                            if let Some(fault) = resp.extensions().get::<ConnectionFault>().copied() {
+                                let sock = socket.lock().unwrap_or_else(|p| p.into_inner()).take();
+                                if let Some(sock) = sock {
+                                    if fault == ConnectionFault::Reset {
+                                        // The last close of a socket with a zero linger sends RST.
+                                        let _ = sock.set_linger(Some(std::time::Duration::ZERO));
+                                    } else {
+                                        let _ = sock.shutdown(std::net::Shutdown::Both);
+                                    }
+                                }
+                                kill.notify_one();
+                                std::future::pending::<()>().await;
+                            }
+                            Ok::<_, std::convert::Infallible>(resp)
+                        }
                     });
                     let conn = hyper::server::conn::http1::Builder::new()
                         .keep_alive(true)
@@ -63,6 +102,7 @@ pub async fn run(listener: TcpListener, service: Service, shutdown: impl Future<
                                 tracing::debug!("connection from {peer} ended: {e}");
                             }
                         }
+                        _ = kill.notified() => {}
                         _ = stop.changed() => {
                             conn.as_mut().graceful_shutdown();
                             let _ = conn.await;

@@ -85,6 +85,8 @@ impl TestEmulator {
                     .unwrap()
             }),
             public_url: None,
+            admin_token: None,
+            journal_size: 1000,
         };
         let (url_tx, url_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
@@ -625,5 +627,183 @@ impl TestEmulator {
     /// Customer B's credit.
     pub fn credit_b(&self) -> i64 {
         self.credit_of(CUSTOMER_B, "report-key-B-0002")
+    }
+}
+
+// ── approval, P12 and reports (issue 3) ──────────────────────────────────────────────────
+
+/// The scenario's in-person approvers (`[[pki.approvers]]` of scenarios/default.toml).
+pub const APPROVER_1: &str = "TEST Approver Ali Rezaei";
+pub const APPROVER_2: &str = "TEST Approver Maryam Karimi";
+pub const REPORT_KEY_A: &str = "report-key-A-0001";
+pub const REPORT_KEY_B: &str = "report-key-B-0002";
+
+/// (certificate, key) of a fixture approver: `approver-1`, `approver-2` or `approver-rogue`.
+pub fn approver_files(name: &str) -> (PathBuf, PathBuf) {
+    (
+        fixture(&format!("pki/approvers/{name}.pem")),
+        fixture(&format!("pki/approvers/{name}.key")),
+    )
+}
+
+/// What RequestApprove's `sign` and `approverSign` cover: `nationalCode + trackingCode + approver`.
+pub fn approval_text(national: &str, tracking: &str, approver: &str) -> String {
+    format!("{national}{tracking}{approver}")
+}
+
+/// `openssl cms -sign -binary -outform DER` by the fixture approver `signer` over `data`:
+/// detached unless `attached` (`-nodetach`), with signed attributes unless `noattr`.
+pub fn openssl_cms_sign(signer: &str, data: &[u8], noattr: bool, attached: bool) -> Vec<u8> {
+    let (cert, key) = approver_files(signer);
+    let mut args = vec![
+        "cms",
+        "-sign",
+        "-binary",
+        "-outform",
+        "DER",
+        "-signer",
+        cert.to_str().unwrap(),
+        "-inkey",
+        key.to_str().unwrap(),
+    ];
+    if noattr {
+        args.push("-noattr");
+    }
+    if attached {
+        args.push("-nodetach");
+    }
+    run("openssl", &args, data)
+}
+
+/// `openssl cms -cmsout -print` of a DER CMS: the structure as openssl sees it.
+pub fn openssl_cms_print(der: &[u8]) -> String {
+    String::from_utf8_lossy(&run(
+        "openssl",
+        &["cms", "-cmsout", "-print", "-inform", "DER"],
+        der,
+    ))
+    .into_owned()
+}
+
+/// Python `cryptography`'s `PKCS7SignatureBuilder` (SHA-256, DetachedSignature + Binary) by the
+/// fixture approver `signer` over `data`; DER.
+pub fn python_pkcs7_detached(signer: &str, data: &[u8]) -> Vec<u8> {
+    let (cert, key) = approver_files(signer);
+    let out = python(
+        "import sys, base64\n\
+         from cryptography import x509\n\
+         from cryptography.hazmat.primitives import hashes, serialization\n\
+         from cryptography.hazmat.primitives.serialization import pkcs7\n\
+         cert = x509.load_pem_x509_certificate(open(sys.argv[1], 'rb').read())\n\
+         key = serialization.load_pem_private_key(open(sys.argv[2], 'rb').read(), None)\n\
+         sig = pkcs7.PKCS7SignatureBuilder().set_data(base64.b64decode(sys.argv[3]))\
+         .add_signer(cert, key, hashes.SHA256())\
+         .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary])\n\
+         print(base64.b64encode(sig).decode())",
+        &[cert.to_str().unwrap(), key.to_str().unwrap(), &b64(data)],
+    );
+    unb64(out.trim())
+}
+
+/// A RequestApprove body for any customer: `sign` is openssl RSA-SHA1 over UTF-16LE (iconv) of
+/// `nationalCode + trackingCode + approver`; `approverSign` and `orderId` are left out when `None`.
+pub fn request_approve_body_as(
+    customer: &str,
+    license: &str,
+    national: &str,
+    tracking: &str,
+    approver: &str,
+    approver_sign: Option<&str>,
+    order_id: Option<&str>,
+) -> Value {
+    let sign = sign_unicode(
+        &customer_key(customer),
+        &approval_text(national, tracking, approver),
+    );
+    let mut body = serde_json::json!({
+        "customercode": format!("{customer}-{license}"),
+        "nationalCode": national,
+        "trackingCode": tracking,
+        "approver": approver,
+        "sign": sign,
+    });
+    if let Some(s) = approver_sign {
+        body["approverSign"] = serde_json::json!(s);
+    }
+    if let Some(o) = order_id {
+        body["orderId"] = serde_json::json!(o);
+    }
+    body
+}
+
+/// A valid Iranian national code from nine leading digits (check digit per src/ids.rs:
+/// s = Σ d_i·(10−i), r = s mod 11, check = r if r < 2 else 11 − r).
+pub fn valid_national_code(first9: u32) -> String {
+    let head = format!("{first9:09}");
+    let s: u32 = head
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| (b - b'0') as u32 * (10 - i as u32))
+        .sum();
+    let r = s % 11;
+    format!("{head}{}", if r < 2 { r } else { 11 - r })
+}
+
+impl TestEmulator {
+    /// IsApproved's `(ResultCode, Message)`, asserting HTTP 200.
+    pub fn is_approved(&self, tracking: &str) -> (Value, Value) {
+        let (status, body) =
+            self.post("IsApproved", &serde_json::json!({"trackingCode": tracking}));
+        assert_eq!(status, 200, "{body}");
+        (body["ResultCode"].clone(), body["Message"].clone())
+    }
+
+    /// Customer A approves `tracking` in person: approver-1's detached CMS (openssl, signed
+    /// attributes) over UTF-16LE of the approval text; asserts success.
+    pub fn approve_in_person_a(&self, national: &str, tracking: &str) {
+        let text = approval_text(national, tracking, APPROVER_1);
+        let cms = openssl_cms_sign("approver-1", &utf16le(&text), false, false);
+        let (status, body) = self.post(
+            "RequestApprove",
+            &request_approve_body_as(
+                CUSTOMER_A,
+                LICENSE_A,
+                national,
+                tracking,
+                APPROVER_1,
+                Some(&b64(&cms)),
+                None,
+            ),
+        );
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["ResultCode"], true, "{body}");
+        assert_eq!(body["Message"], "Success", "{body}");
+    }
+
+    /// Registers `person` for customer B (signed with B's key) and returns the tracking code.
+    pub fn register_b(&self, ca: &str, profile: &str, person: Value) -> String {
+        let resp = self.post(
+            "RegisterInfo",
+            &register_body_as(
+                CUSTOMER_B,
+                LICENSE_B,
+                &customer_key(CUSTOMER_B),
+                ca,
+                profile,
+                person,
+            ),
+        );
+        assert_ok(&resp);
+        resp.1["TrackingCode"].as_str().unwrap().to_string()
+    }
+
+    /// Issues for customer B from `csr_der`; returns the success body.
+    pub fn issue_b(&self, ca: &str, profile: &str, tracking: &str, csr_der: &[u8]) -> Value {
+        let resp = self.post(
+            "IssueCertificateByTrackingCode",
+            &issue_body_as(CUSTOMER_B, LICENSE_B, ca, profile, tracking, csr_der),
+        );
+        assert_ok(&resp);
+        resp.1
     }
 }

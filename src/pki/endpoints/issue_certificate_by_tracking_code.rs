@@ -323,6 +323,10 @@ fn check_state(rec: &TrackingRecord) -> Result<(), PkiError> {
                 rec.issue.as_ref().map(|i| i.serial).unwrap_or_default()
             ),
         )),
+        Status::Rejected => Err(PkiError::new(
+            Kind::WrongState,
+            format!("tracking code {code} is Rejected: the RA refused the identity; call RegisterInfo to start again"),
+        )),
         Status::Revoked => Err(PkiError::new(
             Kind::WrongState,
             format!("tracking code {code} is Revoked; call RegisterInfo to start a new lifecycle with a new tracking code"),

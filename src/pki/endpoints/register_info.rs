@@ -125,7 +125,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         (false, Some(code)) => ctx
             .store
             .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(&code))?
-            .filter(|r| r.status != Status::Revoked && same_token(r, &new_record)),
+            .filter(|r| !r.status.is_final() && same_token(r, &new_record)),
         _ => None,
     };
     let (record, existing) = match existing_live {
@@ -138,7 +138,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
                 };
             if let Some(prev) = &previous {
                 if !government
-                    && prev.status != Status::Revoked
+                    && !prev.status.is_final()
                     && !same_token(prev, &new_record)
                     && prev.status != Status::Issued
                 {
@@ -154,7 +154,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
                     tx.put(Table::PkiTracking, &keys::tracking(&updated.code), &updated)?;
                     return Ok((updated, true));
                 }
-                if !government && prev.status != Status::Revoked {
+                if !government && !prev.status.is_final() {
                     return Ok((prev.clone(), true));
                 }
             }

@@ -1,0 +1,205 @@
+//! `/__admin/pki/…`: PKI state, officer actions and CA material.
+
+use super::{AdminError, Call, Handler, Reply};
+use crate::server::router::Router;
+use bytes::Bytes;
+use hyper::Method;
+use serde_json::{json, Value};
+
+pub fn add(r: Router<(&'static str, Handler)>) -> Router<(&'static str, Handler)> {
+    r.route(
+        Method::GET,
+        "/__admin/pki/state",
+        ("pki.state", state as Handler),
+    )
+    .route(
+        Method::GET,
+        "/__admin/pki/tracking",
+        ("pki.tracking.find", tracking_find as Handler),
+    )
+    .route(
+        Method::GET,
+        "/__admin/pki/tracking/{code}",
+        ("pki.tracking", tracking as Handler),
+    )
+    .route(
+        Method::POST,
+        "/__admin/pki/tracking/{code}/approve",
+        ("pki.approve", approve as Handler),
+    )
+    .route(
+        Method::POST,
+        "/__admin/pki/tracking/{code}/reject",
+        ("pki.reject", reject as Handler),
+    )
+    .route(
+        Method::GET,
+        "/__admin/pki/certificates/{ca}/{serial}",
+        ("pki.certificate", certificate as Handler),
+    )
+    .route(
+        Method::GET,
+        "/__admin/pki/customers/{code}",
+        ("pki.customer", customer as Handler),
+    )
+    .route(
+        Method::POST,
+        "/__admin/pki/customers/{code}/credit",
+        ("pki.credit", credit as Handler),
+    )
+    .route(Method::GET, "/__admin/pki/cas", ("pki.cas", cas as Handler))
+    .route(
+        Method::POST,
+        "/__admin/pki/cas/{ca}/availability",
+        ("pki.availability", availability as Handler),
+    )
+    .route(
+        Method::GET,
+        "/__admin/pki/cas/{ca}/certificate",
+        ("pki.ca.certificate", ca_certificate as Handler),
+    )
+    .route(
+        Method::GET,
+        "/__admin/pki/cas/{ca}/chain",
+        ("pki.ca.chain", ca_chain as Handler),
+    )
+    .route(
+        Method::GET,
+        "/__admin/pki/cas/{ca}/crl",
+        ("pki.ca.crl", ca_crl as Handler),
+    )
+}
+
+fn state(c: &Call<'_>) -> Result<Reply, AdminError> {
+    Ok(Reply::Json(c.pki()?.state_dump()?))
+}
+
+fn tracking_find(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let national = c
+        .query("nationalCode")
+        .ok_or_else(|| AdminError::bad("give ?nationalCode="))?;
+    Ok(Reply::Json(
+        json!({"tracking": c.pki()?.tracking_of_person(national)?}),
+    ))
+}
+
+fn tracking(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let code = &c.params[0];
+    let rec = c
+        .pki()?
+        .tracking_record(code)?
+        .ok_or_else(|| AdminError::not_found(format!("tracking code '{code}' does not exist")))?;
+    Ok(Reply::Json(serde_json::to_value(rec).unwrap_or_default()))
+}
+
+fn approve(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let v = c.json()?;
+    let approver = v
+        .get("approver")
+        .and_then(Value::as_str)
+        .unwrap_or("control API");
+    let rec = c.pki()?.approve(&c.params[0], approver)?;
+    Ok(Reply::Json(
+        json!({"tracking_code": rec.code, "status": rec.status.name()}),
+    ))
+}
+
+fn reject(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let v = c.json()?;
+    let reason = v
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or("rejected by the RA");
+    let rec = c.pki()?.reject(&c.params[0], reason)?;
+    Ok(Reply::Json(
+        json!({"tracking_code": rec.code, "status": rec.status.name()}),
+    ))
+}
+
+fn certificate(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let serial = u64::from_str_radix(&c.params[1], 16)
+        .map_err(|_| AdminError::bad(format!("serial '{}' is not hexadecimal", c.params[1])))?;
+    let rec = c.pki()?.certificate(&c.params[0], serial)?.ok_or_else(|| {
+        AdminError::not_found(format!(
+            "CA '{}' has no certificate with serial {}",
+            c.params[0], c.params[1]
+        ))
+    })?;
+    let pem = crate::crypto::b64_decode(&rec.certificate)
+        .map(|der| crate::crypto::x509::pem_encode("CERTIFICATE", &der))
+        .unwrap_or_default();
+    let mut v = serde_json::to_value(rec).unwrap_or_default();
+    v["pem"] = json!(pem);
+    Ok(Reply::Json(v))
+}
+
+fn customer(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let code = &c.params[0];
+    Ok(Reply::Json(
+        json!({"customer": code, "credit": c.pki()?.credit(code)?}),
+    ))
+}
+
+/// `{"set": n}` or `{"add": n}` (negative to take away).
+fn credit(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let v = c.json()?;
+    let (amount, add) = match (
+        v.get("set").and_then(Value::as_i64),
+        v.get("add").and_then(Value::as_i64),
+    ) {
+        (Some(n), None) => (n, false),
+        (None, Some(n)) => (n, true),
+        _ => return Err(AdminError::bad("send {\"set\": n} or {\"add\": n}")),
+    };
+    let code = &c.params[0];
+    Ok(Reply::Json(
+        json!({"customer": code, "credit": c.pki()?.change_credit(code, amount, add)?}),
+    ))
+}
+
+fn cas(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let world = c.pki()?.world();
+    Ok(Reply::Json(json!({"cas": world.cas.iter().map(|ca| json!({
+        "name": ca.spec.name,
+        "title": ca.spec.title,
+        "subject": ca.signer.subject_display,
+        "available": ca.available.load(std::sync::atomic::Ordering::Relaxed),
+        "profiles": ca.profiles.iter().map(|p| p.spec.name.clone()).collect::<Vec<_>>(),
+    })).collect::<Vec<_>>()})))
+}
+
+fn availability(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let up = c
+        .json()?
+        .get("available")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| AdminError::bad("send {\"available\": true|false}"))?;
+    c.pki()?.set_available(&c.params[0], up)?;
+    Ok(Reply::Json(json!({"ca": c.params[0], "available": up})))
+}
+
+fn ca_certificate(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let (pem, _) = c.pki()?.ca_material(&c.params[0])?;
+    Ok(Reply::Bytes {
+        content_type: "application/x-pem-file",
+        body: Bytes::from(pem),
+    })
+}
+
+fn ca_chain(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let (pem, chain) = c.pki()?.ca_material(&c.params[0])?;
+    Ok(Reply::Bytes {
+        content_type: "application/x-pem-file",
+        body: Bytes::from(format!("{pem}{}", chain.concat())),
+    })
+}
+
+fn ca_crl(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let pki = c.pki()?;
+    let world = pki.world();
+    let der = pki.crl_der(world.ca(&c.params[0])?)?;
+    Ok(Reply::Bytes {
+        content_type: "application/pkix-crl",
+        body: der,
+    })
+}

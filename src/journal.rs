@@ -1,0 +1,267 @@
+//! The request journal: a bounded record of every request and how it was judged.
+//!
+//! The app wrapper gives every request an id (`X-Signsim-Request-Id`) and, once the answer is
+//! ready, appends an [`Entry`]: time, method, path, content type, the API and operation, a
+//! summary of the request (fields; binary parts as size + SHA-256), the response status and a
+//! summary of its body, the duration, the fault applied if any, and the diagnostics the API
+//! attached — which signature form matched or everything tried, which properties were bound
+//! case-insensitively, the state transition taken, policy decisions.
+//!
+//! APIs hand their part over in a [`Meta`] response extension; the journal never changes a
+//! response. Memory is bounded: a ring of `capacity` entries; evictions are counted.
+//!
+//! Rationale: the journal sits on every request, so an entry is built from data the API
+//! already has (no re-parsing) and the lock is held only to push.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// What an API tells the journal about a request it answered (a response extension).
+#[derive(Clone, Debug, Default)]
+pub struct Meta {
+    /// `pki`, `podpishi`, `admin`.
+    pub api: &'static str,
+    /// The upstream method (`RegisterInfo`) or command (`getstatus`), or the admin route.
+    pub operation: String,
+    /// Whether the API answered success in its own terms (`IsSuccess`, `err="no"`).
+    pub success: Option<bool>,
+    /// The request as the API read it (fields; long values shortened; binaries summarised).
+    pub request: Value,
+    /// How the request was judged.
+    pub diagnostics: Vec<String>,
+    /// The record the request created or touched (tracking code, document number).
+    pub record: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    pub id: u64,
+    /// RFC 3339, on the emulator's clock.
+    pub time: String,
+    pub method: String,
+    pub path: String,
+    pub content_type: String,
+    pub api: String,
+    pub operation: String,
+    pub request: Value,
+    pub status: u16,
+    pub success: Option<bool>,
+    pub response: Value,
+    pub duration_us: u64,
+    pub fault: Option<String>,
+    pub diagnostics: Vec<String>,
+    pub record: Option<String>,
+}
+
+pub struct Journal {
+    ring: Mutex<VecDeque<Entry>>,
+    capacity: usize,
+    evicted: AtomicU64,
+    next_id: AtomicU64,
+}
+
+/// Which entries a query selects (every field optional).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    pub api: Option<String>,
+    pub operation: Option<String>,
+    pub status: Option<u16>,
+    pub success: Option<bool>,
+    /// Entries with an id greater than this.
+    pub since: Option<u64>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub record: Option<String>,
+    pub limit: Option<usize>,
+}
+
+impl Filter {
+    fn matches(&self, e: &Entry) -> bool {
+        self.api
+            .as_ref()
+            .is_none_or(|a| a.eq_ignore_ascii_case(&e.api))
+            && self
+                .operation
+                .as_ref()
+                .is_none_or(|o| o.eq_ignore_ascii_case(&e.operation))
+            && self.status.is_none_or(|s| s == e.status)
+            && self.success.is_none_or(|s| Some(s) == e.success)
+            && self.since.is_none_or(|s| e.id > s)
+            && self
+                .method
+                .as_ref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(&e.method))
+            && self
+                .path
+                .as_ref()
+                .is_none_or(|p| e.path.contains(p.as_str()))
+            && self
+                .record
+                .as_ref()
+                .is_none_or(|r| e.record.as_deref() == Some(r.as_str()))
+    }
+}
+
+impl Journal {
+    pub fn new(capacity: usize) -> Journal {
+        Journal {
+            ring: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+            capacity: capacity.max(1),
+            evicted: AtomicU64::new(0),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// The id of the next request.
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn push(&self, entry: Entry) {
+        let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        if ring.len() >= self.capacity {
+            ring.pop_front();
+            self.evicted.fetch_add(1, Ordering::Relaxed);
+        }
+        ring.push_back(entry);
+    }
+
+    /// Matching entries, oldest first, at most `limit` (the newest ones when limited).
+    pub fn query(&self, f: &Filter) -> Vec<Entry> {
+        let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        let all: Vec<&Entry> = ring.iter().filter(|e| f.matches(e)).collect();
+        let limit = f.limit.unwrap_or(usize::MAX);
+        let skip = all.len().saturating_sub(limit);
+        all.into_iter().skip(skip).cloned().collect()
+    }
+
+    pub fn count(&self, f: &Filter) -> usize {
+        self.ring
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|e| f.matches(e))
+            .count()
+    }
+
+    pub fn get(&self, id: u64) -> Option<Entry> {
+        self.ring
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|e| e.id == id)
+            .cloned()
+    }
+
+    pub fn clear(&self) {
+        self.ring.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.ring.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub fn evicted(&self) -> u64 {
+        self.evicted.load(Ordering::Relaxed)
+    }
+}
+
+/// Shortens long strings inside a JSON value (signatures, CSRs, certificates) for the journal.
+pub fn summarize(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.chars().count() > 96 => {
+            let head: String = s.chars().take(48).collect();
+            Value::String(format!(
+                "{head}… ({} chars, sha256 {})",
+                s.chars().count(),
+                &crate::crypto::sha256_hex(s.as_bytes())[..16]
+            ))
+        }
+        Value::Array(a) => Value::Array(a.iter().take(50).map(summarize).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), summarize(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: u64, op: &str, status: u16) -> Entry {
+        Entry {
+            id,
+            time: String::new(),
+            method: "POST".into(),
+            path: "/api/x".into(),
+            content_type: String::new(),
+            api: "pki".into(),
+            operation: op.into(),
+            request: Value::Null,
+            status,
+            success: Some(status == 200),
+            response: Value::Null,
+            duration_us: 1,
+            fault: None,
+            diagnostics: vec![],
+            record: None,
+        }
+    }
+
+    #[test]
+    fn ring_is_bounded_and_filters_work() {
+        let j = Journal::new(3);
+        for i in 1..=5 {
+            j.push(entry(
+                i,
+                if i % 2 == 0 { "A" } else { "B" },
+                if i == 5 { 401 } else { 200 },
+            ));
+        }
+        assert_eq!(j.len(), 3);
+        assert_eq!(j.evicted(), 2);
+        let f = Filter {
+            operation: Some("b".into()),
+            ..Filter::default()
+        };
+        assert_eq!(
+            j.query(&f).iter().map(|e| e.id).collect::<Vec<_>>(),
+            vec![3, 5]
+        );
+        assert_eq!(
+            j.count(&Filter {
+                success: Some(false),
+                ..Filter::default()
+            }),
+            1
+        );
+        assert_eq!(
+            j.query(&Filter {
+                limit: Some(1),
+                ..Filter::default()
+            })[0]
+                .id,
+            5
+        );
+        assert_eq!(
+            j.count(&Filter {
+                since: Some(4),
+                ..Filter::default()
+            }),
+            1
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! The PKI's verbs for the control plane (`/__admin`, scenario reactions): what an RA officer
+//! or the provider's operations team does by hand upstream. Each is one store transaction,
+//! journaled by the caller; none bypasses the state machine.
+
+use super::error::{Kind, PkiError};
+use super::state::{
+    keys, Approval, CertRecord, CustomerState, HistoryEntry, Status, TrackingRecord,
+};
+use super::Pki;
+use crate::store::{codec, refuse, Abort, Table, Tx};
+use serde_json::{json, Value};
+
+impl Pki {
+    pub fn tracking_record(&self, code: &str) -> Result<Option<TrackingRecord>, PkiError> {
+        Ok(self
+            .store()
+            .get(Table::PkiTracking, &keys::tracking(code))?)
+    }
+
+    /// Every lifecycle of a national code (or legal ID).
+    pub fn tracking_of_person(&self, national_code: &str) -> Result<Vec<TrackingRecord>, PkiError> {
+        let mut out = Vec::new();
+        for key in self.store().keys_with_prefix(
+            Table::PkiByPerson,
+            &codec::key(&[national_code, ""]),
+            usize::MAX,
+        )? {
+            if let Some(code) = codec::split(&key).get(1) {
+                if let Some(r) = self.tracking_record(code)? {
+                    out.push(r);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Approves as an RA officer would: `AwaitingApproval → Approved`.
+    pub fn approve(&self, code: &str, approver: &str) -> Result<TrackingRecord, PkiError> {
+        let now = self.now();
+        self.transition(code, |rec| {
+            if rec.status != Status::AwaitingApproval {
+                return Err(PkiError::new(
+                    Kind::WrongState,
+                    format!(
+                        "tracking code {code} is {}: only AwaitingApproval can be approved",
+                        rec.status.name()
+                    ),
+                ));
+            }
+            rec.status = Status::Approved;
+            rec.approval = Some(Approval {
+                approver: approver.to_string(),
+                order_id: String::new(),
+                remote: false,
+                at: now,
+            });
+            rec.history.push(HistoryEntry {
+                at: now,
+                event: format!("Approved through the control API by '{approver}'"),
+            });
+            Ok(())
+        })
+    }
+
+    /// Refuses the identity: `Registered | AwaitingApproval | Approved → Rejected`.
+    pub fn reject(&self, code: &str, reason: &str) -> Result<TrackingRecord, PkiError> {
+        let now = self.now();
+        self.transition(code, |rec| {
+            if !matches!(rec.status, Status::Registered | Status::AwaitingApproval | Status::Approved) {
+                return Err(PkiError::new(
+                    Kind::WrongState,
+                    format!("tracking code {code} is {}: only a lifecycle without a certificate can be rejected", rec.status.name()),
+                ));
+            }
+            rec.status = Status::Rejected;
+            rec.history.push(HistoryEntry { at: now, event: format!("Rejected through the control API: {reason}") });
+            Ok(())
+        })
+    }
+
+    fn transition(
+        &self,
+        code: &str,
+        change: impl Fn(&mut TrackingRecord) -> Result<(), PkiError>,
+    ) -> Result<TrackingRecord, PkiError> {
+        Ok(self.store().write(|tx: &Tx<'_>| {
+            let mut rec: TrackingRecord = tx
+                .get(Table::PkiTracking, &keys::tracking(code))?
+                .ok_or_else(|| {
+                    Abort::Refuse(PkiError::new(
+                        Kind::TrackingCodeUnknown,
+                        format!("tracking code '{code}' does not exist"),
+                    ))
+                })?;
+            if let Err(e) = change(&mut rec) {
+                return refuse(e);
+            }
+            tx.put(Table::PkiTracking, &keys::tracking(code), &rec)?;
+            Ok(rec)
+        })?)
+    }
+
+    pub fn certificate(&self, ca: &str, serial: u64) -> Result<Option<CertRecord>, PkiError> {
+        Ok(self.store().get(Table::PkiCerts, &keys::cert(ca, serial))?)
+    }
+
+    pub fn credit(&self, customer: &str) -> Result<i64, PkiError> {
+        self.world().customer(customer)?;
+        Ok(self
+            .store()
+            .get::<CustomerState>(Table::PkiCustomers, &keys::customer(customer))?
+            .map(|c| c.credit)
+            .unwrap_or(0))
+    }
+
+    /// Sets (`add == false`) or changes a customer's credit; returns the new balance.
+    pub fn change_credit(&self, customer: &str, amount: i64, add: bool) -> Result<i64, PkiError> {
+        self.world().customer(customer)?;
+        Ok(self.store().write(|tx: &Tx<'_>| {
+            let key = keys::customer(customer);
+            let mut c: CustomerState = tx
+                .get(Table::PkiCustomers, &key)?
+                .unwrap_or(CustomerState { credit: 0 });
+            c.credit = if add { c.credit + amount } else { amount };
+            tx.put(Table::PkiCustomers, &key, &c)?;
+            Ok::<_, Abort<PkiError>>(c.credit)
+        })?)
+    }
+
+    pub fn set_available(&self, ca: &str, up: bool) -> Result<(), PkiError> {
+        self.world().set_available(ca, up)
+    }
+
+    /// CA material: `(certificate PEM, chain PEM above it)`.
+    pub fn ca_material(&self, ca: &str) -> Result<(String, Vec<String>), PkiError> {
+        let world = self.world();
+        let ca = world.ca(ca)?;
+        Ok((ca.signer.cert_pem.clone(), ca.chain_pem.clone()))
+    }
+
+    /// Everything stored, in key order: tracking records, certificates, balances. Two dumps of
+    /// the same state are equal (used to check that a reset restores the initial state).
+    pub fn state_dump(&self) -> Result<Value, PkiError> {
+        let store = self.store();
+        let all = |t: Table| -> Result<Vec<Value>, PkiError> {
+            Ok(store
+                .scan_prefix::<Value>(t, b"", usize::MAX)?
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect())
+        };
+        let customers: Vec<Value> = store
+            .scan_prefix::<CustomerState>(Table::PkiCustomers, b"", usize::MAX)?
+            .into_iter()
+            .map(|(k, v)| json!({"customer": codec::split(&k).join("/"), "credit": v.credit}))
+            .collect();
+        let world = self.world();
+        Ok(json!({
+            "tracking": all(Table::PkiTracking)?,
+            "certificates": all(Table::PkiCerts)?,
+            "customers": customers,
+            "cas": world.cas.iter().map(|c| json!({"name": c.spec.name, "available": c.available.load(std::sync::atomic::Ordering::Relaxed)})).collect::<Vec<_>>(),
+        }))
+    }
+}
