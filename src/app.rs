@@ -81,6 +81,7 @@ pub struct App {
     pub clock: Clock,
     pub journal: Journal,
     pub faults: Arc<Faults>,
+    pub schedule: crate::events::Schedule,
     pub base_url: String,
     pub started: Instant,
     pki: RwLock<Option<Pki>>,
@@ -153,11 +154,129 @@ impl App {
             _ => None,
         };
         *self.pki.write().unwrap_or_else(|p| p.into_inner()) = pki;
+        self.schedule.install(
+            self.clock.now(),
+            &scenario.file.events,
+            &scenario.file.reactions,
+        );
         *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Loaded {
             name: scenario.name().to_string(),
             source,
         };
         Ok(())
+    }
+}
+
+impl App {
+    /// Runs every scheduled event and reaction whose time has come on the scenario clock.
+    pub fn run_due(&self) {
+        loop {
+            let due = self.schedule.due(self.clock.now());
+            if due.is_empty() {
+                return;
+            }
+            for p in due {
+                let outcome = self.perform(&p);
+                let line = format!(
+                    "{} → {:?} on {}: {}",
+                    p.origin,
+                    p.action,
+                    p.record.as_deref().unwrap_or("-"),
+                    match &outcome {
+                        Ok(m) => m.clone(),
+                        Err(e) => format!("failed: {e}"),
+                    }
+                );
+                tracing::info!("scenario: {line}");
+                self.journal.push(Entry {
+                    id: self.journal.next_id(),
+                    time: crate::pki::state::wire_time(self.clock.now()),
+                    method: "-".into(),
+                    path: "-".into(),
+                    content_type: String::new(),
+                    api: "scenario".into(),
+                    operation: if p.origin.starts_with("events") {
+                        "event".into()
+                    } else {
+                        "reaction".into()
+                    },
+                    request: Value::String(p.origin.clone()),
+                    status: if outcome.is_ok() { 200 } else { 409 },
+                    success: Some(outcome.is_ok()),
+                    response: Value::String(line.clone()),
+                    duration_us: 0,
+                    fault: None,
+                    diagnostics: vec![],
+                    record: p.record.clone(),
+                });
+                self.schedule.record_done(line);
+            }
+        }
+    }
+
+    fn perform(&self, p: &crate::events::Pending) -> Result<String, String> {
+        use crate::events::ActionSpec as A;
+        let pki = || {
+            self.pki()
+                .ok_or_else(|| "the scenario has no [pki] section".to_string())
+        };
+        let record = || {
+            p.record
+                .clone()
+                .ok_or_else(|| "the triggering request named no record".to_string())
+        };
+        match &p.action {
+            A::Approve { approver } => {
+                let rec = pki()?
+                    .approve(
+                        &record()?,
+                        approver.as_deref().unwrap_or("scenario reaction"),
+                    )
+                    .map_err(|e| e.message)?;
+                Ok(format!("tracking code {} approved", rec.code))
+            }
+            A::Reject { reason } => {
+                let rec = pki()?
+                    .reject(
+                        &record()?,
+                        reason.as_deref().unwrap_or("rejected by the scenario"),
+                    )
+                    .map_err(|e| e.message)?;
+                Ok(format!("tracking code {} rejected", rec.code))
+            }
+            A::CaAvailability { ca, available } => {
+                pki()?
+                    .set_available(ca, *available)
+                    .map_err(|e| e.message)?;
+                Ok(format!(
+                    "CA {ca} {}",
+                    if *available {
+                        "available"
+                    } else {
+                        "unavailable"
+                    }
+                ))
+            }
+            A::ClockJump { by } => {
+                let d = crate::admin::parse_duration(by)?;
+                self.clock.advance(d);
+                Ok(format!("clock moved by {by}"))
+            }
+            A::Credit { customer, set, add } => {
+                let (amount, is_add) = match (set, add) {
+                    (Some(n), None) => (*n, false),
+                    (None, Some(n)) => (*n, true),
+                    _ => return Err("give exactly one of set, add".into()),
+                };
+                let credit = pki()?
+                    .change_credit(customer, amount, is_add)
+                    .map_err(|e| e.message)?;
+                Ok(format!("customer {customer} credit is now {credit}"))
+            }
+            A::Sign { .. } | A::Refuse { .. } => {
+                Err("the loaded scenario has no Podpishi API".into())
+            }
+        }
     }
 }
 
@@ -189,6 +308,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         clock: Clock::system(),
         journal: Journal::new(config.journal_size),
         faults: Arc::new(Faults::default()),
+        schedule: crate::events::Schedule::default(),
         base_url: base_url.trim_end_matches('/').to_string(),
         started: Instant::now(),
         pki: RwLock::new(None),
@@ -257,6 +377,7 @@ pub fn service(app: Arc<App>) -> Service {
             if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
                 parts.headers.insert("x-signsim-request-id", v);
             }
+            app.run_due();
             Response::from_parts(parts, Full::new(bytes))
         })
     })

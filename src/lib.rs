@@ -19,6 +19,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod events;
 pub mod faults;
 pub mod ids;
 pub mod journal;
@@ -66,6 +67,19 @@ pub async fn start(config: config::Config) -> Result<Running, app::StartError> {
     let task = tokio::spawn(server::run(listener, service, async move {
         let _ = rx.await;
     }));
+    // Events and reactions on a running clock happen without a request to carry them.
+    let ticker = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tick.tick().await;
+            if std::sync::Arc::strong_count(&ticker) <= 1 {
+                return;
+            }
+            ticker.run_due();
+        }
+    });
     if let Some(path) = &config.ready_file {
         std::fs::write(path, format!("{url}\n")).map_err(app::StartError::Bind)?;
     }

@@ -156,6 +156,11 @@ fn routes() -> router::Router<(&'static str, Handler)> {
         )
         .route(
             Method::GET,
+            "/__admin/schedule",
+            ("schedule", schedule as Handler),
+        )
+        .route(
+            Method::GET,
             "/__admin/faults",
             ("faults", faults_list as Handler),
         )
@@ -446,6 +451,19 @@ fn request_get(c: &Call<'_>) -> Result<Reply, AdminError> {
 fn requests_clear(c: &Call<'_>) -> Result<Reply, AdminError> {
     c.app.journal.clear();
     Ok(Reply::Json(json!({"cleared": true})))
+}
+
+fn schedule(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let pending: Vec<Value> = c
+        .app
+        .schedule
+        .pending()
+        .into_iter()
+        .map(|p| json!({"at": crate::pki::state::wire_time(p.at), "action": p.action, "record": p.record, "origin": p.origin}))
+        .collect();
+    Ok(Reply::Json(
+        json!({"pending": pending, "done": c.app.schedule.done()}),
+    ))
 }
 
 fn faults_list(c: &Call<'_>) -> Result<Reply, AdminError> {

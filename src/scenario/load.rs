@@ -196,6 +196,39 @@ impl Validator {
                 self.problem(&format!("faults[{i}].{field}"), message);
             }
         }
+        for (i, e) in file.events.iter().enumerate() {
+            if crate::admin::parse_duration(e.at.trim_start_matches('+')).is_err() {
+                self.problem(
+                    &format!("events[{i}].at"),
+                    format!("'{}' is not a time like +30s, +2h, +1d", e.at),
+                );
+            }
+            for (field, message) in e.action.problems() {
+                self.problem(&format!("events[{i}].action.{field}"), message);
+            }
+        }
+        for (i, r) in file.reactions.iter().enumerate() {
+            if !["pki", "podpishi"].contains(&r.on.api.as_str()) {
+                self.problem(
+                    &format!("reactions[{i}].on.api"),
+                    format!("'{}' is not pki or podpishi", r.on.api),
+                );
+            }
+            if let Some(a) = &r.after {
+                if crate::admin::parse_duration(a).is_err() {
+                    self.problem(
+                        &format!("reactions[{i}].after"),
+                        format!("'{a}' is not a duration like 5s, 2h"),
+                    );
+                }
+            }
+            if r.count == Some(0) {
+                self.problem(&format!("reactions[{i}].count"), "count starts at 1");
+            }
+            for (field, message) in r.action.problems() {
+                self.problem(&format!("reactions[{i}].do.{field}"), message);
+            }
+        }
         let pki = file.pki.as_ref().map(|p| self.check_pki(p, files));
         Some(Scenario {
             origin: self.origin.clone(),

@@ -24,6 +24,12 @@ pub struct ScenarioFile {
     /// Fault rules active from the start (off unless listed; see `faults.rs`).
     #[serde(default)]
     pub faults: Vec<crate::faults::FaultRule>,
+    /// Scheduled events, relative to the clock's start.
+    #[serde(default)]
+    pub events: Vec<crate::events::EventSpec>,
+    /// Reactions to requests.
+    #[serde(default)]
+    pub reactions: Vec<crate::events::ReactionSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,0 +1,267 @@
+//! Behaviour over time: scheduled scenario events and reactions to requests, on the scenario
+//! clock.
+//!
+//! - An **event** happens at a time relative to the scenario's start (`at = "+30s"`): a CA goes
+//!   down or up, the clock jumps, a customer's credit changes.
+//! - A **reaction** follows matching requests: "when a tracking code is registered for profile
+//!   P, approve it after 5 s", "after the 3rd IsApproved poll of a tracking code, approve it".
+//!   It matches a journaled request by API, operation, success and optionally a request field,
+//!   and acts on the request's record (its tracking code) after a delay.
+//!
+//! Both become [`Pending`] actions in one [`Schedule`], run when the clock passes their time:
+//! before each request is served, after the clock is moved through the control API, and by a
+//! background tick while the clock runs. With a frozen clock nothing happens until a test
+//! advances it — deterministic by construction.
+
+use crate::journal::Meta;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use time::OffsetDateTime;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    /// When, relative to the scenario clock's start: `+30s`, `+2h`, `+1d`.
+    pub at: String,
+    pub action: ActionSpec,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReactionSpec {
+    /// Which requests this reaction follows.
+    pub on: Match,
+    /// How long after the request (scenario clock): `5s`, `2h`; default immediately.
+    #[serde(default)]
+    pub after: Option<String>,
+    /// React to the n-th matching request of the same record (default 1: the first).
+    #[serde(default)]
+    pub count: Option<u64>,
+    #[serde(rename = "do")]
+    pub action: ActionSpec,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Match {
+    /// `pki` or `podpishi`.
+    pub api: String,
+    /// The method or `oper`, any case.
+    pub operation: String,
+    /// Only successful requests (default true).
+    #[serde(default)]
+    pub success: Option<bool>,
+    /// A request field (any case; `personData.X` for nested) …
+    #[serde(default)]
+    pub field: Option<String>,
+    /// … and the value it must have.
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ActionSpec {
+    /// Approve the record's tracking code as an RA officer.
+    Approve {
+        #[serde(default)]
+        approver: Option<String>,
+    },
+    /// Reject the record's tracking code.
+    Reject {
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Switch a CA on or off.
+    CaAvailability { ca: String, available: bool },
+    /// Move the clock.
+    ClockJump { by: String },
+    /// Set or change a PKI customer's credit.
+    Credit {
+        customer: String,
+        #[serde(default)]
+        set: Option<i64>,
+        #[serde(default)]
+        add: Option<i64>,
+    },
+    /// Podpishi: the named test signer signs the record's document.
+    Sign { signer: String },
+    /// Podpishi: the counterparty refuses to sign the record's document.
+    Refuse {
+        #[serde(default)]
+        reason: Option<String>,
+    },
+}
+
+impl ActionSpec {
+    /// Problems, as (field, message), that can be told without the world.
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut p = Vec::new();
+        match self {
+            ActionSpec::ClockJump { by } => {
+                if crate::admin::parse_duration(by).is_err() {
+                    p.push((
+                        "by".into(),
+                        format!("'{by}' is not a duration like 30d, 2h, 90s"),
+                    ));
+                }
+            }
+            ActionSpec::Credit { set, add, .. } if set.is_some() == add.is_some() => {
+                p.push(("set".into(), "give exactly one of set, add".into()));
+            }
+            _ => {}
+        }
+        p
+    }
+}
+
+/// An action waiting for its time.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub at: OffsetDateTime,
+    pub action: ActionSpec,
+    /// The record the action applies to (tracking code, document number).
+    pub record: Option<String>,
+    /// Why it was scheduled, for the log and the journal.
+    pub origin: String,
+}
+
+#[derive(Default)]
+pub struct Schedule {
+    pending: Mutex<Vec<Pending>>,
+    reactions: Mutex<Vec<ReactionSpec>>,
+    /// (reaction index, record) → matching requests seen.
+    counts: Mutex<HashMap<(usize, String), u64>>,
+    /// Actions run so far (newest last), for the control API.
+    done: Mutex<Vec<String>>,
+}
+
+impl Schedule {
+    /// Starts over with a scenario's events (from `start`) and reactions.
+    pub fn install(&self, start: OffsetDateTime, events: &[EventSpec], reactions: &[ReactionSpec]) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.clear();
+        for (i, e) in events.iter().enumerate() {
+            let offset =
+                crate::admin::parse_duration(e.at.trim_start_matches('+')).unwrap_or_default();
+            pending.push(Pending {
+                at: start + offset,
+                action: e.action.clone(),
+                record: None,
+                origin: format!("events[{i}] at {}", e.at),
+            });
+        }
+        *self.reactions.lock().unwrap_or_else(|p| p.into_inner()) = reactions.to_vec();
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.done.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    pub fn add(&self, p: Pending) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(p);
+    }
+
+    /// Schedules the reactions a served request triggers.
+    pub fn observe(&self, meta: &Meta, now: OffsetDateTime) {
+        let reactions = self.reactions.lock().unwrap_or_else(|p| p.into_inner());
+        if reactions.is_empty() {
+            return;
+        }
+        for (i, r) in reactions.iter().enumerate() {
+            let m = &r.on;
+            if !m.api.eq_ignore_ascii_case(meta.api)
+                || !m.operation.eq_ignore_ascii_case(&meta.operation)
+            {
+                continue;
+            }
+            if meta.success != Some(m.success.unwrap_or(true)) {
+                continue;
+            }
+            if let (Some(field), Some(value)) = (&m.field, &m.value) {
+                if lookup(&meta.request, field).as_deref() != Some(value.as_str()) {
+                    continue;
+                }
+            }
+            let record = meta.record.clone().unwrap_or_default();
+            let n = {
+                let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+                let c = counts.entry((i, record.clone())).or_insert(0);
+                *c += 1;
+                *c
+            };
+            if n != r.count.unwrap_or(1) {
+                continue;
+            }
+            let after = r
+                .after
+                .as_deref()
+                .and_then(|a| crate::admin::parse_duration(a).ok())
+                .unwrap_or_default();
+            self.add(Pending {
+                at: now + after,
+                action: r.action.clone(),
+                record: (!record.is_empty()).then_some(record),
+                origin: format!(
+                    "reactions[{i}] to {} {}",
+                    meta.operation,
+                    meta.record.as_deref().unwrap_or("")
+                ),
+            });
+        }
+    }
+
+    /// Takes the actions due at `now`, earliest first.
+    pub fn due(&self, now: OffsetDateTime) -> Vec<Pending> {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        if !pending.iter().any(|p| p.at <= now) {
+            return Vec::new();
+        }
+        let (mut due, rest): (Vec<Pending>, Vec<Pending>) =
+            pending.drain(..).partition(|p| p.at <= now);
+        *pending = rest;
+        due.sort_by_key(|p| p.at);
+        due
+    }
+
+    pub fn record_done(&self, line: String) {
+        self.done
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(line);
+    }
+
+    pub fn pending(&self) -> Vec<Pending> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn done(&self) -> Vec<String> {
+        self.done.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// A field of a journaled request summary: any case, dotted for nested objects.
+fn lookup(request: &Value, path: &str) -> Option<String> {
+    let mut cur = request;
+    for part in path.split('.') {
+        let obj = cur.as_object()?;
+        cur = obj
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(part))
+            .map(|(_, v)| v)?;
+    }
+    match cur {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        v => Some(v.to_string()),
+    }
+}
