@@ -100,13 +100,11 @@ impl ActionSpec {
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut p = Vec::new();
         match self {
-            ActionSpec::ClockJump { by } => {
-                if crate::admin::parse_duration(by).is_err() {
-                    p.push((
-                        "by".into(),
-                        format!("'{by}' is not a duration like 30d, 2h, 90s"),
-                    ));
-                }
+            ActionSpec::ClockJump { by } if crate::admin::parse_duration(by).is_err() => {
+                p.push((
+                    "by".into(),
+                    format!("'{by}' is not a duration like 30d, 2h, 90s"),
+                ));
             }
             ActionSpec::Credit { set, add, .. } if set.is_some() == add.is_some() => {
                 p.push(("set".into(), "give exactly one of set, add".into()));
