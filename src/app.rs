@@ -60,6 +60,7 @@ pub fn load_scenario(source: &ScenarioSource) -> Result<Scenario, Vec<Problem>> 
 /// Everything a running emulator is made of.
 pub struct App {
     pub pki: Option<Pki>,
+    pub podpishi: Option<crate::podpishi::Podpishi>,
     pub store: Store,
     pub clock: Clock,
     pub scenario_name: String,
@@ -102,8 +103,20 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         }
         _ => None,
     };
+    let podpishi = match (scenario.file.podpishi.as_ref(), scenario.podpishi.take()) {
+        (Some(spec), Some(material)) => Some(
+            crate::podpishi::Podpishi::new(
+                store.clone(),
+                clock.clone(),
+                crate::podpishi::World::build(spec, material),
+            )
+            .map_err(|e| StartError::Build(e.message))?,
+        ),
+        _ => None,
+    };
     let app = App {
         pki,
+        podpishi,
         store,
         clock,
         scenario_name: scenario.name().to_string(),
@@ -131,9 +144,18 @@ async fn dispatch(app: &App, req: Request) -> Response {
             return pki.handle(req).await;
         }
     }
+    if path == "/api.php"
+        || path == "/apistatus.php"
+        || path == "/cabinet"
+        || path.starts_with("/__admin/podpishi/")
+    {
+        if let Some(pod) = &app.podpishi {
+            return pod.handle(req).await;
+        }
+    }
     let body = serde_json::json!({
         "error": format!(
-            "signsim has nothing at {} {}: scenario '{}' serves /api/{{Method}} and /crl/{{caName}}.crl (PKI RA)",
+            "signsim has nothing at {} {}: scenario '{}' serves /api/{{Method}} and /crl/{{caName}}.crl (PKI RA), /api.php, /apistatus.php and /cabinet (Podpishi.Online)",
             req.method(),
             path,
             app.scenario_name
