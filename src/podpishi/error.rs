@@ -293,12 +293,12 @@ impl PodpishiError {
                 "{XML_DECL}<resp err=\"yes\" command=\"{}\">\n<status>{}</status>\n<errdesc>{}</errdesc>\n</resp>",
                 escape(oper.unwrap_or("")),
                 self.kind.status(),
-                escape(&self.errdesc())
+                escape(self.errdesc())
             ),
             _ => format!(
                 "{XML_DECL}<resp err=\"yes\">\n<status>{}</status>\n<errdesc>{}</errdesc>\n</resp>",
                 self.kind.status(),
-                escape(&self.errdesc())
+                escape(self.errdesc())
             ),
         }
     }

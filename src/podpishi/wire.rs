@@ -184,7 +184,10 @@ impl Command {
                         0 if name == "data" && !root_seen => root_seen = true,
                         0 => return Err(bad(format!("the root element is <{name}/>; a command is <data><oper>…</oper>…</data>"))),
                         1 => items.push((name, String::new())),
-                        _ => return Err(bad(format!("element <{name}/> is nested inside another element: the elements of <data> hold text only"))),
+                        _ => {
+                            let parent = current.as_ref().map(|c| c.0.clone()).unwrap_or_default();
+                            return Err(bad(format!("element <{name}/> inside <{parent}>: the elements of <data> hold text only")));
+                        }
                     }
                 }
                 Event::Text(t) => {
