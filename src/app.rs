@@ -85,12 +85,17 @@ pub struct App {
     pub base_url: String,
     pub started: Instant,
     pki: RwLock<Option<Pki>>,
+    podpishi: RwLock<Option<crate::podpishi::Podpishi>>,
     loaded: RwLock<Loaded>,
 }
 
 impl App {
     pub fn pki(&self) -> Option<Pki> {
         self.pki.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn podpishi(&self) -> Option<crate::podpishi::Podpishi> {
+        self.podpishi.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn loaded(&self) -> Loaded {
@@ -153,7 +158,15 @@ impl App {
             }
             _ => None,
         };
+        let podpishi = match (scenario.file.podpishi.as_ref(), scenario.podpishi.take()) {
+            (Some(spec), Some(material)) => Some(
+                crate::podpishi::Podpishi::new(self.store.clone(), self.clock.clone(), crate::podpishi::World::build(spec, material))
+                    .map_err(|e| StartError::Build(e.message))?,
+            ),
+            _ => None,
+        };
         *self.pki.write().unwrap_or_else(|p| p.into_inner()) = pki;
+        *self.podpishi.write().unwrap_or_else(|p| p.into_inner()) = podpishi;
         self.schedule.install(
             self.clock.now(),
             &scenario.file.events,
@@ -312,6 +325,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         base_url: base_url.trim_end_matches('/').to_string(),
         started: Instant::now(),
         pki: RwLock::new(None),
+        podpishi: RwLock::new(None),
         loaded: RwLock::new(Loaded {
             name: String::new(),
             source: config.scenario.clone(),
@@ -411,9 +425,14 @@ async fn dispatch(app: &Arc<App>, req: Request, peer: SocketAddr) -> Response {
             return pki.handle(req).await;
         }
     }
+    if path == "/api.php" || path == "/apistatus.php" || path == "/cabinet" {
+        if let Some(pod) = app.podpishi() {
+            return pod.handle(req).await;
+        }
+    }
     let body = serde_json::json!({
         "error": format!(
-            "signsim has nothing at {} {}: scenario '{}' serves /api/{{Method}} and /crl/{{caName}}.crl (PKI RA) and /__admin/",
+            "signsim has nothing at {} {}: scenario '{}' serves /api/{{Method}} and /crl/{{caName}}.crl (PKI RA), /api.php, /apistatus.php and /cabinet (Podpishi.Online), and /__admin/",
             req.method(),
             path,
             app.scenario_name()

@@ -116,3 +116,95 @@ mod tests {
         assert!(t >= datetime!(2001-01-01 00:00 UTC) && t < datetime!(2001-01-02 00:00 UTC));
     }
 }
+
+/// A service-local time zone, as a fixed rule (no tz database).
+///
+/// `AsiaAlmaty` is UTC+6 until 2024-03-01T00:00 local time (2024-02-29T18:00Z) and UTC+5
+/// from then on, when Kazakhstan moved to a single zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Zone {
+    AsiaAlmaty,
+    Fixed(time::UtcOffset),
+}
+
+impl Zone {
+    /// `Asia/Almaty`, `UTC`, or a fixed offset such as `UTC+05:00` / `+05:00`.
+    pub fn parse(name: &str) -> Result<Zone, String> {
+        if name == "Asia/Almaty" {
+            return Ok(Zone::AsiaAlmaty);
+        }
+        if name == "UTC" {
+            return Ok(Zone::Fixed(time::UtcOffset::UTC));
+        }
+        let t = name.strip_prefix("UTC").unwrap_or(name);
+        let fmt = time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]");
+        time::UtcOffset::parse(t, &fmt)
+            .map(Zone::Fixed)
+            .map_err(|_| format!("'{name}' is not a zone signsim knows: use Asia/Almaty, UTC, or a fixed offset like UTC+05:00"))
+    }
+
+    /// The offset in force at the instant `at`.
+    pub fn offset_at(self, at: OffsetDateTime) -> time::UtcOffset {
+        match self {
+            Zone::Fixed(o) => o,
+            Zone::AsiaAlmaty => {
+                let switch = time::macros::datetime!(2024-02-29 18:00 UTC);
+                let hours = if at < switch { 6 } else { 5 };
+                time::UtcOffset::from_hms(hours, 0, 0).unwrap_or(time::UtcOffset::UTC)
+            }
+        }
+    }
+
+    /// `at` as local time in this zone.
+    pub fn local(self, at: OffsetDateTime) -> OffsetDateTime {
+        at.to_offset(self.offset_at(at))
+    }
+
+    /// The instant a local wall-clock time names.
+    pub fn from_local(self, local: time::PrimitiveDateTime) -> OffsetDateTime {
+        match self {
+            Zone::Fixed(o) => local.assume_offset(o),
+            Zone::AsiaAlmaty => {
+                // Try the later rule first; a wall time before the switch uses UTC+6.
+                let five = local
+                    .assume_offset(self.offset_at(time::macros::datetime!(2025-01-01 0:00 UTC)));
+                if self.offset_at(five).whole_hours() == 5 {
+                    five
+                } else {
+                    local.assume_offset(
+                        time::UtcOffset::from_hms(6, 0, 0).unwrap_or(time::UtcOffset::UTC),
+                    )
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::Zone;
+    use time::macros::datetime;
+
+    #[test]
+    fn almaty_moved_from_utc6_to_utc5() {
+        let z = Zone::parse("Asia/Almaty").unwrap();
+        assert_eq!(z.offset_at(datetime!(2024-01-01 0:00 UTC)).whole_hours(), 6);
+        assert_eq!(z.offset_at(datetime!(2026-06-01 8:00 UTC)).whole_hours(), 5);
+        assert_eq!(
+            z.from_local(datetime!(2026-06-01 13:00)),
+            datetime!(2026-06-01 8:00 UTC)
+        );
+        assert_eq!(
+            z.from_local(datetime!(2023-06-01 14:00)),
+            datetime!(2023-06-01 8:00 UTC)
+        );
+        assert!(Zone::parse("Europe/Moscow").is_err());
+        assert_eq!(
+            Zone::parse("UTC+03:00")
+                .unwrap()
+                .offset_at(datetime!(2026-01-01 0:00 UTC))
+                .whole_hours(),
+            3
+        );
+    }
+}

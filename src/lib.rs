@@ -11,6 +11,7 @@
 //! - [`crypto`]: RSA, X.509, CSR and CRL as pure functions.
 //! - [`clock`]: the only reader of time. [`ids`]: national codes, legal IDs, IIN/BIN, calendars.
 //! - [`pki`]: the PKI RA API, one file per upstream method under `pki/endpoints/`.
+//! - [`podpishi`]: the Podpishi.Online API, one file per operation under `podpishi/endpoints/`.
 //!
 //! [`start`] runs an emulator and returns a handle with its URL and a way to stop it.
 
@@ -24,6 +25,7 @@ pub mod faults;
 pub mod ids;
 pub mod journal;
 pub mod pki;
+pub mod podpishi;
 pub mod scenario;
 pub mod server;
 pub mod store;

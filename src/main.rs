@@ -29,6 +29,33 @@ enum Command {
         #[command(subcommand)]
         command: ScenarioCommand,
     },
+    /// CMS helpers for Podpishi.Online's signature_pem.
+    Cms {
+        #[command(subcommand)]
+        command: CmsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CmsCommand {
+    /// Print base64 DER CMS (sha256WithRSA, detached unless --attached) over a file, for signature_pem.
+    Sign {
+        /// A test signer of fixtures/kz/signers (ivanov, seitkali, petrova, nurlanov, omarov, service).
+        #[arg(long, conflicts_with_all = ["cert", "key"])]
+        signer: Option<String>,
+        /// Signer certificate (PEM); with --key.
+        #[arg(long, requires = "key")]
+        cert: Option<PathBuf>,
+        /// Signer private key (PEM PKCS#8 or PKCS#1); with --cert.
+        #[arg(long, requires = "cert")]
+        key: Option<PathBuf>,
+        /// The file to sign.
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// Put the content inside the CMS (openssl cms -nodetach).
+        #[arg(long)]
+        attached: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -76,6 +103,16 @@ fn main() -> ExitCode {
             command: ScenarioCommand::Check { file },
         }) => check(&file),
         Some(Command::Serve(args)) => serve(args),
+        Some(Command::Cms {
+            command:
+                CmsCommand::Sign {
+                    signer,
+                    cert,
+                    key,
+                    input,
+                    attached,
+                },
+        }) => cms_sign(signer, cert, key, &input, attached),
         None => serve(ServeArgs::parse_from(["serve"])),
     }
 }
@@ -88,6 +125,43 @@ impl ServeArgs {
             args: ServeArgs,
         }
         Wrap::parse_from(args).args
+    }
+}
+
+fn cms_sign(
+    signer: Option<String>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    input: &Path,
+    attached: bool,
+) -> ExitCode {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let result = (|| {
+        let content = read(input)?;
+        let pems = match (cert, key) {
+            (Some(c), Some(k)) => Some((
+                String::from_utf8_lossy(&read(&c)?).into_owned(),
+                String::from_utf8_lossy(&read(&k)?).into_owned(),
+            )),
+            _ => None,
+        };
+        signsim::podpishi::signing::cli_sign(
+            signer.as_deref(),
+            pems,
+            &content,
+            attached,
+            signsim::clock::Clock::system().now(),
+        )
+    })();
+    match result {
+        Ok(b64) => {
+            println!("{b64}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("signsim cms sign: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -196,6 +196,19 @@ pub async fn handle(app: &Arc<App>, req: Request, peer: SocketAddr) -> Response 
         meta.success = Some(false);
         return answer(Err(e), meta);
     }
+    if path.starts_with("/__admin/podpishi/") {
+        // Podpishi's control routes (counterparty signing, outbox) live with the API.
+        let Some(pod) = app.podpishi() else {
+            return answer(Err(AdminError::not_found("the loaded scenario has no [podpishi] section")), meta);
+        };
+        let mut resp = pod.handle(req).await;
+        if resp.extensions().get::<Meta>().is_none() {
+            meta.operation = "podpishi".into();
+            meta.success = Some(resp.status().is_success());
+            resp.extensions_mut().insert(meta);
+        }
+        return resp;
+    }
     let (name, handler, params) = match ROUTES.find(req.method(), &path) {
         router::Match::Found {
             handler: (name, h),

@@ -272,3 +272,148 @@ pub fn verify(der_bytes: &[u8], detached_content: Option<&[u8]>) -> Result<CmsSi
         signing_time,
     })
 }
+
+/// The signer's certificate of a CMS SignedData, without verifying anything: used to report
+/// who signed a message whose algorithm signsim cannot verify (GOST), so a policy that accepts
+/// it can still fill the signer fields.
+pub fn signer_certificate(der_bytes: &[u8]) -> Result<Vec<u8>, CmsError> {
+    use cms::content_info::ContentInfo;
+    use cms::signed_data::{SignedData, SignerIdentifier};
+    let ci = ContentInfo::from_der(der_bytes).map_err(|e| CmsError::Malformed(e.to_string()))?;
+    let sd: SignedData = ci
+        .content
+        .decode_as()
+        .map_err(|e| CmsError::Malformed(format!("SignedData: {e}")))?;
+    let si = sd
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .ok_or_else(|| CmsError::NoSigner("the SignedData has no SignerInfo".into()))?;
+    let certs = sd
+        .certificates
+        .as_ref()
+        .map(|s| s.0.iter().collect::<Vec<_>>())
+        .unwrap_or_default();
+    for c in certs {
+        if let cms::cert::CertificateChoices::Certificate(c) = c {
+            let matches = match &si.sid {
+                SignerIdentifier::IssuerAndSerialNumber(ias) => {
+                    c.tbs_certificate.issuer == ias.issuer
+                        && c.tbs_certificate.serial_number == ias.serial_number
+                }
+                SignerIdentifier::SubjectKeyIdentifier(_) => true,
+            };
+            if matches {
+                return c.to_der().map_err(|e| CmsError::Malformed(e.to_string()));
+            }
+        }
+    }
+    Err(CmsError::NoSigner(
+        "the signer's certificate is not included in the signature".into(),
+    ))
+}
+
+/// Makes a CMS SignedData (sha256WithRSA, signed attributes contentType, messageDigest and
+/// signingTime = `at`) over `content` by the holder of `cert_der`/`key`. `attached` puts the
+/// content inside the message; otherwise the signature is detached, as `openssl cms -sign`
+/// makes it without `-nodetach`.
+pub fn sign(
+    cert_der: &[u8],
+    key: &rsa::RsaPrivateKey,
+    content: &[u8],
+    attached: bool,
+    at: time::OffsetDateTime,
+) -> Result<Vec<u8>, String> {
+    use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
+    use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+    use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier};
+    use der::asn1::{OctetString, SetOfVec};
+    use x509_cert::attr::{Attribute, AttributeValue};
+    use x509_cert::spki::AlgorithmIdentifierOwned;
+    let cert = Certificate::from_der(cert_der).map_err(|e| format!("signer certificate: {e}"))?;
+    let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone());
+    let sid = SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+        issuer: cert.tbs_certificate.issuer.clone(),
+        serial_number: cert.tbs_certificate.serial_number.clone(),
+    });
+    let digest_alg = AlgorithmIdentifierOwned {
+        oid: const_oid::db::rfc5912::ID_SHA_256,
+        parameters: None,
+    };
+    let econtent = if attached {
+        let octets = OctetString::new(content.to_vec()).map_err(|e| e.to_string())?;
+        Some(
+            der::Any::from_der(&octets.to_der().map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        None
+    };
+    let eci = EncapsulatedContentInfo {
+        econtent_type: const_oid::db::rfc5911::ID_DATA,
+        econtent,
+    };
+    let digest = Sha256::digest(content).to_vec();
+    let mut sib = SignerInfoBuilder::new(
+        &signer,
+        sid,
+        digest_alg.clone(),
+        &eci,
+        if attached { None } else { Some(&digest) },
+    )
+    .map_err(|e| e.to_string())?;
+    let secs = at.unix_timestamp().max(0) as u64;
+    let dt = der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs))
+        .map_err(|e| e.to_string())?;
+    let time_der = if dt.year() < 2050 {
+        der::asn1::UtcTime::from_date_time(dt).and_then(|t| t.to_der())
+    } else {
+        der::asn1::GeneralizedTime::from_date_time(dt).to_der()
+    }
+    .map_err(|e| e.to_string())?;
+    let mut values = SetOfVec::<AttributeValue>::new();
+    values
+        .insert(AttributeValue::from_der(&time_der).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    sib.add_signed_attribute(Attribute {
+        oid: const_oid::db::rfc5911::ID_SIGNING_TIME,
+        values,
+    })
+    .map_err(|e| e.to_string())?;
+    let ci = SignedDataBuilder::new(&eci)
+        .add_digest_algorithm(digest_alg)
+        .map_err(|e| e.to_string())?
+        .add_certificate(CertificateChoices::Certificate(cert))
+        .map_err(|e| e.to_string())?
+        .add_signer_info::<_, rsa::pkcs1v15::Signature>(sib)
+        .map_err(|e| e.to_string())?
+        .build()
+        .map_err(|e| e.to_string())?;
+    ci.to_der().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod sign_tests {
+    use super::*;
+
+    #[test]
+    fn signs_and_verifies_attached_and_detached() {
+        let cert_pem = include_str!("../../fixtures/kz/signers/petrova.pem");
+        let key_pem = include_str!("../../fixtures/kz/signers/petrova.key");
+        let cert = crate::crypto::der_from_b64_or_pem(cert_pem).unwrap();
+        let key = crate::crypto::rsa::parse_private_key(key_pem).unwrap();
+        let at = time::macros::datetime!(2026-06-01 08:00 UTC);
+        let detached = sign(&cert, &key, b"doc", false, at).unwrap();
+        let v = verify(&detached, Some(b"doc")).unwrap();
+        assert!(v.detached && v.signed_attrs);
+        assert_eq!(v.signing_time, Some(at));
+        assert_eq!(
+            verify(&detached, Some(b"dox")).unwrap_err(),
+            CmsError::DigestMismatch
+        );
+        let attached = sign(&cert, &key, b"doc", true, at).unwrap();
+        assert_eq!(verify(&attached, None).unwrap().content, b"doc");
+        assert_eq!(signer_certificate(&attached).unwrap(), cert);
+    }
+}

@@ -5,6 +5,7 @@
 //! arguments, so every function can be tested against the `openssl` CLI on fixed inputs.
 
 pub mod cms;
+pub mod kz;
 pub mod rsa;
 pub mod x509;
 

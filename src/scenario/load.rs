@@ -230,11 +230,16 @@ impl Validator {
             }
         }
         let pki = file.pki.as_ref().map(|p| self.check_pki(p, files));
+        let podpishi = file
+            .podpishi
+            .as_ref()
+            .map(|p| self.check_podpishi(p, files));
         Some(Scenario {
             origin: self.origin.clone(),
             text: self.text.clone(),
             clock_start,
             pki: pki.flatten(),
+            podpishi: podpishi.flatten(),
             file,
         })
     }
@@ -480,5 +485,167 @@ impl Validator {
             customer_keys: keys,
             approver_certs,
         })
+    }
+}
+
+impl Validator {
+    fn check_podpishi(&mut self, pod: &PodpishiSpec, files: &Files) -> Option<super::PodMaterial> {
+        let zone = crate::clock::Zone::parse(&pod.zone)
+            .map_err(|e| self.problem("podpishi.zone", e))
+            .ok();
+        if pod.max_upload_bytes < 1024 {
+            self.problem("podpishi.max_upload_bytes", "must be at least 1024");
+        }
+        if pod.max_command_bytes < 1024 {
+            self.problem("podpishi.max_command_bytes", "must be at least 1024");
+        }
+        if pod.session_seconds == 0 {
+            self.problem("podpishi.session_seconds", "must be at least 1");
+        }
+        let mut logins = HashSet::new();
+        let mut service_ids = HashSet::new();
+        for (i, a) in pod.accounts.iter().enumerate() {
+            let at = format!("podpishi.accounts[{i}]");
+            if a.login.is_empty() || a.login.chars().count() > 30 || !a.login.contains('@') {
+                self.problem(
+                    &format!("{at}.login"),
+                    format!("'{}' is not an email of at most 30 characters", a.login),
+                );
+            }
+            if !logins.insert(a.login.to_lowercase()) {
+                self.problem(
+                    &format!("{at}.login"),
+                    format!("login '{}' is defined twice", a.login),
+                );
+            }
+            if a.apikey.chars().count() != 32 {
+                self.problem(
+                    &format!("{at}.apikey"),
+                    format!(
+                        "'{}' has {} characters; an apikey has exactly 32",
+                        a.apikey,
+                        a.apikey.chars().count()
+                    ),
+                );
+            }
+            if a.bins.is_empty() {
+                self.problem(
+                    &format!("{at}.bins"),
+                    "an account needs at least one BIN/IIN template",
+                );
+            }
+            for (j, b) in a.bins.iter().enumerate() {
+                if let Some(p) = ids::iin_bin_problem(b) {
+                    if pod.check_digits || b.len() != 12 || !b.bytes().all(|c| c.is_ascii_digit()) {
+                        self.problem(&format!("{at}.bins[{j}]"), p);
+                    }
+                }
+            }
+            if let Some(id) = a.service_id {
+                if !service_ids.insert(id) {
+                    self.problem(
+                        &format!("{at}.service_id"),
+                        format!("service_id {id} is used twice"),
+                    );
+                }
+            }
+        }
+        let mut tariffs = HashSet::new();
+        for (i, t) in pod.tariffs.iter().enumerate() {
+            if !tariffs.insert(t.id) {
+                self.problem(
+                    &format!("podpishi.tariffs[{i}].id"),
+                    format!("tariff {} is defined twice", t.id),
+                );
+            }
+            if t.counts <= 0 {
+                self.problem(
+                    &format!("podpishi.tariffs[{i}].counts"),
+                    "must be at least 1",
+                );
+            }
+        }
+        let mut signers = Vec::new();
+        let mut names = HashSet::new();
+        for (i, s) in pod.signers.iter().enumerate() {
+            let at = format!("podpishi.signers[{i}]");
+            if !names.insert(s.name.clone()) {
+                self.problem(
+                    &format!("{at}.name"),
+                    format!("signer '{}' is defined twice", s.name),
+                );
+            }
+            let cert = files
+                .read(&s.cert)
+                .and_then(|p| crate::crypto::der_from_b64_or_pem(&p))
+                .map_err(|e| self.problem(&format!("{at}.cert"), e))
+                .ok();
+            let info = cert.as_ref().and_then(|der| {
+                crate::crypto::kz::parse(der)
+                    .map_err(|e| self.problem(&format!("{at}.cert"), format!("{}: {e}", s.cert)))
+                    .ok()
+            });
+            let key = files
+                .read(&s.key)
+                .and_then(|p| crate::crypto::rsa::parse_private_key(&p))
+                .map_err(|e| self.problem(&format!("{at}.key"), e))
+                .ok();
+            if let (Some(cert_der), Some(key), Some(info)) = (cert, key, info) {
+                if info.iin.is_empty() {
+                    self.problem(
+                        &format!("{at}.cert"),
+                        format!("{} has no SERIALNUMBER=IIN… (NCA RK layout)", s.cert),
+                    );
+                }
+                signers.push(super::SignerMaterial {
+                    name: s.name.clone(),
+                    cert_der,
+                    key,
+                    info,
+                });
+            }
+        }
+        if !pod.signers.iter().any(|s| s.name == pod.service_signer) {
+            self.problem(
+                "podpishi.service_signer",
+                format!(
+                    "no signer named '{}' in podpishi.signers",
+                    pod.service_signer
+                ),
+            );
+        }
+        let mut roots = Vec::new();
+        for (i, r) in pod.trusted_roots.iter().enumerate() {
+            match files
+                .read(r)
+                .and_then(|p| crate::crypto::der_from_b64_or_pem(&p))
+            {
+                Ok(der) => roots.push(der),
+                Err(e) => self.problem(&format!("podpishi.trusted_roots[{i}]"), e),
+            }
+        }
+        for (i, s) in signers.iter().enumerate() {
+            if !roots.is_empty()
+                && !roots
+                    .iter()
+                    .any(|r| crate::crypto::x509::issued_by(&s.cert_der, r))
+            {
+                self.problem(
+                    &format!("podpishi.signers[{i}].cert"),
+                    format!(
+                        "signer '{}' is not issued by any of podpishi.trusted_roots",
+                        s.name
+                    ),
+                );
+            }
+        }
+        let zone = zone?;
+        (signers.len() == pod.signers.len() && roots.len() == pod.trusted_roots.len()).then_some(
+            super::PodMaterial {
+                signers,
+                roots,
+                zone,
+            },
+        )
     }
 }

@@ -51,6 +51,7 @@ pub struct Scenario {
     pub file: model::ScenarioFile,
     pub clock_start: Option<OffsetDateTime>,
     pub pki: Option<PkiMaterial>,
+    pub podpishi: Option<PodMaterial>,
 }
 
 /// Keys and certificates the PKI part of a scenario names, index-aligned with its spec.
@@ -59,6 +60,22 @@ pub struct PkiMaterial {
     pub customer_keys: Vec<PublicKey>,
     /// DER certificates of `pki.approvers`, index-aligned.
     pub approver_certs: Vec<Vec<u8>>,
+}
+
+/// Keys and certificates the Podpishi part names, index-aligned with `podpishi.signers`.
+pub struct PodMaterial {
+    pub signers: Vec<SignerMaterial>,
+    /// DER certificates of `podpishi.trusted_roots`.
+    pub roots: Vec<Vec<u8>>,
+    pub zone: crate::clock::Zone,
+}
+
+#[derive(Clone)]
+pub struct SignerMaterial {
+    pub name: String,
+    pub cert_der: Vec<u8>,
+    pub key: rsa::RsaPrivateKey,
+    pub info: crate::crypto::kz::KzSigner,
 }
 
 pub struct CaMaterial {

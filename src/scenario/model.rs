@@ -30,6 +30,8 @@ pub struct ScenarioFile {
     /// Reactions to requests.
     #[serde(default)]
     pub reactions: Vec<crate::events::ReactionSpec>,
+    #[serde(default)]
+    pub podpishi: Option<PodpishiSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -322,4 +324,121 @@ pub struct ErrorOverride {
     pub code: Option<i64>,
     #[serde(default)]
     pub message: Option<String>,
+}
+
+// ── Podpishi.Online ──────────────────────────────────────────────────────────────────────
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnverifiablePolicy {
+    /// Store the signature, fill the signer fields from its certificate, flag it in the log.
+    #[default]
+    AcceptAndFlag,
+    /// Refuse it with an error naming the algorithm.
+    Refuse,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodpishiSpec {
+    /// Service-local zone of `YYYYMMDDhhmmss` times: `Asia/Almaty`, `UTC` or `UTC+05:00`.
+    #[serde(default = "default_zone")]
+    pub zone: String,
+    /// What to do with a signature in an algorithm signsim cannot verify (GOST).
+    #[serde(default)]
+    pub unverifiable_algorithm: UnverifiablePolicy,
+    /// A command whose `<time>` is further than this from now is refused; 0 = no check.
+    #[serde(default)]
+    pub stale_time_seconds: u64,
+    /// Largest upload (`/api.php`) body.
+    #[serde(default = "default_upload_body")]
+    pub max_upload_bytes: usize,
+    /// Largest command (`/apistatus.php`) body.
+    #[serde(default = "default_command_body")]
+    pub max_command_bytes: usize,
+    /// Validate IIN/BIN check digits of `owner_bin`/`receiver_bin`/`bin2client`.
+    #[serde(default = "yes")]
+    pub check_digits: bool,
+    /// The first document number (`num`) handed out.
+    #[serde(default = "default_first_doc")]
+    pub first_document_number: u64,
+    /// The first `serviceid` of a client registered by a partner.
+    #[serde(default = "default_first_serviceid")]
+    pub first_service_id: u64,
+    /// How long an `authuserbypartner` session opens the cabinet.
+    #[serde(default = "default_session")]
+    pub session_seconds: u64,
+    /// Root certificates signer certificates must chain to (paths under fixtures).
+    #[serde(default)]
+    pub trusted_roots: Vec<String>,
+    /// The signer (from `signers`) that signs the service's invoices.
+    pub service_signer: String,
+    #[serde(default)]
+    pub accounts: Vec<PodAccountSpec>,
+    #[serde(default)]
+    pub tariffs: Vec<TariffSpec>,
+    #[serde(default)]
+    pub signers: Vec<SignerSpec>,
+}
+
+fn default_zone() -> String {
+    "Asia/Almaty".into()
+}
+fn default_upload_body() -> usize {
+    20 * 1024 * 1024
+}
+fn default_command_body() -> usize {
+    8 * 1024 * 1024
+}
+fn default_first_doc() -> u64 {
+    1001
+}
+fn default_first_serviceid() -> u64 {
+    5001
+}
+fn default_session() -> u64 {
+    3600
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodAccountSpec {
+    /// The login (an email, at most 30 characters).
+    pub login: String,
+    /// 32 characters.
+    pub apikey: String,
+    /// Company templates ("шаблон ЭЦП"): BINs or IINs; the first is the default `owner_bin`.
+    pub bins: Vec<String>,
+    /// Documents available to upload (`getavailabledocs`).
+    #[serde(default)]
+    pub balance: i64,
+    /// A partner may use the partner commands.
+    #[serde(default)]
+    pub partner: bool,
+    #[serde(default)]
+    pub blocked: bool,
+    /// `serviceid` of this account (default: its position from `first_service_id - 1000`).
+    #[serde(default)]
+    pub service_id: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TariffSpec {
+    /// `<tarif>` number.
+    pub id: u64,
+    pub name: String,
+    /// Documents the plan adds.
+    pub counts: i64,
+    /// Price in tenge.
+    pub price: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignerSpec {
+    /// The name tests use (`signer` of the admin sign endpoint, `--signer` of the CLI).
+    pub name: String,
+    pub cert: String,
+    pub key: String,
 }

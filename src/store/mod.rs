@@ -56,9 +56,11 @@ pub enum Table {
     PodByReference,
     PodPartnerTrn,
     PodOutbox,
+    /// Podpishi cabinet sessions opened by `authuserbypartner`.
+    PodSessions,
 }
 
-const TABLES: [(Table, &str); 15] = [
+const TABLES: [(Table, &str); 16] = [
     (Table::Meta, "meta"),
     (Table::PkiCustomers, "pki.customers"),
     (Table::PkiTracking, "pki.tracking"),
@@ -74,6 +76,7 @@ const TABLES: [(Table, &str); 15] = [
     (Table::PodByReference, "pod.by_reference"),
     (Table::PodPartnerTrn, "pod.partner_trn"),
     (Table::PodOutbox, "pod.outbox"),
+    (Table::PodSessions, "pod.sessions"),
 ];
 
 impl Table {
@@ -190,6 +193,11 @@ impl Store {
             Some(bytes) => codec::decode(&bytes).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// The bytes stored under `key` by [`Tx::put_raw`].
+    pub fn get_raw(&self, t: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tree(t).get(key)?.map(|v| v.to_vec()))
     }
 
     pub fn contains(&self, t: Table, key: &[u8]) -> Result<bool, StoreError> {

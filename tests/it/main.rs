@@ -9,4 +9,5 @@ mod crypto;
 mod docs;
 mod helpers;
 mod pki;
+mod podpishi;
 mod scenarios;

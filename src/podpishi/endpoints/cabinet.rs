@@ -1,0 +1,111 @@
+//! `GET /cabinet?sessid=…&sesspass=…`: signsim's minimal web cabinet — an HTML page listing
+//! the session's account and its own and incoming documents with their permissions. A missing,
+//! wrong or expired session gets a 403 page saying which.
+
+use crate::podpishi::state::{keys, Account, Document, Session};
+use crate::podpishi::Podpishi;
+use crate::server::{router, Request, Response};
+use crate::store::{codec, Table};
+use bytes::Bytes;
+use http_body_util::Full;
+use quick_xml::escape::escape;
+
+fn page(status: u16, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>{}</title></head><body>\n<h1>{}</h1>\n{body}\n<p><small>signsim — emulator of Подпиши.Онлайн</small></p></body></html>\n",
+        escape(title),
+        escape(title)
+    );
+    hyper::Response::builder()
+        .status(status)
+        .header(hyper::header::CONTENT_TYPE, "text/html; charset=UTF-8")
+        .body(Full::new(Bytes::from(html)))
+        .unwrap_or_default()
+}
+
+pub fn handle(pod: &Podpishi, req: &Request) -> Response {
+    let q = router::query_pairs(req.uri().query());
+    let get = |n: &str| {
+        q.iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (sessid, sesspass) = (get("sessid"), get("sesspass"));
+    let denied = |why: String| page(403, "Доступ запрещён", &format!("<p>{}</p>", escape(&why)));
+    let Ok(id) = sessid.parse::<u64>() else {
+        return denied(format!(
+            "sessid '{sessid}' is not a session number (get one with authuserbypartner)"
+        ));
+    };
+    let store = pod.store();
+    let session = match store.get::<Session>(Table::PodSessions, &keys::session(id)) {
+        Ok(Some(s)) => s,
+        Ok(None) => return denied(format!("session {id} does not exist")),
+        Err(e) => return denied(format!("the store failed: {e}")),
+    };
+    if session.sesspass != sesspass {
+        return denied(format!("sesspass is not the password of session {id}"));
+    }
+    if pod.now() > session.expires {
+        return denied(format!("session {id} expired at {}", session.expires));
+    }
+    let Ok(Some(acc)) = store.get::<Account>(Table::PodAccounts, &keys::account(&session.login))
+    else {
+        return denied(format!("the account of session {id} no longer exists"));
+    };
+    let mut nums = std::collections::BTreeSet::new();
+    for bin in &acc.bins {
+        let (s, e) = (codec::key(&[bin, ""]), codec::key(&[bin, "\u{7f}"]));
+        for k in store
+            .keys_in_range(Table::PodByOwner, &s, &e, 10_000)
+            .unwrap_or_default()
+        {
+            if let Some(n) = codec::split(&k).get(2).and_then(|n| n.parse::<u64>().ok()) {
+                nums.insert(n);
+            }
+        }
+    }
+    let mut rows = String::new();
+    for n in nums {
+        if let Ok(Some(d)) = store.get::<Document>(Table::PodDocuments, &keys::document(n)) {
+            let perms: Vec<String> = d
+                .permissions
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} {} {}",
+                        p.must_signed_by_bin,
+                        if p.signed {
+                            "подписан"
+                        } else if p.sign_deleted {
+                            "удалён"
+                        } else {
+                            "не подписан"
+                        },
+                        escape(&p.signed_fio)
+                    )
+                })
+                .collect();
+            rows.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>\n",
+                d.num,
+                escape(&d.name),
+                escape(&d.reference),
+                d.owner_bin,
+                d.receiver_bin,
+                perms.join("; ")
+            ));
+        }
+    }
+    page(
+        200,
+        &format!("Личный кабинет: {}", acc.login),
+        &format!(
+            "<p>serviceid {} · БИН: {} · доступно документов: {}</p>\n<table border=\"1\"><tr><th>№</th><th>Документ</th><th>Референс</th><th>От → кому</th><th>Подписи</th></tr>\n{rows}</table>",
+            acc.service_id,
+            acc.bins.join(", "),
+            acc.balance
+        ),
+    )
+}

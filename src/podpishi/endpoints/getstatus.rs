@@ -1,0 +1,32 @@
+//! `getstatus`: the permissions of one or more documents (`<docuniq>` repeated).
+//! Every number must be a document this account owns or receives, or the command fails
+//! naming it (emulator-defined: all or nothing).
+
+use crate::podpishi::error::{Kind, PodpishiError};
+use crate::podpishi::wire::{parse_u64, Command};
+use crate::podpishi::{ok_resp, permission_xml, Ctx, Reply};
+
+pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
+    let nums = cmd.all("docuniq");
+    if nums.iter().all(|n| n.is_empty()) {
+        return Err(PodpishiError::new(
+            Kind::MissingField,
+            "<docuniq> is missing from getstatus: send one or more document numbers",
+        ));
+    }
+    let mut out = String::new();
+    for n in nums.into_iter().filter(|n| !n.is_empty()) {
+        let doc = ctx.document(parse_u64("docuniq", n)?, "docuniq")?;
+        let perms: String = doc
+            .permissions
+            .iter()
+            .map(|p| permission_xml(ctx, &doc, p, false))
+            .collect::<Vec<_>>()
+            .join("\n");
+        out.push_str(&format!(
+            "<docnum>\n<id>{}</id>\n<signinfo>\n{perms}</signinfo>\n</docnum>\n",
+            doc.num
+        ));
+    }
+    Ok(ok_resp("getstatus", &out))
+}

@@ -1,0 +1,19 @@
+//! One file per upstream operation: `upload` (`POST /api.php`), one per `oper` of
+//! `/apistatus.php`, the minimal web `cabinet`, and the `admin` control endpoints.
+
+pub mod addpackage2client;
+pub mod addsignature;
+pub mod admin;
+pub mod authuserbypartner;
+pub mod cabinet;
+pub mod delpermission;
+pub mod getavailabledocs;
+pub mod getcreateinvoice;
+pub mod getdoc;
+pub mod getlistdocs;
+pub mod getlistpartnertrn;
+pub mod getstatus;
+pub mod gettarifplan;
+pub mod reguserbypartner;
+pub mod setblockuser;
+pub mod upload;

@@ -1,0 +1,358 @@
+//! Podpishi.Online's one error type and its one mapping to the wire.
+//!
+//! The upstream answers failures in three XML shapes (SPEC 2.1), and [`PodpishiError::to_xml`]
+//! alone writes them:
+//!
+//! - **request-level** `<resp err="yes"><status>N</status><errdesc>…</errdesc></resp>`: the
+//!   request itself is unusable (authorization — status 0, `Authorization error (code=0)` —,
+//!   body, fields of the upload);
+//! - **document-level** on upload, `<resp err="no"><doc num='' … errtxt='…'>err</doc></resp>`:
+//!   the request was fine but this document was not stored (a reused `uniq_reference`, a
+//!   blocked client, a signature that does not verify);
+//! - **command-level** on `/apistatus.php`: `<resp err="yes" command="oper"><status>N</status>
+//!   <errdesc>…</errdesc></resp>` (emulator-defined wording; `command=""` when no `oper` could
+//!   be read).
+//!
+//! Every answer is HTTP 200, as the PHP upstream sends. The status numbers ([`CATALOGUE`]) are
+//! emulator-defined and listed in the README; `errdesc` names the field, the value and what
+//! was expected.
+
+use quick_xml::escape::escape;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Authorization,
+    MalformedRequest,
+    BodyTooLarge,
+    MissingField,
+    InvalidField,
+    LegacyAtUpload,
+    BadCommand,
+    UnknownOper,
+    StaleTime,
+    DocumentUnknown,
+    NotYourDocument,
+    PermissionUnknown,
+    WrongState,
+    SignatureInvalid,
+    SignerMismatch,
+    UntrustedSigner,
+    UnverifiableAlgorithm,
+    DuplicateReference,
+    ClientBlocked,
+    NotPartner,
+    RefnumReused,
+    UnknownTariff,
+    ClientUnknown,
+    RegistrationConflict,
+    Internal,
+}
+
+/// (kind, name, status, meaning) — the README's table lists these.
+pub const CATALOGUE: &[(Kind, &str, u32, &str)] = &[
+    (
+        Kind::Authorization,
+        "Authorization",
+        0,
+        "login/apikey missing or wrong (the upstream's `Authorization error (code=0)`)",
+    ),
+    (
+        Kind::MalformedRequest,
+        "MalformedRequest",
+        1,
+        "not multipart/form-data or urlencoded, malformed multipart, not POST",
+    ),
+    (
+        Kind::BodyTooLarge,
+        "BodyTooLarge",
+        2,
+        "body over podpishi.max_upload_bytes / max_command_bytes",
+    ),
+    (
+        Kind::MissingField,
+        "MissingField",
+        3,
+        "a required field or XML element is missing or empty",
+    ),
+    (
+        Kind::InvalidField,
+        "InvalidField",
+        4,
+        "a field has the wrong length, format or value",
+    ),
+    (
+        Kind::LegacyAtUpload,
+        "LegacyAtUpload",
+        5,
+        "`uf` sent as the text '@/path' (PHP's removed upload syntax)",
+    ),
+    (
+        Kind::BadCommand,
+        "BadCommand",
+        6,
+        "`command` is not base64 of well-formed UTF-8 XML `<data>` (DOCTYPE/entities refused)",
+    ),
+    (Kind::UnknownOper, "UnknownOper", 7, "no such `oper`"),
+    (
+        Kind::StaleTime,
+        "StaleTime",
+        8,
+        "`<time>` further from now than podpishi.stale_time_seconds",
+    ),
+    (
+        Kind::DocumentUnknown,
+        "DocumentUnknown",
+        10,
+        "no document with that number",
+    ),
+    (
+        Kind::NotYourDocument,
+        "NotYourDocument",
+        11,
+        "the document is neither owned by nor sent to this account",
+    ),
+    (
+        Kind::PermissionUnknown,
+        "PermissionUnknown",
+        12,
+        "the document has no permission with that index",
+    ),
+    (
+        Kind::WrongState,
+        "WrongState",
+        13,
+        "already signed, deleted, view-only, or not this account's permission",
+    ),
+    (
+        Kind::SignatureInvalid,
+        "SignatureInvalid",
+        20,
+        "signature_pem is not a CMS that verifies over the document",
+    ),
+    (
+        Kind::SignerMismatch,
+        "SignerMismatch",
+        21,
+        "the signer's IIN/BIN is not the one the permission or owner_bin needs",
+    ),
+    (
+        Kind::UntrustedSigner,
+        "UntrustedSigner",
+        22,
+        "the signer certificate is not issued by a trusted root or not valid now",
+    ),
+    (
+        Kind::UnverifiableAlgorithm,
+        "UnverifiableAlgorithm",
+        23,
+        "GOST signature refused by podpishi.unverifiable_algorithm = \"refuse\"",
+    ),
+    (
+        Kind::DuplicateReference,
+        "DuplicateReference",
+        30,
+        "uniq_reference already used by this account (`Document already exist at DB`)",
+    ),
+    (
+        Kind::ClientBlocked,
+        "ClientBlocked",
+        31,
+        "the account is blocked (setblockuser) and cannot upload",
+    ),
+    (
+        Kind::NotPartner,
+        "NotPartner",
+        40,
+        "a partner command from an account that is not a partner",
+    ),
+    (
+        Kind::RefnumReused,
+        "RefnumReused",
+        41,
+        "refnum already used by this partner with other parameters",
+    ),
+    (
+        Kind::UnknownTariff,
+        "UnknownTariff",
+        42,
+        "no tariff plan with that number",
+    ),
+    (
+        Kind::ClientUnknown,
+        "ClientUnknown",
+        43,
+        "no client account with that BIN / serviceid (for this partner)",
+    ),
+    (
+        Kind::RegistrationConflict,
+        "RegistrationConflict",
+        44,
+        "email already registered by this partner with another remoteid",
+    ),
+    (
+        Kind::Internal,
+        "Internal",
+        99,
+        "the emulator failed (store error); nothing was changed",
+    ),
+];
+
+impl Kind {
+    pub fn status(self) -> u32 {
+        CATALOGUE
+            .iter()
+            .find(|(k, ..)| *k == self)
+            .map(|(_, _, s, _)| *s)
+            .unwrap_or(99)
+    }
+
+    /// Errors about the uploaded document (document-level shape on upload) rather than about
+    /// the request.
+    fn is_document_level(self) -> bool {
+        matches!(
+            self,
+            Kind::DuplicateReference
+                | Kind::ClientBlocked
+                | Kind::SignatureInvalid
+                | Kind::SignerMismatch
+                | Kind::UntrustedSigner
+                | Kind::UnverifiableAlgorithm
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PodpishiError {
+    pub kind: Kind,
+    pub message: String,
+}
+
+/// What the upload knew about the document when it failed (the document-level attributes).
+#[derive(Debug, Clone, Default)]
+pub struct DocContext {
+    pub reference: String,
+    pub package: String,
+    pub nametxt: String,
+    pub filetxt: String,
+}
+
+/// Where an error is answered.
+pub enum Shape<'a> {
+    /// `/api.php`.
+    Upload(&'a DocContext),
+    /// `/apistatus.php`, with the `oper` if one was read.
+    Command(Option<&'a str>),
+}
+
+pub const XML_DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+impl PodpishiError {
+    pub fn new(kind: Kind, message: impl Into<String>) -> PodpishiError {
+        PodpishiError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The store failed: logged with its cause, reported without internals.
+    pub fn internal(what: &str, cause: impl std::fmt::Display) -> PodpishiError {
+        tracing::error!("podpishi: {what}: {cause}");
+        PodpishiError::new(
+            Kind::Internal,
+            format!("signsim failed while {what}; nothing was changed"),
+        )
+    }
+
+    fn errdesc(&self) -> String {
+        if self.kind == Kind::Authorization {
+            format!("Authorization error (code=0): {}", self.message)
+        } else {
+            self.message.clone()
+        }
+    }
+
+    /// The one mapping of an error to the upstream's XML.
+    pub fn to_xml(&self, shape: Shape<'_>) -> String {
+        match shape {
+            Shape::Upload(doc) if self.kind.is_document_level() => {
+                let errtxt = if self.kind == Kind::DuplicateReference {
+                    format!("Document already exist at DB: {}", self.message)
+                } else {
+                    self.message.clone()
+                };
+                format!(
+                    "{XML_DECL}<resp err=\"no\">\n<doc num='' reference='{}' package='{}' nametxt='{}' filetxt='{}' errtxt='{}'>err</doc>\n</resp>",
+                    escape(&doc.reference),
+                    escape(&doc.package),
+                    escape(&doc.nametxt),
+                    escape(&doc.filetxt),
+                    escape(&errtxt)
+                )
+            }
+            Shape::Command(oper) if self.kind != Kind::Authorization => format!(
+                "{XML_DECL}<resp err=\"yes\" command=\"{}\">\n<status>{}</status>\n<errdesc>{}</errdesc>\n</resp>",
+                escape(oper.unwrap_or("")),
+                self.kind.status(),
+                escape(self.errdesc())
+            ),
+            _ => format!(
+                "{XML_DECL}<resp err=\"yes\">\n<status>{}</status>\n<errdesc>{}</errdesc>\n</resp>",
+                self.kind.status(),
+                escape(self.errdesc())
+            ),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for PodpishiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        PodpishiError::internal("reading the store", e)
+    }
+}
+
+impl<E: Into<PodpishiError>> From<crate::store::WriteError<E>> for PodpishiError {
+    fn from(e: crate::store::WriteError<E>) -> Self {
+        match e {
+            crate::store::WriteError::Refused(e) => e.into(),
+            crate::store::WriteError::Store(e) => PodpishiError::internal("writing the store", e),
+        }
+    }
+}
+
+impl<E> From<PodpishiError> for crate::store::Abort<E>
+where
+    E: From<PodpishiError>,
+{
+    fn from(e: PodpishiError) -> Self {
+        crate::store::Abort::Refuse(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_shapes() {
+        let auth = PodpishiError::new(Kind::Authorization, "login 'x' is not known");
+        assert!(auth.to_xml(Shape::Command(Some("getstatus"))).contains(
+            "<resp err=\"yes\">\n<status>0</status>\n<errdesc>Authorization error (code=0): login"
+        ));
+        let dup = PodpishiError::new(Kind::DuplicateReference, "uniq_reference 'a' is document 7");
+        let doc = DocContext {
+            reference: "a'b".into(),
+            ..DocContext::default()
+        };
+        let x = dup.to_xml(Shape::Upload(&doc));
+        assert!(
+            x.contains("<resp err=\"no\">\n<doc num='' reference='a&apos;b'"),
+            "{x}"
+        );
+        assert!(
+            x.contains("errtxt='Document already exist at DB: uniq_reference"),
+            "{x}"
+        );
+        let c = PodpishiError::new(Kind::UnknownOper, "no").to_xml(Shape::Command(Some("x")));
+        assert!(c.contains("<resp err=\"yes\" command=\"x\">\n<status>7</status>"));
+    }
+}

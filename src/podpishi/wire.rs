@@ -1,0 +1,421 @@
+//! The upstream's request shapes: form bodies (multipart or urlencoded), the base64 XML
+//! `command` of `/apistatus.php`, and the `YYYYMMDDhhmmss` / `YYYYMMDD` times.
+//!
+//! XML is read with quick-xml's event reader, which never expands DTD entities: a DOCTYPE is
+//! refused outright (a command has no use for one) and an entity other than the five
+//! predefined ones and character references is refused by name, so there is no billion-laughs
+//! or XXE path. Values are trimmed (quick-xml does not trim).
+
+use super::error::{Kind, PodpishiError};
+use crate::clock::Zone;
+use bytes::Bytes;
+use quick_xml::events::Event;
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
+
+/// One part of a form body.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub name: String,
+    /// `Some` for a file part (even an empty file name), `None` for a plain field.
+    pub file_name: Option<String>,
+    pub bytes: Bytes,
+}
+
+/// A form body as parts, in order.
+#[derive(Debug, Default)]
+pub struct Form {
+    pub parts: Vec<Part>,
+}
+
+impl Form {
+    /// Reads a multipart/form-data or application/x-www-form-urlencoded body.
+    pub async fn read(content_type: &str, body: Bytes) -> Result<Form, PodpishiError> {
+        let ct = content_type.to_ascii_lowercase();
+        if ct.starts_with("multipart/form-data") {
+            let boundary = multer::parse_boundary(content_type).map_err(|e| {
+                PodpishiError::new(
+                    Kind::MalformedRequest,
+                    format!("Content-Type '{content_type}' has no usable boundary: {e}"),
+                )
+            })?;
+            let stream =
+                futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+            let mut mp = multer::Multipart::new(stream, boundary);
+            let mut parts = Vec::new();
+            loop {
+                let field = match mp.next_field().await {
+                    Ok(Some(f)) => f,
+                    Ok(None) => break,
+                    Err(e) => return Err(malformed_multipart(e)),
+                };
+                let name = field.name().unwrap_or("").to_string();
+                let file_name = field.file_name().map(str::to_string);
+                let bytes = field.bytes().await.map_err(malformed_multipart)?;
+                parts.push(Part {
+                    name,
+                    file_name,
+                    bytes,
+                });
+            }
+            Ok(Form { parts })
+        } else if ct.starts_with("application/x-www-form-urlencoded") || ct.is_empty() {
+            let text = std::str::from_utf8(&body).map_err(|e| {
+                PodpishiError::new(
+                    Kind::MalformedRequest,
+                    format!("the urlencoded body is not UTF-8/ASCII ({e})"),
+                )
+            })?;
+            let parts = crate::server::router::query_pairs(Some(text))
+                .into_iter()
+                .map(|(name, value)| Part {
+                    name,
+                    file_name: None,
+                    bytes: Bytes::from(value),
+                })
+                .collect();
+            Ok(Form { parts })
+        } else {
+            Err(PodpishiError::new(
+                Kind::MalformedRequest,
+                format!("Content-Type is '{content_type}'; send multipart/form-data or application/x-www-form-urlencoded form fields"),
+            ))
+        }
+    }
+
+    /// The text of field `name` (first occurrence), checked to be UTF-8.
+    pub fn text(&self, name: &str) -> Result<Option<String>, PodpishiError> {
+        match self.parts.iter().find(|p| p.name == name) {
+            None => Ok(None),
+            Some(p) => String::from_utf8(p.bytes.to_vec()).map(Some).map_err(|_| {
+                PodpishiError::new(
+                    Kind::InvalidField,
+                    format!(
+                        "{name} is not UTF-8 text: the service reads text fields as UTF-8 only"
+                    ),
+                )
+            }),
+        }
+    }
+
+    /// A field that must be present and non-empty (after trimming).
+    pub fn required(&self, name: &str, kind: Kind) -> Result<String, PodpishiError> {
+        match self.text(name)? {
+            Some(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+            Some(_) => Err(PodpishiError::new(kind, format!("{name} is empty"))),
+            None => Err(PodpishiError::new(kind, format!("{name} is missing"))),
+        }
+    }
+}
+
+fn malformed_multipart(e: multer::Error) -> PodpishiError {
+    PodpishiError::new(
+        Kind::MalformedRequest,
+        format!("the multipart/form-data body is malformed: {e}"),
+    )
+}
+
+/// A decoded `command`: the `<data>` children in order.
+#[derive(Debug, Clone, Default)]
+pub struct Command {
+    pub oper: String,
+    pub items: Vec<(String, String)>,
+}
+
+impl Command {
+    /// Decodes base64 and parses the XML.
+    pub fn decode(b64: &str) -> Result<Command, PodpishiError> {
+        let bad = |m: String| PodpishiError::new(Kind::BadCommand, m);
+        if b64.trim().is_empty() {
+            return Err(PodpishiError::new(
+                Kind::MissingField,
+                "command is missing or empty: send command=<base64 of the <data> XML>",
+            ));
+        }
+        if b64.trim().contains(' ') {
+            return Err(bad("command contains spaces: a '+' of the base64 was decoded as a space because it was not URL-encoded; URL-encode the base64 (+ is %2B, / is %2F, = is %3D)".into()));
+        }
+        let bytes = crate::crypto::b64_decode(b64)
+            .map_err(|e| bad(format!("command is not base64: {e}")))?;
+        let xml = String::from_utf8(bytes).map_err(|e| {
+            bad(format!(
+                "command decodes to bytes that are not UTF-8 (at byte {}); the service reads UTF-8 only",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        Command::parse(&xml)
+    }
+
+    pub fn parse(xml: &str) -> Result<Command, PodpishiError> {
+        let bad = |m: String| PodpishiError::new(Kind::BadCommand, m);
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut depth = 0usize;
+        let mut root_seen = false;
+        let mut current: Option<(String, String)> = None;
+        let mut items = Vec::new();
+        loop {
+            let pos = reader.buffer_position();
+            let ev = reader.read_event().map_err(|e| {
+                bad(format!(
+                    "command is not well-formed XML: {e} (near byte {pos})"
+                ))
+            })?;
+            match ev {
+                Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
+                Event::DocType(_) => {
+                    return Err(bad("command carries a DOCTYPE: DTDs and entity declarations are refused; send a plain <data>…</data> document".into()))
+                }
+                Event::Start(e) => {
+                    let name = e.name().as_ref().to_string();
+                    match depth {
+                        0 if root_seen => return Err(bad(format!("command has a second root element <{name}> after </data>"))),
+                        0 if name != "data" => return Err(bad(format!("the root element is <{name}>; a command is <data><oper>…</oper>…</data>"))),
+                        0 => root_seen = true,
+                        1 => current = Some((name, String::new())),
+                        _ => {
+                            let parent = current.as_ref().map(|c| c.0.clone()).unwrap_or_default();
+                            return Err(bad(format!("element <{name}> inside <{parent}>: the elements of <data> hold text only")));
+                        }
+                    }
+                    depth += 1;
+                }
+                Event::Empty(e) => {
+                    let name = e.name().as_ref().to_string();
+                    match depth {
+                        0 if name == "data" && !root_seen => root_seen = true,
+                        0 => return Err(bad(format!("the root element is <{name}/>; a command is <data><oper>…</oper>…</data>"))),
+                        1 => items.push((name, String::new())),
+                        _ => {
+                            let parent = current.as_ref().map(|c| c.0.clone()).unwrap_or_default();
+                            return Err(bad(format!("element <{name}/> inside <{parent}>: the elements of <data> hold text only")));
+                        }
+                    }
+                }
+                Event::Text(t) => {
+                    let text = t.xml10_content();
+                    match current.as_mut() {
+                        Some((_, v)) if depth == 2 => v.push_str(&text),
+                        _ if text.trim().is_empty() => {}
+                        _ => return Err(bad(format!("text '{}' outside any element of <data>", text.trim()))),
+                    }
+                }
+                Event::CData(t) => {
+                    let text = t[..].to_string();
+                    if let Some((_, v)) = current.as_mut() {
+                        v.push_str(&text);
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    let c = if r.is_char_ref() {
+                        r.resolve_char_ref()
+                            .ok()
+                            .flatten()
+                            .ok_or_else(|| bad(format!("character reference &{}; is not a valid character", r.xml10_content())))?
+                    } else {
+                        match r.xml10_content().as_ref() {
+                            "amp" => '&',
+                            "lt" => '<',
+                            "gt" => '>',
+                            "quot" => '"',
+                            "apos" => '\'',
+                            other => return Err(bad(format!("entity &{other}; is not defined: only &amp; &lt; &gt; &quot; &apos; and character references are allowed (no DTD is read)"))),
+                        }
+                    };
+                    if let Some((_, v)) = current.as_mut() {
+                        v.push(c);
+                    }
+                }
+                Event::End(_) => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 1 {
+                        if let Some(item) = current.take() {
+                            items.push(item);
+                        }
+                    }
+                }
+                Event::Eof => break,
+            }
+        }
+        if !root_seen {
+            return Err(bad(
+                "command is empty XML: send <data><oper>…</oper>…</data>".into(),
+            ));
+        }
+        if depth != 0 {
+            return Err(bad("command XML ends before </data>".into()));
+        }
+        let items: Vec<(String, String)> = items
+            .into_iter()
+            .map(|(k, v)| (k, v.trim().to_string()))
+            .collect();
+        let opers: Vec<&String> = items
+            .iter()
+            .filter(|(k, _)| k == "oper")
+            .map(|(_, v)| v)
+            .collect();
+        let oper = match opers.as_slice() {
+            [] => {
+                return Err(PodpishiError::new(
+                    Kind::MissingField,
+                    "<oper> is missing from <data>",
+                ))
+            }
+            [o] if o.is_empty() => {
+                return Err(PodpishiError::new(Kind::MissingField, "<oper> is empty"))
+            }
+            [o] => o.to_string(),
+            _ => {
+                return Err(bad(format!(
+                    "<oper> appears {} times; send exactly one",
+                    opers.len()
+                )))
+            }
+        };
+        Ok(Command { oper, items })
+    }
+
+    /// The text of the one element `name`; `None` when absent. Repeating it is an error.
+    pub fn one(&self, name: &str) -> Result<Option<&str>, PodpishiError> {
+        let mut it = self.items.iter().filter(|(k, _)| k == name);
+        let first = it.next().map(|(_, v)| v.as_str());
+        if it.next().is_some() {
+            return Err(PodpishiError::new(
+                Kind::InvalidField,
+                format!(
+                    "<{name}> appears more than once in {}; send it once",
+                    self.oper
+                ),
+            ));
+        }
+        Ok(first)
+    }
+
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.items
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// A present, non-empty element.
+    pub fn required(&self, name: &str) -> Result<&str, PodpishiError> {
+        match self.one(name)? {
+            Some(v) if !v.is_empty() => Ok(v),
+            Some(_) => Err(PodpishiError::new(
+                Kind::MissingField,
+                format!("<{name}> of {} is empty", self.oper),
+            )),
+            None => Err(PodpishiError::new(
+                Kind::MissingField,
+                format!("<{name}> is missing from {}", self.oper),
+            )),
+        }
+    }
+
+    /// A required non-negative integer element.
+    pub fn required_u64(&self, name: &str) -> Result<u64, PodpishiError> {
+        let v = self.required(name)?;
+        parse_u64(name, v)
+    }
+
+    /// An optional non-empty element.
+    pub fn optional(&self, name: &str) -> Result<Option<&str>, PodpishiError> {
+        Ok(self.one(name)?.filter(|v| !v.is_empty()))
+    }
+}
+
+pub fn parse_u64(name: &str, v: &str) -> Result<u64, PodpishiError> {
+    v.parse::<u64>().map_err(|_| {
+        PodpishiError::new(
+            Kind::InvalidField,
+            format!("<{name}> is '{v}'; expected a whole number"),
+        )
+    })
+}
+
+/// Parses a service-local time: `YYYYMMDDhhmmss`, or `YYYYMMDD` meaning the start of the day
+/// (`end_of_day` false) or its last second (`end_of_day` true).
+pub fn parse_time(
+    field: &str,
+    text: &str,
+    zone: Zone,
+    end_of_day: bool,
+) -> Result<OffsetDateTime, PodpishiError> {
+    let bad = |why: &str| {
+        PodpishiError::new(
+            Kind::InvalidField,
+            format!("<{field}> is '{text}': {why}; expected YYYYMMDDhhmmss (e.g. 20170830235959) or YYYYMMDD, service-local time"),
+        )
+    };
+    if !(text.len() == 14 || text.len() == 8) || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("not 14 or 8 digits"));
+    }
+    let n = |a: usize, b: usize| text[a..b].parse::<u32>().unwrap_or(0);
+    let month = time::Month::try_from(n(4, 6) as u8).map_err(|_| bad("the month is not 01..12"))?;
+    let date = Date::from_calendar_date(n(0, 4) as i32, month, n(6, 8) as u8)
+        .map_err(|_| bad("no such day"))?;
+    let t = if text.len() == 14 {
+        Time::from_hms(n(8, 10) as u8, n(10, 12) as u8, n(12, 14) as u8)
+            .map_err(|_| bad("no such time of day"))?
+    } else if end_of_day {
+        Time::from_hms(23, 59, 59).map_err(|_| bad("no such time"))?
+    } else {
+        Time::MIDNIGHT
+    };
+    Ok(zone.from_local(PrimitiveDateTime::new(date, t)))
+}
+
+/// An instant as the service writes it: `YYYYMMDDhhmmss`, service-local.
+pub fn format_time(at: OffsetDateTime, zone: Zone) -> String {
+    let l = zone.local(at);
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        l.year(),
+        l.month() as u8,
+        l.day(),
+        l.hour(),
+        l.minute(),
+        l.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_command() {
+        let c = Command::parse("<?xml version=\"1.0\"?>\n<data>\n<oper> getstatus </oper>\n<docuniq>1</docuniq><docuniq>2</docuniq>\n<time></time>\n<x>a &amp; &#1575;</x></data>").unwrap();
+        assert_eq!(c.oper, "getstatus");
+        assert_eq!(c.all("docuniq"), vec!["1", "2"]);
+        assert_eq!(c.one("time").unwrap(), Some(""));
+        assert_eq!(c.one("x").unwrap(), Some("a & ا"));
+    }
+
+    #[test]
+    fn refuses_dtds_entities_and_nesting() {
+        let e = Command::parse("<!DOCTYPE d [<!ENTITY a \"b\">]><data><oper>&a;</oper></data>")
+            .unwrap_err();
+        assert!(e.message.contains("DOCTYPE"), "{}", e.message);
+        let e = Command::parse("<data><oper>&xxe;</oper></data>").unwrap_err();
+        assert!(e.message.contains("&xxe;"), "{}", e.message);
+        let e = Command::parse("<data><oper><a/></oper></data>").unwrap_err();
+        assert!(e.message.contains("inside <oper>"), "{}", e.message);
+        assert!(Command::parse("<data><oper>x</oper>").is_err());
+        assert_eq!(
+            Command::parse("<data><time/></data>").unwrap_err().kind,
+            Kind::MissingField
+        );
+    }
+
+    #[test]
+    fn times_in_almaty() {
+        let z = Zone::AsiaAlmaty;
+        let t = parse_time("time1", "20260601", z, false).unwrap();
+        assert_eq!(t, time::macros::datetime!(2026-05-31 19:00 UTC));
+        let t = parse_time("time2", "20260601", z, true).unwrap();
+        assert_eq!(format_time(t, z), "20260601235959");
+        assert!(parse_time("time", "2026-06-01", z, false).is_err());
+        assert!(parse_time("time", "20261301", z, false).is_err());
+    }
+}

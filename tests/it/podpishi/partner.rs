@@ -1,0 +1,95 @@
+use crate::helpers::*;
+
+fn cmd(emu: &TestEmulator, acc: (&str, &str), body: &str) -> String {
+    emu.pod_command(acc, &format!("<data>{body}<time></time></data>"))
+        .1
+}
+
+#[test]
+fn addpackage2client_is_idempotent_per_refnum_and_listed() {
+    let emu = TestEmulator::spawn();
+    let ok = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<resp err=\"no\" command=\"addpackage2client\">\n</resp>";
+    assert_eq!(cmd(&emu, PARTNER, "<oper>addpackage2client</oper><refnum>77</refnum><bin2client>160940007893</bin2client><packet>1</packet>"), ok);
+    assert_eq!(cmd(&emu, PARTNER, "<oper>addpackage2client</oper><refnum>77</refnum><bin2client>160940007893</bin2client><packet>1</packet>"), ok);
+    assert_eq!(emu.pod_balance(GAMMA), 10);
+    let x = cmd(&emu, PARTNER, "<oper>addpackage2client</oper><refnum>77</refnum><bin2client>160940007893</bin2client><packet>2</packet>");
+    assert!(x.contains("<status>41</status>\n<errdesc>&lt;refnum&gt; 77 was already used by partner partner@test.kz (transaction 1: bin2client 160940007893, packet 1)"), "{x}");
+    assert_eq!(emu.pod_balance(GAMMA), 10);
+    let x = cmd(
+        &emu,
+        PARTNER,
+        "<oper>getlistpartnertrn</oper><time1>20260601</time1><time2>20260601</time2>",
+    );
+    assert_eq!(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<resp err=\"no\" command=\"getlistpartnertrn\">\n<id>1</id><bin2client>160940007893</bin2client><date>20260601130000</date><count>10</count><refnum>77</refnum>\n</resp>");
+    let x = cmd(&emu, ALFA, "<oper>addpackage2client</oper><refnum>1</refnum><bin2client>160940007893</bin2client><packet>1</packet>");
+    assert!(x.contains("<status>40</status>\n<errdesc>addpackage2client is a partner command; account alfa@test.kz is not a partner"), "{x}");
+    assert_eq!(emu.pod_balance(GAMMA), 10);
+}
+
+#[test]
+fn register_authorize_cabinet_and_block() {
+    let emu = TestEmulator::spawn();
+    let reg = "<oper>reguserbypartner</oper><email>client@shop.kz</email><remoteid>42</remoteid><client_bin>160940022222</client_bin>";
+    let x = cmd(&emu, PARTNER, reg);
+    assert_eq!(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<resp err=\"no\" command=\"reguserbypartner\">\n<flag_newreg>1</flag_newreg>\n<partner_owner>1</partner_owner>\n<serviceid>5001</serviceid>\n</resp>");
+    assert!(cmd(&emu, PARTNER, reg).contains("<flag_newreg>0</flag_newreg>\n<partner_owner>1</partner_owner>\n<serviceid>5001</serviceid>"));
+    let x = cmd(
+        &emu,
+        PARTNER,
+        "<oper>reguserbypartner</oper><email>client@shop.kz</email><remoteid>43</remoteid>",
+    );
+    assert!(x.contains("<status>44</status>"), "{x}");
+    assert!(cmd(
+        &emu,
+        PARTNER,
+        "<oper>reguserbypartner</oper><email>beta@test.kz</email><remoteid>1</remoteid>"
+    )
+    .contains("<flag_newreg>0</flag_newreg>\n<partner_owner>0</partner_owner>"));
+    let x = cmd(&emu, PARTNER, "<oper>authuserbypartner</oper><serviceid>5001</serviceid><remoteid>42</remoteid><userip>10.0.0.1</userip>");
+    let sessid = x
+        .split("<sessid>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let pass = x
+        .split("<sesspass>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(pass.len(), 32);
+    let (s, page) = emu.get_bytes(&format!("/cabinet?sessid={sessid}&sesspass={pass}"));
+    assert_eq!(s, 200);
+    assert!(String::from_utf8(page)
+        .unwrap()
+        .contains("Личный кабинет: client@shop.kz"));
+    let (s, page) = emu.get_bytes(&format!("/cabinet?sessid={sessid}&sesspass=wrong"));
+    assert_eq!(s, 403);
+    assert!(String::from_utf8(page)
+        .unwrap()
+        .contains(&format!("sesspass is not the password of session {sessid}")));
+    let x = cmd(
+        &emu,
+        PARTNER,
+        "<oper>authuserbypartner</oper><serviceid>1002</serviceid><remoteid>1</remoteid>",
+    );
+    assert!(x.contains("<status>43</status>"), "{x}");
+    // Block: uploads refused. Alfa is not partner-registered, so it can not be blocked.
+    assert!(cmd(
+        &emu,
+        PARTNER,
+        "<oper>setblockuser</oper><bin2client>160940001237</bin2client>"
+    )
+    .contains("<status>43</status>"));
+    assert!(cmd(
+        &emu,
+        PARTNER,
+        "<oper>setblockuser</oper><bin2client>160940022222</bin2client>"
+    )
+    .contains("err=\"no\""));
+}
