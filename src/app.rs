@@ -95,7 +95,10 @@ impl App {
     }
 
     pub fn podpishi(&self) -> Option<crate::podpishi::Podpishi> {
-        self.podpishi.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.podpishi
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn loaded(&self) -> Loaded {
@@ -160,8 +163,13 @@ impl App {
         };
         let podpishi = match (scenario.file.podpishi.as_ref(), scenario.podpishi.take()) {
             (Some(spec), Some(material)) => Some(
-                crate::podpishi::Podpishi::new(self.store.clone(), self.clock.clone(), crate::podpishi::World::build(spec, material))
-                    .map_err(|e| StartError::Build(e.message))?,
+                crate::podpishi::Podpishi::new(
+                    self.store.clone(),
+                    self.clock.clone(),
+                    crate::podpishi::World::build(spec, material),
+                    self.faults.clone(),
+                )
+                .map_err(|e| StartError::Build(e.message))?,
             ),
             _ => None,
         };

@@ -199,7 +199,12 @@ pub async fn handle(app: &Arc<App>, req: Request, peer: SocketAddr) -> Response 
     if path.starts_with("/__admin/podpishi/") {
         // Podpishi's control routes (counterparty signing, outbox) live with the API.
         let Some(pod) = app.podpishi() else {
-            return answer(Err(AdminError::not_found("the loaded scenario has no [podpishi] section")), meta);
+            return answer(
+                Err(AdminError::not_found(
+                    "the loaded scenario has no [podpishi] section",
+                )),
+                meta,
+            );
         };
         let mut resp = pod.handle(req).await;
         if resp.extensions().get::<Meta>().is_none() {

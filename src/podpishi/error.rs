@@ -225,6 +225,8 @@ impl Kind {
 pub struct PodpishiError {
     pub kind: Kind,
     pub message: String,
+    /// An injected fault's own `<status>` (replaces the kind's).
+    pub status: Option<u32>,
 }
 
 /// What the upload knew about the document when it failed (the document-level attributes).
@@ -251,6 +253,16 @@ impl PodpishiError {
         PodpishiError {
             kind,
             message: message.into(),
+            status: None,
+        }
+    }
+
+    /// The command-level error a fault rule injects, with the rule's status and message.
+    pub fn injected(status: i64, message: &str) -> PodpishiError {
+        PodpishiError {
+            kind: Kind::MalformedRequest,
+            message: message.to_string(),
+            status: Some(status.clamp(0, u32::MAX as i64) as u32),
         }
     }
 
@@ -292,12 +304,12 @@ impl PodpishiError {
             Shape::Command(oper) if self.kind != Kind::Authorization => format!(
                 "{XML_DECL}<resp err=\"yes\" command=\"{}\">\n<status>{}</status>\n<errdesc>{}</errdesc>\n</resp>",
                 escape(oper.unwrap_or("")),
-                self.kind.status(),
+                self.status.unwrap_or(self.kind.status()),
                 escape(self.errdesc())
             ),
             _ => format!(
                 "{XML_DECL}<resp err=\"yes\">\n<status>{}</status>\n<errdesc>{}</errdesc>\n</resp>",
-                self.kind.status(),
+                self.status.unwrap_or(self.kind.status()),
                 escape(self.errdesc())
             ),
         }

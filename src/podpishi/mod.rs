@@ -23,6 +23,7 @@ pub mod state;
 pub mod wire;
 
 use crate::clock::{Clock, Zone};
+use crate::journal::Meta;
 use crate::scenario::model::{PodpishiSpec, TariffSpec, UnverifiablePolicy};
 use crate::scenario::{PodMaterial, SignerMaterial};
 use crate::server::{body, Request, Response};
@@ -302,6 +303,7 @@ struct Inner {
     store: crate::store::Store,
     clock: Clock,
     world: World,
+    faults: Arc<crate::faults::Faults>,
 }
 
 impl Podpishi {
@@ -309,12 +311,14 @@ impl Podpishi {
         store: crate::store::Store,
         clock: Clock,
         world: World,
+        faults: Arc<crate::faults::Faults>,
     ) -> Result<Podpishi, PodpishiError> {
         let p = Podpishi {
             inner: Arc::new(Inner {
                 store,
                 clock,
                 world,
+                faults,
             }),
         };
         p.seed()?;
@@ -402,9 +406,26 @@ impl Podpishi {
         Ok(acc)
     }
 
-    /// Serves `/api.php`, `/apistatus.php`, `/cabinet` and `/__admin/podpishi/…`.
+    /// Serves `/api.php`, `/apistatus.php`, `/cabinet` and `/__admin/podpishi/…`, and tells the
+    /// journal what it did ([`Meta`] response extension).
     pub async fn handle(&self, req: Request) -> Response {
+        let mut meta = Meta {
+            api: "podpishi",
+            ..Meta::default()
+        };
+        let mut resp = self.serve(req, &mut meta).await;
+        resp.extensions_mut().insert(meta);
+        resp
+    }
+
+    async fn serve(&self, req: Request, meta: &mut Meta) -> Response {
         let path = req.uri().path().to_string();
+        meta.operation = match path.as_str() {
+            "/api.php" => "upload".into(),
+            "/cabinet" => "cabinet".into(),
+            p if p.starts_with("/__admin/") => "admin".into(),
+            _ => String::new(),
+        };
         if path == "/cabinet" {
             return endpoints::cabinet::handle(self, &req);
         }
@@ -466,18 +487,76 @@ impl Podpishi {
             }
         };
         if is_upload {
+            meta.request = serde_json::json!({"multipart": {"bytes": body.len(), "sha256": crate::crypto::sha256_hex(&body)}});
+            let fault = self.fault("upload", &|_| None);
+            if let Some(resp) = self
+                .early_fault(&fault, meta, Shape::Upload(&ctx_doc))
+                .await
+            {
+                return resp;
+            }
             let (result, doc) = endpoints::upload::handle(self, &content_type, body).await;
+            meta.request["reference"] = serde_json::json!(doc.reference);
+            meta.request["nametxt"] = serde_json::json!(doc.nametxt);
             let text = match result {
-                Ok(xml) => xml,
+                Ok(xml) => {
+                    meta.success = Some(true);
+                    meta.record = xml
+                        .split("num='")
+                        .nth(1)
+                        .and_then(|r| r.split('\'').next())
+                        .map(str::to_string);
+                    xml
+                }
                 Err(e) => {
+                    meta.success = Some(false);
+                    meta.diagnostics
+                        .push(format!("refused: {:?}: {}", e.kind, e.message));
                     tracing::info!(status = e.kind.status(), "upload refused: {}", e.message);
                     e.to_xml(Shape::Upload(&doc))
                 }
             };
-            return xml_response(text);
+            return late_fault(&fault, xml_response(text));
         }
-        let (oper, result) = self.command(&content_type, body).await;
-        match result {
+        let (oper, decoded) = self.command(&content_type, body).await;
+        meta.operation = oper.clone().unwrap_or_else(|| "command".into());
+        let (result, fault) = match decoded {
+            Err(e) => (Err(e), None),
+            Ok((account, cmd)) => {
+                meta.request = serde_json::json!({
+                    "login": account.login,
+                    "command": cmd.items.iter().map(|(k, v)| serde_json::json!({k: crate::journal::summarize(&serde_json::json!(v))})).collect::<Vec<_>>(),
+                });
+                meta.record = cmd
+                    .one("docnum")
+                    .ok()
+                    .flatten()
+                    .or(cmd.one("docuniq").ok().flatten())
+                    .map(str::to_string);
+                let fault = self.fault(&cmd.oper, &|f| {
+                    cmd.one(f).ok().flatten().map(str::to_string)
+                });
+                if let Some(resp) = self
+                    .early_fault(&fault, meta, Shape::Command(oper.as_deref()))
+                    .await
+                {
+                    return resp;
+                }
+                let (r, mut diag) = self.run_command(account, &cmd);
+                meta.diagnostics.append(&mut diag);
+                (r, fault)
+            }
+        };
+        meta.success = Some(result.is_ok());
+        if let Err(e) = &result {
+            meta.diagnostics.push(format!(
+                "refused: {:?} (status {}): {}",
+                e.kind,
+                e.kind.status(),
+                e.message
+            ));
+        }
+        let resp = match result {
             Ok(Reply::Xml(x)) => xml_response(x),
             Ok(Reply::Zip { name, bytes }) => hyper::Response::builder()
                 .status(StatusCode::OK)
@@ -497,6 +576,60 @@ impl Podpishi {
                 );
                 xml_response(e.to_xml(Shape::Command(oper.as_deref())))
             }
+        };
+        late_fault(&fault, resp)
+    }
+
+    fn fault(
+        &self,
+        oper: &str,
+        field: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<crate::faults::Decision> {
+        if !self.inner.faults.armed() {
+            return None;
+        }
+        self.inner.faults.decide("podpishi", oper, field)
+    }
+
+    /// Applies the part of a fault that happens before the command runs; returns the answer
+    /// when the fault replaces it.
+    async fn early_fault(
+        &self,
+        fault: &Option<crate::faults::Decision>,
+        meta: &mut Meta,
+        shape: Shape<'_>,
+    ) -> Option<Response> {
+        use crate::faults::Action;
+        let d = fault.as_ref()?;
+        meta.diagnostics.push(format!("fault {}", d.describe()));
+        match &d.action {
+            Action::Delay { .. } => {
+                tokio::time::sleep(std::time::Duration::from_millis(d.delay_ms)).await;
+                None
+            }
+            Action::Error { code, message } => {
+                meta.success = Some(false);
+                Some(xml_response(
+                    PodpishiError::injected(*code, message).to_xml(shape),
+                ))
+            }
+            Action::Status { status, body } => {
+                meta.success = Some(false);
+                let mut resp = xml_response(body.clone().unwrap_or_default());
+                *resp.status_mut() =
+                    StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
+                Some(resp)
+            }
+            Action::Reset | Action::Empty => {
+                let mut resp = xml_response(String::new());
+                resp.extensions_mut().insert(if d.action == Action::Reset {
+                    crate::server::ConnectionFault::Reset
+                } else {
+                    crate::server::ConnectionFault::Close
+                });
+                Some(resp)
+            }
+            Action::Truncate | Action::Malformed => None,
         }
     }
 
@@ -504,7 +637,7 @@ impl Podpishi {
         &self,
         content_type: &str,
         body: Bytes,
-    ) -> (Option<String>, Result<Reply, PodpishiError>) {
+    ) -> (Option<String>, Result<(Account, Command), PodpishiError>) {
         let form = match wire::Form::read(content_type, body).await {
             Ok(f) => f,
             Err(e) => return (None, Err(e)),
@@ -524,29 +657,46 @@ impl Podpishi {
             Ok(c) => c,
             Err(e) => return (None, Err(e)),
         };
-        let oper = cmd.oper.clone();
-        let result = self.run_command(account, &cmd);
-        (Some(oper), result)
+        (Some(cmd.oper.clone()), Ok((account, cmd)))
     }
 
-    fn run_command(&self, account: Account, cmd: &Command) -> Result<Reply, PodpishiError> {
+    /// Runs a decoded command; returns its answer and how it was judged.
+    fn run_command(
+        &self,
+        account: Account,
+        cmd: &Command,
+    ) -> (Result<Reply, PodpishiError>, Vec<String>) {
+        match self.run_command_inner(account, cmd) {
+            Ok(pair) => pair,
+            Err(e) => (Err(e), Vec::new()),
+        }
+    }
+
+    fn run_command_inner(
+        &self,
+        account: Account,
+        cmd: &Command,
+    ) -> Result<(Result<Reply, PodpishiError>, Vec<String>), PodpishiError> {
         let world = &self.inner.world;
         let now = self.inner.clock.now();
         let Some((name, handler)) = COMMANDS
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(&cmd.oper))
         else {
-            return Err(PodpishiError::new(
-                Kind::UnknownOper,
-                format!(
-                    "<oper> '{}' is not a command of /apistatus.php; the commands are: {}",
-                    cmd.oper,
-                    COMMANDS
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+            return Ok((
+                Err(PodpishiError::new(
+                    Kind::UnknownOper,
+                    format!(
+                        "<oper> '{}' is not a command of /apistatus.php; the commands are: {}",
+                        cmd.oper,
+                        COMMANDS
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
+                Vec::new(),
             ));
         };
         if let Some(t) = cmd.one("time")?.filter(|t| !t.is_empty()) {
@@ -575,11 +725,43 @@ impl Podpishi {
         if !ctx.diag.is_empty() {
             tracing::debug!(oper = name, "{}", ctx.diag.join("; "));
         }
-        r
+        Ok((r, ctx.diag))
     }
 
     pub fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
+    }
+}
+
+/// Applies the part of a fault that changes a finished answer (truncate, malformed).
+fn late_fault(fault: &Option<crate::faults::Decision>, resp: Response) -> Response {
+    use crate::faults::Action;
+    match fault.as_ref().map(|d| &d.action) {
+        Some(Action::Truncate) => {
+            let (parts, body) = resp.into_parts();
+            let bytes = body.into_inner_bytes();
+            Response::from_parts(parts, Full::new(bytes.slice(..bytes.len() / 2)))
+        }
+        Some(Action::Malformed) => {
+            let (parts, _) = resp.into_parts();
+            Response::from_parts(parts, Full::new(Bytes::from_static(b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>")))
+        }
+        _ => resp,
+    }
+}
+
+/// The bytes of a `Full` body without polling it.
+trait IntoInnerBytes {
+    fn into_inner_bytes(self) -> Bytes;
+}
+
+impl IntoInnerBytes for Full<Bytes> {
+    fn into_inner_bytes(self) -> Bytes {
+        use http_body_util::BodyExt;
+        futures_util::FutureExt::now_or_never(self.collect())
+            .and_then(Result::ok)
+            .map(|c| c.to_bytes())
+            .unwrap_or_default()
     }
 }
 

@@ -89,7 +89,8 @@ pub async fn handle(pod: &Podpishi, req: Request, rest: String) -> Response {
     }
 }
 
-fn sign(pod: &Podpishi, num: u64, body: &[u8]) -> Result<Value, PodpishiError> {
+/// Signs (or refuses) as the counterparty; `body` is the JSON described above.
+pub fn sign(pod: &Podpishi, num: u64, body: &[u8]) -> Result<Value, PodpishiError> {
     let v: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
