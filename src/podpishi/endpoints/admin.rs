@@ -8,6 +8,9 @@
 //!   checks: the signer's BIN must be the permission's). `refuse` marks the permission
 //!   `sign_deleted` (the counterparty declined). `index` defaults to the receiver's permission.
 //! - `GET /__admin/podpishi/outbox`: the emails the service would have sent, as JSON.
+//! - `GET /__admin/podpishi/documents/{num}`: a document with its permissions and signatures;
+//!   `GET …/accounts/{login}`: an account (balance, BINs, blocked); `GET …/partner-transactions`;
+//!   `GET …/state`: everything stored (accounts, documents, transactions, outbox) in key order.
 //!
 //! Answers are JSON; a refusal is HTTP 4xx with `{"error": …, "status": N}`.
 
@@ -21,6 +24,16 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Method;
 use serde_json::{json, Value};
+
+/// Every value of a table as `{key, value}`, in key order.
+fn dump(pod: &Podpishi, table: Table) -> Result<Vec<Value>, PodpishiError> {
+    Ok(pod
+        .store()
+        .scan_prefix::<Value>(table, b"", usize::MAX)?
+        .into_iter()
+        .map(|(k, v)| json!({"key": crate::store::codec::split(&k).join("/"), "value": v}))
+        .collect())
+}
 
 fn reply(status: u16, v: Value) -> Response {
     hyper::Response::builder()
@@ -82,9 +95,57 @@ pub async fn handle(pod: &Podpishi, req: Request, rest: String) -> Response {
                 Err(e) => error(e),
             }
         }
+        (Method::GET, ["documents", num]) => {
+            let Ok(num) = num.parse::<u64>() else {
+                return error(PodpishiError::new(
+                    Kind::InvalidField,
+                    format!("'{num}' is not a document number"),
+                ));
+            };
+            match pod
+                .store()
+                .get::<Value>(Table::PodDocuments, &keys::document(num))
+            {
+                Ok(Some(d)) => reply(200, d),
+                Ok(None) => error(PodpishiError::new(
+                    Kind::DocumentUnknown,
+                    format!("there is no document {num}"),
+                )),
+                Err(e) => error(e.into()),
+            }
+        }
+        (Method::GET, ["accounts", login]) => match pod
+            .store()
+            .get::<Value>(Table::PodAccounts, &keys::account(login))
+        {
+            Ok(Some(a)) => reply(200, a),
+            Ok(None) => error(PodpishiError::new(
+                Kind::InvalidField,
+                format!("there is no account '{login}'"),
+            )),
+            Err(e) => error(e.into()),
+        },
+        (Method::GET, ["partner-transactions"]) => match dump(pod, Table::PodPartnerTrn) {
+            Ok(v) => reply(200, json!(v)),
+            Err(e) => error(e),
+        },
+        (Method::GET, ["state"]) => {
+            let all = || -> Result<Value, PodpishiError> {
+                Ok(json!({
+                    "accounts": dump(pod, Table::PodAccounts)?,
+                    "documents": dump(pod, Table::PodDocuments)?,
+                    "partner_transactions": dump(pod, Table::PodPartnerTrn)?,
+                    "outbox": dump(pod, Table::PodOutbox)?,
+                }))
+            };
+            match all() {
+                Ok(v) => reply(200, v),
+                Err(e) => error(e),
+            }
+        }
         (m, _) => reply(
             404,
-            json!({"error": format!("signsim has nothing at {m} /__admin/podpishi/{rest}: POST documents/{{num}}/sign, GET outbox")}),
+            json!({"error": format!("signsim has nothing at {m} /__admin/podpishi/{rest}: GET documents/{{num}}, accounts/{{login}}, partner-transactions, outbox, state; POST documents/{{num}}/sign")}),
         ),
     }
 }

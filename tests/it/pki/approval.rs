@@ -1,0 +1,635 @@
+//! Identity approval (SPEC 1.3–1.5, issue 3): `IsApproved` and `RequestApprove`, in person
+//! (a CMS detached `approverSign` by a scenario approver) and remote (face authentication,
+//! `orderId`). Approver signatures are made by `openssl cms` (with and without signed
+//! attributes) and by Python `cryptography`'s PKCS7 builder over UTF-16LE made by iconv;
+//! issued certificates are checked with `openssl verify`.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+const FULL_CREDIT: i64 = 10_000_000;
+const IN_PERSON_PRICE: i64 = 250_000;
+const FACE_AUTH_PRICE: i64 = 200_000;
+const SILVER_PRICE: i64 = 600_000;
+const MEHDI: &str = "0012345679";
+const SARA: &str = "1273141598";
+
+/// Registers Mehdi for customer A in CA 01 / Bronze-Sign-InPerson; returns the tracking code.
+fn pending_in_person(emu: &TestEmulator) -> String {
+    emu.register_a("01", "Bronze-Sign-InPerson", mehdi())
+}
+
+/// Customer A's RequestApprove for Mehdi naming `approver`, with `approverSign` as given.
+fn approve(
+    emu: &TestEmulator,
+    tracking: &str,
+    approver: &str,
+    approver_sign: Option<&str>,
+) -> (u16, Value) {
+    emu.post(
+        "RequestApprove",
+        &request_approve_body_as(
+            CUSTOMER_A,
+            LICENSE_A,
+            MEHDI,
+            tracking,
+            approver,
+            approver_sign,
+            None,
+        ),
+    )
+}
+
+/// The UTF-16LE bytes of Mehdi's approval text naming approver-1 (iconv).
+fn approval_bytes(tracking: &str) -> Vec<u8> {
+    utf16le(&approval_text(MEHDI, tracking, APPROVER_1))
+}
+
+/// Whether `openssl cms -cmsout -print` shows signed attributes (the line after
+/// `signedAttrs:` is `<ABSENT>` when there are none).
+fn has_signed_attributes(printed: &str) -> bool {
+    let mut lines = printed.lines().skip_while(|l| l.trim() != "signedAttrs:");
+    assert!(lines.next().is_some(), "no signedAttrs in {printed}");
+    lines.next().is_some_and(|l| l.trim() != "<ABSENT>")
+}
+
+fn assert_approved(resp: &(u16, Value)) {
+    let (status, body) = resp;
+    assert_eq!(*status, 200, "{body}");
+    assert_eq!(body["ResultCode"], true, "{body}");
+    assert_eq!(body["Message"], "Success", "{body}");
+    assert_eq!(body["ErrorCode"], 0, "{body}");
+}
+
+/// A refused approval changed nothing: the tracking code still awaits approval (IsApproved
+/// false/"Unsuccess"), nothing was charged, and issuing is still refused.
+fn assert_still_awaiting(emu: &TestEmulator, tracking: &str, credit_a: i64) {
+    assert_eq!(emu.state_of(tracking), "AwaitingApproval");
+    assert_eq!(
+        emu.is_approved(tracking),
+        (json!(false), json!("Unsuccess"))
+    );
+    assert_eq!(emu.credit_a(), credit_a);
+}
+
+fn issue_in_person(emu: &TestEmulator, tracking: &str, csr: &[u8]) -> (u16, Value) {
+    emu.post(
+        "IssueCertificateByTrackingCode",
+        &issue_body("01", "Bronze-Sign-InPerson", tracking, csr),
+    )
+}
+
+/// Issues the approved in-person tracking code; asserts it is Paid, charged, and that the
+/// certificate chains to CA 01 and the root.
+fn issue_after_approval(emu: &TestEmulator, dir: &std::path::Path, tracking: &str) {
+    let (_key, csr) = openssl_csr(dir, 2048);
+    let resp = issue_in_person(emu, tracking, &csr);
+    assert_ok(&resp);
+    assert_eq!(resp.1["PaymentStatus"], "Paid", "{}", resp.1);
+    let cert = unb64(resp.1["Certificate"].as_str().unwrap());
+    let verified = openssl_verify(dir, &cert, "pki/ca-01.pem", None, TEST_CLOCK);
+    assert!(verified.is_ok(), "{verified:?}");
+    assert!(
+        openssl_text(&cert).contains("serialNumber=0012345679"),
+        "{}",
+        openssl_text(&cert)
+    );
+    assert_eq!(emu.state_of(tracking), "Issued");
+    assert_eq!(emu.credit_a(), FULL_CREDIT - IN_PERSON_PRICE);
+}
+
+// ── in person ────────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn in_person_approval_with_an_openssl_detached_cms_then_issue() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = pending_in_person(&emu);
+    assert_eq!(
+        emu.is_approved(&tracking),
+        (json!(false), json!("Unsuccess"))
+    );
+    assert_eq!(emu.state_of(&tracking), "AwaitingApproval");
+
+    // Issuing before approval is refused, naming the missing step.
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let refused = issue_in_person(&emu, &tracking, &csr);
+    assert_refused(
+        &refused,
+        200,
+        402,
+        &[&tracking, "AwaitingApproval", "RequestApprove"],
+    );
+    assert_eq!(refused.1["Certificate"], Value::Null);
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+
+    // The approver's detached CMS with signed attributes, which openssl itself verifies
+    // against the fixture hierarchy and the UTF-16LE text.
+    let data = approval_bytes(&tracking);
+    let cms = openssl_cms_sign("approver-1", &data, false, false);
+    let printed = openssl_cms_print(&cms);
+    assert!(printed.contains("eContent: <ABSENT>"), "{printed}");
+    assert!(has_signed_attributes(&printed), "{printed}");
+    let sig_file = write(dir.path(), "approval.cms", &cms);
+    let data_file = write(dir.path(), "approval.txt", &data);
+    run(
+        "openssl",
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            sig_file.to_str().unwrap(),
+            "-content",
+            data_file.to_str().unwrap(),
+            "-CAfile",
+            fixture("pki/root-and-intermediates.pem").to_str().unwrap(),
+            "-out",
+            "/dev/null",
+        ],
+        b"",
+    );
+
+    assert_approved(&approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms))));
+    assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
+    assert_eq!(emu.state_of(&tracking), "Approved");
+    assert_eq!(emu.credit_a(), FULL_CREDIT, "approval is not charged");
+    issue_after_approval(&emu, dir.path(), &tracking);
+}
+
+#[test]
+fn detached_cms_without_signed_attributes_is_accepted() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = pending_in_person(&emu);
+    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), true, false);
+    let printed = openssl_cms_print(&cms);
+    assert!(printed.contains("eContent: <ABSENT>"), "{printed}");
+    assert!(!has_signed_attributes(&printed), "{printed}");
+    assert_approved(&approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms))));
+    assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
+    issue_after_approval(&emu, dir.path(), &tracking);
+}
+
+#[test]
+fn python_pkcs7_detached_signature_is_accepted() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = pending_in_person(&emu);
+    let cms = python_pkcs7_detached("approver-1", &approval_bytes(&tracking));
+    assert!(
+        openssl_cms_print(&cms).contains("eContent: <ABSENT>"),
+        "python made an attached signature"
+    );
+    assert_approved(&approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms))));
+    assert_eq!(emu.state_of(&tracking), "Approved");
+    issue_after_approval(&emu, dir.path(), &tracking);
+}
+
+#[test]
+fn the_second_approver_approves_under_her_own_name() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_in_person(&emu);
+    let text = approval_text(MEHDI, &tracking, APPROVER_2);
+    let cms = openssl_cms_sign("approver-2", &utf16le(&text), false, false);
+    let resp = approve(&emu, &tracking, APPROVER_2, Some(&b64(&cms)));
+    assert_approved(&resp);
+    assert!(
+        resp.1["Description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(APPROVER_2),
+        "{}",
+        resp.1
+    );
+    assert_eq!(emu.state_of(&tracking), "Approved");
+}
+
+// ── in person: refusals ──────────────────────────────────────────────────────────────────
+
+#[test]
+fn missing_approver_sign_is_refused() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_in_person(&emu);
+    let resp = approve(&emu, &tracking, APPROVER_1, None);
+    let text = approval_text(MEHDI, &tracking, APPROVER_1);
+    assert_refused(
+        &resp,
+        200,
+        309,
+        &["approverSign is required", "detached", "UTF-16LE", &text],
+    );
+    assert_eq!(resp.1["Message"], resp.1["ErrorMessage"], "{}", resp.1);
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+    // An empty string is no better than a missing field.
+    let resp = approve(&emu, &tracking, APPROVER_1, Some(""));
+    assert_refused(&resp, 200, 309, &["approverSign is required"]);
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+}
+
+#[test]
+fn attached_cms_is_refused_asking_for_a_detached_one() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_in_person(&emu);
+    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, true);
+    assert!(
+        !openssl_cms_print(&cms).contains("eContent: <ABSENT>"),
+        "-nodetach made a detached signature"
+    );
+    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
+    assert_refused(&resp, 200, 309, &["attached", "detached", "-nodetach"]);
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+}
+
+#[test]
+fn cms_over_another_text_is_refused() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_in_person(&emu);
+    // The approver signed another tracking code's approval.
+    let other = approval_text(MEHDI, "1000999", APPROVER_1);
+    let cms = openssl_cms_sign("approver-1", &utf16le(&other), false, false);
+    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
+    let text = approval_text(MEHDI, &tracking, APPROVER_1);
+    assert_refused(
+        &resp,
+        200,
+        309,
+        &["does not cover UTF-16LE", &text, "other bytes"],
+    );
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+
+    // Without signed attributes the signature itself covers the content digest.
+    let cms = openssl_cms_sign("approver-1", &utf16le(&other), true, false);
+    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
+    assert_refused(&resp, 200, 309, &["approverSign", &text]);
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+}
+
+#[test]
+fn cms_with_an_altered_signature_value_is_refused() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_in_person(&emu);
+    let mut cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
+    // The SignerInfo's signature is the last field of the DER: flip its last byte.
+    *cms.last_mut().unwrap() ^= 0x01;
+    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
+    assert_refused(&resp, 200, 309, &["approverSign", "does not verify"]);
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+}
+
+#[test]
+fn cms_over_utf8_bytes_is_refused_naming_utf8() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_in_person(&emu);
+    let text = approval_text(MEHDI, &tracking, APPROVER_1);
+    let cms = openssl_cms_sign("approver-1", text.as_bytes(), false, false);
+    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
+    assert_refused(&resp, 200, 309, &["UTF-8", "UTF-16LE", &text]);
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+}
+
+#[test]
+fn cms_by_a_rogue_approver_is_refused() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_in_person(&emu);
+    let cms = openssl_cms_sign("approver-rogue", &approval_bytes(&tracking), false, false);
+    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
+    assert_refused(
+        &resp,
+        200,
+        310,
+        &[
+            "TEST Rogue Approver",
+            "not an approver",
+            APPROVER_1,
+            APPROVER_2,
+        ],
+    );
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+}
+
+#[test]
+fn cms_by_another_approver_than_the_one_named_is_refused() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_in_person(&emu);
+    // Maryam signs the text that names Ali.
+    let cms = openssl_cms_sign("approver-2", &approval_bytes(&tracking), false, false);
+    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
+    assert_refused(
+        &resp,
+        200,
+        310,
+        &[&format!("approver is '{APPROVER_1}'"), APPROVER_2],
+    );
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+}
+
+#[test]
+fn approver_sign_that_is_not_base64_is_refused() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_in_person(&emu);
+    let resp = approve(&emu, &tracking, APPROVER_1, Some("not base64 at all!"));
+    assert_refused(&resp, 200, 309, &["approverSign", "base64"]);
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+    // Base64 of something that is not CMS.
+    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(b"hello approver")));
+    assert_refused(&resp, 200, 309, &["approverSign", "CMS"]);
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+}
+
+#[test]
+fn wrong_customer_sign_is_refused_before_anything_else() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_in_person(&emu);
+    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
+    let text = approval_text(MEHDI, &tracking, APPROVER_1);
+    let mut body = request_approve_body_as(
+        CUSTOMER_A,
+        LICENSE_A,
+        MEHDI,
+        &tracking,
+        APPROVER_1,
+        Some(&b64(&cms)),
+        None,
+    );
+    // Signed by a key that is not customer A's.
+    body["sign"] = json!(sign_unicode(&fixture("pki/customers/stranger.key"), &text));
+    let resp = emu.post("RequestApprove", &body);
+    assert_refused(&resp, 401, 203, &["sign", "does not verify", &text]);
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+    // Signed over UTF-8 by the right key: the message says so.
+    body["sign"] = json!(openssl_sign(&customer_key(CUSTOMER_A), text.as_bytes()));
+    let resp = emu.post("RequestApprove", &body);
+    assert_refused(&resp, 401, 203, &["UTF-8", "UTF-16LE"]);
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+}
+
+#[test]
+fn approving_twice_is_refused() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_in_person(&emu);
+    emu.approve_in_person_a(MEHDI, &tracking);
+    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
+    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
+    assert_refused(
+        &resp,
+        200,
+        402,
+        &[
+            &tracking,
+            "already Approved",
+            "IssueCertificateByTrackingCode",
+        ],
+    );
+    assert_eq!(emu.state_of(&tracking), "Approved");
+    assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
+    assert_eq!(emu.credit_a(), FULL_CREDIT);
+}
+
+#[test]
+fn approving_a_profile_without_approval_is_refused() {
+    let emu = TestEmulator::spawn();
+    let tracking = emu.register_mehdi();
+    // Nothing is pending for a Bronze-Sign registration.
+    assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
+    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
+    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
+    assert_refused(
+        &resp,
+        200,
+        402,
+        &[
+            &tracking,
+            "Registered",
+            "Bronze-Sign",
+            "needs no approval",
+            "IssueCertificateByTrackingCode",
+        ],
+    );
+    assert_eq!(emu.state_of(&tracking), "Registered");
+    assert_eq!(emu.credit_a(), FULL_CREDIT);
+}
+
+#[test]
+fn approval_for_another_national_code_is_refused() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_in_person(&emu);
+    // Zahra's code with Mehdi's tracking code, consistently signed by customer and approver.
+    let zahra = "0023456787";
+    let text = approval_text(zahra, &tracking, APPROVER_1);
+    let cms = openssl_cms_sign("approver-1", &utf16le(&text), false, false);
+    let resp = emu.post(
+        "RequestApprove",
+        &request_approve_body_as(
+            CUSTOMER_A,
+            LICENSE_A,
+            zahra,
+            &tracking,
+            APPROVER_1,
+            Some(&b64(&cms)),
+            None,
+        ),
+    );
+    assert_refused(
+        &resp,
+        200,
+        403,
+        &[&tracking, "another national code", zahra],
+    );
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+}
+
+#[test]
+fn is_approved_of_an_unknown_tracking_code_is_refused() {
+    let emu = TestEmulator::spawn();
+    let resp = emu.post("IsApproved", &json!({"trackingCode": "1009999"}));
+    assert_refused(&resp, 200, 401, &["1009999", "does not exist"]);
+    assert_eq!(resp.1["ResultCode"], false);
+}
+
+// ── remote (face authentication) ─────────────────────────────────────────────────────────
+
+fn pending_face_auth(emu: &TestEmulator) -> String {
+    emu.register_a("01", "Bronze-Sign-FaceAuth", mehdi())
+}
+
+#[test]
+fn remote_approval_with_an_order_id_then_issue() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = pending_face_auth(&emu);
+    assert_eq!(emu.state_of(&tracking), "AwaitingApproval");
+    assert_eq!(
+        emu.is_approved(&tracking),
+        (json!(false), json!("Unsuccess"))
+    );
+    let resp = emu.post(
+        "RequestApprove",
+        &request_approve_body_as(
+            CUSTOMER_A,
+            LICENSE_A,
+            MEHDI,
+            &tracking,
+            "",
+            Some(""),
+            Some("FA-ORDER-7781"),
+        ),
+    );
+    assert_approved(&resp);
+    assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
+    assert_eq!(emu.state_of(&tracking), "Approved");
+
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let issued = emu.issue_a("01", "Bronze-Sign-FaceAuth", &tracking, &csr);
+    assert_eq!(issued["PaymentStatus"], "Paid");
+    let cert = unb64(issued["Certificate"].as_str().unwrap());
+    let verified = openssl_verify(dir.path(), &cert, "pki/ca-01.pem", None, TEST_CLOCK);
+    assert!(verified.is_ok(), "{verified:?}");
+    assert_eq!(emu.credit_a(), FULL_CREDIT - FACE_AUTH_PRICE);
+}
+
+#[test]
+fn remote_approval_without_order_id_is_refused_for_a_provider_face_auth_customer() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_face_auth(&emu);
+    for order_id in [None, Some("")] {
+        let resp = emu.post(
+            "RequestApprove",
+            &request_approve_body_as(CUSTOMER_A, LICENSE_A, MEHDI, &tracking, "", None, order_id),
+        );
+        assert_refused(
+            &resp,
+            200,
+            102,
+            &["orderId is required", CUSTOMER_A, "face authentication"],
+        );
+        assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+    }
+}
+
+#[test]
+fn remote_approval_with_an_approver_sign_is_refused() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_face_auth(&emu);
+    // A perfectly valid in-person approval is still wrong for a face-auth profile.
+    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
+    let resp = emu.post(
+        "RequestApprove",
+        &request_approve_body_as(
+            CUSTOMER_A,
+            LICENSE_A,
+            MEHDI,
+            &tracking,
+            APPROVER_1,
+            Some(&b64(&cms)),
+            Some("FA-ORDER-7781"),
+        ),
+    );
+    assert_refused(
+        &resp,
+        200,
+        309,
+        &[
+            "approverSign must be empty",
+            "Bronze-Sign-FaceAuth",
+            "face authentication",
+        ],
+    );
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+}
+
+#[test]
+fn remote_approval_without_order_id_is_fine_without_provider_face_auth() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    // Customer B has no provider face auth and looks names up: Sara registers by code alone.
+    let tracking = emu.register_b(
+        "01",
+        "Bronze-Sign-FaceAuth",
+        json!({"NationalCode": SARA, "TokenType": "USERGENERATED"}),
+    );
+    assert_eq!(emu.state_of(&tracking), "AwaitingApproval");
+    let refused = emu.post(
+        "IssueCertificateByTrackingCode",
+        &issue_body_as(
+            CUSTOMER_B,
+            LICENSE_B,
+            "01",
+            "Bronze-Sign-FaceAuth",
+            &tracking,
+            &openssl_csr(dir.path(), 2048).1,
+        ),
+    );
+    assert_refused(&refused, 200, 402, &["AwaitingApproval", "RequestApprove"]);
+    assert_eq!(emu.credit_b(), 1_000_000);
+
+    let resp = emu.post(
+        "RequestApprove",
+        &request_approve_body_as(CUSTOMER_B, LICENSE_B, SARA, &tracking, "", None, Some("")),
+    );
+    assert_approved(&resp);
+    assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
+
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let issued = emu.issue_b("01", "Bronze-Sign-FaceAuth", &tracking, &csr);
+    assert_eq!(issued["PaymentStatus"], "Paid");
+    let cert = unb64(issued["Certificate"].as_str().unwrap());
+    assert!(
+        openssl_text(&cert).contains("CN=Sara Hosseini [Sign]"),
+        "{}",
+        openssl_text(&cert)
+    );
+    // The profile's price plus the name lookup.
+    assert_eq!(emu.credit_b(), 1_000_000 - FACE_AUTH_PRICE - 20_000);
+}
+
+#[test]
+fn another_customers_tracking_code_can_not_be_approved() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_face_auth(&emu);
+    let resp = emu.post(
+        "RequestApprove",
+        &request_approve_body_as(
+            CUSTOMER_B,
+            LICENSE_B,
+            MEHDI,
+            &tracking,
+            "",
+            None,
+            Some("FA-1"),
+        ),
+    );
+    assert_refused(&resp, 200, 209, &[&tracking, "another customer"]);
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+}
+
+// ── CA 08 ────────────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn silver_approval_in_ca_08_then_issue_chains_to_ca_08() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_a("08", "Silver-Sign", mehdi());
+    assert_eq!(emu.state_of(&tracking), "AwaitingApproval");
+    let (_key, csr) = openssl_csr(dir.path(), 2048);
+    let refused = emu.post(
+        "IssueCertificateByTrackingCode",
+        &issue_body("08", "Silver-Sign", &tracking, &csr),
+    );
+    assert_refused(&refused, 200, 402, &["AwaitingApproval", "RequestApprove"]);
+    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+
+    emu.approve_in_person_a(MEHDI, &tracking);
+    let issued = emu.issue_a("08", "Silver-Sign", &tracking, &csr);
+    assert_eq!(issued["PaymentStatus"], "Paid");
+    let cert = unb64(issued["Certificate"].as_str().unwrap());
+    let verified = openssl_verify(dir.path(), &cert, "pki/ca-08.pem", None, TEST_CLOCK);
+    assert!(verified.is_ok(), "{verified:?}");
+    // And not to CA 01: the chain check can tell the CAs apart.
+    let wrong = openssl_verify(dir.path(), &cert, "pki/ca-01.pem", None, TEST_CLOCK);
+    assert!(wrong.is_err(), "{wrong:?}");
+    assert!(openssl_text(&cert).contains("Silver CA"));
+    assert_eq!(emu.credit_a(), FULL_CREDIT - SILVER_PRICE);
+}
