@@ -29,10 +29,56 @@ enum Command {
         #[command(subcommand)]
         command: ScenarioCommand,
     },
+    /// PKI RA helpers: transaction signatures and signed request bodies for curl.
+    Pki {
+        #[command(subcommand)]
+        command: PkiCommand,
+    },
     /// CMS helpers for Podpishi.Online's signature_pem.
     Cms {
         #[command(subcommand)]
         command: CmsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PkiCommand {
+    /// Print Base64(RSA-SHA1(key, text)) — the PKI transaction signature.
+    Sign {
+        /// The customer's private key (PEM PKCS#8 or PKCS#1), e.g. fixtures/pki/customers/10320874334.key.
+        #[arg(long)]
+        key: PathBuf,
+        /// The signed text, e.g. "10320874334-1234-0012345679" for RegisterInfo.
+        #[arg(long)]
+        text: String,
+        /// utf16le (the document's "Unicode") or utf8 (for Sign(csr) / Sign(certificate)).
+        #[arg(long, default_value = "utf16le")]
+        encoding: String,
+    },
+    /// Print a complete signed JSON body for a method, ready for `curl -d @-`.
+    Body {
+        /// RegisterInfo, GetTrackingCodeInfo, IssueCertificateByTrackingCode, RevokeCertificate,
+        /// RecievedCertConfirmation, RequestApprove or GetUserCertHistory.
+        operation: String,
+        #[arg(long)]
+        key: PathBuf,
+        /// CustomerCode-LisenceNumber, e.g. 10320874334-1234.
+        #[arg(long)]
+        customercode: String,
+        /// A field, name=value (repeat); personData.NAME=value for RegisterInfo.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// The CSR file (DER or PEM) for IssueCertificateByTrackingCode.
+        #[arg(long)]
+        csr: Option<PathBuf>,
+        /// The certificate file (DER or PEM) for RevokeCertificate / RecievedCertConfirmation.
+        #[arg(long)]
+        certificate: Option<PathBuf>,
+        /// RequestApprove in person: the approver's certificate (PEM), with --approver-key.
+        #[arg(long, requires = "approver_key")]
+        approver_cert: Option<PathBuf>,
+        #[arg(long, requires = "approver_cert")]
+        approver_key: Option<PathBuf>,
     },
 }
 
@@ -113,7 +159,62 @@ fn main() -> ExitCode {
                     attached,
                 },
         }) => cms_sign(signer, cert, key, &input, attached),
+        Some(Command::Pki { command }) => pki_tool(command),
         None => serve(ServeArgs::parse_from(["serve"])),
+    }
+}
+
+fn pki_tool(command: PkiCommand) -> ExitCode {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let text = |p: &Path| read(p).map(|b| String::from_utf8_lossy(&b).into_owned());
+    let result = match command {
+        PkiCommand::Sign {
+            key,
+            text: t,
+            encoding,
+        } => text(&key).and_then(|k| signsim::pki::tools::sign_text(&k, &t, &encoding)),
+        PkiCommand::Body {
+            operation,
+            key,
+            customercode,
+            set,
+            csr,
+            certificate,
+            approver_cert,
+            approver_key,
+        } => (|| {
+            let fields = set
+                .iter()
+                .map(|kv| {
+                    kv.split_once('=')
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .ok_or_else(|| format!("--set '{kv}' is not NAME=VALUE"))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            let approver = match (approver_cert, approver_key) {
+                (Some(c), Some(k)) => Some((text(&c)?, text(&k)?)),
+                _ => None,
+            };
+            let input = signsim::pki::tools::BodyInput {
+                customercode,
+                fields,
+                csr: csr.as_deref().map(read).transpose()?,
+                certificate: certificate.as_deref().map(read).transpose()?,
+                approver,
+                now: None,
+            };
+            signsim::pki::tools::build_body(&operation, &text(&key)?, &input).map(|v| v.to_string())
+        })(),
+    };
+    match result {
+        Ok(out) => {
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("signsim pki: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub mod report;
 pub mod signature;
 pub mod state;
 pub mod subject;
+pub mod tools;
 pub mod wire;
 
 use crate::clock::Clock;

@@ -214,3 +214,171 @@ fn scenario_check_lists_every_problem_with_line_and_field() {
         String::from_utf8_lossy(&good.stdout)
     );
 }
+
+#[test]
+fn pki_sign_matches_openssl_byte_for_byte() {
+    // PKCS#1 v1.5 signatures are deterministic: the helper must equal openssl over the same bytes.
+    let key = customer_key(CUSTOMER_A);
+    let text = "10320874334-1234-0012345679";
+    let out = Command::new(BIN)
+        .args([
+            "pki",
+            "sign",
+            "--key",
+            key.to_str().unwrap(),
+            "--text",
+            text,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        sign_unicode(&key, text)
+    );
+    let out = Command::new(BIN)
+        .args([
+            "pki",
+            "sign",
+            "--key",
+            key.to_str().unwrap(),
+            "--text",
+            text,
+            "--encoding",
+            "utf8",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        openssl_sign(&key, text.as_bytes())
+    );
+    let bad = Command::new(BIN)
+        .args([
+            "pki",
+            "sign",
+            "--key",
+            key.to_str().unwrap(),
+            "--text",
+            text,
+            "--encoding",
+            "latin1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("latin1"));
+}
+
+#[test]
+fn pki_body_builds_requests_the_server_accepts() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let key = customer_key(CUSTOMER_A);
+    let body = |args: &[&str]| -> serde_json::Value {
+        let out = Command::new(BIN)
+            .args(["pki", "body"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let k = key.to_str().unwrap();
+    let reg = body(&[
+        "RegisterInfo",
+        "--key",
+        k,
+        "--customercode",
+        "10320874334-1234",
+        "--set",
+        "caName=01",
+        "--set",
+        "profileName=Bronze-Sign-InPerson",
+        "--set",
+        "personData.NationalCode=0012345679",
+        "--set",
+        "personData.Name=مهدی",
+        "--set",
+        "personData.LastName=احمدی",
+        "--set",
+        "personData.EnName=Mehdi",
+        "--set",
+        "personData.EnLastName=Ahmadi",
+        "--set",
+        "personData.FatherName=حسن",
+        "--set",
+        "personData.Telephone=09121234567",
+        "--set",
+        "personData.BirthDate=1990/05/12",
+        "--set",
+        "personData.TokenType=USERGENERATED",
+    ]);
+    let (status, r) = emu.post("RegisterInfo", &reg);
+    assert_eq!((status, &r["IsSuccess"]), (200, &json!(true)), "{r}");
+    let tc = r["TrackingCode"].as_str().unwrap().to_string();
+    let approve = body(&[
+        "RequestApprove",
+        "--key",
+        k,
+        "--customercode",
+        "10320874334-1234",
+        "--set",
+        "nationalCode=0012345679",
+        "--set",
+        &format!("trackingCode={tc}"),
+        "--set",
+        "approver=TEST Approver Ali Rezaei",
+        "--approver-cert",
+        fixture("pki/approvers/approver-1.pem").to_str().unwrap(),
+        "--approver-key",
+        fixture("pki/approvers/approver-1.key").to_str().unwrap(),
+    ]);
+    let (status, r) = emu.post("RequestApprove", &approve);
+    assert_eq!((status, &r["ResultCode"]), (200, &json!(true)), "{r}");
+    let (_, csr) = openssl_csr(dir.path(), 2048);
+    let csr_file = write(dir.path(), "req.der", &csr);
+    let issue = body(&[
+        "IssueCertificateByTrackingCode",
+        "--key",
+        k,
+        "--customercode",
+        "10320874334-1234",
+        "--set",
+        "caName=01",
+        "--set",
+        "profileName=Bronze-Sign-InPerson",
+        "--set",
+        &format!("trackingCode={tc}"),
+        "--csr",
+        csr_file.to_str().unwrap(),
+    ]);
+    let (status, r) = emu.post("IssueCertificateByTrackingCode", &issue);
+    assert_eq!((status, &r["IsSuccess"]), (200, &json!(true)), "{r}");
+    let cert = write(
+        dir.path(),
+        "leaf.der",
+        &unb64(r["Certificate"].as_str().unwrap()),
+    );
+    let revoke = body(&[
+        "RevokeCertificate",
+        "--key",
+        k,
+        "--customercode",
+        "10320874334-1234",
+        "--certificate",
+        cert.to_str().unwrap(),
+        "--set",
+        "revokeCertReason=4",
+    ]);
+    let (status, r) = emu.post("RevokeCertificate", &revoke);
+    assert_eq!((status, &r["IsSuccess"]), (200, &json!(true)), "{r}");
+}
