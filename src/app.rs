@@ -294,8 +294,29 @@ impl App {
                     .map_err(|e| e.message)?;
                 Ok(format!("customer {customer} credit is now {credit}"))
             }
-            A::Sign { .. } | A::Refuse { .. } => {
-                Err("the loaded scenario has no Podpishi API".into())
+            A::Sign { signer } => {
+                let pod = self
+                    .podpishi()
+                    .ok_or_else(|| "the scenario has no [podpishi] section".to_string())?;
+                let num: u64 = record()?
+                    .parse()
+                    .map_err(|_| "the record is not a document number".to_string())?;
+                let body = serde_json::json!({"signer": signer, "action": "sign"}).to_string();
+                crate::podpishi::endpoints::admin::sign(&pod, num, body.as_bytes())
+                    .map_err(|e| e.message)?;
+                Ok(format!("document {num} signed by {signer}"))
+            }
+            A::Refuse { reason } => {
+                let pod = self
+                    .podpishi()
+                    .ok_or_else(|| "the scenario has no [podpishi] section".to_string())?;
+                let num: u64 = record()?
+                    .parse()
+                    .map_err(|_| "the record is not a document number".to_string())?;
+                let body = serde_json::json!({"action": "refuse", "reason": reason}).to_string();
+                crate::podpishi::endpoints::admin::sign(&pod, num, body.as_bytes())
+                    .map_err(|e| e.message)?;
+                Ok(format!("document {num}: the counterparty refused"))
             }
         }
     }
@@ -358,6 +379,7 @@ pub fn service(app: Arc<App>) -> Service {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
                 .to_string();
+            app.run_due();
             let resp = dispatch(&app, req, peer).await;
             let (mut parts, body) = resp.into_parts();
             let bytes = body
@@ -366,6 +388,7 @@ pub fn service(app: Arc<App>) -> Service {
                 .map(|c| c.to_bytes())
                 .unwrap_or_default();
             let meta = parts.extensions.remove::<Meta>().unwrap_or_default();
+            app.schedule.observe(&meta, app.clock.now());
             let fault = meta
                 .diagnostics
                 .iter()

@@ -388,6 +388,8 @@ fn clock_set(c: &Call<'_>) -> Result<Reply, AdminError> {
             "send {\"set\": \"2026-06-01T08:00:00Z\"} or {\"advance\": \"30d\"}",
         ));
     }
+    // Whatever the new time makes due happens now, before the answer.
+    c.app.run_due();
     clock_get(c)
 }
 

@@ -236,6 +236,8 @@ pub struct DocContext {
     pub package: String,
     pub nametxt: String,
     pub filetxt: String,
+    /// The form as the journal shows it: text fields (apikey masked), files as size + SHA-256.
+    pub summary: serde_json::Value,
 }
 
 /// Where an error is answered.

@@ -488,7 +488,16 @@ impl Podpishi {
         };
         if is_upload {
             meta.request = serde_json::json!({"multipart": {"bytes": body.len(), "sha256": crate::crypto::sha256_hex(&body)}});
-            let fault = self.fault("upload", &|_| None);
+            // A fault rule may match an upload field (a "magic" BIN): read the form for it only
+            // when rules exist.
+            let form = if self.inner.faults.armed() {
+                wire::Form::read(&content_type, body.clone()).await.ok()
+            } else {
+                None
+            };
+            let fault = self.fault("upload", &|f| {
+                form.as_ref().and_then(|form| form.text(f).ok().flatten())
+            });
             if let Some(resp) = self
                 .early_fault(&fault, meta, Shape::Upload(&ctx_doc))
                 .await
@@ -496,8 +505,9 @@ impl Podpishi {
                 return resp;
             }
             let (result, doc) = endpoints::upload::handle(self, &content_type, body).await;
-            meta.request["reference"] = serde_json::json!(doc.reference);
-            meta.request["nametxt"] = serde_json::json!(doc.nametxt);
+            if doc.summary.is_object() {
+                meta.request = doc.summary.clone();
+            }
             let text = match result {
                 Ok(xml) => {
                     meta.success = Some(true);

@@ -1046,3 +1046,298 @@ pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     v.sort();
     v
 }
+
+// ── control plane (issue 5): /__admin, journal ids, the binary as a process ─────────────
+
+/// The journal id a response carries (`X-Signsim-Request-Id`); panics when it is missing.
+pub fn request_id(headers: &reqwest::header::HeaderMap) -> u64 {
+    headers
+        .get("x-signsim-request-id")
+        .unwrap_or_else(|| panic!("no X-Signsim-Request-Id in {headers:?}"))
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// One answer as the client saw it: status, journal id, content type, raw body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub id: u64,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn from(resp: reqwest::blocking::Response) -> Answer {
+        let status = resp.status().as_u16();
+        let id = request_id(resp.headers());
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        Answer {
+            status,
+            id,
+            content_type,
+            body: resp.bytes().unwrap().to_vec(),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON; panics with the text when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+/// `/__admin/` + `path` unless `path` already starts with `/`.
+fn admin_url(base: &str, path: &str) -> String {
+    if path.starts_with('/') {
+        format!("{base}{path}")
+    } else {
+        format!("{base}/__admin/{path}")
+    }
+}
+
+fn status_and_json(resp: reqwest::blocking::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+impl TestEmulator {
+    /// GET `/__admin/{path}`; (status, JSON body — a JSON string when the body is not JSON).
+    pub fn admin_get(&self, path: &str) -> (u16, Value) {
+        status_and_json(self.client.get(admin_url(&self.url, path)).send().unwrap())
+    }
+
+    /// POST JSON to `/__admin/{path}`.
+    pub fn admin_post(&self, path: &str, body: &Value) -> (u16, Value) {
+        status_and_json(
+            self.client
+                .post(admin_url(&self.url, path))
+                .header("Content-Type", "application/json")
+                .body(body.to_string())
+                .send()
+                .unwrap(),
+        )
+    }
+
+    /// POST a raw text body (a scenario's TOML) to `/__admin/{path}`.
+    pub fn admin_post_text(&self, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+        status_and_json(
+            self.client
+                .post(admin_url(&self.url, path))
+                .header("Content-Type", content_type)
+                .body(body.to_string())
+                .send()
+                .unwrap(),
+        )
+    }
+
+    /// DELETE `/__admin/{path}`.
+    pub fn admin_delete(&self, path: &str) -> (u16, Value) {
+        status_and_json(
+            self.client
+                .delete(admin_url(&self.url, path))
+                .send()
+                .unwrap(),
+        )
+    }
+
+    /// GET `/__admin/{path}` as an [`Answer`] (PEM, DER, …).
+    pub fn admin_raw(&self, path: &str) -> Answer {
+        Answer::from(self.client.get(admin_url(&self.url, path)).send().unwrap())
+    }
+
+    /// GET `/__admin/{path}`, asserting 200; the JSON body.
+    pub fn admin_ok(&self, path: &str) -> Value {
+        let (status, body) = self.admin_get(path);
+        assert_eq!(status, 200, "GET /__admin/{path}: {body}");
+        body
+    }
+
+    /// `GET /__admin/requests?{query}`'s `requests` array.
+    pub fn journal(&self, query: &str) -> Vec<Value> {
+        let body = self.admin_ok(&format!("requests?{query}"));
+        body["requests"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no requests array in {body}"))
+            .clone()
+    }
+
+    /// `POST /__admin/requests/count` with `filter`; asserts 200.
+    pub fn journal_count(&self, filter: &Value) -> u64 {
+        let (status, body) = self.admin_post("requests/count", filter);
+        assert_eq!(status, 200, "{body}");
+        body["count"].as_u64().unwrap_or_else(|| panic!("{body}"))
+    }
+
+    /// `POST /__admin/clock {"advance": by}`, asserting 200; returns the new `now`.
+    pub fn advance(&self, by: &str) -> String {
+        let (status, body) = self.admin_post("clock", &serde_json::json!({ "advance": by }));
+        assert_eq!(status, 200, "advance {by}: {body}");
+        body["now"].as_str().unwrap().to_string()
+    }
+
+    /// `GET /__admin/clock`'s `now`.
+    pub fn clock_now(&self) -> String {
+        self.admin_ok("clock")["now"].as_str().unwrap().to_string()
+    }
+
+    /// `POST /__admin/faults` with `rule`, asserting 200; returns the rule's name.
+    pub fn add_fault(&self, rule: &Value) -> String {
+        let (status, body) = self.admin_post("faults", rule);
+        assert_eq!(status, 200, "{rule}: {body}");
+        body["added"].as_str().unwrap().to_string()
+    }
+
+    /// A GET to `/api/{method}?query` as an [`Answer`] (with its journal id).
+    pub fn get_answer(&self, method: &str, query: &[(&str, &str)]) -> Answer {
+        Answer::from(
+            self.client
+                .get(format!("{}/api/{method}", self.url))
+                .query(query)
+                .send()
+                .unwrap(),
+        )
+    }
+
+    /// A JSON POST to `/api/{method}` as an [`Answer`] (with its journal id).
+    pub fn post_answer(&self, method: &str, body: &Value) -> Answer {
+        Answer::from(
+            self.client
+                .post(format!("{}/api/{method}", self.url))
+                .header("Content-Type", "application/json")
+                .body(body.to_string())
+                .send()
+                .unwrap(),
+        )
+    }
+
+    /// The Podpishi `getstatus` answer for document `num`, asked by `acc`.
+    pub fn pod_status(&self, acc: (&str, &str), num: &str) -> String {
+        self.pod_command(
+            acc,
+            &format!("<data><oper>getstatus</oper><docuniq>{num}</docuniq><time></time></data>"),
+        )
+        .1
+    }
+}
+
+/// A client that opens a new connection for every request (no idle pool).
+pub fn fresh_client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// The `std::io::ErrorKind`s found along an error's source chain.
+pub fn io_error_kinds(e: &(dyn std::error::Error + 'static)) -> Vec<std::io::ErrorKind> {
+    let mut kinds = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            kinds.push(io.kind());
+        }
+        cur = err.source();
+    }
+    kinds
+}
+
+/// The `signsim` binary serving in a child process (`serve --clock TEST_CLOCK` + `args`);
+/// killed when dropped.
+pub struct SignsimProcess {
+    child: std::process::Child,
+    /// The URL the binary printed on its first stdout line.
+    pub printed_url: String,
+    /// The same port on 127.0.0.1 (what a local client connects to).
+    pub url: String,
+}
+
+impl SignsimProcess {
+    pub fn start(args: &[&str]) -> SignsimProcess {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_signsim"))
+            .args(["serve", "--clock", TEST_CLOCK])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let printed_url = line.trim().to_string();
+        let port = printed_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse::<u16>().ok())
+            .unwrap_or_else(|| panic!("first stdout line is not a URL: {printed_url:?}"));
+        SignsimProcess {
+            child,
+            printed_url,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for SignsimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `signsim serve --clock TEST_CLOCK args…` expecting it to exit by itself within 20 s;
+/// returns (exit code, stdout, stderr). Panics (after killing it) when it keeps running.
+pub fn signsim_exit(args: &[&str]) -> (Option<i32>, String, String) {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_signsim"))
+        .args(["serve", "--clock", TEST_CLOCK])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("signsim serve {} kept running", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut out = String::new();
+    let mut err = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code(), out, err)
+}

@@ -7,6 +7,7 @@
 mod cli;
 mod crypto;
 mod docs;
+mod examples;
 mod helpers;
 mod pki;
 mod podpishi;

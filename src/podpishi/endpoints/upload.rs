@@ -27,9 +27,30 @@ pub async fn handle(
         Ok(f) => f,
         Err(e) => return (Err(e), DocContext::default()),
     };
-    let mut doc = DocContext::default();
+    let mut doc = DocContext {
+        summary: summarize(&form),
+        ..DocContext::default()
+    };
     let r = run(pod, &form, &mut doc);
     (r, doc)
+}
+
+/// Text fields as sent (apikey masked), file parts as name, size and SHA-256.
+fn summarize(form: &Form) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for p in &form.parts {
+        let v = match &p.file_name {
+            Some(f) => {
+                serde_json::json!({"file": f, "bytes": p.bytes.len(), "sha256": crate::crypto::sha256_hex(&p.bytes)})
+            }
+            None if p.name == "apikey" => serde_json::json!("********"),
+            None => {
+                crate::journal::summarize(&serde_json::json!(String::from_utf8_lossy(&p.bytes)))
+            }
+        };
+        m.insert(p.name.clone(), v);
+    }
+    serde_json::Value::Object(m)
 }
 
 fn text_limited(form: &Form, name: &str, max: usize) -> Result<Option<String>, PodpishiError> {
