@@ -125,7 +125,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         (false, Some(code)) => ctx
             .store
             .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(&code))?
-            .filter(|r| !r.status.is_final() && same_token(r, &new_record)),
+            .filter(|r| !ended(r, now) && same_token(r, &new_record)),
         _ => None,
     };
     let (record, existing) = match existing_live {
@@ -138,7 +138,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
                 };
             if let Some(prev) = &previous {
                 if !government
-                    && !prev.status.is_final()
+                    && !ended(prev, now)
                     && !same_token(prev, &new_record)
                     && prev.status != Status::Issued
                 {
@@ -154,7 +154,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
                     tx.put(Table::PkiTracking, &keys::tracking(&updated.code), &updated)?;
                     return Ok((updated, true));
                 }
-                if !government && !prev.status.is_final() {
+                if !government && !ended(prev, now) {
                     return Ok((prev.clone(), true));
                 }
             }
@@ -233,7 +233,8 @@ fn active_certificate(
     ctx: &Ctx<'_>,
     record: &TrackingRecord,
 ) -> Result<Option<(String, String)>, PkiError> {
-    if let (Status::Issued, Some(issue)) = (record.status, &record.issue) {
+    let active = |r: &TrackingRecord| crate::pki::report::is_active(r, ctx.now);
+    if let (true, Some(issue)) = (active(record), &record.issue) {
         return Ok(Some((issue.csr.clone(), issue.certificate.clone())));
     }
     let prefix = codec::key(&[&record.person.national_code, ""]);
@@ -254,11 +255,17 @@ fn active_certificate(
         let same = other.customer == record.customer
             && other.ca == record.ca
             && other.subject_dn == record.subject_dn;
-        if let (true, Status::Issued, Some(issue)) = (same, other.status, other.issue) {
+        if let (true, true, Some(issue)) = (same, active(&other), other.issue.clone()) {
             return Ok(Some((issue.csr, issue.certificate)));
         }
     }
     Ok(None)
+}
+
+/// A lifecycle that is over: revoked, rejected, or issued with a certificate past its NotAfter
+/// (registering the same subject again starts a new one).
+fn ended(rec: &TrackingRecord, now: time::OffsetDateTime) -> bool {
+    rec.status.is_final() || crate::pki::report::report_status(rec, now) == "Expired"
 }
 
 /// Whether a registration already asks for the token `new` asks for.

@@ -94,3 +94,37 @@ fn verify_against_chain(_emu: &TestEmulator, dir: &std::path::Path, cert: &[u8])
     let out = openssl_verify(dir, cert, "pki/ca-01.pem", None, TEST_CLOCK).unwrap();
     assert!(out.contains("OK"), "{out}");
 }
+
+#[test]
+fn an_expired_certificate_ends_the_lifecycle() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let tracking = emu.register_mehdi();
+    let (_, csr) = openssl_csr(dir.path(), 2048);
+    let (_, issued) = emu.post(
+        "IssueCertificateByTrackingCode",
+        &issue_body("01", "Bronze-Sign", &tracking, &csr),
+    );
+    assert_eq!(issued["IsSuccess"], true, "{issued}");
+    // Still active a day before NotAfter: the same tracking code and the certificate come back.
+    let move_clock = |by: &str| {
+        let r = emu
+            .client
+            .post(format!("{}/__admin/clock", emu.url))
+            .json(&json!({"advance": by}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    };
+    move_clock("364d");
+    let (_, again) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    assert_eq!(again["TrackingCode"], tracking.as_str());
+    let desc: Value = serde_json::from_str(again["Description"].as_str().unwrap()).unwrap();
+    assert_eq!(desc["Certificate"], issued["Certificate"]);
+    // Past NotAfter: a new lifecycle, no active certificate.
+    move_clock("2d");
+    let (_, fresh) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    assert_ne!(fresh["TrackingCode"], tracking.as_str(), "{fresh}");
+    let desc: Value = serde_json::from_str(fresh["Description"].as_str().unwrap()).unwrap();
+    assert_eq!(desc["Certificate"], Value::Null);
+}
