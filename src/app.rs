@@ -235,6 +235,19 @@ impl App {
         }
     }
 
+    /// The counterparty's cabinet step on a document (see `podpishi::endpoints::admin::sign`).
+    fn counterparty(&self, record: &str, request: Value) -> Result<u64, String> {
+        let pod = self
+            .podpishi()
+            .ok_or_else(|| "the scenario has no [podpishi] section".to_string())?;
+        let num: u64 = record
+            .parse()
+            .map_err(|_| format!("record '{record}' is not a document number"))?;
+        crate::podpishi::endpoints::admin::sign(&pod, num, request.to_string().as_bytes())
+            .map_err(|e| e.message)?;
+        Ok(num)
+    }
+
     fn perform(&self, p: &crate::events::Pending) -> Result<String, String> {
         use crate::events::ActionSpec as A;
         let pki = || {
@@ -295,27 +308,17 @@ impl App {
                 Ok(format!("customer {customer} credit is now {credit}"))
             }
             A::Sign { signer } => {
-                let pod = self
-                    .podpishi()
-                    .ok_or_else(|| "the scenario has no [podpishi] section".to_string())?;
-                let num: u64 = record()?
-                    .parse()
-                    .map_err(|_| "the record is not a document number".to_string())?;
-                let body = serde_json::json!({"signer": signer, "action": "sign"}).to_string();
-                crate::podpishi::endpoints::admin::sign(&pod, num, body.as_bytes())
-                    .map_err(|e| e.message)?;
+                let num = self.counterparty(
+                    &record()?,
+                    serde_json::json!({"signer": signer, "action": "sign"}),
+                )?;
                 Ok(format!("document {num} signed by {signer}"))
             }
             A::Refuse { reason } => {
-                let pod = self
-                    .podpishi()
-                    .ok_or_else(|| "the scenario has no [podpishi] section".to_string())?;
-                let num: u64 = record()?
-                    .parse()
-                    .map_err(|_| "the record is not a document number".to_string())?;
-                let body = serde_json::json!({"action": "refuse", "reason": reason}).to_string();
-                crate::podpishi::endpoints::admin::sign(&pod, num, body.as_bytes())
-                    .map_err(|e| e.message)?;
+                let num = self.counterparty(
+                    &record()?,
+                    serde_json::json!({"action": "refuse", "reason": reason}),
+                )?;
                 Ok(format!("document {num}: the counterparty refused"))
             }
         }

@@ -472,6 +472,27 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// A tracking record of `customer` that must also belong to `national_code`.
+    pub fn tracking_of(
+        &self,
+        code: &str,
+        customer: &str,
+        national_code: &str,
+    ) -> Result<state::TrackingRecord, PkiError> {
+        let rec = self.tracking(code.trim(), customer)?;
+        if rec.person.national_code != national_code.trim() {
+            return Err(PkiError::new(
+                Kind::TrackingCodeMismatch,
+                format!(
+                    "tracking code {} was registered for another national code than '{}'",
+                    rec.code,
+                    national_code.trim()
+                ),
+            ));
+        }
+        Ok(rec)
+    }
+
     pub fn crl_url(&self, ca: &str) -> String {
         format!("{}/crl/{}.crl", self.base_url, ca)
     }

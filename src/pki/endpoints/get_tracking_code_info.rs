@@ -5,7 +5,7 @@
 //! `EndEntityProfile` carries the profile name and `ExpirationEnglishDate` the certificate's
 //! NotAfter once issued (emulator-defined).
 
-use crate::pki::error::{Kind, PkiError};
+use crate::pki::error::PkiError;
 use crate::pki::identity::province_id;
 use crate::pki::signature::{Documented, Signed};
 use crate::pki::state::wire_time;
@@ -27,17 +27,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             documented: Documented::Unicode,
         },
     )?;
-    let rec = ctx.tracking(code.trim(), &customer.code)?;
-    if rec.person.national_code != national.trim() {
-        return Err(PkiError::new(
-            Kind::TrackingCodeMismatch,
-            format!(
-                "tracking code {} was registered for another national code than '{}'",
-                rec.code,
-                national.trim()
-            ),
-        ));
-    }
+    let rec = ctx.tracking_of(&code, &customer.code, &national)?;
     let p = &rec.person;
     let expiration = rec
         .issue

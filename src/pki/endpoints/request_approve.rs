@@ -37,17 +37,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             documented: Documented::Unicode,
         },
     )?;
-    let rec = ctx.tracking(code.trim(), &customer.code)?;
-    if rec.person.national_code != national.trim() {
-        return Err(PkiError::new(
-            Kind::TrackingCodeMismatch,
-            format!(
-                "tracking code {} was registered for another national code than '{}'",
-                rec.code,
-                national.trim()
-            ),
-        ));
-    }
+    let rec = ctx.tracking_of(&code, &customer.code, &national)?;
     let ca = ctx.world.ca(&rec.ca)?;
     ca.require_available()?;
     let profile = ca.profile(&rec.profile)?;
