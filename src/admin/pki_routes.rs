@@ -47,6 +47,11 @@ pub fn add(r: Router<(&'static str, Handler)>) -> Router<(&'static str, Handler)
         "/__admin/pki/customers/{code}/credit",
         ("pki.credit", credit as Handler),
     )
+    .route(
+        Method::GET,
+        "/__admin/pki/root",
+        ("pki.root", root as Handler),
+    )
     .route(Method::GET, "/__admin/pki/cas", ("pki.cas", cas as Handler))
     .route(
         Method::POST,
@@ -180,6 +185,20 @@ fn availability(c: &Call<'_>) -> Result<Reply, AdminError> {
 
 fn ca_certificate(c: &Call<'_>) -> Result<Reply, AdminError> {
     let (pem, _) = c.pki()?.ca_material(&c.params[0])?;
+    Ok(Reply::Bytes {
+        content_type: "application/x-pem-file",
+        body: Bytes::from(pem),
+    })
+}
+
+/// The root above the scenario's CAs: the last certificate of the first CA's chain.
+fn root(c: &Call<'_>) -> Result<Reply, AdminError> {
+    let world = c.pki()?.world();
+    let pem = world
+        .cas
+        .iter()
+        .find_map(|ca| ca.chain_pem.last().cloned())
+        .ok_or_else(|| AdminError::not_found("no CA of the scenario lists a chain up to a root"))?;
     Ok(Reply::Bytes {
         content_type: "application/x-pem-file",
         body: Bytes::from(pem),
