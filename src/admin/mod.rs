@@ -28,6 +28,8 @@ const MAX_BODY: usize = 4 * 1024 * 1024;
 pub struct AdminError {
     status: u16,
     message: String,
+    /// Structured detail merged into the error body (e.g. `problems`).
+    details: Option<Value>,
 }
 
 impl AdminError {
@@ -35,18 +37,21 @@ impl AdminError {
         AdminError {
             status: 400,
             message: message.into(),
+            details: None,
         }
     }
     pub fn not_found(message: impl Into<String>) -> AdminError {
         AdminError {
             status: 404,
             message: message.into(),
+            details: None,
         }
     }
     pub fn conflict(message: impl Into<String>) -> AdminError {
         AdminError {
             status: 409,
             message: message.into(),
+            details: None,
         }
     }
 }
@@ -66,6 +71,7 @@ impl From<crate::pki::error::PkiError> for AdminError {
         AdminError {
             status,
             message: e.message,
+            details: None,
         }
     }
 }
@@ -225,6 +231,7 @@ pub async fn handle(app: &Arc<App>, req: Request, peer: SocketAddr) -> Response 
                 Err(AdminError {
                     status: 405,
                     message: format!("{path} takes {}", list.join(", ")),
+                    details: None,
                 }),
                 meta,
             );
@@ -279,11 +286,11 @@ fn authorize(app: &App, req: &Request, peer: SocketAddr) -> Result<(), AdminErro
             if given == token {
                 Ok(())
             } else {
-                Err(AdminError { status: 401, message: "the control API needs Authorization: Bearer <the --admin-token value>".into() })
+                Err(AdminError { status: 401, message: "the control API needs Authorization: Bearer <the --admin-token value>".into(), details: None })
             }
         }
         None if peer.ip().is_loopback() => Ok(()),
-        None => Err(AdminError { status: 403, message: "the control API answers loopback clients only (start with --admin-token to expose it)".into() }),
+        None => Err(AdminError { status: 403, message: "the control API answers loopback clients only (start with --admin-token to expose it)".into(), details: None }),
     }
 }
 
@@ -295,11 +302,19 @@ fn answer(result: Result<Reply, AdminError>, meta: Meta) -> Response {
             Bytes::from(serde_json::to_vec_pretty(&v).unwrap_or_default()),
         ),
         Ok(Reply::Bytes { content_type, body }) => (200, content_type, body),
-        Err(e) => (
-            e.status,
-            "application/json; charset=utf-8",
-            Bytes::from(json!({"error": e.message}).to_string()),
-        ),
+        Err(e) => {
+            let mut body = json!({"error": e.message});
+            if let Some(Value::Object(extra)) = e.details {
+                for (k, v) in extra {
+                    body[k] = v;
+                }
+            }
+            (
+                e.status,
+                "application/json; charset=utf-8",
+                Bytes::from(body.to_string()),
+            )
+        }
     };
     let mut resp = hyper::Response::new(Full::new(body));
     *resp.status_mut() =
@@ -354,12 +369,23 @@ fn load_scenario(c: &Call<'_>) -> Result<Reply, AdminError> {
             }
         },
     };
-    match crate::app::load_scenario(&ScenarioSource::Text { text: text.clone(), base: base.clone() }) {
-        Err(problems) => Err(AdminError::bad(
-            json!({"problems": problems.iter().map(|p| json!({"line": p.line, "field": p.field, "message": p.message})).collect::<Vec<_>>()}).to_string(),
-        )),
+    match crate::app::load_scenario(&ScenarioSource::Text {
+        text: text.clone(),
+        base: base.clone(),
+    }) {
+        Err(problems) => Err(AdminError {
+            details: Some(
+                json!({"problems": problems.iter().map(|p| json!({"line": p.line, "field": p.field, "message": p.message})).collect::<Vec<_>>()}),
+            ),
+            ..AdminError::bad(format!(
+                "the scenario has {} problem(s); nothing was changed",
+                problems.len()
+            ))
+        }),
         Ok(_) => {
-            c.app.load(ScenarioSource::Text { text, base }).map_err(|e| AdminError::bad(e.to_string()))?;
+            c.app
+                .load(ScenarioSource::Text { text, base })
+                .map_err(|e| AdminError::bad(e.to_string()))?;
             c.app.journal.clear();
             Ok(Reply::Json(json!({"loaded": c.app.scenario_name()})))
         }
@@ -502,13 +528,18 @@ fn faults_add(c: &Call<'_>) -> Result<Reply, AdminError> {
         serde_json::from_slice(&c.body).map_err(|e| AdminError::bad(format!("fault rule: {e}")))?;
     let problems = rule.problems();
     if !problems.is_empty() {
-        return Err(AdminError::bad(
-            problems
-                .iter()
-                .map(|(f, m)| format!("{f}: {m}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ));
+        return Err(AdminError {
+            details: Some(
+                json!({"problems": problems.iter().map(|(f, m)| json!({"field": f, "message": m})).collect::<Vec<_>>()}),
+            ),
+            ..AdminError::bad(
+                problems
+                    .iter()
+                    .map(|(f, m)| format!("{f}: {m}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        });
     }
     let name = c.app.faults.add(rule);
     tracing::warn!("fault rule added: {name}");

@@ -1341,3 +1341,12 @@ pub fn signsim_exit(args: &[&str]) -> (Option<i32>, String, String) {
         .unwrap();
     (status.code(), out, err)
 }
+
+/// The problems of a refused `POST /__admin/scenario`, as the README documents the answer:
+/// `{"problems": [{line, field, message}]}`.
+pub fn scenario_problems(body: &Value) -> Vec<Value> {
+    body["problems"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no top-level \"problems\" array in {body}"))
+        .clone()
+}

@@ -4,10 +4,13 @@
 //! and the independent peers: the `openssl` CLI and Python's `cryptography` make the keys,
 //! CSRs and signatures signsim verifies, and verify what signsim issues.
 
+mod admin;
 mod cli;
 mod crypto;
 mod docs;
+mod events;
 mod examples;
+mod faults;
 mod helpers;
 mod pki;
 mod podpishi;

@@ -1,6 +1,6 @@
 //! `POST /api/IsApproved {trackingCode}`: whether the applicant's identity approval is done.
 //! Unsigned, as in the document. `ResultCode` is false only while the tracking code waits for
-//! approval; a profile without approval counts as approved (nothing is pending).
+//! approval (or after the RA rejected it); a profile without approval counts as approved.
 
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::state::{Status, TrackingRecord};
@@ -23,7 +23,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
                 format!("tracking code '{code}' does not exist"),
             )
         })?;
-    let approved = rec.status != Status::AwaitingApproval;
+    let approved = !matches!(rec.status, Status::AwaitingApproval | Status::Rejected);
     Ok(json!({
         "ResultCode": approved,
         "Description": format!("tracking code {code} is {}", rec.status.name()),

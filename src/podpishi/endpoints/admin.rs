@@ -119,10 +119,10 @@ pub async fn handle(pod: &Podpishi, req: Request, rest: String) -> Response {
             .get::<Value>(Table::PodAccounts, &keys::account(login))
         {
             Ok(Some(a)) => reply(200, a),
-            Ok(None) => error(PodpishiError::new(
-                Kind::InvalidField,
-                format!("there is no account '{login}'"),
-            )),
+            Ok(None) => reply(
+                404,
+                json!({"error": format!("there is no account '{login}'")}),
+            ),
             Err(e) => error(e.into()),
         },
         (Method::GET, ["partner-transactions"]) => match dump(pod, Table::PodPartnerTrn) {
