@@ -211,11 +211,11 @@ impl App {
                 tracing::info!("scenario: {line}");
                 self.journal.push(Entry {
                     id: self.journal.next_id(),
-                    time: crate::pki::state::wire_time(self.clock.now()),
+                    time: self.clock.now(),
                     method: "-".into(),
                     path: "-".into(),
                     content_type: String::new(),
-                    api: "scenario".into(),
+                    api: "scenario",
                     operation: if p.origin.starts_with("events") {
                         "event".into()
                     } else {
@@ -224,7 +224,7 @@ impl App {
                     request: Value::String(p.origin.clone()),
                     status: if outcome.is_ok() { 200 } else { 409 },
                     success: Some(outcome.is_ok()),
-                    response: Value::String(line.clone()),
+                    response: crate::journal::Body::text(&line),
                     duration_us: 0,
                     fault: None,
                     diagnostics: vec![],
@@ -293,7 +293,7 @@ impl App {
             }
             A::ClockJump { by } => {
                 let d = crate::admin::parse_duration(by)?;
-                self.clock.advance(d);
+                self.clock.advance(d)?;
                 Ok(format!("clock moved by {by}"))
             }
             A::Credit { customer, set, add } => {
@@ -372,7 +372,6 @@ pub fn service(app: Arc<App>) -> Service {
     Arc::new(move |req: Request, peer: SocketAddr| {
         let app = app.clone();
         Box::pin(async move {
-            let id = app.journal.next_id();
             let started = Instant::now();
             let method = req.method().to_string();
             let path = req.uri().path().to_string();
@@ -398,22 +397,30 @@ pub fn service(app: Arc<App>) -> Service {
                 .find(|d| d.starts_with("fault "))
                 .map(|d| d[6..].to_string());
             let status = parts.status.as_u16();
+            let id = app.journal.next_id();
             app.journal.push(Entry {
                 id,
-                time: crate::pki::state::wire_time(app.clock.now()),
+                time: app.clock.now(),
                 method,
                 path,
                 content_type,
                 api: if meta.api.is_empty() {
-                    "other".into()
+                    "other"
                 } else {
-                    meta.api.into()
+                    meta.api
                 },
                 operation: meta.operation,
                 request: meta.request,
                 status,
                 success: meta.success,
-                response: response_summary(&parts.headers, &bytes),
+                response: crate::journal::Body::new(
+                    parts
+                        .headers
+                        .get(CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or(""),
+                    &bytes,
+                ),
                 duration_us: started.elapsed().as_micros() as u64,
                 fault,
                 diagnostics: meta.diagnostics,
@@ -429,24 +436,6 @@ pub fn service(app: Arc<App>) -> Service {
             Response::from_parts(parts, Full::new(bytes))
         })
     })
-}
-
-/// The response body as the journal keeps it: small JSON parsed, anything else a text head.
-fn response_summary(headers: &hyper::HeaderMap, bytes: &Bytes) -> Value {
-    let ct = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if ct.contains("json") && bytes.len() <= 16 * 1024 {
-        if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
-            return crate::journal::summarize(&v);
-        }
-    }
-    if ct.contains("json") || ct.contains("xml") || ct.starts_with("text/") {
-        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).into_owned();
-        return Value::String(head);
-    }
-    serde_json::json!({"bytes": bytes.len(), "sha256": crate::crypto::sha256_hex(bytes)})
 }
 
 async fn dispatch(app: &Arc<App>, req: Request, peer: SocketAddr) -> Response {

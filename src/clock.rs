@@ -53,9 +53,27 @@ impl Clock {
 
     pub fn now(&self) -> OffsetDateTime {
         match *self.inner.read().unwrap_or_else(|p| p.into_inner()) {
-            Mode::Running { offset } => OffsetDateTime::now_utc() + offset,
+            Mode::Running { offset } => {
+                let real = OffsetDateTime::now_utc();
+                real.checked_add(offset).unwrap_or(real)
+            }
             Mode::Frozen { at } => at,
         }
+    }
+
+    /// The instants the clock may be moved to: every date computed from "now" (a certificate's
+    /// NotAfter, a CRL's nextUpdate, a schedule) then stays inside what dates can represent.
+    fn check_range(at: OffsetDateTime) -> Result<OffsetDateTime, String> {
+        let (lo, hi) = (
+            time::macros::datetime!(1970-01-01 00:00 UTC),
+            time::macros::datetime!(7999-12-31 23:59:59 UTC),
+        );
+        if at < lo || at > hi {
+            return Err(format!(
+                "{at} is outside the clock's range (1970-01-01 … 7999-12-31)"
+            ));
+        }
+        Ok(at)
     }
 
     pub fn is_frozen(&self) -> bool {
@@ -66,7 +84,8 @@ impl Clock {
     }
 
     /// Moves the clock to `at`, keeping its mode (a running clock keeps ticking from there).
-    pub fn set(&self, at: OffsetDateTime) {
+    pub fn set(&self, at: OffsetDateTime) -> Result<(), String> {
+        let at = Clock::check_range(at)?;
         let mut mode = self.inner.write().unwrap_or_else(|p| p.into_inner());
         *mode = match *mode {
             Mode::Running { .. } => Mode::Running {
@@ -74,17 +93,16 @@ impl Clock {
             },
             Mode::Frozen { .. } => Mode::Frozen { at },
         };
+        Ok(())
     }
 
     /// Moves the clock by `by` (may be negative).
-    pub fn advance(&self, by: Duration) {
-        let mut mode = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        *mode = match *mode {
-            Mode::Running { offset } => Mode::Running {
-                offset: offset + by,
-            },
-            Mode::Frozen { at } => Mode::Frozen { at: at + by },
-        };
+    pub fn advance(&self, by: Duration) -> Result<(), String> {
+        let target = self
+            .now()
+            .checked_add(by)
+            .ok_or_else(|| "the clock would leave the representable dates".to_string())?;
+        self.set(target)
     }
 
     /// Makes this clock behave like `other` (used when a scenario is reloaded or reset).
@@ -103,9 +121,9 @@ mod tests {
     fn frozen_clock_moves_only_when_told() {
         let c = Clock::frozen(datetime!(2026-06-01 08:00 UTC));
         assert_eq!(c.now(), datetime!(2026-06-01 08:00 UTC));
-        c.advance(Duration::days(30));
+        c.advance(Duration::days(30)).unwrap();
         assert_eq!(c.now(), datetime!(2026-07-01 08:00 UTC));
-        c.set(datetime!(2030-01-01 00:00 UTC));
+        c.set(datetime!(2030-01-01 00:00 UTC)).unwrap();
         assert_eq!(c.clone().now(), datetime!(2030-01-01 00:00 UTC));
     }
 

@@ -17,6 +17,7 @@ use crate::journal::Meta;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Mutex;
 use time::OffsetDateTime;
 
@@ -126,14 +127,43 @@ pub struct Pending {
     pub origin: String,
 }
 
-#[derive(Default)]
 pub struct Schedule {
     pending: Mutex<Vec<Pending>>,
+    /// The earliest pending time (unix nanoseconds; `i64::MAX` when none): the per-request
+    /// check reads this instead of taking the lock.
+    next_at: AtomicI64,
+    /// Whether any reaction is installed (lock-free check for every request).
+    any_reactions: AtomicBool,
     reactions: Mutex<Vec<ReactionSpec>>,
     /// (reaction index, record) → matching requests seen.
     counts: Mutex<HashMap<(usize, String), u64>>,
     /// Actions run so far (newest last), for the control API.
     done: Mutex<Vec<String>>,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            pending: Mutex::new(Vec::new()),
+            next_at: AtomicI64::new(i64::MAX),
+            any_reactions: AtomicBool::new(false),
+            reactions: Mutex::new(Vec::new()),
+            counts: Mutex::new(HashMap::new()),
+            done: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+fn nanos(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
+}
+
+fn earliest(pending: &[Pending]) -> i64 {
+    pending
+        .iter()
+        .map(|p| nanos(p.at))
+        .min()
+        .unwrap_or(i64::MAX)
 }
 
 impl Schedule {
@@ -151,6 +181,10 @@ impl Schedule {
                 origin: format!("events[{i}] at {}", e.at),
             });
         }
+        self.next_at.store(earliest(&pending), Ordering::Release);
+        drop(pending);
+        self.any_reactions
+            .store(!reactions.is_empty(), Ordering::Release);
         *self.reactions.lock().unwrap_or_else(|p| p.into_inner()) = reactions.to_vec();
         self.counts
             .lock()
@@ -160,14 +194,19 @@ impl Schedule {
     }
 
     pub fn add(&self, p: Pending) {
+        let at = nanos(p.at);
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(p);
+        self.next_at.fetch_min(at, Ordering::AcqRel);
     }
 
     /// Schedules the reactions a served request triggers.
     pub fn observe(&self, meta: &Meta, now: OffsetDateTime) {
+        if !self.any_reactions.load(Ordering::Acquire) {
+            return;
+        }
         let reactions = self.reactions.lock().unwrap_or_else(|p| p.into_inner());
         if reactions.is_empty() {
             return;
@@ -217,13 +256,14 @@ impl Schedule {
 
     /// Takes the actions due at `now`, earliest first.
     pub fn due(&self, now: OffsetDateTime) -> Vec<Pending> {
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        if !pending.iter().any(|p| p.at <= now) {
+        if nanos(now) < self.next_at.load(Ordering::Acquire) {
             return Vec::new();
         }
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         let (mut due, rest): (Vec<Pending>, Vec<Pending>) =
             pending.drain(..).partition(|p| p.at <= now);
         *pending = rest;
+        self.next_at.store(earliest(&pending), Ordering::Release);
         due.sort_by_key(|p| p.at);
         due
     }
@@ -249,6 +289,14 @@ impl Schedule {
 
 /// A field of a journaled request summary: any case, dotted for nested objects.
 fn lookup(request: &Value, path: &str) -> Option<String> {
+    // A Podpishi command's elements are under `command`; let reactions name them directly.
+    if let Some(found) = request
+        .get("command")
+        .filter(|c| c.is_object())
+        .and_then(|c| lookup(c, path))
+    {
+        return Some(found);
+    }
     let mut cur = request;
     for part in path.split('.') {
         let obj = cur.as_object()?;

@@ -149,11 +149,15 @@ impl FaultRule {
         }
         match &self.action {
             Action::Delay { ms, min_ms, max_ms } => {
-                let ok = ms.is_some() || matches!((min_ms, max_ms), (Some(a), Some(b)) if a <= b);
+                // At most ten minutes: a longer wait is a hang, not a delay (and keeps the
+                // arithmetic of uniform delays in range).
+                const MAX: u64 = 600_000;
+                let ok = ms.is_some_and(|m| m <= MAX)
+                    || matches!((min_ms, max_ms), (Some(a), Some(b)) if a <= b && *b <= MAX);
                 if !ok {
                     p.push((
                         "action".into(),
-                        "a delay needs ms, or min_ms <= max_ms".into(),
+                        "a delay needs ms, or min_ms <= max_ms, at most 600000 ms".into(),
                     ));
                 }
             }
@@ -189,6 +193,8 @@ impl Faults {
         armed.clear();
         self.any.store(false, std::sync::atomic::Ordering::Release);
         drop(armed);
+        // Unnamed rules are numbered again from 1: a reset gives the same names.
+        *self.counter.lock().unwrap_or_else(|p| p.into_inner()) = 0;
         for r in rules {
             self.add(r);
         }

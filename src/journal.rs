@@ -39,21 +39,108 @@ pub struct Meta {
 #[derive(Clone, Debug, Serialize)]
 pub struct Entry {
     pub id: u64,
-    /// RFC 3339, on the emulator's clock.
-    pub time: String,
+    /// On the emulator's clock; shown as RFC 3339 UTC.
+    #[serde(serialize_with = "rfc3339")]
+    pub time: time::OffsetDateTime,
     pub method: String,
     pub path: String,
     pub content_type: String,
-    pub api: String,
+    pub api: &'static str,
     pub operation: String,
     pub request: Value,
     pub status: u16,
     pub success: Option<bool>,
-    pub response: Value,
+    pub response: Body,
     pub duration_us: u64,
     pub fault: Option<String>,
     pub diagnostics: Vec<String>,
     pub record: Option<String>,
+}
+
+/// A response body as the journal keeps it: small bodies verbatim (rendered only when the
+/// journal is read — the request path pays for a reference count, not for JSON parsing),
+/// large ones as size and SHA-256.
+#[derive(Clone, Debug)]
+pub struct Body {
+    content_type: String,
+    kept: Kept,
+}
+
+#[derive(Clone, Debug)]
+enum Kept {
+    Bytes(bytes::Bytes),
+    Digest {
+        len: usize,
+        sha256: String,
+        head: bytes::Bytes,
+    },
+}
+
+/// Bodies up to this size are kept verbatim (JSON answers render whole); larger ones keep their
+/// size, SHA-256 and a 2 KiB head, so a full journal stays a few MiB.
+const KEEP_BYTES: usize = 4 * 1024;
+
+impl Body {
+    pub fn new(content_type: &str, bytes: &bytes::Bytes) -> Body {
+        let kept = if bytes.len() <= KEEP_BYTES {
+            Kept::Bytes(bytes.clone())
+        } else {
+            Kept::Digest {
+                len: bytes.len(),
+                sha256: crate::crypto::sha256_hex(bytes),
+                head: bytes.slice(..2048),
+            }
+        };
+        Body {
+            content_type: content_type.to_string(),
+            kept,
+        }
+    }
+
+    pub fn text(text: &str) -> Body {
+        Body {
+            content_type: "text/plain".into(),
+            kept: Kept::Bytes(bytes::Bytes::from(text.to_string())),
+        }
+    }
+
+    /// Small JSON parsed (long strings shortened), text as its head, anything else as size +
+    /// SHA-256.
+    pub fn render(&self) -> Value {
+        let ct = self.content_type.as_str();
+        match &self.kept {
+            Kept::Digest { len, sha256, head } => {
+                if ct.contains("json") || ct.contains("xml") || ct.starts_with("text/") {
+                    serde_json::json!({"bytes": len, "sha256": sha256, "head": String::from_utf8_lossy(head)})
+                } else {
+                    serde_json::json!({"bytes": len, "sha256": sha256})
+                }
+            }
+            Kept::Bytes(b) => {
+                if ct.contains("json") {
+                    if let Ok(v) = serde_json::from_slice::<Value>(b) {
+                        return summarize(&v);
+                    }
+                }
+                if ct.contains("json") || ct.contains("xml") || ct.starts_with("text/") {
+                    return Value::String(
+                        String::from_utf8_lossy(&b[..b.len().min(2048)]).into_owned(),
+                    );
+                }
+                serde_json::json!({"bytes": b.len(), "sha256": crate::crypto::sha256_hex(b)})
+            }
+        }
+    }
+}
+
+impl Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.render().serialize(s)
+    }
+}
+
+fn rfc3339<S: serde::Serializer>(t: &time::OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::pki::state::wire_time(*t))
 }
 
 pub struct Journal {
@@ -204,16 +291,16 @@ mod tests {
     fn entry(id: u64, op: &str, status: u16) -> Entry {
         Entry {
             id,
-            time: String::new(),
+            time: time::OffsetDateTime::UNIX_EPOCH,
             method: "POST".into(),
             path: "/api/x".into(),
             content_type: String::new(),
-            api: "pki".into(),
+            api: "pki",
             operation: op.into(),
             request: Value::Null,
             status,
             success: Some(status == 200),
-            response: Value::Null,
+            response: Body::text(""),
             duration_us: 1,
             fault: None,
             diagnostics: vec![],

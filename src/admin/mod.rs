@@ -212,12 +212,28 @@ pub async fn handle(app: &Arc<App>, req: Request, peer: SocketAddr) -> Response 
                 meta,
             );
         };
+        // Journaled as an admin call: `podpishi.documents.sign`, `podpishi.outbox`, …
+        let method = req.method().clone();
+        meta.operation = format!(
+            "podpishi.{}",
+            path.trim_start_matches("/__admin/podpishi/")
+                .split('/')
+                .filter(|seg| !seg.chars().all(|c| c.is_ascii_digit()))
+                .collect::<Vec<_>>()
+                .join(".")
+        );
         let mut resp = pod.handle(req).await;
-        if resp.extensions().get::<Meta>().is_none() {
-            meta.operation = "podpishi".into();
-            meta.success = Some(resp.status().is_success());
-            resp.extensions_mut().insert(meta);
+        meta.success = Some(resp.status().is_success());
+        if let Some(inner) = resp.extensions_mut().remove::<Meta>() {
+            meta.request = inner.request;
+            meta.diagnostics = inner.diagnostics;
         }
+        meta.diagnostics.push(format!("{method} {path}"));
+        meta.record = path
+            .split('/')
+            .find(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_ascii_digit()))
+            .map(str::to_string);
+        resp.extensions_mut().insert(meta);
         return resp;
     }
     let (name, handler, params) = match ROUTES.find(req.method(), &path) {
@@ -404,11 +420,12 @@ fn clock_set(c: &Call<'_>) -> Result<Reply, AdminError> {
     if let Some(at) = v.get("set").and_then(Value::as_str) {
         let t = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
             .map_err(|e| AdminError::bad(format!("set: '{at}' is not RFC 3339 ({e})")))?;
-        c.app.clock.set(t);
+        c.app.clock.set(t).map_err(AdminError::bad)?;
     } else if let Some(by) = v.get("advance").and_then(Value::as_str) {
         c.app
             .clock
-            .advance(parse_duration(by).map_err(AdminError::bad)?);
+            .advance(parse_duration(by).map_err(AdminError::bad)?)
+            .map_err(AdminError::bad)?;
     } else {
         return Err(AdminError::bad(
             "send {\"set\": \"2026-06-01T08:00:00Z\"} or {\"advance\": \"30d\"}",
@@ -428,9 +445,14 @@ pub fn parse_duration(text: &str) -> Result<time::Duration, String> {
     };
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
+    // Bounded before it is multiplied: Duration::days(i64::MAX) would overflow.
     let n: i64 = num
         .parse()
-        .map_err(|_| format!("'{text}' is not a duration like 30d, 2h, 15m, 90s, 250ms"))?;
+        .ok()
+        .filter(|n: &i64| *n <= 1_000_000_000_000)
+        .ok_or_else(|| {
+            format!("'{text}' is not a duration like 30d, 2h, 15m, 90s, 250ms (at most 200 years)")
+        })?;
     let d = match unit {
         "d" => time::Duration::days(n),
         "h" => time::Duration::hours(n),
@@ -439,6 +461,10 @@ pub fn parse_duration(text: &str) -> Result<time::Duration, String> {
         "ms" => time::Duration::milliseconds(n),
         _ => return Err(format!("'{text}': unit '{unit}' is not d, h, m, s or ms")),
     };
+    // Two centuries either way: far enough for any test, and no date arithmetic can overflow.
+    if d > time::Duration::days(73_000) {
+        return Err(format!("'{text}' is more than 200 years"));
+    }
     Ok(if neg { -d } else { d })
 }
 

@@ -121,7 +121,19 @@ impl Pki {
             let mut c: CustomerState = tx
                 .get(Table::PkiCustomers, &key)?
                 .unwrap_or(CustomerState { credit: 0 });
-            c.credit = if add { c.credit + amount } else { amount };
+            c.credit = if add {
+                match c.credit.checked_add(amount) {
+                    Some(n) => n,
+                    None => {
+                        return refuse(PkiError::new(
+                            Kind::InvalidField,
+                            format!("credit {} + {amount} overflows", c.credit),
+                        ))
+                    }
+                }
+            } else {
+                amount
+            };
             tx.put(Table::PkiCustomers, &key, &c)?;
             Ok::<_, Abort<PkiError>>(c.credit)
         })?)

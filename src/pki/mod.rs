@@ -369,6 +369,8 @@ pub struct Ctx<'a> {
     pub replays: &'a Mutex<HashMap<(String, String), OffsetDateTime>>,
     /// How the request was judged, for the journal and the log.
     pub diag: Vec<String>,
+    /// The tracking code the request touched, when the request itself does not name it.
+    pub record: Option<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -642,9 +644,8 @@ impl Pki {
             if let Some((g, status, bytes, ok)) = cache.get(key) {
                 if *g == generation {
                     let mut m = meta(route.name, Some(*ok));
-                    m.request =
-                        Fields::from_query(router::query_pairs(req.uri().query())).to_json();
-                    m.diagnostics.push("answered from the GET cache".into());
+                    // The cheapest summary that still shows the fields: the query as sent.
+                    m.request = Value::String(req.uri().query().unwrap_or("").to_string());
                     return with_meta(respond(*status, bytes.clone()), m);
                 }
             }
@@ -716,10 +717,14 @@ impl Pki {
                 keys: &self.inner.keys,
                 replays: &self.inner.replays,
                 diag: Vec::new(),
+                record: None,
             };
             let r = (route.handler)(&mut ctx, &f);
             m.diagnostics.append(&mut ctx.diag);
-            m.record = f.lookup("trackingCode").filter(|s| !s.is_empty());
+            m.record = ctx
+                .record
+                .take()
+                .or_else(|| f.lookup("trackingCode").filter(|s| !s.is_empty()));
             r
         });
         match &result {

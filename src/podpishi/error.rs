@@ -238,6 +238,8 @@ pub struct DocContext {
     pub filetxt: String,
     /// The form as the journal shows it: text fields (apikey masked), files as size + SHA-256.
     pub summary: serde_json::Value,
+    /// How the upload was judged (signature verdict, policy decisions), for the journal.
+    pub diagnostics: Vec<String>,
 }
 
 /// Where an error is answered.
@@ -290,7 +292,9 @@ impl PodpishiError {
         match shape {
             Shape::Upload(doc) if self.kind.is_document_level() => {
                 let errtxt = if self.kind == Kind::DuplicateReference {
-                    format!("Document already exist at DB: {}", self.message)
+                    // Exactly the documented text: clients compare it. The detail (which
+                    // document holds the reference) is in the journal's diagnostics.
+                    "Document already exist at DB".to_string()
                 } else {
                     self.message.clone()
                 };
@@ -363,7 +367,7 @@ mod tests {
             "{x}"
         );
         assert!(
-            x.contains("errtxt='Document already exist at DB: uniq_reference"),
+            x.contains("errtxt='Document already exist at DB'>err</doc>"),
             "{x}"
         );
         let c = PodpishiError::new(Kind::UnknownOper, "no").to_xml(Shape::Command(Some("x")));

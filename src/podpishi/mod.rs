@@ -508,6 +508,7 @@ impl Podpishi {
             if doc.summary.is_object() {
                 meta.request = doc.summary.clone();
             }
+            meta.diagnostics.extend(doc.diagnostics.iter().cloned());
             let text = match result {
                 Ok(xml) => {
                     meta.success = Some(true);
@@ -535,7 +536,7 @@ impl Podpishi {
             Ok((account, cmd)) => {
                 meta.request = serde_json::json!({
                     "login": account.login,
-                    "command": cmd.items.iter().map(|(k, v)| serde_json::json!({k: crate::journal::summarize(&serde_json::json!(v))})).collect::<Vec<_>>(),
+                    "command": command_summary(&cmd),
                 });
                 meta.record = cmd
                     .one("docnum")
@@ -741,6 +742,24 @@ impl Podpishi {
     pub fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
     }
+}
+
+/// A decoded command as an object of its elements (a repeated element, like `docuniq`,
+/// becomes an array), long values shortened: what the journal shows and reactions match on.
+fn command_summary(cmd: &Command) -> serde_json::Value {
+    use serde_json::Value;
+    let mut m = serde_json::Map::new();
+    for (k, v) in &cmd.items {
+        let v = crate::journal::summarize(&Value::String(v.clone()));
+        match m.get_mut(k) {
+            Some(Value::Array(a)) => a.push(v),
+            Some(prev) => *prev = Value::Array(vec![prev.take(), v]),
+            None => {
+                m.insert(k.clone(), v);
+            }
+        }
+    }
+    Value::Object(m)
 }
 
 /// Applies the part of a fault that changes a finished answer (truncate, malformed).

@@ -212,7 +212,7 @@ fn every_response_carries_an_increasing_request_id_naming_its_journal_entry() {
     assert_eq!(
         (0..answers.len()).map(api_of).collect::<Vec<_>>(),
         vec![
-            "pki", "pki", "pki", "podpishi", "podpishi", "admin", "podpishi", "other", "admin",
+            "pki", "pki", "pki", "podpishi", "podpishi", "admin", "admin", "other", "admin",
             "admin"
         ]
     );

@@ -14,4 +14,5 @@ mod faults;
 mod helpers;
 mod pki;
 mod podpishi;
+mod review;
 mod scenarios;

@@ -83,6 +83,40 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         return answer(ctx, ca, issue, false);
     }
     check_state(&rec)?;
+    if ctx.now >= ca.signer.not_after {
+        return Err(PkiError::new(
+            Kind::CaUnavailable,
+            format!(
+                "CA '{}' can not issue: its own certificate expired at {} (the clock is at {}); nothing was charged",
+                ca.spec.name,
+                wire_time(ca.signer.not_after),
+                wire_time(ctx.now)
+            ),
+        ));
+    }
+    // The subject may already hold an active certificate under another tracking code (the
+    // government CA gives a new code per registration): the same request gets it back
+    // uncharged, another key must wait for its revocation.
+    if let Some(other) = active_sibling(ctx, &rec)? {
+        let issue = other
+            .issue
+            .as_ref()
+            .filter(|i| same_request(i, &csr_text, p12));
+        return match issue {
+            Some(issue) => {
+                ctx.diag.push(format!("subject already holds certificate serial {:x} under tracking code {}: returned, not charged", issue.serial, other.code));
+                answer(ctx, ca, issue, false)
+            }
+            None => Err(PkiError::new(
+                Kind::WrongState,
+                format!(
+                    "the subject of tracking code {code} already holds an active certificate (serial {:x}) under tracking code {}; revoke it first to issue for a new key",
+                    other.issue.as_ref().map(|i| i.serial).unwrap_or_default(),
+                    other.code
+                ),
+            )),
+        };
+    }
     let token = if p12 {
         if !csr_text.trim().eq_ignore_ascii_case("none") {
             return Err(PkiError::new(
@@ -238,6 +272,21 @@ fn answer(
         "ErrorCode": 0,
         "ErrorMessage": "",
     }))
+}
+
+/// Another lifecycle of the same customer, CA and subject DN with an active certificate.
+fn active_sibling(ctx: &Ctx<'_>, rec: &TrackingRecord) -> Result<Option<TrackingRecord>, PkiError> {
+    Ok(
+        crate::pki::report::lifecycles_of(ctx, &rec.person.national_code)?
+            .into_iter()
+            .find(|o| {
+                o.code != rec.code
+                    && o.customer == rec.customer
+                    && o.ca == rec.ca
+                    && o.subject_dn == rec.subject_dn
+                    && crate::pki::report::is_active(o, ctx.now)
+            }),
+    )
 }
 
 fn same_request(issue: &Issue, csr_text: &str, p12: bool) -> bool {

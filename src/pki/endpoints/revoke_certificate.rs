@@ -75,6 +75,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         tx.put_raw(Table::PkiByCustomerTime, &keys::event(&rec.customer, now.unix_timestamp(), &rec.code, "Revoked"), b"")?;
         Ok(rec)
     })?;
+    ctx.record = Some(rec.code.clone());
     ctx.diag.push(format!(
         "tracking code {}: Issued → Revoked, serial {serial:x}, reason {reason} ({reason_name})",
         rec.code

@@ -35,6 +35,10 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
         "document {num} permission {} signed by {} ({})",
         p.i, p.signed_fio, p.signed_bin
     ));
+    ctx.diag.push(match &p.unverified {
+        Some(note) => format!("signature_pem: {note}"),
+        None => "signature_pem: CMS verified against the document and the permission's BIN".into(),
+    });
     Ok(ok_resp("addsignature", ""))
 }
 

@@ -18,6 +18,17 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
     let doc = ctx.document(num, "docnum")?;
     let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
     let mut used = std::collections::HashSet::new();
+    // Signature files keep their documented names; an uploaded file that happens to carry one
+    // of them is renamed like any other duplicate.
+    let mut signatures = Vec::new();
+    for p in &doc.permissions {
+        if let (true, Some(b64)) = (p.signed, &p.cms) {
+            let der = crate::crypto::b64_decode(b64)
+                .map_err(|e| PodpishiError::internal("reading a signature", e))?;
+            signatures.push((format!("signature-{}-{}.p7s", p.i, p.signed_bin), der));
+        }
+    }
+    used.extend(signatures.iter().map(|(n, _)| n.clone()));
     for f in &doc.files {
         let bytes = ctx
             .store
@@ -39,13 +50,7 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
         }
         entries.push((name, bytes));
     }
-    for p in &doc.permissions {
-        if let (true, Some(b64)) = (p.signed, &p.cms) {
-            let der = crate::crypto::b64_decode(b64)
-                .map_err(|e| PodpishiError::internal("reading a signature", e))?;
-            entries.push((format!("signature-{}-{}.p7s", p.i, p.signed_bin), der));
-        }
-    }
+    entries.extend(signatures);
     let bytes = zip_entries(&entries, ctx.time(doc.created))
         .map_err(|e| PodpishiError::internal("building the ZIP", e))?;
     Ok(Reply::Zip {

@@ -311,9 +311,22 @@ fn run(pod: &Podpishi, form: &Form, ctx: &mut DocContext) -> Result<String, Podp
         tx.put(Table::PodAccounts, &keys::account(&login), &acc)?;
         Ok(num)
     })?;
-    if let Some(v) = verdict.as_ref().and_then(|v| v.unverified.as_ref()) {
-        tracing::warn!("podpishi: document {num}: owner signature {v}");
+    match verdict.as_ref() {
+        Some(v) => match &v.unverified {
+            Some(note) => {
+                tracing::warn!("podpishi: document {num}: owner signature {note}");
+                ctx.diagnostics.push(format!("signature_pem: {note}"));
+            }
+            None => ctx.diagnostics.push(
+                "signature_pem: CMS verified against the document and its signer's BIN".into(),
+            ),
+        },
+        None => ctx
+            .diagnostics
+            .push("no signature_pem: the document is uploaded unsigned".into()),
     }
+    ctx.diagnostics
+        .push(format!("document {num} stored; balance debited by 1"));
     Ok(format!(
         "{XML_DECL}<resp err=\"no\">\n<doc num='{num}' reference='{}' package='{}' nametxt='{}' filetxt='{}'>ok</doc>\n</resp>",
         escape(&reference),

@@ -140,7 +140,7 @@ fn reused_reference_is_refused_and_the_document_untouched() {
     assert_eq!(s, 200);
     assert_eq!(
         xml,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<resp err=\"no\">\n<doc num='' reference='A541158-ED' package='201707' nametxt='Новый офигенный документ' filetxt='other.txt' errtxt='Document already exist at DB: uniq_reference &apos;A541158-ED&apos; is already document 1001 of account alfa@test.kz; the stored document was not changed'>err</doc>\n</resp>"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<resp err=\"no\">\n<doc num='' reference='A541158-ED' package='201707' nametxt='Новый офигенный документ' filetxt='other.txt' errtxt='Document already exist at DB'>err</doc>\n</resp>"
     );
     assert_eq!(emu.pod_balance(ALFA), balance);
     assert_eq!(
