@@ -170,7 +170,7 @@ impl Filter {
     fn matches(&self, e: &Entry) -> bool {
         self.api
             .as_ref()
-            .is_none_or(|a| a.eq_ignore_ascii_case(&e.api))
+            .is_none_or(|a| a.eq_ignore_ascii_case(e.api))
             && self
                 .operation
                 .as_ref()
