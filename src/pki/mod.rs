@@ -656,11 +656,13 @@ impl Pki {
             self.read_json(req, &world).await
         };
         let mut m = meta(route.name, None);
+        // Faults apply to malformed requests too (a field rule just can not match them).
         let fault = match (&fields, faults_armed) {
             (Ok(f), true) => self
                 .inner
                 .faults
                 .decide("pki", route.name, &|name| f.lookup(name)),
+            (Err(_), true) => self.inner.faults.decide("pki", route.name, &|_| None),
             _ => None,
         };
         if let Some(d) = &fault {
