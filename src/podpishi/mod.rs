@@ -794,7 +794,21 @@ impl IntoInnerBytes for Full<Bytes> {
     }
 }
 
+/// Characters XML 1.0 forbids (C0 controls other than tab, LF, CR; U+FFFE, U+FFFF).
+fn xml_forbidden(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
+}
+
+/// Every XML answer passes here: a value echoed from a request can not make it ill-formed
+/// (a forbidden character becomes U+FFFD; requests carrying one are refused before this).
 pub fn xml_response(text: String) -> Response {
+    let text = if text.chars().any(xml_forbidden) {
+        text.chars()
+            .map(|c| if xml_forbidden(c) { '\u{FFFD}' } else { c })
+            .collect()
+    } else {
+        text
+    };
     hyper::Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/xml; charset=UTF-8")

@@ -142,7 +142,22 @@ impl Command {
                 e.utf8_error().valid_up_to()
             ))
         })?;
-        Command::parse(&xml)
+        let cmd = Command::parse(&xml)?;
+        // XML 1.0 forbids control characters even as character references (`&#x1;`).
+        let all = std::iter::once(("oper", cmd.oper.as_str()))
+            .chain(cmd.items.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        for (name, value) in all {
+            if let Some(c) = value
+                .chars()
+                .find(|c| *c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+            {
+                return Err(bad(format!(
+                    "<{name}> contains the control character U+{:04X}, which XML 1.0 does not allow",
+                    c as u32
+                )));
+            }
+        }
+        Ok(cmd)
     }
 
     pub fn parse(xml: &str) -> Result<Command, PodpishiError> {

@@ -1350,3 +1350,130 @@ pub fn scenario_problems(body: &Value) -> Vec<Value> {
         .unwrap_or_else(|| panic!("no top-level \"problems\" array in {body}"))
         .clone()
 }
+
+// ── Podpishi answers with their transport (status, Content-Type, journal id) ─────────────
+
+impl Upload {
+    /// The contract uploaded by `acc` for its template `owner_bin` to `receiver_bin`.
+    pub fn between(
+        acc: (&str, &str),
+        owner_bin: &str,
+        receiver_bin: &str,
+        receiver_mail: &str,
+        reference: &str,
+    ) -> Upload {
+        Upload::alfa_to_beta(reference)
+            .set("login", acc.0)
+            .set("apikey", acc.1)
+            .set("owner_bin", owner_bin)
+            .set("receiver_bin", receiver_bin)
+            .set("receiver_mail", receiver_mail)
+    }
+}
+
+impl TestEmulator {
+    /// POST /api.php with reqwest multipart, as an [`Answer`].
+    pub fn pod_upload_answer(&self, u: Upload) -> Answer {
+        let mut form = reqwest::blocking::multipart::Form::new();
+        for (k, v) in u.fields {
+            form = form.text(k, v);
+        }
+        for (name, bytes) in u.files {
+            form = form.part(
+                "uf",
+                reqwest::blocking::multipart::Part::bytes(bytes).file_name(name),
+            );
+        }
+        Answer::from(
+            self.client
+                .post(format!("{}/api.php", self.url))
+                .multipart(form)
+                .send()
+                .unwrap(),
+        )
+    }
+
+    /// POST /apistatus.php form-urlencoded `login`, `apikey`, `command=<base64(xml)>`, as an
+    /// [`Answer`].
+    pub fn pod_command_answer(&self, acc: (&str, &str), xml: &str) -> Answer {
+        self.pod_form_answer(&[
+            ("login", acc.0),
+            ("apikey", acc.1),
+            ("command", &b64(xml.as_bytes())),
+        ])
+    }
+
+    /// POST /apistatus.php with these urlencoded fields, as an [`Answer`].
+    pub fn pod_form_answer(&self, fields: &[(&str, &str)]) -> Answer {
+        Answer::from(
+            self.client
+                .post(format!("{}/apistatus.php", self.url))
+                .form(fields)
+                .send()
+                .unwrap(),
+        )
+    }
+
+    /// Any request to `path` (`/api.php`, `/apistatus.php`) with a raw body, as an [`Answer`].
+    pub fn pod_raw_answer(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut req = self.client.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", self.url),
+        );
+        if let Some(ct) = content_type {
+            req = req.header("Content-Type", ct);
+        }
+        Answer::from(req.body(body).send().unwrap())
+    }
+}
+
+/// The subject of a KZ test signer's certificate as openssl prints it (long names:
+/// `commonName`, `surname`, `serialNumber`, `countryName`, `givenName`, `organizationName`,
+/// `organizationalUnitName`).
+pub fn kz_subject(signer: &str) -> std::collections::BTreeMap<String, String> {
+    let (cert, _) = kz_signer(signer);
+    let out = run(
+        "openssl",
+        &[
+            "x509",
+            "-in",
+            cert.to_str().unwrap(),
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "sep_multiline,utf8,lname",
+        ],
+        b"",
+    );
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.trim().split_once('='))
+        .filter(|(k, _)| !k.is_empty() && *k != "subject")
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The extendedKeyUsage of a KZ test signer's certificate as openssl prints it.
+pub fn kz_eku(signer: &str) -> String {
+    let (cert, _) = kz_signer(signer);
+    String::from_utf8(run(
+        "openssl",
+        &[
+            "x509",
+            "-in",
+            cert.to_str().unwrap(),
+            "-noout",
+            "-ext",
+            "extendedKeyUsage",
+        ],
+        b"",
+    ))
+    .unwrap()
+}

@@ -3,6 +3,7 @@
 //! by Python's zipfile.
 
 mod commands;
+mod gaps;
 mod partner;
 mod robustness;
 mod signatures;
