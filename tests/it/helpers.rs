@@ -655,6 +655,19 @@ pub fn approval_text(national: &str, tracking: &str, approver: &str) -> String {
 /// detached unless `attached` (`-nodetach`), with signed attributes unless `noattr`.
 pub fn openssl_cms_sign(signer: &str, data: &[u8], noattr: bool, attached: bool) -> Vec<u8> {
     let (cert, key) = approver_files(signer);
+    openssl_cms_with(&cert, &key, data, attached, !noattr, &[])
+}
+
+/// `openssl cms -sign -binary -outform DER` by `cert`/`key` over `data`: detached unless
+/// `attached`, with signed attributes when `attrs`, plus `extra` arguments.
+pub fn openssl_cms_with(
+    cert: &Path,
+    key: &Path,
+    data: &[u8],
+    attached: bool,
+    attrs: bool,
+    extra: &[&str],
+) -> Vec<u8> {
     let mut args = vec![
         "cms",
         "-sign",
@@ -666,7 +679,8 @@ pub fn openssl_cms_sign(signer: &str, data: &[u8], noattr: bool, attached: bool)
         "-inkey",
         key.to_str().unwrap(),
     ];
-    if noattr {
+    args.extend_from_slice(extra);
+    if !attrs {
         args.push("-noattr");
     }
     if attached {
@@ -827,35 +841,8 @@ pub fn kz_signer(name: &str) -> (PathBuf, PathBuf) {
 
 /// `openssl cms -sign` over `data` by a KZ test signer; returns DER.
 pub fn openssl_cms_sign_kz(signer: &str, data: &[u8], attached: bool, attrs: bool) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let input = write(dir.path(), "doc", data);
-    let out = dir.path().join("sig.p7s");
     let (cert, key) = kz_signer(signer);
-    let mut args = vec![
-        "cms",
-        "-sign",
-        "-binary",
-        "-outform",
-        "DER",
-        "-md",
-        "sha256",
-        "-in",
-        input.to_str().unwrap(),
-        "-signer",
-        cert.to_str().unwrap(),
-        "-inkey",
-        key.to_str().unwrap(),
-        "-out",
-        out.to_str().unwrap(),
-    ];
-    if attached {
-        args.push("-nodetach");
-    }
-    if !attrs {
-        args.push("-noattr");
-    }
-    run("openssl", &args, b"");
-    std::fs::read(out).unwrap()
+    openssl_cms_with(&cert, &key, data, attached, attrs, &["-md", "sha256"])
 }
 
 /// `openssl cms -verify` against the KZ test root; `content` for detached signatures.
