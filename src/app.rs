@@ -84,6 +84,9 @@ pub struct App {
     pub schedule: crate::events::Schedule,
     pub base_url: String,
     pub started: Instant,
+    /// API requests hold it shared while they run; reset and scenario loading take it
+    /// exclusively, so no request of the old world writes into the store of the new one.
+    pub gate: tokio::sync::RwLock<()>,
     pki: RwLock<Option<Pki>>,
     podpishi: RwLock<Option<crate::podpishi::Podpishi>>,
     loaded: RwLock<Loaded>,
@@ -356,6 +359,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         schedule: crate::events::Schedule::default(),
         base_url: base_url.trim_end_matches('/').to_string(),
         started: Instant::now(),
+        gate: tokio::sync::RwLock::new(()),
         pki: RwLock::new(None),
         podpishi: RwLock::new(None),
         loaded: RwLock::new(Loaded {
@@ -443,6 +447,7 @@ async fn dispatch(app: &Arc<App>, req: Request, peer: SocketAddr) -> Response {
     if path.starts_with("/__admin") {
         return crate::admin::handle(app, req, peer).await;
     }
+    let _shared = app.gate.read().await;
     if path.starts_with("/api/") || path.starts_with("/crl/") {
         if let Some(pki) = app.pki() {
             return pki.handle(req).await;

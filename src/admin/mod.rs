@@ -285,6 +285,11 @@ pub async fn handle(app: &Arc<App>, req: Request, peer: SocketAddr) -> Response 
         query,
         body,
     };
+    // Replacing the world waits for in-flight API requests and holds new ones back.
+    let _exclusive = match name {
+        "reset" | "scenario" => Some(app.gate.write().await),
+        _ => None,
+    };
     let result = handler(&call);
     meta.success = Some(result.is_ok());
     answer(result, meta)
