@@ -532,7 +532,18 @@ impl Podpishi {
         let (oper, decoded) = self.command(&content_type, body).await;
         meta.operation = oper.clone().unwrap_or_else(|| "command".into());
         let (result, fault) = match decoded {
-            Err(e) => (Err(e), None),
+            Err(e) => {
+                // A request that never became a command still meets the rules for its
+                // operation (or the rules without one): a field rule just can not match it.
+                let fault = self.fault(oper.as_deref().unwrap_or(""), &|_| None);
+                if let Some(resp) = self
+                    .early_fault(&fault, meta, Shape::Command(oper.as_deref()))
+                    .await
+                {
+                    return resp;
+                }
+                (Err(e), fault)
+            }
             Ok((account, cmd)) => {
                 meta.request = serde_json::json!({
                     "login": account.login,

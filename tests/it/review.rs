@@ -143,3 +143,26 @@ fn the_duplicate_reference_error_is_exactly_the_documented_text() {
         "{x}"
     );
 }
+
+#[test]
+fn faults_also_meet_requests_that_never_parse() {
+    let emu = TestEmulator::spawn();
+    let (status, _) = admin(
+        &emu,
+        "faults",
+        &json!({"api": "*", "action": {"kind": "status", "status": 503, "body": "down"}, "trigger": {"when": "first", "n": 2}}),
+    );
+    assert_eq!(status, 200);
+    // A command with a wrong apikey (never decoded) and a PKI body that is not JSON.
+    let (s1, body) = emu.pod_form(&[
+        ("login", "alfa@test.kz"),
+        ("apikey", "wrong"),
+        ("command", "x"),
+    ]);
+    assert_eq!((s1, body.as_slice()), (503, &b"down"[..]));
+    let (s2, _) = emu.post_raw("RegisterInfo", "application/json", b"{not json".to_vec());
+    assert_eq!(s2, 503);
+    // The rule is spent: the normal refusals come back.
+    let (s3, v) = emu.post_raw("RegisterInfo", "application/json", b"{not json".to_vec());
+    assert_eq!((s3, &v["ErrorCode"]), (400, &json!(101)));
+}
