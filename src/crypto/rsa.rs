@@ -159,6 +159,43 @@ pub fn parse_private_key(text: &str) -> Result<RsaPrivateKey, String> {
     }
 }
 
+/// The modulus (big-endian, no leading zeros) of a PEM RSA private key, read from its ASN.1
+/// structure without building the key.
+pub fn private_key_modulus(text: &str) -> Result<Vec<u8>, String> {
+    let t = text.trim();
+    let der = super::der_from_b64_or_pem(t)?;
+    let pkcs1_der: Vec<u8> = if t.starts_with("-----BEGIN PRIVATE KEY-----") {
+        let info = rsa::pkcs8::PrivateKeyInfo::try_from(der.as_slice())
+            .map_err(|e| format!("PEM PKCS#8 private key: {e}"))?;
+        if info.algorithm.oid != rsa::pkcs1::ALGORITHM_OID {
+            return Err(format!(
+                "PEM PKCS#8 private key of algorithm {}, RSA expected",
+                info.algorithm.oid
+            ));
+        }
+        info.private_key.to_vec()
+    } else if t.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
+        der
+    } else {
+        return Err("not a private key: expected PEM 'PRIVATE KEY' or 'RSA PRIVATE KEY'".into());
+    };
+    let key = rsa::pkcs1::RsaPrivateKey::try_from(pkcs1_der.as_slice())
+        .map_err(|e| format!("RSA private key: {e}"))?;
+    Ok(key
+        .modulus
+        .as_bytes()
+        .iter()
+        .copied()
+        .skip_while(|b| *b == 0)
+        .collect())
+}
+
+/// Checks that text is a PEM RSA private key (PKCS#8 or PKCS#1) by its ASN.1 structure only,
+/// without building the key (cheap enough for start-up).
+pub fn check_private_key_pem(text: &str) -> Result<(), String> {
+    private_key_modulus(text).map(|_| ())
+}
+
 /// RSA-SHA1 PKCS#1 v1.5, as the PKI RA gateway wants every transaction signed.
 pub fn sign_sha1(key: &RsaPrivateKey, data: &[u8]) -> Result<Vec<u8>, String> {
     key.sign(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(data))

@@ -226,7 +226,12 @@ pub fn check_subject_encodable(attrs: &[Attr]) -> Result<(), String> {
 
 /// A CA that can issue: its certificate, key and key identifier.
 pub struct CaSigner {
-    issuer: Issuer<'static, KeyPair>,
+    /// Built on first use: loading an RSA private key into aws-lc validates it with
+    /// constant-time big-number arithmetic (~1 ms per 2048-bit key), too slow for a 15 ms
+    /// start with several CAs. The key's match with the certificate is checked at load.
+    issuer: std::sync::OnceLock<Issuer<'static, KeyPair>>,
+    params: CertificateParams,
+    key_pem: String,
     ski: Vec<u8>,
     pub cert_der: Vec<u8>,
     pub cert_pem: String,
@@ -242,8 +247,18 @@ impl CaSigner {
             super::der_from_b64_or_pem(cert_pem).map_err(|e| format!("certificate PEM: {e}"))?;
         let (_, cert) =
             X509Certificate::from_der(&cert_der).map_err(|e| format!("certificate: {e}"))?;
-        let key = KeyPair::from_pem(key_pem).map_err(|e| format!("private key: {e}"))?;
-        if rcgen::PublicKeyData::subject_public_key_info(&key) != cert.public_key().raw {
+        let modulus =
+            super::rsa::private_key_modulus(key_pem).map_err(|e| format!("private key: {e}"))?;
+        let cert_modulus = match cert.public_key().parsed() {
+            Ok(x509_parser::public_key::PublicKey::RSA(k)) => k
+                .modulus
+                .iter()
+                .copied()
+                .skip_while(|b| *b == 0)
+                .collect::<Vec<u8>>(),
+            _ => return Err("the CA certificate's key is not RSA".into()),
+        };
+        if modulus != cert_modulus {
             return Err("the private key does not belong to the certificate".into());
         }
         let ski = cert
@@ -266,7 +281,9 @@ impl CaSigner {
         let not_after = OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp())
             .map_err(|e| e.to_string())?;
         Ok(CaSigner {
-            issuer: Issuer::new(params, key),
+            issuer: std::sync::OnceLock::new(),
+            params,
+            key_pem: key_pem.to_string(),
             ski,
             subject_der: cert.subject().as_raw().to_vec(),
             subject_display: display_parsed(cert.subject()),
@@ -274,6 +291,18 @@ impl CaSigner {
             cert_der,
             not_after,
         })
+    }
+}
+
+impl CaSigner {
+    fn issuer(&self) -> Result<&Issuer<'static, KeyPair>, String> {
+        if let Some(i) = self.issuer.get() {
+            return Ok(i);
+        }
+        let key = KeyPair::from_pem(&self.key_pem).map_err(|e| format!("CA private key: {e}"))?;
+        Ok(self
+            .issuer
+            .get_or_init(|| Issuer::new(self.params.clone(), key)))
     }
 }
 
@@ -480,7 +509,7 @@ pub fn issue_leaf(ca: &CaSigner, spki_der: &[u8], spec: &LeafSpec<'_>) -> Result
     let spki =
         rcgen::SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| format!("public key: {e}"))?;
     let cert = params
-        .signed_by(&spki, &ca.issuer)
+        .signed_by(&spki, ca.issuer()?)
         .map_err(|e| e.to_string())?;
     Ok(cert.der().to_vec())
 }
@@ -549,7 +578,7 @@ pub fn make_crl(
             .collect(),
         key_identifier_method: KeyIdMethod::PreSpecified(ca.ski.clone()),
     };
-    let crl = params.signed_by(&ca.issuer).map_err(|e| e.to_string())?;
+    let crl = params.signed_by(ca.issuer()?).map_err(|e| e.to_string())?;
     Ok(crl.der().to_vec())
 }
 

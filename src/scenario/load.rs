@@ -425,6 +425,8 @@ impl Validator {
             }
         }
         let mut approver_certs = Vec::new();
+        // A CA that failed to load is reported once; its approvers are not reported again.
+        let cas_loaded = cas.len() == pki.cas.len();
         let issuers: Vec<Vec<u8>> = cas
             .iter()
             .flat_map(|c| {
@@ -452,9 +454,10 @@ impl Validator {
                             &format!("{at}.cert"),
                             format!("{} is not a certificate", a.cert),
                         );
-                    } else if !issuers
-                        .iter()
-                        .any(|iss| crate::crypto::x509::issued_by(&der, iss))
+                    } else if cas_loaded
+                        && !issuers
+                            .iter()
+                            .any(|iss| crate::crypto::x509::issued_by(&der, iss))
                     {
                         self.problem(
                             &format!("{at}.cert"),
@@ -585,9 +588,11 @@ impl Validator {
                     .map_err(|e| self.problem(&format!("{at}.cert"), format!("{}: {e}", s.cert)))
                     .ok()
             });
+            // The structure is checked now (PEM, DER, an RSA key); the key itself is built on
+            // first use (see `SignerMaterial::key`).
             let key = files
                 .read(&s.key)
-                .and_then(|p| crate::crypto::rsa::parse_private_key(&p))
+                .and_then(|p| crate::crypto::rsa::check_private_key_pem(&p).map(|_| p))
                 .map_err(|e| self.problem(&format!("{at}.key"), e))
                 .ok();
             if let (Some(cert_der), Some(key), Some(info)) = (cert, key, info) {
@@ -600,7 +605,8 @@ impl Validator {
                 signers.push(super::SignerMaterial {
                     name: s.name.clone(),
                     cert_der,
-                    key,
+                    key_pem: key,
+                    key: std::sync::OnceLock::new(),
                     info,
                 });
             }

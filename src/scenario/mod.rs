@@ -74,8 +74,23 @@ pub struct PodMaterial {
 pub struct SignerMaterial {
     pub name: String,
     pub cert_der: Vec<u8>,
-    pub key: rsa::RsaPrivateKey,
+    /// The private key's PEM; parsed into an RSA key on first use.
+    pub key_pem: String,
+    pub key: std::sync::OnceLock<rsa::RsaPrivateKey>,
     pub info: crate::crypto::kz::KzSigner,
+}
+
+impl SignerMaterial {
+    /// The signer's private key. Rationale for the laziness: building an RSA private key
+    /// (CRT precomputation, validation) costs about half a millisecond each, and the default
+    /// world has six signers that most runs never use — startup must stay within 15 ms.
+    pub fn key(&self) -> Result<&rsa::RsaPrivateKey, String> {
+        if let Some(k) = self.key.get() {
+            return Ok(k);
+        }
+        let k = crate::crypto::rsa::parse_private_key(&self.key_pem)?;
+        Ok(self.key.get_or_init(|| k))
+    }
 }
 
 pub struct CaMaterial {

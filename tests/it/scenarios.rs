@@ -27,3 +27,22 @@ fn every_shipped_scenario_loads() {
     assert!(n >= 1);
     assert!(signsim::scenario::load_embedded().is_ok());
 }
+
+#[test]
+fn a_ca_key_that_does_not_match_its_certificate_is_a_problem_at_load() {
+    let text =
+        default_scenario_text().replacen("key = \"pki/ca-01.key\"", "key = \"pki/ca-08.key\"", 1);
+    let problems =
+        match signsim::scenario::load_text(&text, "swapped.toml", Some(repo().join("scenarios"))) {
+            Err(p) => p,
+            Ok(_) => panic!("a CA with another CA's key loaded"),
+        };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].field, "pki.cas[0].cert");
+    assert!(
+        problems[0]
+            .message
+            .contains("does not belong to the certificate"),
+        "{problems:?}"
+    );
+}

@@ -196,9 +196,16 @@ pub fn sign(pod: &Podpishi, num: u64, body: &[u8]) -> Result<Value, PodpishiErro
                 .ok_or_else(|| {
                     PodpishiError::internal("reading the document", "its file is missing")
                 })?;
-            let der =
-                crate::crypto::cms::sign(&signer.cert_der, &signer.key, &content, attached, now)
-                    .map_err(|e| PodpishiError::internal("signing", e))?;
+            let der = crate::crypto::cms::sign(
+                &signer.cert_der,
+                signer
+                    .key()
+                    .map_err(|e| PodpishiError::internal("reading the signer key", e))?,
+                &content,
+                attached,
+                now,
+            )
+            .map_err(|e| PodpishiError::internal("signing", e))?;
             let p = sign_permission(
                 pod.store(),
                 world,

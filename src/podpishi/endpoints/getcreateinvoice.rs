@@ -33,8 +33,16 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
         service.info.organization, service_bin, client_bin, tarif.id, tarif.name, tarif.counts, tarif.price, ctx.time(now)
     );
     let bytes = Bytes::from(text.into_bytes());
-    let der = cms::sign(&service.cert_der, &service.key, &bytes, false, now)
-        .map_err(|e| PodpishiError::internal("signing the invoice", e))?;
+    let der = cms::sign(
+        &service.cert_der,
+        service
+            .key()
+            .map_err(|e| PodpishiError::internal("reading the service key", e))?,
+        &bytes,
+        false,
+        now,
+    )
+    .map_err(|e| PodpishiError::internal("signing the invoice", e))?;
     let verdict = signing::judge(
         ctx.world,
         now,
