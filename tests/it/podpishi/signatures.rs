@@ -208,6 +208,23 @@ fn gost_signatures_follow_the_scenario_policy() {
         .1,
     );
     assert!(status(&emu, ALFA, &num).contains("signed='1' signed_bin='160940001237'"));
+    // The policy decision is always reported in the journal.
+    let entries: serde_json::Value = emu
+        .client
+        .get(format!(
+            "{}/__admin/requests?api=podpishi&operation=upload&record={num}",
+            emu.url
+        ))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let diagnostics = entries["requests"][0]["diagnostics"].to_string();
+    assert!(
+        diagnostics
+            .contains("GOST 34.310-2004 (1.2.398.3.10.1.1.1.2) accepted without verification"),
+        "{entries}"
+    );
     let emu = TestEmulator::spawn_edited(|t| {
         t.replace(
             "unverifiable_algorithm = \"accept-and-flag\"",
