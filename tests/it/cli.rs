@@ -220,17 +220,21 @@ fn pki_sign_matches_openssl_byte_for_byte() {
     // PKCS#1 v1.5 signatures are deterministic: the helper must equal openssl over the same bytes.
     let key = customer_key(CUSTOMER_A);
     let text = "10320874334-1234-0012345679";
-    let out = Command::new(BIN)
-        .args([
-            "pki",
-            "sign",
-            "--key",
-            key.to_str().unwrap(),
-            "--text",
-            text,
-        ])
-        .output()
-        .unwrap();
+    let sign = |extra: &[&str]| {
+        Command::new(BIN)
+            .args([
+                "pki",
+                "sign",
+                "--key",
+                key.to_str().unwrap(),
+                "--text",
+                text,
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = sign(&[]);
     assert!(
         out.status.success(),
         "{}",
@@ -240,36 +244,12 @@ fn pki_sign_matches_openssl_byte_for_byte() {
         String::from_utf8_lossy(&out.stdout).trim(),
         sign_unicode(&key, text)
     );
-    let out = Command::new(BIN)
-        .args([
-            "pki",
-            "sign",
-            "--key",
-            key.to_str().unwrap(),
-            "--text",
-            text,
-            "--encoding",
-            "utf8",
-        ])
-        .output()
-        .unwrap();
+    let out = sign(&["--encoding", "utf8"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         openssl_sign(&key, text.as_bytes())
     );
-    let bad = Command::new(BIN)
-        .args([
-            "pki",
-            "sign",
-            "--key",
-            key.to_str().unwrap(),
-            "--text",
-            text,
-            "--encoding",
-            "latin1",
-        ])
-        .output()
-        .unwrap();
+    let bad = sign(&["--encoding", "latin1"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("latin1"));
 }

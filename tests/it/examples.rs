@@ -194,14 +194,16 @@ fn flaky_network_is_the_same_every_run() {
 
 /// Customer B (the flaky-network scenario's only customer) bodies.
 fn register_body_as_b(ca: &str, profile: &str, person: Value) -> Value {
-    let cc = format!("{CUSTOMER_B}-{LICENSE_B}");
-    let nc = person["NationalCode"].as_str().unwrap().to_string();
-    let sig = sign_unicode(&customer_key(CUSTOMER_B), &format!("{cc}-{nc}"));
-    json!({"caName": ca, "customercode": cc, "profileName": profile, "signature": sig, "personData": person})
+    register_body_as(
+        CUSTOMER_B,
+        LICENSE_B,
+        &customer_key(CUSTOMER_B),
+        ca,
+        profile,
+        person,
+    )
 }
 
 fn issue_body_as_b(ca: &str, profile: &str, tc: &str, csr: &[u8]) -> Value {
-    let csr = b64(csr);
-    let sig = openssl_sign(&customer_key(CUSTOMER_B), csr.as_bytes());
-    json!({"caName": ca, "profileName": profile, "trackingCode": tc, "csr": csr, "signature": sig, "customercode": format!("{CUSTOMER_B}-{LICENSE_B}")})
+    issue_body_as(CUSTOMER_B, LICENSE_B, ca, profile, tc, csr)
 }

@@ -370,31 +370,19 @@ pub fn mehdi() -> Value {
 
 /// A signed RegisterInfo body for customer A.
 pub fn register_body(ca: &str, profile: &str, person: Value) -> Value {
-    let customercode = format!("{CUSTOMER_A}-{LICENSE_A}");
-    let nc = person["NationalCode"].as_str().unwrap().to_string();
-    let sig = sign_unicode(&customer_key(CUSTOMER_A), &format!("{customercode}-{nc}"));
-    serde_json::json!({
-        "caName": ca,
-        "customercode": customercode,
-        "profileName": profile,
-        "signature": sig,
-        "personData": person,
-    })
+    register_body_as(
+        CUSTOMER_A,
+        LICENSE_A,
+        &customer_key(CUSTOMER_A),
+        ca,
+        profile,
+        person,
+    )
 }
 
 /// A signed IssueCertificateByTrackingCode body for customer A (`Sign(csr)`: ASCII of the field).
 pub fn issue_body(ca: &str, profile: &str, tracking: &str, csr_der: &[u8]) -> Value {
-    let csr = b64(csr_der);
-    let sig = openssl_sign(&customer_key(CUSTOMER_A), csr.as_bytes());
-    serde_json::json!({
-        "caName": ca,
-        "profileName": profile,
-        "trackingCode": tracking,
-        "csr": csr,
-        "paymentId": "pay-1",
-        "signature": sig,
-        "customercode": format!("{CUSTOMER_A}-{LICENSE_A}"),
-    })
+    issue_body_as(CUSTOMER_A, LICENSE_A, ca, profile, tracking, csr_der)
 }
 
 impl TestEmulator {
