@@ -146,7 +146,7 @@ fn flaky_network_is_the_same_every_run() {
         let emu = spawn_example("flaky-network.toml");
         let mut magic = mehdi();
         magic["NationalCode"] = json!("0061204501");
-        let b = register_body_as_b("01", "Bronze-Sign", magic);
+        let b = register_body_b("01", "Bronze-Sign", magic);
         let (_, refused) = emu.post("RegisterInfo", &b);
         // Issue attempts: a reset is a transport error for the client.
         let dir = tempfile::tempdir().unwrap();
@@ -155,7 +155,7 @@ fn flaky_network_is_the_same_every_run() {
         for i in 0..12 {
             let mut p = mehdi();
             p["NationalCode"] = json!(valid_national_code(700 + i));
-            let (_, reg) = emu.post("RegisterInfo", &register_body_as_b("01", "Bronze-Sign", p));
+            let (_, reg) = emu.post("RegisterInfo", &register_body_b("01", "Bronze-Sign", p));
             let tc = reg["TrackingCode"]
                 .as_str()
                 .unwrap_or_else(|| panic!("{reg}"))
@@ -192,18 +192,7 @@ fn flaky_network_is_the_same_every_run() {
     assert_eq!(refused["ErrorMessage"], "Service Unavailable");
 }
 
-/// Customer B (the flaky-network scenario's only customer) bodies.
-fn register_body_as_b(ca: &str, profile: &str, person: Value) -> Value {
-    register_body_as(
-        CUSTOMER_B,
-        LICENSE_B,
-        &customer_key(CUSTOMER_B),
-        ca,
-        profile,
-        person,
-    )
-}
-
+/// Customer B (the flaky-network scenario's only customer) issues.
 fn issue_body_as_b(ca: &str, profile: &str, tc: &str, csr: &[u8]) -> Value {
     issue_body_as(CUSTOMER_B, LICENSE_B, ca, profile, tc, csr)
 }

@@ -381,6 +381,18 @@ pub fn register_body(ca: &str, profile: &str, person: Value) -> Value {
 }
 
 /// A signed IssueCertificateByTrackingCode body for customer A (`Sign(csr)`: ASCII of the field).
+/// A signed RegisterInfo body for customer B.
+pub fn register_body_b(ca: &str, profile: &str, person: Value) -> Value {
+    register_body_as(
+        CUSTOMER_B,
+        LICENSE_B,
+        &customer_key(CUSTOMER_B),
+        ca,
+        profile,
+        person,
+    )
+}
+
 pub fn issue_body(ca: &str, profile: &str, tracking: &str, csr_der: &[u8]) -> Value {
     issue_body_as(CUSTOMER_A, LICENSE_A, ca, profile, tracking, csr_der)
 }
@@ -784,17 +796,7 @@ impl TestEmulator {
 
     /// Registers `person` for customer B (signed with B's key) and returns the tracking code.
     pub fn register_b(&self, ca: &str, profile: &str, person: Value) -> String {
-        let resp = self.post(
-            "RegisterInfo",
-            &register_body_as(
-                CUSTOMER_B,
-                LICENSE_B,
-                &customer_key(CUSTOMER_B),
-                ca,
-                profile,
-                person,
-            ),
-        );
+        let resp = self.post("RegisterInfo", &register_body_b(ca, profile, person));
         assert_ok(&resp);
         resp.1["TrackingCode"].as_str().unwrap().to_string()
     }

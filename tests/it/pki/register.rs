@@ -21,18 +21,6 @@ fn register(emu: &TestEmulator, ca: &str, profile: &str, person: Value) -> (u16,
     emu.post("RegisterInfo", &register_body(ca, profile, person))
 }
 
-/// Customer B's signed RegisterInfo body.
-fn register_body_b(ca: &str, profile: &str, person: Value) -> Value {
-    register_body_as(
-        CUSTOMER_B,
-        LICENSE_B,
-        &customer_key(CUSTOMER_B),
-        ca,
-        profile,
-        person,
-    )
-}
-
 fn assert_no_tracking_code_consumed(emu: &TestEmulator) {
     assert_eq!(emu.register_mehdi(), "1000001");
 }
