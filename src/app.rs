@@ -94,20 +94,16 @@ pub struct App {
 
 impl App {
     pub fn pki(&self) -> Option<Pki> {
-        self.pki.read().unwrap_or_else(|p| p.into_inner()).clone()
+        crate::sync::read(&self.pki).clone()
     }
 
     pub fn podpishi(&self) -> Option<crate::podpishi::Podpishi> {
-        self.podpishi
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
+        crate::sync::read(&self.podpishi)
             .clone()
     }
 
     pub fn loaded(&self) -> Loaded {
-        self.loaded
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
+        crate::sync::read(&self.loaded)
             .clone()
     }
 
@@ -176,14 +172,14 @@ impl App {
             ),
             _ => None,
         };
-        *self.pki.write().unwrap_or_else(|p| p.into_inner()) = pki;
-        *self.podpishi.write().unwrap_or_else(|p| p.into_inner()) = podpishi;
+        *crate::sync::write(&self.pki) = pki;
+        *crate::sync::write(&self.podpishi) = podpishi;
         self.schedule.install(
             self.clock.now(),
             &scenario.file.events,
             &scenario.file.reactions,
         );
-        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Loaded {
+        *crate::sync::write(&self.loaded) = Loaded {
             name: scenario.name().to_string(),
             source,
         };
@@ -295,7 +291,7 @@ impl App {
                 ))
             }
             A::ClockJump { by } => {
-                let d = crate::admin::parse_duration(by)?;
+                let d = crate::clock::parse_duration(by)?;
                 self.clock.advance(d)?;
                 Ok(format!("clock moved by {by}"))
             }

@@ -52,7 +52,7 @@ impl Clock {
     }
 
     pub fn now(&self) -> OffsetDateTime {
-        match *self.inner.read().unwrap_or_else(|p| p.into_inner()) {
+        match *crate::sync::read(&self.inner) {
             Mode::Running { offset } => {
                 let real = OffsetDateTime::now_utc();
                 real.checked_add(offset).unwrap_or(real)
@@ -78,7 +78,7 @@ impl Clock {
 
     pub fn is_frozen(&self) -> bool {
         matches!(
-            *self.inner.read().unwrap_or_else(|p| p.into_inner()),
+            *crate::sync::read(&self.inner),
             Mode::Frozen { .. }
         )
     }
@@ -86,7 +86,7 @@ impl Clock {
     /// Moves the clock to `at`, keeping its mode (a running clock keeps ticking from there).
     pub fn set(&self, at: OffsetDateTime) -> Result<(), String> {
         let at = Clock::check_range(at)?;
-        let mut mode = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let mut mode = crate::sync::write(&self.inner);
         *mode = match *mode {
             Mode::Running { .. } => Mode::Running {
                 offset: at - OffsetDateTime::now_utc(),
@@ -107,9 +107,56 @@ impl Clock {
 
     /// Makes this clock behave like `other` (used when a scenario is reloaded or reset).
     pub fn assume(&self, other: &Clock) {
-        let theirs = *other.inner.read().unwrap_or_else(|p| p.into_inner());
-        *self.inner.write().unwrap_or_else(|p| p.into_inner()) = theirs;
+        let theirs = *crate::sync::read(&other.inner);
+        *crate::sync::write(&self.inner) = theirs;
     }
+}
+
+/// The time format of `ValidFrom`/`ValidTo` and report dates: ISO 8601 UTC, as Json.NET writes
+/// a `DateTime` of kind Utc (emulator-defined).
+pub fn wire_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// `30d`, `2h`, `15m`, `90s`, `250ms`, optionally negative.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    // Bounded before it is multiplied: Duration::days(i64::MAX) would overflow.
+    let n: i64 = num
+        .parse()
+        .ok()
+        .filter(|n: &i64| *n <= 1_000_000_000_000)
+        .ok_or_else(|| {
+            format!("'{text}' is not a duration like 30d, 2h, 15m, 90s, 250ms (at most 200 years)")
+        })?;
+    let d = match unit {
+        "d" => Duration::days(n),
+        "h" => Duration::hours(n),
+        "m" => Duration::minutes(n),
+        "s" | "" => Duration::seconds(n),
+        "ms" => Duration::milliseconds(n),
+        _ => return Err(format!("'{text}': unit '{unit}' is not d, h, m, s or ms")),
+    };
+    // Two centuries either way: far enough for any test, and no date arithmetic can overflow.
+    if d > Duration::days(73_000) {
+        return Err(format!("'{text}' is more than 200 years"));
+    }
+    Ok(if neg { -d } else { d })
 }
 
 #[cfg(test)]

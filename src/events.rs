@@ -101,7 +101,7 @@ impl ActionSpec {
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut p = Vec::new();
         match self {
-            ActionSpec::ClockJump { by } if crate::admin::parse_duration(by).is_err() => {
+            ActionSpec::ClockJump { by } if crate::clock::parse_duration(by).is_err() => {
                 p.push((
                     "by".into(),
                     format!("'{by}' is not a duration like 30d, 2h, 90s"),
@@ -169,11 +169,11 @@ fn earliest(pending: &[Pending]) -> i64 {
 impl Schedule {
     /// Starts over with a scenario's events (from `start`) and reactions.
     pub fn install(&self, start: OffsetDateTime, events: &[EventSpec], reactions: &[ReactionSpec]) {
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pending = crate::sync::lock(&self.pending);
         pending.clear();
         for (i, e) in events.iter().enumerate() {
             let offset =
-                crate::admin::parse_duration(e.at.trim_start_matches('+')).unwrap_or_default();
+                crate::clock::parse_duration(e.at.trim_start_matches('+')).unwrap_or_default();
             pending.push(Pending {
                 at: start + offset,
                 action: e.action.clone(),
@@ -185,19 +185,15 @@ impl Schedule {
         drop(pending);
         self.any_reactions
             .store(!reactions.is_empty(), Ordering::Release);
-        *self.reactions.lock().unwrap_or_else(|p| p.into_inner()) = reactions.to_vec();
-        self.counts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        *crate::sync::lock(&self.reactions) = reactions.to_vec();
+        crate::sync::lock(&self.counts)
             .clear();
-        self.done.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        crate::sync::lock(&self.done).clear();
     }
 
     pub fn add(&self, p: Pending) {
         let at = nanos(p.at);
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.pending)
             .push(p);
         self.next_at.fetch_min(at, Ordering::AcqRel);
     }
@@ -207,7 +203,7 @@ impl Schedule {
         if !self.any_reactions.load(Ordering::Acquire) {
             return;
         }
-        let reactions = self.reactions.lock().unwrap_or_else(|p| p.into_inner());
+        let reactions = crate::sync::lock(&self.reactions);
         if reactions.is_empty() {
             return;
         }
@@ -228,7 +224,7 @@ impl Schedule {
             }
             let record = meta.record.clone().unwrap_or_default();
             let n = {
-                let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+                let mut counts = crate::sync::lock(&self.counts);
                 let c = counts.entry((i, record.clone())).or_insert(0);
                 *c += 1;
                 *c
@@ -239,7 +235,7 @@ impl Schedule {
             let after = r
                 .after
                 .as_deref()
-                .and_then(|a| crate::admin::parse_duration(a).ok())
+                .and_then(|a| crate::clock::parse_duration(a).ok())
                 .unwrap_or_default();
             self.add(Pending {
                 at: now + after,
@@ -259,7 +255,7 @@ impl Schedule {
         if nanos(now) < self.next_at.load(Ordering::Acquire) {
             return Vec::new();
         }
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pending = crate::sync::lock(&self.pending);
         let (mut due, rest): (Vec<Pending>, Vec<Pending>) =
             pending.drain(..).partition(|p| p.at <= now);
         *pending = rest;
@@ -269,21 +265,17 @@ impl Schedule {
     }
 
     pub fn record_done(&self, line: String) {
-        self.done
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.done)
             .push(line);
     }
 
     pub fn pending(&self) -> Vec<Pending> {
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.pending)
             .clone()
     }
 
     pub fn done(&self) -> Vec<String> {
-        self.done.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        crate::sync::lock(&self.done).clone()
     }
 }
 

@@ -189,12 +189,12 @@ impl Faults {
 
     /// Replaces every rule (counters and generators start over).
     pub fn replace(&self, rules: Vec<FaultRule>) {
-        let mut armed = self.rules.lock().unwrap_or_else(|p| p.into_inner());
+        let mut armed = crate::sync::lock(&self.rules);
         armed.clear();
         self.any.store(false, std::sync::atomic::Ordering::Release);
         drop(armed);
         // Unnamed rules are numbered again from 1: a reset gives the same names.
-        *self.counter.lock().unwrap_or_else(|p| p.into_inner()) = 0;
+        *crate::sync::lock(&self.counter) = 0;
         for r in rules {
             self.add(r);
         }
@@ -203,7 +203,7 @@ impl Faults {
     /// Adds a rule; returns its name.
     pub fn add(&self, mut rule: FaultRule) -> String {
         if rule.name.is_empty() {
-            let mut c = self.counter.lock().unwrap_or_else(|p| p.into_inner());
+            let mut c = crate::sync::lock(&self.counter);
             *c += 1;
             rule.name = format!("fault-{c}");
         }
@@ -212,9 +212,7 @@ impl Faults {
             _ => 0,
         };
         let name = rule.name.clone();
-        self.rules
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.rules)
             .push(Armed {
                 rule,
                 calls: 0,
@@ -225,7 +223,7 @@ impl Faults {
     }
 
     pub fn remove(&self, name: &str) -> bool {
-        let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
+        let mut rules = crate::sync::lock(&self.rules);
         let before = rules.len();
         rules.retain(|a| a.rule.name != name);
         self.any
@@ -234,9 +232,7 @@ impl Faults {
     }
 
     pub fn list(&self) -> Vec<(FaultRule, u64)> {
-        self.rules
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.rules)
             .iter()
             .map(|a| (a.rule.clone(), a.calls))
             .collect()
@@ -259,7 +255,7 @@ impl Faults {
         operation: &str,
         field: &dyn Fn(&str) -> Option<String>,
     ) -> Option<Decision> {
-        let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
+        let mut rules = crate::sync::lock(&self.rules);
         for armed in rules.iter_mut() {
             let r = &armed.rule;
             if r.api != "*" && !r.api.eq_ignore_ascii_case(api) {

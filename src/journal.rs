@@ -140,7 +140,7 @@ impl Serialize for Body {
 }
 
 fn rfc3339<S: serde::Serializer>(t: &time::OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::pki::state::wire_time(*t))
+    s.serialize_str(&crate::clock::wire_time(*t))
 }
 
 pub struct Journal {
@@ -209,7 +209,7 @@ impl Journal {
     }
 
     pub fn push(&self, entry: Entry) {
-        let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        let mut ring = crate::sync::lock(&self.ring);
         if ring.len() >= self.capacity {
             ring.pop_front();
             self.evicted.fetch_add(1, Ordering::Relaxed);
@@ -219,7 +219,7 @@ impl Journal {
 
     /// Matching entries, oldest first, at most `limit` (the newest ones when limited).
     pub fn query(&self, f: &Filter) -> Vec<Entry> {
-        let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        let ring = crate::sync::lock(&self.ring);
         let all: Vec<&Entry> = ring.iter().filter(|e| f.matches(e)).collect();
         let limit = f.limit.unwrap_or(usize::MAX);
         let skip = all.len().saturating_sub(limit);
@@ -227,29 +227,25 @@ impl Journal {
     }
 
     pub fn count(&self, f: &Filter) -> usize {
-        self.ring
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.ring)
             .iter()
             .filter(|e| f.matches(e))
             .count()
     }
 
     pub fn get(&self, id: u64) -> Option<Entry> {
-        self.ring
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.ring)
             .iter()
             .find(|e| e.id == id)
             .cloned()
     }
 
     pub fn clear(&self) {
-        self.ring.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        crate::sync::lock(&self.ring).clear();
     }
 
     pub fn len(&self) -> usize {
-        self.ring.lock().unwrap_or_else(|p| p.into_inner()).len()
+        crate::sync::lock(&self.ring).len()
     }
 
     pub fn is_empty(&self) -> bool {

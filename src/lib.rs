@@ -29,6 +29,7 @@ pub mod podpishi;
 pub mod scenario;
 pub mod server;
 pub mod store;
+pub mod sync;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -355,7 +355,7 @@ fn health(c: &Call<'_>) -> Result<Reply, AdminError> {
         "scenario": loaded.name,
         "uptime_ms": app.started.elapsed().as_millis() as u64,
         "store": crate::app::store_mode(&app.config),
-        "clock": crate::pki::state::wire_time(app.clock.now()),
+        "clock": crate::clock::wire_time(app.clock.now()),
         "clock_frozen": app.clock.is_frozen(),
         "journal": {"entries": app.journal.len(), "capacity": app.journal.capacity(), "evicted": app.journal.evicted()},
         "faults": app.faults.list().len(),
@@ -415,7 +415,7 @@ fn load_scenario(c: &Call<'_>) -> Result<Reply, AdminError> {
 
 fn clock_get(c: &Call<'_>) -> Result<Reply, AdminError> {
     Ok(Reply::Json(
-        json!({"now": crate::pki::state::wire_time(c.app.clock.now()), "frozen": c.app.clock.is_frozen()}),
+        json!({"now": crate::clock::wire_time(c.app.clock.now()), "frozen": c.app.clock.is_frozen()}),
     ))
 }
 
@@ -429,7 +429,7 @@ fn clock_set(c: &Call<'_>) -> Result<Reply, AdminError> {
     } else if let Some(by) = v.get("advance").and_then(Value::as_str) {
         c.app
             .clock
-            .advance(parse_duration(by).map_err(AdminError::bad)?)
+            .advance(crate::clock::parse_duration(by).map_err(AdminError::bad)?)
             .map_err(AdminError::bad)?;
     } else {
         return Err(AdminError::bad(
@@ -441,37 +441,6 @@ fn clock_set(c: &Call<'_>) -> Result<Reply, AdminError> {
     clock_get(c)
 }
 
-/// `30d`, `2h`, `15m`, `90s`, `250ms`, optionally negative.
-pub fn parse_duration(text: &str) -> Result<time::Duration, String> {
-    let t = text.trim();
-    let (neg, t) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t),
-    };
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    // Bounded before it is multiplied: Duration::days(i64::MAX) would overflow.
-    let n: i64 = num
-        .parse()
-        .ok()
-        .filter(|n: &i64| *n <= 1_000_000_000_000)
-        .ok_or_else(|| {
-            format!("'{text}' is not a duration like 30d, 2h, 15m, 90s, 250ms (at most 200 years)")
-        })?;
-    let d = match unit {
-        "d" => time::Duration::days(n),
-        "h" => time::Duration::hours(n),
-        "m" => time::Duration::minutes(n),
-        "s" | "" => time::Duration::seconds(n),
-        "ms" => time::Duration::milliseconds(n),
-        _ => return Err(format!("'{text}': unit '{unit}' is not d, h, m, s or ms")),
-    };
-    // Two centuries either way: far enough for any test, and no date arithmetic can overflow.
-    if d > time::Duration::days(73_000) {
-        return Err(format!("'{text}' is more than 200 years"));
-    }
-    Ok(if neg { -d } else { d })
-}
 
 fn filter_from_query(c: &Call<'_>) -> Result<Filter, AdminError> {
     let num = |name: &str| -> Result<Option<u64>, AdminError> {
@@ -536,7 +505,7 @@ fn schedule(c: &Call<'_>) -> Result<Reply, AdminError> {
         .schedule
         .pending()
         .into_iter()
-        .map(|p| json!({"at": crate::pki::state::wire_time(p.at), "action": p.action, "record": p.record, "origin": p.origin}))
+        .map(|p| json!({"at": crate::clock::wire_time(p.at), "action": p.action, "record": p.record, "origin": p.origin}))
         .collect();
     Ok(Reply::Json(
         json!({"pending": pending, "done": c.app.schedule.done()}),

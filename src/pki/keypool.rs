@@ -53,7 +53,7 @@ impl KeyPool {
         if self.inner.target == 0 {
             return;
         }
-        let mut st = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = crate::sync::lock(&self.inner.state);
         st.wanted = true;
         if st.filler_running {
             self.inner.wake.notify_one();
@@ -71,11 +71,7 @@ impl KeyPool {
 
     /// A key nobody else gets: from the pool, or generated now when it is empty.
     pub fn take(&self) -> Result<(Vec<u8>, bool), String> {
-        let pooled = self
-            .inner
-            .state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let pooled = crate::sync::lock(&self.inner.state)
             .keys
             .pop_front();
         self.warm();
@@ -86,10 +82,7 @@ impl KeyPool {
     }
 
     pub fn len(&self) -> usize {
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.inner.state)
             .keys
             .len()
     }
@@ -102,7 +95,7 @@ impl KeyPool {
 fn fill(inner: Arc<Inner>) {
     loop {
         {
-            let mut st = inner.state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut st = crate::sync::lock(&inner.state);
             while st.keys.len() >= inner.target || !st.wanted {
                 st.wanted = false;
                 let (guard, timeout) = inner
@@ -117,10 +110,7 @@ fn fill(inner: Arc<Inner>) {
             }
         }
         match generate() {
-            Ok(k) => inner
-                .state
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
+            Ok(k) => crate::sync::lock(&inner.state)
                 .keys
                 .push_back(k),
             Err(e) => {

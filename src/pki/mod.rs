@@ -453,7 +453,7 @@ impl<'a> Ctx<'a> {
     /// Records a report nonce; refuses one seen from the same customer within the window.
     pub fn remember_rnd(&self, customer: &str, rnd: &str) -> Result<(), PkiError> {
         let window = time::Duration::seconds(self.world.replay_window_seconds as i64);
-        let mut seen = self.replays.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = crate::sync::lock(&self.replays);
         let now = self.now;
         if let Some(at) = seen.get(&(customer.to_string(), rnd.to_string())) {
             if now - *at < window {
@@ -461,7 +461,7 @@ impl<'a> Ctx<'a> {
                     Kind::ReplayedRequest,
                     format!(
                         "rnd '{rnd}' was already used by customer {customer} at {} (within pki.replay_window_seconds = {}): send a new random string with every call",
-                        state::wire_time(*at),
+                        crate::clock::wire_time(*at),
                         window.whole_seconds()
                     ),
                 ));
@@ -563,10 +563,7 @@ impl Pki {
     }
 
     pub fn world(&self) -> Arc<World> {
-        self.inner
-            .world
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
+        crate::sync::read(&self.inner.world)
             .clone()
     }
 
@@ -636,11 +633,7 @@ impl Pki {
             .then(|| (route.name, req.uri().query().unwrap_or("").to_string()));
         let generation = world.generation.load(Ordering::Acquire);
         if let (Some(key), false) = (&cache_key, faults_armed) {
-            let cache = self
-                .inner
-                .get_cache
-                .read()
-                .unwrap_or_else(|p| p.into_inner());
+            let cache = crate::sync::read(&self.inner.get_cache);
             if let Some((g, status, bytes, ok)) = cache.get(key) {
                 if *g == generation {
                     let mut m = meta(route.name, Some(*ok));
@@ -750,11 +743,7 @@ impl Pki {
         m.success = Some(ok);
         let (status, bytes) = encode(result, route.shape, &world.overrides);
         if let (Some(key), None) = (cache_key, &fault) {
-            let mut cache = self
-                .inner
-                .get_cache
-                .write()
-                .unwrap_or_else(|p| p.into_inner());
+            let mut cache = crate::sync::write(&self.inner.get_cache);
             if cache.len() >= GET_CACHE_ENTRIES {
                 cache.clear();
             }
@@ -847,11 +836,7 @@ impl Pki {
         )?;
         let now = self.inner.clock.now();
         let hour = now.unix_timestamp().div_euclid(3600);
-        let mut cache = self
-            .inner
-            .crl_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut cache = crate::sync::lock(&self.inner.crl_cache);
         if let Some(c) = cache.get(name) {
             if c.revoked == keys.len() && c.hour == hour {
                 return Ok(c.der.clone());

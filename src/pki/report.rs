@@ -6,7 +6,8 @@
 //! `PkiByCustomerTime` (customer, time, tracking code, event); nothing scans all records.
 
 use super::error::PkiError;
-use super::state::{keys, wire_time, Status, TrackingRecord};
+use super::state::{keys, Status, TrackingRecord};
+use crate::clock::wire_time;
 use super::Ctx;
 use crate::store::{codec, Table};
 use serde_json::{json, Value};

@@ -191,17 +191,3 @@ pub mod keys {
     }
 }
 
-/// The time format of `ValidFrom`/`ValidTo` and report dates: ISO 8601 UTC, as Json.NET writes
-/// a `DateTime` of kind Utc (emulator-defined).
-pub fn wire_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}

@@ -197,7 +197,7 @@ impl Validator {
             }
         }
         for (i, e) in file.events.iter().enumerate() {
-            if crate::admin::parse_duration(e.at.trim_start_matches('+')).is_err() {
+            if crate::clock::parse_duration(e.at.trim_start_matches('+')).is_err() {
                 self.problem(
                     &format!("events[{i}].at"),
                     format!("'{}' is not a time like +30s, +2h, +1d", e.at),
@@ -215,7 +215,7 @@ impl Validator {
                 );
             }
             if let Some(a) = &r.after {
-                if crate::admin::parse_duration(a).is_err() {
+                if crate::clock::parse_duration(a).is_err() {
                     self.problem(
                         &format!("reactions[{i}].after"),
                         format!("'{a}' is not a duration like 5s, 2h"),

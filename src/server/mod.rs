@@ -64,7 +64,7 @@ pub async fn run(listener: TcpListener, service: Service, shutdown: impl Future<
                     // RST) without taking the stream away from hyper.
                     use std::os::fd::AsFd;
                     if let Ok(fd) = stream.as_fd().try_clone_to_owned() {
-                        *socket.lock().unwrap_or_else(|p| p.into_inner()) = Some(socket2::Socket::from(fd));
+                        *crate::sync::lock(&socket) = Some(socket2::Socket::from(fd));
                     }
                 }
                 let kill_svc = kill.clone();
@@ -77,7 +77,7 @@ pub async fn run(listener: TcpListener, service: Service, shutdown: impl Future<
                         async move {
                             let resp = fut.await;
                             if let Some(fault) = resp.extensions().get::<ConnectionFault>().copied() {
-                                let sock = socket.lock().unwrap_or_else(|p| p.into_inner()).take();
+                                let sock = crate::sync::lock(&socket).take();
                                 if let Some(sock) = sock {
                                     if fault == ConnectionFault::Reset {
                                         // The last close of a socket with a zero linger sends RST.

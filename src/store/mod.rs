@@ -259,11 +259,7 @@ impl Store {
         &self,
         f: impl Fn(&Tx<'_>) -> Result<R, Abort<E>>,
     ) -> Result<R, WriteError<E>> {
-        let _guard = self
-            .inner
-            .write_lock
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let _guard = crate::sync::lock(&self.inner.write_lock);
         let result = self.inner.trees.as_slice().transaction(|trees| {
             let tx = Tx { trees };
             match f(&tx) {
@@ -296,11 +292,7 @@ impl Store {
 
     /// Empties every table (reset to a scenario's initial state re-seeds afterwards).
     pub fn clear_all(&self) -> Result<(), StoreError> {
-        let _guard = self
-            .inner
-            .write_lock
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let _guard = crate::sync::lock(&self.inner.write_lock);
         for tree in &self.inner.trees {
             tree.clear()?;
         }

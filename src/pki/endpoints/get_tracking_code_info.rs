@@ -8,7 +8,7 @@
 use crate::pki::error::PkiError;
 use crate::pki::identity::province_id;
 use crate::pki::signature::{Documented, Signed};
-use crate::pki::state::wire_time;
+use crate::clock::wire_time;
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
 use serde_json::{json, Value};

@@ -14,11 +14,12 @@
 //! same password) returns the same certificate (or PKCS#12) uncharged
 //! (`PaymentStatus: "NotCharged"`); anything else is refused — revoke first.
 
+use crate::clock::wire_time;
 use crate::crypto::x509::{self, Attr, LeafSpec};
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::signature::{Documented, Signed};
 use crate::pki::state::{
-    keys, wire_time, CertRecord, CertStatus, CustomerState, HistoryEntry, Issue, Status,
+    keys, CertRecord, CertStatus, CustomerState, HistoryEntry, Issue, Status,
     TrackingRecord,
 };
 use crate::pki::wire::Fields;

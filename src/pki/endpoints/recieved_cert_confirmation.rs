@@ -6,7 +6,8 @@
 
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::signature::{Documented, Signed};
-use crate::pki::state::{keys, wire_time, HistoryEntry, Status, TrackingRecord};
+use crate::clock::wire_time;
+use crate::pki::state::{keys, HistoryEntry, Status, TrackingRecord};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
 use crate::store::{refuse, Abort, Table, Tx};

@@ -55,7 +55,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
                 Kind::AlreadyRevoked,
                 format!(
                     "certificate serial {serial:x} of CA '{name}' is already revoked (at {}, reason {})",
-                    cert.revoked_at.map(crate::pki::state::wire_time).unwrap_or_default(),
+                    cert.revoked_at.map(crate::clock::wire_time).unwrap_or_default(),
                     cert.revoke_reason.unwrap_or(0)
                 ),
             ));
