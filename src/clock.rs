@@ -77,10 +77,7 @@ impl Clock {
     }
 
     pub fn is_frozen(&self) -> bool {
-        matches!(
-            *crate::sync::read(&self.inner),
-            Mode::Frozen { .. }
-        )
+        matches!(*crate::sync::read(&self.inner), Mode::Frozen { .. })
     }
 
     /// Moves the clock to `at`, keeping its mode (a running clock keeps ticking from there).

@@ -186,15 +186,13 @@ impl Schedule {
         self.any_reactions
             .store(!reactions.is_empty(), Ordering::Release);
         *crate::sync::lock(&self.reactions) = reactions.to_vec();
-        crate::sync::lock(&self.counts)
-            .clear();
+        crate::sync::lock(&self.counts).clear();
         crate::sync::lock(&self.done).clear();
     }
 
     pub fn add(&self, p: Pending) {
         let at = nanos(p.at);
-        crate::sync::lock(&self.pending)
-            .push(p);
+        crate::sync::lock(&self.pending).push(p);
         self.next_at.fetch_min(at, Ordering::AcqRel);
     }
 
@@ -265,13 +263,11 @@ impl Schedule {
     }
 
     pub fn record_done(&self, line: String) {
-        crate::sync::lock(&self.done)
-            .push(line);
+        crate::sync::lock(&self.done).push(line);
     }
 
     pub fn pending(&self) -> Vec<Pending> {
-        crate::sync::lock(&self.pending)
-            .clone()
+        crate::sync::lock(&self.pending).clone()
     }
 
     pub fn done(&self) -> Vec<String> {

@@ -11,9 +11,8 @@
 //! closed without an answer; the real answer truncated to half; a malformed body (a proxy's
 //! HTML error page under the API's content type).
 //!
-//! The API wrappers call [`Faults::decide`] after binding the request and before the handler
-//! (handlers never see faults); connection-level actions travel to the server as a
-//! [`crate::server::ConnectionFault`] response extension.
+//! The request pipeline (`pipeline`) calls [`Faults::decide`] after binding the request
+//! and before the handler, and applies the action (handlers never see faults).
 
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
@@ -83,6 +82,9 @@ pub enum Trigger {
     Probability { p: f64, seed: u64 },
 }
 
+/// What a `malformed` fault sends: a proxy's error page where the API's body was expected.
+pub const MALFORMED_BODY: &[u8] = b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
+
 /// What to do with one request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
@@ -135,6 +137,24 @@ fn unit(state: &mut u64) -> f64 {
 }
 
 impl FaultRule {
+    /// The rule as a scenario writes it (one TOML inline table), for the start-up log.
+    pub fn describe(&self) -> String {
+        toml::Value::try_from(self)
+            .map(|v| match v {
+                toml::Value::Table(t) => {
+                    let mut inline = toml_edit::InlineTable::new();
+                    for (k, v) in t {
+                        if let Ok(v) = v.to_string().parse::<toml_edit::Value>() {
+                            inline.insert(&k, v);
+                        }
+                    }
+                    format!("[[faults]] {inline}")
+                }
+                other => other.to_string(),
+            })
+            .unwrap_or_else(|_| self.name.clone())
+    }
+
     /// Problems with a rule, as (field, message).
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut p = Vec::new();
@@ -212,12 +232,11 @@ impl Faults {
             _ => 0,
         };
         let name = rule.name.clone();
-        crate::sync::lock(&self.rules)
-            .push(Armed {
-                rule,
-                calls: 0,
-                rng: seed,
-            });
+        crate::sync::lock(&self.rules).push(Armed {
+            rule,
+            calls: 0,
+            rng: seed,
+        });
         self.any.store(true, std::sync::atomic::Ordering::Release);
         name
     }

@@ -1,14 +1,15 @@
 //! The request journal: a bounded record of every request and how it was judged.
 //!
-//! The app wrapper gives every request an id (`X-Signsim-Request-Id`) and, once the answer is
-//! ready, appends an [`Entry`]: time, method, path, content type, the API and operation, a
+//! The request pipeline (`pipeline`) gives every request an id (`X-Signsim-Request-Id`)
+//! and, once the answer is ready, appends an [`Entry`]: time, method, path, content type, the API and operation, a
 //! summary of the request (fields; binary parts as size + SHA-256), the response status and a
 //! summary of its body, the duration, the fault applied if any, and the diagnostics the API
 //! attached — which signature form matched or everything tried, which properties were bound
 //! case-insensitively, the state transition taken, policy decisions.
 //!
-//! APIs hand their part over in a [`Meta`] response extension; the journal never changes a
-//! response. Memory is bounded: a ring of `capacity` entries; evictions are counted.
+//! The entry is written once, from the [`Meta`] the pipeline and the API's handler filled
+//! while judging the request; the journal never changes a response. Memory is bounded: a ring
+//! of `capacity` entries; evictions are counted.
 //!
 //! Rationale: the journal sits on every request, so an entry is built from data the API
 //! already has (no re-parsing) and the lock is held only to push.
@@ -19,10 +20,11 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// What an API tells the journal about a request it answered (a response extension).
-#[derive(Clone, Debug, Default)]
+/// What the pipeline and an API's handler tell the journal about one request: typed, filled
+/// as the request is judged, never parsed back out of strings or answers.
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Meta {
-    /// `pki`, `podpishi`, `admin`.
+    /// `pki`, `podpishi`, `admin`, `scenario`, or `other` (a path no API owns).
     pub api: &'static str,
     /// The upstream method (`RegisterInfo`) or command (`getstatus`), or the admin route.
     pub operation: String,
@@ -30,12 +32,47 @@ pub struct Meta {
     pub success: Option<bool>,
     /// The request as the API read it (fields; long values shortened; binaries summarised).
     pub request: Value,
+    /// The fault rule applied, as `name: what it did`.
+    pub fault: Option<String>,
+    /// The error kind the API refused with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
     /// How the request was judged.
     pub diagnostics: Vec<String>,
+    /// Portability warnings: acceptances that rely on behaviour production may not share.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
     /// The record the request created or touched (tracking code, document number).
     pub record: Option<String>,
 }
 
+/// The error an API refused a request with.
+#[derive(Clone, Debug, Serialize)]
+pub struct Refusal {
+    /// The catalogue name (`SignatureInvalid`).
+    pub kind: &'static str,
+    /// The code the client saw (`ErrorCode`, `<status>`, HTTP status for the control API).
+    pub code: i64,
+}
+
+/// One acceptance that relies on behaviour the upstream may not share.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Warning {
+    pub kind: &'static str,
+    pub reason: String,
+}
+
+impl Meta {
+    pub fn new(api: &'static str, operation: impl Into<String>) -> Meta {
+        Meta {
+            api,
+            operation: operation.into(),
+            ..Meta::default()
+        }
+    }
+}
+
+/// One journaled request: what arrived, what the API made of it ([`Meta`]), what went back.
 #[derive(Clone, Debug, Serialize)]
 pub struct Entry {
     pub id: u64,
@@ -45,16 +82,11 @@ pub struct Entry {
     pub method: String,
     pub path: String,
     pub content_type: String,
-    pub api: &'static str,
-    pub operation: String,
-    pub request: Value,
     pub status: u16,
-    pub success: Option<bool>,
     pub response: Body,
     pub duration_us: u64,
-    pub fault: Option<String>,
-    pub diagnostics: Vec<String>,
-    pub record: Option<String>,
+    #[serde(flatten)]
+    pub meta: Meta,
 }
 
 /// A response body as the journal keeps it: small bodies verbatim (rendered only when the
@@ -170,13 +202,13 @@ impl Filter {
     fn matches(&self, e: &Entry) -> bool {
         self.api
             .as_ref()
-            .is_none_or(|a| a.eq_ignore_ascii_case(e.api))
+            .is_none_or(|a| a.eq_ignore_ascii_case(e.meta.api))
             && self
                 .operation
                 .as_ref()
-                .is_none_or(|o| o.eq_ignore_ascii_case(&e.operation))
+                .is_none_or(|o| o.eq_ignore_ascii_case(&e.meta.operation))
             && self.status.is_none_or(|s| s == e.status)
-            && self.success.is_none_or(|s| Some(s) == e.success)
+            && self.success.is_none_or(|s| Some(s) == e.meta.success)
             && self.since.is_none_or(|s| e.id > s)
             && self
                 .method
@@ -189,7 +221,7 @@ impl Filter {
             && self
                 .record
                 .as_ref()
-                .is_none_or(|r| e.record.as_deref() == Some(r.as_str()))
+                .is_none_or(|r| e.meta.record.as_deref() == Some(r.as_str()))
     }
 }
 
@@ -291,16 +323,13 @@ mod tests {
             method: "POST".into(),
             path: "/api/x".into(),
             content_type: String::new(),
-            api: "pki",
-            operation: op.into(),
-            request: Value::Null,
             status,
-            success: Some(status == 200),
             response: Body::text(""),
             duration_us: 1,
-            fault: None,
-            diagnostics: vec![],
-            record: None,
+            meta: Meta {
+                success: Some(status == 200),
+                ..Meta::new("pki", op)
+            },
         }
     }
 

@@ -24,12 +24,17 @@ pub mod events;
 pub mod faults;
 pub mod ids;
 pub mod journal;
+pub mod pipeline;
 pub mod pki;
 pub mod podpishi;
 pub mod scenario;
 pub mod server;
 pub mod store;
+pub mod suggest;
 pub mod sync;
+
+/// The emulator's version, in `X-Signsim` and `/__admin/health`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -72,6 +77,7 @@ pub async fn start(config: config::Config) -> Result<Running, app::StartError> {
     }));
     // Events and reactions on a running clock happen without a request to carry them.
     let ticker = app.clone();
+    // A weak count of one: the server has stopped and only the ticker holds the app.
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -267,7 +267,7 @@ fn cms_sign(
 }
 
 fn check(file: &Path) -> ExitCode {
-    match signsim::scenario::load_file(file) {
+    match signsim::app::load_file(file) {
         Ok(s) => {
             println!("{}: scenario '{}' is valid", file.display(), s.name());
             ExitCode::SUCCESS
@@ -338,7 +338,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         let _ = std::io::stdout().flush();
         tracing::info!(
             "signsim {} serving scenario '{}' at {} ({} store{})",
-            signsim::app::VERSION,
+            signsim::VERSION,
             running.app.scenario_name(),
             running.url,
             if config.data_dir.is_some() {
@@ -346,7 +346,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             } else {
                 "in-memory"
             },
-            if running.app.clock.is_frozen() {
+            if running.app.shared.clock.is_frozen() {
                 ", frozen clock"
             } else {
                 ""

@@ -86,12 +86,7 @@ impl Pki {
         Ok(self.store().write(|tx: &Tx<'_>| {
             let mut rec: TrackingRecord = tx
                 .get(Table::PkiTracking, &keys::tracking(code))?
-                .ok_or_else(|| {
-                    Abort::Refuse(PkiError::new(
-                        Kind::TrackingCodeUnknown,
-                        format!("tracking code '{code}' does not exist"),
-                    ))
-                })?;
+                .ok_or_else(|| Abort::Refuse(PkiError::tracking_unknown(code)))?;
             if let Err(e) = change(&mut rec) {
                 return refuse(e);
             }

@@ -1,415 +1,106 @@
 //! The PKI API's one error type and its one mapping to the wire.
 //!
 //! Handlers return `Result<_, PkiError>`; [`PkiError::into_body`] alone decides the HTTP status
-//! and the JSON the upstream would send. The upstream answers in three envelopes (SPEC 1.5),
+//! and the JSON the upstream would send. The upstream answers in three envelopes,
 //! so the route says which one its method uses ([`Shape`]): `IsSuccess` (most methods), the
 //! `ResultCode`/`Message` pair (GetTrackingCodeInfo, IsApproved, RequestApprove) and
 //! `IsAvailable`. Every failure carries `ErrorCode` and `ErrorMessage`, even in the
 //! `ResultCode` envelope whose document omits them — clients that do not know them ignore them.
 //!
-//! The catalogue ([`Kind`]) is emulator-defined (SPEC 1.6): stable numeric codes grouped by
+//! The catalogue ([`Kind`]) is emulator-defined (README: "PKI error codes"): stable numeric codes grouped by
 //! cause, listed in the README. A scenario may override code and message per kind
 //! (`[pki.errors.<Kind>]`) to mirror what a team saw in production.
 
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-/// The error catalogue: name, code, HTTP status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    // 1xx request shape
-    MalformedBody,
-    MissingField,
-    InvalidField,
-    BodyTooLarge,
-    UnknownMethod,
-    MethodNotAllowed,
-    UnsupportedMediaType,
-    // 2xx authentication, signatures, authorisation
-    UnknownCustomer,
-    LicenseMismatch,
-    SignatureInvalid,
-    SignatureMalformed,
-    ReportKeyInvalid,
-    CaNotAllowed,
-    UnknownCa,
-    UnknownProfile,
-    NotOwner,
-    // 3xx identity checks
-    NationalCodeInvalid,
-    RegistryNotFound,
-    RegistryMismatch,
-    ShahkarMismatch,
-    PostalCodeInvalid,
-    RequiredInGovernmentCa,
-    TokenTypeInvalid,
-    PasswordRequired,
-    ApproverSignInvalid,
-    ApproverUnknown,
-    ReplayedRequest,
-    // 4xx state machine and certificates
-    TrackingCodeUnknown,
-    WrongState,
-    TrackingCodeMismatch,
-    CsrInvalid,
-    CsrKeyTooSmall,
-    CertificateInvalid,
-    CertificateUnknown,
-    AlreadyRevoked,
-    RevokeReasonInvalid,
-    // 5xx billing
-    InsufficientCredit,
-    // 6xx CA availability
-    CaUnavailable,
-    // 9xx the emulator itself
-    InjectedFault,
-    Internal,
+/// Defines [`Kind`] and its catalogue from one list, so a kind, its name, its code and its
+/// HTTP status can never disagree.
+macro_rules! catalogue {
+    ($($kind:ident = $code:literal, $status:literal, $meaning:literal;)*) => {
+        /// The error catalogue.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Kind {
+            $($kind),*
+        }
+
+        /// (kind, name, code, HTTP status, meaning) — the README's table is checked against it.
+        pub const CATALOGUE: &[(Kind, &str, i64, u16, &str)] = &[
+            $((Kind::$kind, stringify!($kind), $code, $status, $meaning)),*
+        ];
+
+        /// Kind names, for validating scenario overrides.
+        pub const KINDS: &[&str] = &[$(stringify!($kind)),*];
+
+        impl Kind {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => stringify!($kind)),*
+                }
+            }
+            pub fn code(self) -> i64 {
+                match self {
+                    $(Kind::$kind => $code),*
+                }
+            }
+            pub fn status(self) -> u16 {
+                match self {
+                    $(Kind::$kind => $status),*
+                }
+            }
+        }
+    };
 }
 
-/// (kind, name, code, HTTP status, meaning) — the README's table is generated from this list.
-pub const CATALOGUE: &[(Kind, &str, i64, u16, &str)] = &[
-    (
-        Kind::MalformedBody,
-        "MalformedBody",
-        101,
-        400,
-        "the body is not a JSON object",
-    ),
-    (
-        Kind::MissingField,
-        "MissingField",
-        102,
-        200,
-        "a required field is missing or empty",
-    ),
-    (
-        Kind::InvalidField,
-        "InvalidField",
-        103,
-        200,
-        "a field has the wrong type or an impossible value",
-    ),
-    (
-        Kind::BodyTooLarge,
-        "BodyTooLarge",
-        104,
-        413,
-        "the body is over policy.pki_max_body_bytes",
-    ),
-    (
-        Kind::UnknownMethod,
-        "UnknownMethod",
-        105,
-        404,
-        "no such method under /api/",
-    ),
-    (
-        Kind::MethodNotAllowed,
-        "MethodNotAllowed",
-        106,
-        405,
-        "GET method called with POST or the reverse",
-    ),
-    (
-        Kind::UnsupportedMediaType,
-        "UnsupportedMediaType",
-        107,
-        415,
-        "a POST body that is not application/json",
-    ),
-    (
-        Kind::UnknownCustomer,
-        "UnknownCustomer",
-        201,
-        401,
-        "customer code not in the scenario",
-    ),
-    (
-        Kind::LicenseMismatch,
-        "LicenseMismatch",
-        202,
-        401,
-        "customercode's license part is not the customer's",
-    ),
-    (
-        Kind::SignatureInvalid,
-        "SignatureInvalid",
-        203,
-        401,
-        "the transaction signature does not verify",
-    ),
-    (
-        Kind::SignatureMalformed,
-        "SignatureMalformed",
-        204,
-        401,
-        "the signature is missing or not base64",
-    ),
-    (
-        Kind::ReportKeyInvalid,
-        "ReportKeyInvalid",
-        205,
-        401,
-        "reportkey is not the customer's",
-    ),
-    (
-        Kind::CaNotAllowed,
-        "CaNotAllowed",
-        206,
-        200,
-        "the customer may not use this CA",
-    ),
-    (
-        Kind::UnknownCa,
-        "UnknownCa",
-        207,
-        200,
-        "no CA of that caName",
-    ),
-    (
-        Kind::UnknownProfile,
-        "UnknownProfile",
-        208,
-        200,
-        "no profile of that name in the CA",
-    ),
-    (
-        Kind::NotOwner,
-        "NotOwner",
-        209,
-        200,
-        "the tracking code or certificate belongs to another customer",
-    ),
-    (
-        Kind::NationalCodeInvalid,
-        "NationalCodeInvalid",
-        301,
-        200,
-        "national code / legal ID fails its check digit",
-    ),
-    (
-        Kind::RegistryNotFound,
-        "RegistryNotFound",
-        302,
-        200,
-        "the civil registry has no such person",
-    ),
-    (
-        Kind::RegistryMismatch,
-        "RegistryMismatch",
-        303,
-        200,
-        "a personData field differs from the civil registry",
-    ),
-    (
-        Kind::ShahkarMismatch,
-        "ShahkarMismatch",
-        304,
-        200,
-        "Shahkar: the mobile does not belong to the national code",
-    ),
-    (
-        Kind::PostalCodeInvalid,
-        "PostalCodeInvalid",
-        305,
-        200,
-        "the postal code is malformed or unknown",
-    ),
-    (
-        Kind::RequiredInGovernmentCa,
-        "RequiredInGovernmentCa",
-        306,
-        200,
-        "postal code, city or province missing in the government public CA",
-    ),
-    (
-        Kind::TokenTypeInvalid,
-        "TokenTypeInvalid",
-        307,
-        200,
-        "TokenType is not USERGENERATED/P12 or not offered by the profile",
-    ),
-    (
-        Kind::PasswordRequired,
-        "PasswordRequired",
-        308,
-        200,
-        "a P12 token needs a password",
-    ),
-    (
-        Kind::ApproverSignInvalid,
-        "ApproverSignInvalid",
-        309,
-        200,
-        "approverSign is missing, present when it must be empty, attached, or does not verify",
-    ),
-    (
-        Kind::ApproverUnknown,
-        "ApproverUnknown",
-        310,
-        200,
-        "approverSign is not by an approver of the scenario, or not by the one named in approver",
-    ),
-    (
-        Kind::ReplayedRequest,
-        "ReplayedRequest",
-        210,
-        401,
-        "a GetUserCertHistory rnd reused within pki.replay_window_seconds",
-    ),
-    (
-        Kind::TrackingCodeUnknown,
-        "TrackingCodeUnknown",
-        401,
-        200,
-        "no such tracking code",
-    ),
-    (
-        Kind::WrongState,
-        "WrongState",
-        402,
-        200,
-        "the tracking code is not in a state that allows this call",
-    ),
-    (
-        Kind::TrackingCodeMismatch,
-        "TrackingCodeMismatch",
-        403,
-        200,
-        "the request's caName, profileName or national code differ from the registration",
-    ),
-    (
-        Kind::CsrInvalid,
-        "CsrInvalid",
-        404,
-        200,
-        "the CSR does not parse, is not RSA, or its self-signature fails",
-    ),
-    (
-        Kind::CsrKeyTooSmall,
-        "CsrKeyTooSmall",
-        405,
-        200,
-        "the CSR's RSA key is below policy.min_csr_key_bits",
-    ),
-    (
-        Kind::CertificateInvalid,
-        "CertificateInvalid",
-        406,
-        200,
-        "the certificate field does not parse",
-    ),
-    (
-        Kind::CertificateUnknown,
-        "CertificateUnknown",
-        407,
-        200,
-        "the certificate was not issued here, or not for this tracking code",
-    ),
-    (
-        Kind::AlreadyRevoked,
-        "AlreadyRevoked",
-        408,
-        200,
-        "the certificate is already revoked",
-    ),
-    (
-        Kind::RevokeReasonInvalid,
-        "RevokeReasonInvalid",
-        409,
-        200,
-        "revokeCertReason is not an RFC 5280 CRLReason",
-    ),
-    (
-        Kind::InsufficientCredit,
-        "InsufficientCredit",
-        501,
-        200,
-        "the customer's credit is below the price",
-    ),
-    (
-        Kind::CaUnavailable,
-        "CaUnavailable",
-        601,
-        200,
-        "the CA is switched off (IsAvailable false)",
-    ),
-    (
-        Kind::InjectedFault,
-        "InjectedFault",
-        990,
-        200,
-        "a fault rule answered with an error (the rule's code replaces 990)",
-    ),
-    (
-        Kind::Internal,
-        "Internal",
-        901,
-        500,
-        "signsim itself failed (a bug: please report)",
-    ),
-];
-
-/// Kind names, for validating scenario overrides.
-pub const KINDS: &[&str] = &[
-    "MalformedBody",
-    "MissingField",
-    "InvalidField",
-    "BodyTooLarge",
-    "UnknownMethod",
-    "MethodNotAllowed",
-    "UnsupportedMediaType",
-    "UnknownCustomer",
-    "LicenseMismatch",
-    "SignatureInvalid",
-    "SignatureMalformed",
-    "ReportKeyInvalid",
-    "CaNotAllowed",
-    "UnknownCa",
-    "UnknownProfile",
-    "NotOwner",
-    "NationalCodeInvalid",
-    "RegistryNotFound",
-    "RegistryMismatch",
-    "ShahkarMismatch",
-    "PostalCodeInvalid",
-    "RequiredInGovernmentCa",
-    "TokenTypeInvalid",
-    "PasswordRequired",
-    "ApproverSignInvalid",
-    "ApproverUnknown",
-    "ReplayedRequest",
-    "TrackingCodeUnknown",
-    "WrongState",
-    "TrackingCodeMismatch",
-    "CsrInvalid",
-    "CsrKeyTooSmall",
-    "CertificateInvalid",
-    "CertificateUnknown",
-    "AlreadyRevoked",
-    "RevokeReasonInvalid",
-    "InsufficientCredit",
-    "CaUnavailable",
-    "InjectedFault",
-    "Internal",
-];
-
-impl Kind {
-    fn entry(self) -> &'static (Kind, &'static str, i64, u16, &'static str) {
-        CATALOGUE
-            .iter()
-            .find(|e| e.0 == self)
-            .unwrap_or(&CATALOGUE[CATALOGUE.len() - 1])
-    }
-    pub fn name(self) -> &'static str {
-        self.entry().1
-    }
-    pub fn code(self) -> i64 {
-        self.entry().2
-    }
-    pub fn status(self) -> u16 {
-        self.entry().3
-    }
+#[rustfmt::skip]
+catalogue! {
+    // 1xx request shape
+    MalformedBody = 101, 400, "the body is not a JSON object";
+    MissingField = 102, 200, "a required field is missing or empty";
+    InvalidField = 103, 200, "a field has the wrong type or an impossible value";
+    BodyTooLarge = 104, 413, "the body is over policy.pki_max_body_bytes";
+    UnknownMethod = 105, 404, "no such method under /api/";
+    MethodNotAllowed = 106, 405, "GET method called with POST or the reverse";
+    UnsupportedMediaType = 107, 415, "a POST body that is not application/json";
+    // 2xx authentication, signatures, authorisation
+    UnknownCustomer = 201, 401, "customer code not in the scenario";
+    LicenseMismatch = 202, 401, "customercode's license part is not the customer's";
+    SignatureInvalid = 203, 401, "the transaction signature does not verify";
+    SignatureMalformed = 204, 401, "the signature is missing or not base64";
+    ReportKeyInvalid = 205, 401, "reportkey is not the customer's";
+    CaNotAllowed = 206, 200, "the customer may not use this CA";
+    UnknownCa = 207, 200, "no CA of that caName";
+    UnknownProfile = 208, 200, "no profile of that name in the CA";
+    NotOwner = 209, 200, "the tracking code or certificate belongs to another customer";
+    // 3xx identity checks
+    NationalCodeInvalid = 301, 200, "national code / legal ID fails its check digit";
+    RegistryNotFound = 302, 200, "the civil registry has no such person";
+    RegistryMismatch = 303, 200, "a personData field differs from the civil registry";
+    ShahkarMismatch = 304, 200, "Shahkar: the mobile does not belong to the national code";
+    PostalCodeInvalid = 305, 200, "the postal code is malformed or unknown";
+    RequiredInGovernmentCa = 306, 200, "postal code, city or province missing in the government public CA";
+    TokenTypeInvalid = 307, 200, "TokenType is not USERGENERATED/P12 or not offered by the profile";
+    PasswordRequired = 308, 200, "a P12 token needs a password";
+    ApproverSignInvalid = 309, 200, "approverSign is missing, present when it must be empty, attached, or does not verify";
+    ApproverUnknown = 310, 200, "approverSign is not by an approver of the scenario, or not by the one named in approver";
+    ReplayedRequest = 210, 401, "a GetUserCertHistory rnd reused within pki.replay_window_seconds";
+    // 4xx state machine and certificates
+    TrackingCodeUnknown = 401, 200, "no such tracking code";
+    WrongState = 402, 200, "the tracking code is not in a state that allows this call";
+    TrackingCodeMismatch = 403, 200, "the request's caName, profileName or national code differ from the registration";
+    CsrInvalid = 404, 200, "the CSR does not parse, is not RSA, or its self-signature fails";
+    CsrKeyTooSmall = 405, 200, "the CSR's RSA key is below policy.min_csr_key_bits";
+    CertificateInvalid = 406, 200, "the certificate field does not parse";
+    CertificateUnknown = 407, 200, "the certificate was not issued here, or not for this tracking code";
+    AlreadyRevoked = 408, 200, "the certificate is already revoked";
+    RevokeReasonInvalid = 409, 200, "revokeCertReason is not an RFC 5280 CRLReason";
+    // 5xx billing
+    InsufficientCredit = 501, 200, "the customer's credit is below the price";
+    // 6xx CA availability
+    CaUnavailable = 601, 200, "the CA is switched off (IsAvailable false)";
+    // 9xx the emulator itself
+    InjectedFault = 990, 200, "a fault rule answered with an error (the rule's code replaces 990)";
+    Internal = 901, 500, "signsim itself failed (a bug: please report)";
 }
 
 #[derive(Debug, Clone)]
@@ -453,11 +144,21 @@ impl PkiError {
         }
     }
 
+    /// signsim itself failed: the cause goes to the log, the client learns only what failed.
     pub fn internal(context: &str, e: impl std::fmt::Display) -> PkiError {
-        tracing::error!("{context}: {e}");
+        tracing::error!("pki: {context}: {e}");
         PkiError::new(
             Kind::Internal,
-            format!("signsim failed while {context}: {e}"),
+            format!(
+                "signsim failed while {context}; nothing was changed (signsim's log has the cause)"
+            ),
+        )
+    }
+
+    pub fn tracking_unknown(code: &str) -> PkiError {
+        PkiError::new(
+            Kind::TrackingCodeUnknown,
+            format!("tracking code '{code}' does not exist"),
         )
     }
 

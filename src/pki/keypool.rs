@@ -71,9 +71,7 @@ impl KeyPool {
 
     /// A key nobody else gets: from the pool, or generated now when it is empty.
     pub fn take(&self) -> Result<(Vec<u8>, bool), String> {
-        let pooled = crate::sync::lock(&self.inner.state)
-            .keys
-            .pop_front();
+        let pooled = crate::sync::lock(&self.inner.state).keys.pop_front();
         self.warm();
         match pooled {
             Some(k) => Ok((k, true)),
@@ -82,9 +80,7 @@ impl KeyPool {
     }
 
     pub fn len(&self) -> usize {
-        crate::sync::lock(&self.inner.state)
-            .keys
-            .len()
+        crate::sync::lock(&self.inner.state).keys.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -110,9 +106,7 @@ fn fill(inner: Arc<Inner>) {
             }
         }
         match generate() {
-            Ok(k) => crate::sync::lock(&inner.state)
-                .keys
-                .push_back(k),
+            Ok(k) => crate::sync::lock(&inner.state).keys.push_back(k),
             Err(e) => {
                 tracing::warn!("key pool: {e}");
                 std::thread::sleep(std::time::Duration::from_secs(1));

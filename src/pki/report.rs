@@ -7,8 +7,8 @@
 
 use super::error::PkiError;
 use super::state::{keys, Status, TrackingRecord};
-use crate::clock::wire_time;
 use super::Ctx;
+use crate::clock::wire_time;
 use crate::store::{codec, Table};
 use serde_json::{json, Value};
 use time::OffsetDateTime;

@@ -1,4 +1,4 @@
-//! Transaction signatures (SPEC 1.3): `Base64(RSA-SHA1-PKCS#1v1.5(customer key, bytes))`.
+//! Transaction signatures (README: "Signatures"): `Base64(RSA-SHA1-PKCS#1v1.5(customer key, bytes))`.
 //!
 //! Each signed field has a documented byte form. Where the document says "Unicode" the form is
 //! UTF-16LE and nothing else is accepted. Where it does not (`Sign(csr)`, `Sign(certificate)`)
@@ -12,7 +12,7 @@
 //! integrator can fix the client from the message alone.
 
 use super::error::{Kind, PkiError};
-use super::Customer;
+use super::world::Customer;
 use crate::crypto::rsa::Hash;
 use crate::crypto::{b64_decode, utf16le};
 use crate::scenario::model::SignaturePolicy;
@@ -26,6 +26,17 @@ pub enum Documented {
     AsSent,
 }
 
+/// Which field carries a method's transaction signature and what it covers: a property of
+/// the method's line in the route table.
+#[derive(Debug)]
+pub struct Rule {
+    /// The wire name of the signature field (`signature`, `sign`).
+    pub field: &'static str,
+    /// The document's formula, e.g. `Unicode(customercode + "-" + NationalCode)`.
+    pub formula: &'static str,
+    pub documented: Documented,
+}
+
 /// What a signature covers.
 pub struct Signed<'a> {
     /// The wire name of the signature field (`signature`, `sign`).
@@ -34,6 +45,17 @@ pub struct Signed<'a> {
     pub formula: &'a str,
     pub text: &'a str,
     pub documented: Documented,
+}
+
+impl<'a> Signed<'a> {
+    pub fn by(rule: &'a Rule, text: &'a str) -> Signed<'a> {
+        Signed {
+            field: rule.field,
+            formula: rule.formula,
+            text,
+            documented: rule.documented,
+        }
+    }
 }
 
 struct Form {

@@ -1,6 +1,6 @@
 //! Podpishi.Online's one error type and its one mapping to the wire.
 //!
-//! The upstream answers failures in three XML shapes (SPEC 2.1), and [`PodpishiError::to_xml`]
+//! The upstream answers failures in three XML shapes, and [`PodpishiError::to_xml`]
 //! alone writes them:
 //!
 //! - **request-level** `<resp err="yes"><status>N</status><errdesc>…</errdesc></resp>`: the
@@ -19,193 +19,67 @@
 
 use quick_xml::escape::escape;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Authorization,
-    MalformedRequest,
-    BodyTooLarge,
-    MissingField,
-    InvalidField,
-    LegacyAtUpload,
-    BadCommand,
-    UnknownOper,
-    StaleTime,
-    DocumentUnknown,
-    NotYourDocument,
-    PermissionUnknown,
-    WrongState,
-    SignatureInvalid,
-    SignerMismatch,
-    UntrustedSigner,
-    UnverifiableAlgorithm,
-    DuplicateReference,
-    ClientBlocked,
-    NotPartner,
-    RefnumReused,
-    UnknownTariff,
-    ClientUnknown,
-    RegistrationConflict,
-    Internal,
+/// Defines [`Kind`] and its catalogue from one list, so a kind, its name and its status can
+/// never disagree.
+macro_rules! catalogue {
+    ($($kind:ident = $status:literal, $meaning:literal;)*) => {
+        /// The error catalogue.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Kind {
+            $($kind),*
+        }
+
+        /// (kind, name, status, meaning) — the README's table is checked against it.
+        pub const CATALOGUE: &[(Kind, &str, u32, &str)] = &[
+            $((Kind::$kind, stringify!($kind), $status, $meaning)),*
+        ];
+
+        impl Kind {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => stringify!($kind)),*
+                }
+            }
+            /// The `<status>` number of the error answer.
+            pub fn status(self) -> u32 {
+                match self {
+                    $(Kind::$kind => $status),*
+                }
+            }
+        }
+    };
 }
 
-/// (kind, name, status, meaning) — the README's table lists these.
-pub const CATALOGUE: &[(Kind, &str, u32, &str)] = &[
-    (
-        Kind::Authorization,
-        "Authorization",
-        0,
-        "login/apikey missing or wrong (the upstream's `Authorization error (code=0)`)",
-    ),
-    (
-        Kind::MalformedRequest,
-        "MalformedRequest",
-        1,
-        "not multipart/form-data or urlencoded, malformed multipart, not POST",
-    ),
-    (
-        Kind::BodyTooLarge,
-        "BodyTooLarge",
-        2,
-        "body over podpishi.max_upload_bytes / max_command_bytes",
-    ),
-    (
-        Kind::MissingField,
-        "MissingField",
-        3,
-        "a required field or XML element is missing or empty",
-    ),
-    (
-        Kind::InvalidField,
-        "InvalidField",
-        4,
-        "a field has the wrong length, format or value",
-    ),
-    (
-        Kind::LegacyAtUpload,
-        "LegacyAtUpload",
-        5,
-        "`uf` sent as the text '@/path' (PHP's removed upload syntax)",
-    ),
-    (
-        Kind::BadCommand,
-        "BadCommand",
-        6,
-        "`command` is not base64 of well-formed UTF-8 XML `<data>` (DOCTYPE/entities refused)",
-    ),
-    (Kind::UnknownOper, "UnknownOper", 7, "no such `oper`"),
-    (
-        Kind::StaleTime,
-        "StaleTime",
-        8,
-        "`<time>` further from now than podpishi.stale_time_seconds",
-    ),
-    (
-        Kind::DocumentUnknown,
-        "DocumentUnknown",
-        10,
-        "no document with that number",
-    ),
-    (
-        Kind::NotYourDocument,
-        "NotYourDocument",
-        11,
-        "the document is neither owned by nor sent to this account",
-    ),
-    (
-        Kind::PermissionUnknown,
-        "PermissionUnknown",
-        12,
-        "the document has no permission with that index",
-    ),
-    (
-        Kind::WrongState,
-        "WrongState",
-        13,
-        "already signed, deleted, view-only, or not this account's permission",
-    ),
-    (
-        Kind::SignatureInvalid,
-        "SignatureInvalid",
-        20,
-        "signature_pem is not a CMS that verifies over the document",
-    ),
-    (
-        Kind::SignerMismatch,
-        "SignerMismatch",
-        21,
-        "the signer's IIN/BIN is not the one the permission or owner_bin needs",
-    ),
-    (
-        Kind::UntrustedSigner,
-        "UntrustedSigner",
-        22,
-        "the signer certificate is not issued by a trusted root or not valid now",
-    ),
-    (
-        Kind::UnverifiableAlgorithm,
-        "UnverifiableAlgorithm",
-        23,
-        "GOST signature refused by podpishi.unverifiable_algorithm = \"refuse\"",
-    ),
-    (
-        Kind::DuplicateReference,
-        "DuplicateReference",
-        30,
-        "uniq_reference already used by this account (`Document already exist at DB`)",
-    ),
-    (
-        Kind::ClientBlocked,
-        "ClientBlocked",
-        31,
-        "the account is blocked (setblockuser) and cannot upload",
-    ),
-    (
-        Kind::NotPartner,
-        "NotPartner",
-        40,
-        "a partner command from an account that is not a partner",
-    ),
-    (
-        Kind::RefnumReused,
-        "RefnumReused",
-        41,
-        "refnum already used by this partner with other parameters",
-    ),
-    (
-        Kind::UnknownTariff,
-        "UnknownTariff",
-        42,
-        "no tariff plan with that number",
-    ),
-    (
-        Kind::ClientUnknown,
-        "ClientUnknown",
-        43,
-        "no client account with that BIN / serviceid (for this partner)",
-    ),
-    (
-        Kind::RegistrationConflict,
-        "RegistrationConflict",
-        44,
-        "email already registered by this partner with another remoteid",
-    ),
-    (
-        Kind::Internal,
-        "Internal",
-        99,
-        "the emulator failed (store error); nothing was changed",
-    ),
-];
+#[rustfmt::skip]
+catalogue! {
+    Authorization = 0, "login/apikey missing or wrong (the upstream's `Authorization error (code=0)`)";
+    MalformedRequest = 1, "not multipart/form-data or urlencoded, malformed multipart, not POST";
+    BodyTooLarge = 2, "body over podpishi.max_upload_bytes / max_command_bytes";
+    MissingField = 3, "a required field or XML element is missing or empty";
+    InvalidField = 4, "a field has the wrong length, format or value";
+    LegacyAtUpload = 5, "`uf` sent as the text '@/path' (PHP's removed upload syntax)";
+    BadCommand = 6, "`command` is not base64 of well-formed UTF-8 XML `<data>` (DOCTYPE/entities refused)";
+    UnknownOper = 7, "no such `oper`";
+    StaleTime = 8, "`<time>` further from now than podpishi.stale_time_seconds";
+    DocumentUnknown = 10, "no document with that number";
+    NotYourDocument = 11, "the document is neither owned by nor sent to this account";
+    PermissionUnknown = 12, "the document has no permission with that index";
+    WrongState = 13, "already signed, deleted, view-only, or not this account's permission";
+    SignatureInvalid = 20, "signature_pem is not a CMS that verifies over the document";
+    SignerMismatch = 21, "the signer's IIN/BIN is not the one the permission or owner_bin needs";
+    UntrustedSigner = 22, "the signer certificate is not issued by a trusted root or not valid now";
+    UnverifiableAlgorithm = 23, "GOST signature refused by podpishi.unverifiable_algorithm = \"refuse\"";
+    DuplicateReference = 30, "uniq_reference already used by this account (`Document already exist at DB`)";
+    ClientBlocked = 31, "the account is blocked (setblockuser) and cannot upload";
+    NotPartner = 40, "a partner command from an account that is not a partner";
+    RefnumReused = 41, "refnum already used by this partner with other parameters";
+    UnknownTariff = 42, "no tariff plan with that number";
+    ClientUnknown = 43, "no client account with that BIN / serviceid (for this partner)";
+    RegistrationConflict = 44, "email already registered by this partner with another remoteid";
+    Internal = 99, "the emulator failed (store error); nothing was changed";
+}
 
 impl Kind {
-    pub fn status(self) -> u32 {
-        CATALOGUE
-            .iter()
-            .find(|(k, ..)| *k == self)
-            .map(|(_, _, s, _)| *s)
-            .unwrap_or(99)
-    }
-
     /// Errors about the uploaded document (document-level shape on upload) rather than about
     /// the request.
     fn is_document_level(self) -> bool {
@@ -236,10 +110,29 @@ pub struct DocContext {
     pub package: String,
     pub nametxt: String,
     pub filetxt: String,
-    /// The form as the journal shows it: text fields (apikey masked), files as size + SHA-256.
-    pub summary: serde_json::Value,
     /// How the upload was judged (signature verdict, policy decisions), for the journal.
     pub diagnostics: Vec<String>,
+}
+
+/// A refusal as the pipeline answers it: the error and what says where it is answered.
+#[derive(Debug)]
+pub struct Refused {
+    pub error: PodpishiError,
+    /// The upload's document, for the document-level shape (boxed: refusals travel in
+    /// `Result`s on every path, the context only on uploads).
+    pub doc: Option<Box<DocContext>>,
+    /// The `oper` of a decoded command.
+    pub oper: Option<String>,
+}
+
+impl From<PodpishiError> for Refused {
+    fn from(error: PodpishiError) -> Refused {
+        Refused {
+            error,
+            doc: None,
+            oper: None,
+        }
+    }
 }
 
 /// Where an error is answered.
@@ -268,6 +161,10 @@ impl PodpishiError {
             message: message.to_string(),
             status: Some(status.clamp(0, u32::MAX as i64) as u32),
         }
+    }
+
+    pub fn document_unknown(num: u64) -> PodpishiError {
+        PodpishiError::new(Kind::DocumentUnknown, format!("there is no document {num}"))
     }
 
     /// The store failed: logged with its cause, reported without internals.

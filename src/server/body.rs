@@ -3,7 +3,6 @@
 //! The limit is enforced while reading (a client that streams forever is cut off at the limit),
 //! and a declared `Content-Length` over the limit is refused before a byte is read.
 
-use super::Request;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 
@@ -15,24 +14,17 @@ pub enum BodyError {
     Read(String),
 }
 
-/// Reads the whole body of `req`, refusing more than `limit` bytes.
+/// Reads the whole `body`, refusing more than `limit` bytes (`declared`: its Content-Length).
 pub async fn read_limited(
-    req: Request,
+    body: hyper::body::Incoming,
+    declared: Option<u64>,
     limit: usize,
-) -> Result<(hyper::http::request::Parts, Bytes), BodyError> {
-    let (parts, body) = req.into_parts();
-    if let Some(len) = parts
-        .headers
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        if len > limit as u64 {
-            return Err(BodyError::TooLarge { limit });
-        }
+) -> Result<Bytes, BodyError> {
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(BodyError::TooLarge { limit });
     }
     match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok((parts, collected.to_bytes())),
+        Ok(collected) => Ok(collected.to_bytes()),
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()

@@ -1,7 +1,9 @@
 //! `(method, path pattern) → handler` matching, with 404 and 405 told apart.
 //!
-//! Patterns are `/`-separated segments: a literal, `{name}` (captures one segment), or
-//! `{name}.ext` (captures one segment that ends in `.ext`, without it). Literal segments match
+//! Patterns are `/`-separated segments: a literal, `{name}` (captures one segment),
+//! `{name}.ext` (captures one segment that ends in `.ext`, without it), or a last `{*name}`
+//! (captures the rest of the path, one segment or more). A route added with [`Router::any`]
+//! matches every method (a mount point that hands the request to an API's own router). Literal segments match
 //! case-insensitively when the router says so (ASP.NET routes do; PHP file names don't).
 //! The router knows no wire format: callers turn [`Match::NotFound`] and
 //! [`Match::MethodNotAllowed`] into their API's own error shape.
@@ -14,7 +16,8 @@ pub struct Router<H> {
 }
 
 struct Route<H> {
-    method: Method,
+    /// `None`: every method.
+    method: Option<Method>,
     segments: Vec<Segment>,
     handler: H,
 }
@@ -22,6 +25,7 @@ struct Route<H> {
 enum Segment {
     Literal(String),
     Param { suffix: String },
+    Rest,
 }
 
 pub enum Match<'a, H> {
@@ -42,12 +46,23 @@ impl<H> Router<H> {
         }
     }
 
-    pub fn route(mut self, method: Method, pattern: &str, handler: H) -> Self {
+    pub fn route(self, method: Method, pattern: &str, handler: H) -> Self {
+        self.add(Some(method), pattern, handler)
+    }
+
+    /// A route for every method.
+    pub fn any(self, pattern: &str, handler: H) -> Self {
+        self.add(None, pattern, handler)
+    }
+
+    fn add(mut self, method: Option<Method>, pattern: &str, handler: H) -> Self {
         let segments = pattern
             .trim_start_matches('/')
             .split('/')
             .map(|s| {
-                if let Some(rest) = s.strip_prefix('{') {
+                if s.starts_with("{*") {
+                    Segment::Rest
+                } else if let Some(rest) = s.strip_prefix('{') {
                     let (_, suffix) = rest.split_once('}').unwrap_or((rest, ""));
                     Segment::Param {
                         suffix: suffix.to_string(),
@@ -73,14 +88,20 @@ impl<H> Router<H> {
                 continue;
             };
             // HEAD is served wherever GET is.
-            if route.method == *method || (*method == Method::HEAD && route.method == Method::GET) {
+            let serves = match &route.method {
+                None => true,
+                Some(m) => m == method || (*method == Method::HEAD && *m == Method::GET),
+            };
+            if serves {
                 return Match::Found {
                     handler: &route.handler,
                     params,
                 };
             }
-            if !allowed.contains(&route.method) {
-                allowed.push(route.method.clone());
+            if let Some(m) = &route.method {
+                if !allowed.contains(m) {
+                    allowed.push(m.clone());
+                }
             }
         }
         if allowed.is_empty() {
@@ -91,12 +112,17 @@ impl<H> Router<H> {
     }
 
     fn match_segments(&self, segments: &[Segment], parts: &[&str]) -> Option<Vec<String>> {
-        if segments.len() != parts.len() {
+        let rest = matches!(segments.last(), Some(Segment::Rest));
+        if (!rest && segments.len() != parts.len()) || (rest && parts.len() < segments.len()) {
             return None;
         }
         let mut params = Vec::new();
-        for (seg, part) in segments.iter().zip(parts) {
+        for (i, (seg, part)) in segments.iter().zip(parts).enumerate() {
             match seg {
+                Segment::Rest => {
+                    params.push(parts[i..].join("/"));
+                    break;
+                }
                 Segment::Literal(lit) => {
                     let same = if self.case_insensitive {
                         lit.eq_ignore_ascii_case(part)
@@ -192,6 +218,26 @@ mod tests {
         );
         assert!(matches!(r.find(&Method::GET, "/api/Nope"), Match::NotFound));
         assert!(matches!(r.find(&Method::GET, "/crl/.crl"), Match::NotFound));
+    }
+
+    #[test]
+    fn mounts_take_any_method_and_the_rest_of_the_path() {
+        let r = Router::new(false)
+            .any("/__admin", 1)
+            .any("/__admin/{*rest}", 2)
+            .any("/api.php", 3);
+        assert!(matches!(
+            r.find(&Method::DELETE, "/__admin"),
+            Match::Found { handler: 1, .. }
+        ));
+        match r.find(&Method::POST, "/__admin/pki/tracking/7/approve") {
+            Match::Found { handler, params } => {
+                assert_eq!(*handler, 2);
+                assert_eq!(params, vec!["pki/tracking/7/approve".to_string()]);
+            }
+            _ => panic!("no match"),
+        }
+        assert!(matches!(r.find(&Method::GET, "/API.php"), Match::NotFound));
     }
 
     #[test]

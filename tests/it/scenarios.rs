@@ -12,7 +12,7 @@ fn every_shipped_scenario_loads() {
             continue;
         }
         n += 1;
-        if let Err(problems) = signsim::scenario::load_file(&path) {
+        if let Err(problems) = signsim::app::load_file(&path) {
             panic!(
                 "{} does not load:\n{}",
                 path.display(),
@@ -25,7 +25,7 @@ fn every_shipped_scenario_loads() {
         }
     }
     assert!(n >= 1);
-    assert!(signsim::scenario::load_embedded().is_ok());
+    assert!(signsim::app::load_embedded().is_ok());
 }
 
 #[test]
@@ -33,7 +33,7 @@ fn a_ca_key_that_does_not_match_its_certificate_is_a_problem_at_load() {
     let text =
         default_scenario_text().replacen("key = \"pki/ca-01.key\"", "key = \"pki/ca-08.key\"", 1);
     let problems =
-        match signsim::scenario::load_text(&text, "swapped.toml", Some(repo().join("scenarios"))) {
+        match signsim::app::load_text(&text, "swapped.toml", Some(repo().join("scenarios"))) {
             Err(p) => p,
             Ok(_) => panic!("a CA with another CA's key loaded"),
         };

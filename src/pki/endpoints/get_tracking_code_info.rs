@@ -5,10 +5,10 @@
 //! `EndEntityProfile` carries the profile name and `ExpirationEnglishDate` the certificate's
 //! NotAfter once issued (emulator-defined).
 
+use crate::clock::wire_time;
 use crate::pki::error::PkiError;
 use crate::pki::identity::province_id;
 use crate::pki::signature::{Documented, Signed};
-use crate::clock::wire_time;
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! Unsigned, as in the document. `ResultCode` is false only while the tracking code waits for
 //! approval (or after the RA rejected it); a profile without approval counts as approved.
 
-use crate::pki::error::{Kind, PkiError};
+use crate::pki::error::PkiError;
 use crate::pki::state::{Status, TrackingRecord};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
@@ -17,12 +17,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             Table::PkiTracking,
             &crate::pki::state::keys::tracking(&code),
         )?
-        .ok_or_else(|| {
-            PkiError::new(
-                Kind::TrackingCodeUnknown,
-                format!("tracking code '{code}' does not exist"),
-            )
-        })?;
+        .ok_or_else(|| PkiError::tracking_unknown(&code))?;
     let approved = !matches!(rec.status, Status::AwaitingApproval | Status::Rejected);
     Ok(json!({
         "ResultCode": approved,

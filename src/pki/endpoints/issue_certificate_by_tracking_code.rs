@@ -19,8 +19,7 @@ use crate::crypto::x509::{self, Attr, LeafSpec};
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::signature::{Documented, Signed};
 use crate::pki::state::{
-    keys, CertRecord, CertStatus, CustomerState, HistoryEntry, Issue, Status,
-    TrackingRecord,
+    keys, CertRecord, CertStatus, CustomerState, HistoryEntry, Issue, Status, TrackingRecord,
 };
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
@@ -175,7 +174,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let (issue, charged_now) = ctx.store.write(|tx: &Tx<'_>| {
         let mut rec: TrackingRecord = tx
             .get(Table::PkiTracking, &keys::tracking(&code))?
-            .ok_or_else(|| Abort::Refuse(PkiError::new(Kind::TrackingCodeUnknown, format!("tracking code '{code}' does not exist"))))?;
+            .ok_or_else(|| Abort::Refuse(PkiError::tracking_unknown(&code)))?;
         if let Some(issue) = rec.issue.as_ref().filter(|i| rec.status == Status::Issued && same_request(i, &csr_text, p12)) {
             return Ok((issue.clone(), false));
         }

@@ -14,10 +14,10 @@
 //!   is emulator-defined (see the README).
 
 use super::get_credit::check_report_key;
+use crate::clock::wire_time;
 use crate::ids::parse_either_calendar;
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::report::report_status;
-use crate::clock::wire_time;
 use crate::pki::state::{keys, TrackingRecord};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;

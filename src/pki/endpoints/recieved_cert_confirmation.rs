@@ -4,9 +4,9 @@
 //! certificate must be the one issued for the tracking code. Confirming twice is accepted and
 //! changes nothing (the first time is kept).
 
+use crate::clock::wire_time;
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::signature::{Documented, Signed};
-use crate::clock::wire_time;
 use crate::pki::state::{keys, HistoryEntry, Status, TrackingRecord};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
@@ -34,7 +34,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let (rec, first) = ctx.store.write(|tx: &Tx<'_>| {
         let mut rec: TrackingRecord = tx
             .get(Table::PkiTracking, &keys::tracking(&code))?
-            .ok_or_else(|| Abort::Refuse(PkiError::new(Kind::TrackingCodeUnknown, format!("tracking code '{code}' does not exist"))))?;
+            .ok_or_else(|| Abort::Refuse(PkiError::tracking_unknown(&code)))?;
         match rec.status {
             Status::Issued => {}
             Status::Revoked => return refuse(PkiError::new(Kind::WrongState, format!("tracking code {code} is Revoked: its certificate can no longer be confirmed"))),

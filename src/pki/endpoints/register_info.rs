@@ -218,6 +218,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         "CSR": active.as_ref().map(|(csr, _)| csr.clone()),
         "Certificate": active.as_ref().map(|(_, cert)| cert.clone()),
     });
+    ctx.record = Some(record.code.clone());
     Ok(json!({
         "IsSuccess": true,
         "TrackingCode": record.code,

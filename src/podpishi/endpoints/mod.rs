@@ -1,11 +1,9 @@
-//! One file per upstream operation: `upload` (`POST /api.php`), one per `oper` of
-//! `/apistatus.php`, the minimal web `cabinet`, and the `admin` control endpoints.
+//! One file per upstream operation: `upload` (`POST /api.php`) and one per `oper` of
+//! `/apistatus.php`.
 
 pub mod addpackage2client;
 pub mod addsignature;
-pub mod admin;
 pub mod authuserbypartner;
-pub mod cabinet;
 pub mod delpermission;
 pub mod getavailabledocs;
 pub mod getcreateinvoice;

@@ -9,7 +9,8 @@
 //! 3 for 2), the by-BIN index and the receiver's email.
 
 use crate::ids;
-use crate::podpishi::error::{DocContext, Kind, PodpishiError, XML_DECL};
+use crate::journal::Meta;
+use crate::podpishi::error::{DocContext, Kind, PodpishiError, Refused, XML_DECL};
 use crate::podpishi::state::{keys, Account, Document, Permission, StoredFile};
 use crate::podpishi::wire::{Form, Part};
 use crate::podpishi::{put_document, signing, Podpishi};
@@ -18,25 +19,32 @@ use bytes::Bytes;
 use quick_xml::escape::escape;
 use sha2::{Digest, Sha256};
 
-pub async fn handle(
+/// Stores the document of an authenticated upload; the answer's XML, or the refusal with what
+/// the form said about the document (for the document-level shape).
+pub fn handle(
     pod: &Podpishi,
-    content_type: &str,
-    body: Bytes,
-) -> (Result<String, PodpishiError>, DocContext) {
-    let form = match Form::read(content_type, body).await {
-        Ok(f) => f,
-        Err(e) => return (Err(e), DocContext::default()),
-    };
-    let mut doc = DocContext {
-        summary: summarize(&form),
-        ..DocContext::default()
-    };
-    let r = run(pod, &form, &mut doc);
-    (r, doc)
+    form: &Form,
+    account: Account,
+    meta: &mut Meta,
+) -> Result<String, Refused> {
+    let mut doc = DocContext::default();
+    let r = run(pod, form, account, &mut doc);
+    meta.diagnostics.append(&mut doc.diagnostics);
+    match r {
+        Ok((num, xml)) => {
+            meta.record = Some(num.to_string());
+            Ok(xml)
+        }
+        Err(error) => Err(Refused {
+            error,
+            doc: Some(Box::new(doc)),
+            oper: None,
+        }),
+    }
 }
 
 /// Text fields as sent (apikey masked), file parts as name, size and SHA-256.
-fn summarize(form: &Form) -> serde_json::Value {
+pub fn summarize(form: &Form) -> serde_json::Value {
     let mut m = serde_json::Map::new();
     for p in &form.parts {
         let v = match &p.file_name {
@@ -136,7 +144,12 @@ fn clean_name(name: &str, n: usize) -> String {
     }
 }
 
-fn run(pod: &Podpishi, form: &Form, ctx: &mut DocContext) -> Result<String, PodpishiError> {
+fn run(
+    pod: &Podpishi,
+    form: &Form,
+    account: Account,
+    ctx: &mut DocContext,
+) -> Result<(u64, String), PodpishiError> {
     // Context for the document-level error shape, as far as the fields are readable.
     ctx.reference = form
         .text("uniq_reference")
@@ -156,7 +169,6 @@ fn run(pod: &Podpishi, form: &Form, ctx: &mut DocContext) -> Result<String, Podp
         .and_then(|p| p.file_name.clone())
         .unwrap_or_default();
 
-    let account: Account = pod.authenticate(form.text("login")?, form.text("apikey")?)?;
     let nametxt = text_limited(form, "nametxt", 250)?
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
@@ -327,11 +339,14 @@ fn run(pod: &Podpishi, form: &Form, ctx: &mut DocContext) -> Result<String, Podp
     }
     ctx.diagnostics
         .push(format!("document {num} stored; balance debited by 1"));
-    Ok(format!(
-        "{XML_DECL}<resp err=\"no\">\n<doc num='{num}' reference='{}' package='{}' nametxt='{}' filetxt='{}'>ok</doc>\n</resp>",
-        escape(&reference),
-        escape(&package),
-        escape(&name),
-        escape(&filetxt)
+    Ok((
+        num,
+        format!(
+            "{XML_DECL}<resp err=\"no\">\n<doc num='{num}' reference='{}' package='{}' nametxt='{}' filetxt='{}'>ok</doc>\n</resp>",
+            escape(&reference),
+            escape(&package),
+            escape(&name),
+            escape(&filetxt)
+        ),
     ))
 }

@@ -1,85 +1,30 @@
-//! `/__admin/pki/…`: PKI state, officer actions and CA material.
+//! `/__admin/pki/…`: PKI state, officer actions and CA material, through the PKI's own verbs.
 
-use super::{AdminError, Call, Handler, Reply};
-use crate::server::router::Router;
+use super::{AdminError, Reply, Req};
+use crate::pki::error::{Kind, PkiError};
 use bytes::Bytes;
-use hyper::Method;
 use serde_json::{json, Value};
 
-pub fn add(r: Router<(&'static str, Handler)>) -> Router<(&'static str, Handler)> {
-    r.route(
-        Method::GET,
-        "/__admin/pki/state",
-        ("pki.state", state as Handler),
-    )
-    .route(
-        Method::GET,
-        "/__admin/pki/tracking",
-        ("pki.tracking.find", tracking_find as Handler),
-    )
-    .route(
-        Method::GET,
-        "/__admin/pki/tracking/{code}",
-        ("pki.tracking", tracking as Handler),
-    )
-    .route(
-        Method::POST,
-        "/__admin/pki/tracking/{code}/approve",
-        ("pki.approve", approve as Handler),
-    )
-    .route(
-        Method::POST,
-        "/__admin/pki/tracking/{code}/reject",
-        ("pki.reject", reject as Handler),
-    )
-    .route(
-        Method::GET,
-        "/__admin/pki/certificates/{ca}/{serial}",
-        ("pki.certificate", certificate as Handler),
-    )
-    .route(
-        Method::GET,
-        "/__admin/pki/customers/{code}",
-        ("pki.customer", customer as Handler),
-    )
-    .route(
-        Method::POST,
-        "/__admin/pki/customers/{code}/credit",
-        ("pki.credit", credit as Handler),
-    )
-    .route(
-        Method::GET,
-        "/__admin/pki/root",
-        ("pki.root", root as Handler),
-    )
-    .route(Method::GET, "/__admin/pki/cas", ("pki.cas", cas as Handler))
-    .route(
-        Method::POST,
-        "/__admin/pki/cas/{ca}/availability",
-        ("pki.availability", availability as Handler),
-    )
-    .route(
-        Method::GET,
-        "/__admin/pki/cas/{ca}/certificate",
-        ("pki.ca.certificate", ca_certificate as Handler),
-    )
-    .route(
-        Method::GET,
-        "/__admin/pki/cas/{ca}/chain",
-        ("pki.ca.chain", ca_chain as Handler),
-    )
-    .route(
-        Method::GET,
-        "/__admin/pki/cas/{ca}/crl",
-        ("pki.ca.crl", ca_crl as Handler),
-    )
+impl From<PkiError> for AdminError {
+    fn from(e: PkiError) -> Self {
+        let status = match e.kind {
+            Kind::TrackingCodeUnknown
+            | Kind::UnknownCa
+            | Kind::UnknownCustomer
+            | Kind::CertificateUnknown => 404,
+            Kind::WrongState => 409,
+            Kind::Internal => 500,
+            _ => 400,
+        };
+        AdminError::new(status, e.message)
+    }
 }
 
-fn state(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn state(c: &Req<'_>) -> Result<Reply, AdminError> {
     Ok(Reply::Json(c.pki()?.state_dump()?))
 }
 
-fn tracking_find(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn tracking_find(c: &Req<'_>) -> Result<Reply, AdminError> {
     let national = c
         .query("nationalCode")
         .ok_or_else(|| AdminError::bad("give ?nationalCode="))?;
@@ -88,7 +33,7 @@ fn tracking_find(c: &Call<'_>) -> Result<Reply, AdminError> {
     ))
 }
 
-fn tracking(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn tracking(c: &Req<'_>) -> Result<Reply, AdminError> {
     let code = &c.params[0];
     let rec = c
         .pki()?
@@ -97,7 +42,7 @@ fn tracking(c: &Call<'_>) -> Result<Reply, AdminError> {
     Ok(Reply::Json(serde_json::to_value(rec).unwrap_or_default()))
 }
 
-fn approve(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn approve(c: &Req<'_>) -> Result<Reply, AdminError> {
     let v = c.json()?;
     let approver = v
         .get("approver")
@@ -109,7 +54,7 @@ fn approve(c: &Call<'_>) -> Result<Reply, AdminError> {
     ))
 }
 
-fn reject(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn reject(c: &Req<'_>) -> Result<Reply, AdminError> {
     let v = c.json()?;
     let reason = v
         .get("reason")
@@ -121,7 +66,7 @@ fn reject(c: &Call<'_>) -> Result<Reply, AdminError> {
     ))
 }
 
-fn certificate(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn certificate(c: &Req<'_>) -> Result<Reply, AdminError> {
     let serial = u64::from_str_radix(&c.params[1], 16)
         .map_err(|_| AdminError::bad(format!("serial '{}' is not hexadecimal", c.params[1])))?;
     let rec = c.pki()?.certificate(&c.params[0], serial)?.ok_or_else(|| {
@@ -138,7 +83,7 @@ fn certificate(c: &Call<'_>) -> Result<Reply, AdminError> {
     Ok(Reply::Json(v))
 }
 
-fn customer(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn customer(c: &Req<'_>) -> Result<Reply, AdminError> {
     let code = &c.params[0];
     Ok(Reply::Json(
         json!({"customer": code, "credit": c.pki()?.credit(code)?}),
@@ -146,7 +91,7 @@ fn customer(c: &Call<'_>) -> Result<Reply, AdminError> {
 }
 
 /// `{"set": n}` or `{"add": n}` (negative to take away).
-fn credit(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn credit(c: &Req<'_>) -> Result<Reply, AdminError> {
     let v = c.json()?;
     let (amount, add) = match (
         v.get("set").and_then(Value::as_i64),
@@ -162,7 +107,7 @@ fn credit(c: &Call<'_>) -> Result<Reply, AdminError> {
     ))
 }
 
-fn cas(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn cas(c: &Req<'_>) -> Result<Reply, AdminError> {
     let world = c.pki()?.world();
     Ok(Reply::Json(json!({"cas": world.cas.iter().map(|ca| json!({
         "name": ca.spec.name,
@@ -173,7 +118,7 @@ fn cas(c: &Call<'_>) -> Result<Reply, AdminError> {
     })).collect::<Vec<_>>()})))
 }
 
-fn availability(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn availability(c: &Req<'_>) -> Result<Reply, AdminError> {
     let up = c
         .json()?
         .get("available")
@@ -183,7 +128,7 @@ fn availability(c: &Call<'_>) -> Result<Reply, AdminError> {
     Ok(Reply::Json(json!({"ca": c.params[0], "available": up})))
 }
 
-fn ca_certificate(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn ca_certificate(c: &Req<'_>) -> Result<Reply, AdminError> {
     let (pem, _) = c.pki()?.ca_material(&c.params[0])?;
     Ok(Reply::Bytes {
         content_type: "application/x-pem-file",
@@ -192,7 +137,7 @@ fn ca_certificate(c: &Call<'_>) -> Result<Reply, AdminError> {
 }
 
 /// The root above the scenario's CAs: the last certificate of the first CA's chain.
-fn root(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn root(c: &Req<'_>) -> Result<Reply, AdminError> {
     let world = c.pki()?.world();
     let pem = world
         .cas
@@ -205,7 +150,7 @@ fn root(c: &Call<'_>) -> Result<Reply, AdminError> {
     })
 }
 
-fn ca_chain(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn ca_chain(c: &Req<'_>) -> Result<Reply, AdminError> {
     let (pem, chain) = c.pki()?.ca_material(&c.params[0])?;
     Ok(Reply::Bytes {
         content_type: "application/x-pem-file",
@@ -213,7 +158,7 @@ fn ca_chain(c: &Call<'_>) -> Result<Reply, AdminError> {
     })
 }
 
-fn ca_crl(c: &Call<'_>) -> Result<Reply, AdminError> {
+pub fn ca_crl(c: &Req<'_>) -> Result<Reply, AdminError> {
     let pki = c.pki()?;
     let world = pki.world();
     let der = pki.crl_der(world.ca(&c.params[0])?)?;

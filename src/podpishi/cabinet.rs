@@ -2,29 +2,24 @@
 //! the session's account and its own and incoming documents with their permissions. A missing,
 //! wrong or expired session gets a 403 page saying which.
 
-use crate::podpishi::state::{keys, Account, Document, Session};
-use crate::podpishi::Podpishi;
-use crate::server::{router, Request, Response};
+use super::state::{keys, Account, Document, Session};
+use super::Podpishi;
+use crate::pipeline::Answer;
+use crate::server::router;
 use crate::store::{codec, Table};
-use bytes::Bytes;
-use http_body_util::Full;
 use quick_xml::escape::escape;
 
-fn page(status: u16, title: &str, body: &str) -> Response {
+fn page(status: u16, title: &str, body: &str) -> Answer {
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>{}</title></head><body>\n<h1>{}</h1>\n{body}\n<p><small>signsim — emulator of Подпиши.Онлайн</small></p></body></html>\n",
         escape(title),
         escape(title)
     );
-    hyper::Response::builder()
-        .status(status)
-        .header(hyper::header::CONTENT_TYPE, "text/html; charset=UTF-8")
-        .body(Full::new(Bytes::from(html)))
-        .unwrap_or_default()
+    Answer::new(status, "text/html; charset=UTF-8", html)
 }
 
-pub fn handle(pod: &Podpishi, req: &Request) -> Response {
-    let q = router::query_pairs(req.uri().query());
+pub fn handle(pod: &Podpishi, query: Option<&str>) -> Answer {
+    let q = router::query_pairs(query);
     let get = |n: &str| {
         q.iter()
             .find(|(k, _)| k == n)
@@ -42,7 +37,12 @@ pub fn handle(pod: &Podpishi, req: &Request) -> Response {
     let session = match store.get::<Session>(Table::PodSessions, &keys::session(id)) {
         Ok(Some(s)) => s,
         Ok(None) => return denied(format!("session {id} does not exist")),
-        Err(e) => return denied(format!("the store failed: {e}")),
+        Err(e) => {
+            tracing::error!("podpishi: cabinet: reading session {id}: {e}");
+            return denied(format!(
+                "session {id} could not be read (signsim's log has the cause)"
+            ));
+        }
     };
     if session.sesspass != sesspass {
         return denied(format!("sesspass is not the password of session {id}"));

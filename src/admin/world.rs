@@ -1,0 +1,96 @@
+//! Health, reset, scenario loading, the clock and the schedule.
+
+use super::{AdminError, Reply, Req};
+use crate::config::ScenarioSource;
+use serde_json::{json, Value};
+
+pub fn health(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let s = c.shared();
+    Ok(Reply::Json(json!({
+        "status": "ok",
+        "version": crate::VERSION,
+        "scenario": c.control.scenario_name(),
+        "uptime_ms": c.control.uptime_ms(),
+        "store": c.control.store_mode(),
+        "clock": crate::clock::wire_time(s.clock.now()),
+        "clock_frozen": s.clock.is_frozen(),
+        "journal": {"entries": s.journal.len(), "capacity": s.journal.capacity(), "evicted": s.journal.evicted()},
+        "faults": s.faults.list().len(),
+    })))
+}
+
+pub fn reset(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let started = std::time::Instant::now();
+    c.control.reset()?;
+    c.shared().journal.clear();
+    Ok(Reply::Json(
+        json!({"reset": true, "scenario": c.control.scenario_name(), "took_ms": started.elapsed().as_secs_f64() * 1000.0}),
+    ))
+}
+
+/// The body is the scenario's TOML; `?base=DIR` says where its relative paths resolve (default:
+/// the directory of the loaded scenario).
+pub fn load_scenario(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let text = std::str::from_utf8(&c.body)
+        .map_err(|_| AdminError::bad("the scenario is not UTF-8 text"))?
+        .to_string();
+    let base = match c.query("base") {
+        Some(b) => std::path::PathBuf::from(b),
+        None => match c.control.scenario_source() {
+            ScenarioSource::File(p) => p.parent().map(|d| d.to_path_buf()).unwrap_or_default(),
+            ScenarioSource::Text { base, .. } => base,
+            ScenarioSource::Embedded => {
+                let cwd = std::env::current_dir().unwrap_or_default();
+                if cwd.join("scenarios").is_dir() {
+                    cwd.join("scenarios")
+                } else {
+                    cwd
+                }
+            }
+        },
+    };
+    c.control.load(ScenarioSource::Text { text, base })?;
+    c.shared().journal.clear();
+    Ok(Reply::Json(json!({"loaded": c.control.scenario_name()})))
+}
+
+pub fn clock_get(c: &Req<'_>) -> Result<Reply, AdminError> {
+    Ok(Reply::Json(
+        json!({"now": crate::clock::wire_time(c.shared().clock.now()), "frozen": c.shared().clock.is_frozen()}),
+    ))
+}
+
+/// `{"set": RFC3339}` or `{"advance": "30d" | "2h" | "90s" | "-1d"}`.
+pub fn clock_set(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let v = c.json()?;
+    if let Some(at) = v.get("set").and_then(Value::as_str) {
+        let t = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| AdminError::bad(format!("set: '{at}' is not RFC 3339 ({e})")))?;
+        c.shared().clock.set(t).map_err(AdminError::bad)?;
+    } else if let Some(by) = v.get("advance").and_then(Value::as_str) {
+        c.shared()
+            .clock
+            .advance(crate::clock::parse_duration(by).map_err(AdminError::bad)?)
+            .map_err(AdminError::bad)?;
+    } else {
+        return Err(AdminError::bad(
+            "send {\"set\": \"2026-06-01T08:00:00Z\"} or {\"advance\": \"30d\"}",
+        ));
+    }
+    // Whatever the new time makes due happens now, before the answer.
+    c.control.run_due();
+    clock_get(c)
+}
+
+pub fn schedule(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let pending: Vec<Value> = c
+        .shared()
+        .schedule
+        .pending()
+        .into_iter()
+        .map(|p| json!({"at": crate::clock::wire_time(p.at), "action": p.action, "record": p.record, "origin": p.origin}))
+        .collect();
+    Ok(Reply::Json(
+        json!({"pending": pending, "done": c.shared().schedule.done()}),
+    ))
+}

@@ -1,0 +1,151 @@
+//! Scenario events and reactions, performed on the world when the clock makes them due:
+//! each through an API's own verbs (approve, reject, credit, CA availability, the
+//! counterparty's step), journaled as API `scenario`.
+
+use super::App;
+use crate::journal::{Body, Entry, Meta};
+use crate::podpishi::counterparty::Step;
+use serde_json::Value;
+
+impl App {
+    /// Runs every scheduled event and reaction whose time has come on the scenario clock.
+    pub fn run_due(&self) {
+        loop {
+            let due = self.shared.schedule.due(self.shared.clock.now());
+            if due.is_empty() {
+                return;
+            }
+            for p in due {
+                let outcome = self.perform(&p);
+                let line = format!(
+                    "{} → {:?} on {}: {}",
+                    p.origin,
+                    p.action,
+                    p.record.as_deref().unwrap_or("-"),
+                    match &outcome {
+                        Ok(m) => m.clone(),
+                        Err(e) => format!("failed: {e}"),
+                    }
+                );
+                tracing::info!("scenario: {line}");
+                let operation = if p.origin.starts_with("events") {
+                    "event"
+                } else {
+                    "reaction"
+                };
+                self.shared.journal.push(Entry {
+                    id: self.shared.journal.next_id(),
+                    time: self.shared.clock.now(),
+                    method: "-".into(),
+                    path: "-".into(),
+                    content_type: String::new(),
+                    status: if outcome.is_ok() { 200 } else { 409 },
+                    response: Body::text(&line),
+                    duration_us: 0,
+                    meta: Meta {
+                        success: Some(outcome.is_ok()),
+                        request: Value::String(p.origin.clone()),
+                        record: p.record.clone(),
+                        ..Meta::new("scenario", operation)
+                    },
+                });
+                self.shared.schedule.record_done(line);
+            }
+        }
+    }
+
+    /// The counterparty's cabinet step on a document (`podpishi::counterparty`).
+    fn counterparty(&self, record: &str, step: Step) -> Result<u64, String> {
+        let pod = self
+            .podpishi()
+            .ok_or_else(|| "the scenario has no [podpishi] section".to_string())?;
+        let num: u64 = record
+            .parse()
+            .map_err(|_| format!("record '{record}' is not a document number"))?;
+        pod.counterparty(num, &step).map_err(|e| e.message)?;
+        Ok(num)
+    }
+
+    fn perform(&self, p: &crate::events::Pending) -> Result<String, String> {
+        use crate::events::ActionSpec as A;
+        let pki = || {
+            self.pki()
+                .ok_or_else(|| "the scenario has no [pki] section".to_string())
+        };
+        let record = || {
+            p.record
+                .clone()
+                .ok_or_else(|| "the triggering request named no record".to_string())
+        };
+        match &p.action {
+            A::Approve { approver } => {
+                let rec = pki()?
+                    .approve(
+                        &record()?,
+                        approver.as_deref().unwrap_or("scenario reaction"),
+                    )
+                    .map_err(|e| e.message)?;
+                Ok(format!("tracking code {} approved", rec.code))
+            }
+            A::Reject { reason } => {
+                let rec = pki()?
+                    .reject(
+                        &record()?,
+                        reason.as_deref().unwrap_or("rejected by the scenario"),
+                    )
+                    .map_err(|e| e.message)?;
+                Ok(format!("tracking code {} rejected", rec.code))
+            }
+            A::CaAvailability { ca, available } => {
+                pki()?
+                    .set_available(ca, *available)
+                    .map_err(|e| e.message)?;
+                Ok(format!(
+                    "CA {ca} {}",
+                    if *available {
+                        "available"
+                    } else {
+                        "unavailable"
+                    }
+                ))
+            }
+            A::ClockJump { by } => {
+                let d = crate::clock::parse_duration(by)?;
+                self.shared.clock.advance(d)?;
+                Ok(format!("clock moved by {by}"))
+            }
+            A::Credit { customer, set, add } => {
+                let (amount, is_add) = match (set, add) {
+                    (Some(n), None) => (*n, false),
+                    (None, Some(n)) => (*n, true),
+                    _ => return Err("give exactly one of set, add".into()),
+                };
+                let credit = pki()?
+                    .change_credit(customer, amount, is_add)
+                    .map_err(|e| e.message)?;
+                Ok(format!("customer {customer} credit is now {credit}"))
+            }
+            A::Sign { signer } => {
+                let num = self.counterparty(
+                    &record()?,
+                    Step {
+                        signer: Some(signer.clone()),
+                        ..Step::default()
+                    },
+                )?;
+                Ok(format!("document {num} signed by {signer}"))
+            }
+            A::Refuse { reason } => {
+                let num = self.counterparty(
+                    &record()?,
+                    Step {
+                        action: Some("refuse".into()),
+                        reason: reason.clone(),
+                        ..Step::default()
+                    },
+                )?;
+                Ok(format!("document {num}: the counterparty refused"))
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! The PKI API in the request pipeline: how a request binds (GET query or JSON body, property
+//! names in any case), how the handler runs, and the one place a PKI answer or refusal
+//! becomes HTTP.
+
+use super::ctx::Ctx;
+use super::error::{Kind, PkiError};
+use super::routes::{self, Op, Route, ROUTER};
+use super::wire::Fields;
+use super::Pki;
+use crate::journal::{Meta, Refusal};
+use crate::pipeline::{header, Answer, Api, Call, GetCache};
+use crate::server::body::BodyError;
+use crate::server::router::{query_pairs, Router};
+use hyper::header::{ALLOW, CONTENT_TYPE};
+use hyper::http::request::Parts;
+use hyper::Method;
+use serde_json::Value;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+const JSON: &str = "application/json; charset=utf-8";
+
+impl Api for Pki {
+    const NAME: &'static str = "pki";
+    const CONTENT_TYPE: &'static str = JSON;
+    type Route = &'static Route;
+    type Input = Fields;
+    type Error = PkiError;
+
+    fn router(&self) -> &Router<&'static Route> {
+        &ROUTER
+    }
+
+    fn no_route(&self, head: &Parts, allowed: &[Method], meta: &mut Meta) -> Answer {
+        let path = head.uri.path();
+        if let Some(file) = path.strip_prefix("/crl/") {
+            let e = if allowed.is_empty() {
+                PkiError::new(
+                    Kind::UnknownMethod,
+                    format!(
+                        "CRLs are at /crl/{{caName}}.crl, not /crl/{file}; the CAs are: {}",
+                        self.world().ca_names()
+                    ),
+                )
+            } else {
+                PkiError::new(
+                    Kind::MethodNotAllowed,
+                    format!("CRLs are fetched with GET, not {}", head.method),
+                )
+            };
+            meta.operation = "crl".into();
+            return self.refuse(&&routes::CRL, e, meta);
+        }
+        let name = path
+            .trim_start_matches("/api/")
+            .trim_end_matches('/')
+            .to_string();
+        match routes::by_name(&name).filter(|_| !allowed.is_empty()) {
+            Some(route) => {
+                meta.operation = route.name.to_string();
+                let e = PkiError::new(
+                    Kind::MethodNotAllowed,
+                    format!(
+                        "{} is called with {}, not {}",
+                        route.name,
+                        route.verb.method(),
+                        head.method
+                    ),
+                );
+                self.refuse(&route, e, meta)
+                    .with_header(ALLOW, route.verb.method().as_str())
+            }
+            None => {
+                let e = PkiError::new(Kind::UnknownMethod, routes::unknown_method_message(&name));
+                meta.operation = name;
+                self.refuse(&&routes::CRL, e, meta)
+            }
+        }
+    }
+
+    fn body_limit(&self, route: &&'static Route, head: &Parts) -> Result<Option<usize>, PkiError> {
+        if route.verb == routes::Verb::Get {
+            return Ok(None);
+        }
+        let ct = header(head, CONTENT_TYPE).to_ascii_lowercase();
+        if !ct.contains("json") {
+            return Err(PkiError::new(
+                Kind::UnsupportedMediaType,
+                if ct.is_empty() {
+                    "the request has no Content-Type; send the JSON body with Content-Type: application/json".to_string()
+                } else {
+                    format!("Content-Type is '{ct}'; the service reads JSON bodies only: send Content-Type: application/json")
+                },
+            ));
+        }
+        Ok(Some(self.world().policy.pki_max_body_bytes))
+    }
+
+    fn body_error(&self, _route: &&'static Route, e: BodyError) -> PkiError {
+        match e {
+            BodyError::TooLarge { limit } => PkiError::new(
+                Kind::BodyTooLarge,
+                format!("the request body is over {limit} bytes (policy.pki_max_body_bytes)"),
+            ),
+            BodyError::Read(e) => PkiError::new(
+                Kind::MalformedBody,
+                format!("the request body could not be read: {e}"),
+            ),
+        }
+    }
+
+    async fn bind(
+        &self,
+        route: &&'static Route,
+        call: Call,
+        meta: &mut Meta,
+    ) -> Result<Fields, PkiError> {
+        let fields = match (&route.op, route.verb) {
+            (Op::Crl, _) => Fields::from_query(vec![("caName".into(), call.params.join("/"))]),
+            (_, routes::Verb::Get) => Fields::from_query(query_pairs(call.query())),
+            (_, routes::Verb::Post) => Fields::from_json(&call.body)?,
+        };
+        meta.request = fields.to_json();
+        meta.diagnostics.extend(fields.case_bindings());
+        Ok(fields)
+    }
+
+    fn field(&self, input: &Fields, name: &str) -> Option<String> {
+        input.lookup(name)
+    }
+
+    fn latency(&self, route: &&'static Route) -> Duration {
+        match route.slow {
+            true => Duration::from_millis(self.world().get_all_cert_latency_ms),
+            false => Duration::ZERO,
+        }
+    }
+
+    fn handle(
+        &self,
+        route: &&'static Route,
+        f: Fields,
+        meta: &mut Meta,
+    ) -> Result<Answer, PkiError> {
+        let world = self.world();
+        let handler = match route.op {
+            Op::Json(handler) => handler,
+            Op::Crl => {
+                let der = self.crl_der(world.ca(&f.str("caName")?)?)?;
+                return Ok(Answer::new(200, "application/pkix-crl", der));
+            }
+        };
+        let mut ctx = Ctx {
+            world: &world,
+            store: &self.inner.store,
+            now: self.inner.clock.now(),
+            base_url: &self.inner.base_url,
+            keys: &self.inner.keys,
+            replays: &self.inner.replays,
+            diag: Vec::new(),
+            record: None,
+            signing: route.signed,
+        };
+        let result = handler(&mut ctx, &f);
+        meta.diagnostics.append(&mut ctx.diag);
+        meta.record = ctx
+            .record
+            .take()
+            .or_else(|| f.lookup("trackingCode").filter(|s| !s.is_empty()));
+        let body = result?;
+        Ok(Answer::new(
+            200,
+            JSON,
+            serde_json::to_vec(&body).unwrap_or_default(),
+        ))
+    }
+
+    fn refuse(&self, route: &&'static Route, e: PkiError, meta: &mut Meta) -> Answer {
+        let world = self.world();
+        let kind = e.kind;
+        meta.diagnostics.push(format!(
+            "refused: {} ({}): {}",
+            kind.name(),
+            kind.code(),
+            e.message
+        ));
+        let (mut status, body) = e.into_body(route.shape, &world.overrides);
+        meta.refusal = Some(Refusal {
+            kind: kind.name(),
+            code: body
+                .get("ErrorCode")
+                .and_then(Value::as_i64)
+                .unwrap_or(kind.code()),
+        });
+        // A CRL is a file, not a method: an unknown CA is a missing file (404), with the
+        // API's error body saying which CAs exist.
+        if matches!(route.op, Op::Crl) && kind == Kind::UnknownCa {
+            status = 404;
+        }
+        Answer::new(status, JSON, serde_json::to_vec(&body).unwrap_or_default())
+    }
+
+    fn injected(&self, route: &&'static Route, code: i64, message: &str, _meta: &Meta) -> Answer {
+        let (status, body) =
+            PkiError::injected(code, message).into_body(route.shape, &self.world().overrides);
+        Answer::new(status, JSON, serde_json::to_vec(&body).unwrap_or_default())
+    }
+
+    fn cache(&self) -> Option<(&GetCache, u64)> {
+        Some((
+            &self.inner.get_cache,
+            self.world().generation.load(Ordering::Acquire),
+        ))
+    }
+}

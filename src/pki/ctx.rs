@@ -1,0 +1,162 @@
+//! What a handler may use for one request ([`Ctx`]), and the steps many handlers share: the
+//! signed customer of a POST body, a CA the customer may use, a tracking code it owns.
+
+use super::error::{Kind, PkiError};
+use super::signature::{self, Rule, Signed};
+use super::wire::{self, Fields};
+use super::world::{Ca, Customer, World};
+use super::{keypool, state};
+use crate::store::Store;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use time::OffsetDateTime;
+
+/// Everything a handler may use for one request.
+pub struct Ctx<'a> {
+    pub world: &'a World,
+    pub store: &'a Store,
+    pub now: OffsetDateTime,
+    pub base_url: &'a str,
+    pub keys: &'a keypool::KeyPool,
+    pub replays: &'a Mutex<HashMap<(String, String), OffsetDateTime>>,
+    /// How the request was judged, for the journal and the log.
+    pub diag: Vec<String>,
+    /// The tracking code the request touched, when the request itself does not name it.
+    pub record: Option<String>,
+    /// What the route's transaction signature covers (the route table says).
+    pub signing: Option<&'static Rule>,
+}
+
+impl<'a> Ctx<'a> {
+    /// The customer of a POST body (`customercode` = `Code-License`), license checked.
+    pub fn customer_post(&self, f: &Fields) -> Result<&'a Customer, PkiError> {
+        let (code, license) = wire::split_customercode(f, "customercode")?;
+        let c = self.world.customer(&code)?;
+        if c.spec.license != license {
+            return Err(PkiError::new(
+                Kind::LicenseMismatch,
+                format!("customercode '{code}-{license}': license number '{license}' is not customer {code}'s"),
+            ));
+        }
+        Ok(c)
+    }
+
+    /// The customer of a POST body whose transaction signature, over `text` as the route's
+    /// rule says, verifies with that customer's key: the opening of every signed method.
+    pub fn signed_customer(&mut self, f: &Fields, text: &str) -> Result<&'a Customer, PkiError> {
+        let customer = self.customer_post(f)?;
+        let rule = self.signing.ok_or_else(|| {
+            PkiError::internal("verifying a signature", "the route names no signed field")
+        })?;
+        let sig = f.str_or_empty(rule.field)?;
+        self.verify(customer, &sig, Signed::by(rule, text))?;
+        Ok(customer)
+    }
+
+    /// The customer named by a bare code (query strings, reports).
+    pub fn customer_bare(&self, f: &Fields, name: &str) -> Result<&'a Customer, PkiError> {
+        let code = f.str(name)?;
+        let code = code.split('-').next().unwrap_or(&code).to_string();
+        self.world.customer(&code)
+    }
+
+    /// A CA the customer may use.
+    pub fn ca_for(&self, customer: &Customer, name: &str) -> Result<&'a Ca, PkiError> {
+        let ca = self.world.ca(name)?;
+        if !customer.spec.cas.iter().any(|c| c == name) {
+            return Err(PkiError::new(
+                Kind::CaNotAllowed,
+                format!(
+                    "customer {} may not use CA '{name}'; its CAs are: {}",
+                    customer.code,
+                    customer.spec.cas.join(", ")
+                ),
+            ));
+        }
+        Ok(ca)
+    }
+
+    pub fn verify(
+        &mut self,
+        customer: &Customer,
+        sig: &str,
+        signed: signature::Signed<'_>,
+    ) -> Result<(), PkiError> {
+        let line = signature::verify(
+            self.world.policy.signature,
+            customer,
+            &self.world.customers,
+            sig,
+            &signed,
+        )?;
+        self.diag.push(line);
+        Ok(())
+    }
+
+    /// A tracking record that belongs to `customer`.
+    pub fn tracking(&self, code: &str, customer: &str) -> Result<state::TrackingRecord, PkiError> {
+        let rec: state::TrackingRecord = self
+            .store
+            .get(
+                crate::store::Table::PkiTracking,
+                &state::keys::tracking(code),
+            )?
+            .ok_or_else(|| PkiError::tracking_unknown(code))?;
+        if rec.customer != customer {
+            return Err(PkiError::new(
+                Kind::NotOwner,
+                format!("tracking code {code} was registered by another customer; customer {customer} can not use it"),
+            ));
+        }
+        Ok(rec)
+    }
+
+    /// Records a report nonce; refuses one seen from the same customer within the window.
+    pub fn remember_rnd(&self, customer: &str, rnd: &str) -> Result<(), PkiError> {
+        let window = time::Duration::seconds(self.world.replay_window_seconds as i64);
+        let mut seen = crate::sync::lock(self.replays);
+        let now = self.now;
+        if let Some(at) = seen.get(&(customer.to_string(), rnd.to_string())) {
+            if now - *at < window {
+                return Err(PkiError::new(
+                    Kind::ReplayedRequest,
+                    format!(
+                        "rnd '{rnd}' was already used by customer {customer} at {} (within pki.replay_window_seconds = {}): send a new random string with every call",
+                        crate::clock::wire_time(*at),
+                        window.whole_seconds()
+                    ),
+                ));
+            }
+        }
+        if seen.len() > 100_000 {
+            seen.retain(|_, at| now - *at < window);
+        }
+        seen.insert((customer.to_string(), rnd.to_string()), now);
+        Ok(())
+    }
+
+    /// A tracking record of `customer` that must also belong to `national_code`.
+    pub fn tracking_of(
+        &self,
+        code: &str,
+        customer: &str,
+        national_code: &str,
+    ) -> Result<state::TrackingRecord, PkiError> {
+        let rec = self.tracking(code.trim(), customer)?;
+        if rec.person.national_code != national_code.trim() {
+            return Err(PkiError::new(
+                Kind::TrackingCodeMismatch,
+                format!(
+                    "tracking code {} was registered for another national code than '{}'",
+                    rec.code,
+                    national_code.trim()
+                ),
+            ));
+        }
+        Ok(rec)
+    }
+
+    pub fn crl_url(&self, ca: &str) -> String {
+        format!("{}/crl/{}.crl", self.base_url, ca)
+    }
+}

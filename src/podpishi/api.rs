@@ -1,0 +1,274 @@
+//! Podpishi in the request pipeline: binding reads the form once, authenticates, and decodes
+//! the command (its `oper` becomes the operation the journal and fault rules see); the
+//! handler runs the upload, the command or the cabinet; [`Podpishi::refuse`] is the one place
+//! an error becomes XML.
+//!
+//! Every answer is HTTP 200, as the PHP upstream sends, in `text/xml; charset=UTF-8` — except
+//! `getdoc` (a ZIP) and the cabinet (HTML).
+
+use super::error::{DocContext, Kind, PodpishiError, Refused, Shape};
+use super::routes::{self, Reply, Route, ROUTER};
+use super::state::Account;
+use super::wire::{self, Command, Form};
+use super::xml::{xml_answer, XML};
+use super::{cabinet, endpoints, Ctx, Podpishi};
+use crate::journal::{Meta, Refusal};
+use crate::pipeline::{Answer, Api, Call};
+use crate::server::body::BodyError;
+use crate::server::router::Router;
+use hyper::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use hyper::http::request::Parts;
+use hyper::Method;
+use serde_json::{json, Value};
+
+/// A request bound to what its handler reads.
+pub enum Input {
+    Upload { form: Form, account: Account },
+    Command { account: Account, cmd: Command },
+    Cabinet { query: Option<String> },
+}
+
+impl Api for Podpishi {
+    const NAME: &'static str = "podpishi";
+    const CONTENT_TYPE: &'static str = XML;
+    type Route = Route;
+    type Input = Input;
+    type Error = Refused;
+
+    fn router(&self) -> &Router<Route> {
+        &ROUTER
+    }
+
+    fn no_route(&self, head: &Parts, _allowed: &[Method], meta: &mut Meta) -> Answer {
+        let path = head.uri.path();
+        let e = PodpishiError::new(
+            Kind::MalformedRequest,
+            format!("{path} is called with POST only, not {}", head.method),
+        );
+        let doc = (path == "/api.php").then(Box::default);
+        meta.operation = if doc.is_some() { "upload" } else { "command" }.into();
+        self.refuse(
+            &Route::Command,
+            Refused {
+                error: e,
+                doc,
+                oper: None,
+            },
+            meta,
+        )
+    }
+
+    fn body_limit(&self, route: &Route, _head: &Parts) -> Result<Option<usize>, Refused> {
+        let spec = &self.world().spec;
+        Ok(match route {
+            Route::Upload => Some(spec.max_upload_bytes),
+            Route::Command => Some(spec.max_command_bytes),
+            Route::Cabinet => None,
+        })
+    }
+
+    fn body_error(&self, route: &Route, e: BodyError) -> Refused {
+        let e = match e {
+            BodyError::TooLarge { limit } => PodpishiError::new(
+                Kind::BodyTooLarge,
+                format!(
+                    "the request body is over {limit} bytes (podpishi.{})",
+                    if *route == Route::Upload {
+                        "max_upload_bytes"
+                    } else {
+                        "max_command_bytes"
+                    }
+                ),
+            ),
+            BodyError::Read(e) => PodpishiError::new(
+                Kind::MalformedRequest,
+                format!("the request body could not be read: {e}"),
+            ),
+        };
+        Refused {
+            error: e,
+            doc: (*route == Route::Upload).then(Box::default),
+            oper: None,
+        }
+    }
+
+    async fn bind(&self, route: &Route, call: Call, meta: &mut Meta) -> Result<Input, Refused> {
+        if *route == Route::Cabinet {
+            return Ok(Input::Cabinet {
+                query: call.query().map(str::to_string),
+            });
+        }
+        let body_len = call.body.len();
+        let sha = crate::crypto::sha256_hex(&call.body);
+        let content_type = call.header(CONTENT_TYPE).to_string();
+        let upload = *route == Route::Upload;
+        let as_refusal = |error| Refused {
+            error,
+            doc: upload.then(Box::default),
+            oper: None,
+        };
+        if upload {
+            meta.request = json!({"multipart": {"bytes": body_len, "sha256": sha}});
+        }
+        let form = Form::read(&content_type, call.body)
+            .await
+            .map_err(as_refusal)?;
+        if upload {
+            meta.request = endpoints::upload::summarize(&form);
+        }
+        let account = form
+            .text("login")
+            .and_then(|l| Ok((l, form.text("apikey")?)))
+            .and_then(|(l, k)| self.authenticate(l, k))
+            .map_err(as_refusal)?;
+        if upload {
+            return Ok(Input::Upload { form, account });
+        }
+        let cmd = form
+            .text("command")
+            .and_then(|c| Command::decode(&c.unwrap_or_default()))
+            .map_err(as_refusal)?;
+        meta.operation = cmd.oper.clone();
+        meta.request = json!({"login": account.login, "command": command_summary(&cmd)});
+        meta.record = cmd
+            .one("docnum")
+            .ok()
+            .flatten()
+            .or(cmd.one("docuniq").ok().flatten())
+            .map(str::to_string);
+        Ok(Input::Command { account, cmd })
+    }
+
+    fn field(&self, input: &Input, name: &str) -> Option<String> {
+        match input {
+            Input::Upload { form, .. } => form.text(name).ok().flatten(),
+            Input::Command { cmd, .. } => cmd.one(name).ok().flatten().map(str::to_string),
+            Input::Cabinet { .. } => None,
+        }
+    }
+
+    fn handle(&self, _route: &Route, input: Input, meta: &mut Meta) -> Result<Answer, Refused> {
+        match input {
+            Input::Cabinet { query } => Ok(cabinet::handle(self, query.as_deref())),
+            Input::Upload { form, account } => {
+                endpoints::upload::handle(self, &form, account, meta).map(xml_answer)
+            }
+            Input::Command { account, cmd } => {
+                let reply = self
+                    .run_command(account, &cmd, &mut meta.diagnostics)
+                    .map_err(|error| Refused {
+                        error,
+                        doc: None,
+                        oper: Some(cmd.oper.clone()),
+                    })?;
+                Ok(match reply {
+                    Reply::Xml(x) => xml_answer(x),
+                    Reply::Zip { name, bytes } => Answer::new(200, "application/zip", bytes)
+                        .with_header(
+                            CONTENT_DISPOSITION,
+                            &format!("attachment; filename=\"{name}\""),
+                        ),
+                })
+            }
+        }
+    }
+
+    fn refuse(&self, _route: &Route, r: Refused, meta: &mut Meta) -> Answer {
+        let e = &r.error;
+        let status = e.status.unwrap_or(e.kind.status());
+        meta.diagnostics.push(format!(
+            "refused: {} (status {status}): {}",
+            e.kind.name(),
+            e.message
+        ));
+        meta.refusal = Some(Refusal {
+            kind: e.kind.name(),
+            code: status as i64,
+        });
+        let shape = match &r.doc {
+            Some(doc) => Shape::Upload(doc),
+            None => Shape::Command(r.oper.as_deref()),
+        };
+        xml_answer(e.to_xml(shape))
+    }
+
+    fn injected(&self, route: &Route, code: i64, message: &str, meta: &Meta) -> Answer {
+        let e = PodpishiError::injected(code, message);
+        let doc = DocContext::default();
+        let shape = match route {
+            Route::Upload => Shape::Upload(&doc),
+            _ if meta.operation == "command" => Shape::Command(None),
+            _ => Shape::Command(Some(&meta.operation)),
+        };
+        xml_answer(e.to_xml(shape))
+    }
+}
+
+impl Podpishi {
+    /// Runs a decoded command: its handler by `oper`, after the `<time>` check.
+    fn run_command(
+        &self,
+        account: Account,
+        cmd: &Command,
+        diag: &mut Vec<String>,
+    ) -> Result<Reply, PodpishiError> {
+        let world = self.world();
+        let now = self.now();
+        let Some((_, handler)) = routes::command(&cmd.oper) else {
+            return Err(PodpishiError::new(
+                Kind::UnknownOper,
+                format!(
+                    "<oper> '{}' is not a command of /apistatus.php; the commands are: {}",
+                    cmd.oper,
+                    routes::COMMANDS
+                        .iter()
+                        .map(|(n, ..)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        if let Some(t) = cmd.one("time")?.filter(|t| !t.is_empty()) {
+            let at = wire::parse_time("time", t, world.zone, false)?;
+            let window = world.spec.stale_time_seconds;
+            if window > 0 && (now - at).whole_seconds().unsigned_abs() > window {
+                return Err(PodpishiError::new(
+                    Kind::StaleTime,
+                    format!(
+                        "<time> {t} is {} s away from the service's time {} ({}); podpishi.stale_time_seconds allows {window} s",
+                        (now - at).whole_seconds().abs(),
+                        wire::format_time(now, world.zone),
+                        world.spec.zone
+                    ),
+                ));
+            }
+        }
+        let mut ctx = Ctx {
+            world,
+            store: self.store(),
+            now,
+            account,
+            diag: Vec::new(),
+        };
+        let r = handler(&mut ctx, cmd);
+        diag.append(&mut ctx.diag);
+        r
+    }
+}
+
+/// A decoded command as an object of its elements (a repeated element, like `docuniq`,
+/// becomes an array), long values shortened: what the journal shows and reactions match on.
+fn command_summary(cmd: &Command) -> Value {
+    let mut m = serde_json::Map::new();
+    for (k, v) in &cmd.items {
+        let v = crate::journal::summarize(&Value::String(v.clone()));
+        match m.get_mut(k) {
+            Some(Value::Array(a)) => a.push(v),
+            Some(prev) => *prev = Value::Array(vec![prev.take(), v]),
+            None => {
+                m.insert(k.clone(), v);
+            }
+        }
+    }
+    Value::Object(m)
+}

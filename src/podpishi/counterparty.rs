@@ -1,0 +1,198 @@
+//! The counterparty's side, which happens in the web cabinet upstream and through the control
+//! API (`POST /__admin/podpishi/documents/{num}/sign`) and scenario reactions here:
+//!
+//! - `sign` makes a real CMS (sha256WithRSA, signed attributes, signingTime = the clock;
+//!   detached unless `attached`) by the named test signer over the document's first file and
+//!   records it exactly as `addsignature` would (same checks: the signer's BIN must be the
+//!   permission's);
+//! - `refuse` marks the permission `sign_deleted` (the counterparty declined).
+//!
+//! `index` defaults to the receiver's permission. Also here: the inspection verbs the control
+//! API shows (documents, accounts, partner transactions, outbox, a dump of everything).
+
+use super::endpoints::addsignature::{check_signable, sign_permission};
+use super::error::{Kind, PodpishiError};
+use super::state::{keys, Document, Email};
+use super::Podpishi;
+use crate::store::{refuse, Abort, Table};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+impl Podpishi {
+    /// Every value of a table as `{key, value}`, in key order.
+    fn dump(&self, table: Table) -> Result<Vec<Value>, PodpishiError> {
+        Ok(self
+            .store()
+            .scan_prefix::<Value>(table, b"", usize::MAX)?
+            .into_iter()
+            .map(|(k, v)| json!({"key": crate::store::codec::split(&k).join("/"), "value": v}))
+            .collect())
+    }
+
+    /// The emails the service would have sent.
+    pub fn outbox(&self) -> Result<Vec<Email>, PodpishiError> {
+        Ok(self
+            .store()
+            .scan_prefix::<Email>(Table::PodOutbox, b"", usize::MAX)?
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect())
+    }
+
+    /// A document with its permissions and signatures, as stored.
+    pub fn document_json(&self, num: u64) -> Result<Value, PodpishiError> {
+        self.store()
+            .get::<Value>(Table::PodDocuments, &keys::document(num))?
+            .ok_or_else(|| PodpishiError::document_unknown(num))
+    }
+
+    /// An account (balance, BINs, blocked), as stored.
+    pub fn account_json(&self, login: &str) -> Result<Option<Value>, PodpishiError> {
+        Ok(self
+            .store()
+            .get::<Value>(Table::PodAccounts, &keys::account(login))?)
+    }
+
+    pub fn partner_transactions(&self) -> Result<Vec<Value>, PodpishiError> {
+        self.dump(Table::PodPartnerTrn)
+    }
+
+    /// Everything stored (accounts, documents, transactions, outbox) in key order.
+    pub fn state_dump(&self) -> Result<Value, PodpishiError> {
+        Ok(json!({
+            "accounts": self.dump(Table::PodAccounts)?,
+            "documents": self.dump(Table::PodDocuments)?,
+            "partner_transactions": self.dump(Table::PodPartnerTrn)?,
+            "outbox": self.dump(Table::PodOutbox)?,
+        }))
+    }
+}
+
+/// What the counterparty does with a document in its cabinet.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Step {
+    /// `sign` (the default) or `refuse`.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// The test signer (`podpishi.signers`) who signs.
+    #[serde(default)]
+    pub signer: Option<String>,
+    /// The permission; default the receiver's.
+    #[serde(default)]
+    pub index: Option<u64>,
+    /// Put the content inside the CMS.
+    #[serde(default)]
+    pub attached: bool,
+    /// Why the counterparty refused (shown in the journal).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl Podpishi {
+    /// The counterparty's cabinet step on document `num`: sign as a test signer or refuse.
+    pub fn counterparty(&self, num: u64, step: &Step) -> Result<Value, PodpishiError> {
+        counterparty(self, num, step)
+    }
+}
+
+fn counterparty(pod: &Podpishi, num: u64, step: &Step) -> Result<Value, PodpishiError> {
+    let world = pod.world();
+    let signer_name = step.signer.as_deref().unwrap_or("");
+    let action = step.action.as_deref().unwrap_or("sign");
+    let index = step.index;
+    let attached = step.attached;
+    let doc: Document = pod
+        .store()
+        .get(Table::PodDocuments, &keys::document(num))?
+        .ok_or_else(|| PodpishiError::document_unknown(num))?;
+    let now = pod.now();
+    match action {
+        "sign" => {
+            let signer = world.signer(signer_name).ok_or_else(|| {
+                PodpishiError::new(
+                    Kind::InvalidField,
+                    format!(
+                        "signer '{signer_name}' is not a test signer; the signers are: {}",
+                        world
+                            .signers
+                            .iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?;
+            let content = doc
+                .files
+                .first()
+                .map(|f| pod.store().get_raw(Table::PodFiles, f.sha256.as_bytes()))
+                .transpose()?
+                .flatten()
+                .ok_or_else(|| {
+                    PodpishiError::internal("reading the document", "its file is missing")
+                })?;
+            let der = crate::crypto::cms::sign(
+                &signer.cert_der,
+                signer
+                    .key()
+                    .map_err(|e| PodpishiError::internal("reading the signer key", e))?,
+                &content,
+                attached,
+                now,
+            )
+            .map_err(|e| PodpishiError::internal("signing", e))?;
+            let p = sign_permission(
+                pod.store(),
+                world,
+                now,
+                &doc,
+                index,
+                &der,
+                None,
+                &format!("signature by {signer_name}"),
+            )?;
+            Ok(
+                json!({"num": num, "i": p.i, "signed": 1, "signed_bin": p.signed_bin, "signed_fio": p.signed_fio, "signed_firm": p.signed_firm, "signed_policy": p.signed_policy, "signature_pem": p.cms}),
+            )
+        }
+        "refuse" => {
+            let i = match index {
+                Some(i) => i,
+                None => doc
+                    .permissions
+                    .iter()
+                    .find(|p| p.must_signed_by_bin == doc.receiver_bin && p.signed_type != 1)
+                    .map(|p| p.i)
+                    .ok_or_else(|| {
+                        PodpishiError::new(
+                            Kind::PermissionUnknown,
+                            format!("document {num} has no receiver permission"),
+                        )
+                    })?,
+            };
+            pod.store().write(|tx| {
+                let mut d: Document = tx
+                    .get(Table::PodDocuments, &keys::document(num))?
+                    .ok_or_else(|| Abort::Refuse(PodpishiError::document_unknown(num)))?;
+                let snapshot = d.clone();
+                let Some(p) = d.permissions.iter_mut().find(|p| p.i == i) else {
+                    return refuse(PodpishiError::new(
+                        Kind::PermissionUnknown,
+                        format!("document {num} has no permission {i}"),
+                    ));
+                };
+                if let Err(e) = check_signable(&snapshot, p) {
+                    return refuse(e);
+                }
+                p.sign_deleted = true;
+                tx.put(Table::PodDocuments, &keys::document(num), &d)?;
+                Ok(())
+            })?;
+            Ok(json!({"num": num, "i": i, "sign_deleted": 1}))
+        }
+        other => Err(PodpishiError::new(
+            Kind::InvalidField,
+            format!("action '{other}' is not sign or refuse"),
+        )),
+    }
+}

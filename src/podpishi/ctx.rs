@@ -1,0 +1,95 @@
+//! What a command handler may use for one request ([`Ctx`]): the world, the store, the
+//! authenticated account and the clock, with the checks many commands share.
+
+use super::error::{Kind, PodpishiError};
+use super::state::{self, keys, Account};
+use super::wire::{self, Command};
+use super::world::World;
+use crate::store::Table;
+use time::OffsetDateTime;
+
+/// Everything a command handler may use for one request.
+pub struct Ctx<'a> {
+    pub world: &'a World,
+    pub store: &'a crate::store::Store,
+    pub now: OffsetDateTime,
+    pub account: Account,
+    /// How the request was judged, for the log.
+    pub diag: Vec<String>,
+}
+
+impl Ctx<'_> {
+    /// A document this account owns or receives.
+    pub fn document(&self, num: u64, field: &str) -> Result<state::Document, PodpishiError> {
+        let doc: state::Document = self
+            .store
+            .get(Table::PodDocuments, &keys::document(num))?
+            .ok_or_else(|| {
+                PodpishiError::new(
+                    Kind::DocumentUnknown,
+                    format!("<{field}> {num}: there is no document {num}"),
+                )
+            })?;
+        if !doc.visible_to(&self.account) {
+            return Err(PodpishiError::new(
+                Kind::NotYourDocument,
+                format!(
+                    "<{field}> {num}: document {num} is between BINs {} and {}; account {} (BINs {}) is neither",
+                    doc.owner_bin,
+                    doc.receiver_bin,
+                    self.account.login,
+                    self.account.bins.join(", ")
+                ),
+            ));
+        }
+        Ok(doc)
+    }
+
+    /// `owner_bin` if given (it must be one of the account's templates), else the first.
+    pub fn owner_bin(&self, cmd: &Command) -> Result<String, PodpishiError> {
+        match cmd.optional("owner_bin")? {
+            Some(b) => {
+                if self.account.bins.iter().any(|x| x == b) {
+                    Ok(b.to_string())
+                } else {
+                    Err(PodpishiError::new(
+                        Kind::InvalidField,
+                        format!(
+                            "<owner_bin> {b} is not a template of account {}; its BINs are: {}",
+                            self.account.login,
+                            self.account.bins.join(", ")
+                        ),
+                    ))
+                }
+            }
+            None => self.account.bins.first().cloned().ok_or_else(|| {
+                PodpishiError::new(
+                    Kind::MissingField,
+                    format!(
+                        "account {} has no BIN template; send <owner_bin>",
+                        self.account.login
+                    ),
+                )
+            }),
+        }
+    }
+
+    /// Refuses a partner command from a non-partner.
+    pub fn require_partner(&self, oper: &str) -> Result<(), PodpishiError> {
+        if self.account.partner {
+            Ok(())
+        } else {
+            Err(PodpishiError::new(
+                Kind::NotPartner,
+                format!(
+                    "{oper} is a partner command; account {} is not a partner",
+                    self.account.login
+                ),
+            ))
+        }
+    }
+
+    pub fn time(&self, at: OffsetDateTime) -> String {
+        wire::format_time(at, self.world.zone)
+    }
+}
