@@ -8,25 +8,14 @@
 use crate::clock::wire_time;
 use crate::pki::error::PkiError;
 use crate::pki::identity::province_id;
-use crate::pki::signature::{Documented, Signed};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
 use serde_json::{json, Value};
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let customer = ctx.customer_post(f)?;
     let national = f.opt_str("nationalCode")?.unwrap_or_default();
     let code = f.opt_str("trackingCode")?.unwrap_or_default();
-    ctx.verify(
-        customer,
-        &f.str_or_empty("sign")?,
-        Signed {
-            field: "sign",
-            formula: "Unicode(nationalCode + trackingCode)",
-            text: &format!("{national}{code}"),
-            documented: Documented::Unicode,
-        },
-    )?;
+    let customer = ctx.signed_customer(f, &format!("{national}{code}"))?;
     let rec = ctx.tracking_of(&code, &customer.code, &national)?;
     let p = &rec.person;
     let expiration = rec

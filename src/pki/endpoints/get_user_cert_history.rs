@@ -6,25 +6,14 @@
 
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::report::{cert_item, cert_list, lifecycles_of};
-use crate::pki::signature::{Documented, Signed};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
 use serde_json::Value;
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let customer = ctx.customer_post(f)?;
     let serial = f.opt_str("SerialNumber")?.unwrap_or_default();
     let rnd = f.opt_str("rnd")?.unwrap_or_default();
-    ctx.verify(
-        customer,
-        &f.str_or_empty("signature")?,
-        Signed {
-            field: "signature",
-            formula: "Unicode(SerialNumber + rnd)",
-            text: &format!("{serial}{rnd}"),
-            documented: Documented::Unicode,
-        },
-    )?;
+    let customer = ctx.signed_customer(f, &format!("{serial}{rnd}"))?;
     if serial.trim().is_empty() {
         return Err(PkiError::new(
             Kind::MissingField,

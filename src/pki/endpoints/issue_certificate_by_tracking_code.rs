@@ -17,7 +17,6 @@
 use crate::clock::wire_time;
 use crate::crypto::x509::{self, Attr, LeafSpec};
 use crate::pki::error::{Kind, PkiError};
-use crate::pki::signature::{Documented, Signed};
 use crate::pki::state::{
     keys, CertRecord, CertStatus, CustomerState, HistoryEntry, Issue, Status, TrackingRecord,
 };
@@ -40,18 +39,8 @@ enum Token {
 }
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let customer = ctx.customer_post(f)?;
     let csr_text = f.opt_str("csr")?.unwrap_or_default();
-    ctx.verify(
-        customer,
-        &f.str_or_empty("signature")?,
-        Signed {
-            field: "signature",
-            formula: "Sign(csr)",
-            text: &csr_text,
-            documented: Documented::AsSent,
-        },
-    )?;
+    let customer = ctx.signed_customer(f, &csr_text)?;
     let ca = ctx.ca_for(customer, &f.str("caName")?)?;
     ca.require_available()?;
     let profile = ca.profile(&f.str("profileName")?)?;

@@ -6,7 +6,6 @@
 
 use crate::clock::wire_time;
 use crate::pki::error::{Kind, PkiError};
-use crate::pki::signature::{Documented, Signed};
 use crate::pki::state::{keys, HistoryEntry, Status, TrackingRecord};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
@@ -14,18 +13,8 @@ use crate::store::{refuse, Abort, Table, Tx};
 use serde_json::{json, Value};
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let customer = ctx.customer_post(f)?;
     let cert_text = f.opt_str("certificate")?.unwrap_or_default();
-    ctx.verify(
-        customer,
-        &f.str_or_empty("signature")?,
-        Signed {
-            field: "signature",
-            formula: "Unicode(certificate)",
-            text: &cert_text,
-            documented: Documented::Unicode,
-        },
-    )?;
+    let customer = ctx.signed_customer(f, &cert_text)?;
     let code = f.str("trackingCode")?;
     let rec = ctx.tracking(&code, &customer.code)?;
     ctx.world.ca(&rec.ca)?.require_available()?;

@@ -12,7 +12,6 @@
 use crate::ids;
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::identity;
-use crate::pki::signature::{Documented, Signed};
 use crate::pki::state::{keys, HistoryEntry, Person, Status, TrackingRecord};
 use crate::pki::subject::Field;
 use crate::pki::wire::Fields;
@@ -22,20 +21,10 @@ use serde_json::{json, Value};
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let world = ctx.world;
-    let customer = ctx.customer_post(f)?;
     let customercode = f.opt_str("customercode")?.unwrap_or_default();
     let pd = f.object("personData")?;
     let national = pd.str("NationalCode")?;
-    ctx.verify(
-        customer,
-        &f.str_or_empty("signature")?,
-        Signed {
-            field: "signature",
-            formula: "Unicode(customercode + \"-\" + NationalCode)",
-            text: &format!("{customercode}-{national}"),
-            documented: Documented::Unicode,
-        },
-    )?;
+    let customer = ctx.signed_customer(f, &format!("{customercode}-{national}"))?;
     let ca = ctx.ca_for(customer, &f.str("caName")?)?;
     ca.require_available()?;
     let profile = ca.profile(&f.str("profileName")?)?;

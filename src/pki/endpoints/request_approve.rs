@@ -14,7 +14,7 @@
 use crate::crypto::cms::{self, CmsError};
 use crate::crypto::utf16le;
 use crate::pki::error::{Kind, PkiError};
-use crate::pki::signature::{show, Documented, Signed};
+use crate::pki::signature::show;
 use crate::pki::state::{keys, Approval, HistoryEntry, Status, TrackingRecord};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
@@ -22,21 +22,11 @@ use crate::store::{refuse, Abort, Table, Tx};
 use serde_json::{json, Value};
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let customer = ctx.customer_post(f)?;
     let national = f.opt_str("nationalCode")?.unwrap_or_default();
     let code = f.opt_str("trackingCode")?.unwrap_or_default();
     let approver = f.opt_str("approver")?.unwrap_or_default();
     let text = format!("{national}{code}{approver}");
-    ctx.verify(
-        customer,
-        &f.str_or_empty("sign")?,
-        Signed {
-            field: "sign",
-            formula: "Unicode(nationalCode + trackingCode + approver)",
-            text: &text,
-            documented: Documented::Unicode,
-        },
-    )?;
+    let customer = ctx.signed_customer(f, &text)?;
     let rec = ctx.tracking_of(&code, &customer.code, &national)?;
     let ca = ctx.world.ca(&rec.ca)?;
     ca.require_available()?;

@@ -7,7 +7,6 @@
 
 use crate::crypto::x509;
 use crate::pki::error::{Kind, PkiError};
-use crate::pki::signature::{Documented, Signed};
 use crate::pki::state::{keys, CertRecord, CertStatus, HistoryEntry, Status, TrackingRecord};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
@@ -15,18 +14,8 @@ use crate::store::{refuse, Abort, Table, Tx};
 use serde_json::{json, Value};
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let customer = ctx.customer_post(f)?;
     let cert_text = f.opt_str("certificate")?.unwrap_or_default();
-    ctx.verify(
-        customer,
-        &f.str_or_empty("signature")?,
-        Signed {
-            field: "signature",
-            formula: "Sign(certificate)",
-            text: &cert_text,
-            documented: Documented::AsSent,
-        },
-    )?;
+    let customer = ctx.signed_customer(f, &cert_text)?;
     let reason = f.opt_int("revokeCertReason")?.unwrap_or(0);
     let reason_name = x509::revocation_reason(reason).ok_or_else(|| {
         PkiError::new(
