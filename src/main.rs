@@ -137,9 +137,14 @@ struct ServeArgs {
     /// How many requests the journal keeps (older ones are evicted and counted).
     #[arg(long, env = "SIGNSIM_JOURNAL_SIZE", default_value_t = 1000)]
     journal_size: usize,
-    /// Log level: error, warn, info, debug, trace.
+    /// Log level (error, warn, info, debug, trace) or filter directives such as
+    /// `info,signsim::access=warn`; `RUST_LOG`, when set, takes precedence. `info` logs one
+    /// access line per request, `debug` adds each request's diagnostics.
     #[arg(long, env = "SIGNSIM_LOG", default_value = "info")]
     log: String,
+    /// Log format: `text` for people, `json` (one object per line) for log collectors.
+    #[arg(long, env = "SIGNSIM_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
 }
 
 fn main() -> ExitCode {
@@ -282,15 +287,43 @@ fn check(file: &Path) -> ExitCode {
     }
 }
 
-fn serve(args: ServeArgs) -> ExitCode {
-    let level = args.log.parse().unwrap_or(tracing::Level::INFO);
+/// The log filter: `RUST_LOG` when set, else `--log`; a bare word must be a level (a typo
+/// such as `loud` is a usage error, not a silent filter for a target named "loud").
+fn log_filter(log: &str) -> Result<tracing_subscriber::EnvFilter, String> {
+    use tracing_subscriber::EnvFilter;
+    if let Ok(env) = std::env::var("RUST_LOG") {
+        return EnvFilter::try_new(&env).map_err(|e| format!("RUST_LOG '{env}': {e}"));
+    }
+    let levels = ["error", "warn", "info", "debug", "trace", "off"];
+    if !log.contains(['=', ',', ':']) && !levels.contains(&log.to_ascii_lowercase().as_str()) {
+        return Err(format!(
+            "--log '{log}' is not a level: use one of {} or filter directives like info,signsim::access=warn",
+            levels.join(", ")
+        ));
+    }
+    EnvFilter::try_new(log).map_err(|e| format!("--log '{log}': {e}"))
+}
+
+fn init_logging(args: &ServeArgs) -> Result<(), String> {
     use std::io::IsTerminal;
-    tracing_subscriber::fmt()
-        .with_max_level(level)
+    let filter = log_filter(&args.log)?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .init();
+        .with_target(false);
+    if args.log_format == "json" {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+    Ok(())
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    if let Err(e) = init_logging(&args) {
+        eprintln!("signsim serve: {e}");
+        return ExitCode::from(2);
+    }
     let frozen_clock = match args
         .clock
         .as_deref()

@@ -409,16 +409,12 @@ fn log(id: u64, seen: &Seen, meta: &Meta, status: u16, duration: Duration) {
         request_id = id,
         api = meta.api,
         operation = %meta.operation,
-        method = %seen.method,
-        path = %seen.path,
         status,
         outcome = %outcome,
         duration_us = duration.as_micros() as u64,
-        "{} {} {} {} → {status} {outcome}",
+        "{} {}",
         seen.method,
         seen.path,
-        meta.api,
-        meta.operation,
     );
     if tracing::enabled!(target: "signsim::access", tracing::Level::DEBUG)
         && (!meta.diagnostics.is_empty() || !meta.warnings.is_empty())

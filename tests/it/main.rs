@@ -12,6 +12,7 @@ mod events;
 mod examples;
 mod faults;
 mod helpers;
+mod logs;
 mod pki;
 mod podpishi;
 mod review;
