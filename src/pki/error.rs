@@ -7,7 +7,7 @@
 //! `IsAvailable`. Every failure carries `ErrorCode` and `ErrorMessage`, even in the
 //! `ResultCode` envelope whose document omits them — clients that do not know them ignore them.
 //!
-//! The catalogue ([`Kind`]) is emulator-defined (README: "PKI error codes"): stable numeric codes grouped by
+//! The catalogue ([`Kind`]) is emulator-defined (README: "Errors"): stable numeric codes grouped by
 //! cause, listed in the README. A scenario may override code and message per kind
 //! (`[pki.errors.<Kind>]`) to mirror what a team saw in production.
 

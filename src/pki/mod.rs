@@ -1,5 +1,5 @@
-//! The PKI RA gateway API (Pendar Kooshk Iman, Iran), as the README's "PKI RA API" reference
-//! describes it.
+//! The PKI RA gateway API (Pendar Kooshk Iman, Iran), as the README describes it (the
+//! walk-through, "Signatures", "Errors", "Reference: emulator-defined choices").
 //!
 //! - [`routes`] is the route table: one line per upstream method with its properties, handled
 //!   by one file per method in [`endpoints`].

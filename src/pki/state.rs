@@ -1,4 +1,5 @@
-//! The PKI's stored records and the tracking-code state machine (SPEC 1.4).
+//! The PKI's stored records and the tracking-code state machine (README, "Reports" lists the
+//! statuses; "Reference: emulator-defined choices" the transitions signsim adds).
 //!
 //! ```text
 //! RegisterInfo ─► Registered ─(profile Approval/FaceAuth)─► AwaitingApproval ─RequestApprove─► Approved

@@ -3,8 +3,8 @@
 //! A template lists attributes as Windows and .NET show a DN, first RDN *last*:
 //! `CN={EnName} {EnLastName} [Sign],SERIALNUMBER={NationalCode},O=Unaffiliated,…,C=IR`.
 //! `{Field}` placeholders name identity fields; an attribute whose placeholders are all empty is
-//! left out (so `E={Email}` disappears without an email). Two presets name the layouts of SPEC
-//! 1.4: `natural-person` (the default) and `legal-person`.
+//! left out (so `E={Email}` disappears without an email). Two presets name the layouts of the
+//! general CA (README, "Reference: emulator-defined choices"): `natural-person` (the default) and `legal-person`.
 
 use crate::crypto::x509::Attr;
 

@@ -1,5 +1,5 @@
-//! The Podpishi.Online API (Kazakhstan), as the README's "Podpishi.Online API" reference
-//! describes it.
+//! The Podpishi.Online API (Kazakhstan), as the README's "Podpishi.Online" section and its
+//! "Podpishi.Online choices" describe it.
 //!
 //! - [`routes`] holds the route tables: `POST /api.php` (upload, [`endpoints::upload`]),
 //!   `POST /apistatus.php` (the commands of [`routes::COMMANDS`], one file per `oper` under
