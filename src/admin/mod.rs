@@ -15,6 +15,7 @@
 //! Access: loopback-only by default. When signsim listens beyond loopback it refuses to start
 //! without `--admin-token`, and then every admin call needs `Authorization: Bearer <token>`.
 
+mod call;
 pub mod faults;
 pub mod journal;
 pub mod pki;
@@ -28,7 +29,7 @@ use crate::pipeline::{Answer, Api, Call, Gate, RouteInfo, Shared};
 use crate::scenario::Problem;
 use crate::server::body::BodyError;
 use crate::server::router::{query_pairs, Router};
-use bytes::Bytes;
+pub use call::{AdminError, Reply, Req};
 use hyper::http::request::Parts;
 use hyper::Method;
 use routes::{AdminRoute, ROUTER};
@@ -71,92 +72,6 @@ pub enum LoadError {
 pub struct Admin {
     pub control: Arc<dyn Control>,
     pub peer: SocketAddr,
-}
-
-pub struct AdminError {
-    status: u16,
-    message: String,
-    /// Structured detail merged into the error body (e.g. `problems`).
-    details: Option<Value>,
-}
-
-impl AdminError {
-    pub fn new(status: u16, message: impl Into<String>) -> AdminError {
-        AdminError {
-            status,
-            message: message.into(),
-            details: None,
-        }
-    }
-    pub fn bad(message: impl Into<String>) -> AdminError {
-        AdminError::new(400, message)
-    }
-    pub fn not_found(message: impl Into<String>) -> AdminError {
-        AdminError::new(404, message)
-    }
-    pub fn with_details(mut self, details: Value) -> AdminError {
-        self.details = Some(details);
-        self
-    }
-}
-
-impl From<LoadError> for AdminError {
-    fn from(e: LoadError) -> AdminError {
-        match e {
-            LoadError::Problems(problems) => AdminError::bad(format!(
-                "the scenario has {} problem(s); nothing was changed",
-                problems.len()
-            ))
-            .with_details(json!({"problems": problems.iter().map(|p| json!({"line": p.line, "field": p.field, "message": p.message})).collect::<Vec<_>>()})),
-            LoadError::Failed(m) => AdminError::bad(m),
-        }
-    }
-}
-
-/// What an admin handler answers.
-pub enum Reply {
-    Json(Value),
-    Bytes {
-        content_type: &'static str,
-        body: Bytes,
-    },
-}
-
-/// One admin call as a handler sees it: the world, the path parameters, the query, the body.
-pub struct Req<'a> {
-    pub control: &'a dyn Control,
-    pub params: Vec<String>,
-    pub query: Vec<(String, String)>,
-    pub body: Bytes,
-}
-
-impl Req<'_> {
-    pub fn json(&self) -> Result<Value, AdminError> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(json!({}));
-        }
-        serde_json::from_slice(&self.body)
-            .map_err(|e| AdminError::bad(format!("the body is not JSON: {e}")))
-    }
-    pub fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    pub fn shared(&self) -> &Shared {
-        self.control.shared()
-    }
-    pub fn pki(&self) -> Result<crate::pki::Pki, AdminError> {
-        self.control
-            .pki()
-            .ok_or_else(|| AdminError::not_found("the loaded scenario has no [pki] section"))
-    }
-    pub fn podpishi(&self) -> Result<crate::podpishi::Podpishi, AdminError> {
-        self.control
-            .podpishi()
-            .ok_or_else(|| AdminError::not_found("the loaded scenario has no [podpishi] section"))
-    }
 }
 
 impl Admin {
