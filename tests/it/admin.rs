@@ -44,12 +44,13 @@ fn assert_admin_error(resp: &(u16, Value), status: u16, needles: &[&str]) {
 /// A RegisterInfo body for customer A whose signature is RSA-SHA1 over the UTF-8 text (the
 /// common mistake: the documented form is UTF-16LE).
 fn register_body_utf8(person: Value) -> Value {
-    let mut body = register_body("01", "Bronze-Sign", person.clone());
+    let mut body = Customer::A.register_body("01", "Bronze-Sign", person.clone());
     let text = format!(
-        "{CUSTOMER_A}-{LICENSE_A}-{}",
+        "{}-{}",
+        Customer::A.customercode(),
         person["NationalCode"].as_str().unwrap()
     );
-    body["signature"] = json!(openssl_sign(&customer_key(CUSTOMER_A), text.as_bytes()));
+    body["signature"] = json!(Customer::A.sign(text.as_bytes()));
     body
 }
 
@@ -129,7 +130,10 @@ fn every_response_carries_an_increasing_request_id_naming_its_journal_entry() {
         (
             "POST",
             "/api/RegisterInfo",
-            emu.post_answer("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi())),
+            emu.post_answer(
+                "RegisterInfo",
+                &Customer::A.register_body("01", "Bronze-Sign", mehdi()),
+            ),
         ),
         (
             "POST",
@@ -223,7 +227,7 @@ fn every_response_carries_an_increasing_request_id_naming_its_journal_entry() {
 #[test]
 fn a_registration_entry_shows_request_response_and_the_signature_form_that_matched() {
     let emu = TestEmulator::spawn();
-    let body = register_body("01", "Bronze-Sign", mehdi());
+    let body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
     let sig = body["signature"].as_str().unwrap().to_string();
     let a = emu.post_answer("RegisterInfo", &body);
     assert_eq!(a.status, 200, "{}", a.text());
@@ -261,7 +265,7 @@ fn a_registration_entry_shows_request_response_and_the_signature_form_that_match
         "{req}"
     );
     assert_eq!(req["caName"], "01");
-    assert_eq!(req["customercode"], format!("{CUSTOMER_A}-{LICENSE_A}"));
+    assert_eq!(req["customercode"], Customer::A.customercode());
     assert_eq!(req["profileName"], "Bronze-Sign");
     assert_eq!(req["personData"], mehdi(), "{req}");
     let head: String = sig.chars().take(48).collect();
@@ -293,7 +297,7 @@ fn a_registration_entry_shows_request_response_and_the_signature_form_that_match
         diags.iter().any(|d| d.contains("UTF-16LE")
             && d.contains("verified")
             && d.contains(&fingerprint)
-            && d.contains(&format!("'{CUSTOMER_A}-{LICENSE_A}-{MEHDI}'"))),
+            && d.contains(&format!("'{}-{MEHDI}'", Customer::A.customercode()))),
         "no diagnostic names the UTF-16LE form and key {fingerprint}: {diags:?}"
     );
 }
@@ -313,7 +317,7 @@ fn a_refused_utf8_signature_and_an_uppercase_field_name_are_explained() {
     assert!(diags.contains("refused: SignatureInvalid"), "{diags}");
 
     // `CUSTOMERCODE` binds case-insensitively, and the entry says so.
-    let mut body = register_body("01", "Bronze-Sign", mehdi());
+    let mut body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
     let cc = body
         .as_object_mut()
         .unwrap()
@@ -326,7 +330,7 @@ fn a_refused_utf8_signature_and_an_uppercase_field_name_are_explained() {
     let e = emu.admin_ok(&format!("requests/{}", a.id));
     assert_eq!(
         e["request"]["CUSTOMERCODE"],
-        format!("{CUSTOMER_A}-{LICENSE_A}"),
+        Customer::A.customercode(),
         "the request is journaled under the name sent: {e}"
     );
     let lines: Vec<&str> = e["diagnostics"]
@@ -347,7 +351,10 @@ fn a_refused_utf8_signature_and_an_uppercase_field_name_are_explained() {
 fn journal_filters_select_exactly_the_matching_entries() {
     let emu = TestEmulator::spawn();
     let version = emu.get_answer("GetVersion", &[]);
-    let registered = emu.post_answer("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let registered = emu.post_answer(
+        "RegisterInfo",
+        &Customer::A.register_body("01", "Bronze-Sign", mehdi()),
+    );
     let refused = emu.post_answer("RegisterInfo", &register_body_utf8(zahra()));
     let polled = emu.post_answer("IsApproved", &json!({"trackingCode": "1000001"}));
     let pod = pod_command_answer(
@@ -436,7 +443,7 @@ fn journal_filters_select_exactly_the_matching_entries() {
 #[test]
 fn count_verifies_how_many_calls_were_made() {
     let emu = TestEmulator::spawn();
-    let t = emu.register_a("01", "Bronze-Sign-InPerson", mehdi());
+    let t = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
     for _ in 0..3 {
         emu.is_approved(&t);
     }
@@ -625,13 +632,19 @@ fn after_366_days_an_issued_certificate_is_expired_everywhere_it_is_reported() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let t = emu.register_mehdi();
-    emu.issue_a("01", "Bronze-Sign", &t, &openssl_csr(dir.path(), 2048).1);
+    emu.issue(
+        &Customer::A,
+        "01",
+        "Bronze-Sign",
+        &t,
+        &openssl_csr(dir.path(), 2048).1,
+    );
     let history = |rnd: &str| {
         let body = json!({
-            "customercode": format!("{CUSTOMER_A}-{LICENSE_A}"),
+            "customercode": Customer::A.customercode(),
             "SerialNumber": MEHDI,
             "rnd": rnd,
-            "signature": sign_unicode(&customer_key(CUSTOMER_A), &format!("{MEHDI}{rnd}")),
+            "signature": Customer::A.sign_unicode(&format!("{MEHDI}{rnd}")),
         });
         let resp = emu.post("GetUserCertHistory", &body);
         assert_ok(&resp);
@@ -663,7 +676,7 @@ fn issuing_report_ranges_follow_the_clock() {
     let first = emu.register_mehdi();
     let (status, _) = emu.admin_post("clock", &json!({"set": "2026-07-15T08:00:00Z"}));
     assert_eq!(status, 200);
-    let second = emu.register_a("01", "Bronze-Sign", zahra());
+    let second = emu.register(&Customer::A, "01", "Bronze-Sign", zahra());
     let rec = emu.admin_ok(&format!("pki/tracking/{second}"));
     assert_eq!(rec["registered_at"], "2026-07-15T08:00:00Z", "{rec}");
     let rec = emu.admin_ok(&format!("pki/tracking/{first}"));
@@ -671,7 +684,7 @@ fn issuing_report_ranges_follow_the_clock() {
     let per_ca = |start: &str, end: &str| {
         let (status, body) = emu.post(
             "IssuingReport",
-            &json!({"reportkey": REPORT_KEY_A, "customercode": CUSTOMER_A,
+            &json!({"reportkey": Customer::A.report_key, "customercode": Customer::A.code,
                     "startdate": start, "enddate": end, "type": "PerCA"}),
         );
         assert_eq!(status, 200, "{body}");
@@ -688,7 +701,7 @@ fn issuing_report_ranges_follow_the_clock() {
     let detail = {
         let (_, body) = emu.post(
             "IssuingReport",
-            &json!({"reportkey": REPORT_KEY_A, "customercode": CUSTOMER_A,
+            &json!({"reportkey": Customer::A.report_key, "customercode": Customer::A.code,
                     "startdate": "2026/07/15", "enddate": "2026/07/15", "type": "detail"}),
         );
         body
@@ -713,16 +726,18 @@ fn reset_restores_the_initial_state_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let t = emu.register_mehdi();
     assert_eq!(t, "1000001");
-    let cert = emu.issue_a("01", "Bronze-Sign", &t, &openssl_csr(dir.path(), 2048).1)
-        ["Certificate"]
+    let cert = emu.issue(
+        &Customer::A,
+        "01",
+        "Bronze-Sign",
+        &t,
+        &openssl_csr(dir.path(), 2048).1,
+    )["Certificate"]
         .as_str()
         .unwrap()
         .to_string();
-    assert_ok(&emu.post(
-        "RevokeCertificate",
-        &revoke_body_as(CUSTOMER_A, LICENSE_A, &cert, 1),
-    ));
-    let pending = emu.register_a("01", "Bronze-Sign-InPerson", zahra());
+    assert_ok(&emu.revoke_certificate(&Customer::A, &cert, 1));
+    let pending = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", zahra());
     assert_eq!(
         emu.admin_post(&format!("pki/tracking/{pending}/approve"), &json!({}))
             .0,
@@ -766,8 +781,8 @@ fn reset_restores_the_initial_state_exactly() {
     assert_eq!(emu.admin_ok("faults"), json!({"faults": []}));
     let (_, avail) = emu.get("IsAvailable", &[("caName", "08")]);
     assert_eq!(avail["IsAvailable"], true, "{avail}");
-    assert_eq!(emu.credit_b(), 1_000_000);
-    assert_eq!(emu.credit_a(), FULL_A);
+    assert_eq!(emu.credit(&Customer::B), 1_000_000);
+    assert_eq!(emu.credit(&Customer::A), FULL_A);
     // Counters start over.
     assert_eq!(emu.register_mehdi(), "1000001");
     assert_eq!(
@@ -791,7 +806,7 @@ fn loading_a_valid_scenario_replaces_the_world() {
     let (status, body) = emu.admin_post_text("scenario", "application/toml", &text);
     assert_eq!((status, &body), (200, &json!({"loaded": "credit-777"})));
     assert_eq!(emu.admin_ok("health")["scenario"], "credit-777");
-    assert_eq!(emu.credit_a(), 777);
+    assert_eq!(emu.credit(&Customer::A), 777);
     // The state started over.
     assert_admin_error(
         &emu.admin_get(&format!("pki/tracking/{old}")),
@@ -802,7 +817,7 @@ fn loading_a_valid_scenario_replaces_the_world() {
     // A reset now returns to the loaded scenario, not the first one.
     emu.admin_post("pki/customers/10320874334/credit", &json!({"set": 5}));
     assert_eq!(emu.admin_post("reset", &json!({})).0, 200);
-    assert_eq!(emu.credit_a(), 777);
+    assert_eq!(emu.credit(&Customer::A), 777);
     assert_eq!(emu.admin_ok("health")["scenario"], "credit-777");
 }
 
@@ -819,7 +834,7 @@ fn loading_an_invalid_scenario_lists_every_problem_and_changes_nothing() {
         assert_eq!(emu.admin_ok("podpishi/state"), pod_before);
         assert_eq!(emu.admin_ok("health")["scenario"], "default");
         assert_eq!(emu.clock_now(), "2026-06-01T09:00:00Z");
-        assert_eq!(emu.credit_a(), FULL_A);
+        assert_eq!(emu.credit(&Customer::A), FULL_A);
         assert_eq!(
             emu.admin_ok(&format!("pki/tracking/{t}"))["status"],
             "Registered"
@@ -900,14 +915,14 @@ fn tracking_codes_by_code_and_by_national_code() {
     let rec = emu.admin_ok(&format!("pki/tracking/{t}"));
     assert_eq!(rec["code"], t.as_str(), "{rec}");
     assert_eq!(rec["status"], "Registered", "{rec}");
-    assert_eq!(rec["customer"], CUSTOMER_A, "{rec}");
+    assert_eq!(rec["customer"], Customer::A.code, "{rec}");
     assert_eq!(rec["ca"], "01", "{rec}");
     assert_eq!(rec["profile"], "Bronze-Sign", "{rec}");
     assert_eq!(rec["person"]["national_code"], MEHDI, "{rec}");
     assert_eq!(rec["registered_at"], TEST_CLOCK, "{rec}");
     assert!(!rec["history"].as_array().unwrap().is_empty(), "{rec}");
 
-    let in_person = emu.register_a("01", "Bronze-Sign-InPerson", mehdi());
+    let in_person = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
     let found = emu.admin_ok(&format!("pki/tracking?nationalCode={MEHDI}"));
     let codes: BTreeSet<&str> = found["tracking"]
         .as_array()
@@ -936,7 +951,7 @@ fn tracking_codes_by_code_and_by_national_code() {
 fn approve_moves_awaiting_approval_to_approved_and_issue_then_succeeds() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
-    let t = emu.register_a("01", "Bronze-Sign-InPerson", mehdi());
+    let t = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
     assert_eq!(
         emu.admin_ok(&format!("pki/tracking/{t}"))["status"],
         "AwaitingApproval"
@@ -955,7 +970,8 @@ fn approve_moves_awaiting_approval_to_approved_and_issue_then_succeeds() {
     assert_eq!(rec["status"], "Approved", "{rec}");
     assert_eq!(rec["approval"]["approver"], "Officer Test", "{rec}");
     assert_eq!(emu.is_approved(&t), (json!(true), json!("Success")));
-    let issued = emu.issue_a(
+    let issued = emu.issue(
+        &Customer::A,
         "01",
         "Bronze-Sign-InPerson",
         &t,
@@ -977,7 +993,7 @@ fn approve_moves_awaiting_approval_to_approved_and_issue_then_succeeds() {
         emu.admin_ok(&format!("pki/tracking/{t}"))["status"],
         "Issued"
     );
-    let plain = emu.register_a("01", "Bronze-Sign", zahra());
+    let plain = emu.register(&Customer::A, "01", "Bronze-Sign", zahra());
     assert_admin_error(
         &emu.admin_post(&format!("pki/tracking/{plain}/approve"), &json!({})),
         409,
@@ -998,8 +1014,8 @@ fn approve_moves_awaiting_approval_to_approved_and_issue_then_succeeds() {
 fn reject_ends_the_lifecycle_and_registering_again_starts_a_new_one() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
-    let t = emu.register_a("01", "Bronze-Sign-InPerson", zahra());
-    let credit = emu.credit_a();
+    let t = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", zahra());
+    let credit = emu.credit(&Customer::A);
     let (status, body) = emu.admin_post(
         &format!("pki/tracking/{t}/reject"),
         &json!({"reason": "the documents do not match"}),
@@ -1017,19 +1033,17 @@ fn reject_ends_the_lifecycle_and_registering_again_starts_a_new_one() {
         "{rec}"
     );
     // The lifecycle cannot issue (IsApproved: see the next test).
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body(
-            "01",
-            "Bronze-Sign-InPerson",
-            &t,
-            &openssl_csr(dir.path(), 2048).1,
-        ),
+    let resp = emu.issue_certificate(
+        &Customer::A,
+        "01",
+        "Bronze-Sign-InPerson",
+        &t,
+        &openssl_csr(dir.path(), 2048).1,
     );
     assert_refused(&resp, 200, 402, &["is Rejected", "RegisterInfo"]);
-    assert_eq!(emu.credit_a(), credit);
+    assert_eq!(emu.credit(&Customer::A), credit);
     // Registering again starts a new lifecycle.
-    let again = emu.register_a("01", "Bronze-Sign-InPerson", zahra());
+    let again = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", zahra());
     assert_ne!(again, t);
     assert_eq!(
         emu.admin_ok(&format!("pki/tracking/{again}"))["status"],
@@ -1047,7 +1061,13 @@ fn reject_ends_the_lifecycle_and_registering_again_starts_a_new_one() {
         &["is Rejected"],
     );
     let m = emu.register_mehdi();
-    emu.issue_a("01", "Bronze-Sign", &m, &openssl_csr(dir.path(), 2048).1);
+    emu.issue(
+        &Customer::A,
+        "01",
+        "Bronze-Sign",
+        &m,
+        &openssl_csr(dir.path(), 2048).1,
+    );
     assert_admin_error(
         &emu.admin_post(&format!("pki/tracking/{m}/reject"), &json!({})),
         409,
@@ -1067,7 +1087,7 @@ fn reject_ends_the_lifecycle_and_registering_again_starts_a_new_one() {
 #[test]
 fn is_approved_does_not_report_a_rejected_identity_as_approved() {
     let emu = TestEmulator::spawn();
-    let t = emu.register_a("01", "Bronze-Sign-InPerson", zahra());
+    let t = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", zahra());
     let (status, _) = emu.admin_post(&format!("pki/tracking/{t}/reject"), &json!({}));
     assert_eq!(status, 200);
     let (status, polled) = emu.post("IsApproved", &json!({"trackingCode": t}));
@@ -1093,7 +1113,13 @@ fn certificates_by_ca_and_serial_with_a_pem_openssl_reads() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let t = emu.register_mehdi();
-    let issued = emu.issue_a("01", "Bronze-Sign", &t, &openssl_csr(dir.path(), 2048).1);
+    let issued = emu.issue(
+        &Customer::A,
+        "01",
+        "Bronze-Sign",
+        &t,
+        &openssl_csr(dir.path(), 2048).1,
+    );
     let cert_b64 = issued["Certificate"].as_str().unwrap().to_string();
     let der = unb64(&cert_b64);
     let serial_hex = openssl_serial(&der);
@@ -1105,7 +1131,7 @@ fn certificates_by_ca_and_serial_with_a_pem_openssl_reads() {
         "{rec}"
     );
     assert_eq!(rec["tracking_code"], t.as_str(), "{rec}");
-    assert_eq!(rec["customer"], CUSTOMER_A, "{rec}");
+    assert_eq!(rec["customer"], Customer::A.code, "{rec}");
     assert_eq!(rec["national_code"], MEHDI, "{rec}");
     assert_eq!(rec["status"], "Active", "{rec}");
     assert_eq!(rec["certificate"], cert_b64.as_str(), "{rec}");
@@ -1123,10 +1149,7 @@ fn certificates_by_ca_and_serial_with_a_pem_openssl_reads() {
         rec["serial"]
     );
 
-    assert_ok(&emu.post(
-        "RevokeCertificate",
-        &revoke_body_as(CUSTOMER_A, LICENSE_A, &cert_b64, 4),
-    ));
+    assert_ok(&emu.revoke_certificate(&Customer::A, &cert_b64, 4));
     let rec = emu.admin_ok(&format!("pki/certificates/01/{serial_hex}"));
     assert_eq!(rec["status"], "Revoked", "{rec}");
     assert_eq!(rec["revoke_reason"], 4, "{rec}");
@@ -1153,20 +1176,20 @@ fn certificates_by_ca_and_serial_with_a_pem_openssl_reads() {
 fn customer_credit_can_be_read_set_and_changed() {
     let emu = TestEmulator::spawn();
     assert_eq!(
-        emu.admin_ok(&format!("pki/customers/{CUSTOMER_A}")),
-        json!({"customer": CUSTOMER_A, "credit": FULL_A})
+        emu.admin_ok(&format!("pki/customers/{}", Customer::A.code)),
+        json!({"customer": Customer::A.code, "credit": FULL_A})
     );
-    let path = format!("pki/customers/{CUSTOMER_A}/credit");
+    let path = format!("pki/customers/{}/credit", Customer::A.code);
     assert_eq!(
         emu.admin_post(&path, &json!({"set": 5000})),
-        (200, json!({"customer": CUSTOMER_A, "credit": 5000}))
+        (200, json!({"customer": Customer::A.code, "credit": 5000}))
     );
-    assert_eq!(emu.credit_a(), 5000);
+    assert_eq!(emu.credit(&Customer::A), 5000);
     assert_eq!(
         emu.admin_post(&path, &json!({"add": -1200})),
-        (200, json!({"customer": CUSTOMER_A, "credit": 3800}))
+        (200, json!({"customer": Customer::A.code, "credit": 3800}))
     );
-    assert_eq!(emu.credit_a(), 3800);
+    assert_eq!(emu.credit(&Customer::A), 3800);
     assert_eq!(
         emu.admin_post(&path, &json!({"add": 200})).1["credit"],
         4000
@@ -1174,16 +1197,19 @@ fn customer_credit_can_be_read_set_and_changed() {
     // Too little credit now shows in the API: issuing Bronze-Sign (150000) is refused.
     let dir = tempfile::tempdir().unwrap();
     let t = emu.register_mehdi();
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("01", "Bronze-Sign", &t, &openssl_csr(dir.path(), 2048).1),
+    let resp = emu.issue_certificate(
+        &Customer::A,
+        "01",
+        "Bronze-Sign",
+        &t,
+        &openssl_csr(dir.path(), 2048).1,
     );
     assert_eq!(resp.1["IsSuccess"], false, "{}", resp.1);
-    assert_eq!(emu.credit_a(), 4000);
+    assert_eq!(emu.credit(&Customer::A), 4000);
 
     for bad in [json!({}), json!({"set": 1, "add": 1}), json!({"set": "10"})] {
         assert_admin_error(&emu.admin_post(&path, &bad), 400, &["{\"set\": n}"]);
-        assert_eq!(emu.credit_a(), 4000, "{bad} changed the credit");
+        assert_eq!(emu.credit(&Customer::A), 4000, "{bad} changed the credit");
     }
     assert_admin_error(&emu.admin_get("pki/customers/99999999999"), 404, &[]);
     assert_admin_error(
@@ -1222,7 +1248,7 @@ fn cas_are_listed_and_availability_switches_the_api() {
     let (_, body) = emu.get("IsAvailable", &[("caName", "08")]);
     assert_eq!(body["IsAvailable"], true, "{body}");
     assert_refused(
-        &emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi())),
+        &emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi()),
         200,
         601,
         &["CA '01' is not available"],
@@ -1254,8 +1280,13 @@ fn ca_certificate_chain_and_crl_verify_with_openssl() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let t = emu.register_mehdi();
-    let leaf_b64 = emu.issue_a("01", "Bronze-Sign", &t, &openssl_csr(dir.path(), 2048).1)
-        ["Certificate"]
+    let leaf_b64 = emu.issue(
+        &Customer::A,
+        "01",
+        "Bronze-Sign",
+        &t,
+        &openssl_csr(dir.path(), 2048).1,
+    )["Certificate"]
         .as_str()
         .unwrap()
         .to_string();
@@ -1384,10 +1415,7 @@ fn ca_certificate_chain_and_crl_verify_with_openssl() {
 
     // The CRL: DER, signed by the CA (openssl crl -CAfile says "verify OK"), listing a
     // revoked serial.
-    assert_ok(&emu.post(
-        "RevokeCertificate",
-        &revoke_body_as(CUSTOMER_A, LICENSE_A, &leaf_b64, 1),
-    ));
+    assert_ok(&emu.revoke_certificate(&Customer::A, &leaf_b64, 1));
     let crl = emu.admin_raw("pki/cas/01/crl");
     assert_eq!(crl.status, 200);
     assert_eq!(crl.content_type, "application/pkix-crl");
@@ -1659,7 +1687,7 @@ fn check_token_required(server: &SignsimProcess) {
     assert_eq!(resp.status(), 200);
     let resp = client
         .post(format!("{}/api/RegisterInfo", server.url))
-        .json(&register_body("01", "Bronze-Sign", mehdi()))
+        .json(&Customer::A.register_body("01", "Bronze-Sign", mehdi()))
         .send()
         .unwrap();
     let body: Value = resp.json().unwrap();

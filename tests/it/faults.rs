@@ -52,7 +52,7 @@ fn a_fixed_delay_holds_the_answer_at_least_that_long() {
     assert_eq!(e["fault"], "slow: delay 400 ms", "{e}");
     assert_eq!(e["success"], true, "{e}");
     // Another method is not delayed by this rule.
-    let (status, _) = emu.get("GetCAList", &[("Customercode", CUSTOMER_A)]);
+    let (status, _) = emu.get("GetCAList", &[("Customercode", Customer::A.code)]);
     assert_eq!(status, 200);
     assert_eq!(last_entry(&emu, "GetCAList")["fault"], Value::Null);
 }
@@ -96,7 +96,7 @@ fn a_pki_error_answers_in_the_methods_own_envelope() {
     let emu = TestEmulator::spawn();
     emu.add_fault(&json!({"name": "busy", "api": "pki", "operation": "RegisterInfo",
                           "action": {"kind": "error", "code": 777, "message": "upstream busy, try later"}}));
-    let (status, body) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let (status, body) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body,
@@ -111,7 +111,7 @@ fn a_pki_error_answers_in_the_methods_own_envelope() {
 
     // IsApproved answers with ResultCode.
     emu.admin_delete("faults");
-    let t = emu.register_a("01", "Bronze-Sign-InPerson", mehdi());
+    let t = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
     emu.add_fault(&json!({"name": "poll", "api": "pki", "operation": "IsApproved",
                           "action": {"kind": "error", "code": 9001, "message": "approval service down"}}));
     let (status, body) = emu.post("IsApproved", &json!({"trackingCode": t}));
@@ -149,7 +149,7 @@ fn a_status_fault_answers_that_status_and_body() {
     let resp = emu
         .client
         .get(format!("{}/api/GetCAList", emu.url))
-        .query(&[("Customercode", CUSTOMER_A)])
+        .query(&[("Customercode", Customer::A.code)])
         .send()
         .unwrap();
     assert_eq!(resp.status(), 503);
@@ -279,7 +279,7 @@ fn podpishi_commands_can_be_reset_too() {
 #[test]
 fn a_truncated_body_is_a_strict_prefix_of_the_real_answer() {
     let emu = TestEmulator::spawn();
-    let query = [("Customercode", CUSTOMER_A)];
+    let query = [("Customercode", Customer::A.code)];
     let normal = emu.get_answer("GetCAList", &query);
     assert_eq!(normal.status, 200);
     normal.json();
@@ -449,12 +449,15 @@ fn a_field_value_faults_only_that_person() {
                           "field": "personData.NationalCode", "value": "0023456787",
                           "action": {"kind": "error", "code": 555, "message": "registry timeout"}}),
     );
-    let resp = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", zahra()));
+    let resp = emu.register_info(&Customer::A, "01", "Bronze-Sign", zahra());
     assert_refused(&resp, 200, 555, &["registry timeout"]);
     assert_eq!(emu.register_mehdi(), "1000001");
-    assert_eq!(emu.register_a("01", "Bronze-Sign", reza()), "1000002");
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", reza()),
+        "1000002"
+    );
     // Again and again for that person.
-    let resp = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", zahra()));
+    let resp = emu.register_info(&Customer::A, "01", "Bronze-Sign", zahra());
     assert_refused(&resp, 200, 555, &["registry timeout"]);
     assert_eq!(matched_calls(&emu, "magic"), 2);
     let faulted: Vec<Value> = emu
@@ -564,14 +567,22 @@ fn rules_are_added_listed_and_removed_through_the_control_api() {
     assert_eq!(names, vec![json!("v503"), json!("fault-1")]);
     assert_eq!(emu.admin_ok("health")["faults"], 2);
     assert_eq!(version_status(&emu), 503);
-    assert_eq!(emu.get("GetCAList", &[("Customercode", CUSTOMER_A)]).0, 500);
+    assert_eq!(
+        emu.get("GetCAList", &[("Customercode", Customer::A.code)])
+            .0,
+        500
+    );
 
     assert_eq!(
         emu.admin_delete("faults/v503"),
         (200, json!({"removed": "v503"}))
     );
     assert_eq!(version_status(&emu), 200);
-    assert_eq!(emu.get("GetCAList", &[("Customercode", CUSTOMER_A)]).0, 500);
+    assert_eq!(
+        emu.get("GetCAList", &[("Customercode", Customer::A.code)])
+            .0,
+        500
+    );
     let (status, body) = emu.admin_delete("faults/v503");
     assert_eq!(status, 404, "{body}");
     assert!(
@@ -588,7 +599,11 @@ fn rules_are_added_listed_and_removed_through_the_control_api() {
 
     assert_eq!(emu.admin_delete("faults"), (200, json!({"cleared": true})));
     assert_eq!(emu.admin_ok("faults"), json!({"faults": []}));
-    assert_eq!(emu.get("GetCAList", &[("Customercode", CUSTOMER_A)]).0, 200);
+    assert_eq!(
+        emu.get("GetCAList", &[("Customercode", Customer::A.code)])
+            .0,
+        200
+    );
 }
 
 #[test]

@@ -47,7 +47,7 @@ fn credit_and_delay_overflows_are_refused() {
         &json!({"add": i64::MAX}),
     );
     assert_eq!(status, 400, "{body}");
-    assert_eq!(emu.credit_of(CUSTOMER_A, "report-key-A-0001"), 10_000_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000);
     let (status, body) = admin(
         &emu,
         "faults",
@@ -65,10 +65,7 @@ fn a_ca_past_its_own_validity_issues_nothing_and_charges_nothing() {
     assert_eq!(status, 200);
     let dir = tempfile::tempdir().unwrap();
     let (_, csr) = openssl_csr(dir.path(), 2048);
-    let (_, v) = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("01", "Bronze-Sign", &tc, &csr),
-    );
+    let (_, v) = emu.issue_certificate(&Customer::A, "01", "Bronze-Sign", &tc, &csr);
     assert_eq!(v["ErrorCode"], 601, "{v}");
     assert!(
         v["ErrorMessage"]
@@ -77,7 +74,7 @@ fn a_ca_past_its_own_validity_issues_nothing_and_charges_nothing() {
             .contains("expired at 2044-01-01"),
         "{v}"
     );
-    assert_eq!(emu.credit_of(CUSTOMER_A, "report-key-A-0001"), 10_000_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000);
 }
 
 #[test]
@@ -86,25 +83,19 @@ fn the_government_ca_does_not_issue_a_second_active_certificate_for_one_subject(
     let dir = tempfile::tempdir().unwrap();
     let (_, csr) = openssl_csr(dir.path(), 2048);
     let reg = |()| {
-        let (_, v) = emu.post("RegisterInfo", &register_body("03", "Gov-Sign", mehdi()));
+        let (_, v) = emu.register_info(&Customer::A, "03", "Gov-Sign", mehdi());
         v["TrackingCode"]
             .as_str()
             .unwrap_or_else(|| panic!("{v}"))
             .to_string()
     };
     let first = reg(());
-    let (_, a) = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("03", "Gov-Sign", &first, &csr),
-    );
+    let (_, a) = emu.issue_certificate(&Customer::A, "03", "Gov-Sign", &first, &csr);
     assert_eq!(a["PaymentStatus"], "Paid", "{a}");
     let second = reg(());
     assert_ne!(first, second, "the government CA gives a new tracking code");
     // The same CSR: the active certificate back, not charged.
-    let (_, b) = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("03", "Gov-Sign", &second, &csr),
-    );
+    let (_, b) = emu.issue_certificate(&Customer::A, "03", "Gov-Sign", &second, &csr);
     assert_eq!(
         (&b["PaymentStatus"], &b["Certificate"]),
         (&json!("NotCharged"), &a["Certificate"]),
@@ -112,10 +103,7 @@ fn the_government_ca_does_not_issue_a_second_active_certificate_for_one_subject(
     );
     // Another key: revoke first.
     let (_, other) = openssl_csr(dir.path(), 2048);
-    let (_, c) = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("03", "Gov-Sign", &second, &other),
-    );
+    let (_, c) = emu.issue_certificate(&Customer::A, "03", "Gov-Sign", &second, &other);
     assert_eq!(c["ErrorCode"], 402, "{c}");
     assert!(
         c["ErrorMessage"]
@@ -124,10 +112,7 @@ fn the_government_ca_does_not_issue_a_second_active_certificate_for_one_subject(
             .contains(&format!("under tracking code {first}")),
         "{c}"
     );
-    assert_eq!(
-        emu.credit_of(CUSTOMER_A, "report-key-A-0001"),
-        10_000_000 - 100_000
-    );
+    assert_eq!(emu.credit(&Customer::A), 10_000_000 - 100_000);
 }
 
 #[test]

@@ -1,24 +1,137 @@
-//! PKI RA helpers: the scenario's customers and registry persons, signed request bodies, the
-//! refusal/success assertions, and `TestEmulator` shortcuts for the PKI methods.
+//! PKI RA helpers: the scenario's customers ([`Customer`]) and registry persons, request bodies
+//! signed by a customer, the refusal/success assertions, and `TestEmulator` shortcuts for the
+//! PKI methods. Every PKI answer is `(HTTP status, JSON body)`, as [`TestEmulator::post`] gives
+//! it.
 
 use super::*;
-use serde_json::Value;
-use std::path::{Path, PathBuf};
+use serde_json::{json, Value};
+use std::path::PathBuf;
 
-pub const CUSTOMER_A: &str = "10320874334";
-pub const LICENSE_A: &str = "1234";
-pub const CUSTOMER_B: &str = "14105318760";
-pub const LICENSE_B: &str = "5678";
+// ── customers ────────────────────────────────────────────────────────────────────────────
 
-pub fn customer_key(code: &str) -> PathBuf {
-    fixture(&format!("pki/customers/{code}.key"))
+/// A PKI customer (integrator) of the scenario: what it sends as `customercode`, the key it
+/// signs with, and its report key.
+#[derive(Clone, Copy, Debug)]
+pub struct Customer {
+    pub code: &'static str,
+    pub license: &'static str,
+    /// Its private key, under `fixtures/`.
+    pub key_file: &'static str,
+    pub report_key: &'static str,
 }
 
-// ── PKI request builders ─────────────────────────────────────────────────────────────────
+impl Customer {
+    /// Customer A of scenarios/default.toml: CAs 01, 08 and 03, every identity check, provider
+    /// face authentication, credit 10 000 000.
+    pub const A: Customer = Customer {
+        code: "10320874334",
+        license: "1234",
+        key_file: "pki/customers/10320874334.key",
+        report_key: "report-key-A-0001",
+    };
+
+    /// Customer B: CA 01 only, a .NET `<RSAKeyValue>` public key on file, no identity checks,
+    /// name lookup (20 000 per issue), credit 1 000 000.
+    pub const B: Customer = Customer {
+        code: "14105318760",
+        license: "5678",
+        key_file: "pki/customers/14105318760.key",
+        report_key: "report-key-B-0002",
+    };
+
+    /// `code-license`, the `customercode` field.
+    pub fn customercode(&self) -> String {
+        format!("{}-{}", self.code, self.license)
+    }
+
+    pub fn key(&self) -> PathBuf {
+        fixture(self.key_file)
+    }
+
+    /// The documented "Unicode" signature: RSA-SHA1 over UTF-16LE of `text` (openssl, iconv).
+    pub fn sign_unicode(&self, text: &str) -> String {
+        sign_unicode(&self.key(), text)
+    }
+
+    /// RSA-SHA1 over `data` as given (`Sign(field)` over the field's ASCII text).
+    pub fn sign(&self, data: &[u8]) -> String {
+        openssl_sign(&self.key(), data)
+    }
+
+    /// A signed RegisterInfo body: `Unicode(customercode + "-" + NationalCode)`.
+    pub fn register_body(&self, ca: &str, profile: &str, person: Value) -> Value {
+        let customercode = self.customercode();
+        let nc = person["NationalCode"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let sig = self.sign_unicode(&format!("{customercode}-{nc}"));
+        json!({
+            "caName": ca,
+            "customercode": customercode,
+            "profileName": profile,
+            "signature": sig,
+            "personData": person,
+        })
+    }
+
+    /// A signed IssueCertificateByTrackingCode body (`Sign(csr)`, ASCII form).
+    pub fn issue_body(&self, ca: &str, profile: &str, tracking: &str, csr_der: &[u8]) -> Value {
+        let csr = b64(csr_der);
+        let sig = self.sign(csr.as_bytes());
+        json!({
+            "caName": ca,
+            "profileName": profile,
+            "trackingCode": tracking,
+            "csr": csr,
+            "paymentId": "pay-1",
+            "signature": sig,
+            "customercode": self.customercode(),
+        })
+    }
+
+    /// A signed RevokeCertificate body (`Sign(certificate)`, ASCII form).
+    pub fn revoke_body(&self, cert_b64: &str, reason: i64) -> Value {
+        json!({
+            "certificate": cert_b64,
+            "signature": self.sign(cert_b64.as_bytes()),
+            "customercode": self.customercode(),
+            "revokeCertReason": reason,
+        })
+    }
+
+    /// A RequestApprove body: `sign` is `Unicode(nationalCode + trackingCode + approver)`;
+    /// `approverSign` and `orderId` are left out when `None`.
+    pub fn request_approve_body(
+        &self,
+        national: &str,
+        tracking: &str,
+        approver: &str,
+        approver_sign: Option<&str>,
+        order_id: Option<&str>,
+    ) -> Value {
+        let mut body = json!({
+            "customercode": self.customercode(),
+            "nationalCode": national,
+            "trackingCode": tracking,
+            "approver": approver,
+            "sign": self.sign_unicode(&approval_text(national, tracking, approver)),
+        });
+        if let Some(s) = approver_sign {
+            body["approverSign"] = json!(s);
+        }
+        if let Some(o) = order_id {
+            body["orderId"] = json!(o);
+        }
+        body
+    }
+}
+
+// ── registry persons ─────────────────────────────────────────────────────────────────────
 
 /// The registry person 0012345679 (Mehdi Ahmadi) as personData.
 pub fn mehdi() -> Value {
-    serde_json::json!({
+    json!({
         "NationalCode": "0012345679",
         "Name": "مهدی",
         "LastName": "احمدی",
@@ -38,57 +151,57 @@ pub fn mehdi() -> Value {
     })
 }
 
-/// A signed RegisterInfo body for customer A.
-pub fn register_body(ca: &str, profile: &str, person: Value) -> Value {
-    register_body_as(
-        CUSTOMER_A,
-        LICENSE_A,
-        &customer_key(CUSTOMER_A),
-        ca,
-        profile,
-        person,
-    )
+/// The registry person 0023456787 (Zahra Karimi; registry birth date 1368/02/15 Solar Hijri).
+pub fn zahra() -> Value {
+    json!({
+        "NationalCode": "0023456787",
+        "Name": "زهرا",
+        "LastName": "کریمی",
+        "EnName": "Zahra",
+        "EnLastName": "Karimi",
+        "FatherName": "علی",
+        "IsMan": false,
+        "Telephone": "09131112233",
+        "BirthCertificateID": "5521",
+        "BirthDate": "1989/05/05",
+        "City": "اصفهان",
+        "ProvinceName": "اصفهان",
+        "PostalCode": "8173613411",
+        "TokenType": "USERGENERATED"
+    })
 }
 
-/// A signed IssueCertificateByTrackingCode body for customer A (`Sign(csr)`: ASCII of the field).
-/// A signed RegisterInfo body for customer B.
-pub fn register_body_b(ca: &str, profile: &str, person: Value) -> Value {
-    register_body_as(
-        CUSTOMER_B,
-        LICENSE_B,
-        &customer_key(CUSTOMER_B),
-        ca,
-        profile,
-        person,
-    )
+/// The registry person 0061204501 (Reza Mohammadi).
+pub fn reza() -> Value {
+    json!({
+        "NationalCode": "0061204501",
+        "Name": "رضا",
+        "LastName": "محمدی",
+        "EnName": "Reza",
+        "EnLastName": "Mohammadi",
+        "FatherName": "محمود",
+        "IsMan": true,
+        "Telephone": "09151234567",
+        "BirthCertificateID": "8842",
+        "BirthDate": "1985/11/30",
+        "TokenType": "USERGENERATED"
+    })
 }
 
-pub fn issue_body(ca: &str, profile: &str, tracking: &str, csr_der: &[u8]) -> Value {
-    issue_body_as(CUSTOMER_A, LICENSE_A, ca, profile, tracking, csr_der)
+/// A valid Iranian national code from nine leading digits (check digit per src/ids.rs:
+/// s = Σ d_i·(10−i), r = s mod 11, check = r if r < 2 else 11 − r).
+pub fn valid_national_code(first9: u32) -> String {
+    let head = format!("{first9:09}");
+    let s: u32 = head
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| (b - b'0') as u32 * (10 - i as u32))
+        .sum();
+    let r = s % 11;
+    format!("{head}{}", if r < 2 { r } else { 11 - r })
 }
 
-impl TestEmulator {
-    /// Registers Mehdi in CA 01 / Bronze-Sign; returns the tracking code.
-    pub fn register_mehdi(&self) -> String {
-        let (status, body) =
-            self.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(body["IsSuccess"], true, "{body}");
-        body["TrackingCode"].as_str().unwrap().to_string()
-    }
-
-    /// A customer's credit, through GetCredit.
-    pub fn credit_of(&self, code: &str, report_key: &str) -> i64 {
-        let (status, body) = self.post(
-            "GetCredit",
-            &serde_json::json!({"reportkey": report_key, "customercode": code}),
-        );
-        assert_eq!(status, 200, "{body}");
-        body["Credit"].as_str().unwrap().parse().unwrap()
-    }
-}
-
-// ── shared by the PKI test modules ───────────────────────────────────────────────────────
+// ── answers ──────────────────────────────────────────────────────────────────────────────
 
 /// Asserts a refusal: the HTTP status, the envelope's false flag (`IsSuccess`, `ResultCode` or
 /// `IsAvailable`, whichever the method answers with), the exact `ErrorCode`, and that
@@ -118,105 +231,79 @@ pub fn assert_ok(resp: &(u16, Value)) {
     assert_eq!(body["ErrorCode"], 0, "{body}");
 }
 
-/// The registry person 0023456787 (Zahra Karimi; registry birth date 1368/02/15 Solar Hijri).
-pub fn zahra() -> Value {
-    serde_json::json!({
-        "NationalCode": "0023456787",
-        "Name": "زهرا",
-        "LastName": "کریمی",
-        "EnName": "Zahra",
-        "EnLastName": "Karimi",
-        "FatherName": "علی",
-        "IsMan": false,
-        "Telephone": "09131112233",
-        "BirthCertificateID": "5521",
-        "BirthDate": "1989/05/05",
-        "City": "اصفهان",
-        "ProvinceName": "اصفهان",
-        "PostalCode": "8173613411",
-        "TokenType": "USERGENERATED"
-    })
-}
-
-/// The registry person 0061204501 (Reza Mohammadi).
-pub fn reza() -> Value {
-    serde_json::json!({
-        "NationalCode": "0061204501",
-        "Name": "رضا",
-        "LastName": "محمدی",
-        "EnName": "Reza",
-        "EnLastName": "Mohammadi",
-        "FatherName": "محمود",
-        "IsMan": true,
-        "Telephone": "09151234567",
-        "BirthCertificateID": "8842",
-        "BirthDate": "1985/11/30",
-        "TokenType": "USERGENERATED"
-    })
-}
-
-/// A signed RegisterInfo body for any customer, signed with `key` (openssl, UTF-16LE by iconv).
-pub fn register_body_as(
-    customer: &str,
-    license: &str,
-    key: &Path,
-    ca: &str,
-    profile: &str,
-    person: Value,
-) -> Value {
-    let customercode = format!("{customer}-{license}");
-    let nc = person["NationalCode"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let sig = sign_unicode(key, &format!("{customercode}-{nc}"));
-    serde_json::json!({
-        "caName": ca,
-        "customercode": customercode,
-        "profileName": profile,
-        "signature": sig,
-        "personData": person,
-    })
-}
-
-/// A signed IssueCertificateByTrackingCode body for any customer (`Sign(csr)`, ASCII form).
-pub fn issue_body_as(
-    customer: &str,
-    license: &str,
-    ca: &str,
-    profile: &str,
-    tracking: &str,
-    csr_der: &[u8],
-) -> Value {
-    let csr = b64(csr_der);
-    let sig = openssl_sign(&customer_key(customer), csr.as_bytes());
-    serde_json::json!({
-        "caName": ca,
-        "profileName": profile,
-        "trackingCode": tracking,
-        "csr": csr,
-        "paymentId": "pay-1",
-        "signature": sig,
-        "customercode": format!("{customer}-{license}"),
-    })
-}
-
-/// A signed RevokeCertificate body (`Sign(certificate)`, ASCII form).
-pub fn revoke_body_as(customer: &str, license: &str, cert_b64: &str, reason: i64) -> Value {
-    let sig = openssl_sign(&customer_key(customer), cert_b64.as_bytes());
-    serde_json::json!({
-        "certificate": cert_b64,
-        "signature": sig,
-        "customercode": format!("{customer}-{license}"),
-        "revokeCertReason": reason,
-    })
-}
+// ── the PKI methods ──────────────────────────────────────────────────────────────────────
 
 impl TestEmulator {
+    /// RegisterInfo by `c`.
+    pub fn register_info(
+        &self,
+        c: &Customer,
+        ca: &str,
+        profile: &str,
+        person: Value,
+    ) -> (u16, Value) {
+        self.post("RegisterInfo", &c.register_body(ca, profile, person))
+    }
+
+    /// Registers `person` for `c`, asserting success; the tracking code.
+    pub fn register(&self, c: &Customer, ca: &str, profile: &str, person: Value) -> String {
+        let resp = self.register_info(c, ca, profile, person);
+        assert_ok(&resp);
+        resp.1["TrackingCode"].as_str().unwrap().to_string()
+    }
+
+    /// Registers Mehdi for customer A in CA 01 / Bronze-Sign; the tracking code.
+    pub fn register_mehdi(&self) -> String {
+        self.register(&Customer::A, "01", "Bronze-Sign", mehdi())
+    }
+
+    /// IssueCertificateByTrackingCode by `c` from `csr_der`.
+    pub fn issue_certificate(
+        &self,
+        c: &Customer,
+        ca: &str,
+        profile: &str,
+        tracking: &str,
+        csr_der: &[u8],
+    ) -> (u16, Value) {
+        self.post(
+            "IssueCertificateByTrackingCode",
+            &c.issue_body(ca, profile, tracking, csr_der),
+        )
+    }
+
+    /// Issues for `c` from `csr_der`, asserting success; the answer's body.
+    pub fn issue(
+        &self,
+        c: &Customer,
+        ca: &str,
+        profile: &str,
+        tracking: &str,
+        csr_der: &[u8],
+    ) -> Value {
+        let resp = self.issue_certificate(c, ca, profile, tracking, csr_der);
+        assert_ok(&resp);
+        resp.1
+    }
+
+    /// RevokeCertificate by `c`.
+    pub fn revoke_certificate(&self, c: &Customer, cert_b64: &str, reason: i64) -> (u16, Value) {
+        self.post("RevokeCertificate", &c.revoke_body(cert_b64, reason))
+    }
+
+    /// `c`'s credit, through GetCredit with its report key.
+    pub fn credit(&self, c: &Customer) -> i64 {
+        let (status, body) = self.post(
+            "GetCredit",
+            &json!({"reportkey": c.report_key, "customercode": c.code}),
+        );
+        assert_eq!(status, 200, "{body}");
+        body["Credit"].as_str().unwrap().parse().unwrap()
+    }
+
     /// The state of a tracking code as IsApproved reports it ("tracking code N is <State>").
     pub fn state_of(&self, tracking: &str) -> String {
-        let (status, body) =
-            self.post("IsApproved", &serde_json::json!({"trackingCode": tracking}));
+        let (status, body) = self.post("IsApproved", &json!({"trackingCode": tracking}));
         assert_eq!(status, 200, "{body}");
         let d = body["Description"]
             .as_str()
@@ -224,41 +311,33 @@ impl TestEmulator {
         d.rsplit(' ').next().unwrap().to_string()
     }
 
-    /// Registers `person` for customer A and returns the tracking code (asserting success).
-    pub fn register_a(&self, ca: &str, profile: &str, person: Value) -> String {
-        let resp = self.post("RegisterInfo", &register_body(ca, profile, person));
-        assert_ok(&resp);
-        resp.1["TrackingCode"].as_str().unwrap().to_string()
+    /// IsApproved's `(ResultCode, Message)`, asserting HTTP 200.
+    pub fn is_approved(&self, tracking: &str) -> (Value, Value) {
+        let (status, body) = self.post("IsApproved", &json!({"trackingCode": tracking}));
+        assert_eq!(status, 200, "{body}");
+        (body["ResultCode"].clone(), body["Message"].clone())
     }
 
-    /// Issues for customer A from `csr_der`; returns the success body.
-    pub fn issue_a(&self, ca: &str, profile: &str, tracking: &str, csr_der: &[u8]) -> Value {
-        let resp = self.post(
-            "IssueCertificateByTrackingCode",
-            &issue_body(ca, profile, tracking, csr_der),
+    /// `c` approves `tracking` in person: approver-1's detached CMS (openssl, signed
+    /// attributes) over UTF-16LE of the approval text; asserts success.
+    pub fn approve_in_person(&self, c: &Customer, national: &str, tracking: &str) {
+        let text = approval_text(national, tracking, APPROVER_1);
+        let cms = openssl_cms_sign("approver-1", &utf16le(&text), false, false);
+        let (status, body) = self.post(
+            "RequestApprove",
+            &c.request_approve_body(national, tracking, APPROVER_1, Some(&b64(&cms)), None),
         );
-        assert_ok(&resp);
-        resp.1
-    }
-
-    /// Customer A's credit.
-    pub fn credit_a(&self) -> i64 {
-        self.credit_of(CUSTOMER_A, "report-key-A-0001")
-    }
-
-    /// Customer B's credit.
-    pub fn credit_b(&self) -> i64 {
-        self.credit_of(CUSTOMER_B, "report-key-B-0002")
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["ResultCode"], true, "{body}");
+        assert_eq!(body["Message"], "Success", "{body}");
     }
 }
 
-// ── approval, P12 and reports (issue 3) ──────────────────────────────────────────────────
+// ── in-person approval ───────────────────────────────────────────────────────────────────
 
 /// The scenario's in-person approvers (`[[pki.approvers]]` of scenarios/default.toml).
 pub const APPROVER_1: &str = "TEST Approver Ali Rezaei";
 pub const APPROVER_2: &str = "TEST Approver Maryam Karimi";
-pub const REPORT_KEY_A: &str = "report-key-A-0001";
-pub const REPORT_KEY_B: &str = "report-key-B-0002";
 
 /// (certificate, key) of a fixture approver: `approver-1`, `approver-2` or `approver-rogue`.
 pub fn approver_files(name: &str) -> (PathBuf, PathBuf) {
@@ -298,97 +377,4 @@ pub fn python_pkcs7_detached(signer: &str, data: &[u8]) -> Vec<u8> {
         &[cert.to_str().unwrap(), key.to_str().unwrap(), &b64(data)],
     );
     unb64(out.trim())
-}
-
-/// A RequestApprove body for any customer: `sign` is openssl RSA-SHA1 over UTF-16LE (iconv) of
-/// `nationalCode + trackingCode + approver`; `approverSign` and `orderId` are left out when `None`.
-pub fn request_approve_body_as(
-    customer: &str,
-    license: &str,
-    national: &str,
-    tracking: &str,
-    approver: &str,
-    approver_sign: Option<&str>,
-    order_id: Option<&str>,
-) -> Value {
-    let sign = sign_unicode(
-        &customer_key(customer),
-        &approval_text(national, tracking, approver),
-    );
-    let mut body = serde_json::json!({
-        "customercode": format!("{customer}-{license}"),
-        "nationalCode": national,
-        "trackingCode": tracking,
-        "approver": approver,
-        "sign": sign,
-    });
-    if let Some(s) = approver_sign {
-        body["approverSign"] = serde_json::json!(s);
-    }
-    if let Some(o) = order_id {
-        body["orderId"] = serde_json::json!(o);
-    }
-    body
-}
-
-/// A valid Iranian national code from nine leading digits (check digit per src/ids.rs:
-/// s = Σ d_i·(10−i), r = s mod 11, check = r if r < 2 else 11 − r).
-pub fn valid_national_code(first9: u32) -> String {
-    let head = format!("{first9:09}");
-    let s: u32 = head
-        .bytes()
-        .enumerate()
-        .map(|(i, b)| (b - b'0') as u32 * (10 - i as u32))
-        .sum();
-    let r = s % 11;
-    format!("{head}{}", if r < 2 { r } else { 11 - r })
-}
-
-impl TestEmulator {
-    /// IsApproved's `(ResultCode, Message)`, asserting HTTP 200.
-    pub fn is_approved(&self, tracking: &str) -> (Value, Value) {
-        let (status, body) =
-            self.post("IsApproved", &serde_json::json!({"trackingCode": tracking}));
-        assert_eq!(status, 200, "{body}");
-        (body["ResultCode"].clone(), body["Message"].clone())
-    }
-
-    /// Customer A approves `tracking` in person: approver-1's detached CMS (openssl, signed
-    /// attributes) over UTF-16LE of the approval text; asserts success.
-    pub fn approve_in_person_a(&self, national: &str, tracking: &str) {
-        let text = approval_text(national, tracking, APPROVER_1);
-        let cms = openssl_cms_sign("approver-1", &utf16le(&text), false, false);
-        let (status, body) = self.post(
-            "RequestApprove",
-            &request_approve_body_as(
-                CUSTOMER_A,
-                LICENSE_A,
-                national,
-                tracking,
-                APPROVER_1,
-                Some(&b64(&cms)),
-                None,
-            ),
-        );
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(body["ResultCode"], true, "{body}");
-        assert_eq!(body["Message"], "Success", "{body}");
-    }
-
-    /// Registers `person` for customer B (signed with B's key) and returns the tracking code.
-    pub fn register_b(&self, ca: &str, profile: &str, person: Value) -> String {
-        let resp = self.post("RegisterInfo", &register_body_b(ca, profile, person));
-        assert_ok(&resp);
-        resp.1["TrackingCode"].as_str().unwrap().to_string()
-    }
-
-    /// Issues for customer B from `csr_der`; returns the success body.
-    pub fn issue_b(&self, ca: &str, profile: &str, tracking: &str, csr_der: &[u8]) -> Value {
-        let resp = self.post(
-            "IssueCertificateByTrackingCode",
-            &issue_body_as(CUSTOMER_B, LICENSE_B, ca, profile, tracking, csr_der),
-        );
-        assert_ok(&resp);
-        resp.1
-    }
 }

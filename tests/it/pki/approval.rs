@@ -16,7 +16,7 @@ const SARA: &str = "1273141598";
 
 /// Registers Mehdi for customer A in CA 01 / Bronze-Sign-InPerson; returns the tracking code.
 fn pending_in_person(emu: &TestEmulator) -> String {
-    emu.register_a("01", "Bronze-Sign-InPerson", mehdi())
+    emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi())
 }
 
 /// Customer A's RequestApprove for Mehdi naming `approver`, with `approverSign` as given.
@@ -28,15 +28,7 @@ fn approve(
 ) -> (u16, Value) {
     emu.post(
         "RequestApprove",
-        &request_approve_body_as(
-            CUSTOMER_A,
-            LICENSE_A,
-            MEHDI,
-            tracking,
-            approver,
-            approver_sign,
-            None,
-        ),
+        &Customer::A.request_approve_body(MEHDI, tracking, approver, approver_sign, None),
     )
 }
 
@@ -63,20 +55,17 @@ fn assert_approved(resp: &(u16, Value)) {
 
 /// A refused approval changed nothing: the tracking code still awaits approval (IsApproved
 /// false/"Unsuccess"), nothing was charged, and issuing is still refused.
-fn assert_still_awaiting(emu: &TestEmulator, tracking: &str, credit_a: i64) {
+fn assert_still_awaiting(emu: &TestEmulator, tracking: &str, credit: i64) {
     assert_eq!(emu.state_of(tracking), "AwaitingApproval");
     assert_eq!(
         emu.is_approved(tracking),
         (json!(false), json!("Unsuccess"))
     );
-    assert_eq!(emu.credit_a(), credit_a);
+    assert_eq!(emu.credit(&Customer::A), credit);
 }
 
 fn issue_in_person(emu: &TestEmulator, tracking: &str, csr: &[u8]) -> (u16, Value) {
-    emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("01", "Bronze-Sign-InPerson", tracking, csr),
-    )
+    emu.issue_certificate(&Customer::A, "01", "Bronze-Sign-InPerson", tracking, csr)
 }
 
 /// Issues the approved in-person tracking code; asserts it is Paid, charged, and that the
@@ -95,7 +84,7 @@ fn issue_after_approval(emu: &TestEmulator, dir: &std::path::Path, tracking: &st
         openssl_text(&cert)
     );
     assert_eq!(emu.state_of(tracking), "Issued");
-    assert_eq!(emu.credit_a(), FULL_CREDIT - IN_PERSON_PRICE);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - IN_PERSON_PRICE);
 }
 
 // ── in person ────────────────────────────────────────────────────────────────────────────
@@ -155,7 +144,11 @@ fn in_person_approval_with_an_openssl_detached_cms_then_issue() {
     assert_approved(&approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms))));
     assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
     assert_eq!(emu.state_of(&tracking), "Approved");
-    assert_eq!(emu.credit_a(), FULL_CREDIT, "approval is not charged");
+    assert_eq!(
+        emu.credit(&Customer::A),
+        FULL_CREDIT,
+        "approval is not charged"
+    );
     issue_after_approval(&emu, dir.path(), &tracking);
 }
 
@@ -345,22 +338,15 @@ fn wrong_customer_sign_is_refused_before_anything_else() {
     let tracking = pending_in_person(&emu);
     let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
     let text = approval_text(MEHDI, &tracking, APPROVER_1);
-    let mut body = request_approve_body_as(
-        CUSTOMER_A,
-        LICENSE_A,
-        MEHDI,
-        &tracking,
-        APPROVER_1,
-        Some(&b64(&cms)),
-        None,
-    );
+    let mut body =
+        Customer::A.request_approve_body(MEHDI, &tracking, APPROVER_1, Some(&b64(&cms)), None);
     // Signed by a key that is not customer A's.
     body["sign"] = json!(sign_unicode(&fixture("pki/customers/stranger.key"), &text));
     let resp = emu.post("RequestApprove", &body);
     assert_refused(&resp, 401, 203, &["sign", "does not verify", &text]);
     assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
     // Signed over UTF-8 by the right key: the message says so.
-    body["sign"] = json!(openssl_sign(&customer_key(CUSTOMER_A), text.as_bytes()));
+    body["sign"] = json!(Customer::A.sign(text.as_bytes()));
     let resp = emu.post("RequestApprove", &body);
     assert_refused(&resp, 401, 203, &["UTF-8", "UTF-16LE"]);
     assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
@@ -370,7 +356,7 @@ fn wrong_customer_sign_is_refused_before_anything_else() {
 fn approving_twice_is_refused() {
     let emu = TestEmulator::spawn();
     let tracking = pending_in_person(&emu);
-    emu.approve_in_person_a(MEHDI, &tracking);
+    emu.approve_in_person(&Customer::A, MEHDI, &tracking);
     let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
     let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
     assert_refused(
@@ -385,7 +371,7 @@ fn approving_twice_is_refused() {
     );
     assert_eq!(emu.state_of(&tracking), "Approved");
     assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
-    assert_eq!(emu.credit_a(), FULL_CREDIT);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
 }
 
 #[test]
@@ -409,7 +395,7 @@ fn approving_a_profile_without_approval_is_refused() {
         ],
     );
     assert_eq!(emu.state_of(&tracking), "Registered");
-    assert_eq!(emu.credit_a(), FULL_CREDIT);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
 }
 
 #[test]
@@ -422,15 +408,7 @@ fn approval_for_another_national_code_is_refused() {
     let cms = openssl_cms_sign("approver-1", &utf16le(&text), false, false);
     let resp = emu.post(
         "RequestApprove",
-        &request_approve_body_as(
-            CUSTOMER_A,
-            LICENSE_A,
-            zahra,
-            &tracking,
-            APPROVER_1,
-            Some(&b64(&cms)),
-            None,
-        ),
+        &Customer::A.request_approve_body(zahra, &tracking, APPROVER_1, Some(&b64(&cms)), None),
     );
     assert_refused(
         &resp,
@@ -452,7 +430,7 @@ fn is_approved_of_an_unknown_tracking_code_is_refused() {
 // ── remote (face authentication) ─────────────────────────────────────────────────────────
 
 fn pending_face_auth(emu: &TestEmulator) -> String {
-    emu.register_a("01", "Bronze-Sign-FaceAuth", mehdi())
+    emu.register(&Customer::A, "01", "Bronze-Sign-FaceAuth", mehdi())
 }
 
 #[test]
@@ -467,27 +445,19 @@ fn remote_approval_with_an_order_id_then_issue() {
     );
     let resp = emu.post(
         "RequestApprove",
-        &request_approve_body_as(
-            CUSTOMER_A,
-            LICENSE_A,
-            MEHDI,
-            &tracking,
-            "",
-            Some(""),
-            Some("FA-ORDER-7781"),
-        ),
+        &Customer::A.request_approve_body(MEHDI, &tracking, "", Some(""), Some("FA-ORDER-7781")),
     );
     assert_approved(&resp);
     assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
     assert_eq!(emu.state_of(&tracking), "Approved");
 
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let issued = emu.issue_a("01", "Bronze-Sign-FaceAuth", &tracking, &csr);
+    let issued = emu.issue(&Customer::A, "01", "Bronze-Sign-FaceAuth", &tracking, &csr);
     assert_eq!(issued["PaymentStatus"], "Paid");
     let cert = unb64(issued["Certificate"].as_str().unwrap());
     let verified = openssl_verify(dir.path(), &cert, "pki/ca-01.pem", None, TEST_CLOCK);
     assert!(verified.is_ok(), "{verified:?}");
-    assert_eq!(emu.credit_a(), FULL_CREDIT - FACE_AUTH_PRICE);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - FACE_AUTH_PRICE);
 }
 
 #[test]
@@ -497,13 +467,17 @@ fn remote_approval_without_order_id_is_refused_for_a_provider_face_auth_customer
     for order_id in [None, Some("")] {
         let resp = emu.post(
             "RequestApprove",
-            &request_approve_body_as(CUSTOMER_A, LICENSE_A, MEHDI, &tracking, "", None, order_id),
+            &Customer::A.request_approve_body(MEHDI, &tracking, "", None, order_id),
         );
         assert_refused(
             &resp,
             200,
             102,
-            &["orderId is required", CUSTOMER_A, "face authentication"],
+            &[
+                "orderId is required",
+                Customer::A.code,
+                "face authentication",
+            ],
         );
         assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
     }
@@ -517,9 +491,7 @@ fn remote_approval_with_an_approver_sign_is_refused() {
     let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
     let resp = emu.post(
         "RequestApprove",
-        &request_approve_body_as(
-            CUSTOMER_A,
-            LICENSE_A,
+        &Customer::A.request_approve_body(
             MEHDI,
             &tracking,
             APPROVER_1,
@@ -545,35 +517,32 @@ fn remote_approval_without_order_id_is_fine_without_provider_face_auth() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     // Customer B has no provider face auth and looks names up: Sara registers by code alone.
-    let tracking = emu.register_b(
+    let tracking = emu.register(
+        &Customer::B,
         "01",
         "Bronze-Sign-FaceAuth",
         json!({"NationalCode": SARA, "TokenType": "USERGENERATED"}),
     );
     assert_eq!(emu.state_of(&tracking), "AwaitingApproval");
-    let refused = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body_as(
-            CUSTOMER_B,
-            LICENSE_B,
-            "01",
-            "Bronze-Sign-FaceAuth",
-            &tracking,
-            &openssl_csr(dir.path(), 2048).1,
-        ),
+    let refused = emu.issue_certificate(
+        &Customer::B,
+        "01",
+        "Bronze-Sign-FaceAuth",
+        &tracking,
+        &openssl_csr(dir.path(), 2048).1,
     );
     assert_refused(&refused, 200, 402, &["AwaitingApproval", "RequestApprove"]);
-    assert_eq!(emu.credit_b(), 1_000_000);
+    assert_eq!(emu.credit(&Customer::B), 1_000_000);
 
     let resp = emu.post(
         "RequestApprove",
-        &request_approve_body_as(CUSTOMER_B, LICENSE_B, SARA, &tracking, "", None, Some("")),
+        &Customer::B.request_approve_body(SARA, &tracking, "", None, Some("")),
     );
     assert_approved(&resp);
     assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
 
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let issued = emu.issue_b("01", "Bronze-Sign-FaceAuth", &tracking, &csr);
+    let issued = emu.issue(&Customer::B, "01", "Bronze-Sign-FaceAuth", &tracking, &csr);
     assert_eq!(issued["PaymentStatus"], "Paid");
     let cert = unb64(issued["Certificate"].as_str().unwrap());
     assert!(
@@ -582,7 +551,10 @@ fn remote_approval_without_order_id_is_fine_without_provider_face_auth() {
         openssl_text(&cert)
     );
     // The profile's price plus the name lookup.
-    assert_eq!(emu.credit_b(), 1_000_000 - FACE_AUTH_PRICE - 20_000);
+    assert_eq!(
+        emu.credit(&Customer::B),
+        1_000_000 - FACE_AUTH_PRICE - 20_000
+    );
 }
 
 #[test]
@@ -591,15 +563,7 @@ fn another_customers_tracking_code_can_not_be_approved() {
     let tracking = pending_face_auth(&emu);
     let resp = emu.post(
         "RequestApprove",
-        &request_approve_body_as(
-            CUSTOMER_B,
-            LICENSE_B,
-            MEHDI,
-            &tracking,
-            "",
-            None,
-            Some("FA-1"),
-        ),
+        &Customer::B.request_approve_body(MEHDI, &tracking, "", None, Some("FA-1")),
     );
     assert_refused(&resp, 200, 209, &[&tracking, "another customer"]);
     assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
@@ -611,18 +575,15 @@ fn another_customers_tracking_code_can_not_be_approved() {
 fn silver_approval_in_ca_08_then_issue_chains_to_ca_08() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_a("08", "Silver-Sign", mehdi());
+    let tracking = emu.register(&Customer::A, "08", "Silver-Sign", mehdi());
     assert_eq!(emu.state_of(&tracking), "AwaitingApproval");
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let refused = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("08", "Silver-Sign", &tracking, &csr),
-    );
+    let refused = emu.issue_certificate(&Customer::A, "08", "Silver-Sign", &tracking, &csr);
     assert_refused(&refused, 200, 402, &["AwaitingApproval", "RequestApprove"]);
     assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
 
-    emu.approve_in_person_a(MEHDI, &tracking);
-    let issued = emu.issue_a("08", "Silver-Sign", &tracking, &csr);
+    emu.approve_in_person(&Customer::A, MEHDI, &tracking);
+    let issued = emu.issue(&Customer::A, "08", "Silver-Sign", &tracking, &csr);
     assert_eq!(issued["PaymentStatus"], "Paid");
     let cert = unb64(issued["Certificate"].as_str().unwrap());
     let verified = openssl_verify(dir.path(), &cert, "pki/ca-08.pem", None, TEST_CLOCK);
@@ -631,5 +592,5 @@ fn silver_approval_in_ca_08_then_issue_chains_to_ca_08() {
     let wrong = openssl_verify(dir.path(), &cert, "pki/ca-01.pem", None, TEST_CLOCK);
     assert!(wrong.is_err(), "{wrong:?}");
     assert!(openssl_text(&cert).contains("Silver CA"));
-    assert_eq!(emu.credit_a(), FULL_CREDIT - SILVER_PRICE);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - SILVER_PRICE);
 }

@@ -9,15 +9,12 @@ const FULL_CREDIT: i64 = 10_000_000;
 const BRONZE: i64 = 150_000;
 
 fn issue(emu: &TestEmulator, tracking: &str, csr: &[u8]) -> (u16, Value) {
-    emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("01", "Bronze-Sign", tracking, csr),
-    )
+    emu.issue_certificate(&Customer::A, "01", "Bronze-Sign", tracking, csr)
 }
 
 /// A refused issue left the tracking code Registered and the credit whole.
 fn assert_nothing_issued(emu: &TestEmulator, tracking: &str) {
-    assert_eq!(emu.credit_a(), FULL_CREDIT);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
     assert_eq!(emu.state_of(tracking), "Registered");
 }
 
@@ -116,9 +113,9 @@ fn csr_that_is_not_der_is_refused() {
 fn csr_none_is_refused_for_a_usergenerated_tracking_code() {
     let emu = TestEmulator::spawn();
     let tracking = emu.register_mehdi();
-    let mut body = issue_body("01", "Bronze-Sign", &tracking, b"");
+    let mut body = Customer::A.issue_body("01", "Bronze-Sign", &tracking, b"");
     body["csr"] = json!("none");
-    body["signature"] = json!(openssl_sign(&customer_key(CUSTOMER_A), b"none"));
+    body["signature"] = json!(Customer::A.sign(b"none"));
     let resp = emu.post("IssueCertificateByTrackingCode", &body);
     assert_refused(&resp, 200, 404, &["csr is 'none'", "P12", "USERGENERATED"]);
     assert_nothing_issued(&emu, &tracking);
@@ -132,7 +129,7 @@ fn issuing_again_with_another_csr_is_refused_until_revoked() {
     let dir = tempfile::tempdir().unwrap();
     let tracking = emu.register_mehdi();
     let (_k1, csr1) = openssl_csr(dir.path(), 2048);
-    let first = emu.issue_a("01", "Bronze-Sign", &tracking, &csr1);
+    let first = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &csr1);
     let (_k2, csr2) = openssl_csr(dir.path(), 2048);
     let resp = issue(&emu, &tracking, &csr2);
     assert_refused(
@@ -144,9 +141,9 @@ fn issuing_again_with_another_csr_is_refused_until_revoked() {
             "call RevokeCertificate first",
         ],
     );
-    assert_eq!(emu.credit_a(), FULL_CREDIT - BRONZE);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - BRONZE);
     // The active certificate is still the first one.
-    let (_, again) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let (_, again) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     let desc: Value = serde_json::from_str(again["Description"].as_str().unwrap()).unwrap();
     assert_eq!(desc["Certificate"], first["Certificate"]);
     assert_eq!(desc["CSR"], b64(&csr1).as_str());
@@ -158,13 +155,13 @@ fn issuing_again_with_the_same_csr_returns_the_same_certificate_uncharged() {
     let dir = tempfile::tempdir().unwrap();
     let tracking = emu.register_mehdi();
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let first = emu.issue_a("01", "Bronze-Sign", &tracking, &csr);
+    let first = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
     assert_eq!(first["PaymentStatus"], "Paid");
-    let second = emu.issue_a("01", "Bronze-Sign", &tracking, &csr);
+    let second = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
     assert_eq!(second["PaymentStatus"], "NotCharged");
     assert_eq!(second["Certificate"], first["Certificate"]);
     assert_eq!(second["CN"], first["CN"]);
-    assert_eq!(emu.credit_a(), FULL_CREDIT - BRONZE);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - BRONZE);
 }
 
 #[test]
@@ -173,14 +170,7 @@ fn tracking_code_of_another_customer_is_not_yours_to_issue() {
     let dir = tempfile::tempdir().unwrap();
     let resp = emu.post(
         "RegisterInfo",
-        &register_body_as(
-            CUSTOMER_B,
-            LICENSE_B,
-            &customer_key(CUSTOMER_B),
-            "01",
-            "Bronze-Sign",
-            reza(),
-        ),
+        &Customer::B.register_body("01", "Bronze-Sign", reza()),
     );
     assert_ok(&resp);
     let b_tracking = resp.1["TrackingCode"].as_str().unwrap().to_string();
@@ -196,8 +186,8 @@ fn tracking_code_of_another_customer_is_not_yours_to_issue() {
             "customer 10320874334",
         ],
     );
-    assert_eq!(emu.credit_a(), FULL_CREDIT);
-    assert_eq!(emu.credit_b(), 1_000_000);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
+    assert_eq!(emu.credit(&Customer::B), 1_000_000);
     assert_eq!(emu.state_of(&b_tracking), "Registered");
 }
 
@@ -208,7 +198,7 @@ fn unknown_tracking_code_is_refused() {
     let (_key, csr) = openssl_csr(dir.path(), 2048);
     let resp = issue(&emu, "9999999", &csr);
     assert_refused(&resp, 200, 401, &["tracking code '9999999' does not exist"]);
-    assert_eq!(emu.credit_a(), FULL_CREDIT);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
 }
 
 #[test]
@@ -217,10 +207,7 @@ fn tracking_code_issued_with_another_profile_or_ca_is_a_mismatch() {
     let dir = tempfile::tempdir().unwrap();
     let tracking = emu.register_mehdi();
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("01", "Bronze-Sign-FaceAuth", &tracking, &csr),
-    );
+    let resp = emu.issue_certificate(&Customer::A, "01", "Bronze-Sign-FaceAuth", &tracking, &csr);
     assert_refused(
         &resp,
         200,
@@ -230,10 +217,7 @@ fn tracking_code_issued_with_another_profile_or_ca_is_a_mismatch() {
             "not CA '01' profile 'Bronze-Sign-FaceAuth'",
         ],
     );
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("03", "Gov-Sign", &tracking, &csr),
-    );
+    let resp = emu.issue_certificate(&Customer::A, "03", "Gov-Sign", &tracking, &csr);
     assert_refused(
         &resp,
         200,
@@ -268,7 +252,7 @@ fn insufficient_credit_is_refused_and_charges_nothing() {
         ],
     );
     assert_eq!(resp.1["Certificate"], Value::Null);
-    assert_eq!(emu.credit_a(), 100_000);
+    assert_eq!(emu.credit(&Customer::A), 100_000);
     assert_eq!(emu.state_of(&tracking), "Registered");
     let (status, info) = emu.post(
         "GetTrackingCodeInfo",
@@ -276,7 +260,7 @@ fn insufficient_credit_is_refused_and_charges_nothing() {
             "nationalCode": "0012345679",
             "trackingCode": tracking,
             "customercode": "10320874334-1234",
-            "sign": sign_unicode(&customer_key(CUSTOMER_A), &format!("0012345679{tracking}")),
+            "sign": Customer::A.sign_unicode(&format!("0012345679{tracking}")),
         }),
     );
     assert_eq!((status, &info["ResultCode"]), (200, &json!(true)), "{info}");
@@ -287,7 +271,7 @@ fn insufficient_credit_is_refused_and_charges_nothing() {
         "no certificate: {d}"
     );
     // No active certificate is reported back either.
-    let (_, again) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let (_, again) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     let desc: Value = serde_json::from_str(again["Description"].as_str().unwrap()).unwrap();
     assert_eq!(desc["Certificate"], Value::Null, "{desc}");
     assert_eq!(again["TrackingCode"], tracking.as_str());
@@ -316,7 +300,7 @@ fn unavailable_ca_says_so_and_refuses_registration() {
         "{body}"
     );
 
-    let resp = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let resp = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     assert_refused(
         &resp,
         200,
@@ -329,7 +313,7 @@ fn unavailable_ca_says_so_and_refuses_registration() {
     );
     assert_eq!(resp.1["TrackingCode"], Value::Null);
 
-    let (status, list) = emu.get("GetCAList", &[("Customercode", CUSTOMER_A)]);
+    let (status, list) = emu.get("GetCAList", &[("Customercode", Customer::A.code)]);
     assert_eq!(status, 200, "{list}");
     let cas = list["CAList"]
         .as_array()
@@ -345,7 +329,10 @@ fn unavailable_ca_says_so_and_refuses_registration() {
     assert_eq!(available("03"), true);
 
     // Nothing was consumed: the first registration elsewhere gets the first tracking code.
-    assert_eq!(emu.register_a("03", "Gov-Sign", mehdi()), "1000001");
+    assert_eq!(
+        emu.register(&Customer::A, "03", "Gov-Sign", mehdi()),
+        "1000001"
+    );
 }
 
 // ── what is issued ───────────────────────────────────────────────────────────────────────
@@ -387,10 +374,7 @@ fn certificate_from_a_python_csr_verifies_with_openssl_and_python() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let tracking = emu.register_mehdi();
-    let out = python(
-        PY_CSR_AND_SIGNATURE,
-        &[customer_key(CUSTOMER_A).to_str().unwrap()],
-    );
+    let out = python(PY_CSR_AND_SIGNATURE, &[Customer::A.key().to_str().unwrap()]);
     let lines: Vec<&str> = out.lines().collect();
     let (csr, sig, leaf_spki) = (lines[0], lines[1], lines[2]);
     let body = json!({
@@ -445,10 +429,10 @@ fn ca_08_without_approval() -> TestEmulator {
 fn certificates_of_ca_08_chain_to_ca_08_only() {
     let emu = ca_08_without_approval();
     let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_a("08", "Silver-Sign", mehdi());
+    let tracking = emu.register(&Customer::A, "08", "Silver-Sign", mehdi());
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let issued = emu.issue_a("08", "Silver-Sign", &tracking, &csr);
-    assert_eq!(emu.credit_a(), FULL_CREDIT - 600_000);
+    let issued = emu.issue(&Customer::A, "08", "Silver-Sign", &tracking, &csr);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - 600_000);
     let cert = unb64(issued["Certificate"].as_str().unwrap());
     let ok = openssl_verify(dir.path(), &cert, "pki/ca-08.pem", None, TEST_CLOCK).unwrap();
     assert!(ok.contains(": OK"), "{ok}");
@@ -473,18 +457,18 @@ fn serial_numbers_are_unique_per_ca() {
     let dir = tempfile::tempdir().unwrap();
     let mut serials_01 = Vec::new();
     for person in [mehdi(), zahra(), reza()] {
-        let tracking = emu.register_a("01", "Bronze-Sign", person);
+        let tracking = emu.register(&Customer::A, "01", "Bronze-Sign", person);
         let (_key, csr) = openssl_csr(dir.path(), 2048);
-        let issued = emu.issue_a("01", "Bronze-Sign", &tracking, &csr);
+        let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
         serials_01.push(openssl_serial(&unb64(
             issued["Certificate"].as_str().unwrap(),
         )));
     }
     let mut serials_08 = Vec::new();
     for person in [mehdi(), zahra()] {
-        let tracking = emu.register_a("08", "Silver-Sign", person);
+        let tracking = emu.register(&Customer::A, "08", "Silver-Sign", person);
         let (_key, csr) = openssl_csr(dir.path(), 2048);
-        let issued = emu.issue_a("08", "Silver-Sign", &tracking, &csr);
+        let issued = emu.issue(&Customer::A, "08", "Silver-Sign", &tracking, &csr);
         serials_08.push(openssl_serial(&unb64(
             issued["Certificate"].as_str().unwrap(),
         )));

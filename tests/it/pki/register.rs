@@ -18,7 +18,7 @@ fn mehdi_with(field: &str, value: Value) -> Value {
 }
 
 fn register(emu: &TestEmulator, ca: &str, profile: &str, person: Value) -> (u16, Value) {
-    emu.post("RegisterInfo", &register_body(ca, profile, person))
+    emu.register_info(&Customer::A, ca, profile, person)
 }
 
 fn assert_no_tracking_code_consumed(emu: &TestEmulator) {
@@ -30,15 +30,11 @@ fn assert_no_tracking_code_consumed(emu: &TestEmulator) {
 #[test]
 fn unknown_customer_is_401_and_changes_nothing() {
     let emu = TestEmulator::spawn();
-    let body = register_body_as(
-        "99999999999",
-        "1234",
-        &customer_key(CUSTOMER_A),
-        "01",
-        "Bronze-Sign",
-        mehdi(),
-    );
-    let resp = emu.post("RegisterInfo", &body);
+    let stranger = Customer {
+        code: "99999999999",
+        ..Customer::A
+    };
+    let resp = emu.register_info(&stranger, "01", "Bronze-Sign", mehdi());
     assert_refused(
         &resp,
         401,
@@ -53,15 +49,11 @@ fn unknown_customer_is_401_and_changes_nothing() {
 fn wrong_license_is_401_and_changes_nothing() {
     let emu = TestEmulator::spawn();
     // Signed correctly over what is sent, so only the license is wrong.
-    let body = register_body_as(
-        CUSTOMER_A,
-        "9999",
-        &customer_key(CUSTOMER_A),
-        "01",
-        "Bronze-Sign",
-        mehdi(),
-    );
-    let resp = emu.post("RegisterInfo", &body);
+    let unlicensed = Customer {
+        license: "9999",
+        ..Customer::A
+    };
+    let resp = emu.register_info(&unlicensed, "01", "Bronze-Sign", mehdi());
     assert_refused(
         &resp,
         401,
@@ -78,7 +70,7 @@ fn wrong_license_is_401_and_changes_nothing() {
 #[test]
 fn customercode_without_a_dash_is_an_invalid_field() {
     let emu = TestEmulator::spawn();
-    let mut body = register_body("01", "Bronze-Sign", mehdi());
+    let mut body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
     body["customercode"] = json!("103208743341234");
     let resp = emu.post("RegisterInfo", &body);
     assert_refused(
@@ -157,11 +149,11 @@ fn arabic_keyboard_yeh_and_kaf_still_match_the_registry() {
     let mut p = mehdi();
     p["Name"] = json!("مهدي");
     p["LastName"] = json!("احمدي");
-    let code = emu.register_a("01", "Bronze-Sign", p);
+    let code = emu.register(&Customer::A, "01", "Bronze-Sign", p);
     assert_eq!(code, "1000001");
     let mut z = zahra();
     z["LastName"] = json!("كريمي");
-    let code = emu.register_a("01", "Bronze-Sign", z);
+    let code = emu.register(&Customer::A, "01", "Bronze-Sign", z);
     assert_eq!(code, "1000002");
 }
 
@@ -169,14 +161,18 @@ fn arabic_keyboard_yeh_and_kaf_still_match_the_registry() {
 fn solar_hijri_birth_date_of_the_same_day_is_accepted() {
     let emu = TestEmulator::spawn();
     // 22 Ordibehesht 1369 = 12 May 1990, the registry's date.
-    let code = emu.register_a(
+    let code = emu.register(
+        &Customer::A,
         "01",
         "Bronze-Sign",
         mehdi_with("BirthDate", json!("1369/02/22")),
     );
     assert_eq!(code, "1000001");
     // Zahra's registry date is Solar Hijri (1368/02/15); zahra() sends it in Gregorian.
-    assert_eq!(emu.register_a("01", "Bronze-Sign", zahra()), "1000002");
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", zahra()),
+        "1000002"
+    );
 }
 
 #[test]
@@ -262,17 +258,35 @@ fn government_ca_requires_postal_code_city_and_province() {
         ],
     );
     // The same data is fine in CA 01, where they are optional; nothing was consumed before.
-    assert_eq!(emu.register_a("01", "Bronze-Sign", p), "1000001");
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", p),
+        "1000001"
+    );
 }
 
 #[test]
 fn government_ca_issues_a_new_tracking_code_every_time_while_ca_01_repeats_its_own() {
     let emu = TestEmulator::spawn();
-    assert_eq!(emu.register_a("03", "Gov-Sign", mehdi()), "1000001");
-    assert_eq!(emu.register_a("03", "Gov-Sign", mehdi()), "1000002");
-    assert_eq!(emu.register_a("03", "Gov-Sign", mehdi()), "1000003");
-    assert_eq!(emu.register_a("01", "Bronze-Sign", mehdi()), "1000004");
-    assert_eq!(emu.register_a("01", "Bronze-Sign", mehdi()), "1000004");
+    assert_eq!(
+        emu.register(&Customer::A, "03", "Gov-Sign", mehdi()),
+        "1000001"
+    );
+    assert_eq!(
+        emu.register(&Customer::A, "03", "Gov-Sign", mehdi()),
+        "1000002"
+    );
+    assert_eq!(
+        emu.register(&Customer::A, "03", "Gov-Sign", mehdi()),
+        "1000003"
+    );
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", mehdi()),
+        "1000004"
+    );
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", mehdi()),
+        "1000004"
+    );
 }
 
 #[test]
@@ -286,10 +300,7 @@ fn unknown_ca_is_refused_listing_the_cas() {
 #[test]
 fn ca_not_allowed_for_customer_b_is_refused() {
     let emu = TestEmulator::spawn();
-    let resp = emu.post(
-        "RegisterInfo",
-        &register_body_b("08", "Silver-Sign", mehdi()),
-    );
+    let resp = emu.register_info(&Customer::B, "08", "Silver-Sign", mehdi());
     assert_refused(
         &resp,
         200,
@@ -297,10 +308,7 @@ fn ca_not_allowed_for_customer_b_is_refused() {
         &["customer 14105318760", "CA '08'", "its CAs are: 01"],
     );
     // B's registration in its own CA gets the first tracking code.
-    let resp = emu.post(
-        "RegisterInfo",
-        &register_body_b("01", "Bronze-Sign", mehdi()),
-    );
+    let resp = emu.register_info(&Customer::B, "01", "Bronze-Sign", mehdi());
     assert_ok(&resp);
     assert_eq!(resp.1["TrackingCode"], "1000001");
 }
@@ -372,7 +380,10 @@ fn p12_without_password_is_refused_and_with_one_accepted() {
     assert_refused(&resp, 200, 308, &["personData.password", "P12"]);
     let mut p = mehdi_with("TokenType", json!("P12"));
     p["password"] = json!("s3cret");
-    assert_eq!(emu.register_a("01", "Bronze-Sign", p), "1000001");
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", p),
+        "1000001"
+    );
 }
 
 // ── binding ──────────────────────────────────────────────────────────────────────────────
@@ -380,7 +391,7 @@ fn p12_without_password_is_refused_and_with_one_accepted() {
 #[test]
 fn property_names_bind_case_insensitively() {
     let emu = TestEmulator::spawn();
-    let canonical = register_body("01", "Bronze-Sign", mehdi());
+    let canonical = Customer::A.register_body("01", "Bronze-Sign", mehdi());
     let p = &canonical["personData"];
     let body = json!({
         "CANAME": "01",
@@ -420,7 +431,12 @@ fn property_names_bind_case_insensitively() {
 fn is_man_as_a_string_binds_like_json_net() {
     let emu = TestEmulator::spawn();
     assert_eq!(
-        emu.register_a("01", "Bronze-Sign", mehdi_with("IsMan", json!("true"))),
+        emu.register(
+            &Customer::A,
+            "01",
+            "Bronze-Sign",
+            mehdi_with("IsMan", json!("true"))
+        ),
         "1000001"
     );
     // The string is read, not ignored: "false" contradicts the registry.
@@ -439,7 +455,10 @@ fn is_man_as_a_string_binds_like_json_net() {
         &["personData.IsMan", "\"yes\"", "true or false"],
     );
     // The refusals took no tracking code.
-    assert_eq!(emu.register_a("01", "Bronze-Sign", zahra()), "1000002");
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", zahra()),
+        "1000002"
+    );
 }
 
 // ── read-backs ───────────────────────────────────────────────────────────────────────────
@@ -488,8 +507,8 @@ fn tracking_info_body(national: &str, tracking: &str) -> Value {
     json!({
         "nationalCode": national,
         "trackingCode": tracking,
-        "customercode": format!("{CUSTOMER_A}-{LICENSE_A}"),
-        "sign": sign_unicode(&customer_key(CUSTOMER_A), &format!("{national}{tracking}")),
+        "customercode": Customer::A.customercode(),
+        "sign": Customer::A.sign_unicode(&format!("{national}{tracking}")),
     })
 }
 
@@ -549,10 +568,7 @@ fn get_tracking_code_info_signed_over_utf8_is_401() {
     let emu = TestEmulator::spawn();
     let tracking = emu.register_mehdi();
     let mut body = tracking_info_body("0012345679", &tracking);
-    body["sign"] = json!(openssl_sign(
-        &customer_key(CUSTOMER_A),
-        format!("0012345679{tracking}").as_bytes()
-    ));
+    body["sign"] = json!(Customer::A.sign(format!("0012345679{tracking}").as_bytes()));
     let resp = emu.post("GetTrackingCodeInfo", &body);
     assert_refused(
         &resp,
@@ -566,17 +582,14 @@ fn get_tracking_code_info_signed_over_utf8_is_401() {
 fn in_person_profile_is_not_approved_and_issuing_it_is_refused() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_a("01", "Bronze-Sign-InPerson", mehdi());
+    let tracking = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
     let (status, body) = emu.post("IsApproved", &json!({"trackingCode": tracking}));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["ResultCode"], false, "{body}");
     assert_eq!(body["Message"], "Unsuccess", "{body}");
 
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("01", "Bronze-Sign-InPerson", &tracking, &csr),
-    );
+    let resp = emu.issue_certificate(&Customer::A, "01", "Bronze-Sign-InPerson", &tracking, &csr);
     assert_refused(
         &resp,
         200,
@@ -588,7 +601,7 @@ fn in_person_profile_is_not_approved_and_issuing_it_is_refused() {
         ],
     );
     assert_eq!(resp.1["Certificate"], Value::Null);
-    assert_eq!(emu.credit_a(), 10_000_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000);
     assert_eq!(emu.state_of(&tracking), "AwaitingApproval");
 }
 
@@ -612,30 +625,21 @@ fn name_lookup_adds_its_price_to_the_issue_charge() {
         "NationalCode": "1273141598",
         "TokenType": "USERGENERATED"
     });
-    let resp = emu.post("RegisterInfo", &register_body_b("01", "Bronze-Sign", sara));
+    let resp = emu.register_info(&Customer::B, "01", "Bronze-Sign", sara);
     assert_ok(&resp);
     let tracking = resp.1["TrackingCode"].as_str().unwrap().to_string();
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body_as(CUSTOMER_B, LICENSE_B, "01", "Bronze-Sign", &tracking, &csr),
-    );
+    let resp = emu.issue_certificate(&Customer::B, "01", "Bronze-Sign", &tracking, &csr);
     assert_ok(&resp);
     assert_eq!(resp.1["CN"], "Sara Hosseini [Sign]");
-    assert_eq!(emu.credit_b(), 1_000_000 - 150_000 - 20_000);
+    assert_eq!(emu.credit(&Customer::B), 1_000_000 - 150_000 - 20_000);
 
     // Names sent in full: no lookup, the profile price alone.
-    let resp = emu.post(
-        "RegisterInfo",
-        &register_body_b("01", "Bronze-Sign", reza()),
-    );
+    let resp = emu.register_info(&Customer::B, "01", "Bronze-Sign", reza());
     assert_ok(&resp);
     let tracking = resp.1["TrackingCode"].as_str().unwrap().to_string();
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body_as(CUSTOMER_B, LICENSE_B, "01", "Bronze-Sign", &tracking, &csr),
-    );
+    let resp = emu.issue_certificate(&Customer::B, "01", "Bronze-Sign", &tracking, &csr);
     assert_ok(&resp);
-    assert_eq!(emu.credit_b(), 1_000_000 - 2 * 150_000 - 20_000);
+    assert_eq!(emu.credit(&Customer::B), 1_000_000 - 2 * 150_000 - 20_000);
 }

@@ -58,45 +58,58 @@ fn build_world(emu: &TestEmulator) -> World {
     let (_k, csr) = openssl_csr(dir.path(), 2048);
 
     let t = emu.register_mehdi();
-    let revoked = issued_life(t.clone(), emu.issue_a("01", "Bronze-Sign", &t, &csr));
-    let resp = emu.post(
-        "RevokeCertificate",
-        &revoke_body_as(CUSTOMER_A, LICENSE_A, &revoked.cert, 1),
+    let revoked = issued_life(
+        t.clone(),
+        emu.issue(&Customer::A, "01", "Bronze-Sign", &t, &csr),
     );
+    let resp = emu.revoke_certificate(&Customer::A, &revoked.cert, 1);
     assert_ok(&resp);
     assert_eq!(emu.state_of(&revoked.tracking), "Revoked");
 
     let t = emu.register_mehdi();
     assert_ne!(t, revoked.tracking, "a revoked lifecycle starts a new one");
-    let issued = issued_life(t.clone(), emu.issue_a("01", "Bronze-Sign", &t, &csr));
+    let issued = issued_life(
+        t.clone(),
+        emu.issue(&Customer::A, "01", "Bronze-Sign", &t, &csr),
+    );
 
     let pending = Life {
-        tracking: emu.register_a("01", "Bronze-Sign-InPerson", mehdi()),
+        tracking: emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi()),
         cert: String::new(),
     };
     assert_eq!(emu.state_of(&pending.tracking), "AwaitingApproval");
 
-    let t = emu.register_a("08", "Silver-Sign", mehdi());
-    emu.approve_in_person_a(MEHDI, &t);
-    let silver = issued_life(t.clone(), emu.issue_a("08", "Silver-Sign", &t, &csr));
+    let t = emu.register(&Customer::A, "08", "Silver-Sign", mehdi());
+    emu.approve_in_person(&Customer::A, MEHDI, &t);
+    let silver = issued_life(
+        t.clone(),
+        emu.issue(&Customer::A, "08", "Silver-Sign", &t, &csr),
+    );
 
     let zahra = Life {
-        tracking: emu.register_a("01", "Bronze-Sign", zahra()),
+        tracking: emu.register(&Customer::A, "01", "Bronze-Sign", zahra()),
         cert: String::new(),
     };
-    let t = emu.register_a("01", "Bronze-Sign", reza());
-    let reza = issued_life(t.clone(), emu.issue_a("01", "Bronze-Sign", &t, &csr));
+    let t = emu.register(&Customer::A, "01", "Bronze-Sign", reza());
+    let reza = issued_life(
+        t.clone(),
+        emu.issue(&Customer::A, "01", "Bronze-Sign", &t, &csr),
+    );
 
     // Customer B looks the names up: only the national code is sent.
-    let t = emu.register_b(
+    let t = emu.register(
+        &Customer::B,
         "01",
         "Bronze-Sign",
         json!({"NationalCode": MEHDI, "TokenType": "USERGENERATED"}),
     );
-    let b_mehdi = issued_life(t.clone(), emu.issue_b("01", "Bronze-Sign", &t, &csr));
+    let b_mehdi = issued_life(
+        t.clone(),
+        emu.issue(&Customer::B, "01", "Bronze-Sign", &t, &csr),
+    );
 
-    assert_eq!(emu.credit_a(), FULL_A - 3 * BRONZE - SILVER);
-    assert_eq!(emu.credit_b(), FULL_B - BRONZE - LOOKUP);
+    assert_eq!(emu.credit(&Customer::A), FULL_A - 3 * BRONZE - SILVER);
+    assert_eq!(emu.credit(&Customer::B), FULL_B - BRONZE - LOOKUP);
     World {
         revoked,
         issued,
@@ -147,17 +160,23 @@ fn get_credit(emu: &TestEmulator, customer: &str, key: Option<&str>) -> (u16, Va
 #[test]
 fn get_credit_answers_the_credit_as_a_string() {
     let emu = TestEmulator::spawn();
-    let resp = get_credit(&emu, CUSTOMER_A, Some(REPORT_KEY_A));
+    let resp = get_credit(&emu, Customer::A.code, Some(Customer::A.report_key));
     assert_ok(&resp);
     assert_eq!(resp.1["Credit"], json!("10000000"), "{}", resp.1);
-    let resp = get_credit(&emu, CUSTOMER_B, Some(REPORT_KEY_B));
+    let resp = get_credit(&emu, Customer::B.code, Some(Customer::B.report_key));
     assert_ok(&resp);
     assert_eq!(resp.1["Credit"], json!("1000000"), "{}", resp.1);
     // Issuing is reflected.
     let dir = tempfile::tempdir().unwrap();
     let t = emu.register_mehdi();
-    emu.issue_a("01", "Bronze-Sign", &t, &openssl_csr(dir.path(), 2048).1);
-    let resp = get_credit(&emu, CUSTOMER_A, Some(REPORT_KEY_A));
+    emu.issue(
+        &Customer::A,
+        "01",
+        "Bronze-Sign",
+        &t,
+        &openssl_csr(dir.path(), 2048).1,
+    );
+    let resp = get_credit(&emu, Customer::A.code, Some(Customer::A.report_key));
     assert_eq!(resp.1["Credit"], json!("9850000"), "{}", resp.1);
 }
 
@@ -165,54 +184,46 @@ fn get_credit_answers_the_credit_as_a_string() {
 fn get_credit_with_a_wrong_or_missing_reportkey_is_refused() {
     let emu = TestEmulator::spawn();
     // B's key does not open A's credit.
-    let resp = get_credit(&emu, CUSTOMER_A, Some(REPORT_KEY_B));
+    let resp = get_credit(&emu, Customer::A.code, Some(Customer::B.report_key));
     assert_refused(
         &resp,
         401,
         205,
         &[
             "reportkey",
-            REPORT_KEY_B,
+            Customer::B.report_key,
             "not customer 10320874334's report key",
         ],
     );
     assert_eq!(resp.1["Credit"], Value::Null, "{}", resp.1);
     for key in [None, Some("")] {
-        let resp = get_credit(&emu, CUSTOMER_A, key);
+        let resp = get_credit(&emu, Customer::A.code, key);
         assert_refused(&resp, 401, 205, &["reportkey is missing"]);
         assert_eq!(resp.1["Credit"], Value::Null, "{}", resp.1);
     }
-    assert_eq!(emu.credit_a(), FULL_A);
+    assert_eq!(emu.credit(&Customer::A), FULL_A);
 }
 
 // ── GetUserCertHistory ───────────────────────────────────────────────────────────────────
 
-fn history_body(customer: &str, license: &str, serial: &str, rnd: &str) -> Value {
+fn history_body(c: &Customer, serial: &str, rnd: &str) -> Value {
     json!({
-        "customercode": format!("{customer}-{license}"),
+        "customercode": c.customercode(),
         "SerialNumber": serial,
         "rnd": rnd,
-        "signature": sign_unicode(&customer_key(customer), &format!("{serial}{rnd}")),
+        "signature": c.sign_unicode(&format!("{serial}{rnd}")),
     })
 }
 
-fn history(emu: &TestEmulator, customer: &str, serial: &str, rnd: &str) -> (u16, Value) {
-    let license = if customer == CUSTOMER_A {
-        LICENSE_A
-    } else {
-        LICENSE_B
-    };
-    emu.post(
-        "GetUserCertHistory",
-        &history_body(customer, license, serial, rnd),
-    )
+fn history(emu: &TestEmulator, c: &Customer, serial: &str, rnd: &str) -> (u16, Value) {
+    emu.post("GetUserCertHistory", &history_body(c, serial, rnd))
 }
 
 #[test]
 fn history_lists_every_lifecycle_of_the_calling_customer_with_statuses_and_dates() {
     let emu = TestEmulator::spawn();
     let w = build_world(&emu);
-    let resp = history(&emu, CUSTOMER_A, MEHDI, "rnd-0001");
+    let resp = history(&emu, &Customer::A, MEHDI, "rnd-0001");
     assert_ok(&resp);
     let list = &resp.1["CertList"];
     // Mehdi's four lifecycles under A; not B's, not Zahra's or Reza's.
@@ -265,13 +276,13 @@ fn history_lists_every_lifecycle_of_the_calling_customer_with_statuses_and_dates
     assert_eq!(ids.len(), 4, "{list}");
 
     // Customer B sees only its own lifecycle of Mehdi.
-    let resp = history(&emu, CUSTOMER_B, MEHDI, "rnd-0001");
+    let resp = history(&emu, &Customer::B, MEHDI, "rnd-0001");
     assert_ok(&resp);
     assert_eq!(codes(&resp.1["CertList"]), sorted(&[&w.b_mehdi]));
     assert_eq!(item(&resp.1["CertList"], &w.b_mehdi)["Status"], "Issued");
 
     // Somebody with no lifecycle: an empty list.
-    let resp = history(&emu, CUSTOMER_B, ZAHRA, "rnd-0002");
+    let resp = history(&emu, &Customer::B, ZAHRA, "rnd-0002");
     assert_ok(&resp);
     assert_eq!(resp.1["CertList"], json!([]));
 }
@@ -280,8 +291,8 @@ fn history_lists_every_lifecycle_of_the_calling_customer_with_statuses_and_dates
 fn history_refuses_a_reused_rnd_but_accepts_a_new_one() {
     let emu = TestEmulator::spawn();
     let t = emu.register_mehdi();
-    assert_ok(&history(&emu, CUSTOMER_A, MEHDI, "once-only-42"));
-    let resp = history(&emu, CUSTOMER_A, MEHDI, "once-only-42");
+    assert_ok(&history(&emu, &Customer::A, MEHDI, "once-only-42"));
+    let resp = history(&emu, &Customer::A, MEHDI, "once-only-42");
     assert_refused(
         &resp,
         401,
@@ -289,16 +300,16 @@ fn history_refuses_a_reused_rnd_but_accepts_a_new_one() {
         &[
             "rnd 'once-only-42'",
             "already used",
-            CUSTOMER_A,
+            Customer::A.code,
             "replay_window_seconds",
         ],
     );
     assert_eq!(resp.1["CertList"], Value::Null, "{}", resp.1);
-    let resp = history(&emu, CUSTOMER_A, MEHDI, "once-only-43");
+    let resp = history(&emu, &Customer::A, MEHDI, "once-only-43");
     assert_ok(&resp);
     assert_eq!(codes(&resp.1["CertList"]), vec![t]);
     // The window is per customer: B may use the same random string.
-    assert_ok(&history(&emu, CUSTOMER_B, MEHDI, "once-only-42"));
+    assert_ok(&history(&emu, &Customer::B, MEHDI, "once-only-42"));
 }
 
 #[test]
@@ -306,22 +317,24 @@ fn history_with_a_bad_signature_is_refused_and_does_not_burn_the_rnd() {
     let emu = TestEmulator::spawn();
     emu.register_mehdi();
     let text = format!("{MEHDI}fresh-rnd");
-    let mut body = history_body(CUSTOMER_A, LICENSE_A, MEHDI, "fresh-rnd");
-    body["signature"] = json!(openssl_sign(&customer_key(CUSTOMER_A), text.as_bytes()));
+    let mut body = history_body(&Customer::A, MEHDI, "fresh-rnd");
+    body["signature"] = json!(Customer::A.sign(text.as_bytes()));
     let resp = emu.post("GetUserCertHistory", &body);
     assert_refused(&resp, 401, 203, &["UTF-8", "UTF-16LE", &text]);
     body["signature"] = json!(sign_unicode(&fixture("pki/customers/stranger.key"), &text));
     let resp = emu.post("GetUserCertHistory", &body);
-    assert_refused(&resp, 401, 203, &["does not verify", &text, CUSTOMER_A]);
+    assert_refused(
+        &resp,
+        401,
+        203,
+        &["does not verify", &text, Customer::A.code],
+    );
     // Signed over another rnd than the one sent.
-    body["signature"] = json!(sign_unicode(
-        &customer_key(CUSTOMER_A),
-        &format!("{MEHDI}other-rnd")
-    ));
+    body["signature"] = json!(Customer::A.sign_unicode(&format!("{MEHDI}other-rnd")));
     let resp = emu.post("GetUserCertHistory", &body);
     assert_refused(&resp, 401, 203, &["does not verify", &text]);
     // The refused calls did not record the rnd.
-    let resp = history(&emu, CUSTOMER_A, MEHDI, "fresh-rnd");
+    let resp = history(&emu, &Customer::A, MEHDI, "fresh-rnd");
     assert_ok(&resp);
     assert_eq!(resp.1["CertList"].as_array().unwrap().len(), 1);
 }
@@ -329,7 +342,7 @@ fn history_with_a_bad_signature_is_refused_and_does_not_burn_the_rnd() {
 #[test]
 fn history_without_rnd_is_refused() {
     let emu = TestEmulator::spawn();
-    let resp = history(&emu, CUSTOMER_A, MEHDI, "");
+    let resp = history(&emu, &Customer::A, MEHDI, "");
     assert_refused(&resp, 200, 102, &["rnd is missing"]);
 }
 
@@ -362,10 +375,7 @@ fn get_all_cert_lists_active_certificates_across_cas_and_customers() {
     let (_, body) = emu.get("GetAllCert", &[("SerialNumber", ZAHRA)]);
     assert_eq!(body["CertList"], json!([]), "{body}");
     // Once the last active one of a person is revoked it is gone.
-    let resp = emu.post(
-        "RevokeCertificate",
-        &revoke_body_as(CUSTOMER_A, LICENSE_A, &w.reza.cert, 4),
-    );
+    let resp = emu.revoke_certificate(&Customer::A, &w.reza.cert, 4);
     assert_ok(&resp);
     let (_, body) = emu.get("GetAllCert", &[("SerialNumber", REZA)]);
     assert_eq!(body["CertList"], json!([]), "{body}");
@@ -388,7 +398,13 @@ fn get_all_cert_honours_the_configured_latency() {
     });
     let dir = tempfile::tempdir().unwrap();
     let t = emu.register_mehdi();
-    let issued = emu.issue_a("01", "Bronze-Sign", &t, &openssl_csr(dir.path(), 2048).1);
+    let issued = emu.issue(
+        &Customer::A,
+        "01",
+        "Bronze-Sign",
+        &t,
+        &openssl_csr(dir.path(), 2048).1,
+    );
     let started = Instant::now();
     let (status, body) = emu.get("GetAllCert", &[("SerialNumber", MEHDI)]);
     let took = started.elapsed();
@@ -470,14 +486,14 @@ fn get_all_mobile_cert_filters() {
     assert_eq!(
         mobile(
             &emu,
-            &[("NationalCode", MEHDI), ("CustomerCode", CUSTOMER_B)]
+            &[("NationalCode", MEHDI), ("CustomerCode", Customer::B.code)]
         ),
         sorted(&[&w.b_mehdi])
     );
     assert_eq!(
         mobile(
             &emu,
-            &[("NationalCode", MEHDI), ("CustomerCode", CUSTOMER_A)]
+            &[("NationalCode", MEHDI), ("CustomerCode", Customer::A.code)]
         ),
         sorted(&[&w.issued, &w.silver])
     );
@@ -487,7 +503,7 @@ fn get_all_mobile_cert_filters() {
             &emu,
             &[
                 ("NationalCode", MEHDI),
-                ("CustomerCode", CUSTOMER_A),
+                ("CustomerCode", Customer::A.code),
                 ("CAName", "01")
             ]
         ),
@@ -545,7 +561,14 @@ fn report(
 }
 
 fn report_a(emu: &TestEmulator, range: (&str, &str), kind: &str) -> Vec<Value> {
-    report(emu, CUSTOMER_A, REPORT_KEY_A, range, kind, None)
+    report(
+        emu,
+        Customer::A.code,
+        Customer::A.report_key,
+        range,
+        kind,
+        None,
+    )
 }
 
 fn row(ca: &str, profile: &str, status: &str, c: [u64; 4]) -> Value {
@@ -582,8 +605,8 @@ fn per_ca_counts_registrations_issues_and_revocations() {
     // Customer B's report holds B's activity only.
     let rows = report(
         &emu,
-        CUSTOMER_B,
-        REPORT_KEY_B,
+        Customer::B.code,
+        Customer::B.report_key,
         (TODAY, TODAY),
         "PerCA",
         None,
@@ -652,8 +675,8 @@ fn detail_lists_each_lifecycle_with_price_including_name_lookup() {
     // B: the profile price plus the name-lookup price, and the looked-up names.
     let items = report(
         &emu,
-        CUSTOMER_B,
-        REPORT_KEY_B,
+        Customer::B.code,
+        Customer::B.report_key,
         (TODAY, TODAY),
         "detail",
         None,
@@ -667,7 +690,7 @@ fn detail_lists_each_lifecycle_with_price_including_name_lookup() {
     assert_eq!(b["Status"], "Issued", "{b}");
     assert_eq!(b["IssueDate"], "2026-06-01T08:00:00Z", "{b}");
     assert_eq!(
-        get_credit(&emu, CUSTOMER_B, Some(REPORT_KEY_B)).1["Credit"],
+        get_credit(&emu, Customer::B.code, Some(Customer::B.report_key)).1["Credit"],
         json!((FULL_B - BRONZE - LOOKUP).to_string())
     );
 }
@@ -728,8 +751,8 @@ fn issuing_report_refusals() {
     let emu = TestEmulator::spawn();
     let post = |body: Value| emu.post("IssuingReport", &body);
     let resp = post(report_body(
-        CUSTOMER_A,
-        REPORT_KEY_B,
+        Customer::A.code,
+        Customer::B.report_key,
         TODAY,
         TODAY,
         "PerCA",
@@ -741,11 +764,18 @@ fn issuing_report_refusals() {
         205,
         &["reportkey", "not customer 10320874334's"],
     );
-    let resp = post(report_body(CUSTOMER_A, "", TODAY, TODAY, "PerCA", None));
+    let resp = post(report_body(
+        Customer::A.code,
+        "",
+        TODAY,
+        TODAY,
+        "PerCA",
+        None,
+    ));
     assert_refused(&resp, 401, 205, &["reportkey is missing"]);
     let resp = post(report_body(
-        CUSTOMER_A,
-        REPORT_KEY_A,
+        Customer::A.code,
+        Customer::A.report_key,
         "2026/06/02",
         "2026/06/01",
         "PerCA",
@@ -753,8 +783,8 @@ fn issuing_report_refusals() {
     ));
     assert_refused(&resp, 200, 103, &["enddate", "before startdate"]);
     let resp = post(report_body(
-        CUSTOMER_A,
-        REPORT_KEY_A,
+        Customer::A.code,
+        Customer::A.report_key,
         "1405/03/12",
         TODAY,
         "detail",
@@ -762,8 +792,8 @@ fn issuing_report_refusals() {
     ));
     assert_refused(&resp, 200, 103, &["enddate", "before startdate"]);
     let resp = post(report_body(
-        CUSTOMER_A,
-        REPORT_KEY_A,
+        Customer::A.code,
+        Customer::A.report_key,
         TODAY,
         TODAY,
         "PerDay",
@@ -772,8 +802,8 @@ fn issuing_report_refusals() {
     assert_refused(&resp, 200, 103, &["type", "PerCA, PerCA&Status or detail"]);
     for bad in ["yesterday", "2026/13/01", "1405/02/32"] {
         let resp = post(report_body(
-            CUSTOMER_A,
-            REPORT_KEY_A,
+            Customer::A.code,
+            Customer::A.report_key,
             bad,
             TODAY,
             "PerCA",
@@ -783,7 +813,7 @@ fn issuing_report_refusals() {
     }
     let resp = post(report_body(
         "99999999999",
-        REPORT_KEY_A,
+        Customer::A.report_key,
         TODAY,
         TODAY,
         "PerCA",
@@ -791,7 +821,7 @@ fn issuing_report_refusals() {
     ));
     assert_eq!(resp.0, 401, "{}", resp.1);
     assert_eq!(resp.1["IsSuccess"], false, "{}", resp.1);
-    assert_eq!(emu.credit_a(), FULL_A);
+    assert_eq!(emu.credit(&Customer::A), FULL_A);
 }
 
 // ── IssuingReport detail paging over 250+ certificates ───────────────────────────────────
@@ -801,7 +831,7 @@ fn issuing_report_refusals() {
 fn issue_many_b(emu: &TestEmulator, csr: &[u8], first: u32, count: u32, threads: u32) -> Vec<u64> {
     let csr_b64 = b64(csr);
     // One CSR for every tracking code: its Sign(csr) is the same for all.
-    let csr_sig = openssl_sign(&customer_key(CUSTOMER_B), csr_b64.as_bytes());
+    let csr_sig = Customer::B.sign(csr_b64.as_bytes());
     let per = count.div_ceil(threads);
     let mut all: Vec<u64> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -820,7 +850,7 @@ fn issue_many_b(emu: &TestEmulator, csr: &[u8], first: u32, count: u32, threads:
                             "FatherName": "پدر",
                             "TokenType": "USERGENERATED"
                         });
-                        let tracking = emu.register_b("01", "Bronze-Sign", person);
+                        let tracking = emu.register(&Customer::B, "01", "Bronze-Sign", person);
                         let resp = emu.post(
                             "IssueCertificateByTrackingCode",
                             &json!({
@@ -830,7 +860,7 @@ fn issue_many_b(emu: &TestEmulator, csr: &[u8], first: u32, count: u32, threads:
                                 "csr": csr_b64,
                                 "paymentId": format!("pay-{n}"),
                                 "signature": csr_sig,
-                                "customercode": format!("{CUSTOMER_B}-{LICENSE_B}"),
+                                "customercode": Customer::B.customercode(),
                             }),
                         );
                         assert_ok(&resp);
@@ -852,7 +882,14 @@ fn issue_many_b(emu: &TestEmulator, csr: &[u8], first: u32, count: u32, threads:
 
 /// One detail page for customer B after `id`; returns (Ids, items).
 fn detail_page(emu: &TestEmulator, id: Option<u64>) -> Vec<Value> {
-    report(emu, CUSTOMER_B, REPORT_KEY_B, (TODAY, TODAY), "detail", id)
+    report(
+        emu,
+        Customer::B.code,
+        Customer::B.report_key,
+        (TODAY, TODAY),
+        "detail",
+        id,
+    )
 }
 
 fn ids_of(page: &[Value]) -> Vec<u64> {
@@ -912,7 +949,7 @@ fn detail_pages_250_certificates_100_100_50_stable_under_concurrent_issuance() {
     let (_key, csr) = openssl_csr(dir.path(), 2048);
     let issued = issue_many_b(&emu, &csr, 0, 250, 4);
     assert_eq!(issued.len(), 250);
-    assert_eq!(emu.credit_b(), 100_000_000 - 250 * BRONZE);
+    assert_eq!(emu.credit(&Customer::B), 100_000_000 - 250 * BRONZE);
 
     let pages = page_through(&emu, |_| {});
     let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
@@ -933,8 +970,8 @@ fn detail_pages_250_certificates_100_100_50_stable_under_concurrent_issuance() {
     }
     let per_ca = report(
         &emu,
-        CUSTOMER_B,
-        REPORT_KEY_B,
+        Customer::B.code,
+        Customer::B.report_key,
         (TODAY, TODAY),
         "PerCA",
         None,
@@ -996,7 +1033,7 @@ fn detail_pages_250_certificates_100_100_50_stable_under_concurrent_issuance() {
     want.extend(&extra);
     want.sort();
     assert_eq!(final_ids, want);
-    assert_eq!(emu.credit_b(), 100_000_000 - 270 * BRONZE);
+    assert_eq!(emu.credit(&Customer::B), 100_000_000 - 270 * BRONZE);
 }
 
 // ── dates over several days (a data directory carries the state across clock settings) ──
@@ -1019,26 +1056,23 @@ fn report_dates_select_events_by_day_inclusive_in_both_calendars() {
         let emu = spawn_at(data.path(), "2026-05-31T08:00:00Z");
         (
             emu.register_mehdi(),
-            emu.register_a("01", "Bronze-Sign", zahra()),
+            emu.register(&Customer::A, "01", "Bronze-Sign", zahra()),
         )
     };
     // 2026/06/01 (1405/03/11): Mehdi is issued; Reza registers and is issued.
     let (cert, reza_t) = {
         let emu = spawn_at(data.path(), "2026-06-01T08:00:00Z");
-        let cert = emu.issue_a("01", "Bronze-Sign", &mehdi_t, &csr)["Certificate"]
+        let cert = emu.issue(&Customer::A, "01", "Bronze-Sign", &mehdi_t, &csr)["Certificate"]
             .as_str()
             .unwrap()
             .to_string();
-        let reza_t = emu.register_a("01", "Bronze-Sign", reza());
-        emu.issue_a("01", "Bronze-Sign", &reza_t, &csr);
+        let reza_t = emu.register(&Customer::A, "01", "Bronze-Sign", reza());
+        emu.issue(&Customer::A, "01", "Bronze-Sign", &reza_t, &csr);
         (cert, reza_t)
     };
     // 2026-06-01T21:00:00Z is 2026/06/02 00:30 in Tehran (UTC+03:30): Mehdi is revoked.
     let emu = spawn_at(data.path(), "2026-06-01T21:00:00Z");
-    assert_ok(&emu.post(
-        "RevokeCertificate",
-        &revoke_body_as(CUSTOMER_A, LICENSE_A, &cert, 1),
-    ));
+    assert_ok(&emu.revoke_certificate(&Customer::A, &cert, 1));
 
     let per_ca = |range: (&str, &str)| report_a(&emu, range, "PerCA");
     let bronze = |c: [u64; 4]| vec![row("01", "Bronze-Sign", "", c)];
@@ -1078,7 +1112,7 @@ fn report_dates_select_events_by_day_inclusive_in_both_calendars() {
     assert_eq!(items[0]["RevokeDate"], "2026-06-01T21:00:00Z");
 
     // GetUserCertHistory shows each date as it happened.
-    let resp = history(&emu, CUSTOMER_A, MEHDI, "multi-day");
+    let resp = history(&emu, &Customer::A, MEHDI, "multi-day");
     assert_ok(&resp);
     let list = resp.1["CertList"].as_array().unwrap();
     assert_eq!(list.len(), 1, "{}", resp.1);
@@ -1106,12 +1140,12 @@ fn advance_clock(emu: &TestEmulator, by: &str) {
 fn a_used_rnd_is_refused_within_the_replay_window_and_accepted_after_it() {
     let emu = TestEmulator::spawn();
     emu.register_mehdi();
-    assert_ok(&history(&emu, CUSTOMER_A, MEHDI, "windowed"));
+    assert_ok(&history(&emu, &Customer::A, MEHDI, "windowed"));
     advance_clock(&emu, "599s");
-    let resp = history(&emu, CUSTOMER_A, MEHDI, "windowed");
+    let resp = history(&emu, &Customer::A, MEHDI, "windowed");
     assert_refused(&resp, 401, 210, &["rnd 'windowed'", "already used", "600"]);
     advance_clock(&emu, "2s");
-    let resp = history(&emu, CUSTOMER_A, MEHDI, "windowed");
+    let resp = history(&emu, &Customer::A, MEHDI, "windowed");
     assert_ok(&resp);
     assert_eq!(resp.1["CertList"].as_array().unwrap().len(), 1);
 }
@@ -1121,7 +1155,13 @@ fn expired_certificates_are_not_active() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let t = emu.register_mehdi();
-    emu.issue_a("01", "Bronze-Sign", &t, &openssl_csr(dir.path(), 2048).1);
+    emu.issue(
+        &Customer::A,
+        "01",
+        "Bronze-Sign",
+        &t,
+        &openssl_csr(dir.path(), 2048).1,
+    );
     let (_, body) = emu.get("GetAllCert", &[("SerialNumber", MEHDI)]);
     assert_eq!(codes(&body["CertList"]), vec![t.clone()]);
     // Bronze-Sign is valid for 365 days.
@@ -1129,7 +1169,7 @@ fn expired_certificates_are_not_active() {
     let (_, body) = emu.get("GetAllCert", &[("SerialNumber", MEHDI)]);
     assert_eq!(body["CertList"], json!([]), "{body}");
     assert!(mobile(&emu, &[("NationalCode", MEHDI)]).is_empty());
-    let resp = history(&emu, CUSTOMER_A, MEHDI, "after-expiry");
+    let resp = history(&emu, &Customer::A, MEHDI, "after-expiry");
     assert_ok(&resp);
     assert_eq!(resp.1["CertList"][0]["Status"], "Expired", "{}", resp.1);
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 fn issued_mehdi(emu: &TestEmulator, dir: &Path) -> (String, String) {
     let tracking = emu.register_mehdi();
     let (_key, csr) = openssl_csr(dir, 2048);
-    let issued = emu.issue_a("01", "Bronze-Sign", &tracking, &csr);
+    let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
     (
         tracking,
         issued["Certificate"].as_str().unwrap().to_string(),
@@ -17,10 +17,7 @@ fn issued_mehdi(emu: &TestEmulator, dir: &Path) -> (String, String) {
 }
 
 fn revoke_a(emu: &TestEmulator, cert: &str, reason: i64) -> (u16, Value) {
-    emu.post(
-        "RevokeCertificate",
-        &revoke_body_as(CUSTOMER_A, LICENSE_A, cert, reason),
-    )
+    emu.revoke_certificate(&Customer::A, cert, reason)
 }
 
 fn crl_text(emu: &TestEmulator, ca: &str) -> String {
@@ -51,10 +48,7 @@ fn revoking_another_customers_certificate_is_refused() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let (tracking, cert) = issued_mehdi(&emu, dir.path());
-    let resp = emu.post(
-        "RevokeCertificate",
-        &revoke_body_as(CUSTOMER_B, LICENSE_B, &cert, 1),
-    );
+    let resp = emu.revoke_certificate(&Customer::B, &cert, 1);
     assert_refused(
         &resp,
         200,
@@ -189,7 +183,7 @@ fn every_reason_code_shows_in_the_crl() {
         let tracking = emu.register_mehdi();
         assert!(!trackings.contains(&tracking), "{tracking} reused");
         trackings.push(tracking.clone());
-        let issued = emu.issue_a("01", "Bronze-Sign", &tracking, &csr);
+        let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
         let cert = issued["Certificate"].as_str().unwrap();
         let resp = revoke_a(&emu, cert, reason);
         assert_ok(&resp);
@@ -234,12 +228,12 @@ fn confirming_before_issue_names_the_call_to_make_first() {
     let dir = tempfile::tempdir().unwrap();
     // A certificate this service issued (Zahra's), sent for Mehdi's tracking code, which has
     // none yet.
-    let zahra_tracking = emu.register_a("01", "Bronze-Sign", zahra());
+    let zahra_tracking = emu.register(&Customer::A, "01", "Bronze-Sign", zahra());
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let issued = emu.issue_a("01", "Bronze-Sign", &zahra_tracking, &csr);
+    let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", &zahra_tracking, &csr);
     let cert = issued["Certificate"].as_str().unwrap();
     let tracking = emu.register_mehdi();
-    let sig = sign_unicode(&customer_key(CUSTOMER_A), cert);
+    let sig = Customer::A.sign_unicode(cert);
     let resp = emu.post(
         "RecievedCertConfirmation",
         &confirm_body(&tracking, cert, sig),
@@ -261,11 +255,11 @@ fn confirming_with_another_tracking_codes_certificate_is_refused() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let (mehdi_tracking, mehdi_cert) = issued_mehdi(&emu, dir.path());
-    let zahra_tracking = emu.register_a("01", "Bronze-Sign", zahra());
+    let zahra_tracking = emu.register(&Customer::A, "01", "Bronze-Sign", zahra());
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let issued = emu.issue_a("01", "Bronze-Sign", &zahra_tracking, &csr);
+    let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", &zahra_tracking, &csr);
     let zahra_cert = issued["Certificate"].as_str().unwrap();
-    let sig = sign_unicode(&customer_key(CUSTOMER_A), zahra_cert);
+    let sig = Customer::A.sign_unicode(zahra_cert);
     let resp = emu.post(
         "RecievedCertConfirmation",
         &confirm_body(&mehdi_tracking, zahra_cert, sig),
@@ -282,7 +276,7 @@ fn confirming_with_another_tracking_codes_certificate_is_refused() {
     );
     // Nothing was recorded: Mehdi's own confirmation is still the first one.
     assert_eq!(emu.state_of(&mehdi_tracking), "Issued");
-    let sig = sign_unicode(&customer_key(CUSTOMER_A), &mehdi_cert);
+    let sig = Customer::A.sign_unicode(&mehdi_cert);
     let resp = emu.post(
         "RecievedCertConfirmation",
         &confirm_body(&mehdi_tracking, &mehdi_cert, sig),
@@ -300,7 +294,7 @@ fn confirmation_signed_over_utf8_is_refused_and_not_recorded() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let (tracking, cert) = issued_mehdi(&emu, dir.path());
-    let sig = openssl_sign(&customer_key(CUSTOMER_A), cert.as_bytes());
+    let sig = Customer::A.sign(cert.as_bytes());
     let resp = emu.post(
         "RecievedCertConfirmation",
         &confirm_body(&tracking, &cert, sig),
@@ -316,7 +310,7 @@ fn confirmation_signed_over_utf8_is_refused_and_not_recorded() {
         ],
     );
     // The first good confirmation is still the first.
-    let sig = sign_unicode(&customer_key(CUSTOMER_A), &cert);
+    let sig = Customer::A.sign_unicode(&cert);
     let resp = emu.post(
         "RecievedCertConfirmation",
         &confirm_body(&tracking, &cert, sig),
@@ -334,7 +328,7 @@ fn confirming_twice_succeeds_and_keeps_the_first_time() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let (tracking, cert) = issued_mehdi(&emu, dir.path());
-    let sig = sign_unicode(&customer_key(CUSTOMER_A), &cert);
+    let sig = Customer::A.sign_unicode(&cert);
     let first = emu.post(
         "RecievedCertConfirmation",
         &confirm_body(&tracking, &cert, sig.clone()),

@@ -10,7 +10,7 @@ const SIGNED_TEXT: &str = "10320874334-1234-0012345679";
 
 /// Mehdi's RegisterInfo body for customer A with `signature` replaced.
 fn register_with_signature(sig: &str) -> Value {
-    let mut body = register_body("01", "Bronze-Sign", mehdi());
+    let mut body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
     body["signature"] = json!(sig);
     body
 }
@@ -23,7 +23,7 @@ fn assert_no_tracking_code_consumed(emu: &TestEmulator) {
 #[test]
 fn utf8_signature_is_refused_with_a_message_naming_utf8_and_utf16le() {
     let emu = TestEmulator::spawn();
-    let sig = openssl_sign(&customer_key(CUSTOMER_A), SIGNED_TEXT.as_bytes());
+    let sig = Customer::A.sign(SIGNED_TEXT.as_bytes());
     let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
     assert_refused(
         &resp,
@@ -42,7 +42,7 @@ fn utf8_signature_is_refused_with_a_message_naming_utf8_and_utf16le() {
 #[test]
 fn sha256_signature_is_refused_with_a_message_naming_both_hashes() {
     let emu = TestEmulator::spawn();
-    let sig = openssl_sign_sha256(&customer_key(CUSTOMER_A), &utf16le(SIGNED_TEXT));
+    let sig = openssl_sign_sha256(&Customer::A.key(), &utf16le(SIGNED_TEXT));
     let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
     assert_refused(
         &resp,
@@ -81,7 +81,7 @@ fn signature_by_an_unknown_key_is_refused_with_the_fingerprint_of_the_key_on_fil
 #[test]
 fn signature_by_customer_b_for_customer_a_names_customer_b() {
     let emu = TestEmulator::spawn();
-    let sig = sign_unicode(&customer_key(CUSTOMER_B), SIGNED_TEXT);
+    let sig = Customer::B.sign_unicode(SIGNED_TEXT);
     let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
     assert_refused(
         &resp,
@@ -98,7 +98,7 @@ fn signature_by_customer_b_for_customer_a_names_customer_b() {
 #[test]
 fn truncated_base64_signature_is_malformed() {
     let emu = TestEmulator::spawn();
-    let good = sign_unicode(&customer_key(CUSTOMER_A), SIGNED_TEXT);
+    let good = Customer::A.sign_unicode(SIGNED_TEXT);
     // 128 bytes → 172 characters; cutting 3 leaves a length no base64 text can have.
     let cut = &good[..good.len() - 3];
     let resp = emu.post("RegisterInfo", &register_with_signature(cut));
@@ -109,7 +109,7 @@ fn truncated_base64_signature_is_malformed() {
 #[test]
 fn signature_cut_at_a_base64_quantum_is_refused_as_truncated() {
     let emu = TestEmulator::spawn();
-    let good = sign_unicode(&customer_key(CUSTOMER_A), SIGNED_TEXT);
+    let good = Customer::A.sign_unicode(SIGNED_TEXT);
     // The first 42 whole quanta: valid base64 of 126 bytes, too short for a 1024-bit key.
     assert_eq!(good.len(), 172);
     let cut = &good[..168];
@@ -149,7 +149,7 @@ fn empty_signature_is_malformed_and_says_what_to_sign() {
 #[test]
 fn signature_over_another_national_code_is_refused_naming_the_expected_text() {
     let emu = TestEmulator::spawn();
-    let sig = sign_unicode(&customer_key(CUSTOMER_A), "10320874334-1234-0023456787");
+    let sig = Customer::A.sign_unicode("10320874334-1234-0023456787");
     let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
     assert_refused(
         &resp,
@@ -171,14 +171,14 @@ enum CsrForm {
 }
 
 fn issue_signed(form: CsrForm, tracking: &str, csr_der: &[u8]) -> Value {
-    let key = customer_key(CUSTOMER_A);
+    let key = Customer::A.key();
     let csr = b64(csr_der);
     let sig = match form {
         CsrForm::Ascii => openssl_sign(&key, csr.as_bytes()),
         CsrForm::Utf16le => openssl_sign(&key, &utf16le(&csr)),
         CsrForm::Der => openssl_sign(&key, csr_der),
     };
-    let mut body = issue_body("01", "Bronze-Sign", tracking, csr_der);
+    let mut body = Customer::A.issue_body("01", "Bronze-Sign", tracking, csr_der);
     body["signature"] = json!(sig);
     body
 }
@@ -193,7 +193,7 @@ fn lenient_policy_accepts_sign_csr_over_ascii_utf16le_and_der() {
         (CsrForm::Der, reza()),
     ];
     for (form, person) in forms {
-        let tracking = emu.register_a("01", "Bronze-Sign", person);
+        let tracking = emu.register(&Customer::A, "01", "Bronze-Sign", person);
         let (_key, csr) = openssl_csr(dir.path(), 2048);
         let resp = emu.post(
             "IssueCertificateByTrackingCode",
@@ -203,7 +203,7 @@ fn lenient_policy_accepts_sign_csr_over_ascii_utf16le_and_der() {
         assert_eq!(resp.1["PaymentStatus"], "Paid", "{form:?}: {}", resp.1);
         assert_eq!(emu.state_of(&tracking), "Issued", "{form:?}");
     }
-    assert_eq!(emu.credit_a(), 10_000_000 - 3 * 150_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000 - 3 * 150_000);
 }
 
 fn strict() -> TestEmulator {
@@ -234,7 +234,7 @@ fn strict_policy_refuses_sign_csr_over_der_explaining_the_policy() {
         ],
     );
     assert_eq!(resp.1["Certificate"], Value::Null);
-    assert_eq!(emu.credit_a(), 10_000_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000);
     assert_eq!(emu.state_of(&tracking), "Registered");
 }
 
@@ -249,7 +249,7 @@ fn strict_policy_refuses_sign_csr_over_utf16le() {
         &issue_signed(CsrForm::Utf16le, &tracking, &csr),
     );
     assert_refused(&resp, 401, 203, &["verifies over UTF-16LE", "strict"]);
-    assert_eq!(emu.credit_a(), 10_000_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000);
     assert_eq!(emu.state_of(&tracking), "Registered");
 }
 
@@ -265,7 +265,7 @@ fn strict_policy_accepts_sign_csr_over_ascii() {
     );
     assert_ok(&resp);
     assert_eq!(resp.1["PaymentStatus"], "Paid");
-    assert_eq!(emu.credit_a(), 10_000_000 - 150_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000 - 150_000);
 }
 
 #[test]
@@ -317,7 +317,7 @@ fn b_register_sara(sig: &str) -> Value {
 #[test]
 fn dotnet_xml_key_verifies_a_python_signature_and_names_are_looked_up() {
     let emu = TestEmulator::spawn();
-    let sig = python_sign_unicode(&customer_key(CUSTOMER_B), "14105318760-5678-1273141598");
+    let sig = python_sign_unicode(&Customer::B.key(), "14105318760-5678-1273141598");
     let resp = emu.post("RegisterInfo", &b_register_sara(&sig));
     assert_ok(&resp);
     assert_eq!(resp.1["TrackingCode"], "1000001");
@@ -335,7 +335,7 @@ fn dotnet_xml_key_verifies_a_python_signature_and_names_are_looked_up() {
 #[test]
 fn dotnet_xml_key_refuses_customer_a_signature_naming_customer_a() {
     let emu = TestEmulator::spawn();
-    let sig = python_sign_unicode(&customer_key(CUSTOMER_A), "14105318760-5678-1273141598");
+    let sig = python_sign_unicode(&Customer::A.key(), "14105318760-5678-1273141598");
     let resp = emu.post("RegisterInfo", &b_register_sara(&sig));
     assert_refused(
         &resp,
@@ -347,7 +347,7 @@ fn dotnet_xml_key_refuses_customer_a_signature_naming_customer_a() {
         ],
     );
     // Nothing was registered: B's next registration is the first tracking code.
-    let sig = python_sign_unicode(&customer_key(CUSTOMER_B), "14105318760-5678-1273141598");
+    let sig = python_sign_unicode(&Customer::B.key(), "14105318760-5678-1273141598");
     let resp = emu.post("RegisterInfo", &b_register_sara(&sig));
     assert_ok(&resp);
     assert_eq!(resp.1["TrackingCode"], "1000001");

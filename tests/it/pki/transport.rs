@@ -98,7 +98,7 @@ fn malformed_json_is_400_malformed_body() {
 #[test]
 fn json_array_body_is_400_malformed_body() {
     let emu = TestEmulator::spawn();
-    let body = json!([register_body("01", "Bronze-Sign", mehdi())]);
+    let body = json!([Customer::A.register_body("01", "Bronze-Sign", mehdi())]);
     let a = post_bytes(&emu, "RegisterInfo", body.to_string().as_bytes());
     assert_refused(
         &a.pair(),
@@ -120,7 +120,8 @@ fn empty_body_is_400() {
 #[test]
 fn text_plain_content_type_is_415() {
     let emu = TestEmulator::spawn();
-    let body = register_body("01", "Bronze-Sign", mehdi())
+    let body = Customer::A
+        .register_body("01", "Bronze-Sign", mehdi())
         .to_string()
         .into_bytes();
     let a = send(
@@ -152,7 +153,7 @@ fn body_over_the_limit_is_413() {
         assert!(t.contains("pki_max_body_bytes = 1048576"));
         t.replace("pki_max_body_bytes = 1048576", "pki_max_body_bytes = 2048")
     });
-    let mut body = register_body("01", "Bronze-Sign", mehdi());
+    let mut body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
     body["padding"] = json!("x".repeat(4096));
     let a = post_bytes(&emu, "RegisterInfo", body.to_string().as_bytes());
     assert_refused(
@@ -168,7 +169,7 @@ fn body_over_the_limit_is_413() {
 #[test]
 fn wrong_json_types_are_invalid_fields_not_crashes() {
     let emu = TestEmulator::spawn();
-    let mut body = register_body("01", "Bronze-Sign", mehdi());
+    let mut body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
     body["personData"] = json!("0012345679");
     let resp = emu.post("RegisterInfo", &body);
     assert_refused(
@@ -177,7 +178,7 @@ fn wrong_json_types_are_invalid_fields_not_crashes() {
         103,
         &["personData is a JSON string", "an object is expected"],
     );
-    let mut body = register_body("01", "Bronze-Sign", mehdi());
+    let mut body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
     body["caName"] = json!(["01"]);
     let resp = emu.post("RegisterInfo", &body);
     assert_refused(
@@ -270,7 +271,7 @@ fn get_on_a_post_method_is_405_with_an_allow_header() {
 #[test]
 fn method_names_are_case_insensitive() {
     let emu = TestEmulator::spawn();
-    let (status, body) = emu.get("getcalist", &[("Customercode", CUSTOMER_A)]);
+    let (status, body) = emu.get("getcalist", &[("Customercode", Customer::A.code)]);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["IsSuccess"], true, "{body}");
     let names: Vec<&str> = body["CAList"]
@@ -280,7 +281,10 @@ fn method_names_are_case_insensitive() {
         .map(|c| c["CAName"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["01", "08", "03"]);
-    let resp = emu.post("REGISTERINFO", &register_body("01", "Bronze-Sign", mehdi()));
+    let resp = emu.post(
+        "REGISTERINFO",
+        &Customer::A.register_body("01", "Bronze-Sign", mehdi()),
+    );
     assert_ok(&resp);
     assert_eq!(resp.1["TrackingCode"], "1000001");
 }
@@ -289,7 +293,7 @@ fn method_names_are_case_insensitive() {
 fn query_parameter_names_are_case_insensitive() {
     let emu = TestEmulator::spawn();
     // Customer B's list differs from A's, so the parameter was really read.
-    let (status, body) = emu.get("GetCAList", &[("CUSTOMERCODE", CUSTOMER_B)]);
+    let (status, body) = emu.get("GetCAList", &[("CUSTOMERCODE", Customer::B.code)]);
     assert_eq!(status, 200, "{body}");
     let names: Vec<&str> = body["CAList"]
         .as_array()
@@ -300,7 +304,7 @@ fn query_parameter_names_are_case_insensitive() {
     assert_eq!(names, ["01"]);
     let (status, body) = emu.get(
         "GetCAProfileInfo",
-        &[("customerCode", CUSTOMER_A), ("CANAME", "08")],
+        &[("customerCode", Customer::A.code), ("CANAME", "08")],
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["Profile"][0]["ProfileName"], "Silver-Sign", "{body}");
@@ -329,7 +333,8 @@ fn unknown_path_outside_api_is_a_json_404_naming_path_and_scenario() {
 #[test]
 fn every_response_carries_x_signsim_and_json_content_type() {
     let emu = TestEmulator::spawn();
-    let register = register_body("01", "Bronze-Sign", mehdi())
+    let register = Customer::A
+        .register_body("01", "Bronze-Sign", mehdi())
         .to_string()
         .into_bytes();
     let answers = [
@@ -385,7 +390,7 @@ fn responses_use_the_documents_exact_casing() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     // RegisterInfo, success and refusal.
-    let resp = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let resp = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     assert_ok(&resp);
     let register_keys = sorted(&[
         "IsSuccess",
@@ -413,13 +418,13 @@ fn responses_use_the_documents_exact_casing() {
     ] {
         assert!(desc.get(k).is_some(), "Description lacks {k}: {desc}");
     }
-    let resp = emu.post("RegisterInfo", &register_body("99", "Bronze-Sign", mehdi()));
+    let resp = emu.register_info(&Customer::A, "99", "Bronze-Sign", mehdi());
     assert_eq!(keys_of(&resp.1), register_keys);
     assert!(resp.1["Description"].is_string(), "{}", resp.1);
 
     // IssueCertificateByTrackingCode.
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let issued = emu.issue_a("01", "Bronze-Sign", "1000001", &csr);
+    let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", "1000001", &csr);
     assert_eq!(
         keys_of(&issued),
         sorted(&[
@@ -438,7 +443,7 @@ fn responses_use_the_documents_exact_casing() {
     // GetCredit: Credit is a string.
     let (_, credit) = emu.post(
         "GetCredit",
-        &json!({"reportkey": "report-key-A-0001", "customercode": CUSTOMER_A}),
+        &json!({"reportkey": "report-key-A-0001", "customercode": Customer::A.code}),
     );
     assert_eq!(
         keys_of(&credit),
@@ -480,7 +485,7 @@ fn get_ca_profile_info_returns_the_documents_item_fields() {
     let emu = TestEmulator::spawn();
     let (status, body) = emu.get(
         "GetCAProfileInfo",
-        &[("Customercode", CUSTOMER_A), ("caName", "01")],
+        &[("Customercode", Customer::A.code), ("caName", "01")],
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["IsSuccess"], true, "{body}");
@@ -539,7 +544,7 @@ fn get_ca_profile_info_returns_the_documents_item_fields() {
     // A CA the customer may not use.
     let resp = emu.get(
         "GetCAProfileInfo",
-        &[("Customercode", CUSTOMER_B), ("caName", "08")],
+        &[("Customercode", Customer::B.code), ("caName", "08")],
     );
     assert_refused(&resp, 200, 206, &["customer 14105318760", "CA '08'"]);
 }
