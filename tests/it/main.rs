@@ -10,7 +10,6 @@ mod crypto;
 mod docs;
 mod events;
 mod examples;
-mod faults;
 mod helpers;
 mod pki;
 mod podpishi;

@@ -131,3 +131,20 @@ pub fn scenario_problems(body: &Value) -> Vec<Value> {
         .unwrap_or_else(|| panic!("no top-level \"problems\" array in {body}"))
         .clone()
 }
+
+/// The `error` text of an admin refusal.
+pub fn error_of(body: &Value) -> &str {
+    body["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error text in {body}"))
+}
+
+/// Asserts an admin refusal: the status and that the error text contains every needle.
+pub fn assert_admin_error(resp: &(u16, Value), status: u16, needles: &[&str]) {
+    let (s, body) = resp;
+    assert_eq!(*s, status, "{body}");
+    let text = error_of(body);
+    for n in needles {
+        assert!(text.contains(n), "error lacks {n:?}: {text}");
+    }
+}

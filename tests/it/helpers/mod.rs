@@ -185,6 +185,15 @@ impl Drop for TestEmulator {
     }
 }
 
+/// SHA-256 of `data`, lowercase hex (what the journal and the Podpishi state dumps show).
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 // ── answers with their journal id ────────────────────────────────────────────────────────
 
 /// The journal id a response carries (`X-Signsim-Request-Id`); panics when it is missing.
