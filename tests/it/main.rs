@@ -13,5 +13,4 @@ mod examples;
 mod helpers;
 mod pki;
 mod podpishi;
-mod review;
 mod scenarios;

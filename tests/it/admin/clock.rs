@@ -1,6 +1,6 @@
-//! `POST /__admin/clock`: set and advance the scenario clock, bad input that changes nothing,
-//! and what follows the clock: certificate expiry everywhere it is reported, and the dates the
-//! issuing report selects by.
+//! `POST /__admin/clock`: set and advance the scenario clock, bad input that changes nothing, a
+//! clock kept inside its range, and what follows the clock: certificate expiry everywhere it is
+//! reported, and the dates the issuing report selects by.
 
 use crate::helpers::*;
 use serde_json::{json, Value};
@@ -150,4 +150,29 @@ fn issuing_report_ranges_follow_the_clock() {
         detail[0]["RegisterDate"], "2026-07-15T08:00:00Z",
         "{detail}"
     );
+}
+
+#[test]
+fn the_clock_refuses_to_leave_its_range_and_the_server_keeps_answering() {
+    let emu = TestEmulator::spawn();
+    let (status, body) = emu.admin_post("clock", &json!({"set": "9999-12-31T23:59:58Z"}));
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("outside the clock's range"),
+        "{body}"
+    );
+    for _ in 0..45 {
+        let (status, _) = emu.admin_post("clock", &json!({"advance": "73000d"}));
+        if status == 400 {
+            break;
+        }
+    }
+    let (status, body) = emu.admin_post("clock", &json!({"advance": "999999999999999d"}));
+    assert_eq!(status, 400, "{body}");
+    let (status, v) = emu.get("GetVersion", &[]);
+    assert_eq!((status, &v["Version"]), (200, &json!("1.8")));
+    assert_eq!(emu.get_bytes("/crl/01.crl").0, 200);
 }

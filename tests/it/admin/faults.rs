@@ -1,7 +1,8 @@
 //! Fault injection (issue 5) observed by a real HTTP client: every action (delay, the API's
 //! own error, a bare status, a TCP reset, a closed connection, a truncated or malformed
 //! body), every trigger (always, n-th, first n, seeded probability), field matching, rules from
-//! the scenario and from `/__admin/faults`, and each applied fault in the journal.
+//! the scenario and from `/__admin/faults`, each applied fault in the journal, rules that
+//! meet requests that never parse, and rules refused (an overflowing delay among them).
 
 use crate::helpers::*;
 use serde_json::{json, Value};
@@ -675,4 +676,38 @@ fn invalid_rules_are_refused_and_nothing_is_added() {
         bad.lines().position(|l| l.contains("p = 2.0")).unwrap() as u64 + 1,
         "{problems:?}"
     );
+}
+
+#[test]
+fn a_delay_that_would_overflow_is_refused() {
+    let emu = TestEmulator::spawn();
+    let (status, body) = emu.admin_post(
+        "faults",
+        &json!({"api": "pki", "action": {"kind": "delay", "min_ms": 0, "max_ms": u64::MAX}}),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(emu.get("GetVersion", &[]).0, 200);
+}
+
+#[test]
+fn faults_also_meet_requests_that_never_parse() {
+    let emu = TestEmulator::spawn();
+    let (status, _) = emu.admin_post(
+        "faults",
+        &json!({"api": "*", "action": {"kind": "status", "status": 503, "body": "down"},
+                "trigger": {"when": "first", "n": 2}}),
+    );
+    assert_eq!(status, 200);
+    // A command with a wrong apikey (never decoded) and a PKI body that is not JSON.
+    let (s1, body) = emu.pod_form(&[
+        ("login", "alfa@test.kz"),
+        ("apikey", "wrong"),
+        ("command", "x"),
+    ]);
+    assert_eq!((s1, body.as_slice()), (503, &b"down"[..]));
+    let (s2, _) = emu.post_raw("RegisterInfo", "application/json", b"{not json".to_vec());
+    assert_eq!(s2, 503);
+    // The rule is spent: the normal refusals come back.
+    let (s3, v) = emu.post_raw("RegisterInfo", "application/json", b"{not json".to_vec());
+    assert_eq!((s3, &v["ErrorCode"]), (400, &json!(101)));
 }

@@ -1,5 +1,6 @@
 //! PKI records under `/__admin/pki/`: certificates by CA and serial (with a PEM openssl reads),
-//! customer credit read, set and changed, and CA availability switched for the API.
+//! customer credit read, set and changed (a change that would overflow is refused), and CA
+//! availability switched for the API.
 
 use crate::helpers::*;
 use serde_json::json;
@@ -116,6 +117,17 @@ fn customer_credit_can_be_read_set_and_changed() {
         404,
         &[],
     );
+}
+
+#[test]
+fn a_credit_change_that_would_overflow_is_refused() {
+    let emu = TestEmulator::spawn();
+    let (status, body) = emu.admin_post(
+        "pki/customers/10320874334/credit",
+        &json!({"add": i64::MAX}),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(emu.credit(&Customer::A), 10_000_000);
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! IssueCertificateByTrackingCode (SPEC 1.4): CSR checks, the state machine, ownership,
-//! billing and CA availability. CSRs are made by openssl and Python `cryptography`; what
-//! signsim issues is verified by `openssl verify` and by `cryptography`.
+//! IssueCertificateByTrackingCode (SPEC 1.4): CSR checks, the state machine (one active
+//! certificate per subject in the government CA too), ownership, billing, and CA availability
+//! and validity. CSRs are made by openssl and Python `cryptography`; what signsim issues is
+//! verified by `openssl verify` and by `cryptography`.
 
 use crate::helpers::*;
 use serde_json::{json, Value};
@@ -227,6 +228,44 @@ fn tracking_code_issued_with_another_profile_or_ca_is_a_mismatch() {
     assert_nothing_issued(&emu, &tracking);
 }
 
+#[test]
+fn the_government_ca_does_not_issue_a_second_active_certificate_for_one_subject() {
+    let emu = TestEmulator::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, csr) = openssl_csr(dir.path(), 2048);
+    let reg = |()| {
+        let (_, v) = emu.register_info(&Customer::A, "03", "Gov-Sign", mehdi());
+        v["TrackingCode"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{v}"))
+            .to_string()
+    };
+    let first = reg(());
+    let (_, a) = emu.issue_certificate(&Customer::A, "03", "Gov-Sign", &first, &csr);
+    assert_eq!(a["PaymentStatus"], "Paid", "{a}");
+    let second = reg(());
+    assert_ne!(first, second, "the government CA gives a new tracking code");
+    // The same CSR: the active certificate back, not charged.
+    let (_, b) = emu.issue_certificate(&Customer::A, "03", "Gov-Sign", &second, &csr);
+    assert_eq!(
+        (&b["PaymentStatus"], &b["Certificate"]),
+        (&json!("NotCharged"), &a["Certificate"]),
+        "{b}"
+    );
+    // Another key: revoke first.
+    let (_, other) = openssl_csr(dir.path(), 2048);
+    let (_, c) = emu.issue_certificate(&Customer::A, "03", "Gov-Sign", &second, &other);
+    assert_eq!(c["ErrorCode"], 402, "{c}");
+    assert!(
+        c["ErrorMessage"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("under tracking code {first}")),
+        "{c}"
+    );
+    assert_eq!(emu.credit(&Customer::A), 10_000_000 - 100_000);
+}
+
 // ── billing ──────────────────────────────────────────────────────────────────────────────
 
 #[test]
@@ -277,7 +316,7 @@ fn insufficient_credit_is_refused_and_charges_nothing() {
     assert_eq!(again["TrackingCode"], tracking.as_str());
 }
 
-// ── CA availability ──────────────────────────────────────────────────────────────────────
+// ── CA availability and validity ─────────────────────────────────────────────────────────
 
 fn ca_01_unavailable() -> TestEmulator {
     TestEmulator::spawn_edited(|t| {
@@ -333,6 +372,26 @@ fn unavailable_ca_says_so_and_refuses_registration() {
         emu.register(&Customer::A, "03", "Gov-Sign", mehdi()),
         "1000001"
     );
+}
+
+#[test]
+fn a_ca_past_its_own_validity_issues_nothing_and_charges_nothing() {
+    let emu = TestEmulator::spawn();
+    let tc = emu.register_mehdi();
+    let (status, _) = emu.admin_post("clock", &json!({"set": "2045-01-01T00:00:00Z"}));
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let (_, csr) = openssl_csr(dir.path(), 2048);
+    let (_, v) = emu.issue_certificate(&Customer::A, "01", "Bronze-Sign", &tc, &csr);
+    assert_eq!(v["ErrorCode"], 601, "{v}");
+    assert!(
+        v["ErrorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("expired at 2044-01-01"),
+        "{v}"
+    );
+    assert_eq!(emu.credit(&Customer::A), 10_000_000);
 }
 
 // ── what is issued ───────────────────────────────────────────────────────────────────────

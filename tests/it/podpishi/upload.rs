@@ -166,6 +166,20 @@ fn reused_reference_is_refused_and_the_document_untouched() {
 }
 
 #[test]
+fn the_duplicate_reference_error_is_exactly_the_documented_text() {
+    let emu = TestEmulator::spawn();
+    assert!(emu
+        .pod_upload(Upload::alfa_to_beta("DUP"))
+        .1
+        .contains(">ok</doc>"));
+    let (_, x) = emu.pod_upload(Upload::alfa_to_beta("DUP"));
+    assert!(
+        x.contains("errtxt='Document already exist at DB'>err</doc>"),
+        "{x}"
+    );
+}
+
+#[test]
 fn concurrent_uploads_with_one_reference_create_one_document() {
     let emu = TestEmulator::spawn();
     let balance = emu.pod_balance(ALFA);
