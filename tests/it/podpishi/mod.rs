@@ -3,8 +3,11 @@
 //! by Python's zipfile.
 
 mod commands;
-mod gaps;
+mod concurrency;
+mod error_answers;
+mod individuals;
 mod partner;
+mod permissions;
 mod robustness;
 mod signatures;
 mod upload;
