@@ -194,6 +194,33 @@ pub fn sha256_hex(data: &[u8]) -> String {
         .collect()
 }
 
+// ── tables ───────────────────────────────────────────────────────────────────────────────
+
+/// Runs `check` on every case of a table — all of them, even after one fails — then panics
+/// naming each case that failed with its message. `name` gives a case's name.
+pub fn each_case<C>(cases: &[C], name: impl Fn(&C) -> &str, check: impl Fn(&C)) {
+    assert!(!cases.is_empty(), "an empty table checks nothing");
+    let mut failed = Vec::new();
+    for case in cases {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(case)));
+        if let Err(panic) = outcome {
+            let why = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)");
+            failed.push(format!("case «{}»: {why}", name(case)));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failed.len(),
+        cases.len(),
+        failed.join("\n")
+    );
+}
+
 // ── answers with their journal id ────────────────────────────────────────────────────────
 
 /// The journal id a response carries (`X-Signsim-Request-Id`); panics when it is missing.

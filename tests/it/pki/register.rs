@@ -25,37 +25,48 @@ fn assert_no_tracking_code_consumed(emu: &TestEmulator) {
     assert_eq!(emu.register_mehdi(), "1000001");
 }
 
-// ── customer and license ─────────────────────────────────────────────────────────────────
+// ── refusals that change nothing ─────────────────────────────────────────────────────────
 
-#[test]
-fn unknown_customer_is_401_and_changes_nothing() {
-    let emu = TestEmulator::spawn();
-    let stranger = Customer {
-        code: "99999999999",
-        ..Customer::A
-    };
-    let resp = emu.register_info(&stranger, "01", "Bronze-Sign", mehdi());
-    assert_refused(
-        &resp,
+/// Customer A's RegisterInfo body.
+fn a(ca: &str, profile: &str, person: Value) -> Value {
+    Customer::A.register_body(ca, profile, person)
+}
+
+/// One refused registration: (case, the body sent, HTTP status, ErrorCode, what ErrorMessage
+/// names).
+type Refusal = (
+    &'static str,
+    fn() -> Value,
+    u16,
+    i64,
+    &'static [&'static str],
+);
+
+const REFUSALS: &[Refusal] = &[
+    // customer and license
+    (
+        "unknown customer",
+        || {
+            let stranger = Customer {
+                code: "99999999999",
+                ..Customer::A
+            };
+            stranger.register_body("01", "Bronze-Sign", mehdi())
+        },
         401,
         201,
         &["customer code '99999999999'", "not known"],
-    );
-    assert_eq!(resp.1["TrackingCode"], Value::Null);
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn wrong_license_is_401_and_changes_nothing() {
-    let emu = TestEmulator::spawn();
-    // Signed correctly over what is sent, so only the license is wrong.
-    let unlicensed = Customer {
-        license: "9999",
-        ..Customer::A
-    };
-    let resp = emu.register_info(&unlicensed, "01", "Bronze-Sign", mehdi());
-    assert_refused(
-        &resp,
+    ),
+    (
+        "wrong license",
+        // Signed correctly over what is sent, so only the license is wrong.
+        || {
+            let unlicensed = Customer {
+                license: "9999",
+                ..Customer::A
+            };
+            unlicensed.register_body("01", "Bronze-Sign", mehdi())
+        },
         401,
         202,
         &[
@@ -63,18 +74,14 @@ fn wrong_license_is_401_and_changes_nothing() {
             "license number '9999'",
             "customer 10320874334",
         ],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn customercode_without_a_dash_is_an_invalid_field() {
-    let emu = TestEmulator::spawn();
-    let mut body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
-    body["customercode"] = json!("103208743341234");
-    let resp = emu.post("RegisterInfo", &body);
-    assert_refused(
-        &resp,
+    ),
+    (
+        "customercode without a dash",
+        || {
+            let mut body = a("01", "Bronze-Sign", mehdi());
+            body["customercode"] = json!("103208743341234");
+            body
+        },
         200,
         103,
         &[
@@ -82,23 +89,17 @@ fn customercode_without_a_dash_is_an_invalid_field() {
             "'103208743341234'",
             "CustomerCode-LisenceNumber",
         ],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-// ── identity checks ──────────────────────────────────────────────────────────────────────
-
-#[test]
-fn national_code_with_a_bad_check_digit_says_what_the_digit_should_be() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("NationalCode", json!("0012345678")),
-    );
-    assert_refused(
-        &resp,
+    ),
+    // identity checks
+    (
+        "national code with a bad check digit says what the digit should be",
+        || {
+            a(
+                "01",
+                "Bronze-Sign",
+                mehdi_with("NationalCode", json!("0012345678")),
+            )
+        },
         200,
         301,
         &[
@@ -106,41 +107,137 @@ fn national_code_with_a_bad_check_digit_says_what_the_digit_should_be() {
             "'0012345678'",
             "the last digit should be 9",
         ],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn person_missing_from_the_registry_is_refused() {
-    let emu = TestEmulator::spawn();
-    // 0499370899 is a valid code (the approver's), but not in the civil registry.
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("NationalCode", json!("0499370899")),
-    );
-    assert_refused(&resp, 200, 302, &["civil registry", "0499370899"]);
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn last_name_differing_from_the_registry_names_the_field_and_both_values() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("LastName", json!("رضایی")),
-    );
-    assert_refused(
-        &resp,
+    ),
+    (
+        "person missing from the registry",
+        // 0499370899 is a valid code (the approver's), but not in the civil registry.
+        || {
+            a(
+                "01",
+                "Bronze-Sign",
+                mehdi_with("NationalCode", json!("0499370899")),
+            )
+        },
+        200,
+        302,
+        &["civil registry", "0499370899"],
+    ),
+    (
+        "last name differing from the registry names the field and both values",
+        || a("01", "Bronze-Sign", mehdi_with("LastName", json!("رضایی"))),
         200,
         303,
         &["personData.LastName", "'رضایی'", "'احمدی'", "0012345679"],
+    ),
+    (
+        "wrong birth date names the registry date in both calendars",
+        || {
+            a(
+                "01",
+                "Bronze-Sign",
+                mehdi_with("BirthDate", json!("1369/02/23")),
+            )
+        },
+        200,
+        303,
+        &[
+            "personData.BirthDate",
+            "'1369/02/23'",
+            "1990/05/12",
+            "1369/02/22",
+        ],
+    ),
+    (
+        "mobile not registered to the national code fails Shahkar",
+        || {
+            a(
+                "01",
+                "Bronze-Sign",
+                mehdi_with("Telephone", json!("09129999999")),
+            )
+        },
+        200,
+        304,
+        &["Shahkar", "09129999999", "0012345679"],
+    ),
+    (
+        "unknown postal code",
+        || {
+            a(
+                "01",
+                "Bronze-Sign",
+                mehdi_with("PostalCode", json!("1234567890")),
+            )
+        },
+        200,
+        305,
+        &["personData.PostalCode", "'1234567890'", "not a known"],
+    ),
+    (
+        "postal code that is not 10 digits",
+        || {
+            a(
+                "01",
+                "Bronze-Sign",
+                mehdi_with("PostalCode", json!("12345")),
+            )
+        },
+        200,
+        305,
+        &["'12345'", "10-digit"],
+    ),
+    // CAs and profiles
+    (
+        "unknown CA, listing the CAs",
+        || a("99", "Bronze-Sign", mehdi()),
+        200,
+        207,
+        &["caName '99'", "01, 08, 03"],
+    ),
+    (
+        "unknown profile, listing the profiles",
+        || a("01", "Gold-Sign", mehdi()),
+        200,
+        208,
+        &[
+            "profileName 'Gold-Sign'",
+            "CA '01'",
+            "Bronze-Sign, Bronze-Sign-InPerson, Bronze-Sign-FaceAuth, Bronze-Stamp",
+        ],
+    ),
+    // token type
+    (
+        "missing token type",
+        || a("01", "Bronze-Sign", mehdi_with("TokenType", Value::Null)),
+        200,
+        307,
+        &["personData.TokenType", "USERGENERATED", "P12"],
+    ),
+    (
+        "invalid token type, naming it",
+        || a("01", "Bronze-Sign", mehdi_with("TokenType", json!("SOFT"))),
+        200,
+        307,
+        &["personData.TokenType is 'SOFT'", "USERGENERATED", "P12"],
+    ),
+];
+
+#[test]
+fn refused_registrations_name_the_mistake_and_consume_no_tracking_code() {
+    each_case(
+        REFUSALS,
+        |c| c.0,
+        |&(_, body, http, code, needles)| {
+            let emu = TestEmulator::spawn();
+            let resp = emu.post("RegisterInfo", &body());
+            assert_refused(&resp, http, code, needles);
+            assert_eq!(resp.1["TrackingCode"], Value::Null, "{}", resp.1);
+            assert_no_tracking_code_consumed(&emu);
+        },
     );
-    assert_no_tracking_code_consumed(&emu);
 }
+
+// ── identity checks ──────────────────────────────────────────────────────────────────────
 
 #[test]
 fn arabic_keyboard_yeh_and_kaf_still_match_the_registry() {
@@ -173,67 +270,6 @@ fn solar_hijri_birth_date_of_the_same_day_is_accepted() {
         emu.register(&Customer::A, "01", "Bronze-Sign", zahra()),
         "1000002"
     );
-}
-
-#[test]
-fn wrong_birth_date_is_refused_naming_the_registry_date_in_both_calendars() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("BirthDate", json!("1369/02/23")),
-    );
-    assert_refused(
-        &resp,
-        200,
-        303,
-        &[
-            "personData.BirthDate",
-            "'1369/02/23'",
-            "1990/05/12",
-            "1369/02/22",
-        ],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn mobile_not_registered_to_the_national_code_fails_shahkar() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("Telephone", json!("09129999999")),
-    );
-    assert_refused(&resp, 200, 304, &["Shahkar", "09129999999", "0012345679"]);
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn unknown_postal_code_is_refused() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("PostalCode", json!("1234567890")),
-    );
-    assert_refused(
-        &resp,
-        200,
-        305,
-        &["personData.PostalCode", "'1234567890'", "not a known"],
-    );
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("PostalCode", json!("12345")),
-    );
-    assert_refused(&resp, 200, 305, &["'12345'", "10-digit"]);
-    assert_no_tracking_code_consumed(&emu);
 }
 
 // ── CAs and profiles ─────────────────────────────────────────────────────────────────────
@@ -290,14 +326,6 @@ fn government_ca_issues_a_new_tracking_code_every_time_while_ca_01_repeats_its_o
 }
 
 #[test]
-fn unknown_ca_is_refused_listing_the_cas() {
-    let emu = TestEmulator::spawn();
-    let resp = register(&emu, "99", "Bronze-Sign", mehdi());
-    assert_refused(&resp, 200, 207, &["caName '99'", "01, 08, 03"]);
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
 fn ca_not_allowed_for_customer_b_is_refused() {
     let emu = TestEmulator::spawn();
     let resp = emu.register_info(&Customer::B, "08", "Silver-Sign", mehdi());
@@ -313,60 +341,7 @@ fn ca_not_allowed_for_customer_b_is_refused() {
     assert_eq!(resp.1["TrackingCode"], "1000001");
 }
 
-#[test]
-fn unknown_profile_is_refused_listing_the_profiles() {
-    let emu = TestEmulator::spawn();
-    let resp = register(&emu, "01", "Gold-Sign", mehdi());
-    assert_refused(
-        &resp,
-        200,
-        208,
-        &[
-            "profileName 'Gold-Sign'",
-            "CA '01'",
-            "Bronze-Sign, Bronze-Sign-InPerson, Bronze-Sign-FaceAuth, Bronze-Stamp",
-        ],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
 // ── token type ───────────────────────────────────────────────────────────────────────────
-
-#[test]
-fn missing_token_type_is_refused() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("TokenType", Value::Null),
-    );
-    assert_refused(
-        &resp,
-        200,
-        307,
-        &["personData.TokenType", "USERGENERATED", "P12"],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn invalid_token_type_is_refused_naming_it() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("TokenType", json!("SOFT")),
-    );
-    assert_refused(
-        &resp,
-        200,
-        307,
-        &["personData.TokenType is 'SOFT'", "USERGENERATED", "P12"],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
 
 #[test]
 fn p12_without_password_is_refused_and_with_one_accepted() {
