@@ -5,6 +5,7 @@
 
 use crate::helpers::*;
 use serde_json::{json, Value};
+use std::path::Path;
 
 const FULL_CREDIT: i64 = 10_000_000;
 const BRONZE: i64 = 150_000;
@@ -20,7 +21,7 @@ fn assert_nothing_issued(emu: &TestEmulator, tracking: &str) {
 }
 
 /// An openssl CSR whose DER has one byte flipped inside CertificationRequestInfo.
-fn tampered_csr(dir: &std::path::Path) -> Vec<u8> {
+fn tampered_csr(dir: &Path) -> Vec<u8> {
     let (_key, mut csr) = openssl_csr(dir, 2048);
     let at = csr
         .windows(7)
@@ -30,54 +31,10 @@ fn tampered_csr(dir: &std::path::Path) -> Vec<u8> {
     csr
 }
 
-#[test]
-fn tampered_csr_is_refused_because_its_self_signature_fails() {
-    let emu = TestEmulator::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_mehdi();
-    let csr = tampered_csr(dir.path());
-    // Python `cryptography` agrees that the request no longer verifies.
-    let valid = python(
-        "import sys, base64\nfrom cryptography import x509\n\
-         print(x509.load_der_x509_csr(base64.b64decode(sys.argv[1])).is_signature_valid)",
-        &[&b64(&csr)],
-    );
-    assert_eq!(valid.trim(), "False", "the tampered CSR still verifies");
-
-    let resp = issue(&emu, &tracking, &csr);
-    assert_refused(
-        &resp,
-        200,
-        404,
-        &["csr", "self-signature does not verify", "altered"],
-    );
-    assert_eq!(resp.1["Certificate"], Value::Null);
-    assert_nothing_issued(&emu, &tracking);
-}
-
-#[test]
-fn csr_with_a_1024_bit_key_is_too_small() {
-    let emu = TestEmulator::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_mehdi();
-    let (_key, csr) = openssl_csr(dir.path(), 1024);
-    let resp = issue(&emu, &tracking, &csr);
-    assert_refused(
-        &resp,
-        200,
-        405,
-        &["1024 bits", "at least 2048 bits", "min_csr_key_bits"],
-    );
-    assert_nothing_issued(&emu, &tracking);
-}
-
-#[test]
-fn csr_with_an_ec_key_is_refused_asking_for_rsa() {
-    let emu = TestEmulator::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_mehdi();
-    let key = dir.path().join("ec.key");
-    let csr = run(
+/// An openssl CSR for a P-256 EC key.
+fn ec_csr(dir: &Path) -> Vec<u8> {
+    let key = dir.join("ec.key");
+    run(
         "openssl",
         &[
             "req",
@@ -95,31 +52,120 @@ fn csr_with_an_ec_key_is_refused_asking_for_rsa() {
             "DER",
         ],
         b"",
+    )
+}
+
+/// Customer A's issue body for CA 01 / Bronze-Sign, the profile Mehdi registered with.
+fn bronze(tracking: &str, csr: &[u8]) -> Value {
+    Customer::A.issue_body("01", "Bronze-Sign", tracking, csr)
+}
+
+/// One refused issue of Mehdi's Bronze-Sign tracking code: (case, the body sent for the
+/// tracking code, HTTP status, ErrorCode, what ErrorMessage names).
+type Refusal = (
+    &'static str,
+    fn(&Path, &str) -> Value,
+    u16,
+    i64,
+    &'static [&'static str],
+);
+
+const REFUSALS: &[Refusal] = &[
+    // the CSR
+    (
+        "a tampered CSR: its self-signature fails",
+        |dir, tracking| {
+            let csr = tampered_csr(dir);
+            // Python `cryptography` agrees that the request no longer verifies.
+            let valid = python(
+                "import sys, base64\nfrom cryptography import x509\n\
+                 print(x509.load_der_x509_csr(base64.b64decode(sys.argv[1])).is_signature_valid)",
+                &[&b64(&csr)],
+            );
+            assert_eq!(valid.trim(), "False", "the tampered CSR still verifies");
+            bronze(tracking, &csr)
+        },
+        200,
+        404,
+        &["csr", "self-signature does not verify", "altered"],
+    ),
+    (
+        "a 1024-bit key is too small",
+        |dir, tracking| bronze(tracking, &openssl_csr(dir, 1024).1),
+        200,
+        405,
+        &["1024 bits", "at least 2048 bits", "min_csr_key_bits"],
+    ),
+    (
+        "an EC key, asking for RSA",
+        |dir, tracking| bronze(tracking, &ec_csr(dir)),
+        200,
+        404,
+        &["csr", "EC", "RSA is required"],
+    ),
+    (
+        "a CSR that is not DER",
+        |_, tracking| bronze(tracking, b"this is not a certification request"),
+        200,
+        404,
+        &["csr", "PKCS#10"],
+    ),
+    (
+        "csr 'none' for a USERGENERATED tracking code",
+        |_, tracking| {
+            let mut body = bronze(tracking, b"");
+            body["csr"] = json!("none");
+            body["signature"] = json!(Customer::A.sign(b"none"));
+            body
+        },
+        200,
+        404,
+        &["csr is 'none'", "P12", "USERGENERATED"],
+    ),
+    // the tracking code was registered with CA 01 / Bronze-Sign
+    (
+        "another profile than registered",
+        |dir, tracking| {
+            let csr = openssl_csr(dir, 2048).1;
+            Customer::A.issue_body("01", "Bronze-Sign-FaceAuth", tracking, &csr)
+        },
+        200,
+        403,
+        &[
+            "profile 'Bronze-Sign'",
+            "not CA '01' profile 'Bronze-Sign-FaceAuth'",
+        ],
+    ),
+    (
+        "another CA than registered",
+        |dir, tracking| {
+            let csr = openssl_csr(dir, 2048).1;
+            Customer::A.issue_body("03", "Gov-Sign", tracking, &csr)
+        },
+        200,
+        403,
+        &["CA '01'", "not CA '03' profile 'Gov-Sign'"],
+    ),
+];
+
+#[test]
+fn refused_issues_name_the_mistake_issue_nothing_and_charge_nothing() {
+    each_case(
+        REFUSALS,
+        |c| c.0,
+        |&(_, body, http, code, needles)| {
+            let emu = TestEmulator::spawn();
+            let dir = tempfile::tempdir().unwrap();
+            let tracking = emu.register_mehdi();
+            let resp = emu.post(
+                "IssueCertificateByTrackingCode",
+                &body(dir.path(), &tracking),
+            );
+            assert_refused(&resp, http, code, needles);
+            assert_eq!(resp.1["Certificate"], Value::Null, "{}", resp.1);
+            assert_nothing_issued(&emu, &tracking);
+        },
     );
-    let resp = issue(&emu, &tracking, &csr);
-    assert_refused(&resp, 200, 404, &["csr", "EC", "RSA is required"]);
-    assert_nothing_issued(&emu, &tracking);
-}
-
-#[test]
-fn csr_that_is_not_der_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = emu.register_mehdi();
-    let resp = issue(&emu, &tracking, b"this is not a certification request");
-    assert_refused(&resp, 200, 404, &["csr", "PKCS#10"]);
-    assert_nothing_issued(&emu, &tracking);
-}
-
-#[test]
-fn csr_none_is_refused_for_a_usergenerated_tracking_code() {
-    let emu = TestEmulator::spawn();
-    let tracking = emu.register_mehdi();
-    let mut body = Customer::A.issue_body("01", "Bronze-Sign", &tracking, b"");
-    body["csr"] = json!("none");
-    body["signature"] = json!(Customer::A.sign(b"none"));
-    let resp = emu.post("IssueCertificateByTrackingCode", &body);
-    assert_refused(&resp, 200, 404, &["csr is 'none'", "P12", "USERGENERATED"]);
-    assert_nothing_issued(&emu, &tracking);
 }
 
 // ── state ────────────────────────────────────────────────────────────────────────────────
@@ -200,32 +246,6 @@ fn unknown_tracking_code_is_refused() {
     let resp = issue(&emu, "9999999", &csr);
     assert_refused(&resp, 200, 401, &["tracking code '9999999' does not exist"]);
     assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
-}
-
-#[test]
-fn tracking_code_issued_with_another_profile_or_ca_is_a_mismatch() {
-    let emu = TestEmulator::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_mehdi();
-    let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let resp = emu.issue_certificate(&Customer::A, "01", "Bronze-Sign-FaceAuth", &tracking, &csr);
-    assert_refused(
-        &resp,
-        200,
-        403,
-        &[
-            "profile 'Bronze-Sign'",
-            "not CA '01' profile 'Bronze-Sign-FaceAuth'",
-        ],
-    );
-    let resp = emu.issue_certificate(&Customer::A, "03", "Gov-Sign", &tracking, &csr);
-    assert_refused(
-        &resp,
-        200,
-        403,
-        &["CA '01'", "not CA '03' profile 'Gov-Sign'"],
-    );
-    assert_nothing_issued(&emu, &tracking);
 }
 
 #[test]
