@@ -202,95 +202,115 @@ fn the_second_approver_approves_under_her_own_name() {
 
 // ── in person: refusals ──────────────────────────────────────────────────────────────────
 
-#[test]
-fn missing_approver_sign_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    let resp = approve(&emu, &tracking, APPROVER_1, None);
-    let text = approval_text(MEHDI, &tracking, APPROVER_1);
-    assert_refused(
-        &resp,
+/// In a needle: the approval text of the case's tracking code naming approver-1.
+const TEXT: &str = "{the approval text}";
+
+/// One refused in-person approval of Mehdi's pending tracking code naming approver-1: (case,
+/// the approverSign sent for the tracking code, HTTP status, ErrorCode, what ErrorMessage
+/// names — [`TEXT`] standing for the approval text).
+type Refusal = (
+    &'static str,
+    fn(&str) -> Option<String>,
+    u16,
+    i64,
+    &'static [&'static str],
+);
+
+const IN_PERSON_REFUSALS: &[Refusal] = &[
+    (
+        "approverSign missing",
+        |_| None,
         200,
         309,
-        &["approverSign is required", "detached", "UTF-16LE", &text],
-    );
-    assert_eq!(resp.1["Message"], resp.1["ErrorMessage"], "{}", resp.1);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-    // An empty string is no better than a missing field.
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(""));
-    assert_refused(&resp, 200, 309, &["approverSign is required"]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
-
-#[test]
-fn attached_cms_is_refused_asking_for_a_detached_one() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, true);
-    assert!(
-        !openssl_cms_print(&cms).contains("eContent: <ABSENT>"),
-        "-nodetach made a detached signature"
-    );
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(&resp, 200, 309, &["attached", "detached", "-nodetach"]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
-
-#[test]
-fn cms_over_another_text_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    // The approver signed another tracking code's approval.
-    let other = approval_text(MEHDI, "1000999", APPROVER_1);
-    let cms = openssl_cms_sign("approver-1", &utf16le(&other), false, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    let text = approval_text(MEHDI, &tracking, APPROVER_1);
-    assert_refused(
-        &resp,
+        &["approverSign is required", "detached", "UTF-16LE", TEXT],
+    ),
+    (
+        // An empty string is no better than a missing field.
+        "approverSign empty",
+        |_| Some(String::new()),
         200,
         309,
-        &["does not cover UTF-16LE", &text, "other bytes"],
-    );
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-
-    // Without signed attributes the signature itself covers the content digest.
-    let cms = openssl_cms_sign("approver-1", &utf16le(&other), true, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(&resp, 200, 309, &["approverSign", &text]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
-
-#[test]
-fn cms_with_an_altered_signature_value_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    let mut cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
-    // The SignerInfo's signature is the last field of the DER: flip its last byte.
-    *cms.last_mut().unwrap() ^= 0x01;
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(&resp, 200, 309, &["approverSign", "does not verify"]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
-
-#[test]
-fn cms_over_utf8_bytes_is_refused_naming_utf8() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    let text = approval_text(MEHDI, &tracking, APPROVER_1);
-    let cms = openssl_cms_sign("approver-1", text.as_bytes(), false, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(&resp, 200, 309, &["UTF-8", "UTF-16LE", &text]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
-
-#[test]
-fn cms_by_a_rogue_approver_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    let cms = openssl_cms_sign("approver-rogue", &approval_bytes(&tracking), false, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(
-        &resp,
+        &["approverSign is required"],
+    ),
+    (
+        "an attached CMS, asking for a detached one",
+        |tracking| {
+            let cms = openssl_cms_sign("approver-1", &approval_bytes(tracking), false, true);
+            assert!(
+                !openssl_cms_print(&cms).contains("eContent: <ABSENT>"),
+                "-nodetach made a detached signature"
+            );
+            Some(b64(&cms))
+        },
+        200,
+        309,
+        &["attached", "detached", "-nodetach"],
+    ),
+    (
+        // The approver signed another tracking code's approval.
+        "a CMS over another text",
+        |_| {
+            let other = approval_text(MEHDI, "1000999", APPROVER_1);
+            Some(b64(&openssl_cms_sign(
+                "approver-1",
+                &utf16le(&other),
+                false,
+                false,
+            )))
+        },
+        200,
+        309,
+        &["does not cover UTF-16LE", TEXT, "other bytes"],
+    ),
+    (
+        // Without signed attributes the signature itself covers the content digest.
+        "a CMS over another text, without signed attributes",
+        |_| {
+            let other = approval_text(MEHDI, "1000999", APPROVER_1);
+            Some(b64(&openssl_cms_sign(
+                "approver-1",
+                &utf16le(&other),
+                true,
+                false,
+            )))
+        },
+        200,
+        309,
+        &["approverSign", TEXT],
+    ),
+    (
+        "a CMS with an altered signature value",
+        |tracking| {
+            let mut cms = openssl_cms_sign("approver-1", &approval_bytes(tracking), false, false);
+            // The SignerInfo's signature is the last field of the DER: flip its last byte.
+            *cms.last_mut().unwrap() ^= 0x01;
+            Some(b64(&cms))
+        },
+        200,
+        309,
+        &["approverSign", "does not verify"],
+    ),
+    (
+        "a CMS over UTF-8 bytes, naming UTF-8",
+        |tracking| {
+            let text = approval_text(MEHDI, tracking, APPROVER_1);
+            Some(b64(&openssl_cms_sign(
+                "approver-1",
+                text.as_bytes(),
+                false,
+                false,
+            )))
+        },
+        200,
+        309,
+        &["UTF-8", "UTF-16LE", TEXT],
+    ),
+    (
+        "a CMS by a rogue approver",
+        |tracking| {
+            let cms = openssl_cms_sign("approver-rogue", &approval_bytes(tracking), false, false);
+            Some(b64(&cms))
+        },
         200,
         310,
         &[
@@ -299,37 +319,58 @@ fn cms_by_a_rogue_approver_is_refused() {
             APPROVER_1,
             APPROVER_2,
         ],
-    );
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
-
-#[test]
-fn cms_by_another_approver_than_the_one_named_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    // Maryam signs the text that names Ali.
-    let cms = openssl_cms_sign("approver-2", &approval_bytes(&tracking), false, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(
-        &resp,
+    ),
+    (
+        // Maryam signs the text that names Ali.
+        "a CMS by another approver than the one named",
+        |tracking| {
+            let cms = openssl_cms_sign("approver-2", &approval_bytes(tracking), false, false);
+            Some(b64(&cms))
+        },
         200,
         310,
-        &[&format!("approver is '{APPROVER_1}'"), APPROVER_2],
-    );
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
+        &["approver is 'TEST Approver Ali Rezaei'", APPROVER_2],
+    ),
+    (
+        "approverSign that is not base64",
+        |_| Some("not base64 at all!".to_string()),
+        200,
+        309,
+        &["approverSign", "base64"],
+    ),
+    (
+        "base64 of something that is not CMS",
+        |_| Some(b64(b"hello approver")),
+        200,
+        309,
+        &["approverSign", "CMS"],
+    ),
+];
 
 #[test]
-fn approver_sign_that_is_not_base64_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some("not base64 at all!"));
-    assert_refused(&resp, 200, 309, &["approverSign", "base64"]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-    // Base64 of something that is not CMS.
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(b"hello approver")));
-    assert_refused(&resp, 200, 309, &["approverSign", "CMS"]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+fn refused_in_person_approvals_name_the_mistake_and_change_nothing() {
+    each_case(
+        IN_PERSON_REFUSALS,
+        |c| c.0,
+        |&(_, approver_sign, http, code, needles)| {
+            let emu = TestEmulator::spawn();
+            let tracking = pending_in_person(&emu);
+            let text = approval_text(MEHDI, &tracking, APPROVER_1);
+            let resp = approve(
+                &emu,
+                &tracking,
+                APPROVER_1,
+                approver_sign(&tracking).as_deref(),
+            );
+            let needles: Vec<&str> = needles
+                .iter()
+                .map(|n| if *n == TEXT { text.as_str() } else { n })
+                .collect();
+            assert_refused(&resp, http, code, &needles);
+            assert_eq!(resp.1["Message"], resp.1["ErrorMessage"], "{}", resp.1);
+            assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+        },
+    );
 }
 
 #[test]
