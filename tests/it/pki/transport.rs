@@ -83,68 +83,114 @@ fn assert_still_serving_and_unchanged(emu: &TestEmulator) {
 
 // ── bodies ───────────────────────────────────────────────────────────────────────────────
 
-#[test]
-fn malformed_json_is_400_malformed_body() {
-    let emu = TestEmulator::spawn();
-    let a = post_bytes(
-        &emu,
-        "RegisterInfo",
-        br#"{"caName": "01", "customercode": "#,
-    );
-    assert_refused(&a.pair(), 400, 101, &["the request body is not JSON"]);
-    assert_still_serving_and_unchanged(&emu);
+fn register_bytes() -> Vec<u8> {
+    Customer::A
+        .register_body("01", "Bronze-Sign", mehdi())
+        .to_string()
+        .into_bytes()
 }
 
-#[test]
-fn json_array_body_is_400_malformed_body() {
-    let emu = TestEmulator::spawn();
-    let body = json!([Customer::A.register_body("01", "Bronze-Sign", mehdi())]);
-    let a = post_bytes(&emu, "RegisterInfo", body.to_string().as_bytes());
-    assert_refused(
-        &a.pair(),
+/// Mehdi's registration with `field` replaced by `value`.
+fn register_with(field: &str, value: Value) -> Vec<u8> {
+    let mut body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
+    body[field] = value;
+    body.to_string().into_bytes()
+}
+
+const JSON: Option<&str> = Some("application/json");
+
+/// One refused RegisterInfo body: (case, Content-Type, the bytes sent, HTTP status, ErrorCode,
+/// what ErrorMessage names).
+type Refusal = (
+    &'static str,
+    Option<&'static str>,
+    fn() -> Vec<u8>,
+    u16,
+    i64,
+    &'static [&'static str],
+);
+
+const BODY_REFUSALS: &[Refusal] = &[
+    (
+        "malformed JSON is 400 MalformedBody",
+        JSON,
+        || br#"{"caName": "01", "customercode": "#.to_vec(),
+        400,
+        101,
+        &["the request body is not JSON"],
+    ),
+    (
+        "a JSON array body is 400 MalformedBody",
+        JSON,
+        || {
+            let body = json!([Customer::A.register_body("01", "Bronze-Sign", mehdi())]);
+            body.to_string().into_bytes()
+        },
         400,
         101,
         &["JSON array", "a JSON object is expected"],
-    );
-    assert_still_serving_and_unchanged(&emu);
-}
-
-#[test]
-fn empty_body_is_400() {
-    let emu = TestEmulator::spawn();
-    let a = post_bytes(&emu, "RegisterInfo", b"");
-    assert_refused(&a.pair(), 400, 101, &["empty", "JSON object"]);
-    assert_still_serving_and_unchanged(&emu);
-}
-
-#[test]
-fn text_plain_content_type_is_415() {
-    let emu = TestEmulator::spawn();
-    let body = Customer::A
-        .register_body("01", "Bronze-Sign", mehdi())
-        .to_string()
-        .into_bytes();
-    let a = send(
-        &emu,
-        Method::POST,
-        "/api/RegisterInfo",
+    ),
+    (
+        "an empty body is 400",
+        JSON,
+        Vec::new,
+        400,
+        101,
+        &["empty", "JSON object"],
+    ),
+    (
+        "Content-Type text/plain is 415",
         Some("text/plain"),
-        body.clone(),
-    );
-    assert_refused(
-        &a.pair(),
+        register_bytes,
         415,
         107,
         &["Content-Type is 'text/plain'", "application/json"],
-    );
-    let a = send(&emu, Method::POST, "/api/RegisterInfo", None, body);
-    assert_refused(
-        &a.pair(),
+    ),
+    (
+        "no Content-Type is 415",
+        None,
+        register_bytes,
         415,
         107,
         &["no Content-Type", "application/json"],
+    ),
+    // Wrong JSON types are invalid fields, not crashes.
+    (
+        "personData as a string",
+        JSON,
+        || register_with("personData", json!("0012345679")),
+        200,
+        103,
+        &["personData is a JSON string", "an object is expected"],
+    ),
+    (
+        "caName as an array",
+        JSON,
+        || register_with("caName", json!(["01"])),
+        200,
+        103,
+        &["caName is a JSON array", "a string is expected"],
+    ),
+];
+
+#[test]
+fn refused_bodies_get_the_json_error_and_change_nothing() {
+    each_case(
+        BODY_REFUSALS,
+        |c| c.0,
+        |&(_, content_type, body, http, code, needles)| {
+            let emu = TestEmulator::spawn();
+            let a = send(
+                &emu,
+                Method::POST,
+                "/api/RegisterInfo",
+                content_type,
+                body(),
+            );
+            assert_refused(&a.pair(), http, code, needles);
+            assert_still_serving_and_unchanged(&emu);
+        },
     );
-    assert_still_serving_and_unchanged(&emu);
 }
 
 #[test]
@@ -163,30 +209,6 @@ fn body_over_the_limit_is_413() {
         &["over 2048 bytes", "pki_max_body_bytes"],
     );
     // Under the limit the same request is served.
-    assert_still_serving_and_unchanged(&emu);
-}
-
-#[test]
-fn wrong_json_types_are_invalid_fields_not_crashes() {
-    let emu = TestEmulator::spawn();
-    let mut body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
-    body["personData"] = json!("0012345679");
-    let resp = emu.post("RegisterInfo", &body);
-    assert_refused(
-        &resp,
-        200,
-        103,
-        &["personData is a JSON string", "an object is expected"],
-    );
-    let mut body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
-    body["caName"] = json!(["01"]);
-    let resp = emu.post("RegisterInfo", &body);
-    assert_refused(
-        &resp,
-        200,
-        103,
-        &["caName is a JSON array", "a string is expected"],
-    );
     assert_still_serving_and_unchanged(&emu);
 }
 
