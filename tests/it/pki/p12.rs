@@ -381,61 +381,116 @@ fn p12_registration_without_password_is_refused() {
     assert_eq!(emu.register_mehdi(), "1000001");
 }
 
-#[test]
-fn a_real_csr_for_a_p12_tracking_code_is_refused() {
-    let emu = TestEmulator::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = register_p12(&emu, mehdi());
-    let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let mut body = Customer::A.issue_body("01", "Bronze-Sign", &tracking, &csr);
-    body["password"] = json!(PASSWORD);
-    let resp = emu.post("IssueCertificateByTrackingCode", &body);
-    assert_refused(&resp, 200, 404, &["csr must be \"none\"", &tracking, "P12"]);
-    assert_eq!(resp.1["Certificate"], Value::Null);
-    assert_nothing_issued(&emu, &tracking);
+/// In a needle: the case's tracking code.
+const TRACKING: &str = "{the tracking code}";
+
+/// A P12 issue body signed over `signed` instead of the text "none".
+fn signed_over(tracking: &str, signed: &[u8]) -> Value {
+    let mut body = p12_issue_body(tracking, Some(PASSWORD));
+    body["signature"] = json!(Customer::A.sign(signed));
+    body
 }
 
-#[test]
-fn p12_issue_without_password_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = register_p12(&emu, mehdi());
-    for pw in [None, Some("")] {
-        let resp = issue_p12(&emu, &tracking, pw);
-        assert_refused(&resp, 200, 308, &["password is required", &tracking, "P12"]);
-        assert_nothing_issued(&emu, &tracking);
-    }
-}
+/// One refused issue of Mehdi's P12 tracking code: (case, the body sent for the tracking code,
+/// HTTP status, ErrorCode, what ErrorMessage names — [`TRACKING`] standing for the code).
+type Refusal = (
+    &'static str,
+    fn(&Path, &str) -> Value,
+    u16,
+    i64,
+    &'static [&'static str],
+);
 
-#[test]
-fn p12_issue_with_another_password_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = register_p12(&emu, mehdi());
-    let resp = issue_p12(&emu, &tracking, Some("another password"));
-    assert_refused(
-        &resp,
+const ISSUE_REFUSALS: &[Refusal] = &[
+    (
+        "a real CSR for a P12 tracking code",
+        |dir, tracking| {
+            let (_key, csr) = openssl_csr(dir, 2048);
+            let mut body = Customer::A.issue_body("01", "Bronze-Sign", tracking, &csr);
+            body["password"] = json!(PASSWORD);
+            body
+        },
+        200,
+        404,
+        &["csr must be \"none\"", TRACKING, "P12"],
+    ),
+    (
+        "no password",
+        |_, tracking| p12_issue_body(tracking, None),
+        200,
+        308,
+        &["password is required", TRACKING, "P12"],
+    ),
+    (
+        "an empty password",
+        |_, tracking| p12_issue_body(tracking, Some("")),
+        200,
+        308,
+        &["password is required", TRACKING, "P12"],
+    ),
+    (
+        "another password than registered",
+        |_, tracking| p12_issue_body(tracking, Some("another password")),
         200,
         103,
-        &["password differs", "RegisterInfo", &tracking],
+        &["password differs", "RegisterInfo", TRACKING],
+    ),
+    // Signing the password, or nothing, instead of the csr field "none".
+    (
+        "signed over the password",
+        |_, tracking| signed_over(tracking, PASSWORD.as_bytes()),
+        401,
+        203,
+        &["does not verify", "'none'", "Sign(csr)"],
+    ),
+    (
+        "signed over nothing",
+        |_, tracking| signed_over(tracking, b""),
+        401,
+        203,
+        &["does not verify", "'none'", "Sign(csr)"],
+    ),
+    (
+        "signed over \"NONE\"",
+        |_, tracking| signed_over(tracking, b"NONE"),
+        401,
+        203,
+        &["does not verify", "'none'", "Sign(csr)"],
+    ),
+];
+
+#[test]
+fn refused_p12_issues_name_the_mistake_and_change_nothing() {
+    each_case(
+        ISSUE_REFUSALS,
+        |c| c.0,
+        |&(_, body, http, code, needles)| {
+            let emu = TestEmulator::spawn();
+            let dir = tempfile::tempdir().unwrap();
+            let tracking = register_p12(&emu, mehdi());
+            let resp = emu.post(
+                "IssueCertificateByTrackingCode",
+                &body(dir.path(), &tracking),
+            );
+            let needles: Vec<&str> = needles
+                .iter()
+                .map(|n| if *n == TRACKING { tracking.as_str() } else { n })
+                .collect();
+            assert_refused(&resp, http, code, &needles);
+            assert_eq!(resp.1["Certificate"], Value::Null, "{}", resp.1);
+            assert_nothing_issued(&emu, &tracking);
+            // The right request still works afterwards.
+            let resp = issue_p12(&emu, &tracking, Some(PASSWORD));
+            assert_ok(&resp);
+            assert_eq!(resp.1["PaymentStatus"], "Paid");
+        },
     );
-    assert_nothing_issued(&emu, &tracking);
-    // The right one still works afterwards.
-    let resp = issue_p12(&emu, &tracking, Some(PASSWORD));
-    assert_ok(&resp);
-    assert_eq!(resp.1["PaymentStatus"], "Paid");
 }
 
 #[test]
-fn p12_signature_is_over_the_text_none() {
+fn p12_sign_none_by_python_is_accepted() {
     let emu = TestEmulator::spawn();
     let tracking = register_p12(&emu, mehdi());
-    // Signing the password, or nothing, instead of the csr field "none" is refused.
-    for signed in [PASSWORD.as_bytes(), b"".as_slice(), b"NONE".as_slice()] {
-        let mut body = p12_issue_body(&tracking, Some(PASSWORD));
-        body["signature"] = json!(Customer::A.sign(signed));
-        let resp = emu.post("IssueCertificateByTrackingCode", &body);
-        assert_refused(&resp, 401, 203, &["does not verify", "'none'", "Sign(csr)"]);
-        assert_nothing_issued(&emu, &tracking);
-    }
     // Sign("none") by Python cryptography, independently of openssl, is accepted.
     let sig = python(
         "import sys, base64\n\
