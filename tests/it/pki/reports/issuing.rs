@@ -174,71 +174,98 @@ fn solar_hijri_range_equals_the_gregorian_range() {
     }
 }
 
+/// One refused IssuingReport request.
+struct ReportRefusal {
+    case: &'static str,
+    customer: &'static str,
+    key: &'static str,
+    range: (&'static str, &'static str),
+    kind: &'static str,
+    http: u16,
+    code: i64,
+    needles: &'static [&'static str],
+}
+
+/// Customer A's PerCA report of today with one thing wrong.
+const PER_CA: ReportRefusal = ReportRefusal {
+    case: "",
+    customer: Customer::A.code,
+    key: Customer::A.report_key,
+    range: (TODAY, TODAY),
+    kind: "PerCA",
+    http: 200,
+    code: 103,
+    needles: &[],
+};
+
+const REPORT_REFUSALS: &[ReportRefusal] = &[
+    ReportRefusal {
+        case: "another customer's report key",
+        key: Customer::B.report_key,
+        http: 401,
+        code: 205,
+        needles: &["reportkey", "not customer 10320874334's"],
+        ..PER_CA
+    },
+    ReportRefusal {
+        case: "no report key",
+        key: "",
+        http: 401,
+        code: 205,
+        needles: &["reportkey is missing"],
+        ..PER_CA
+    },
+    ReportRefusal {
+        case: "enddate before startdate",
+        range: ("2026/06/02", "2026/06/01"),
+        needles: &["enddate", "before startdate"],
+        ..PER_CA
+    },
+    ReportRefusal {
+        case: "enddate before a Solar Hijri startdate",
+        range: ("1405/03/12", TODAY),
+        kind: "detail",
+        needles: &["enddate", "before startdate"],
+        ..PER_CA
+    },
+    ReportRefusal {
+        case: "an unknown type",
+        kind: "PerDay",
+        needles: &["type", "PerCA, PerCA&Status or detail"],
+        ..PER_CA
+    },
+    ReportRefusal {
+        case: "startdate that is no date",
+        range: ("yesterday", TODAY),
+        needles: &["startdate", "yesterday", "yyyy/mm/dd"],
+        ..PER_CA
+    },
+    ReportRefusal {
+        case: "startdate in month 13",
+        range: ("2026/13/01", TODAY),
+        needles: &["startdate", "2026/13/01", "yyyy/mm/dd"],
+        ..PER_CA
+    },
+    ReportRefusal {
+        case: "startdate on day 32 of a Solar Hijri month",
+        range: ("1405/02/32", TODAY),
+        needles: &["startdate", "1405/02/32", "yyyy/mm/dd"],
+        ..PER_CA
+    },
+];
+
 #[test]
 fn issuing_report_refusals() {
     let emu = TestEmulator::spawn();
     let post = |body: Value| emu.post("IssuingReport", &body);
-    let resp = post(report_body(
-        Customer::A.code,
-        Customer::B.report_key,
-        TODAY,
-        TODAY,
-        "PerCA",
-        None,
-    ));
-    assert_refused(
-        &resp,
-        401,
-        205,
-        &["reportkey", "not customer 10320874334's"],
+    each_case(
+        REPORT_REFUSALS,
+        |c| c.case,
+        |c| {
+            let body = report_body(c.customer, c.key, c.range.0, c.range.1, c.kind, None);
+            assert_refused(&post(body), c.http, c.code, c.needles);
+        },
     );
-    let resp = post(report_body(
-        Customer::A.code,
-        "",
-        TODAY,
-        TODAY,
-        "PerCA",
-        None,
-    ));
-    assert_refused(&resp, 401, 205, &["reportkey is missing"]);
-    let resp = post(report_body(
-        Customer::A.code,
-        Customer::A.report_key,
-        "2026/06/02",
-        "2026/06/01",
-        "PerCA",
-        None,
-    ));
-    assert_refused(&resp, 200, 103, &["enddate", "before startdate"]);
-    let resp = post(report_body(
-        Customer::A.code,
-        Customer::A.report_key,
-        "1405/03/12",
-        TODAY,
-        "detail",
-        None,
-    ));
-    assert_refused(&resp, 200, 103, &["enddate", "before startdate"]);
-    let resp = post(report_body(
-        Customer::A.code,
-        Customer::A.report_key,
-        TODAY,
-        TODAY,
-        "PerDay",
-        None,
-    ));
-    assert_refused(&resp, 200, 103, &["type", "PerCA, PerCA&Status or detail"]);
-    for bad in ["yesterday", "2026/13/01", "1405/02/32"] {
-        let resp = post(report_body(
-            Customer::A.code,
-            Customer::A.report_key,
-            bad,
-            TODAY,
-            "PerCA",
-            None,
-        ));
-        assert_refused(&resp, 200, 103, &["startdate", bad, "yyyy/mm/dd"]);
-    }
     let resp = post(report_body(
         "99999999999",
         Customer::A.report_key,
