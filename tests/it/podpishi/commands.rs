@@ -1,3 +1,7 @@
+//! Commands of /apistatus.php: getlistdocs by time range (own and incoming documents),
+//! tariffs, the invoice and available documents, and the scenario's stale-time window for
+//! `<time>`.
+
 use crate::helpers::*;
 
 #[test]

@@ -1,3 +1,8 @@
+//! Partner commands: addpackage2client (idempotent per refnum, listed by getlistpartnertrn,
+//! refused for a non-partner), reguserbypartner and authuserbypartner with the cabinet they
+//! open, and setblockuser: a blocked client's uploads are refused while its documents stay
+//! readable.
+
 use crate::helpers::*;
 
 fn cmd(emu: &TestEmulator, acc: (&str, &str), body: &str) -> String {

@@ -1,3 +1,9 @@
+//! Signatures on documents, made and checked by `openssl cms`: the owner's `signature_pem` in
+//! every form (someone else's, or over other bytes, refused), the receiver's `addsignature` and
+//! its refusals, the counterparty's cabinet step, `signsim cms sign` output, GOST signatures
+//! under the scenario's policy, and signed_policy/signed_firm from each certificate's role OID
+//! and O.
+
 use crate::helpers::*;
 use serde_json::json;
 

@@ -1,3 +1,8 @@
+//! Uploads to /api.php: reqwest multipart and `curl -F` like the PHP sample, several files back
+//! byte for byte, a reused reference refused with the documented text (concurrent duplicates
+//! make one document), PHP's removed `@/path` syntax explained, every field rule, blocked and
+//! negative-balance accounts, and an acknowledged upload surviving `kill -9`.
+
 use crate::helpers::*;
 
 #[test]
