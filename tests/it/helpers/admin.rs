@@ -109,6 +109,14 @@ impl TestEmulator {
         body["added"].as_str().unwrap().to_string()
     }
 
+    /// The emails in the Podpishi outbox (`/__admin/podpishi/outbox`).
+    pub fn pod_outbox_len(&self) -> usize {
+        let (s, v) = self.admin_get("podpishi/outbox");
+        assert_eq!(s, 200, "{v}");
+        v.as_array().unwrap_or_else(|| panic!("{v}")).len()
+    }
+
+    /// The counterparty's cabinet step on document `num` (`/__admin/podpishi/documents/{num}/sign`).
     pub fn pod_admin_sign(&self, num: &str, body: &Value) -> (u16, Value) {
         let resp = self
             .client

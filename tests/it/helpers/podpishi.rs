@@ -481,11 +481,4 @@ impl TestEmulator {
         );
         unzip(&a.body)
     }
-
-    /// The emails in the outbox.
-    pub fn pod_outbox_len(&self) -> usize {
-        let (s, v) = self.admin_get("podpishi/outbox");
-        assert_eq!(s, 200, "{v}");
-        v.as_array().unwrap_or_else(|| panic!("{v}")).len()
-    }
 }

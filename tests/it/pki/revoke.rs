@@ -16,10 +16,6 @@ fn issued_mehdi(emu: &TestEmulator, dir: &Path) -> (String, String) {
     )
 }
 
-fn revoke_a(emu: &TestEmulator, cert: &str, reason: i64) -> (u16, Value) {
-    emu.revoke_certificate(&Customer::A, cert, reason)
-}
-
 fn crl_text(emu: &TestEmulator, ca: &str) -> String {
     let (status, crl) = emu.get_bytes(&format!("/crl/{ca}.crl"));
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&crl));
@@ -58,7 +54,7 @@ fn revoking_another_customers_certificate_is_refused() {
     assert_eq!(emu.state_of(&tracking), "Issued");
     assert!(crl_entries(&crl_text(&emu, "01")).is_empty());
     // The owner still can.
-    assert_ok(&revoke_a(&emu, &cert, 1));
+    assert_ok(&emu.revoke_certificate(&Customer::A, &cert, 1));
 }
 
 #[test]
@@ -66,8 +62,8 @@ fn revoking_twice_is_refused_and_keeps_the_first_reason() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let (tracking, cert) = issued_mehdi(&emu, dir.path());
-    assert_ok(&revoke_a(&emu, &cert, 1));
-    let resp = revoke_a(&emu, &cert, 4);
+    assert_ok(&emu.revoke_certificate(&Customer::A, &cert, 1));
+    let resp = emu.revoke_certificate(&Customer::A, &cert, 4);
     assert_refused(
         &resp,
         200,
@@ -92,7 +88,7 @@ fn revocation_reason_7_is_not_a_crl_reason() {
     let dir = tempfile::tempdir().unwrap();
     let (tracking, cert) = issued_mehdi(&emu, dir.path());
     for reason in [7, 11, -1] {
-        let resp = revoke_a(&emu, &cert, reason);
+        let resp = emu.revoke_certificate(&Customer::A, &cert, reason);
         assert_refused(
             &resp,
             200,
@@ -133,7 +129,7 @@ fn revoking_a_self_signed_certificate_is_refused_as_not_issued_here() {
         b"",
     );
     let serial = openssl_serial(&der).to_lowercase();
-    let resp = revoke_a(&emu, &b64(&der), 1);
+    let resp = emu.revoke_certificate(&Customer::A, &b64(&der), 1);
     assert_refused(&resp, 200, 407, &["not issued by any CA of this service"]);
     assert!(crl_entries(&crl_text(&emu, "01")).is_empty());
     let msg = resp.1["ErrorMessage"].as_str().unwrap().to_lowercase();
@@ -150,7 +146,7 @@ fn revoking_a_certificate_of_our_ca_that_we_did_not_issue_names_its_serial() {
     let pem = std::fs::read(fixture("pki/approvers/approver-1.pem")).unwrap();
     let der = run("openssl", &["x509", "-outform", "DER"], &pem);
     let serial = openssl_serial(&der).to_lowercase();
-    let resp = revoke_a(&emu, &b64(&der), 1);
+    let resp = emu.revoke_certificate(&Customer::A, &b64(&der), 1);
     assert_refused(&resp, 200, 407, &["CA '01' has not issued"]);
     assert!(crl_entries(&crl_text(&emu, "01")).is_empty());
     let msg = resp.1["ErrorMessage"].as_str().unwrap().to_lowercase();
@@ -185,7 +181,7 @@ fn every_reason_code_shows_in_the_crl() {
         trackings.push(tracking.clone());
         let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
         let cert = issued["Certificate"].as_str().unwrap();
-        let resp = revoke_a(&emu, cert, reason);
+        let resp = emu.revoke_certificate(&Customer::A, cert, reason);
         assert_ok(&resp);
         expected.push((cert_serial(cert), reason, name));
     }
@@ -392,7 +388,7 @@ fn crls_verify_with_openssl_against_their_own_ca() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let (_tracking, cert) = issued_mehdi(&emu, dir.path());
-    assert_ok(&revoke_a(&emu, &cert, 4));
+    assert_ok(&emu.revoke_certificate(&Customer::A, &cert, 4));
     for (ca, file) in [
         ("01", "pki/ca-01.pem"),
         ("08", "pki/ca-08.pem"),

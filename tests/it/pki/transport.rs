@@ -8,13 +8,15 @@ use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-struct Answer {
+/// An answer with all its headers (the journal-id [`Answer`] of the helpers keeps only the
+/// Content-Type).
+struct HttpAnswer {
     status: u16,
     headers: HeaderMap,
     text: String,
 }
 
-impl Answer {
+impl HttpAnswer {
     fn json(&self) -> Value {
         serde_json::from_str(&self.text)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
@@ -31,15 +33,21 @@ impl Answer {
     }
 }
 
-fn answer(resp: Response) -> Answer {
-    Answer {
+fn answer(resp: Response) -> HttpAnswer {
+    HttpAnswer {
         status: resp.status().as_u16(),
         headers: resp.headers().clone(),
         text: resp.text().unwrap(),
     }
 }
 
-fn send(emu: &TestEmulator, method: Method, path: &str, ct: Option<&str>, body: Vec<u8>) -> Answer {
+fn send(
+    emu: &TestEmulator,
+    method: Method,
+    path: &str,
+    ct: Option<&str>,
+    body: Vec<u8>,
+) -> HttpAnswer {
     let mut req = emu.client.request(method, format!("{}{path}", emu.url));
     if let Some(ct) = ct {
         req = req.header("Content-Type", ct);
@@ -47,7 +55,7 @@ fn send(emu: &TestEmulator, method: Method, path: &str, ct: Option<&str>, body: 
     answer(req.body(body).send().unwrap())
 }
 
-fn post_bytes(emu: &TestEmulator, method: &str, body: &[u8]) -> Answer {
+fn post_bytes(emu: &TestEmulator, method: &str, body: &[u8]) -> HttpAnswer {
     send(
         emu,
         Method::POST,

@@ -20,7 +20,7 @@ fn rows_sorted(mut rows: Vec<Value>) -> Vec<Value> {
 fn per_ca_counts_registrations_issues_and_revocations() {
     let emu = TestEmulator::spawn();
     let _w = build_world(&emu);
-    let rows = rows_sorted(report_a(&emu, (TODAY, TODAY), "PerCA"));
+    let rows = rows_sorted(report(&emu, &Customer::A, (TODAY, TODAY), "PerCA", None));
     // 01/Bronze-Sign: Mehdi twice (one revoked), Zahra (registered), Reza.
     assert_eq!(
         rows,
@@ -31,14 +31,7 @@ fn per_ca_counts_registrations_issues_and_revocations() {
         ]
     );
     // Customer B's report holds B's activity only.
-    let rows = report(
-        &emu,
-        Customer::B.code,
-        Customer::B.report_key,
-        (TODAY, TODAY),
-        "PerCA",
-        None,
-    );
+    let rows = report(&emu, &Customer::B, (TODAY, TODAY), "PerCA", None);
     assert_eq!(rows, vec![row("01", "Bronze-Sign", "", [1, 1, 1, 0])]);
 }
 
@@ -46,7 +39,13 @@ fn per_ca_counts_registrations_issues_and_revocations() {
 fn per_ca_and_status_splits_by_current_status() {
     let emu = TestEmulator::spawn();
     let _w = build_world(&emu);
-    let rows = rows_sorted(report_a(&emu, (TODAY, TODAY), "PerCA&Status"));
+    let rows = rows_sorted(report(
+        &emu,
+        &Customer::A,
+        (TODAY, TODAY),
+        "PerCA&Status",
+        None,
+    ));
     assert_eq!(
         rows,
         vec![
@@ -63,7 +62,7 @@ fn per_ca_and_status_splits_by_current_status() {
 fn detail_lists_each_lifecycle_with_price_including_name_lookup() {
     let emu = TestEmulator::spawn();
     let w = build_world(&emu);
-    let items = report_a(&emu, (TODAY, TODAY), "detail");
+    let items = report(&emu, &Customer::A, (TODAY, TODAY), "detail", None);
     let got: Vec<String> = items
         .iter()
         .map(|i| i["TrackingCode"].as_str().unwrap().to_string())
@@ -101,14 +100,7 @@ fn detail_lists_each_lifecycle_with_price_including_name_lookup() {
     assert_eq!(find(&w.pending)["ProfileName"], "Bronze-Sign-InPerson");
 
     // B: the profile price plus the name-lookup price, and the looked-up names.
-    let items = report(
-        &emu,
-        Customer::B.code,
-        Customer::B.report_key,
-        (TODAY, TODAY),
-        "detail",
-        None,
-    );
+    let items = report(&emu, &Customer::B, (TODAY, TODAY), "detail", None);
     assert_eq!(items.len(), 1, "{items:?}");
     let b = &items[0];
     assert_eq!(b["TrackingCode"], w.b_mehdi.tracking.as_str());
@@ -140,21 +132,21 @@ fn solar_hijri_range_equals_the_gregorian_range() {
     let emu = TestEmulator::spawn();
     let _w = build_world(&emu);
     for kind in ["PerCA", "PerCA&Status", "detail"] {
-        let gregorian = report_a(&emu, (TODAY, TODAY), kind);
+        let gregorian = report(&emu, &Customer::A, (TODAY, TODAY), kind, None);
         assert!(!gregorian.is_empty(), "{kind}");
         assert_eq!(
-            report_a(&emu, (TODAY_SH, TODAY_SH), kind),
+            report(&emu, &Customer::A, (TODAY_SH, TODAY_SH), kind, None),
             gregorian,
             "{kind}"
         );
         // Wider ranges: Khordad 1405 is 2026/05/22 … 2026/06/21; mixed calendars too.
         assert_eq!(
-            report_a(&emu, ("1405/03/01", "1405/03/31"), kind),
+            report(&emu, &Customer::A, ("1405/03/01", "1405/03/31"), kind, None),
             gregorian,
             "{kind}"
         );
         assert_eq!(
-            report_a(&emu, ("2026/05/22", "1405/03/11"), kind),
+            report(&emu, &Customer::A, ("2026/05/22", "1405/03/11"), kind, None),
             gregorian,
             "{kind}"
         );
@@ -166,7 +158,7 @@ fn solar_hijri_range_equals_the_gregorian_range() {
             ("1405/03/01", "1405/03/10"),
         ] {
             assert_eq!(
-                report_a(&emu, range, kind),
+                report(&emu, &Customer::A, range, kind, None),
                 Vec::<Value>::new(),
                 "{kind} {range:?}"
             );
@@ -315,7 +307,7 @@ fn report_dates_select_events_by_day_inclusive_in_both_calendars() {
     let emu = spawn_at(data.path(), "2026-06-01T21:00:00Z");
     assert_ok(&emu.revoke_certificate(&Customer::A, &cert, 1));
 
-    let per_ca = |range: (&str, &str)| report_a(&emu, range, "PerCA");
+    let per_ca = |range: (&str, &str)| report(&emu, &Customer::A, range, "PerCA", None);
     let bronze = |c: [u64; 4]| vec![row("01", "Bronze-Sign", "", c)];
     assert_eq!(per_ca(("2026/05/31", "2026/05/31")), bronze([0, 2, 0, 0]));
     assert_eq!(per_ca(("2026/06/01", "2026/06/01")), bronze([2, 1, 2, 0]));
@@ -332,7 +324,7 @@ fn report_dates_select_events_by_day_inclusive_in_both_calendars() {
 
     // detail: a lifecycle is in the range when any of its events is.
     let detail = |range: (&str, &str)| -> Vec<String> {
-        report_a(&emu, range, "detail")
+        report(&emu, &Customer::A, range, "detail", None)
             .iter()
             .map(|i| i["TrackingCode"].as_str().unwrap().to_string())
             .collect()
@@ -346,7 +338,13 @@ fn report_dates_select_events_by_day_inclusive_in_both_calendars() {
         vec![mehdi_t.clone(), reza_t.clone()]
     );
     assert_eq!(detail(("1405/03/12", "1405/03/12")), vec![mehdi_t.clone()]);
-    let items = report_a(&emu, ("2026/06/02", "2026/06/02"), "detail");
+    let items = report(
+        &emu,
+        &Customer::A,
+        ("2026/06/02", "2026/06/02"),
+        "detail",
+        None,
+    );
     assert_eq!(items[0]["Status"], "Revoked", "{items:?}");
     assert_eq!(items[0]["RegisterDate"], "2026-05-31T08:00:00Z");
     assert_eq!(items[0]["IssueDate"], "2026-06-01T08:00:00Z");

@@ -194,34 +194,22 @@ fn report_body(
     body
 }
 
-/// A successful IssuingReport's top-level array.
+/// A successful IssuingReport's top-level array, asked by `c` with its report key.
 fn report(
     emu: &TestEmulator,
-    customer: &str,
-    key: &str,
+    c: &Customer,
     range: (&str, &str),
     kind: &str,
     id: Option<u64>,
 ) -> Vec<Value> {
     let (status, body) = emu.post(
         "IssuingReport",
-        &report_body(customer, key, range.0, range.1, kind, id),
+        &report_body(c.code, c.report_key, range.0, range.1, kind, id),
     );
     assert_eq!(status, 200, "{body}");
     body.as_array()
         .unwrap_or_else(|| panic!("{kind}: not a top-level JSON array: {body}"))
         .clone()
-}
-
-fn report_a(emu: &TestEmulator, range: (&str, &str), kind: &str) -> Vec<Value> {
-    report(
-        emu,
-        Customer::A.code,
-        Customer::A.report_key,
-        range,
-        kind,
-        None,
-    )
 }
 
 fn row(ca: &str, profile: &str, status: &str, c: [u64; 4]) -> Value {

@@ -4,12 +4,20 @@
 use super::*;
 use std::time::Duration;
 
-/// Registers (names given, no lookup) and issues `count` applicants for customer B from
+/// Registers (names given, no lookup) and issues `count` applicants for `c` (a customer
+/// without identity checks: B) from
 /// `threads` threads, national codes from `first`; returns the tracking codes.
-fn issue_many_b(emu: &TestEmulator, csr: &[u8], first: u32, count: u32, threads: u32) -> Vec<u64> {
+fn issue_many(
+    emu: &TestEmulator,
+    c: &Customer,
+    csr: &[u8],
+    first: u32,
+    count: u32,
+    threads: u32,
+) -> Vec<u64> {
     let csr_b64 = b64(csr);
     // One CSR for every tracking code: its Sign(csr) is the same for all.
-    let csr_sig = Customer::B.sign(csr_b64.as_bytes());
+    let csr_sig = c.sign(csr_b64.as_bytes());
     let per = count.div_ceil(threads);
     let mut all: Vec<u64> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -28,7 +36,7 @@ fn issue_many_b(emu: &TestEmulator, csr: &[u8], first: u32, count: u32, threads:
                             "FatherName": "پدر",
                             "TokenType": "USERGENERATED"
                         });
-                        let tracking = emu.register(&Customer::B, "01", "Bronze-Sign", person);
+                        let tracking = emu.register(c, "01", "Bronze-Sign", person);
                         let resp = emu.post(
                             "IssueCertificateByTrackingCode",
                             &json!({
@@ -38,7 +46,7 @@ fn issue_many_b(emu: &TestEmulator, csr: &[u8], first: u32, count: u32, threads:
                                 "csr": csr_b64,
                                 "paymentId": format!("pay-{n}"),
                                 "signature": csr_sig,
-                                "customercode": Customer::B.customercode(),
+                                "customercode": c.customercode(),
                             }),
                         );
                         assert_ok(&resp);
@@ -60,14 +68,7 @@ fn issue_many_b(emu: &TestEmulator, csr: &[u8], first: u32, count: u32, threads:
 
 /// One detail page for customer B after `id`; returns (Ids, items).
 fn detail_page(emu: &TestEmulator, id: Option<u64>) -> Vec<Value> {
-    report(
-        emu,
-        Customer::B.code,
-        Customer::B.report_key,
-        (TODAY, TODAY),
-        "detail",
-        id,
-    )
+    report(emu, &Customer::B, (TODAY, TODAY), "detail", id)
 }
 
 fn ids_of(page: &[Value]) -> Vec<u64> {
@@ -125,7 +126,7 @@ fn detail_pages_250_certificates_100_100_50_stable_under_concurrent_issuance() {
     });
     let dir = tempfile::tempdir().unwrap();
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let issued = issue_many_b(&emu, &csr, 0, 250, 4);
+    let issued = issue_many(&emu, &Customer::B, &csr, 0, 250, 4);
     assert_eq!(issued.len(), 250);
     assert_eq!(emu.credit(&Customer::B), 100_000_000 - 250 * BRONZE);
 
@@ -146,14 +147,7 @@ fn detail_pages_250_certificates_100_100_50_stable_under_concurrent_issuance() {
         assert_eq!(i["Price"], BRONZE, "{i}");
         assert_eq!(i["CAName"], "01", "{i}");
     }
-    let per_ca = report(
-        &emu,
-        Customer::B.code,
-        Customer::B.report_key,
-        (TODAY, TODAY),
-        "PerCA",
-        None,
-    );
+    let per_ca = report(&emu, &Customer::B, (TODAY, TODAY), "PerCA", None);
     assert_eq!(
         per_ca,
         vec![row("01", "Bronze-Sign", "", [250, 250, 250, 0])]
@@ -168,7 +162,7 @@ fn detail_pages_250_certificates_100_100_50_stable_under_concurrent_issuance() {
         let issuer = s.spawn(move || {
             let mut extra = Vec::new();
             for k in 0..20 {
-                let mut one = issue_many_b(emu, csr, 1000 + k, 1, 1);
+                let mut one = issue_many(emu, &Customer::B, csr, 1000 + k, 1, 1);
                 tx.send(one[0]).unwrap();
                 extra.append(&mut one);
             }
