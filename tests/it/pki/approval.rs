@@ -501,47 +501,56 @@ fn remote_approval_with_an_order_id_then_issue() {
     assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - FACE_AUTH_PRICE);
 }
 
-#[test]
-fn remote_approval_without_order_id_is_refused_for_a_provider_face_auth_customer() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_face_auth(&emu);
-    for order_id in [None, Some("")] {
-        let resp = emu.post(
-            "RequestApprove",
-            &Customer::A.request_approve_body(MEHDI, &tracking, "", None, order_id),
-        );
-        assert_refused(
-            &resp,
-            200,
-            102,
-            &[
-                "orderId is required",
-                Customer::A.code,
-                "face authentication",
-            ],
-        );
-        assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-    }
-}
+/// In a needle: the case's tracking code.
+const TRACKING: &str = "{the tracking code}";
 
-#[test]
-fn remote_approval_with_an_approver_sign_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_face_auth(&emu);
-    // A perfectly valid in-person approval is still wrong for a face-auth profile.
-    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
-    let resp = emu.post(
-        "RequestApprove",
-        &Customer::A.request_approve_body(
-            MEHDI,
-            &tracking,
-            APPROVER_1,
-            Some(&b64(&cms)),
-            Some("FA-ORDER-7781"),
-        ),
-    );
-    assert_refused(
-        &resp,
+/// One refused remote approval of Mehdi's pending face-auth tracking code: (case, the
+/// RequestApprove body for the tracking code, HTTP status, ErrorCode, what ErrorMessage names
+/// — [`TRACKING`] standing for the code).
+type RemoteRefusal = (
+    &'static str,
+    fn(&str) -> Value,
+    u16,
+    i64,
+    &'static [&'static str],
+);
+
+const REMOTE_REFUSALS: &[RemoteRefusal] = &[
+    (
+        "no orderId for a provider face-auth customer",
+        |tracking| Customer::A.request_approve_body(MEHDI, tracking, "", None, None),
+        200,
+        102,
+        &[
+            "orderId is required",
+            Customer::A.code,
+            "face authentication",
+        ],
+    ),
+    (
+        "an empty orderId for a provider face-auth customer",
+        |tracking| Customer::A.request_approve_body(MEHDI, tracking, "", None, Some("")),
+        200,
+        102,
+        &[
+            "orderId is required",
+            Customer::A.code,
+            "face authentication",
+        ],
+    ),
+    (
+        // A perfectly valid in-person approval is still wrong for a face-auth profile.
+        "an approverSign",
+        |tracking| {
+            let cms = openssl_cms_sign("approver-1", &approval_bytes(tracking), false, false);
+            Customer::A.request_approve_body(
+                MEHDI,
+                tracking,
+                APPROVER_1,
+                Some(&b64(&cms)),
+                Some("FA-ORDER-7781"),
+            )
+        },
         200,
         309,
         &[
@@ -549,8 +558,33 @@ fn remote_approval_with_an_approver_sign_is_refused() {
             "Bronze-Sign-FaceAuth",
             "face authentication",
         ],
+    ),
+    (
+        "another customer's tracking code",
+        |tracking| Customer::B.request_approve_body(MEHDI, tracking, "", None, Some("FA-1")),
+        200,
+        209,
+        &[TRACKING, "another customer"],
+    ),
+];
+
+#[test]
+fn refused_remote_approvals_name_the_mistake_and_change_nothing() {
+    each_case(
+        REMOTE_REFUSALS,
+        |c| c.0,
+        |&(_, body, http, code, needles)| {
+            let emu = TestEmulator::spawn();
+            let tracking = pending_face_auth(&emu);
+            let resp = emu.post("RequestApprove", &body(&tracking));
+            let needles: Vec<&str> = needles
+                .iter()
+                .map(|n| if *n == TRACKING { tracking.as_str() } else { n })
+                .collect();
+            assert_refused(&resp, http, code, &needles);
+            assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+        },
     );
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
 }
 
 #[test]
@@ -596,18 +630,6 @@ fn remote_approval_without_order_id_is_fine_without_provider_face_auth() {
         emu.credit(&Customer::B),
         1_000_000 - FACE_AUTH_PRICE - 20_000
     );
-}
-
-#[test]
-fn another_customers_tracking_code_can_not_be_approved() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_face_auth(&emu);
-    let resp = emu.post(
-        "RequestApprove",
-        &Customer::B.request_approve_body(MEHDI, &tracking, "", None, Some("FA-1")),
-    );
-    assert_refused(&resp, 200, 209, &[&tracking, "another customer"]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
 }
 
 // ── CA 08 ────────────────────────────────────────────────────────────────────────────────
