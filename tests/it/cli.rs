@@ -81,12 +81,15 @@ fn acknowledged_state_survives_kill_9_with_a_data_dir() {
     let cert;
     {
         let server = Server::start(&["--data-dir", d]);
-        let reg = server.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+        let reg = server.post(
+            "RegisterInfo",
+            &Customer::A.register_body("01", "Bronze-Sign", mehdi()),
+        );
         tracking = reg["TrackingCode"].as_str().unwrap().to_string();
         let (_, csr) = openssl_csr(work.path(), 2048);
         let issued = server.post(
             "IssueCertificateByTrackingCode",
-            &issue_body("01", "Bronze-Sign", &tracking, &csr),
+            &Customer::A.issue_body("01", "Bronze-Sign", &tracking, &csr),
         );
         assert_eq!(issued["IsSuccess"], true, "{issued}");
         cert = issued["Certificate"].as_str().unwrap().to_string();
@@ -95,14 +98,17 @@ fn acknowledged_state_survives_kill_9_with_a_data_dir() {
     let server = Server::start(&["--data-dir", d]);
     let credit = server.post(
         "GetCredit",
-        &json!({"reportkey": "report-key-A-0001", "customercode": CUSTOMER_A}),
+        &json!({"reportkey": "report-key-A-0001", "customercode": Customer::A.code}),
     );
     assert_eq!(
         credit["Credit"],
         (10_000_000 - 150_000).to_string(),
         "{credit}"
     );
-    let again = server.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let again = server.post(
+        "RegisterInfo",
+        &Customer::A.register_body("01", "Bronze-Sign", mehdi()),
+    );
     assert_eq!(again["TrackingCode"], tracking.as_str());
     let desc: serde_json::Value =
         serde_json::from_str(again["Description"].as_str().unwrap()).unwrap();
@@ -119,7 +125,10 @@ fn acknowledged_state_survives_kill_9_with_a_data_dir() {
     sara["BirthCertificateID"] = json!("5521");
     sara["BirthDate"] = json!("1368/02/15");
     sara["Telephone"] = json!("09131112233");
-    let next = server.post("RegisterInfo", &register_body("01", "Bronze-Sign", sara));
+    let next = server.post(
+        "RegisterInfo",
+        &Customer::A.register_body("01", "Bronze-Sign", sara),
+    );
     assert_eq!(
         next["TrackingCode"],
         (tracking.parse::<u64>().unwrap() + 1).to_string(),
@@ -218,7 +227,7 @@ fn scenario_check_lists_every_problem_with_line_and_field() {
 #[test]
 fn pki_sign_matches_openssl_byte_for_byte() {
     // PKCS#1 v1.5 signatures are deterministic: the helper must equal openssl over the same bytes.
-    let key = customer_key(CUSTOMER_A);
+    let key = Customer::A.key();
     let text = "10320874334-1234-0012345679";
     let sign = |extra: &[&str]| {
         Command::new(BIN)
@@ -258,7 +267,7 @@ fn pki_sign_matches_openssl_byte_for_byte() {
 fn pki_body_builds_requests_the_server_accepts() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
-    let key = customer_key(CUSTOMER_A);
+    let key = Customer::A.key();
     let body = |args: &[&str]| -> serde_json::Value {
         let out = Command::new(BIN)
             .args(["pki", "body"])

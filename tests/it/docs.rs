@@ -1,4 +1,5 @@
-//! The README stays true: its error table lists every error kind with its code and status.
+//! The README stays true: its PKI error table lists every error kind with its code and status,
+//! and its Podpishi error table every status.
 
 use crate::helpers::repo;
 
@@ -8,5 +9,17 @@ fn readme_error_table_matches_the_catalogue() {
     for (_, name, code, status, _) in signsim::pki::error::CATALOGUE {
         let row = format!("| {code} | `{name}` | {status} |");
         assert!(readme.contains(&row), "README's error table lacks {row}");
+    }
+}
+
+#[test]
+fn readme_lists_every_podpishi_error_status() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    for (_, name, status, _) in signsim::podpishi::error::CATALOGUE {
+        let row = format!("| {status} | `{name}` |");
+        assert!(
+            readme.contains(&row),
+            "README's Podpishi error table lacks {row}"
+        );
     }
 }

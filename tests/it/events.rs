@@ -81,7 +81,7 @@ fn a_ca_goes_down_and_up_on_schedule() {
     assert!(!available(&emu, "01"), "the outage did not happen at +30s");
     assert!(available(&emu, "08"));
     assert_refused(
-        &emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi())),
+        &emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi()),
         200,
         601,
         &["CA '01' is not available"],
@@ -138,11 +138,11 @@ action = { kind = "credit", customer = "10320874334", set = 42 }
 "#
     });
     assert_eq!(emu.advance("9s"), "2026-06-01T08:00:09Z");
-    assert_eq!(emu.credit_a(), 10_000_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000);
     emu.advance("2s");
     assert_eq!(emu.clock_now(), "2026-06-02T08:00:11Z");
     // The jump passed +1h: the credit event ran too.
-    assert_eq!(emu.credit_a(), 42);
+    assert_eq!(emu.credit(&Customer::A), 42);
     let t = emu.register_mehdi();
     assert_eq!(
         emu.admin_ok(&format!("pki/tracking/{t}"))["registered_at"],
@@ -168,17 +168,26 @@ action = { kind = "credit", customer = "14105318760", add = -400000 }
 "#
     });
     emu.advance("59s");
-    assert_eq!((emu.credit_a(), emu.credit_b()), (10_000_000, 1_000_000));
+    assert_eq!(
+        (emu.credit(&Customer::A), emu.credit(&Customer::B)),
+        (10_000_000, 1_000_000)
+    );
     emu.advance("1s");
-    assert_eq!((emu.credit_a(), emu.credit_b()), (300_000, 1_000_000));
+    assert_eq!(
+        (emu.credit(&Customer::A), emu.credit(&Customer::B)),
+        (300_000, 1_000_000)
+    );
     emu.advance("1m");
-    assert_eq!((emu.credit_a(), emu.credit_b()), (300_000, 600_000));
+    assert_eq!(
+        (emu.credit(&Customer::A), emu.credit(&Customer::B)),
+        (300_000, 600_000)
+    );
     // The new credit is what issuing charges against.
     let dir = tempfile::tempdir().unwrap();
     let (_key, csr) = openssl_csr(dir.path(), 2048);
     let t = emu.register_mehdi();
-    emu.issue_a("01", "Bronze-Sign", &t, &csr);
-    assert_eq!(emu.credit_a(), 150_000);
+    emu.issue(&Customer::A, "01", "Bronze-Sign", &t, &csr);
+    assert_eq!(emu.credit(&Customer::A), 150_000);
 }
 
 // ── PKI reactions ────────────────────────────────────────────────────────────────────────
@@ -194,10 +203,10 @@ do = { kind = "approve", approver = "scenario officer" }
 fn an_in_person_registration_is_approved_five_seconds_later() {
     let emu = TestEmulator::spawn_edited(|t| t + APPROVE_IN_PERSON);
     // Another profile does not trigger the reaction.
-    let plain = emu.register_a("01", "Bronze-Sign", zahra());
+    let plain = emu.register(&Customer::A, "01", "Bronze-Sign", zahra());
     assert_eq!(pending(&emu), Vec::<Value>::new());
 
-    let t = emu.register_a("01", "Bronze-Sign-InPerson", mehdi());
+    let t = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
     let p = pending(&emu);
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0]["at"], "2026-06-01T08:00:05Z");
@@ -222,7 +231,8 @@ fn an_in_person_registration_is_approved_five_seconds_later() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let issued = emu.issue_a(
+    let issued = emu.issue(
+        &Customer::A,
         "01",
         "Bronze-Sign-InPerson",
         &t,
@@ -257,14 +267,14 @@ fn an_in_person_registration_is_approved_five_seconds_later() {
 #[test]
 fn a_reset_drops_pending_reactions() {
     let emu = TestEmulator::spawn_edited(|t| t + APPROVE_IN_PERSON);
-    emu.register_a("01", "Bronze-Sign-InPerson", mehdi());
+    emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
     assert_eq!(pending(&emu).len(), 1);
     assert_eq!(emu.admin_post("reset", &json!({})).0, 200);
     assert_eq!(pending(&emu), Vec::<Value>::new());
     emu.advance("10s");
     assert_eq!(emu.journal("api=scenario"), Vec::<Value>::new());
     // The reaction still follows new registrations.
-    let t = emu.register_a("01", "Bronze-Sign-InPerson", mehdi());
+    let t = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
     assert_eq!(t, "1000001");
     emu.advance("5s");
     assert_eq!(emu.is_approved(&t), (json!(true), json!("Success")));
@@ -280,8 +290,8 @@ count = 3
 do = { kind = "approve" }
 "#
     });
-    let a = emu.register_a("01", "Bronze-Sign-InPerson", mehdi());
-    let b = emu.register_a("01", "Bronze-Sign-InPerson", zahra());
+    let a = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
+    let b = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", zahra());
     let not_yet = (json!(false), json!("Unsuccess"));
     assert_eq!(emu.is_approved(&a), not_yet); // a: 1
     assert_eq!(emu.is_approved(&b), not_yet); // b: 1

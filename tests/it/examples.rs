@@ -28,7 +28,7 @@ fn is_approved(emu: &TestEmulator, tc: &str) -> bool {
 }
 
 fn register(emu: &TestEmulator, profile: &str) -> String {
-    let (status, v) = emu.post("RegisterInfo", &register_body("01", profile, mehdi()));
+    let (status, v) = emu.register_info(&Customer::A, "01", profile, mehdi());
     assert_eq!((status, &v["IsSuccess"]), (200, &json!(true)), "{v}");
     v["TrackingCode"].as_str().unwrap().to_string()
 }
@@ -47,18 +47,12 @@ fn approval_flow_officer_approves_after_five_seconds_and_face_auth_after_three_p
     );
     let dir = tempfile::tempdir().unwrap();
     let (_, csr) = openssl_csr(dir.path(), 2048);
-    let (_, issued) = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("01", "Bronze-Sign-InPerson", &tc, &csr),
-    );
+    let (_, issued) = emu.issue_certificate(&Customer::A, "01", "Bronze-Sign-InPerson", &tc, &csr);
     assert_eq!(issued["IsSuccess"], true, "{issued}");
 
     let mut sara = mehdi();
     sara["NationalCode"] = json!("1273141598");
-    let (_, v) = emu.post(
-        "RegisterInfo",
-        &register_body("01", "Bronze-Sign-FaceAuth", sara),
-    );
+    let (_, v) = emu.register_info(&Customer::A, "01", "Bronze-Sign-FaceAuth", sara);
     let face = v["TrackingCode"].as_str().unwrap().to_string();
     let polls: Vec<bool> = (0..4).map(|_| is_approved(&emu, &face)).collect();
     assert_eq!(
@@ -131,13 +125,13 @@ fn ca_outage_comes_and_goes_on_the_clock() {
     assert!(up());
     advance(&emu, "31s");
     assert!(!up());
-    let (_, v) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let (_, v) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     assert_eq!(v["ErrorCode"], 601, "{v}");
     advance(&emu, "60s");
     assert!(up());
-    assert_eq!(emu.credit_of(CUSTOMER_A, "report-key-A-0001"), 150_000);
+    assert_eq!(emu.credit(&Customer::A), 150_000);
     advance(&emu, "30s");
-    assert_eq!(emu.credit_of(CUSTOMER_A, "report-key-A-0001"), 1_150_000);
+    assert_eq!(emu.credit(&Customer::A), 1_150_000);
 }
 
 #[test]
@@ -146,7 +140,7 @@ fn flaky_network_is_the_same_every_run() {
         let emu = spawn_example("flaky-network.toml");
         let mut magic = mehdi();
         magic["NationalCode"] = json!("0061204501");
-        let b = register_body_b("01", "Bronze-Sign", magic);
+        let b = Customer::B.register_body("01", "Bronze-Sign", magic);
         let (_, refused) = emu.post("RegisterInfo", &b);
         // Issue attempts: a reset is a transport error for the client.
         let dir = tempfile::tempdir().unwrap();
@@ -155,12 +149,13 @@ fn flaky_network_is_the_same_every_run() {
         for i in 0..12 {
             let mut p = mehdi();
             p["NationalCode"] = json!(valid_national_code(700 + i));
-            let (_, reg) = emu.post("RegisterInfo", &register_body_b("01", "Bronze-Sign", p));
+            let (_, reg) = emu.register_info(&Customer::B, "01", "Bronze-Sign", p);
             let tc = reg["TrackingCode"]
                 .as_str()
                 .unwrap_or_else(|| panic!("{reg}"))
                 .to_string();
-            let body = issue_body_as_b("01", "Bronze-Sign", &tc, &csr);
+            // Customer B is the flaky-network scenario's only customer.
+            let body = Customer::B.issue_body("01", "Bronze-Sign", &tc, &csr);
             let sent = emu
                 .client
                 .post(format!("{}/api/IssueCertificateByTrackingCode", emu.url))
@@ -190,9 +185,4 @@ fn flaky_network_is_the_same_every_run() {
     assert_eq!(refused["IsSuccess"], false);
     assert_eq!(refused["ErrorCode"], 500);
     assert_eq!(refused["ErrorMessage"], "Service Unavailable");
-}
-
-/// Customer B (the flaky-network scenario's only customer) issues.
-fn issue_body_as_b(ca: &str, profile: &str, tc: &str, csr: &[u8]) -> Value {
-    issue_body_as(CUSTOMER_B, LICENSE_B, ca, profile, tc, csr)
 }

@@ -1,8 +1,12 @@
 //! signsim's integration tests: one binary, every test against a real server on port 0.
 //!
 //! `helpers` owns `TestEmulator::spawn()` (in-process server, temporary store, frozen clock)
-//! and the independent peers: the `openssl` CLI and Python's `cryptography` make the keys,
-//! CSRs and signatures signsim verifies, and verify what signsim issues.
+//! and generic HTTP; `helpers::peers` the independent peers (the `openssl` CLI, Python's
+//! `cryptography`, iconv) that make the keys, CSRs and signatures signsim verifies and verify
+//! what it issues; `helpers::{pki, podpishi, admin}` each API's bodies and shortcuts. The test
+//! files are named for the behaviour they pin: `pki/`, `podpishi/` and `admin/` (the control
+//! API) by API, the rest by subject (the binary, CMS, the README, scenario events, the example
+//! scenarios, scenario loading). Refusals of one shape are tables run by `helpers::each_case`.
 
 mod admin;
 mod cli;
@@ -10,10 +14,8 @@ mod crypto;
 mod docs;
 mod events;
 mod examples;
-mod faults;
 mod helpers;
 mod logs;
 mod pki;
 mod podpishi;
-mod review;
 mod scenarios;

@@ -16,7 +16,7 @@ const SARA: &str = "1273141598";
 
 /// Registers Mehdi for customer A in CA 01 / Bronze-Sign-InPerson; returns the tracking code.
 fn pending_in_person(emu: &TestEmulator) -> String {
-    emu.register_a("01", "Bronze-Sign-InPerson", mehdi())
+    emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi())
 }
 
 /// Customer A's RequestApprove for Mehdi naming `approver`, with `approverSign` as given.
@@ -28,15 +28,7 @@ fn approve(
 ) -> (u16, Value) {
     emu.post(
         "RequestApprove",
-        &request_approve_body_as(
-            CUSTOMER_A,
-            LICENSE_A,
-            MEHDI,
-            tracking,
-            approver,
-            approver_sign,
-            None,
-        ),
+        &Customer::A.request_approve_body(MEHDI, tracking, approver, approver_sign, None),
     )
 }
 
@@ -63,20 +55,17 @@ fn assert_approved(resp: &(u16, Value)) {
 
 /// A refused approval changed nothing: the tracking code still awaits approval (IsApproved
 /// false/"Unsuccess"), nothing was charged, and issuing is still refused.
-fn assert_still_awaiting(emu: &TestEmulator, tracking: &str, credit_a: i64) {
+fn assert_still_awaiting(emu: &TestEmulator, tracking: &str, credit: i64) {
     assert_eq!(emu.state_of(tracking), "AwaitingApproval");
     assert_eq!(
         emu.is_approved(tracking),
         (json!(false), json!("Unsuccess"))
     );
-    assert_eq!(emu.credit_a(), credit_a);
+    assert_eq!(emu.credit(&Customer::A), credit);
 }
 
 fn issue_in_person(emu: &TestEmulator, tracking: &str, csr: &[u8]) -> (u16, Value) {
-    emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("01", "Bronze-Sign-InPerson", tracking, csr),
-    )
+    emu.issue_certificate(&Customer::A, "01", "Bronze-Sign-InPerson", tracking, csr)
 }
 
 /// Issues the approved in-person tracking code; asserts it is Paid, charged, and that the
@@ -95,7 +84,7 @@ fn issue_after_approval(emu: &TestEmulator, dir: &std::path::Path, tracking: &st
         openssl_text(&cert)
     );
     assert_eq!(emu.state_of(tracking), "Issued");
-    assert_eq!(emu.credit_a(), FULL_CREDIT - IN_PERSON_PRICE);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - IN_PERSON_PRICE);
 }
 
 // ── in person ────────────────────────────────────────────────────────────────────────────
@@ -155,7 +144,11 @@ fn in_person_approval_with_an_openssl_detached_cms_then_issue() {
     assert_approved(&approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms))));
     assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
     assert_eq!(emu.state_of(&tracking), "Approved");
-    assert_eq!(emu.credit_a(), FULL_CREDIT, "approval is not charged");
+    assert_eq!(
+        emu.credit(&Customer::A),
+        FULL_CREDIT,
+        "approval is not charged"
+    );
     issue_after_approval(&emu, dir.path(), &tracking);
 }
 
@@ -209,95 +202,115 @@ fn the_second_approver_approves_under_her_own_name() {
 
 // ── in person: refusals ──────────────────────────────────────────────────────────────────
 
-#[test]
-fn missing_approver_sign_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    let resp = approve(&emu, &tracking, APPROVER_1, None);
-    let text = approval_text(MEHDI, &tracking, APPROVER_1);
-    assert_refused(
-        &resp,
+/// In a needle: the approval text of the case's tracking code naming approver-1.
+const TEXT: &str = "{the approval text}";
+
+/// One refused in-person approval of Mehdi's pending tracking code naming approver-1: (case,
+/// the approverSign sent for the tracking code, HTTP status, ErrorCode, what ErrorMessage
+/// names — [`TEXT`] standing for the approval text).
+type Refusal = (
+    &'static str,
+    fn(&str) -> Option<String>,
+    u16,
+    i64,
+    &'static [&'static str],
+);
+
+const IN_PERSON_REFUSALS: &[Refusal] = &[
+    (
+        "approverSign missing",
+        |_| None,
         200,
         309,
-        &["approverSign is required", "detached", "UTF-16LE", &text],
-    );
-    assert_eq!(resp.1["Message"], resp.1["ErrorMessage"], "{}", resp.1);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-    // An empty string is no better than a missing field.
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(""));
-    assert_refused(&resp, 200, 309, &["approverSign is required"]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
-
-#[test]
-fn attached_cms_is_refused_asking_for_a_detached_one() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, true);
-    assert!(
-        !openssl_cms_print(&cms).contains("eContent: <ABSENT>"),
-        "-nodetach made a detached signature"
-    );
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(&resp, 200, 309, &["attached", "detached", "-nodetach"]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
-
-#[test]
-fn cms_over_another_text_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    // The approver signed another tracking code's approval.
-    let other = approval_text(MEHDI, "1000999", APPROVER_1);
-    let cms = openssl_cms_sign("approver-1", &utf16le(&other), false, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    let text = approval_text(MEHDI, &tracking, APPROVER_1);
-    assert_refused(
-        &resp,
+        &["approverSign is required", "detached", "UTF-16LE", TEXT],
+    ),
+    (
+        // An empty string is no better than a missing field.
+        "approverSign empty",
+        |_| Some(String::new()),
         200,
         309,
-        &["does not cover UTF-16LE", &text, "other bytes"],
-    );
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-
-    // Without signed attributes the signature itself covers the content digest.
-    let cms = openssl_cms_sign("approver-1", &utf16le(&other), true, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(&resp, 200, 309, &["approverSign", &text]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
-
-#[test]
-fn cms_with_an_altered_signature_value_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    let mut cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
-    // The SignerInfo's signature is the last field of the DER: flip its last byte.
-    *cms.last_mut().unwrap() ^= 0x01;
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(&resp, 200, 309, &["approverSign", "does not verify"]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
-
-#[test]
-fn cms_over_utf8_bytes_is_refused_naming_utf8() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    let text = approval_text(MEHDI, &tracking, APPROVER_1);
-    let cms = openssl_cms_sign("approver-1", text.as_bytes(), false, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(&resp, 200, 309, &["UTF-8", "UTF-16LE", &text]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
-
-#[test]
-fn cms_by_a_rogue_approver_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    let cms = openssl_cms_sign("approver-rogue", &approval_bytes(&tracking), false, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(
-        &resp,
+        &["approverSign is required"],
+    ),
+    (
+        "an attached CMS, asking for a detached one",
+        |tracking| {
+            let cms = openssl_cms_sign("approver-1", &approval_bytes(tracking), false, true);
+            assert!(
+                !openssl_cms_print(&cms).contains("eContent: <ABSENT>"),
+                "-nodetach made a detached signature"
+            );
+            Some(b64(&cms))
+        },
+        200,
+        309,
+        &["attached", "detached", "-nodetach"],
+    ),
+    (
+        // The approver signed another tracking code's approval.
+        "a CMS over another text",
+        |_| {
+            let other = approval_text(MEHDI, "1000999", APPROVER_1);
+            Some(b64(&openssl_cms_sign(
+                "approver-1",
+                &utf16le(&other),
+                false,
+                false,
+            )))
+        },
+        200,
+        309,
+        &["does not cover UTF-16LE", TEXT, "other bytes"],
+    ),
+    (
+        // Without signed attributes the signature itself covers the content digest.
+        "a CMS over another text, without signed attributes",
+        |_| {
+            let other = approval_text(MEHDI, "1000999", APPROVER_1);
+            Some(b64(&openssl_cms_sign(
+                "approver-1",
+                &utf16le(&other),
+                true,
+                false,
+            )))
+        },
+        200,
+        309,
+        &["approverSign", TEXT],
+    ),
+    (
+        "a CMS with an altered signature value",
+        |tracking| {
+            let mut cms = openssl_cms_sign("approver-1", &approval_bytes(tracking), false, false);
+            // The SignerInfo's signature is the last field of the DER: flip its last byte.
+            *cms.last_mut().unwrap() ^= 0x01;
+            Some(b64(&cms))
+        },
+        200,
+        309,
+        &["approverSign", "does not verify"],
+    ),
+    (
+        "a CMS over UTF-8 bytes, naming UTF-8",
+        |tracking| {
+            let text = approval_text(MEHDI, tracking, APPROVER_1);
+            Some(b64(&openssl_cms_sign(
+                "approver-1",
+                text.as_bytes(),
+                false,
+                false,
+            )))
+        },
+        200,
+        309,
+        &["UTF-8", "UTF-16LE", TEXT],
+    ),
+    (
+        "a CMS by a rogue approver",
+        |tracking| {
+            let cms = openssl_cms_sign("approver-rogue", &approval_bytes(tracking), false, false);
+            Some(b64(&cms))
+        },
         200,
         310,
         &[
@@ -306,37 +319,58 @@ fn cms_by_a_rogue_approver_is_refused() {
             APPROVER_1,
             APPROVER_2,
         ],
-    );
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
-
-#[test]
-fn cms_by_another_approver_than_the_one_named_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    // Maryam signs the text that names Ali.
-    let cms = openssl_cms_sign("approver-2", &approval_bytes(&tracking), false, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(
-        &resp,
+    ),
+    (
+        // Maryam signs the text that names Ali.
+        "a CMS by another approver than the one named",
+        |tracking| {
+            let cms = openssl_cms_sign("approver-2", &approval_bytes(tracking), false, false);
+            Some(b64(&cms))
+        },
         200,
         310,
-        &[&format!("approver is '{APPROVER_1}'"), APPROVER_2],
-    );
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-}
+        &["approver is 'TEST Approver Ali Rezaei'", APPROVER_2],
+    ),
+    (
+        "approverSign that is not base64",
+        |_| Some("not base64 at all!".to_string()),
+        200,
+        309,
+        &["approverSign", "base64"],
+    ),
+    (
+        "base64 of something that is not CMS",
+        |_| Some(b64(b"hello approver")),
+        200,
+        309,
+        &["approverSign", "CMS"],
+    ),
+];
 
 #[test]
-fn approver_sign_that_is_not_base64_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some("not base64 at all!"));
-    assert_refused(&resp, 200, 309, &["approverSign", "base64"]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-    // Base64 of something that is not CMS.
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(b"hello approver")));
-    assert_refused(&resp, 200, 309, &["approverSign", "CMS"]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+fn refused_in_person_approvals_name_the_mistake_and_change_nothing() {
+    each_case(
+        IN_PERSON_REFUSALS,
+        |c| c.0,
+        |&(_, approver_sign, http, code, needles)| {
+            let emu = TestEmulator::spawn();
+            let tracking = pending_in_person(&emu);
+            let text = approval_text(MEHDI, &tracking, APPROVER_1);
+            let resp = approve(
+                &emu,
+                &tracking,
+                APPROVER_1,
+                approver_sign(&tracking).as_deref(),
+            );
+            let needles: Vec<&str> = needles
+                .iter()
+                .map(|n| if *n == TEXT { text.as_str() } else { n })
+                .collect();
+            assert_refused(&resp, http, code, &needles);
+            assert_eq!(resp.1["Message"], resp.1["ErrorMessage"], "{}", resp.1);
+            assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+        },
+    );
 }
 
 #[test]
@@ -345,22 +379,15 @@ fn wrong_customer_sign_is_refused_before_anything_else() {
     let tracking = pending_in_person(&emu);
     let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
     let text = approval_text(MEHDI, &tracking, APPROVER_1);
-    let mut body = request_approve_body_as(
-        CUSTOMER_A,
-        LICENSE_A,
-        MEHDI,
-        &tracking,
-        APPROVER_1,
-        Some(&b64(&cms)),
-        None,
-    );
+    let mut body =
+        Customer::A.request_approve_body(MEHDI, &tracking, APPROVER_1, Some(&b64(&cms)), None);
     // Signed by a key that is not customer A's.
     body["sign"] = json!(sign_unicode(&fixture("pki/customers/stranger.key"), &text));
     let resp = emu.post("RequestApprove", &body);
     assert_refused(&resp, 401, 203, &["sign", "does not verify", &text]);
     assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
     // Signed over UTF-8 by the right key: the message says so.
-    body["sign"] = json!(openssl_sign(&customer_key(CUSTOMER_A), text.as_bytes()));
+    body["sign"] = json!(Customer::A.sign(text.as_bytes()));
     let resp = emu.post("RequestApprove", &body);
     assert_refused(&resp, 401, 203, &["UTF-8", "UTF-16LE"]);
     assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
@@ -370,7 +397,7 @@ fn wrong_customer_sign_is_refused_before_anything_else() {
 fn approving_twice_is_refused() {
     let emu = TestEmulator::spawn();
     let tracking = pending_in_person(&emu);
-    emu.approve_in_person_a(MEHDI, &tracking);
+    emu.approve_in_person(&Customer::A, MEHDI, &tracking);
     let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
     let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
     assert_refused(
@@ -385,7 +412,7 @@ fn approving_twice_is_refused() {
     );
     assert_eq!(emu.state_of(&tracking), "Approved");
     assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
-    assert_eq!(emu.credit_a(), FULL_CREDIT);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
 }
 
 #[test]
@@ -409,7 +436,7 @@ fn approving_a_profile_without_approval_is_refused() {
         ],
     );
     assert_eq!(emu.state_of(&tracking), "Registered");
-    assert_eq!(emu.credit_a(), FULL_CREDIT);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
 }
 
 #[test]
@@ -422,15 +449,7 @@ fn approval_for_another_national_code_is_refused() {
     let cms = openssl_cms_sign("approver-1", &utf16le(&text), false, false);
     let resp = emu.post(
         "RequestApprove",
-        &request_approve_body_as(
-            CUSTOMER_A,
-            LICENSE_A,
-            zahra,
-            &tracking,
-            APPROVER_1,
-            Some(&b64(&cms)),
-            None,
-        ),
+        &Customer::A.request_approve_body(zahra, &tracking, APPROVER_1, Some(&b64(&cms)), None),
     );
     assert_refused(
         &resp,
@@ -452,7 +471,7 @@ fn is_approved_of_an_unknown_tracking_code_is_refused() {
 // ── remote (face authentication) ─────────────────────────────────────────────────────────
 
 fn pending_face_auth(emu: &TestEmulator) -> String {
-    emu.register_a("01", "Bronze-Sign-FaceAuth", mehdi())
+    emu.register(&Customer::A, "01", "Bronze-Sign-FaceAuth", mehdi())
 }
 
 #[test]
@@ -467,68 +486,71 @@ fn remote_approval_with_an_order_id_then_issue() {
     );
     let resp = emu.post(
         "RequestApprove",
-        &request_approve_body_as(
-            CUSTOMER_A,
-            LICENSE_A,
-            MEHDI,
-            &tracking,
-            "",
-            Some(""),
-            Some("FA-ORDER-7781"),
-        ),
+        &Customer::A.request_approve_body(MEHDI, &tracking, "", Some(""), Some("FA-ORDER-7781")),
     );
     assert_approved(&resp);
     assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
     assert_eq!(emu.state_of(&tracking), "Approved");
 
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let issued = emu.issue_a("01", "Bronze-Sign-FaceAuth", &tracking, &csr);
+    let issued = emu.issue(&Customer::A, "01", "Bronze-Sign-FaceAuth", &tracking, &csr);
     assert_eq!(issued["PaymentStatus"], "Paid");
     let cert = unb64(issued["Certificate"].as_str().unwrap());
     let verified = openssl_verify(dir.path(), &cert, "pki/ca-01.pem", None, TEST_CLOCK);
     assert!(verified.is_ok(), "{verified:?}");
-    assert_eq!(emu.credit_a(), FULL_CREDIT - FACE_AUTH_PRICE);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - FACE_AUTH_PRICE);
 }
 
-#[test]
-fn remote_approval_without_order_id_is_refused_for_a_provider_face_auth_customer() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_face_auth(&emu);
-    for order_id in [None, Some("")] {
-        let resp = emu.post(
-            "RequestApprove",
-            &request_approve_body_as(CUSTOMER_A, LICENSE_A, MEHDI, &tracking, "", None, order_id),
-        );
-        assert_refused(
-            &resp,
-            200,
-            102,
-            &["orderId is required", CUSTOMER_A, "face authentication"],
-        );
-        assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
-    }
-}
+/// In a needle: the case's tracking code.
+const TRACKING: &str = "{the tracking code}";
 
-#[test]
-fn remote_approval_with_an_approver_sign_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_face_auth(&emu);
-    // A perfectly valid in-person approval is still wrong for a face-auth profile.
-    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
-    let resp = emu.post(
-        "RequestApprove",
-        &request_approve_body_as(
-            CUSTOMER_A,
-            LICENSE_A,
-            MEHDI,
-            &tracking,
-            APPROVER_1,
-            Some(&b64(&cms)),
-            Some("FA-ORDER-7781"),
-        ),
-    );
-    assert_refused(
-        &resp,
+/// One refused remote approval of Mehdi's pending face-auth tracking code: (case, the
+/// RequestApprove body for the tracking code, HTTP status, ErrorCode, what ErrorMessage names
+/// — [`TRACKING`] standing for the code).
+type RemoteRefusal = (
+    &'static str,
+    fn(&str) -> Value,
+    u16,
+    i64,
+    &'static [&'static str],
+);
+
+const REMOTE_REFUSALS: &[RemoteRefusal] = &[
+    (
+        "no orderId for a provider face-auth customer",
+        |tracking| Customer::A.request_approve_body(MEHDI, tracking, "", None, None),
+        200,
+        102,
+        &[
+            "orderId is required",
+            Customer::A.code,
+            "face authentication",
+        ],
+    ),
+    (
+        "an empty orderId for a provider face-auth customer",
+        |tracking| Customer::A.request_approve_body(MEHDI, tracking, "", None, Some("")),
+        200,
+        102,
+        &[
+            "orderId is required",
+            Customer::A.code,
+            "face authentication",
+        ],
+    ),
+    (
+        // A perfectly valid in-person approval is still wrong for a face-auth profile.
+        "an approverSign",
+        |tracking| {
+            let cms = openssl_cms_sign("approver-1", &approval_bytes(tracking), false, false);
+            Customer::A.request_approve_body(
+                MEHDI,
+                tracking,
+                APPROVER_1,
+                Some(&b64(&cms)),
+                Some("FA-ORDER-7781"),
+            )
+        },
         200,
         309,
         &[
@@ -536,8 +558,33 @@ fn remote_approval_with_an_approver_sign_is_refused() {
             "Bronze-Sign-FaceAuth",
             "face authentication",
         ],
+    ),
+    (
+        "another customer's tracking code",
+        |tracking| Customer::B.request_approve_body(MEHDI, tracking, "", None, Some("FA-1")),
+        200,
+        209,
+        &[TRACKING, "another customer"],
+    ),
+];
+
+#[test]
+fn refused_remote_approvals_name_the_mistake_and_change_nothing() {
+    each_case(
+        REMOTE_REFUSALS,
+        |c| c.0,
+        |&(_, body, http, code, needles)| {
+            let emu = TestEmulator::spawn();
+            let tracking = pending_face_auth(&emu);
+            let resp = emu.post("RequestApprove", &body(&tracking));
+            let needles: Vec<&str> = needles
+                .iter()
+                .map(|n| if *n == TRACKING { tracking.as_str() } else { n })
+                .collect();
+            assert_refused(&resp, http, code, &needles);
+            assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+        },
     );
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
 }
 
 #[test]
@@ -545,35 +592,32 @@ fn remote_approval_without_order_id_is_fine_without_provider_face_auth() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     // Customer B has no provider face auth and looks names up: Sara registers by code alone.
-    let tracking = emu.register_b(
+    let tracking = emu.register(
+        &Customer::B,
         "01",
         "Bronze-Sign-FaceAuth",
         json!({"NationalCode": SARA, "TokenType": "USERGENERATED"}),
     );
     assert_eq!(emu.state_of(&tracking), "AwaitingApproval");
-    let refused = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body_as(
-            CUSTOMER_B,
-            LICENSE_B,
-            "01",
-            "Bronze-Sign-FaceAuth",
-            &tracking,
-            &openssl_csr(dir.path(), 2048).1,
-        ),
+    let refused = emu.issue_certificate(
+        &Customer::B,
+        "01",
+        "Bronze-Sign-FaceAuth",
+        &tracking,
+        &openssl_csr(dir.path(), 2048).1,
     );
     assert_refused(&refused, 200, 402, &["AwaitingApproval", "RequestApprove"]);
-    assert_eq!(emu.credit_b(), 1_000_000);
+    assert_eq!(emu.credit(&Customer::B), 1_000_000);
 
     let resp = emu.post(
         "RequestApprove",
-        &request_approve_body_as(CUSTOMER_B, LICENSE_B, SARA, &tracking, "", None, Some("")),
+        &Customer::B.request_approve_body(SARA, &tracking, "", None, Some("")),
     );
     assert_approved(&resp);
     assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
 
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let issued = emu.issue_b("01", "Bronze-Sign-FaceAuth", &tracking, &csr);
+    let issued = emu.issue(&Customer::B, "01", "Bronze-Sign-FaceAuth", &tracking, &csr);
     assert_eq!(issued["PaymentStatus"], "Paid");
     let cert = unb64(issued["Certificate"].as_str().unwrap());
     assert!(
@@ -582,27 +626,10 @@ fn remote_approval_without_order_id_is_fine_without_provider_face_auth() {
         openssl_text(&cert)
     );
     // The profile's price plus the name lookup.
-    assert_eq!(emu.credit_b(), 1_000_000 - FACE_AUTH_PRICE - 20_000);
-}
-
-#[test]
-fn another_customers_tracking_code_can_not_be_approved() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_face_auth(&emu);
-    let resp = emu.post(
-        "RequestApprove",
-        &request_approve_body_as(
-            CUSTOMER_B,
-            LICENSE_B,
-            MEHDI,
-            &tracking,
-            "",
-            None,
-            Some("FA-1"),
-        ),
+    assert_eq!(
+        emu.credit(&Customer::B),
+        1_000_000 - FACE_AUTH_PRICE - 20_000
     );
-    assert_refused(&resp, 200, 209, &[&tracking, "another customer"]);
-    assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
 }
 
 // ── CA 08 ────────────────────────────────────────────────────────────────────────────────
@@ -611,18 +638,15 @@ fn another_customers_tracking_code_can_not_be_approved() {
 fn silver_approval_in_ca_08_then_issue_chains_to_ca_08() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_a("08", "Silver-Sign", mehdi());
+    let tracking = emu.register(&Customer::A, "08", "Silver-Sign", mehdi());
     assert_eq!(emu.state_of(&tracking), "AwaitingApproval");
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let refused = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("08", "Silver-Sign", &tracking, &csr),
-    );
+    let refused = emu.issue_certificate(&Customer::A, "08", "Silver-Sign", &tracking, &csr);
     assert_refused(&refused, 200, 402, &["AwaitingApproval", "RequestApprove"]);
     assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
 
-    emu.approve_in_person_a(MEHDI, &tracking);
-    let issued = emu.issue_a("08", "Silver-Sign", &tracking, &csr);
+    emu.approve_in_person(&Customer::A, MEHDI, &tracking);
+    let issued = emu.issue(&Customer::A, "08", "Silver-Sign", &tracking, &csr);
     assert_eq!(issued["PaymentStatus"], "Paid");
     let cert = unb64(issued["Certificate"].as_str().unwrap());
     let verified = openssl_verify(dir.path(), &cert, "pki/ca-08.pem", None, TEST_CLOCK);
@@ -631,5 +655,5 @@ fn silver_approval_in_ca_08_then_issue_chains_to_ca_08() {
     let wrong = openssl_verify(dir.path(), &cert, "pki/ca-01.pem", None, TEST_CLOCK);
     assert!(wrong.is_err(), "{wrong:?}");
     assert!(openssl_text(&cert).contains("Silver CA"));
-    assert_eq!(emu.credit_a(), FULL_CREDIT - SILVER_PRICE);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - SILVER_PRICE);
 }

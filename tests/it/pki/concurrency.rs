@@ -58,10 +58,10 @@ fn three_certificates_of_credit() -> TestEmulator {
 fn parallel_issues_never_overspend_the_credit() {
     let emu = three_certificates_of_credit();
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(emu.credit_a(), 450_000);
+    assert_eq!(emu.credit(&Customer::A), 450_000);
     let jobs: Vec<(String, Vec<u8>)> = (0..N)
         .map(|i| {
-            let tracking = emu.register_a("01", "Bronze-Sign", applicant(i));
+            let tracking = emu.register(&Customer::A, "01", "Bronze-Sign", applicant(i));
             let (_key, csr) = openssl_csr(dir.path(), 2048);
             (tracking, csr)
         })
@@ -79,7 +79,7 @@ fn parallel_issues_never_overspend_the_credit() {
             .map(|(tracking, csr)| {
                 let (emu, barrier) = (&emu, &barrier);
                 s.spawn(move || {
-                    let body = issue_body("01", "Bronze-Sign", tracking, csr);
+                    let body = Customer::A.issue_body("01", "Bronze-Sign", tracking, csr);
                     barrier.wait();
                     emu.post("IssueCertificateByTrackingCode", &body)
                 })
@@ -94,7 +94,7 @@ fn parallel_issues_never_overspend_the_credit() {
     for r in &refused {
         assert_refused(r, 200, 501, &["costs 150000", "nothing was charged"]);
     }
-    assert_eq!(emu.credit_a(), 0);
+    assert_eq!(emu.credit(&Customer::A), 0);
     let mut serials: Vec<String> = ok
         .iter()
         .map(|(_, b)| {
@@ -126,7 +126,7 @@ fn parallel_issues_of_one_tracking_code_issue_once() {
     let bodies: Vec<Value> = (0..N)
         .map(|_| {
             let (_key, csr) = openssl_csr(dir.path(), 2048);
-            issue_body("01", "Bronze-Sign", &tracking, &csr)
+            Customer::A.issue_body("01", "Bronze-Sign", &tracking, &csr)
         })
         .collect();
     let barrier = Barrier::new(N);
@@ -149,14 +149,14 @@ fn parallel_issues_of_one_tracking_code_issue_once() {
     for r in &refused {
         assert_refused(r, 200, 402, &["is Issued", "RevokeCertificate first"]);
     }
-    assert_eq!(emu.credit_a(), 10_000_000 - 150_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000 - 150_000);
     assert_eq!(emu.state_of(&tracking), "Issued");
 }
 
 #[test]
 fn parallel_registrations_of_one_subject_get_one_tracking_code() {
     let emu = TestEmulator::spawn();
-    let body = register_body("01", "Bronze-Sign", mehdi());
+    let body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
     let barrier = Barrier::new(N);
     let codes: Vec<Value> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..N)
@@ -174,13 +174,16 @@ fn parallel_registrations_of_one_subject_get_one_tracking_code() {
     });
     assert!(codes.iter().all(|c| *c == "1000001"), "{codes:?}");
     // Only one number was taken.
-    assert_eq!(emu.register_a("01", "Bronze-Sign", zahra()), "1000002");
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", zahra()),
+        "1000002"
+    );
 }
 
 #[test]
 fn parallel_registrations_in_the_government_ca_get_distinct_tracking_codes() {
     let emu = TestEmulator::spawn();
-    let body = register_body("03", "Gov-Sign", mehdi());
+    let body = Customer::A.register_body("03", "Gov-Sign", mehdi());
     let barrier = Barrier::new(N);
     let mut codes: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..N)

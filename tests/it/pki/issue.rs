@@ -1,28 +1,27 @@
-//! IssueCertificateByTrackingCode (SPEC 1.4): CSR checks, the state machine, ownership,
-//! billing and CA availability. CSRs are made by openssl and Python `cryptography`; what
-//! signsim issues is verified by `openssl verify` and by `cryptography`.
+//! IssueCertificateByTrackingCode (SPEC 1.4): CSR checks, the state machine (one active
+//! certificate per subject in the government CA too), ownership, billing, and CA availability
+//! and validity. CSRs are made by openssl and Python `cryptography`; what signsim issues is
+//! verified by `openssl verify` and by `cryptography`.
 
 use crate::helpers::*;
 use serde_json::{json, Value};
+use std::path::Path;
 
 const FULL_CREDIT: i64 = 10_000_000;
 const BRONZE: i64 = 150_000;
 
 fn issue(emu: &TestEmulator, tracking: &str, csr: &[u8]) -> (u16, Value) {
-    emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("01", "Bronze-Sign", tracking, csr),
-    )
+    emu.issue_certificate(&Customer::A, "01", "Bronze-Sign", tracking, csr)
 }
 
 /// A refused issue left the tracking code Registered and the credit whole.
 fn assert_nothing_issued(emu: &TestEmulator, tracking: &str) {
-    assert_eq!(emu.credit_a(), FULL_CREDIT);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
     assert_eq!(emu.state_of(tracking), "Registered");
 }
 
 /// An openssl CSR whose DER has one byte flipped inside CertificationRequestInfo.
-fn tampered_csr(dir: &std::path::Path) -> Vec<u8> {
+fn tampered_csr(dir: &Path) -> Vec<u8> {
     let (_key, mut csr) = openssl_csr(dir, 2048);
     let at = csr
         .windows(7)
@@ -32,54 +31,10 @@ fn tampered_csr(dir: &std::path::Path) -> Vec<u8> {
     csr
 }
 
-#[test]
-fn tampered_csr_is_refused_because_its_self_signature_fails() {
-    let emu = TestEmulator::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_mehdi();
-    let csr = tampered_csr(dir.path());
-    // Python `cryptography` agrees that the request no longer verifies.
-    let valid = python(
-        "import sys, base64\nfrom cryptography import x509\n\
-         print(x509.load_der_x509_csr(base64.b64decode(sys.argv[1])).is_signature_valid)",
-        &[&b64(&csr)],
-    );
-    assert_eq!(valid.trim(), "False", "the tampered CSR still verifies");
-
-    let resp = issue(&emu, &tracking, &csr);
-    assert_refused(
-        &resp,
-        200,
-        404,
-        &["csr", "self-signature does not verify", "altered"],
-    );
-    assert_eq!(resp.1["Certificate"], Value::Null);
-    assert_nothing_issued(&emu, &tracking);
-}
-
-#[test]
-fn csr_with_a_1024_bit_key_is_too_small() {
-    let emu = TestEmulator::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_mehdi();
-    let (_key, csr) = openssl_csr(dir.path(), 1024);
-    let resp = issue(&emu, &tracking, &csr);
-    assert_refused(
-        &resp,
-        200,
-        405,
-        &["1024 bits", "at least 2048 bits", "min_csr_key_bits"],
-    );
-    assert_nothing_issued(&emu, &tracking);
-}
-
-#[test]
-fn csr_with_an_ec_key_is_refused_asking_for_rsa() {
-    let emu = TestEmulator::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_mehdi();
-    let key = dir.path().join("ec.key");
-    let csr = run(
+/// An openssl CSR for a P-256 EC key.
+fn ec_csr(dir: &Path) -> Vec<u8> {
+    let key = dir.join("ec.key");
+    run(
         "openssl",
         &[
             "req",
@@ -97,31 +52,120 @@ fn csr_with_an_ec_key_is_refused_asking_for_rsa() {
             "DER",
         ],
         b"",
+    )
+}
+
+/// Customer A's issue body for CA 01 / Bronze-Sign, the profile Mehdi registered with.
+fn bronze(tracking: &str, csr: &[u8]) -> Value {
+    Customer::A.issue_body("01", "Bronze-Sign", tracking, csr)
+}
+
+/// One refused issue of Mehdi's Bronze-Sign tracking code: (case, the body sent for the
+/// tracking code, HTTP status, ErrorCode, what ErrorMessage names).
+type Refusal = (
+    &'static str,
+    fn(&Path, &str) -> Value,
+    u16,
+    i64,
+    &'static [&'static str],
+);
+
+const REFUSALS: &[Refusal] = &[
+    // the CSR
+    (
+        "a tampered CSR: its self-signature fails",
+        |dir, tracking| {
+            let csr = tampered_csr(dir);
+            // Python `cryptography` agrees that the request no longer verifies.
+            let valid = python(
+                "import sys, base64\nfrom cryptography import x509\n\
+                 print(x509.load_der_x509_csr(base64.b64decode(sys.argv[1])).is_signature_valid)",
+                &[&b64(&csr)],
+            );
+            assert_eq!(valid.trim(), "False", "the tampered CSR still verifies");
+            bronze(tracking, &csr)
+        },
+        200,
+        404,
+        &["csr", "self-signature does not verify", "altered"],
+    ),
+    (
+        "a 1024-bit key is too small",
+        |dir, tracking| bronze(tracking, &openssl_csr(dir, 1024).1),
+        200,
+        405,
+        &["1024 bits", "at least 2048 bits", "min_csr_key_bits"],
+    ),
+    (
+        "an EC key, asking for RSA",
+        |dir, tracking| bronze(tracking, &ec_csr(dir)),
+        200,
+        404,
+        &["csr", "EC", "RSA is required"],
+    ),
+    (
+        "a CSR that is not DER",
+        |_, tracking| bronze(tracking, b"this is not a certification request"),
+        200,
+        404,
+        &["csr", "PKCS#10"],
+    ),
+    (
+        "csr 'none' for a USERGENERATED tracking code",
+        |_, tracking| {
+            let mut body = bronze(tracking, b"");
+            body["csr"] = json!("none");
+            body["signature"] = json!(Customer::A.sign(b"none"));
+            body
+        },
+        200,
+        404,
+        &["csr is 'none'", "P12", "USERGENERATED"],
+    ),
+    // the tracking code was registered with CA 01 / Bronze-Sign
+    (
+        "another profile than registered",
+        |dir, tracking| {
+            let csr = openssl_csr(dir, 2048).1;
+            Customer::A.issue_body("01", "Bronze-Sign-FaceAuth", tracking, &csr)
+        },
+        200,
+        403,
+        &[
+            "profile 'Bronze-Sign'",
+            "not CA '01' profile 'Bronze-Sign-FaceAuth'",
+        ],
+    ),
+    (
+        "another CA than registered",
+        |dir, tracking| {
+            let csr = openssl_csr(dir, 2048).1;
+            Customer::A.issue_body("03", "Gov-Sign", tracking, &csr)
+        },
+        200,
+        403,
+        &["CA '01'", "not CA '03' profile 'Gov-Sign'"],
+    ),
+];
+
+#[test]
+fn refused_issues_name_the_mistake_issue_nothing_and_charge_nothing() {
+    each_case(
+        REFUSALS,
+        |c| c.0,
+        |&(_, body, http, code, needles)| {
+            let emu = TestEmulator::spawn();
+            let dir = tempfile::tempdir().unwrap();
+            let tracking = emu.register_mehdi();
+            let resp = emu.post(
+                "IssueCertificateByTrackingCode",
+                &body(dir.path(), &tracking),
+            );
+            assert_refused(&resp, http, code, needles);
+            assert_eq!(resp.1["Certificate"], Value::Null, "{}", resp.1);
+            assert_nothing_issued(&emu, &tracking);
+        },
     );
-    let resp = issue(&emu, &tracking, &csr);
-    assert_refused(&resp, 200, 404, &["csr", "EC", "RSA is required"]);
-    assert_nothing_issued(&emu, &tracking);
-}
-
-#[test]
-fn csr_that_is_not_der_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = emu.register_mehdi();
-    let resp = issue(&emu, &tracking, b"this is not a certification request");
-    assert_refused(&resp, 200, 404, &["csr", "PKCS#10"]);
-    assert_nothing_issued(&emu, &tracking);
-}
-
-#[test]
-fn csr_none_is_refused_for_a_usergenerated_tracking_code() {
-    let emu = TestEmulator::spawn();
-    let tracking = emu.register_mehdi();
-    let mut body = issue_body("01", "Bronze-Sign", &tracking, b"");
-    body["csr"] = json!("none");
-    body["signature"] = json!(openssl_sign(&customer_key(CUSTOMER_A), b"none"));
-    let resp = emu.post("IssueCertificateByTrackingCode", &body);
-    assert_refused(&resp, 200, 404, &["csr is 'none'", "P12", "USERGENERATED"]);
-    assert_nothing_issued(&emu, &tracking);
 }
 
 // ── state ────────────────────────────────────────────────────────────────────────────────
@@ -132,7 +176,7 @@ fn issuing_again_with_another_csr_is_refused_until_revoked() {
     let dir = tempfile::tempdir().unwrap();
     let tracking = emu.register_mehdi();
     let (_k1, csr1) = openssl_csr(dir.path(), 2048);
-    let first = emu.issue_a("01", "Bronze-Sign", &tracking, &csr1);
+    let first = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &csr1);
     let (_k2, csr2) = openssl_csr(dir.path(), 2048);
     let resp = issue(&emu, &tracking, &csr2);
     assert_refused(
@@ -144,9 +188,9 @@ fn issuing_again_with_another_csr_is_refused_until_revoked() {
             "call RevokeCertificate first",
         ],
     );
-    assert_eq!(emu.credit_a(), FULL_CREDIT - BRONZE);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - BRONZE);
     // The active certificate is still the first one.
-    let (_, again) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let (_, again) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     let desc: Value = serde_json::from_str(again["Description"].as_str().unwrap()).unwrap();
     assert_eq!(desc["Certificate"], first["Certificate"]);
     assert_eq!(desc["CSR"], b64(&csr1).as_str());
@@ -158,13 +202,13 @@ fn issuing_again_with_the_same_csr_returns_the_same_certificate_uncharged() {
     let dir = tempfile::tempdir().unwrap();
     let tracking = emu.register_mehdi();
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let first = emu.issue_a("01", "Bronze-Sign", &tracking, &csr);
+    let first = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
     assert_eq!(first["PaymentStatus"], "Paid");
-    let second = emu.issue_a("01", "Bronze-Sign", &tracking, &csr);
+    let second = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
     assert_eq!(second["PaymentStatus"], "NotCharged");
     assert_eq!(second["Certificate"], first["Certificate"]);
     assert_eq!(second["CN"], first["CN"]);
-    assert_eq!(emu.credit_a(), FULL_CREDIT - BRONZE);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - BRONZE);
 }
 
 #[test]
@@ -173,14 +217,7 @@ fn tracking_code_of_another_customer_is_not_yours_to_issue() {
     let dir = tempfile::tempdir().unwrap();
     let resp = emu.post(
         "RegisterInfo",
-        &register_body_as(
-            CUSTOMER_B,
-            LICENSE_B,
-            &customer_key(CUSTOMER_B),
-            "01",
-            "Bronze-Sign",
-            reza(),
-        ),
+        &Customer::B.register_body("01", "Bronze-Sign", reza()),
     );
     assert_ok(&resp);
     let b_tracking = resp.1["TrackingCode"].as_str().unwrap().to_string();
@@ -196,8 +233,8 @@ fn tracking_code_of_another_customer_is_not_yours_to_issue() {
             "customer 10320874334",
         ],
     );
-    assert_eq!(emu.credit_a(), FULL_CREDIT);
-    assert_eq!(emu.credit_b(), 1_000_000);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
+    assert_eq!(emu.credit(&Customer::B), 1_000_000);
     assert_eq!(emu.state_of(&b_tracking), "Registered");
 }
 
@@ -208,39 +245,45 @@ fn unknown_tracking_code_is_refused() {
     let (_key, csr) = openssl_csr(dir.path(), 2048);
     let resp = issue(&emu, "9999999", &csr);
     assert_refused(&resp, 200, 401, &["tracking code '9999999' does not exist"]);
-    assert_eq!(emu.credit_a(), FULL_CREDIT);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
 }
 
 #[test]
-fn tracking_code_issued_with_another_profile_or_ca_is_a_mismatch() {
+fn the_government_ca_does_not_issue_a_second_active_certificate_for_one_subject() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_mehdi();
-    let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("01", "Bronze-Sign-FaceAuth", &tracking, &csr),
+    let (_, csr) = openssl_csr(dir.path(), 2048);
+    let reg = |()| {
+        let (_, v) = emu.register_info(&Customer::A, "03", "Gov-Sign", mehdi());
+        v["TrackingCode"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{v}"))
+            .to_string()
+    };
+    let first = reg(());
+    let (_, a) = emu.issue_certificate(&Customer::A, "03", "Gov-Sign", &first, &csr);
+    assert_eq!(a["PaymentStatus"], "Paid", "{a}");
+    let second = reg(());
+    assert_ne!(first, second, "the government CA gives a new tracking code");
+    // The same CSR: the active certificate back, not charged.
+    let (_, b) = emu.issue_certificate(&Customer::A, "03", "Gov-Sign", &second, &csr);
+    assert_eq!(
+        (&b["PaymentStatus"], &b["Certificate"]),
+        (&json!("NotCharged"), &a["Certificate"]),
+        "{b}"
     );
-    assert_refused(
-        &resp,
-        200,
-        403,
-        &[
-            "profile 'Bronze-Sign'",
-            "not CA '01' profile 'Bronze-Sign-FaceAuth'",
-        ],
+    // Another key: revoke first.
+    let (_, other) = openssl_csr(dir.path(), 2048);
+    let (_, c) = emu.issue_certificate(&Customer::A, "03", "Gov-Sign", &second, &other);
+    assert_eq!(c["ErrorCode"], 402, "{c}");
+    assert!(
+        c["ErrorMessage"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("under tracking code {first}")),
+        "{c}"
     );
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("03", "Gov-Sign", &tracking, &csr),
-    );
-    assert_refused(
-        &resp,
-        200,
-        403,
-        &["CA '01'", "not CA '03' profile 'Gov-Sign'"],
-    );
-    assert_nothing_issued(&emu, &tracking);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000 - 100_000);
 }
 
 // ── billing ──────────────────────────────────────────────────────────────────────────────
@@ -268,7 +311,7 @@ fn insufficient_credit_is_refused_and_charges_nothing() {
         ],
     );
     assert_eq!(resp.1["Certificate"], Value::Null);
-    assert_eq!(emu.credit_a(), 100_000);
+    assert_eq!(emu.credit(&Customer::A), 100_000);
     assert_eq!(emu.state_of(&tracking), "Registered");
     let (status, info) = emu.post(
         "GetTrackingCodeInfo",
@@ -276,7 +319,7 @@ fn insufficient_credit_is_refused_and_charges_nothing() {
             "nationalCode": "0012345679",
             "trackingCode": tracking,
             "customercode": "10320874334-1234",
-            "sign": sign_unicode(&customer_key(CUSTOMER_A), &format!("0012345679{tracking}")),
+            "sign": Customer::A.sign_unicode(&format!("0012345679{tracking}")),
         }),
     );
     assert_eq!((status, &info["ResultCode"]), (200, &json!(true)), "{info}");
@@ -287,13 +330,13 @@ fn insufficient_credit_is_refused_and_charges_nothing() {
         "no certificate: {d}"
     );
     // No active certificate is reported back either.
-    let (_, again) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let (_, again) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     let desc: Value = serde_json::from_str(again["Description"].as_str().unwrap()).unwrap();
     assert_eq!(desc["Certificate"], Value::Null, "{desc}");
     assert_eq!(again["TrackingCode"], tracking.as_str());
 }
 
-// ── CA availability ──────────────────────────────────────────────────────────────────────
+// ── CA availability and validity ─────────────────────────────────────────────────────────
 
 fn ca_01_unavailable() -> TestEmulator {
     TestEmulator::spawn_edited(|t| {
@@ -316,7 +359,7 @@ fn unavailable_ca_says_so_and_refuses_registration() {
         "{body}"
     );
 
-    let resp = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let resp = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     assert_refused(
         &resp,
         200,
@@ -329,7 +372,7 @@ fn unavailable_ca_says_so_and_refuses_registration() {
     );
     assert_eq!(resp.1["TrackingCode"], Value::Null);
 
-    let (status, list) = emu.get("GetCAList", &[("Customercode", CUSTOMER_A)]);
+    let (status, list) = emu.get("GetCAList", &[("Customercode", Customer::A.code)]);
     assert_eq!(status, 200, "{list}");
     let cas = list["CAList"]
         .as_array()
@@ -345,7 +388,30 @@ fn unavailable_ca_says_so_and_refuses_registration() {
     assert_eq!(available("03"), true);
 
     // Nothing was consumed: the first registration elsewhere gets the first tracking code.
-    assert_eq!(emu.register_a("03", "Gov-Sign", mehdi()), "1000001");
+    assert_eq!(
+        emu.register(&Customer::A, "03", "Gov-Sign", mehdi()),
+        "1000001"
+    );
+}
+
+#[test]
+fn a_ca_past_its_own_validity_issues_nothing_and_charges_nothing() {
+    let emu = TestEmulator::spawn();
+    let tc = emu.register_mehdi();
+    let (status, _) = emu.admin_post("clock", &json!({"set": "2045-01-01T00:00:00Z"}));
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let (_, csr) = openssl_csr(dir.path(), 2048);
+    let (_, v) = emu.issue_certificate(&Customer::A, "01", "Bronze-Sign", &tc, &csr);
+    assert_eq!(v["ErrorCode"], 601, "{v}");
+    assert!(
+        v["ErrorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("expired at 2044-01-01"),
+        "{v}"
+    );
+    assert_eq!(emu.credit(&Customer::A), 10_000_000);
 }
 
 // ── what is issued ───────────────────────────────────────────────────────────────────────
@@ -387,10 +453,7 @@ fn certificate_from_a_python_csr_verifies_with_openssl_and_python() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let tracking = emu.register_mehdi();
-    let out = python(
-        PY_CSR_AND_SIGNATURE,
-        &[customer_key(CUSTOMER_A).to_str().unwrap()],
-    );
+    let out = python(PY_CSR_AND_SIGNATURE, &[Customer::A.key().to_str().unwrap()]);
     let lines: Vec<&str> = out.lines().collect();
     let (csr, sig, leaf_spki) = (lines[0], lines[1], lines[2]);
     let body = json!({
@@ -445,10 +508,10 @@ fn ca_08_without_approval() -> TestEmulator {
 fn certificates_of_ca_08_chain_to_ca_08_only() {
     let emu = ca_08_without_approval();
     let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_a("08", "Silver-Sign", mehdi());
+    let tracking = emu.register(&Customer::A, "08", "Silver-Sign", mehdi());
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let issued = emu.issue_a("08", "Silver-Sign", &tracking, &csr);
-    assert_eq!(emu.credit_a(), FULL_CREDIT - 600_000);
+    let issued = emu.issue(&Customer::A, "08", "Silver-Sign", &tracking, &csr);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - 600_000);
     let cert = unb64(issued["Certificate"].as_str().unwrap());
     let ok = openssl_verify(dir.path(), &cert, "pki/ca-08.pem", None, TEST_CLOCK).unwrap();
     assert!(ok.contains(": OK"), "{ok}");
@@ -473,18 +536,18 @@ fn serial_numbers_are_unique_per_ca() {
     let dir = tempfile::tempdir().unwrap();
     let mut serials_01 = Vec::new();
     for person in [mehdi(), zahra(), reza()] {
-        let tracking = emu.register_a("01", "Bronze-Sign", person);
+        let tracking = emu.register(&Customer::A, "01", "Bronze-Sign", person);
         let (_key, csr) = openssl_csr(dir.path(), 2048);
-        let issued = emu.issue_a("01", "Bronze-Sign", &tracking, &csr);
+        let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
         serials_01.push(openssl_serial(&unb64(
             issued["Certificate"].as_str().unwrap(),
         )));
     }
     let mut serials_08 = Vec::new();
     for person in [mehdi(), zahra()] {
-        let tracking = emu.register_a("08", "Silver-Sign", person);
+        let tracking = emu.register(&Customer::A, "08", "Silver-Sign", person);
         let (_key, csr) = openssl_csr(dir.path(), 2048);
-        let issued = emu.issue_a("08", "Silver-Sign", &tracking, &csr);
+        let issued = emu.issue(&Customer::A, "08", "Silver-Sign", &tracking, &csr);
         serials_08.push(openssl_serial(&unb64(
             issued["Certificate"].as_str().unwrap(),
         )));

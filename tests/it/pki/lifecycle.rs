@@ -8,12 +8,12 @@ use serde_json::{json, Value};
 fn full_lifecycle_verified_by_openssl() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
-    let key_a = customer_key(CUSTOMER_A);
-    let credit_before = emu.credit_of(CUSTOMER_A, "report-key-A-0001");
+    let key_a = Customer::A.key();
+    let credit_before = emu.credit(&Customer::A);
 
     // Register
     let tracking = emu.register_mehdi();
-    let (_, again) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let (_, again) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     assert_eq!(
         again["TrackingCode"],
         tracking.as_str(),
@@ -22,10 +22,8 @@ fn full_lifecycle_verified_by_openssl() {
 
     // Issue from an openssl CSR
     let (_leaf_key, csr) = openssl_csr(dir.path(), 2048);
-    let (status, issued) = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("01", "Bronze-Sign", &tracking, &csr),
-    );
+    let (status, issued) =
+        emu.issue_certificate(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
     assert_eq!(status, 200, "{issued}");
     assert_eq!(issued["IsSuccess"], true, "{issued}");
     assert_eq!(issued["PaymentStatus"], "Paid");
@@ -46,13 +44,10 @@ fn full_lifecycle_verified_by_openssl() {
         "{text}"
     );
     assert!(text.contains("2.16.364.101.1.1.1"), "{text}");
-    assert_eq!(
-        emu.credit_of(CUSTOMER_A, "report-key-A-0001"),
-        credit_before - 150_000
-    );
+    assert_eq!(emu.credit(&Customer::A), credit_before - 150_000);
 
     // RegisterInfo now returns the active certificate and its CSR in Description
-    let (_, again) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let (_, again) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     let desc: Value = serde_json::from_str(again["Description"].as_str().unwrap()).unwrap();
     assert_eq!(desc["Certificate"], cert_b64.as_str());
     assert_eq!(desc["CSR"], b64(&csr).as_str());
@@ -86,7 +81,7 @@ fn full_lifecycle_verified_by_openssl() {
     assert!(crl_text.contains("Key Compromise"), "{crl_text}");
 
     // A new registration of the same subject starts a new lifecycle
-    let (_, fresh) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let (_, fresh) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     assert_ne!(fresh["TrackingCode"], tracking.as_str());
 }
 
@@ -101,10 +96,7 @@ fn an_expired_certificate_ends_the_lifecycle() {
     let dir = tempfile::tempdir().unwrap();
     let tracking = emu.register_mehdi();
     let (_, csr) = openssl_csr(dir.path(), 2048);
-    let (_, issued) = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("01", "Bronze-Sign", &tracking, &csr),
-    );
+    let (_, issued) = emu.issue_certificate(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
     assert_eq!(issued["IsSuccess"], true, "{issued}");
     // Still active a day before NotAfter: the same tracking code and the certificate come back.
     let move_clock = |by: &str| {
@@ -117,13 +109,13 @@ fn an_expired_certificate_ends_the_lifecycle() {
         assert_eq!(r.status().as_u16(), 200);
     };
     move_clock("364d");
-    let (_, again) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let (_, again) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     assert_eq!(again["TrackingCode"], tracking.as_str());
     let desc: Value = serde_json::from_str(again["Description"].as_str().unwrap()).unwrap();
     assert_eq!(desc["Certificate"], issued["Certificate"]);
     // Past NotAfter: a new lifecycle, no active certificate.
     move_clock("2d");
-    let (_, fresh) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let (_, fresh) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     assert_ne!(fresh["TrackingCode"], tracking.as_str(), "{fresh}");
     let desc: Value = serde_json::from_str(fresh["Description"].as_str().unwrap()).unwrap();
     assert_eq!(desc["Certificate"], Value::Null);

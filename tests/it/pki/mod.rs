@@ -1,4 +1,7 @@
-//! PKI RA API over real HTTP.
+//! PKI RA API over real HTTP, one file per behaviour: RegisterInfo,
+//! IssueCertificateByTrackingCode, approval, P12 tokens, revocation and CRLs, transaction
+//! signatures, transport, concurrency, the whole lifecycle, and the report methods
+//! (`reports/`).
 
 mod approval;
 mod concurrency;

@@ -22,14 +22,19 @@ fn p12_person(person: Value, password: Option<&str>) -> Value {
 
 /// Registers Mehdi for customer A in CA 01 / Bronze-Sign as a P12 token.
 fn register_p12(emu: &TestEmulator, person: Value) -> String {
-    emu.register_a("01", "Bronze-Sign", p12_person(person, Some(PASSWORD)))
+    emu.register(
+        &Customer::A,
+        "01",
+        "Bronze-Sign",
+        p12_person(person, Some(PASSWORD)),
+    )
 }
 
 /// A P12 issue body: `csr` "none", signed as `Sign(csr)` over the ASCII text "none".
 fn p12_issue_body(tracking: &str, password: Option<&str>) -> Value {
-    let mut body = issue_body("01", "Bronze-Sign", tracking, b"");
+    let mut body = Customer::A.issue_body("01", "Bronze-Sign", tracking, b"");
     body["csr"] = json!("none");
-    body["signature"] = json!(openssl_sign(&customer_key(CUSTOMER_A), b"none"));
+    body["signature"] = json!(Customer::A.sign(b"none"));
     if let Some(pw) = password {
         body["password"] = json!(pw);
     }
@@ -46,7 +51,7 @@ fn issue_p12(emu: &TestEmulator, tracking: &str, password: Option<&str>) -> (u16
 /// A refused P12 issue left the tracking code Registered and the credit whole.
 fn assert_nothing_issued(emu: &TestEmulator, tracking: &str) {
     assert_eq!(emu.state_of(tracking), "Registered");
-    assert_eq!(emu.credit_a(), FULL_CREDIT);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
 }
 
 /// `openssl pkcs12 -in FILE -passin pass:PASSWORD` with `extra` arguments (and `-legacy`).
@@ -153,7 +158,7 @@ fn p12_round_trip_opens_with_openssl_and_python() {
     assert_eq!(body["PaymentStatus"], "Paid", "{body}");
     assert_eq!(body["CN"], "Mehdi Ahmadi [Sign]", "{body}");
     assert_eq!(emu.state_of(&tracking), "Issued");
-    assert_eq!(emu.credit_a(), FULL_CREDIT - BRONZE);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - BRONZE);
     let p12_b64 = body["Certificate"].as_str().unwrap();
     let p12 = p12_file(dir.path(), "mehdi.p12", p12_b64);
 
@@ -257,13 +262,13 @@ fn issuing_twice_returns_the_same_p12_uncharged() {
     assert_ok(&again);
     assert_eq!(again.1["PaymentStatus"], "NotCharged", "{}", again.1);
     assert_eq!(again.1["Certificate"], first.1["Certificate"]);
-    assert_eq!(emu.credit_a(), FULL_CREDIT - BRONZE);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - BRONZE);
     assert_eq!(emu.state_of(&tracking), "Issued");
     // The stored PKCS#12 is not handed out for another password.
     let resp = issue_p12(&emu, &tracking, Some("guessing"));
     assert_refused(&resp, 200, 103, &["password differs"]);
     assert_eq!(resp.1["Certificate"], Value::Null);
-    assert_eq!(emu.credit_a(), FULL_CREDIT - BRONZE);
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - BRONZE);
 }
 
 #[test]
@@ -274,7 +279,8 @@ fn parallel_p12_issues_never_share_a_key() {
     // Customer B (no identity checks) has credit for exactly six Bronze certificates.
     let trackings: Vec<String> = (0..N)
         .map(|i| {
-            emu.register_b(
+            emu.register(
+                &Customer::B,
                 "01",
                 "Bronze-Sign",
                 json!({
@@ -290,7 +296,7 @@ fn parallel_p12_issues_never_share_a_key() {
             )
         })
         .collect();
-    let sig = openssl_sign(&customer_key(CUSTOMER_B), b"none");
+    let sig = Customer::B.sign(b"none");
     let barrier = std::sync::Barrier::new(N as usize);
     let answers: Vec<Value> = std::thread::scope(|s| {
         let handles: Vec<_> = trackings
@@ -301,7 +307,7 @@ fn parallel_p12_issues_never_share_a_key() {
                     let body = json!({
                         "caName": "01", "profileName": "Bronze-Sign", "trackingCode": t,
                         "csr": "none", "password": PASSWORD, "paymentId": "p",
-                        "signature": sig, "customercode": format!("{CUSTOMER_B}-{LICENSE_B}"),
+                        "signature": sig, "customercode": Customer::B.customercode(),
                     });
                     barrier.wait();
                     let resp = emu.post("IssueCertificateByTrackingCode", &body);
@@ -329,7 +335,7 @@ fn parallel_p12_issues_never_share_a_key() {
     moduli.sort();
     moduli.dedup();
     assert_eq!(moduli.len(), N as usize, "a key was handed out twice");
-    assert_eq!(emu.credit_b(), 1_000_000 - N as i64 * BRONZE);
+    assert_eq!(emu.credit(&Customer::B), 1_000_000 - N as i64 * BRONZE);
 }
 
 #[test]
@@ -342,7 +348,10 @@ fn two_p12_issues_get_different_keys_and_are_charged_each() {
         let resp = issue_p12(&emu, &tracking, Some(PASSWORD));
         assert_ok(&resp);
         assert_eq!(resp.1["PaymentStatus"], "Paid");
-        assert_eq!(emu.credit_a(), FULL_CREDIT - BRONZE * (i as i64 + 1));
+        assert_eq!(
+            emu.credit(&Customer::A),
+            FULL_CREDIT - BRONZE * (i as i64 + 1)
+        );
         let p12 = p12_file(
             dir.path(),
             &format!("p{i}.p12"),
@@ -364,7 +373,7 @@ fn two_p12_issues_get_different_keys_and_are_charged_each() {
 fn p12_registration_without_password_is_refused() {
     let emu = TestEmulator::spawn();
     for person in [p12_person(mehdi(), None), p12_person(mehdi(), Some(""))] {
-        let resp = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", person));
+        let resp = emu.register_info(&Customer::A, "01", "Bronze-Sign", person);
         assert_refused(&resp, 200, 308, &["personData.password is required", "P12"]);
         assert_eq!(resp.1["TrackingCode"], Value::Null);
     }
@@ -372,61 +381,116 @@ fn p12_registration_without_password_is_refused() {
     assert_eq!(emu.register_mehdi(), "1000001");
 }
 
-#[test]
-fn a_real_csr_for_a_p12_tracking_code_is_refused() {
-    let emu = TestEmulator::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = register_p12(&emu, mehdi());
-    let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let mut body = issue_body("01", "Bronze-Sign", &tracking, &csr);
-    body["password"] = json!(PASSWORD);
-    let resp = emu.post("IssueCertificateByTrackingCode", &body);
-    assert_refused(&resp, 200, 404, &["csr must be \"none\"", &tracking, "P12"]);
-    assert_eq!(resp.1["Certificate"], Value::Null);
-    assert_nothing_issued(&emu, &tracking);
+/// In a needle: the case's tracking code.
+const TRACKING: &str = "{the tracking code}";
+
+/// A P12 issue body signed over `signed` instead of the text "none".
+fn signed_over(tracking: &str, signed: &[u8]) -> Value {
+    let mut body = p12_issue_body(tracking, Some(PASSWORD));
+    body["signature"] = json!(Customer::A.sign(signed));
+    body
 }
 
-#[test]
-fn p12_issue_without_password_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = register_p12(&emu, mehdi());
-    for pw in [None, Some("")] {
-        let resp = issue_p12(&emu, &tracking, pw);
-        assert_refused(&resp, 200, 308, &["password is required", &tracking, "P12"]);
-        assert_nothing_issued(&emu, &tracking);
-    }
-}
+/// One refused issue of Mehdi's P12 tracking code: (case, the body sent for the tracking code,
+/// HTTP status, ErrorCode, what ErrorMessage names — [`TRACKING`] standing for the code).
+type Refusal = (
+    &'static str,
+    fn(&Path, &str) -> Value,
+    u16,
+    i64,
+    &'static [&'static str],
+);
 
-#[test]
-fn p12_issue_with_another_password_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = register_p12(&emu, mehdi());
-    let resp = issue_p12(&emu, &tracking, Some("another password"));
-    assert_refused(
-        &resp,
+const ISSUE_REFUSALS: &[Refusal] = &[
+    (
+        "a real CSR for a P12 tracking code",
+        |dir, tracking| {
+            let (_key, csr) = openssl_csr(dir, 2048);
+            let mut body = Customer::A.issue_body("01", "Bronze-Sign", tracking, &csr);
+            body["password"] = json!(PASSWORD);
+            body
+        },
+        200,
+        404,
+        &["csr must be \"none\"", TRACKING, "P12"],
+    ),
+    (
+        "no password",
+        |_, tracking| p12_issue_body(tracking, None),
+        200,
+        308,
+        &["password is required", TRACKING, "P12"],
+    ),
+    (
+        "an empty password",
+        |_, tracking| p12_issue_body(tracking, Some("")),
+        200,
+        308,
+        &["password is required", TRACKING, "P12"],
+    ),
+    (
+        "another password than registered",
+        |_, tracking| p12_issue_body(tracking, Some("another password")),
         200,
         103,
-        &["password differs", "RegisterInfo", &tracking],
+        &["password differs", "RegisterInfo", TRACKING],
+    ),
+    // Signing the password, or nothing, instead of the csr field "none".
+    (
+        "signed over the password",
+        |_, tracking| signed_over(tracking, PASSWORD.as_bytes()),
+        401,
+        203,
+        &["does not verify", "'none'", "Sign(csr)"],
+    ),
+    (
+        "signed over nothing",
+        |_, tracking| signed_over(tracking, b""),
+        401,
+        203,
+        &["does not verify", "'none'", "Sign(csr)"],
+    ),
+    (
+        "signed over \"NONE\"",
+        |_, tracking| signed_over(tracking, b"NONE"),
+        401,
+        203,
+        &["does not verify", "'none'", "Sign(csr)"],
+    ),
+];
+
+#[test]
+fn refused_p12_issues_name_the_mistake_and_change_nothing() {
+    each_case(
+        ISSUE_REFUSALS,
+        |c| c.0,
+        |&(_, body, http, code, needles)| {
+            let emu = TestEmulator::spawn();
+            let dir = tempfile::tempdir().unwrap();
+            let tracking = register_p12(&emu, mehdi());
+            let resp = emu.post(
+                "IssueCertificateByTrackingCode",
+                &body(dir.path(), &tracking),
+            );
+            let needles: Vec<&str> = needles
+                .iter()
+                .map(|n| if *n == TRACKING { tracking.as_str() } else { n })
+                .collect();
+            assert_refused(&resp, http, code, &needles);
+            assert_eq!(resp.1["Certificate"], Value::Null, "{}", resp.1);
+            assert_nothing_issued(&emu, &tracking);
+            // The right request still works afterwards.
+            let resp = issue_p12(&emu, &tracking, Some(PASSWORD));
+            assert_ok(&resp);
+            assert_eq!(resp.1["PaymentStatus"], "Paid");
+        },
     );
-    assert_nothing_issued(&emu, &tracking);
-    // The right one still works afterwards.
-    let resp = issue_p12(&emu, &tracking, Some(PASSWORD));
-    assert_ok(&resp);
-    assert_eq!(resp.1["PaymentStatus"], "Paid");
 }
 
 #[test]
-fn p12_signature_is_over_the_text_none() {
+fn p12_sign_none_by_python_is_accepted() {
     let emu = TestEmulator::spawn();
     let tracking = register_p12(&emu, mehdi());
-    // Signing the password, or nothing, instead of the csr field "none" is refused.
-    for signed in [PASSWORD.as_bytes(), b"".as_slice(), b"NONE".as_slice()] {
-        let mut body = p12_issue_body(&tracking, Some(PASSWORD));
-        body["signature"] = json!(openssl_sign(&customer_key(CUSTOMER_A), signed));
-        let resp = emu.post("IssueCertificateByTrackingCode", &body);
-        assert_refused(&resp, 401, 203, &["does not verify", "'none'", "Sign(csr)"]);
-        assert_nothing_issued(&emu, &tracking);
-    }
     // Sign("none") by Python cryptography, independently of openssl, is accepted.
     let sig = python(
         "import sys, base64\n\
@@ -434,7 +498,7 @@ fn p12_signature_is_over_the_text_none() {
          from cryptography.hazmat.primitives.asymmetric import padding\n\
          key = serialization.load_pem_private_key(open(sys.argv[1], 'rb').read(), None)\n\
          print(base64.b64encode(key.sign(b'none', padding.PKCS1v15(), hashes.SHA1())).decode())",
-        &[customer_key(CUSTOMER_A).to_str().unwrap()],
+        &[Customer::A.key().to_str().unwrap()],
     );
     let mut body = p12_issue_body(&tracking, Some(PASSWORD));
     body["signature"] = json!(sig.trim());

@@ -18,52 +18,55 @@ fn mehdi_with(field: &str, value: Value) -> Value {
 }
 
 fn register(emu: &TestEmulator, ca: &str, profile: &str, person: Value) -> (u16, Value) {
-    emu.post("RegisterInfo", &register_body(ca, profile, person))
+    emu.register_info(&Customer::A, ca, profile, person)
 }
 
 fn assert_no_tracking_code_consumed(emu: &TestEmulator) {
     assert_eq!(emu.register_mehdi(), "1000001");
 }
 
-// ── customer and license ─────────────────────────────────────────────────────────────────
+// ── refusals that change nothing ─────────────────────────────────────────────────────────
 
-#[test]
-fn unknown_customer_is_401_and_changes_nothing() {
-    let emu = TestEmulator::spawn();
-    let body = register_body_as(
-        "99999999999",
-        "1234",
-        &customer_key(CUSTOMER_A),
-        "01",
-        "Bronze-Sign",
-        mehdi(),
-    );
-    let resp = emu.post("RegisterInfo", &body);
-    assert_refused(
-        &resp,
+/// Customer A's RegisterInfo body.
+fn a(ca: &str, profile: &str, person: Value) -> Value {
+    Customer::A.register_body(ca, profile, person)
+}
+
+/// One refused registration: (case, the body sent, HTTP status, ErrorCode, what ErrorMessage
+/// names).
+type Refusal = (
+    &'static str,
+    fn() -> Value,
+    u16,
+    i64,
+    &'static [&'static str],
+);
+
+const REFUSALS: &[Refusal] = &[
+    // customer and license
+    (
+        "unknown customer",
+        || {
+            let stranger = Customer {
+                code: "99999999999",
+                ..Customer::A
+            };
+            stranger.register_body("01", "Bronze-Sign", mehdi())
+        },
         401,
         201,
         &["customer code '99999999999'", "not known"],
-    );
-    assert_eq!(resp.1["TrackingCode"], Value::Null);
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn wrong_license_is_401_and_changes_nothing() {
-    let emu = TestEmulator::spawn();
-    // Signed correctly over what is sent, so only the license is wrong.
-    let body = register_body_as(
-        CUSTOMER_A,
-        "9999",
-        &customer_key(CUSTOMER_A),
-        "01",
-        "Bronze-Sign",
-        mehdi(),
-    );
-    let resp = emu.post("RegisterInfo", &body);
-    assert_refused(
-        &resp,
+    ),
+    (
+        "wrong license",
+        // Signed correctly over what is sent, so only the license is wrong.
+        || {
+            let unlicensed = Customer {
+                license: "9999",
+                ..Customer::A
+            };
+            unlicensed.register_body("01", "Bronze-Sign", mehdi())
+        },
         401,
         202,
         &[
@@ -71,18 +74,14 @@ fn wrong_license_is_401_and_changes_nothing() {
             "license number '9999'",
             "customer 10320874334",
         ],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn customercode_without_a_dash_is_an_invalid_field() {
-    let emu = TestEmulator::spawn();
-    let mut body = register_body("01", "Bronze-Sign", mehdi());
-    body["customercode"] = json!("103208743341234");
-    let resp = emu.post("RegisterInfo", &body);
-    assert_refused(
-        &resp,
+    ),
+    (
+        "customercode without a dash",
+        || {
+            let mut body = a("01", "Bronze-Sign", mehdi());
+            body["customercode"] = json!("103208743341234");
+            body
+        },
         200,
         103,
         &[
@@ -90,23 +89,17 @@ fn customercode_without_a_dash_is_an_invalid_field() {
             "'103208743341234'",
             "CustomerCode-LisenceNumber",
         ],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-// ── identity checks ──────────────────────────────────────────────────────────────────────
-
-#[test]
-fn national_code_with_a_bad_check_digit_says_what_the_digit_should_be() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("NationalCode", json!("0012345678")),
-    );
-    assert_refused(
-        &resp,
+    ),
+    // identity checks
+    (
+        "national code with a bad check digit says what the digit should be",
+        || {
+            a(
+                "01",
+                "Bronze-Sign",
+                mehdi_with("NationalCode", json!("0012345678")),
+            )
+        },
         200,
         301,
         &[
@@ -114,82 +107,37 @@ fn national_code_with_a_bad_check_digit_says_what_the_digit_should_be() {
             "'0012345678'",
             "the last digit should be 9",
         ],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn person_missing_from_the_registry_is_refused() {
-    let emu = TestEmulator::spawn();
-    // 0499370899 is a valid code (the approver's), but not in the civil registry.
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("NationalCode", json!("0499370899")),
-    );
-    assert_refused(&resp, 200, 302, &["civil registry", "0499370899"]);
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn last_name_differing_from_the_registry_names_the_field_and_both_values() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("LastName", json!("رضایی")),
-    );
-    assert_refused(
-        &resp,
+    ),
+    (
+        "person missing from the registry",
+        // 0499370899 is a valid code (the approver's), but not in the civil registry.
+        || {
+            a(
+                "01",
+                "Bronze-Sign",
+                mehdi_with("NationalCode", json!("0499370899")),
+            )
+        },
+        200,
+        302,
+        &["civil registry", "0499370899"],
+    ),
+    (
+        "last name differing from the registry names the field and both values",
+        || a("01", "Bronze-Sign", mehdi_with("LastName", json!("رضایی"))),
         200,
         303,
         &["personData.LastName", "'رضایی'", "'احمدی'", "0012345679"],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn arabic_keyboard_yeh_and_kaf_still_match_the_registry() {
-    let emu = TestEmulator::spawn();
-    // ي (U+064A) and ك (U+0643) where the registry has ی (U+06CC) and ک (U+06A9).
-    let mut p = mehdi();
-    p["Name"] = json!("مهدي");
-    p["LastName"] = json!("احمدي");
-    let code = emu.register_a("01", "Bronze-Sign", p);
-    assert_eq!(code, "1000001");
-    let mut z = zahra();
-    z["LastName"] = json!("كريمي");
-    let code = emu.register_a("01", "Bronze-Sign", z);
-    assert_eq!(code, "1000002");
-}
-
-#[test]
-fn solar_hijri_birth_date_of_the_same_day_is_accepted() {
-    let emu = TestEmulator::spawn();
-    // 22 Ordibehesht 1369 = 12 May 1990, the registry's date.
-    let code = emu.register_a(
-        "01",
-        "Bronze-Sign",
-        mehdi_with("BirthDate", json!("1369/02/22")),
-    );
-    assert_eq!(code, "1000001");
-    // Zahra's registry date is Solar Hijri (1368/02/15); zahra() sends it in Gregorian.
-    assert_eq!(emu.register_a("01", "Bronze-Sign", zahra()), "1000002");
-}
-
-#[test]
-fn wrong_birth_date_is_refused_naming_the_registry_date_in_both_calendars() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("BirthDate", json!("1369/02/23")),
-    );
-    assert_refused(
-        &resp,
+    ),
+    (
+        "wrong birth date names the registry date in both calendars",
+        || {
+            a(
+                "01",
+                "Bronze-Sign",
+                mehdi_with("BirthDate", json!("1369/02/23")),
+            )
+        },
         200,
         303,
         &[
@@ -198,46 +146,130 @@ fn wrong_birth_date_is_refused_naming_the_registry_date_in_both_calendars() {
             "1990/05/12",
             "1369/02/22",
         ],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn mobile_not_registered_to_the_national_code_fails_shahkar() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("Telephone", json!("09129999999")),
-    );
-    assert_refused(&resp, 200, 304, &["Shahkar", "09129999999", "0012345679"]);
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn unknown_postal_code_is_refused() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("PostalCode", json!("1234567890")),
-    );
-    assert_refused(
-        &resp,
+    ),
+    (
+        "mobile not registered to the national code fails Shahkar",
+        || {
+            a(
+                "01",
+                "Bronze-Sign",
+                mehdi_with("Telephone", json!("09129999999")),
+            )
+        },
+        200,
+        304,
+        &["Shahkar", "09129999999", "0012345679"],
+    ),
+    (
+        "unknown postal code",
+        || {
+            a(
+                "01",
+                "Bronze-Sign",
+                mehdi_with("PostalCode", json!("1234567890")),
+            )
+        },
         200,
         305,
         &["personData.PostalCode", "'1234567890'", "not a known"],
+    ),
+    (
+        "postal code that is not 10 digits",
+        || {
+            a(
+                "01",
+                "Bronze-Sign",
+                mehdi_with("PostalCode", json!("12345")),
+            )
+        },
+        200,
+        305,
+        &["'12345'", "10-digit"],
+    ),
+    // CAs and profiles
+    (
+        "unknown CA, listing the CAs",
+        || a("99", "Bronze-Sign", mehdi()),
+        200,
+        207,
+        &["caName '99'", "01, 08, 03"],
+    ),
+    (
+        "unknown profile, listing the profiles",
+        || a("01", "Gold-Sign", mehdi()),
+        200,
+        208,
+        &[
+            "profileName 'Gold-Sign'",
+            "CA '01'",
+            "Bronze-Sign, Bronze-Sign-InPerson, Bronze-Sign-FaceAuth, Bronze-Stamp",
+        ],
+    ),
+    // token type
+    (
+        "missing token type",
+        || a("01", "Bronze-Sign", mehdi_with("TokenType", Value::Null)),
+        200,
+        307,
+        &["personData.TokenType", "USERGENERATED", "P12"],
+    ),
+    (
+        "invalid token type, naming it",
+        || a("01", "Bronze-Sign", mehdi_with("TokenType", json!("SOFT"))),
+        200,
+        307,
+        &["personData.TokenType is 'SOFT'", "USERGENERATED", "P12"],
+    ),
+];
+
+#[test]
+fn refused_registrations_name_the_mistake_and_consume_no_tracking_code() {
+    each_case(
+        REFUSALS,
+        |c| c.0,
+        |&(_, body, http, code, needles)| {
+            let emu = TestEmulator::spawn();
+            let resp = emu.post("RegisterInfo", &body());
+            assert_refused(&resp, http, code, needles);
+            assert_eq!(resp.1["TrackingCode"], Value::Null, "{}", resp.1);
+            assert_no_tracking_code_consumed(&emu);
+        },
     );
-    let resp = register(
-        &emu,
+}
+
+// ── identity checks ──────────────────────────────────────────────────────────────────────
+
+#[test]
+fn arabic_keyboard_yeh_and_kaf_still_match_the_registry() {
+    let emu = TestEmulator::spawn();
+    // ي (U+064A) and ك (U+0643) where the registry has ی (U+06CC) and ک (U+06A9).
+    let mut p = mehdi();
+    p["Name"] = json!("مهدي");
+    p["LastName"] = json!("احمدي");
+    let code = emu.register(&Customer::A, "01", "Bronze-Sign", p);
+    assert_eq!(code, "1000001");
+    let mut z = zahra();
+    z["LastName"] = json!("كريمي");
+    let code = emu.register(&Customer::A, "01", "Bronze-Sign", z);
+    assert_eq!(code, "1000002");
+}
+
+#[test]
+fn solar_hijri_birth_date_of_the_same_day_is_accepted() {
+    let emu = TestEmulator::spawn();
+    // 22 Ordibehesht 1369 = 12 May 1990, the registry's date.
+    let code = emu.register(
+        &Customer::A,
         "01",
         "Bronze-Sign",
-        mehdi_with("PostalCode", json!("12345")),
+        mehdi_with("BirthDate", json!("1369/02/22")),
     );
-    assert_refused(&resp, 200, 305, &["'12345'", "10-digit"]);
-    assert_no_tracking_code_consumed(&emu);
+    assert_eq!(code, "1000001");
+    // Zahra's registry date is Solar Hijri (1368/02/15); zahra() sends it in Gregorian.
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", zahra()),
+        "1000002"
+    );
 }
 
 // ── CAs and profiles ─────────────────────────────────────────────────────────────────────
@@ -262,34 +294,41 @@ fn government_ca_requires_postal_code_city_and_province() {
         ],
     );
     // The same data is fine in CA 01, where they are optional; nothing was consumed before.
-    assert_eq!(emu.register_a("01", "Bronze-Sign", p), "1000001");
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", p),
+        "1000001"
+    );
 }
 
 #[test]
 fn government_ca_issues_a_new_tracking_code_every_time_while_ca_01_repeats_its_own() {
     let emu = TestEmulator::spawn();
-    assert_eq!(emu.register_a("03", "Gov-Sign", mehdi()), "1000001");
-    assert_eq!(emu.register_a("03", "Gov-Sign", mehdi()), "1000002");
-    assert_eq!(emu.register_a("03", "Gov-Sign", mehdi()), "1000003");
-    assert_eq!(emu.register_a("01", "Bronze-Sign", mehdi()), "1000004");
-    assert_eq!(emu.register_a("01", "Bronze-Sign", mehdi()), "1000004");
-}
-
-#[test]
-fn unknown_ca_is_refused_listing_the_cas() {
-    let emu = TestEmulator::spawn();
-    let resp = register(&emu, "99", "Bronze-Sign", mehdi());
-    assert_refused(&resp, 200, 207, &["caName '99'", "01, 08, 03"]);
-    assert_no_tracking_code_consumed(&emu);
+    assert_eq!(
+        emu.register(&Customer::A, "03", "Gov-Sign", mehdi()),
+        "1000001"
+    );
+    assert_eq!(
+        emu.register(&Customer::A, "03", "Gov-Sign", mehdi()),
+        "1000002"
+    );
+    assert_eq!(
+        emu.register(&Customer::A, "03", "Gov-Sign", mehdi()),
+        "1000003"
+    );
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", mehdi()),
+        "1000004"
+    );
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", mehdi()),
+        "1000004"
+    );
 }
 
 #[test]
 fn ca_not_allowed_for_customer_b_is_refused() {
     let emu = TestEmulator::spawn();
-    let resp = emu.post(
-        "RegisterInfo",
-        &register_body_b("08", "Silver-Sign", mehdi()),
-    );
+    let resp = emu.register_info(&Customer::B, "08", "Silver-Sign", mehdi());
     assert_refused(
         &resp,
         200,
@@ -297,68 +336,12 @@ fn ca_not_allowed_for_customer_b_is_refused() {
         &["customer 14105318760", "CA '08'", "its CAs are: 01"],
     );
     // B's registration in its own CA gets the first tracking code.
-    let resp = emu.post(
-        "RegisterInfo",
-        &register_body_b("01", "Bronze-Sign", mehdi()),
-    );
+    let resp = emu.register_info(&Customer::B, "01", "Bronze-Sign", mehdi());
     assert_ok(&resp);
     assert_eq!(resp.1["TrackingCode"], "1000001");
 }
 
-#[test]
-fn unknown_profile_is_refused_listing_the_profiles() {
-    let emu = TestEmulator::spawn();
-    let resp = register(&emu, "01", "Gold-Sign", mehdi());
-    assert_refused(
-        &resp,
-        200,
-        208,
-        &[
-            "profileName 'Gold-Sign'",
-            "CA '01'",
-            "Bronze-Sign, Bronze-Sign-InPerson, Bronze-Sign-FaceAuth, Bronze-Stamp",
-        ],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
 // ── token type ───────────────────────────────────────────────────────────────────────────
-
-#[test]
-fn missing_token_type_is_refused() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("TokenType", Value::Null),
-    );
-    assert_refused(
-        &resp,
-        200,
-        307,
-        &["personData.TokenType", "USERGENERATED", "P12"],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn invalid_token_type_is_refused_naming_it() {
-    let emu = TestEmulator::spawn();
-    let resp = register(
-        &emu,
-        "01",
-        "Bronze-Sign",
-        mehdi_with("TokenType", json!("SOFT")),
-    );
-    assert_refused(
-        &resp,
-        200,
-        307,
-        &["personData.TokenType is 'SOFT'", "USERGENERATED", "P12"],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
 
 #[test]
 fn p12_without_password_is_refused_and_with_one_accepted() {
@@ -372,7 +355,10 @@ fn p12_without_password_is_refused_and_with_one_accepted() {
     assert_refused(&resp, 200, 308, &["personData.password", "P12"]);
     let mut p = mehdi_with("TokenType", json!("P12"));
     p["password"] = json!("s3cret");
-    assert_eq!(emu.register_a("01", "Bronze-Sign", p), "1000001");
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", p),
+        "1000001"
+    );
 }
 
 // ── binding ──────────────────────────────────────────────────────────────────────────────
@@ -380,7 +366,7 @@ fn p12_without_password_is_refused_and_with_one_accepted() {
 #[test]
 fn property_names_bind_case_insensitively() {
     let emu = TestEmulator::spawn();
-    let canonical = register_body("01", "Bronze-Sign", mehdi());
+    let canonical = Customer::A.register_body("01", "Bronze-Sign", mehdi());
     let p = &canonical["personData"];
     let body = json!({
         "CANAME": "01",
@@ -420,7 +406,12 @@ fn property_names_bind_case_insensitively() {
 fn is_man_as_a_string_binds_like_json_net() {
     let emu = TestEmulator::spawn();
     assert_eq!(
-        emu.register_a("01", "Bronze-Sign", mehdi_with("IsMan", json!("true"))),
+        emu.register(
+            &Customer::A,
+            "01",
+            "Bronze-Sign",
+            mehdi_with("IsMan", json!("true"))
+        ),
         "1000001"
     );
     // The string is read, not ignored: "false" contradicts the registry.
@@ -439,7 +430,10 @@ fn is_man_as_a_string_binds_like_json_net() {
         &["personData.IsMan", "\"yes\"", "true or false"],
     );
     // The refusals took no tracking code.
-    assert_eq!(emu.register_a("01", "Bronze-Sign", zahra()), "1000002");
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", zahra()),
+        "1000002"
+    );
 }
 
 // ── read-backs ───────────────────────────────────────────────────────────────────────────
@@ -488,8 +482,8 @@ fn tracking_info_body(national: &str, tracking: &str) -> Value {
     json!({
         "nationalCode": national,
         "trackingCode": tracking,
-        "customercode": format!("{CUSTOMER_A}-{LICENSE_A}"),
-        "sign": sign_unicode(&customer_key(CUSTOMER_A), &format!("{national}{tracking}")),
+        "customercode": Customer::A.customercode(),
+        "sign": Customer::A.sign_unicode(&format!("{national}{tracking}")),
     })
 }
 
@@ -549,10 +543,7 @@ fn get_tracking_code_info_signed_over_utf8_is_401() {
     let emu = TestEmulator::spawn();
     let tracking = emu.register_mehdi();
     let mut body = tracking_info_body("0012345679", &tracking);
-    body["sign"] = json!(openssl_sign(
-        &customer_key(CUSTOMER_A),
-        format!("0012345679{tracking}").as_bytes()
-    ));
+    body["sign"] = json!(Customer::A.sign(format!("0012345679{tracking}").as_bytes()));
     let resp = emu.post("GetTrackingCodeInfo", &body);
     assert_refused(
         &resp,
@@ -566,17 +557,14 @@ fn get_tracking_code_info_signed_over_utf8_is_401() {
 fn in_person_profile_is_not_approved_and_issuing_it_is_refused() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_a("01", "Bronze-Sign-InPerson", mehdi());
+    let tracking = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
     let (status, body) = emu.post("IsApproved", &json!({"trackingCode": tracking}));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["ResultCode"], false, "{body}");
     assert_eq!(body["Message"], "Unsuccess", "{body}");
 
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body("01", "Bronze-Sign-InPerson", &tracking, &csr),
-    );
+    let resp = emu.issue_certificate(&Customer::A, "01", "Bronze-Sign-InPerson", &tracking, &csr);
     assert_refused(
         &resp,
         200,
@@ -588,7 +576,7 @@ fn in_person_profile_is_not_approved_and_issuing_it_is_refused() {
         ],
     );
     assert_eq!(resp.1["Certificate"], Value::Null);
-    assert_eq!(emu.credit_a(), 10_000_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000);
     assert_eq!(emu.state_of(&tracking), "AwaitingApproval");
 }
 
@@ -612,30 +600,21 @@ fn name_lookup_adds_its_price_to_the_issue_charge() {
         "NationalCode": "1273141598",
         "TokenType": "USERGENERATED"
     });
-    let resp = emu.post("RegisterInfo", &register_body_b("01", "Bronze-Sign", sara));
+    let resp = emu.register_info(&Customer::B, "01", "Bronze-Sign", sara);
     assert_ok(&resp);
     let tracking = resp.1["TrackingCode"].as_str().unwrap().to_string();
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body_as(CUSTOMER_B, LICENSE_B, "01", "Bronze-Sign", &tracking, &csr),
-    );
+    let resp = emu.issue_certificate(&Customer::B, "01", "Bronze-Sign", &tracking, &csr);
     assert_ok(&resp);
     assert_eq!(resp.1["CN"], "Sara Hosseini [Sign]");
-    assert_eq!(emu.credit_b(), 1_000_000 - 150_000 - 20_000);
+    assert_eq!(emu.credit(&Customer::B), 1_000_000 - 150_000 - 20_000);
 
     // Names sent in full: no lookup, the profile price alone.
-    let resp = emu.post(
-        "RegisterInfo",
-        &register_body_b("01", "Bronze-Sign", reza()),
-    );
+    let resp = emu.register_info(&Customer::B, "01", "Bronze-Sign", reza());
     assert_ok(&resp);
     let tracking = resp.1["TrackingCode"].as_str().unwrap().to_string();
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_body_as(CUSTOMER_B, LICENSE_B, "01", "Bronze-Sign", &tracking, &csr),
-    );
+    let resp = emu.issue_certificate(&Customer::B, "01", "Bronze-Sign", &tracking, &csr);
     assert_ok(&resp);
-    assert_eq!(emu.credit_b(), 1_000_000 - 2 * 150_000 - 20_000);
+    assert_eq!(emu.credit(&Customer::B), 1_000_000 - 2 * 150_000 - 20_000);
 }

@@ -9,17 +9,10 @@ use std::path::Path;
 fn issued_mehdi(emu: &TestEmulator, dir: &Path) -> (String, String) {
     let tracking = emu.register_mehdi();
     let (_key, csr) = openssl_csr(dir, 2048);
-    let issued = emu.issue_a("01", "Bronze-Sign", &tracking, &csr);
+    let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
     (
         tracking,
         issued["Certificate"].as_str().unwrap().to_string(),
-    )
-}
-
-fn revoke_a(emu: &TestEmulator, cert: &str, reason: i64) -> (u16, Value) {
-    emu.post(
-        "RevokeCertificate",
-        &revoke_body_as(CUSTOMER_A, LICENSE_A, cert, reason),
     )
 }
 
@@ -51,10 +44,7 @@ fn revoking_another_customers_certificate_is_refused() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let (tracking, cert) = issued_mehdi(&emu, dir.path());
-    let resp = emu.post(
-        "RevokeCertificate",
-        &revoke_body_as(CUSTOMER_B, LICENSE_B, &cert, 1),
-    );
+    let resp = emu.revoke_certificate(&Customer::B, &cert, 1);
     assert_refused(
         &resp,
         200,
@@ -64,7 +54,7 @@ fn revoking_another_customers_certificate_is_refused() {
     assert_eq!(emu.state_of(&tracking), "Issued");
     assert!(crl_entries(&crl_text(&emu, "01")).is_empty());
     // The owner still can.
-    assert_ok(&revoke_a(&emu, &cert, 1));
+    assert_ok(&emu.revoke_certificate(&Customer::A, &cert, 1));
 }
 
 #[test]
@@ -72,8 +62,8 @@ fn revoking_twice_is_refused_and_keeps_the_first_reason() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let (tracking, cert) = issued_mehdi(&emu, dir.path());
-    assert_ok(&revoke_a(&emu, &cert, 1));
-    let resp = revoke_a(&emu, &cert, 4);
+    assert_ok(&emu.revoke_certificate(&Customer::A, &cert, 1));
+    let resp = emu.revoke_certificate(&Customer::A, &cert, 4);
     assert_refused(
         &resp,
         200,
@@ -98,7 +88,7 @@ fn revocation_reason_7_is_not_a_crl_reason() {
     let dir = tempfile::tempdir().unwrap();
     let (tracking, cert) = issued_mehdi(&emu, dir.path());
     for reason in [7, 11, -1] {
-        let resp = revoke_a(&emu, &cert, reason);
+        let resp = emu.revoke_certificate(&Customer::A, &cert, reason);
         assert_refused(
             &resp,
             200,
@@ -139,7 +129,7 @@ fn revoking_a_self_signed_certificate_is_refused_as_not_issued_here() {
         b"",
     );
     let serial = openssl_serial(&der).to_lowercase();
-    let resp = revoke_a(&emu, &b64(&der), 1);
+    let resp = emu.revoke_certificate(&Customer::A, &b64(&der), 1);
     assert_refused(&resp, 200, 407, &["not issued by any CA of this service"]);
     assert!(crl_entries(&crl_text(&emu, "01")).is_empty());
     let msg = resp.1["ErrorMessage"].as_str().unwrap().to_lowercase();
@@ -156,7 +146,7 @@ fn revoking_a_certificate_of_our_ca_that_we_did_not_issue_names_its_serial() {
     let pem = std::fs::read(fixture("pki/approvers/approver-1.pem")).unwrap();
     let der = run("openssl", &["x509", "-outform", "DER"], &pem);
     let serial = openssl_serial(&der).to_lowercase();
-    let resp = revoke_a(&emu, &b64(&der), 1);
+    let resp = emu.revoke_certificate(&Customer::A, &b64(&der), 1);
     assert_refused(&resp, 200, 407, &["CA '01' has not issued"]);
     assert!(crl_entries(&crl_text(&emu, "01")).is_empty());
     let msg = resp.1["ErrorMessage"].as_str().unwrap().to_lowercase();
@@ -189,9 +179,9 @@ fn every_reason_code_shows_in_the_crl() {
         let tracking = emu.register_mehdi();
         assert!(!trackings.contains(&tracking), "{tracking} reused");
         trackings.push(tracking.clone());
-        let issued = emu.issue_a("01", "Bronze-Sign", &tracking, &csr);
+        let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
         let cert = issued["Certificate"].as_str().unwrap();
-        let resp = revoke_a(&emu, cert, reason);
+        let resp = emu.revoke_certificate(&Customer::A, cert, reason);
         assert_ok(&resp);
         expected.push((cert_serial(cert), reason, name));
     }
@@ -234,12 +224,12 @@ fn confirming_before_issue_names_the_call_to_make_first() {
     let dir = tempfile::tempdir().unwrap();
     // A certificate this service issued (Zahra's), sent for Mehdi's tracking code, which has
     // none yet.
-    let zahra_tracking = emu.register_a("01", "Bronze-Sign", zahra());
+    let zahra_tracking = emu.register(&Customer::A, "01", "Bronze-Sign", zahra());
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let issued = emu.issue_a("01", "Bronze-Sign", &zahra_tracking, &csr);
+    let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", &zahra_tracking, &csr);
     let cert = issued["Certificate"].as_str().unwrap();
     let tracking = emu.register_mehdi();
-    let sig = sign_unicode(&customer_key(CUSTOMER_A), cert);
+    let sig = Customer::A.sign_unicode(cert);
     let resp = emu.post(
         "RecievedCertConfirmation",
         &confirm_body(&tracking, cert, sig),
@@ -261,11 +251,11 @@ fn confirming_with_another_tracking_codes_certificate_is_refused() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let (mehdi_tracking, mehdi_cert) = issued_mehdi(&emu, dir.path());
-    let zahra_tracking = emu.register_a("01", "Bronze-Sign", zahra());
+    let zahra_tracking = emu.register(&Customer::A, "01", "Bronze-Sign", zahra());
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let issued = emu.issue_a("01", "Bronze-Sign", &zahra_tracking, &csr);
+    let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", &zahra_tracking, &csr);
     let zahra_cert = issued["Certificate"].as_str().unwrap();
-    let sig = sign_unicode(&customer_key(CUSTOMER_A), zahra_cert);
+    let sig = Customer::A.sign_unicode(zahra_cert);
     let resp = emu.post(
         "RecievedCertConfirmation",
         &confirm_body(&mehdi_tracking, zahra_cert, sig),
@@ -282,7 +272,7 @@ fn confirming_with_another_tracking_codes_certificate_is_refused() {
     );
     // Nothing was recorded: Mehdi's own confirmation is still the first one.
     assert_eq!(emu.state_of(&mehdi_tracking), "Issued");
-    let sig = sign_unicode(&customer_key(CUSTOMER_A), &mehdi_cert);
+    let sig = Customer::A.sign_unicode(&mehdi_cert);
     let resp = emu.post(
         "RecievedCertConfirmation",
         &confirm_body(&mehdi_tracking, &mehdi_cert, sig),
@@ -300,7 +290,7 @@ fn confirmation_signed_over_utf8_is_refused_and_not_recorded() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let (tracking, cert) = issued_mehdi(&emu, dir.path());
-    let sig = openssl_sign(&customer_key(CUSTOMER_A), cert.as_bytes());
+    let sig = Customer::A.sign(cert.as_bytes());
     let resp = emu.post(
         "RecievedCertConfirmation",
         &confirm_body(&tracking, &cert, sig),
@@ -316,7 +306,7 @@ fn confirmation_signed_over_utf8_is_refused_and_not_recorded() {
         ],
     );
     // The first good confirmation is still the first.
-    let sig = sign_unicode(&customer_key(CUSTOMER_A), &cert);
+    let sig = Customer::A.sign_unicode(&cert);
     let resp = emu.post(
         "RecievedCertConfirmation",
         &confirm_body(&tracking, &cert, sig),
@@ -334,7 +324,7 @@ fn confirming_twice_succeeds_and_keeps_the_first_time() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let (tracking, cert) = issued_mehdi(&emu, dir.path());
-    let sig = sign_unicode(&customer_key(CUSTOMER_A), &cert);
+    let sig = Customer::A.sign_unicode(&cert);
     let first = emu.post(
         "RecievedCertConfirmation",
         &confirm_body(&tracking, &cert, sig.clone()),
@@ -398,7 +388,7 @@ fn crls_verify_with_openssl_against_their_own_ca() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let (_tracking, cert) = issued_mehdi(&emu, dir.path());
-    assert_ok(&revoke_a(&emu, &cert, 4));
+    assert_ok(&emu.revoke_certificate(&Customer::A, &cert, 4));
     for (ca, file) in [
         ("01", "pki/ca-01.pem"),
         ("08", "pki/ca-08.pem"),

@@ -10,7 +10,7 @@ const SIGNED_TEXT: &str = "10320874334-1234-0012345679";
 
 /// Mehdi's RegisterInfo body for customer A with `signature` replaced.
 fn register_with_signature(sig: &str) -> Value {
-    let mut body = register_body("01", "Bronze-Sign", mehdi());
+    let mut body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
     body["signature"] = json!(sig);
     body
 }
@@ -20,144 +20,156 @@ fn assert_no_tracking_code_consumed(emu: &TestEmulator) {
     assert_eq!(emu.register_mehdi(), "1000001");
 }
 
-#[test]
-fn utf8_signature_is_refused_with_a_message_naming_utf8_and_utf16le() {
-    let emu = TestEmulator::spawn();
-    let sig = openssl_sign(&customer_key(CUSTOMER_A), SIGNED_TEXT.as_bytes());
-    let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
-    assert_refused(
-        &resp,
-        401,
-        203,
-        &[
-            "signature verifies over UTF-8",
-            SIGNED_TEXT,
-            "the service signs UTF-16LE",
-        ],
-    );
-    assert_eq!(resp.1["TrackingCode"], Value::Null, "{}", resp.1);
-    assert_no_tracking_code_consumed(&emu);
+/// One refused registration signature: the case, the `signature` sent (`None`: the property
+/// left out), HTTP status, ErrorCode, what ErrorMessage names and what it must not name.
+struct BadSignature {
+    case: &'static str,
+    signature: Option<String>,
+    http: u16,
+    code: i64,
+    names: Vec<String>,
+    not_names: Vec<String>,
+}
+
+fn bad(
+    case: &'static str,
+    signature: Option<String>,
+    http: u16,
+    code: i64,
+    names: &[&str],
+) -> BadSignature {
+    BadSignature {
+        case,
+        signature,
+        http,
+        code,
+        names: names.iter().map(|n| n.to_string()).collect(),
+        not_names: Vec::new(),
+    }
 }
 
 #[test]
-fn sha256_signature_is_refused_with_a_message_naming_both_hashes() {
-    let emu = TestEmulator::spawn();
-    let sig = openssl_sign_sha256(&customer_key(CUSTOMER_A), &utf16le(SIGNED_TEXT));
-    let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
-    assert_refused(
-        &resp,
-        401,
-        203,
-        &["RSA-SHA256", "UTF-16LE", "RSA-SHA1", "sign with SHA-1"],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn signature_by_an_unknown_key_is_refused_with_the_fingerprint_of_the_key_on_file() {
-    let emu = TestEmulator::spawn();
-    let fingerprint = spki_sha256(&fixture("pki/customers/10320874334.pub.pem"));
-    assert_eq!(fingerprint.len(), 64, "{fingerprint}");
-    let sig = sign_unicode(&fixture("pki/customers/stranger.key"), SIGNED_TEXT);
-    let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
-    assert_refused(
-        &resp,
-        401,
-        203,
-        &[
-            "does not verify",
-            SIGNED_TEXT,
-            "customer 10320874334",
-            &fingerprint,
-        ],
-    );
+fn refused_signatures_name_the_mistake_and_consume_no_tracking_code() {
+    let good = Customer::A.sign_unicode(SIGNED_TEXT);
+    let on_file = spki_sha256(&fixture("pki/customers/10320874334.pub.pem"));
+    assert_eq!(on_file.len(), 64, "{on_file}");
     // The stranger's own fingerprint would mislead: the message must not name it.
     let stranger = spki_sha256(&fixture("pki/customers/stranger.pub.pem"));
-    let msg = resp.1["ErrorMessage"].as_str().unwrap();
-    assert!(!msg.contains(&stranger), "{msg}");
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn signature_by_customer_b_for_customer_a_names_customer_b() {
-    let emu = TestEmulator::spawn();
-    let sig = sign_unicode(&customer_key(CUSTOMER_B), SIGNED_TEXT);
-    let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
-    assert_refused(
-        &resp,
-        401,
-        203,
-        &[
-            "made with customer 14105318760's key",
-            "for customer 10320874334",
-        ],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn truncated_base64_signature_is_malformed() {
-    let emu = TestEmulator::spawn();
-    let good = sign_unicode(&customer_key(CUSTOMER_A), SIGNED_TEXT);
     // 128 bytes → 172 characters; cutting 3 leaves a length no base64 text can have.
-    let cut = &good[..good.len() - 3];
-    let resp = emu.post("RegisterInfo", &register_with_signature(cut));
-    assert_refused(&resp, 401, 204, &["signature", "not valid base64", "169"]);
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn signature_cut_at_a_base64_quantum_is_refused_as_truncated() {
-    let emu = TestEmulator::spawn();
-    let good = sign_unicode(&customer_key(CUSTOMER_A), SIGNED_TEXT);
+    let cut_3 = good[..good.len() - 3].to_string();
     // The first 42 whole quanta: valid base64 of 126 bytes, too short for a 1024-bit key.
     assert_eq!(good.len(), 172);
-    let cut = &good[..168];
-    assert_eq!(unb64(cut).len(), 126);
-    let resp = emu.post("RegisterInfo", &register_with_signature(cut));
-    assert_refused(&resp, 401, 203, &["126 bytes", "128 bytes", "truncated"]);
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn empty_signature_is_malformed_and_says_what_to_sign() {
-    let emu = TestEmulator::spawn();
-    let resp = emu.post("RegisterInfo", &register_with_signature(""));
-    assert_refused(
-        &resp,
-        401,
-        204,
-        &[
-            "signature is missing",
-            "RSA-SHA1",
-            "Unicode(customercode + \"-\" + NationalCode)",
-            "10320874334",
-        ],
+    let quanta_42 = good[..168].to_string();
+    assert_eq!(unb64(&quanta_42).len(), 126);
+    let cases = [
+        bad(
+            "over UTF-8 instead of UTF-16LE",
+            Some(Customer::A.sign(SIGNED_TEXT.as_bytes())),
+            401,
+            203,
+            &[
+                "signature verifies over UTF-8",
+                SIGNED_TEXT,
+                "the service signs UTF-16LE",
+            ],
+        ),
+        bad(
+            "SHA-256 instead of SHA-1, naming both hashes",
+            Some(openssl_sign_sha256(
+                &Customer::A.key(),
+                &utf16le(SIGNED_TEXT),
+            )),
+            401,
+            203,
+            &["RSA-SHA256", "UTF-16LE", "RSA-SHA1", "sign with SHA-1"],
+        ),
+        BadSignature {
+            not_names: vec![stranger],
+            ..bad(
+                "an unknown key, naming the fingerprint of the key on file",
+                Some(sign_unicode(
+                    &fixture("pki/customers/stranger.key"),
+                    SIGNED_TEXT,
+                )),
+                401,
+                203,
+                &[
+                    "does not verify",
+                    SIGNED_TEXT,
+                    "customer 10320874334",
+                    &on_file,
+                ],
+            )
+        },
+        bad(
+            "customer B's key for customer A, naming customer B",
+            Some(Customer::B.sign_unicode(SIGNED_TEXT)),
+            401,
+            203,
+            &[
+                "made with customer 14105318760's key",
+                "for customer 10320874334",
+            ],
+        ),
+        bad(
+            "truncated base64 is malformed",
+            Some(cut_3),
+            401,
+            204,
+            &["signature", "not valid base64", "169"],
+        ),
+        bad(
+            "cut at a base64 quantum is truncated",
+            Some(quanta_42),
+            401,
+            203,
+            &["126 bytes", "128 bytes", "truncated"],
+        ),
+        bad(
+            "empty, saying what to sign",
+            Some(String::new()),
+            401,
+            204,
+            &[
+                "signature is missing",
+                "RSA-SHA1",
+                "Unicode(customercode + \"-\" + NationalCode)",
+                "10320874334",
+            ],
+        ),
+        // A missing property is the same as an empty one.
+        bad("missing", None, 401, 204, &["signature is missing"]),
+        bad(
+            "over another national code, naming the expected text",
+            Some(Customer::A.sign_unicode("10320874334-1234-0023456787")),
+            401,
+            203,
+            &["does not verify over", SIGNED_TEXT, "SPKI SHA-256"],
+        ),
+    ];
+    each_case(
+        &cases,
+        |c| c.case,
+        |c| {
+            let emu = TestEmulator::spawn();
+            let mut body = register_with_signature("");
+            match &c.signature {
+                Some(sig) => body["signature"] = json!(sig),
+                None => {
+                    body.as_object_mut().unwrap().remove("signature");
+                }
+            }
+            let resp = emu.post("RegisterInfo", &body);
+            let names: Vec<&str> = c.names.iter().map(String::as_str).collect();
+            assert_refused(&resp, c.http, c.code, &names);
+            let msg = resp.1["ErrorMessage"].as_str().unwrap();
+            for n in &c.not_names {
+                assert!(!msg.contains(n.as_str()), "names {n:?}: {msg}");
+            }
+            assert_eq!(resp.1["TrackingCode"], Value::Null, "{}", resp.1);
+            assert_no_tracking_code_consumed(&emu);
+        },
     );
-    // A missing property is the same as an empty one.
-    let mut body = register_with_signature("");
-    body.as_object_mut().unwrap().remove("signature");
-    assert_refused(
-        &emu.post("RegisterInfo", &body),
-        401,
-        204,
-        &["signature is missing"],
-    );
-    assert_no_tracking_code_consumed(&emu);
-}
-
-#[test]
-fn signature_over_another_national_code_is_refused_naming_the_expected_text() {
-    let emu = TestEmulator::spawn();
-    let sig = sign_unicode(&customer_key(CUSTOMER_A), "10320874334-1234-0023456787");
-    let resp = emu.post("RegisterInfo", &register_with_signature(&sig));
-    assert_refused(
-        &resp,
-        401,
-        203,
-        &["does not verify over", SIGNED_TEXT, "SPKI SHA-256"],
-    );
-    assert_no_tracking_code_consumed(&emu);
 }
 
 // ── Sign(csr): an ambiguous form ─────────────────────────────────────────────────────────
@@ -171,14 +183,14 @@ enum CsrForm {
 }
 
 fn issue_signed(form: CsrForm, tracking: &str, csr_der: &[u8]) -> Value {
-    let key = customer_key(CUSTOMER_A);
+    let key = Customer::A.key();
     let csr = b64(csr_der);
     let sig = match form {
         CsrForm::Ascii => openssl_sign(&key, csr.as_bytes()),
         CsrForm::Utf16le => openssl_sign(&key, &utf16le(&csr)),
         CsrForm::Der => openssl_sign(&key, csr_der),
     };
-    let mut body = issue_body("01", "Bronze-Sign", tracking, csr_der);
+    let mut body = Customer::A.issue_body("01", "Bronze-Sign", tracking, csr_der);
     body["signature"] = json!(sig);
     body
 }
@@ -193,7 +205,7 @@ fn lenient_policy_accepts_sign_csr_over_ascii_utf16le_and_der() {
         (CsrForm::Der, reza()),
     ];
     for (form, person) in forms {
-        let tracking = emu.register_a("01", "Bronze-Sign", person);
+        let tracking = emu.register(&Customer::A, "01", "Bronze-Sign", person);
         let (_key, csr) = openssl_csr(dir.path(), 2048);
         let resp = emu.post(
             "IssueCertificateByTrackingCode",
@@ -203,7 +215,7 @@ fn lenient_policy_accepts_sign_csr_over_ascii_utf16le_and_der() {
         assert_eq!(resp.1["PaymentStatus"], "Paid", "{form:?}: {}", resp.1);
         assert_eq!(emu.state_of(&tracking), "Issued", "{form:?}");
     }
-    assert_eq!(emu.credit_a(), 10_000_000 - 3 * 150_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000 - 3 * 150_000);
 }
 
 fn strict() -> TestEmulator {
@@ -234,7 +246,7 @@ fn strict_policy_refuses_sign_csr_over_der_explaining_the_policy() {
         ],
     );
     assert_eq!(resp.1["Certificate"], Value::Null);
-    assert_eq!(emu.credit_a(), 10_000_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000);
     assert_eq!(emu.state_of(&tracking), "Registered");
 }
 
@@ -249,7 +261,7 @@ fn strict_policy_refuses_sign_csr_over_utf16le() {
         &issue_signed(CsrForm::Utf16le, &tracking, &csr),
     );
     assert_refused(&resp, 401, 203, &["verifies over UTF-16LE", "strict"]);
-    assert_eq!(emu.credit_a(), 10_000_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000);
     assert_eq!(emu.state_of(&tracking), "Registered");
 }
 
@@ -265,7 +277,7 @@ fn strict_policy_accepts_sign_csr_over_ascii() {
     );
     assert_ok(&resp);
     assert_eq!(resp.1["PaymentStatus"], "Paid");
-    assert_eq!(emu.credit_a(), 10_000_000 - 150_000);
+    assert_eq!(emu.credit(&Customer::A), 10_000_000 - 150_000);
 }
 
 #[test]
@@ -317,7 +329,7 @@ fn b_register_sara(sig: &str) -> Value {
 #[test]
 fn dotnet_xml_key_verifies_a_python_signature_and_names_are_looked_up() {
     let emu = TestEmulator::spawn();
-    let sig = python_sign_unicode(&customer_key(CUSTOMER_B), "14105318760-5678-1273141598");
+    let sig = python_sign_unicode(&Customer::B.key(), "14105318760-5678-1273141598");
     let resp = emu.post("RegisterInfo", &b_register_sara(&sig));
     assert_ok(&resp);
     assert_eq!(resp.1["TrackingCode"], "1000001");
@@ -335,7 +347,7 @@ fn dotnet_xml_key_verifies_a_python_signature_and_names_are_looked_up() {
 #[test]
 fn dotnet_xml_key_refuses_customer_a_signature_naming_customer_a() {
     let emu = TestEmulator::spawn();
-    let sig = python_sign_unicode(&customer_key(CUSTOMER_A), "14105318760-5678-1273141598");
+    let sig = python_sign_unicode(&Customer::A.key(), "14105318760-5678-1273141598");
     let resp = emu.post("RegisterInfo", &b_register_sara(&sig));
     assert_refused(
         &resp,
@@ -347,7 +359,7 @@ fn dotnet_xml_key_refuses_customer_a_signature_naming_customer_a() {
         ],
     );
     // Nothing was registered: B's next registration is the first tracking code.
-    let sig = python_sign_unicode(&customer_key(CUSTOMER_B), "14105318760-5678-1273141598");
+    let sig = python_sign_unicode(&Customer::B.key(), "14105318760-5678-1273141598");
     let resp = emu.post("RegisterInfo", &b_register_sara(&sig));
     assert_ok(&resp);
     assert_eq!(resp.1["TrackingCode"], "1000001");

@@ -8,13 +8,15 @@ use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-struct Answer {
+/// An answer with all its headers (the journal-id [`Answer`] of the helpers keeps only the
+/// Content-Type).
+struct HttpAnswer {
     status: u16,
     headers: HeaderMap,
     text: String,
 }
 
-impl Answer {
+impl HttpAnswer {
     fn json(&self) -> Value {
         serde_json::from_str(&self.text)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
@@ -31,15 +33,21 @@ impl Answer {
     }
 }
 
-fn answer(resp: Response) -> Answer {
-    Answer {
+fn answer(resp: Response) -> HttpAnswer {
+    HttpAnswer {
         status: resp.status().as_u16(),
         headers: resp.headers().clone(),
         text: resp.text().unwrap(),
     }
 }
 
-fn send(emu: &TestEmulator, method: Method, path: &str, ct: Option<&str>, body: Vec<u8>) -> Answer {
+fn send(
+    emu: &TestEmulator,
+    method: Method,
+    path: &str,
+    ct: Option<&str>,
+    body: Vec<u8>,
+) -> HttpAnswer {
     let mut req = emu.client.request(method, format!("{}{path}", emu.url));
     if let Some(ct) = ct {
         req = req.header("Content-Type", ct);
@@ -47,7 +55,7 @@ fn send(emu: &TestEmulator, method: Method, path: &str, ct: Option<&str>, body: 
     answer(req.body(body).send().unwrap())
 }
 
-fn post_bytes(emu: &TestEmulator, method: &str, body: &[u8]) -> Answer {
+fn post_bytes(emu: &TestEmulator, method: &str, body: &[u8]) -> HttpAnswer {
     send(
         emu,
         Method::POST,
@@ -83,67 +91,114 @@ fn assert_still_serving_and_unchanged(emu: &TestEmulator) {
 
 // ── bodies ───────────────────────────────────────────────────────────────────────────────
 
-#[test]
-fn malformed_json_is_400_malformed_body() {
-    let emu = TestEmulator::spawn();
-    let a = post_bytes(
-        &emu,
-        "RegisterInfo",
-        br#"{"caName": "01", "customercode": "#,
-    );
-    assert_refused(&a.pair(), 400, 101, &["the request body is not JSON"]);
-    assert_still_serving_and_unchanged(&emu);
+fn register_bytes() -> Vec<u8> {
+    Customer::A
+        .register_body("01", "Bronze-Sign", mehdi())
+        .to_string()
+        .into_bytes()
 }
 
-#[test]
-fn json_array_body_is_400_malformed_body() {
-    let emu = TestEmulator::spawn();
-    let body = json!([register_body("01", "Bronze-Sign", mehdi())]);
-    let a = post_bytes(&emu, "RegisterInfo", body.to_string().as_bytes());
-    assert_refused(
-        &a.pair(),
+/// Mehdi's registration with `field` replaced by `value`.
+fn register_with(field: &str, value: Value) -> Vec<u8> {
+    let mut body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
+    body[field] = value;
+    body.to_string().into_bytes()
+}
+
+const JSON: Option<&str> = Some("application/json");
+
+/// One refused RegisterInfo body: (case, Content-Type, the bytes sent, HTTP status, ErrorCode,
+/// what ErrorMessage names).
+type Refusal = (
+    &'static str,
+    Option<&'static str>,
+    fn() -> Vec<u8>,
+    u16,
+    i64,
+    &'static [&'static str],
+);
+
+const BODY_REFUSALS: &[Refusal] = &[
+    (
+        "malformed JSON is 400 MalformedBody",
+        JSON,
+        || br#"{"caName": "01", "customercode": "#.to_vec(),
+        400,
+        101,
+        &["the request body is not JSON"],
+    ),
+    (
+        "a JSON array body is 400 MalformedBody",
+        JSON,
+        || {
+            let body = json!([Customer::A.register_body("01", "Bronze-Sign", mehdi())]);
+            body.to_string().into_bytes()
+        },
         400,
         101,
         &["JSON array", "a JSON object is expected"],
-    );
-    assert_still_serving_and_unchanged(&emu);
-}
-
-#[test]
-fn empty_body_is_400() {
-    let emu = TestEmulator::spawn();
-    let a = post_bytes(&emu, "RegisterInfo", b"");
-    assert_refused(&a.pair(), 400, 101, &["empty", "JSON object"]);
-    assert_still_serving_and_unchanged(&emu);
-}
-
-#[test]
-fn text_plain_content_type_is_415() {
-    let emu = TestEmulator::spawn();
-    let body = register_body("01", "Bronze-Sign", mehdi())
-        .to_string()
-        .into_bytes();
-    let a = send(
-        &emu,
-        Method::POST,
-        "/api/RegisterInfo",
+    ),
+    (
+        "an empty body is 400",
+        JSON,
+        Vec::new,
+        400,
+        101,
+        &["empty", "JSON object"],
+    ),
+    (
+        "Content-Type text/plain is 415",
         Some("text/plain"),
-        body.clone(),
-    );
-    assert_refused(
-        &a.pair(),
+        register_bytes,
         415,
         107,
         &["Content-Type is 'text/plain'", "application/json"],
-    );
-    let a = send(&emu, Method::POST, "/api/RegisterInfo", None, body);
-    assert_refused(
-        &a.pair(),
+    ),
+    (
+        "no Content-Type is 415",
+        None,
+        register_bytes,
         415,
         107,
         &["no Content-Type", "application/json"],
+    ),
+    // Wrong JSON types are invalid fields, not crashes.
+    (
+        "personData as a string",
+        JSON,
+        || register_with("personData", json!("0012345679")),
+        200,
+        103,
+        &["personData is a JSON string", "an object is expected"],
+    ),
+    (
+        "caName as an array",
+        JSON,
+        || register_with("caName", json!(["01"])),
+        200,
+        103,
+        &["caName is a JSON array", "a string is expected"],
+    ),
+];
+
+#[test]
+fn refused_bodies_get_the_json_error_and_change_nothing() {
+    each_case(
+        BODY_REFUSALS,
+        |c| c.0,
+        |&(_, content_type, body, http, code, needles)| {
+            let emu = TestEmulator::spawn();
+            let a = send(
+                &emu,
+                Method::POST,
+                "/api/RegisterInfo",
+                content_type,
+                body(),
+            );
+            assert_refused(&a.pair(), http, code, needles);
+            assert_still_serving_and_unchanged(&emu);
+        },
     );
-    assert_still_serving_and_unchanged(&emu);
 }
 
 #[test]
@@ -152,7 +207,7 @@ fn body_over_the_limit_is_413() {
         assert!(t.contains("pki_max_body_bytes = 1048576"));
         t.replace("pki_max_body_bytes = 1048576", "pki_max_body_bytes = 2048")
     });
-    let mut body = register_body("01", "Bronze-Sign", mehdi());
+    let mut body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
     body["padding"] = json!("x".repeat(4096));
     let a = post_bytes(&emu, "RegisterInfo", body.to_string().as_bytes());
     assert_refused(
@@ -162,30 +217,6 @@ fn body_over_the_limit_is_413() {
         &["over 2048 bytes", "pki_max_body_bytes"],
     );
     // Under the limit the same request is served.
-    assert_still_serving_and_unchanged(&emu);
-}
-
-#[test]
-fn wrong_json_types_are_invalid_fields_not_crashes() {
-    let emu = TestEmulator::spawn();
-    let mut body = register_body("01", "Bronze-Sign", mehdi());
-    body["personData"] = json!("0012345679");
-    let resp = emu.post("RegisterInfo", &body);
-    assert_refused(
-        &resp,
-        200,
-        103,
-        &["personData is a JSON string", "an object is expected"],
-    );
-    let mut body = register_body("01", "Bronze-Sign", mehdi());
-    body["caName"] = json!(["01"]);
-    let resp = emu.post("RegisterInfo", &body);
-    assert_refused(
-        &resp,
-        200,
-        103,
-        &["caName is a JSON array", "a string is expected"],
-    );
     assert_still_serving_and_unchanged(&emu);
 }
 
@@ -270,7 +301,7 @@ fn get_on_a_post_method_is_405_with_an_allow_header() {
 #[test]
 fn method_names_are_case_insensitive() {
     let emu = TestEmulator::spawn();
-    let (status, body) = emu.get("getcalist", &[("Customercode", CUSTOMER_A)]);
+    let (status, body) = emu.get("getcalist", &[("Customercode", Customer::A.code)]);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["IsSuccess"], true, "{body}");
     let names: Vec<&str> = body["CAList"]
@@ -280,7 +311,10 @@ fn method_names_are_case_insensitive() {
         .map(|c| c["CAName"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["01", "08", "03"]);
-    let resp = emu.post("REGISTERINFO", &register_body("01", "Bronze-Sign", mehdi()));
+    let resp = emu.post(
+        "REGISTERINFO",
+        &Customer::A.register_body("01", "Bronze-Sign", mehdi()),
+    );
     assert_ok(&resp);
     assert_eq!(resp.1["TrackingCode"], "1000001");
 }
@@ -289,7 +323,7 @@ fn method_names_are_case_insensitive() {
 fn query_parameter_names_are_case_insensitive() {
     let emu = TestEmulator::spawn();
     // Customer B's list differs from A's, so the parameter was really read.
-    let (status, body) = emu.get("GetCAList", &[("CUSTOMERCODE", CUSTOMER_B)]);
+    let (status, body) = emu.get("GetCAList", &[("CUSTOMERCODE", Customer::B.code)]);
     assert_eq!(status, 200, "{body}");
     let names: Vec<&str> = body["CAList"]
         .as_array()
@@ -300,7 +334,7 @@ fn query_parameter_names_are_case_insensitive() {
     assert_eq!(names, ["01"]);
     let (status, body) = emu.get(
         "GetCAProfileInfo",
-        &[("customerCode", CUSTOMER_A), ("CANAME", "08")],
+        &[("customerCode", Customer::A.code), ("CANAME", "08")],
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["Profile"][0]["ProfileName"], "Silver-Sign", "{body}");
@@ -329,7 +363,8 @@ fn unknown_path_outside_api_is_a_json_404_naming_path_and_scenario() {
 #[test]
 fn every_response_carries_x_signsim_and_json_content_type() {
     let emu = TestEmulator::spawn();
-    let register = register_body("01", "Bronze-Sign", mehdi())
+    let register = Customer::A
+        .register_body("01", "Bronze-Sign", mehdi())
         .to_string()
         .into_bytes();
     let answers = [
@@ -385,7 +420,7 @@ fn responses_use_the_documents_exact_casing() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     // RegisterInfo, success and refusal.
-    let resp = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let resp = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     assert_ok(&resp);
     let register_keys = sorted(&[
         "IsSuccess",
@@ -413,13 +448,13 @@ fn responses_use_the_documents_exact_casing() {
     ] {
         assert!(desc.get(k).is_some(), "Description lacks {k}: {desc}");
     }
-    let resp = emu.post("RegisterInfo", &register_body("99", "Bronze-Sign", mehdi()));
+    let resp = emu.register_info(&Customer::A, "99", "Bronze-Sign", mehdi());
     assert_eq!(keys_of(&resp.1), register_keys);
     assert!(resp.1["Description"].is_string(), "{}", resp.1);
 
     // IssueCertificateByTrackingCode.
     let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let issued = emu.issue_a("01", "Bronze-Sign", "1000001", &csr);
+    let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", "1000001", &csr);
     assert_eq!(
         keys_of(&issued),
         sorted(&[
@@ -438,7 +473,7 @@ fn responses_use_the_documents_exact_casing() {
     // GetCredit: Credit is a string.
     let (_, credit) = emu.post(
         "GetCredit",
-        &json!({"reportkey": "report-key-A-0001", "customercode": CUSTOMER_A}),
+        &json!({"reportkey": "report-key-A-0001", "customercode": Customer::A.code}),
     );
     assert_eq!(
         keys_of(&credit),
@@ -480,7 +515,7 @@ fn get_ca_profile_info_returns_the_documents_item_fields() {
     let emu = TestEmulator::spawn();
     let (status, body) = emu.get(
         "GetCAProfileInfo",
-        &[("Customercode", CUSTOMER_A), ("caName", "01")],
+        &[("Customercode", Customer::A.code), ("caName", "01")],
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["IsSuccess"], true, "{body}");
@@ -539,7 +574,7 @@ fn get_ca_profile_info_returns_the_documents_item_fields() {
     // A CA the customer may not use.
     let resp = emu.get(
         "GetCAProfileInfo",
-        &[("Customercode", CUSTOMER_B), ("caName", "08")],
+        &[("Customercode", Customer::B.code), ("caName", "08")],
     );
     assert_refused(&resp, 200, 206, &["customer 14105318760", "CA '08'"]);
 }

@@ -1,3 +1,7 @@
+//! Commands of /apistatus.php: getlistdocs by time range (own and incoming documents),
+//! tariffs, the invoice and available documents, and the scenario's stale-time window for
+//! `<time>`.
+
 use crate::helpers::*;
 
 #[test]
@@ -57,24 +61,6 @@ fn tariffs_invoice_and_available_docs() {
         .1;
     assert!(x.contains("<status>42</status>\n<errdesc>&lt;tarif&gt; 7 is not a tariff plan; the plans (gettarifplan) are: 1 Старт 10, 2 Бизнес 100, 3 Корпоративный 1000</errdesc>"), "{x}");
     assert_eq!(emu.pod_balance(ALFA), 10);
-}
-
-#[test]
-fn delpermission_by_owner_then_signing_is_refused() {
-    let emu = TestEmulator::spawn();
-    let num = doc_num(&emu.pod_upload(Upload::alfa_to_beta("D1")).1);
-    let x = emu.pod_command(ALFA, &format!("<data><oper>delpermission</oper><docnum>{num}</docnum><indexnum>1</indexnum><time></time></data>")).1;
-    assert!(x.contains("<status>13</status>\n<errdesc>permission 1 is the owner&apos;s own (signed_type 1); it can not be deleted"), "{x}");
-    let x = emu.pod_command(ALFA, &format!("<data><oper>delpermission</oper><docnum>{num}</docnum><indexnum>2</indexnum><time></time></data>")).1;
-    assert_eq!(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<resp err=\"no\" command=\"delpermission\">\n</resp>");
-    let x = emu.pod_command(ALFA, &format!("<data><oper>delpermission</oper><docnum>{num}</docnum><indexnum>2</indexnum><time></time></data>")).1;
-    assert!(
-        x.contains("<errdesc>permission 2 of document 1001 is already deleted"),
-        "{x}"
-    );
-    let sig = b64(&openssl_cms_sign_kz("petrova", &contract(), false, true));
-    let x = emu.pod_command(BETA, &format!("<data><oper>addsignature</oper><docnum>{num}</docnum><indexnum>2</indexnum><signature_pem>{sig}</signature_pem><time></time></data>")).1;
-    assert!(x.contains("<errdesc>permission 2 of document 1001 was deleted (sign_deleted=1); it can not be signed"), "{x}");
 }
 
 #[test]

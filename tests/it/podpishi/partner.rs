@@ -1,3 +1,8 @@
+//! Partner commands: addpackage2client (idempotent per refnum, listed by getlistpartnertrn,
+//! refused for a non-partner), reguserbypartner and authuserbypartner with the cabinet they
+//! open, and setblockuser: a blocked client's uploads are refused while its documents stay
+//! readable.
+
 use crate::helpers::*;
 
 fn cmd(emu: &TestEmulator, acc: (&str, &str), body: &str) -> String {
@@ -92,4 +97,103 @@ fn register_authorize_cabinet_and_block() {
         "<oper>setblockuser</oper><bin2client>160940022222</bin2client>"
     )
     .contains("err=\"no\""));
+}
+
+#[test]
+fn client_blocked_by_its_partner_cannot_upload() {
+    use sha2::Digest;
+    let emu = TestEmulator::spawn();
+    let client_bin = "160940022222";
+    let reg = answer_xml(&emu.pod_oper(PARTNER,
+        &format!("<oper>reguserbypartner</oper><email>client@shop.kz</email><remoteid>42</remoteid><client_bin>{client_bin}</client_bin>"),
+    ));
+    assert_eq!(reg, format!("{DECL}<resp err=\"no\" command=\"reguserbypartner\">\n<flag_newreg>1</flag_newreg>\n<partner_owner>1</partner_owner>\n<serviceid>5001</serviceid>\n</resp>"));
+    // README: apikey = first 32 hex of SHA-256("signsim:<email>:<serviceid>").
+    let key = sha2::Sha256::digest(b"signsim:client@shop.kz:5001")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()[..32]
+        .to_string();
+    let client = ("client@shop.kz", key.as_str());
+    assert_command_ok(
+        &emu.pod_oper(PARTNER,
+            &format!("<oper>addpackage2client</oper><refnum>1</refnum><bin2client>{client_bin}</bin2client><packet>1</packet>"),
+        ),
+        "addpackage2client",
+    );
+    assert_eq!(emu.pod_balance(client), 10);
+    // Before the block, the client uploads.
+    let first = emu.pod_upload_num(Upload::between(
+        client,
+        client_bin,
+        ALFA_BIN,
+        "alfa@test.kz",
+        "B1",
+    ));
+    assert_eq!(emu.pod_balance(client), 9);
+    assert_command_ok(
+        &emu.pod_oper(
+            PARTNER,
+            &format!("<oper>setblockuser</oper><bin2client>{client_bin}</bin2client>"),
+        ),
+        "setblockuser",
+    );
+    let before = (
+        emu.pod_balance(client),
+        emu.pod_list(client),
+        emu.pod_list(ALFA),
+        emu.pod_list(GAMMA),
+        emu.pod_outbox_len(),
+    );
+    assert_eq!(before.1.matches("<permission").count(), 2, "{}", before.1);
+    for reference in ["B2", "B1"] {
+        assert_doc_refused(
+            &emu.pod_upload_answer(Upload::between(
+                client,
+                client_bin,
+                ALFA_BIN,
+                "alfa@test.kz",
+                reference,
+            )),
+            reference,
+            "contract.txt",
+            &["account client@shop.kz is blocked by its partner (setblockuser) and cannot upload documents"],
+        );
+    }
+    // Whatever the document: another receiver, view only, another file.
+    let mut other = Upload::between(client, client_bin, GAMMA_BIN, "gamma@test.kz", "B3")
+        .set("type_delegate", "2");
+    other.files = vec![("invoice.pdf".into(), b"%PDF-1.4".to_vec())];
+    assert_doc_refused(
+        &emu.pod_upload_answer(other),
+        "B3",
+        "invoice.pdf",
+        &["account client@shop.kz is blocked by its partner (setblockuser) and cannot upload documents"],
+    );
+    assert_eq!(
+        (
+            emu.pod_balance(client),
+            emu.pod_list(client),
+            emu.pod_list(ALFA),
+            emu.pod_list(GAMMA),
+            emu.pod_outbox_len()
+        ),
+        before
+    );
+    // The earlier document is untouched and still readable.
+    assert!(
+        emu.pod_getstatus(client, &first)
+            .contains(&format!("<id>{first}</id>")),
+        "{}",
+        emu.pod_getstatus(client, &first)
+    );
+    // Blocking again is not an error (setblockuser.rs) and changes nothing.
+    assert_command_ok(
+        &emu.pod_oper(
+            PARTNER,
+            &format!("<oper>setblockuser</oper><bin2client>{client_bin}</bin2client>"),
+        ),
+        "setblockuser",
+    );
+    assert_eq!(emu.pod_balance(client), before.0);
 }

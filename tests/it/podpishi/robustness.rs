@@ -1,3 +1,7 @@
+//! Bad requests to Podpishi.Online: malformed commands get the command-level error shape,
+//! authorization errors the request-level one, and oversize, malformed or wrong-method requests
+//! are refused; none changes a balance or stores a document.
+
 use crate::helpers::*;
 
 fn assert_cmd_error(x: &str, oper: &str, status: u32, needle: &str) {

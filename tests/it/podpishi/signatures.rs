@@ -1,3 +1,9 @@
+//! Signatures on documents, made and checked by `openssl cms`: the owner's `signature_pem` in
+//! every form (someone else's, or over other bytes, refused), the receiver's `addsignature` and
+//! its refusals, the counterparty's cabinet step, `signsim cms sign` output, GOST signatures
+//! under the scenario's policy, and signed_policy/signed_firm from each certificate's role OID
+//! and O.
+
 use crate::helpers::*;
 use serde_json::json;
 
@@ -235,4 +241,119 @@ fn gost_signatures_follow_the_scenario_policy() {
         .pod_upload(Upload::alfa_to_beta("G1").set("signature_pem", &b64(&gost_cms("seitkali"))));
     assert!(xml.contains("errtxt='signature_pem: the signature uses GOST 34.310-2004 (1.2.398.3.10.1.1.1.2), which signsim cannot verify, and the scenario refuses such signatures"), "{xml}");
     assert_eq!(emu.pod_list(ALFA).matches("<permission").count(), 0);
+}
+
+#[test]
+fn signed_policy_and_firm_come_from_the_role_oid_and_o_of_each_certificate() {
+    let emu = TestEmulator::spawn();
+    // (signer, the account that signs, the uploader, its BIN, the signer's BIN, the
+    //  policy fixtures/README.md documents, the firm it documents)
+    let cases = [
+        (
+            "seitkali",
+            ALFA,
+            BETA,
+            BETA_BIN,
+            ALFA_BIN,
+            1u8,
+            "ТОО «Альфа Тест»",
+        ),
+        (
+            "petrova",
+            BETA,
+            ALFA,
+            ALFA_BIN,
+            BETA_BIN,
+            2,
+            "АО «Бета Тест»",
+        ),
+        (
+            "nurlanov",
+            BETA,
+            ALFA,
+            ALFA_BIN,
+            BETA_BIN,
+            4,
+            "АО «Бета Тест»",
+        ),
+        (
+            "omarov",
+            GAMMA,
+            ALFA,
+            ALFA_BIN,
+            GAMMA_BIN,
+            1,
+            "ТОО «Гамма Тест»",
+        ),
+    ];
+    for (n, (signer, acc, owner, owner_bin, bin, policy, firm)) in cases.into_iter().enumerate() {
+        // The certificate says what the README says: role OID .2.N, O, OU=BIN….
+        let subject = kz_subject(signer);
+        let eku = kz_eku(signer);
+        assert!(
+            eku.contains(&format!("1.2.398.3.3.4.1.2.{policy}\n")),
+            "{signer}: {eku}"
+        );
+        assert_eq!(subject["organizationName"], firm, "{signer}");
+        assert_eq!(subject["organizationalUnitName"], format!("BIN{bin}"));
+        let num = emu.pod_upload_num(Upload::between(
+            owner,
+            owner_bin,
+            bin,
+            "x@test.kz",
+            &format!("POL-{n}"),
+        ));
+        let i = (2 * n + 2).to_string();
+        let sig = openssl_cms_sign_kz(signer, &contract(), n % 2 == 1, true);
+        assert_command_ok(&emu.pod_addsignature(acc, &num, &i, &sig), "addsignature");
+        let signed = signed_attrs(bin, &fio_of(signer), firm, policy, CREATED);
+        assert_eq!(
+            emu.pod_getstatus(acc, &num),
+            getstatus_answer(
+                &num,
+                &[
+                    perm(&(2 * n + 1).to_string(), 0, 1, owner_bin, UNSIGNED, 0),
+                    perm(&i, 0, 2, bin, &signed, 0)
+                ]
+            ),
+            "{signer}"
+        );
+        // getlistdocs carries the same attributes.
+        let listed = answer_xml(&emu.pod_oper(
+            acc,
+            "<oper>getlistdocs</oper><time1>20260601</time1><time2>20260601</time2>",
+        ));
+        assert!(
+            listed.contains(&format!("<permission id='{num}' i='{i}' api_reference='POL-{n}' name='Договор № 15' is_own_doc='0' created='{CREATED}' signed_type='2' must_signed_by_bin='{bin}' {signed} sign_deleted='0' />")),
+            "{signer}: {listed}"
+        );
+    }
+    // The owner's signature_pem on upload is judged the same way (petrova 2, nurlanov 4).
+    for (signer, policy) in [("petrova", 2u8), ("nurlanov", 4)] {
+        let sig = openssl_cms_sign_kz(signer, &contract(), false, false);
+        let u = Upload::between(
+            BETA,
+            BETA_BIN,
+            ALFA_BIN,
+            "alfa@test.kz",
+            &format!("OWN-{signer}"),
+        )
+        .set("signature_pem", &b64(&sig));
+        let num = emu.pod_upload_num(u);
+        let ps = permissions(&emu.pod_getstatus(BETA, &num));
+        assert_eq!(
+            (
+                ps[0]["signed_bin"].as_str(),
+                ps[0]["signed_fio"].as_str(),
+                ps[0]["signed_firm"].as_str(),
+                ps[0]["signed_policy"].as_str()
+            ),
+            (
+                BETA_BIN,
+                fio_of(signer).as_str(),
+                "АО «Бета Тест»",
+                policy.to_string().as_str()
+            )
+        );
+    }
 }

@@ -1,3 +1,8 @@
+//! Uploads to /api.php: reqwest multipart and `curl -F` like the PHP sample, several files back
+//! byte for byte, a reused reference refused with the documented text (concurrent duplicates
+//! make one document), PHP's removed `@/path` syntax explained, every field rule, blocked and
+//! negative-balance accounts, and an acknowledged upload surviving `kill -9`.
+
 use crate::helpers::*;
 
 #[test]
@@ -163,6 +168,20 @@ fn reused_reference_is_refused_and_the_document_untouched() {
         .set("owner_bin", BETA_BIN)
         .set("receiver_bin", ALFA_BIN);
     doc_num(&emu.pod_upload(u).1);
+}
+
+#[test]
+fn the_duplicate_reference_error_is_exactly_the_documented_text() {
+    let emu = TestEmulator::spawn();
+    assert!(emu
+        .pod_upload(Upload::alfa_to_beta("DUP"))
+        .1
+        .contains(">ok</doc>"));
+    let (_, x) = emu.pod_upload(Upload::alfa_to_beta("DUP"));
+    assert!(
+        x.contains("errtxt='Document already exist at DB'>err</doc>"),
+        "{x}"
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Fault injection (issue 5) observed by a real HTTP client: every action (delay, the API's
 //! own error, a bare status, a TCP reset, a closed connection, a truncated or malformed
 //! body), every trigger (always, n-th, first n, seeded probability), field matching, rules from
-//! the scenario and from `/__admin/faults`, and each applied fault in the journal.
+//! the scenario and from `/__admin/faults`, each applied fault in the journal, rules that
+//! meet requests that never parse, and rules refused (an overflowing delay among them).
 
 use crate::helpers::*;
 use serde_json::{json, Value};
@@ -52,7 +53,7 @@ fn a_fixed_delay_holds_the_answer_at_least_that_long() {
     assert_eq!(e["fault"], "slow: delay 400 ms", "{e}");
     assert_eq!(e["success"], true, "{e}");
     // Another method is not delayed by this rule.
-    let (status, _) = emu.get("GetCAList", &[("Customercode", CUSTOMER_A)]);
+    let (status, _) = emu.get("GetCAList", &[("Customercode", Customer::A.code)]);
     assert_eq!(status, 200);
     assert_eq!(last_entry(&emu, "GetCAList")["fault"], Value::Null);
 }
@@ -96,7 +97,7 @@ fn a_pki_error_answers_in_the_methods_own_envelope() {
     let emu = TestEmulator::spawn();
     emu.add_fault(&json!({"name": "busy", "api": "pki", "operation": "RegisterInfo",
                           "action": {"kind": "error", "code": 777, "message": "upstream busy, try later"}}));
-    let (status, body) = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", mehdi()));
+    let (status, body) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body,
@@ -111,7 +112,7 @@ fn a_pki_error_answers_in_the_methods_own_envelope() {
 
     // IsApproved answers with ResultCode.
     emu.admin_delete("faults");
-    let t = emu.register_a("01", "Bronze-Sign-InPerson", mehdi());
+    let t = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
     emu.add_fault(&json!({"name": "poll", "api": "pki", "operation": "IsApproved",
                           "action": {"kind": "error", "code": 9001, "message": "approval service down"}}));
     let (status, body) = emu.post("IsApproved", &json!({"trackingCode": t}));
@@ -149,7 +150,7 @@ fn a_status_fault_answers_that_status_and_body() {
     let resp = emu
         .client
         .get(format!("{}/api/GetCAList", emu.url))
-        .query(&[("Customercode", CUSTOMER_A)])
+        .query(&[("Customercode", Customer::A.code)])
         .send()
         .unwrap();
     assert_eq!(resp.status(), 503);
@@ -279,7 +280,7 @@ fn podpishi_commands_can_be_reset_too() {
 #[test]
 fn a_truncated_body_is_a_strict_prefix_of_the_real_answer() {
     let emu = TestEmulator::spawn();
-    let query = [("Customercode", CUSTOMER_A)];
+    let query = [("Customercode", Customer::A.code)];
     let normal = emu.get_answer("GetCAList", &query);
     assert_eq!(normal.status, 200);
     normal.json();
@@ -449,12 +450,15 @@ fn a_field_value_faults_only_that_person() {
                           "field": "personData.NationalCode", "value": "0023456787",
                           "action": {"kind": "error", "code": 555, "message": "registry timeout"}}),
     );
-    let resp = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", zahra()));
+    let resp = emu.register_info(&Customer::A, "01", "Bronze-Sign", zahra());
     assert_refused(&resp, 200, 555, &["registry timeout"]);
     assert_eq!(emu.register_mehdi(), "1000001");
-    assert_eq!(emu.register_a("01", "Bronze-Sign", reza()), "1000002");
+    assert_eq!(
+        emu.register(&Customer::A, "01", "Bronze-Sign", reza()),
+        "1000002"
+    );
     // Again and again for that person.
-    let resp = emu.post("RegisterInfo", &register_body("01", "Bronze-Sign", zahra()));
+    let resp = emu.register_info(&Customer::A, "01", "Bronze-Sign", zahra());
     assert_refused(&resp, 200, 555, &["registry timeout"]);
     assert_eq!(matched_calls(&emu, "magic"), 2);
     let faulted: Vec<Value> = emu
@@ -564,14 +568,22 @@ fn rules_are_added_listed_and_removed_through_the_control_api() {
     assert_eq!(names, vec![json!("v503"), json!("fault-1")]);
     assert_eq!(emu.admin_ok("health")["faults"], 2);
     assert_eq!(version_status(&emu), 503);
-    assert_eq!(emu.get("GetCAList", &[("Customercode", CUSTOMER_A)]).0, 500);
+    assert_eq!(
+        emu.get("GetCAList", &[("Customercode", Customer::A.code)])
+            .0,
+        500
+    );
 
     assert_eq!(
         emu.admin_delete("faults/v503"),
         (200, json!({"removed": "v503"}))
     );
     assert_eq!(version_status(&emu), 200);
-    assert_eq!(emu.get("GetCAList", &[("Customercode", CUSTOMER_A)]).0, 500);
+    assert_eq!(
+        emu.get("GetCAList", &[("Customercode", Customer::A.code)])
+            .0,
+        500
+    );
     let (status, body) = emu.admin_delete("faults/v503");
     assert_eq!(status, 404, "{body}");
     assert!(
@@ -588,7 +600,11 @@ fn rules_are_added_listed_and_removed_through_the_control_api() {
 
     assert_eq!(emu.admin_delete("faults"), (200, json!({"cleared": true})));
     assert_eq!(emu.admin_ok("faults"), json!({"faults": []}));
-    assert_eq!(emu.get("GetCAList", &[("Customercode", CUSTOMER_A)]).0, 200);
+    assert_eq!(
+        emu.get("GetCAList", &[("Customercode", Customer::A.code)])
+            .0,
+        200
+    );
 }
 
 #[test]
@@ -660,4 +676,38 @@ fn invalid_rules_are_refused_and_nothing_is_added() {
         bad.lines().position(|l| l.contains("p = 2.0")).unwrap() as u64 + 1,
         "{problems:?}"
     );
+}
+
+#[test]
+fn a_delay_that_would_overflow_is_refused() {
+    let emu = TestEmulator::spawn();
+    let (status, body) = emu.admin_post(
+        "faults",
+        &json!({"api": "pki", "action": {"kind": "delay", "min_ms": 0, "max_ms": u64::MAX}}),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(emu.get("GetVersion", &[]).0, 200);
+}
+
+#[test]
+fn faults_also_meet_requests_that_never_parse() {
+    let emu = TestEmulator::spawn();
+    let (status, _) = emu.admin_post(
+        "faults",
+        &json!({"api": "*", "action": {"kind": "status", "status": 503, "body": "down"},
+                "trigger": {"when": "first", "n": 2}}),
+    );
+    assert_eq!(status, 200);
+    // A command with a wrong apikey (never decoded) and a PKI body that is not JSON.
+    let (s1, body) = emu.pod_form(&[
+        ("login", "alfa@test.kz"),
+        ("apikey", "wrong"),
+        ("command", "x"),
+    ]);
+    assert_eq!((s1, body.as_slice()), (503, &b"down"[..]));
+    let (s2, _) = emu.post_raw("RegisterInfo", "application/json", b"{not json".to_vec());
+    assert_eq!(s2, 503);
+    // The rule is spent: the normal refusals come back.
+    let (s3, v) = emu.post_raw("RegisterInfo", "application/json", b"{not json".to_vec());
+    assert_eq!((s3, &v["ErrorCode"]), (400, &json!(101)));
 }

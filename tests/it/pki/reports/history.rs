@@ -1,0 +1,146 @@
+//! GetUserCertHistory: every lifecycle of the calling customer with statuses and dates, signed
+//! by the customer, and a random `rnd` that may not be replayed within the window.
+
+use super::*;
+use std::collections::BTreeSet;
+
+#[test]
+fn history_lists_every_lifecycle_of_the_calling_customer_with_statuses_and_dates() {
+    let emu = TestEmulator::spawn();
+    let w = build_world(&emu);
+    let resp = history(&emu, &Customer::A, MEHDI, "rnd-0001");
+    assert_ok(&resp);
+    let list = &resp.1["CertList"];
+    // Mehdi's four lifecycles under A; not B's, not Zahra's or Reza's.
+    assert_eq!(
+        codes(list),
+        sorted(&[&w.revoked, &w.issued, &w.pending, &w.silver]),
+        "{list}"
+    );
+
+    let revoked = item(list, &w.revoked);
+    assert_eq!(revoked["Status"], "Revoked", "{revoked}");
+    assert_eq!(revoked["Certificate"], w.revoked.cert.as_str());
+    assert_eq!(revoked["RegisterDate"], "2026-06-01T08:00:00Z");
+    assert_eq!(revoked["IssueDate"], "2026-06-01T08:00:00Z");
+    assert_eq!(revoked["RevokeDate"], "2026-06-01T08:00:00Z");
+    assert!(
+        revoked["Issuer"].as_str().unwrap().contains(BRONZE_CA),
+        "{revoked}"
+    );
+
+    let issued = item(list, &w.issued);
+    assert_eq!(issued["Status"], "Issued", "{issued}");
+    assert_eq!(issued["Certificate"], w.issued.cert.as_str());
+    assert_eq!(issued["RegisterDate"], "2026-06-01T08:00:00Z");
+    assert_eq!(issued["IssueDate"], "2026-06-01T08:00:00Z");
+    assert_eq!(issued["RevokeDate"], "", "{issued}");
+
+    let pending = item(list, &w.pending);
+    assert_eq!(pending["Status"], "Registered", "{pending}");
+    assert_eq!(pending["Certificate"], "", "{pending}");
+    assert_eq!(pending["RegisterDate"], "2026-06-01T08:00:00Z");
+    assert_eq!(pending["IssueDate"], "", "{pending}");
+    assert_eq!(pending["RevokeDate"], "", "{pending}");
+
+    let silver = item(list, &w.silver);
+    assert_eq!(silver["Status"], "Issued", "{silver}");
+    assert!(
+        silver["Issuer"].as_str().unwrap().contains(SILVER_CA),
+        "{silver}"
+    );
+    assert_eq!(silver["Certificate"], w.silver.cert.as_str());
+
+    // Ids identify the lifecycles: distinct.
+    let ids: BTreeSet<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["Id"].to_string())
+        .collect();
+    assert_eq!(ids.len(), 4, "{list}");
+
+    // Customer B sees only its own lifecycle of Mehdi.
+    let resp = history(&emu, &Customer::B, MEHDI, "rnd-0001");
+    assert_ok(&resp);
+    assert_eq!(codes(&resp.1["CertList"]), sorted(&[&w.b_mehdi]));
+    assert_eq!(item(&resp.1["CertList"], &w.b_mehdi)["Status"], "Issued");
+
+    // Somebody with no lifecycle: an empty list.
+    let resp = history(&emu, &Customer::B, ZAHRA, "rnd-0002");
+    assert_ok(&resp);
+    assert_eq!(resp.1["CertList"], json!([]));
+}
+
+#[test]
+fn history_refuses_a_reused_rnd_but_accepts_a_new_one() {
+    let emu = TestEmulator::spawn();
+    let t = emu.register_mehdi();
+    assert_ok(&history(&emu, &Customer::A, MEHDI, "once-only-42"));
+    let resp = history(&emu, &Customer::A, MEHDI, "once-only-42");
+    assert_refused(
+        &resp,
+        401,
+        210,
+        &[
+            "rnd 'once-only-42'",
+            "already used",
+            Customer::A.code,
+            "replay_window_seconds",
+        ],
+    );
+    assert_eq!(resp.1["CertList"], Value::Null, "{}", resp.1);
+    let resp = history(&emu, &Customer::A, MEHDI, "once-only-43");
+    assert_ok(&resp);
+    assert_eq!(codes(&resp.1["CertList"]), vec![t]);
+    // The window is per customer: B may use the same random string.
+    assert_ok(&history(&emu, &Customer::B, MEHDI, "once-only-42"));
+}
+
+#[test]
+fn history_with_a_bad_signature_is_refused_and_does_not_burn_the_rnd() {
+    let emu = TestEmulator::spawn();
+    emu.register_mehdi();
+    let text = format!("{MEHDI}fresh-rnd");
+    let mut body = history_body(&Customer::A, MEHDI, "fresh-rnd");
+    body["signature"] = json!(Customer::A.sign(text.as_bytes()));
+    let resp = emu.post("GetUserCertHistory", &body);
+    assert_refused(&resp, 401, 203, &["UTF-8", "UTF-16LE", &text]);
+    body["signature"] = json!(sign_unicode(&fixture("pki/customers/stranger.key"), &text));
+    let resp = emu.post("GetUserCertHistory", &body);
+    assert_refused(
+        &resp,
+        401,
+        203,
+        &["does not verify", &text, Customer::A.code],
+    );
+    // Signed over another rnd than the one sent.
+    body["signature"] = json!(Customer::A.sign_unicode(&format!("{MEHDI}other-rnd")));
+    let resp = emu.post("GetUserCertHistory", &body);
+    assert_refused(&resp, 401, 203, &["does not verify", &text]);
+    // The refused calls did not record the rnd.
+    let resp = history(&emu, &Customer::A, MEHDI, "fresh-rnd");
+    assert_ok(&resp);
+    assert_eq!(resp.1["CertList"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn history_without_rnd_is_refused() {
+    let emu = TestEmulator::spawn();
+    let resp = history(&emu, &Customer::A, MEHDI, "");
+    assert_refused(&resp, 200, 102, &["rnd is missing"]);
+}
+
+#[test]
+fn a_used_rnd_is_refused_within_the_replay_window_and_accepted_after_it() {
+    let emu = TestEmulator::spawn();
+    emu.register_mehdi();
+    assert_ok(&history(&emu, &Customer::A, MEHDI, "windowed"));
+    emu.advance("599s");
+    let resp = history(&emu, &Customer::A, MEHDI, "windowed");
+    assert_refused(&resp, 401, 210, &["rnd 'windowed'", "already used", "600"]);
+    emu.advance("2s");
+    let resp = history(&emu, &Customer::A, MEHDI, "windowed");
+    assert_ok(&resp);
+    assert_eq!(resp.1["CertList"].as_array().unwrap().len(), 1);
+}
