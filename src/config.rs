@@ -35,6 +35,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// How many requests the journal keeps.
     pub journal_size: usize,
+    /// Overrides the scenario's `policy.portability`.
+    pub portability: Option<crate::portability::Policy>,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             public_url: None,
             admin_token: None,
             journal_size: 1000,
+            portability: None,
         }
     }
 }

@@ -117,10 +117,14 @@ impl App {
         for (rule, _) in shared.faults.list() {
             tracing::warn!("fault rule active: {}", rule.describe());
         }
+        let mut policy = scenario.file.policy.clone();
+        if let Some(p) = self.config.portability {
+            policy.portability = p;
+        }
         let pki = match (scenario.file.pki.as_ref(), scenario.pki.take()) {
             (Some(spec), Some(material)) => {
-                let world = crate::pki::World::build(spec, material, &scenario.file.policy)
-                    .map_err(StartError::Build)?;
+                let world =
+                    crate::pki::World::build(spec, material, &policy).map_err(StartError::Build)?;
                 Some(
                     Pki::new(
                         self.store.clone(),
@@ -138,7 +142,7 @@ impl App {
                 Podpishi::new(
                     self.store.clone(),
                     shared.clock.clone(),
-                    crate::podpishi::World::build(spec, material),
+                    crate::podpishi::World::build(spec, material, policy.portability),
                 )
                 .map_err(|e| StartError::Build(e.message))?,
             ),
@@ -194,6 +198,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
             faults: Default::default(),
             clock: Clock::system(),
             schedule: Default::default(),
+            warnings: Default::default(),
             gate: tokio::sync::RwLock::new(()),
         },
         base_url: base_url.trim_end_matches('/').to_string(),
@@ -217,7 +222,8 @@ enum Mount {
 #[rustfmt::skip]
 static MOUNTS: LazyLock<Router<Mount>> = LazyLock::new(|| {
     Router::new(false)
-        .any("/api/{*method}", Mount::Pki)
+        // ASP.NET routes are case-insensitive, `/API/GetCAList` included; PHP file names are not.
+        .any_case("/api/{*method}", Mount::Pki)
         .any("/crl/{*file}", Mount::Pki)
         .any("/api.php", Mount::Podpishi)
         .any("/apistatus.php", Mount::Podpishi)

@@ -163,8 +163,10 @@ pub mod keys {
     pub fn tracking(code: &str) -> Vec<u8> {
         codec::key(&[code])
     }
-    pub fn subject(customer: &str, ca: &str, profile: &str, dn: &str) -> Vec<u8> {
-        codec::key(&[customer, ca, profile, dn])
+    /// One tracking code per Subject DN in a CA, for each customer (the profile is not part
+    /// of it: the document promises one tracking code per Subject DN).
+    pub fn subject(customer: &str, ca: &str, dn: &str) -> Vec<u8> {
+        codec::key(&[customer, ca, dn])
     }
     pub fn cert(ca: &str, serial: u64) -> Vec<u8> {
         codec::key(&[ca, &codec::be(serial)])

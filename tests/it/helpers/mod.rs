@@ -91,6 +91,7 @@ impl TestEmulator {
             public_url: None,
             admin_token: None,
             journal_size: 1000,
+            ..signsim::config::Config::default()
         };
         let (url_tx, url_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
@@ -240,6 +241,10 @@ pub struct Answer {
     pub status: u16,
     pub id: u64,
     pub content_type: String,
+    /// `X-Signsim-Diagnostic`: the detail of a refusal whose body must stay as documented.
+    pub diagnostic: Option<String>,
+    /// `X-Signsim-Warning` headers, in order.
+    pub warnings: Vec<String>,
     pub body: Vec<u8>,
 }
 
@@ -252,10 +257,22 @@ impl Answer {
             .get("content-type")
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default();
+        let diagnostic = resp
+            .headers()
+            .get("x-signsim-diagnostic")
+            .map(|v| v.to_str().unwrap().to_string());
+        let warnings = resp
+            .headers()
+            .get_all("x-signsim-warning")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
         Answer {
             status,
             id,
             content_type,
+            diagnostic,
+            warnings,
             body: resp.bytes().unwrap().to_vec(),
         }
     }

@@ -367,7 +367,9 @@ fn refused_in_person_approvals_name_the_mistake_and_change_nothing() {
                 .map(|n| if *n == TEXT { text.as_str() } else { n })
                 .collect();
             assert_refused(&resp, http, code, &needles);
-            assert_eq!(resp.1["Message"], resp.1["ErrorMessage"], "{}", resp.1);
+            // The document's Message is Success/Unsuccess; the reason is in Description.
+            assert_eq!(resp.1["Message"], "Unsuccess", "{}", resp.1);
+            assert_eq!(resp.1["Description"], resp.1["ErrorMessage"], "{}", resp.1);
             assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
         },
     );
