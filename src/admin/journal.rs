@@ -1,5 +1,6 @@
 //! The request journal: `GET /__admin/requests` (filters in the query), `POST …/count`
-//! (filter in the body), `GET …/{id}`, `DELETE` to clear.
+//! (filter in the body), `GET …/{id}`, `DELETE` to clear; and `GET /__admin/warnings`, the
+//! portability warnings counted per kind.
 
 use super::{AdminError, Reply, Req};
 use crate::journal::Filter;
@@ -60,4 +61,24 @@ pub fn get(c: &Req<'_>) -> Result<Reply, AdminError> {
 pub fn clear(c: &Req<'_>) -> Result<Reply, AdminError> {
     c.shared().journal.clear();
     Ok(Reply::Json(json!({"cleared": true})))
+}
+
+/// Portability warnings per kind since start (or the last reset): count, first and last
+/// request id, the last reason, and the kind's production risk.
+pub fn warnings(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let tally = &c.shared().warnings;
+    let kinds: serde_json::Map<String, serde_json::Value> = tally
+        .snapshot()
+        .into_iter()
+        .map(|(kind, seen)| {
+            let mut v = serde_json::to_value(&seen).unwrap_or_default();
+            v["risk"] = json!(crate::portability::risk(kind));
+            (kind.to_string(), v)
+        })
+        .collect();
+    Ok(Reply::Json(json!({
+        "requests": tally.requests(),
+        "kinds": kinds,
+        "policy": c.control.portability(),
+    })))
 }

@@ -61,6 +61,8 @@ pub trait Control: Send + Sync {
     fn store_mode(&self) -> String;
     fn uptime_ms(&self) -> u64;
     fn admin_token(&self) -> Option<&str>;
+    /// The effective portability policy.
+    fn portability(&self) -> crate::portability::Policy;
 }
 
 pub enum LoadError {

@@ -56,6 +56,7 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
     (M::DELETE, "/__admin/requests", open("requests.clear", journal::clear)),
     (M::POST, "/__admin/requests/count", open("requests.count", journal::count)),
     (M::GET, "/__admin/requests/{id}", open("requests.get", journal::get)),
+    (M::GET, "/__admin/warnings", open("warnings", journal::warnings)),
     (M::GET, "/__admin/faults", open("faults", faults::list)),
     (M::POST, "/__admin/faults", open("faults.add", faults::add)),
     (M::DELETE, "/__admin/faults", open("faults.clear", faults::clear)),

@@ -49,4 +49,7 @@ impl Control for App {
     fn admin_token(&self) -> Option<&str> {
         self.config.admin_token.as_deref()
     }
+    fn portability(&self) -> crate::portability::Policy {
+        App::portability(self)
+    }
 }

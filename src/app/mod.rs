@@ -91,6 +91,17 @@ impl App {
         crate::sync::read(&self.loaded).1.clone()
     }
 
+    /// The effective portability policy: `--portability`, else the scenario's.
+    pub fn portability(&self) -> crate::portability::Policy {
+        match self.pki() {
+            Some(pki) => pki.world().policy.portability,
+            None => self
+                .podpishi()
+                .map(|p| p.world().portability)
+                .unwrap_or_default(),
+        }
+    }
+
     /// Validates `source` completely; only then empties the store and builds everything anew
     /// from it (clock, faults, APIs, balances). On problems nothing changes.
     pub fn load(&self, source: ScenarioSource) -> Result<(), StartError> {

@@ -18,4 +18,5 @@ mod helpers;
 mod logs;
 mod pki;
 mod podpishi;
+mod portability;
 mod scenarios;

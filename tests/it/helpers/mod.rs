@@ -34,6 +34,9 @@ pub fn fixture(rel: &str) -> PathBuf {
 /// A signsim running in this process on 127.0.0.1:0 with an in-memory store and a frozen clock.
 pub struct TestEmulator {
     pub url: String,
+    /// Whether this test sends on purpose requests that rely on behaviour production may not
+    /// share; without it, a portability warning fails the test when the emulator is dropped.
+    relies_on_leniency: std::sync::atomic::AtomicBool,
     stop: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     pub client: reqwest::blocking::Client,
@@ -122,6 +125,7 @@ impl TestEmulator {
             .unwrap_or_else(|e| panic!("signsim did not start: {e}"));
         TestEmulator {
             url,
+            relies_on_leniency: std::sync::atomic::AtomicBool::new(false),
             stop: Some(stop_tx),
             thread: Some(thread),
             client: reqwest::blocking::Client::builder()
@@ -175,8 +179,42 @@ impl TestEmulator {
     }
 }
 
+impl TestEmulator {
+    /// This test relies on behaviour production may not share, on purpose (it pins a
+    /// leniency): its portability warnings are expected.
+    pub fn relies_on_leniency(&self) {
+        self.relies_on_leniency
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 impl Drop for TestEmulator {
     fn drop(&mut self) {
+        // A client that follows only the documented forms sees no warning: every test is one.
+        if !self
+            .relies_on_leniency
+            .load(std::sync::atomic::Ordering::Relaxed)
+            && !std::thread::panicking()
+            && self.stop.is_some()
+        {
+            if let Ok(r) = self
+                .client
+                .get(format!("{}/__admin/warnings", self.url))
+                .send()
+            {
+                if let Ok(v) = r.json::<Value>() {
+                    if v["requests"].as_u64().unwrap_or(0) > 0 {
+                        if let Some(tx) = self.stop.take() {
+                            let _ = tx.send(());
+                        }
+                        panic!(
+                            "this test relied on behaviour production may not share (call emu.relies_on_leniency() if that is what it pins): {}",
+                            v["kinds"]
+                        );
+                    }
+                }
+            }
+        }
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
@@ -341,6 +379,8 @@ pub fn io_error_kinds(e: &(dyn std::error::Error + 'static)) -> Vec<std::io::Err
 /// killed when dropped.
 pub struct SignsimProcess {
     child: std::process::Child,
+    /// Where its stderr goes (read by [`SignsimProcess::stop`]).
+    stderr: tempfile::NamedTempFile,
     /// The URL the binary printed on its first stdout line.
     pub printed_url: String,
     /// The same port on 127.0.0.1 (what a local client connects to).
@@ -350,11 +390,12 @@ pub struct SignsimProcess {
 impl SignsimProcess {
     pub fn start(args: &[&str]) -> SignsimProcess {
         use std::io::BufRead;
+        let stderr = tempfile::NamedTempFile::new().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_signsim"))
             .args(["serve", "--clock", TEST_CLOCK])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr.reopen().unwrap())
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -369,9 +410,19 @@ impl SignsimProcess {
             .unwrap_or_else(|| panic!("first stdout line is not a URL: {printed_url:?}"));
         SignsimProcess {
             child,
+            stderr,
             printed_url,
             url: format!("http://127.0.0.1:{port}"),
         }
+    }
+
+    /// Stops it with SIGTERM (a graceful stop) and returns what it wrote to stderr.
+    pub fn stop(&mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        std::fs::read_to_string(self.stderr.path()).unwrap_or_default()
     }
 }
 
