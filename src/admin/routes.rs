@@ -66,6 +66,8 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
     (M::GET, "/__admin/pki/tracking/{code}", open("pki.tracking", pki::tracking)),
     (M::POST, "/__admin/pki/tracking/{code}/approve", open("pki.approve", pki::approve)),
     (M::POST, "/__admin/pki/tracking/{code}/reject", open("pki.reject", pki::reject)),
+    (M::POST, "/__admin/pki/face-auth", open("pki.face-auth", pki::face_auth)),
+    (M::GET, "/__admin/pki/face-auth", open("pki.face-auth.list", pki::face_auth_orders)),
     (M::GET, "/__admin/pki/certificates/{ca}/{serial}", open("pki.certificate", pki::certificate)),
     (M::GET, "/__admin/pki/customers/{code}", open("pki.customer", pki::customer)),
     (M::POST, "/__admin/pki/customers/{code}/credit", open("pki.credit", pki::credit)),

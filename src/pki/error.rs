@@ -84,6 +84,7 @@ catalogue! {
     PasswordRequired = 308, 200, "a P12 token needs a password";
     ApproverSignInvalid = 309, 200, "approverSign is missing, present when it must be empty, attached, or does not verify";
     ApproverUnknown = 310, 200, "approverSign is not by an approver of the scenario, or not by the one named in approver";
+    FaceAuthInvalid = 311, 200, "orderId was not issued by the provider's face authentication, is for another person or tracking code, failed, or was used already";
     ReplayedRequest = 210, 401, "a GetUserCertHistory rnd reused within pki.replay_window_seconds";
     // 4xx state machine and certificates
     TrackingCodeUnknown = 401, 200, "no such tracking code";

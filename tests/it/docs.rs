@@ -30,6 +30,9 @@ fn readme_lists_every_portability_warning_kind_with_its_api() {
     for (kind, api, _) in signsim::portability::CATALOGUE {
         let api = if *api == "pki" { "PKI" } else { "Podpishi" };
         let row = format!("| `{kind}` | {api} |");
-        assert!(readme.contains(&row), "README's portability table lacks {row}");
+        assert!(
+            readme.contains(&row),
+            "README's portability table lacks {row}"
+        );
     }
 }

@@ -156,7 +156,7 @@ fn leniencies() -> Vec<Leniency> {
 
 fn refusing() -> TestEmulator {
     TestEmulator::spawn_edited(|s| {
-        s.replacen("[policy]\n", "[policy]\nportability = \"refuse\"\n", 1)
+        s.replacen("portability = \"warn\"", "portability = \"refuse\"", 1)
     })
 }
 
@@ -274,7 +274,7 @@ fn under_refuse_each_leniency_is_refused_in_the_apis_own_shape_naming_the_kind()
 #[test]
 fn under_allow_a_leniency_passes_silently() {
     let emu = TestEmulator::spawn_edited(|s| {
-        s.replacen("[policy]\n", "[policy]\nportability = \"allow\"\n", 1)
+        s.replacen("portability = \"warn\"", "portability = \"allow\"", 1)
     });
     let a = emu.get_answer("GetCAList", &[("Customercode", "10320874334-1234")]);
     assert!(pki_ok(&a), "{}", a.text());
