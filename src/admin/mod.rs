@@ -63,6 +63,8 @@ pub trait Control: Send + Sync {
     fn admin_token(&self) -> Option<&str>;
     /// The effective portability policy.
     fn portability(&self) -> crate::portability::Policy;
+    /// What in a fault rule names nothing of the loaded world, as (field, message).
+    fn fault_problems(&self, rule: &crate::faults::FaultRule) -> Vec<(String, String)>;
 }
 
 pub enum LoadError {

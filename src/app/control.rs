@@ -52,4 +52,7 @@ impl Control for App {
     fn portability(&self) -> crate::portability::Policy {
         App::portability(self)
     }
+    fn fault_problems(&self, rule: &crate::faults::FaultRule) -> Vec<(String, String)> {
+        App::fault_problems(self, rule)
+    }
 }

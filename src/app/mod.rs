@@ -10,6 +10,7 @@
 //! validates a scenario completely before anything changes, then swaps it in.
 
 mod control;
+pub mod names;
 mod reactions;
 pub mod scenario;
 
@@ -72,6 +73,8 @@ pub struct App {
     podpishi: RwLock<Option<Podpishi>>,
     /// The loaded scenario's name and where it came from (reset reloads it).
     loaded: RwLock<(String, ScenarioSource)>,
+    /// What the loaded scenario's world names (for fault rules sent to the control API).
+    names: RwLock<Option<names::Names>>,
 }
 
 impl App {
@@ -167,7 +170,16 @@ impl App {
             &scenario.file.reactions,
         );
         *crate::sync::write(&self.loaded) = (scenario.name().to_string(), source);
+        *crate::sync::write(&self.names) = Some(names::Names::of(&scenario.file));
         Ok(())
+    }
+
+    /// Problems of a fault rule against the loaded world (names that can never match).
+    pub fn fault_problems(&self, rule: &crate::faults::FaultRule) -> Vec<(String, String)> {
+        crate::sync::read(&self.names)
+            .as_ref()
+            .map(|n| n.fault_problems(rule))
+            .unwrap_or_default()
     }
 
     /// `memory` or `persistent (DIR)`, for health output.
@@ -217,6 +229,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         pki: RwLock::new(None),
         podpishi: RwLock::new(None),
         loaded: RwLock::new((String::new(), config.scenario.clone())),
+        names: RwLock::new(None),
     };
     app.install(scenario, config.scenario.clone())?;
     Ok((listener, addr, Arc::new(app)))

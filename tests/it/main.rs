@@ -19,4 +19,5 @@ mod logs;
 mod pki;
 mod podpishi;
 mod portability;
+mod scenario_names;
 mod scenarios;
