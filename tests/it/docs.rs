@@ -36,3 +36,12 @@ fn readme_lists_every_portability_warning_kind_with_its_api() {
         );
     }
 }
+
+#[test]
+fn readme_method_table_lists_every_pki_method_with_its_http_method() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    for r in signsim::pki::routes::ROUTES {
+        let row = format!("| `{}` | {} |", r.name, r.verb.method());
+        assert!(readme.contains(&row), "README's method table lacks {row}");
+    }
+}

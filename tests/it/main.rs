@@ -19,5 +19,6 @@ mod logs;
 mod pki;
 mod podpishi;
 mod portability;
+mod readme;
 mod scenario_names;
 mod scenarios;
