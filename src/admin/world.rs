@@ -16,6 +16,7 @@ pub fn health(c: &Req<'_>) -> Result<Reply, AdminError> {
         "clock_frozen": s.clock.is_frozen(),
         "journal": {"entries": s.journal.len(), "capacity": s.journal.capacity(), "evicted": s.journal.evicted()},
         "faults": s.faults.list().len(),
+        "p12_keys": c.control.pki().map(|p| p.key_pool()),
     })))
 }
 

@@ -226,4 +226,15 @@ impl Pki {
             .filter(|o| o.tracking_code == tracking_code)
             .collect())
     }
+
+    /// The P12 key pool: `{pool, ready, taken, misses}`.
+    pub fn key_pool(&self) -> Value {
+        let (taken, misses) = self.inner.keys.stats();
+        json!({
+            "pool": self.inner.keys.target(),
+            "ready": self.inner.keys.len(),
+            "taken": taken,
+            "misses": misses,
+        })
+    }
 }

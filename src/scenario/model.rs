@@ -136,7 +136,7 @@ fn default_replay_window() -> u64 {
     600
 }
 fn default_key_pool() -> usize {
-    4
+    16
 }
 
 #[derive(Debug, Clone, Deserialize)]
