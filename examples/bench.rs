@@ -16,6 +16,11 @@ use std::time::{Duration, Instant};
 
 const CONNS: usize = 16;
 
+/// Builds the i-th request of a worker.
+type MakeRequest = Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync>;
+/// Judges an answer (status, body).
+type Judge = fn(u16, &[u8]) -> bool;
+
 /// A running server process.
 struct Server {
     child: Child,
@@ -56,8 +61,8 @@ impl Server {
 
     /// utime + stime in clock ticks (1/100 s on Linux).
     fn cpu_ticks(&self) -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
-            .unwrap_or_default();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
         let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
         let f: Vec<u64> = after
             .split_whitespace()
@@ -151,6 +156,7 @@ fn post(path: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
 }
 
 struct Measured {
+    /// Answers judged good.
     requests: u64,
     failures: u64,
     cpu_us_per_req: f64,
@@ -161,12 +167,7 @@ struct Measured {
 
 /// Drives `server` for `secs` with `CONNS` connections; `make(worker, i)` builds each request,
 /// `ok` judges each answer.
-fn drive(
-    server: &Server,
-    secs: f64,
-    make: Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync>,
-    ok: fn(u16, &[u8]) -> bool,
-) -> Measured {
+fn drive(server: &Server, secs: f64, make: MakeRequest, ok: Judge) -> Measured {
     let stop = Arc::new(AtomicBool::new(false));
     let failures = Arc::new(AtomicU64::new(0));
     let cpu0 = server.cpu_ticks();
@@ -204,7 +205,11 @@ fn drive(
     let cpu = (server.cpu_ticks() - cpu0) as f64 * 10_000.0;
     lat.sort_unstable();
     let n = lat.len().max(1) as u64;
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0);
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
     Measured {
         requests: lat.len() as u64,
         failures: failures.load(Ordering::Relaxed),
@@ -216,7 +221,8 @@ fn drive(
 }
 
 fn ok_pki(s: u16, b: &[u8]) -> bool {
-    s == 200 && (b.windows(16).any(|w| w == b"\"IsSuccess\":true") || b.starts_with(b"{\"IsSuccess"))
+    s == 200
+        && (b.windows(16).any(|w| w == b"\"IsSuccess\":true") || b.starts_with(b"{\"IsSuccess"))
 }
 
 fn ok_any_200(s: u16, _b: &[u8]) -> bool {
@@ -235,7 +241,9 @@ fn b64(data: &[u8]) -> String {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -250,7 +258,11 @@ fn command(xml: &str) -> Vec<u8> {
         ALFA.1,
         urlencode(&b64(xml.as_bytes()))
     );
-    post("/apistatus.php", "application/x-www-form-urlencoded", body.as_bytes())
+    post(
+        "/apistatus.php",
+        "application/x-www-form-urlencoded",
+        body.as_bytes(),
+    )
 }
 
 fn upload(reference: &str, file: &[u8]) -> Vec<u8> {
@@ -266,7 +278,8 @@ fn upload(reference: &str, file: &[u8]) -> Vec<u8> {
         ("type_delegate", "1"),
     ] {
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
         );
     }
     body.extend_from_slice(
@@ -299,7 +312,11 @@ fn register_body() -> Vec<u8> {
             "City": "تهران", "ProvinceName": "تهران", "PostalCode": "1136913111",
             "Email": "mehdi@example.test"}
     });
-    post("/api/RegisterInfo", "application/json", body.to_string().as_bytes())
+    post(
+        "/api/RegisterInfo",
+        "application/json",
+        body.to_string().as_bytes(),
+    )
 }
 
 fn readiness_ms() -> f64 {
@@ -309,7 +326,14 @@ fn readiness_ms() -> f64 {
         let ready = dir.path().join(format!("ready{i}"));
         let t0 = Instant::now();
         let mut child = Command::new("target/release/signsim")
-            .args(["serve", "--addr", "127.0.0.1:0", "--log", "error", "--ready-file"])
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--log",
+                "error",
+                "--ready-file",
+            ])
             .arg(&ready)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -321,7 +345,11 @@ fn readiness_ms() -> f64 {
         // First answer, not just the file.
         let url = std::fs::read_to_string(&ready).unwrap_or_default();
         let mut conn = Conn {
-            addr: url.trim().trim_start_matches("http://").trim_start_matches("https://").to_string(),
+            addr: url
+                .trim()
+                .trim_start_matches("http://")
+                .trim_start_matches("https://")
+                .to_string(),
             stream: None,
         };
         let _ = conn.send(&get("/api/GetVersion"));
@@ -349,7 +377,11 @@ fn main() {
     let baseline = drive(&bare, secs, Arc::new(|_, _| get("/")), ok_any_200);
     drop(bare);
     let base = baseline.cpu_us_per_req.max(0.001);
-    rows.push(Row { what: "bare hyper, fixed bytes (baseline)".into(), m: baseline, target: None });
+    rows.push(Row {
+        what: "bare hyper, fixed bytes (baseline)".into(),
+        m: baseline,
+        target: None,
+    });
 
     let ready = readiness_ms();
     let mut idle_rss = 0;
@@ -362,10 +394,25 @@ fn main() {
             idle_rss = s.status_kib("VmRSS");
         }
         let reg = register_body();
-        let mut cases: Vec<(String, Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync>, fn(u16, &[u8]) -> bool, Option<f64>)> = vec![
-            ("GET GetCAList".into(), Arc::new(|_, _| get("/api/GetCAList?Customercode=10320874334")), ok_pki, Some(1.5)),
-            ("POST RegisterInfo (signed, idempotent repeat)".into(), Arc::new(move |_, _| reg.clone()), ok_pki, Some(3.0)),
-            ("getavailabledocs".into(), Arc::new(|_, _| command("<data><oper>getavailabledocs</oper><time></time></data>")), ok_pod, Some(2.0)),
+        let mut cases: Vec<(String, MakeRequest, Judge, Option<f64>)> = vec![
+            (
+                "GET GetCAList".into(),
+                Arc::new(|_, _| get("/api/GetCAList?Customercode=10320874334")),
+                ok_pki,
+                Some(1.5),
+            ),
+            (
+                "POST RegisterInfo (signed, idempotent repeat)".into(),
+                Arc::new(move |_, _| reg.clone()),
+                ok_pki,
+                Some(3.0),
+            ),
+            (
+                "getavailabledocs".into(),
+                Arc::new(|_, _| command("<data><oper>getavailabledocs</oper><time></time></data>")),
+                ok_pod,
+                Some(2.0),
+            ),
         ];
         let small = vec![b'x'; 2048];
         let big = vec![b'y'; 1024 * 1024];
@@ -392,13 +439,19 @@ fn main() {
         ));
         cases.push((
             "getdoc (document 1001)".into(),
-            Arc::new(|_, _| command("<data><oper>getdoc</oper><docnum>1001</docnum><time></time></data>")),
+            Arc::new(|_, _| {
+                command("<data><oper>getdoc</oper><docnum>1001</docnum><time></time></data>")
+            }),
             ok_any_200,
             None,
         ));
         for (what, make, ok, target) in cases {
             let m = drive(&s, secs, make, ok);
-            rows.push(Row { what: format!("{what} [{tag}]"), m, target: if durable { None } else { target } });
+            rows.push(Row {
+                what: format!("{what} [{tag}]"),
+                m,
+                target: if durable { None } else { target },
+            });
         }
         peak_rss = peak_rss.max(s.status_kib("VmHWM"));
     }
@@ -407,18 +460,21 @@ fn main() {
     table.push_str(&format!(
         "signsim benchmark — {CONNS} connections, {secs} s per case, release build, this machine\n\n"
     ));
-    table.push_str("| case | server CPU µs/req | × bare hyper | target | p50 µs | p99 µs | req/s | failures |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    table.push_str("| case | server CPU µs/req | × bare hyper | target | p50 µs | p99 µs | req/s | answers | failures |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in &rows {
         let ratio = r.m.cpu_us_per_req / base;
         table.push_str(&format!(
-            "| {} | {:.1} | {:.2} | {} | {} | {} | {:.0} | {} |\n",
+            "| {} | {:.1} | {:.2} | {} | {} | {} | {:.0} | {} | {} |\n",
             r.what,
             r.m.cpu_us_per_req,
             ratio,
-            r.target.map(|t| format!("≤ {t}×{}", if ratio <= t { " ✓" } else { " ✗" })).unwrap_or_default(),
+            r.target
+                .map(|t| format!("≤ {t}×{}", if ratio <= t { " ✓" } else { " ✗" }))
+                .unwrap_or_default(),
             r.m.p50_us,
             r.m.p99_us,
             r.m.rps,
+            r.m.requests,
             r.m.failures
         ));
     }
