@@ -230,7 +230,7 @@ fn ok_any_200(s: u16, _b: &[u8]) -> bool {
 }
 
 fn ok_pod(s: u16, b: &[u8]) -> bool {
-    s == 200 && b.windows(10).any(|w| w == b"err=\"no\"") && !b.windows(8).any(|w| w == b">err</do")
+    s == 200 && b.windows(8).any(|w| w == b"err=\"no\"") && !b.windows(8).any(|w| w == b">err</do")
 }
 
 fn b64(data: &[u8]) -> String {
