@@ -170,9 +170,10 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         .await
         .map_err(StartError::Bind)?;
     let addr = listener.local_addr().map_err(StartError::Bind)?;
-    if !addr.ip().is_loopback() && config.admin_token.is_none() {
+    if !addr.ip().is_loopback() && config.token().is_none() {
         return Err(StartError::Config(format!(
-            "refusing to listen on {addr} without --admin-token: the control API (/__admin) would be open to the network"
+            "refusing to listen on {addr} without --admin-token{}: the control API (/__admin) would be open to the network",
+            if config.admin_token.is_some() { " (the token given is blank, which is no token)" } else { "" }
         )));
     }
     let scenario = load_scenario(&config.scenario).map_err(StartError::Scenario)?;
@@ -190,7 +191,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         config: config.clone(),
         store,
         shared: Shared {
-            journal: Journal::new(config.journal_size),
+            journal: Journal::with_budget(config.journal_size, config.journal_bytes),
             faults: Default::default(),
             clock: Clock::system(),
             schedule: Default::default(),

@@ -91,6 +91,7 @@ impl TestEmulator {
             public_url: None,
             admin_token: None,
             journal_size: 1000,
+            ..signsim::config::Config::default()
         };
         let (url_tx, url_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
