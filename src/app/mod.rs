@@ -64,7 +64,8 @@ impl std::error::Error for StartError {}
 /// Everything a running emulator is made of.
 pub struct App {
     pub config: Config,
-    pub store: Store,
+    /// Replaced whole by reset and scenario loading (see `store`, generations).
+    store: RwLock<Store>,
     pub shared: Shared,
     pub base_url: String,
     pub started: Instant,
@@ -91,14 +92,22 @@ impl App {
         crate::sync::read(&self.loaded).1.clone()
     }
 
-    /// Validates `source` completely; only then empties the store and builds everything anew
-    /// from it (clock, faults, APIs, balances). On problems nothing changes.
+    /// The store in force.
+    pub fn store(&self) -> Store {
+        crate::sync::read(&self.store).clone()
+    }
+
+    /// Validates `source` completely; only then builds everything anew from it (clock,
+    /// faults, APIs, balances) on a fresh store, which replaces the old one in one atomic
+    /// switch (a crash leaves the old state or the new one, whole). On problems nothing
+    /// changes.
     pub fn load(&self, source: ScenarioSource) -> Result<(), StartError> {
         let scenario = load_scenario(&source).map_err(StartError::Scenario)?;
-        self.store
-            .clear_all()
+        let fresh = self
+            .store()
+            .fresh()
             .map_err(|e| StartError::Store(e.to_string()))?;
-        self.install(scenario, source)
+        self.install(scenario, source, Some(fresh))
     }
 
     /// Back to the loaded scenario's initial state.
@@ -106,24 +115,26 @@ impl App {
         self.load(self.scenario_source())
     }
 
-    fn install(&self, mut scenario: Scenario, source: ScenarioSource) -> Result<(), StartError> {
+    /// Builds the APIs on `fresh` (or, at start, the store in force), then switches to it.
+    fn install(
+        &self,
+        mut scenario: Scenario,
+        source: ScenarioSource,
+        fresh: Option<Store>,
+    ) -> Result<(), StartError> {
         let initial = match self.config.frozen_clock {
             Some(at) => Clock::frozen(at),
             None => scenario.initial_clock(),
         };
         let shared = &self.shared;
-        shared.clock.assume(&initial);
-        shared.faults.replace(scenario.file.faults.clone());
-        for (rule, _) in shared.faults.list() {
-            tracing::warn!("fault rule active: {}", rule.describe());
-        }
+        let store = fresh.clone().unwrap_or_else(|| self.store());
         let pki = match (scenario.file.pki.as_ref(), scenario.pki.take()) {
             (Some(spec), Some(material)) => {
                 let world = crate::pki::World::build(spec, material, &scenario.file.policy)
                     .map_err(StartError::Build)?;
                 Some(
                     Pki::new(
-                        self.store.clone(),
+                        store.clone(),
                         shared.clock.clone(),
                         world,
                         self.base_url.clone(),
@@ -136,7 +147,7 @@ impl App {
         let podpishi = match (scenario.file.podpishi.as_ref(), scenario.podpishi.take()) {
             (Some(spec), Some(material)) => Some(
                 Podpishi::new(
-                    self.store.clone(),
+                    store.clone(),
                     shared.clock.clone(),
                     crate::podpishi::World::build(spec, material),
                 )
@@ -144,6 +155,18 @@ impl App {
             ),
             _ => None,
         };
+        if let Some(fresh) = fresh {
+            let mut current = crate::sync::write(&self.store);
+            fresh
+                .commit(&current)
+                .map_err(|e| StartError::Store(e.to_string()))?;
+            *current = fresh;
+        }
+        shared.clock.assume(&initial);
+        shared.faults.replace(scenario.file.faults.clone());
+        for (rule, _) in shared.faults.list() {
+            tracing::warn!("fault rule active: {}", rule.describe());
+        }
         *crate::sync::write(&self.pki) = pki;
         *crate::sync::write(&self.podpishi) = podpishi;
         shared.schedule.install(
@@ -187,9 +210,12 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         };
         format!("http://{host}")
     });
+    let mut config = config.clone();
+    // A blank token is no token: what the control API checks is never "".
+    config.admin_token = config.token().map(str::to_string);
     let app = App {
         config: config.clone(),
-        store,
+        store: RwLock::new(store),
         shared: Shared {
             journal: Journal::with_budget(config.journal_size, config.journal_bytes),
             faults: Default::default(),
@@ -203,7 +229,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         podpishi: RwLock::new(None),
         loaded: RwLock::new((String::new(), config.scenario.clone())),
     };
-    app.install(scenario, config.scenario.clone())?;
+    app.install(scenario, config.scenario.clone(), None)?;
     Ok((listener, addr, Arc::new(app)))
 }
 
