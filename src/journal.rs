@@ -386,6 +386,22 @@ pub fn summarize(v: &Value) -> Value {
             ))
         }
         Value::Array(a) => Value::Array(a.iter().take(50).map(summarize).collect()),
+        // One more key than the journal keeps, so the cap (applied at push) still counts.
+        Value::Object(m) if m.len() > KEYS_PER_OBJECT => {
+            let mut out: serde_json::Map<String, Value> = m
+                .iter()
+                .take(KEYS_PER_OBJECT)
+                .map(|(k, v)| (k.clone(), summarize(v)))
+                .collect();
+            out.insert(
+                "…".into(),
+                Value::String(format!(
+                    "{} more keys not kept (the journal keeps {KEYS_PER_OBJECT} keys per object)",
+                    m.len() - KEYS_PER_OBJECT
+                )),
+            );
+            Value::Object(out)
+        }
         Value::Object(m) => {
             Value::Object(m.iter().map(|(k, v)| (k.clone(), summarize(v))).collect())
         }

@@ -199,11 +199,22 @@ impl Fields {
         }
     }
 
-    /// The request as sent (names as sent), long values shortened, for the journal.
+    /// The request as sent (names as sent), long values shortened, for the journal — at most
+    /// the journal's keys per object, so a hostile body is not copied whole.
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
-        for (sent, v) in self.map.values() {
+        let keep = crate::journal::KEYS_PER_OBJECT;
+        for (sent, v) in self.map.values().take(keep) {
             m.insert(sent.clone(), crate::journal::summarize(v));
+        }
+        if self.map.len() > keep {
+            m.insert(
+                "…".into(),
+                Value::String(format!(
+                    "{} more keys not kept (the journal keeps {keep} keys per object)",
+                    self.map.len() - keep
+                )),
+            );
         }
         Value::Object(m)
     }

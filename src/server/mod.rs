@@ -248,12 +248,39 @@ async fn reap(registry: Arc<Registry>, idle: Duration) {
     let every = (idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut ticks = 0u32;
     loop {
         tick.tick().await;
         let n = registry.close_idle_for(idle);
         if n > 0 {
             tracing::debug!("closed {n} connection(s) idle for over {idle:?}");
         }
+        ticks = ticks.wrapping_add(1);
+        if ticks % 4 == 0 {
+            trim_heap();
+        }
+    }
+}
+
+/// Gives the memory freed after large requests back to the system. glibc keeps freed heap
+/// pages (a parsed 1 MB JSON body is tens of thousands of small allocations) in its arenas;
+/// without this the resident set stays at the high-water mark of the largest requests seen,
+/// far above what the journal and the state hold (README, "Control API": the journal budget).
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's own arenas.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Fewer malloc arenas: each tokio thread would otherwise get its own, and a large request
+/// on one leaves free pages that the others never reuse.
+fn limit_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 
@@ -456,7 +483,10 @@ fn connection_cap(wanted: usize) -> usize {
     #[cfg(unix)]
     {
         static RAISED: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
-        let soft = *RAISED.get_or_init(raise_fd_limit);
+        let soft = *RAISED.get_or_init(|| {
+            limit_arenas();
+            raise_fd_limit()
+        });
         if let Some(soft) = soft {
             let fits = (soft.saturating_sub(64) as usize).max(1);
             if fits < wanted {
