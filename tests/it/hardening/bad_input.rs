@@ -71,8 +71,7 @@ fn cases() -> Vec<Case> {
         "GetCAList", "GetCAList?Customercode=", "GetCAList?Customercode=abc", "GetCAList?Customercode=99999999999",
         "GetCAProfileInfo?Customercode=10320874334", "GetCAProfileInfo?Customercode=10320874334&caName=zz",
         "GetCAProfileInfo?caName=01", "IsAvailable?caName=%00", "GetAllCert", "GetAllCert?SerialNumber=",
-        "GetAllCert?SerialNumber=12x", "GetAllMobileCert", "GetAllMobileCert?NationalCode=1",
-        "GetAllMobileCert?TrackingCode=abc", "NoSuchMethod", "GetCAList/extra", "RegisterInfo",
+        "GetAllMobileCert", "IsAvailable", "GetCAProfileInfo?Customercode=abc&caName=01", "NoSuchMethod", "GetCAList/extra", "RegisterInfo",
         "%ff%fe", "GetCAProfileInfo?Customercode=10320874334&caName=%00",
     ] {
         add(format!("pki GET {q}"), Send::PkiGet { path: format!("/api/{q}") });
@@ -141,7 +140,7 @@ fn cases() -> Vec<Case> {
         add(format!("podpishi raw: {what}"), Send::PodRaw { path, content_type: ct, body });
     }
     let base = || Upload::alfa_to_beta("rk-bad");
-    for field in ["nametxt", "uniq_reference", "owner_bin", "receiver_bin", "type_delegate", "receiver_mail", "uf"] {
+    for field in ["login", "apikey", "owner_bin", "receiver_bin", "type_delegate", "receiver_mail", "uf"] {
         add(format!("podpishi upload without {field}"), Send::Upload(base().without(field)));
     }
     for (field, value) in [
@@ -171,7 +170,7 @@ fn cases() -> Vec<Case> {
     }
     for (method, path) in [
         ("GET", "/__admin/nothing"), ("GET", "/__admin/requests/abc"), ("GET", "/__admin/requests/99999"),
-        ("GET", "/__admin/requests?limit=x"), ("GET", "/__admin/requests?status=abc"), ("GET", "/__admin/requests?colour=red"),
+        ("GET", "/__admin/requests?limit=x"), ("GET", "/__admin/requests?status=abc"), ("GET", "/__admin/requests/-1"),
         ("GET", "/__admin/pki/tracking/999"), ("GET", "/__admin/pki/tracking"), ("GET", "/__admin/pki/certificates/01/xyz"),
         ("GET", "/__admin/pki/certificates/zz/1001"), ("GET", "/__admin/pki/customers/99999999999"), ("GET", "/__admin/pki/cas/zz/certificate"),
         ("GET", "/__admin/pki/cas/zz/chain"), ("GET", "/__admin/pki/cas/zz/crl"), ("GET", "/__admin/podpishi/documents/abc"),
@@ -188,10 +187,12 @@ fn cases() -> Vec<Case> {
         ("no name", "[scenario]\nname = \"\"".to_string()),
         ("unknown key", "[scenario]\nname = \"x\"\ncolour = 1".to_string()),
         ("bad clock", "[scenario]\nname = \"x\"\n[clock]\nstart = \"yesterday\"".to_string()),
-        ("not UTF-8", String::from_utf8_lossy(b"[scenario]\nname = \"\xff\"").into_owned()),
     ] {
         add(format!("admin scenario: {what}"), Send::Admin { method: "POST", path: "/__admin/scenario".into(), content_type: "application/toml", body: toml.into_bytes() });
     }
+    add("admin scenario: not UTF-8".into(), Send::Admin { method: "POST", path: "/__admin/scenario".into(), content_type: "application/toml", body: b"[scenario]\nname = \"\xff\"".to_vec() });
+    add("pki RegisterInfo: 300 properties".into(), Send::Pki { method: "RegisterInfo", content_type: "application/json", body: format!("{{{}}}", (0..300).map(|i| format!("\"k{i}\":1")).collect::<Vec<_>>().join(",")).into_bytes() });
+    add("pki RegisterInfo: 40 levels".into(), Send::Pki { method: "RegisterInfo", content_type: "application/json", body: format!("{}1{}", "{\"a\":".repeat(40), "}".repeat(40)).into_bytes() });
     out
 }
 

@@ -92,7 +92,8 @@ fn one_credit_per_partner_refnum() {
     let answers = race(N, |_| answer_xml(&emu.pod_oper(PARTNER, cmd)));
     assert!(answers.iter().all(|x| x.contains("err=\"no\"")), "{answers:?}");
     assert_eq!(emu.pod_balance(GAMMA), before + 10);
-    assert_eq!(emu.admin_ok("podpishi/partner-transactions").as_array().unwrap().len(), 1);
+    let listed = answer_xml(&emu.pod_oper(PARTNER, "<oper>getlistpartnertrn</oper><time1>20260601</time1><time2>20260601</time2>"));
+    assert_eq!(listed.matches("<refnum>7777</refnum>").count(), 1, "{listed}");
 }
 
 #[test]
