@@ -31,13 +31,21 @@ pub struct Config {
     /// The URL clients reach signsim at, used in certificates' CRL distribution points.
     /// Default: `http://<bound address>`.
     pub public_url: Option<String>,
-    /// Bearer token the control API requires; mandatory when listening beyond loopback.
+    /// Bearer token the control API requires; mandatory when listening beyond loopback. A
+    /// blank token is no token (see [`Config::token`]).
     pub admin_token: Option<String>,
     /// How many requests the journal keeps.
     pub journal_size: usize,
     /// Overrides the scenario's `policy.portability`.
     pub portability: Option<crate::portability::Policy>,
+    /// How many bytes the journal keeps in all (the oldest entries go first).
+    pub journal_bytes: usize,
+    /// Connection limits and timeouts.
+    pub limits: crate::server::Limits,
 }
+
+/// The journal's default byte budget: 16 MiB.
+pub const JOURNAL_BYTES: usize = 16 * 1024 * 1024;
 
 impl Default for Config {
     fn default() -> Self {
@@ -51,6 +59,16 @@ impl Default for Config {
             admin_token: None,
             journal_size: 1000,
             portability: None,
+            journal_bytes: JOURNAL_BYTES,
+            limits: crate::server::Limits::default(),
         }
+    }
+}
+
+impl Config {
+    /// The admin token in force: a blank one (`--admin-token ''`, an unset CI secret in
+    /// `SIGNSIM_ADMIN_TOKEN=`) is no token at all, so it can not open the control API.
+    pub fn token(&self) -> Option<&str> {
+        self.admin_token.as_deref().filter(|t| !t.trim().is_empty())
     }
 }

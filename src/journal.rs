@@ -8,8 +8,18 @@
 //! case-insensitively, the state transition taken, policy decisions.
 //!
 //! The entry is written once, from the [`Meta`] the pipeline and the API's handler filled
-//! while judging the request; the journal never changes a response. Memory is bounded: a ring
-//! of `capacity` entries; evictions are counted.
+//! while judging the request; the journal never changes a response.
+//!
+//! Memory is bounded twice (README, "Control API", journal entries): each entry keeps at most
+//! [`KEYS_PER_OBJECT`] keys per object, [`ITEMS_PER_ARRAY`] items per array, [`DEPTH`] levels,
+//! strings of 96 characters (longer ones as head + length + SHA-256) and [`REQUEST_BYTES`] of
+//! request summary, each cut noted in place (`"…": "59936 more keys not kept …"`); and the
+//! ring keeps the newest `capacity` entries whose estimated size fits the byte budget
+//! (`--journal-bytes`, default 16 MiB). Evictions are counted.
+//!
+//! Secrets are masked when an entry is pushed and when a body is rendered: values of the
+//! properties and elements named in [`SECRETS`] (P12 `password`, `reportkey`, `sesspass`,
+//! `apikey`) show as `********` — the journal is what the control API serves.
 //!
 //! Rationale: the journal sits on every request, so an entry is built from data the API
 //! already has (no re-parsing) and the lock is held only to push.
@@ -101,6 +111,12 @@ pub struct Body {
 #[derive(Clone, Debug)]
 enum Kept {
     Bytes(bytes::Bytes),
+    /// A JSON body over [`KEEP_BYTES`]: its summary (long strings shortened, caps applied).
+    Json {
+        len: usize,
+        sha256: String,
+        summary: Value,
+    },
     Digest {
         len: usize,
         sha256: String,
@@ -108,19 +124,36 @@ enum Kept {
     },
 }
 
+/// JSON bodies up to this size are summarised when larger than [`KEEP_BYTES`] (so a PKCS#12 in
+/// an answer shows as its length and digest, never as a readable head).
+const SUMMARISE_JSON_BYTES: usize = 256 * 1024;
+
 /// Bodies up to this size are kept verbatim (JSON answers render whole); larger ones keep their
 /// size, SHA-256 and a 2 KiB head, so a full journal stays a few MiB.
 const KEEP_BYTES: usize = 4 * 1024;
 
 impl Body {
     pub fn new(content_type: &str, bytes: &bytes::Bytes) -> Body {
+        let json = content_type.contains("json") && bytes.len() <= SUMMARISE_JSON_BYTES;
+        let parsed = || {
+            serde_json::from_slice::<Value>(bytes)
+                .ok()
+                .map(|v| bound(&redacted(summarize(&v)), 0, &mut REQUEST_BYTES.clone()))
+        };
         let kept = if bytes.len() <= KEEP_BYTES {
             Kept::Bytes(bytes.clone())
+        } else if let Some(summary) = json.then(parsed).flatten() {
+            Kept::Json {
+                len: bytes.len(),
+                sha256: crate::crypto::sha256_hex(bytes),
+                summary,
+            }
         } else {
             Kept::Digest {
                 len: bytes.len(),
                 sha256: crate::crypto::sha256_hex(bytes),
-                head: bytes.slice(..2048),
+                // A copy: a slice would keep the whole body alive as long as the entry.
+                head: bytes::Bytes::copy_from_slice(&bytes[..2048]),
             }
         };
         Body {
@@ -141,9 +174,14 @@ impl Body {
     pub fn render(&self) -> Value {
         let ct = self.content_type.as_str();
         match &self.kept {
+            Kept::Json {
+                len,
+                sha256,
+                summary,
+            } => serde_json::json!({"bytes": len, "sha256": sha256, "summary": summary}),
             Kept::Digest { len, sha256, head } => {
                 if ct.contains("json") || ct.contains("xml") || ct.starts_with("text/") {
-                    serde_json::json!({"bytes": len, "sha256": sha256, "head": String::from_utf8_lossy(head)})
+                    serde_json::json!({"bytes": len, "sha256": sha256, "head": redacted_text(&String::from_utf8_lossy(head))})
                 } else {
                     serde_json::json!({"bytes": len, "sha256": sha256})
                 }
@@ -151,17 +189,29 @@ impl Body {
             Kept::Bytes(b) => {
                 if ct.contains("json") {
                     if let Ok(v) = serde_json::from_slice::<Value>(b) {
-                        return summarize(&v);
+                        return redacted(summarize(&v));
                     }
                 }
                 if ct.contains("json") || ct.contains("xml") || ct.starts_with("text/") {
-                    return Value::String(
-                        String::from_utf8_lossy(&b[..b.len().min(2048)]).into_owned(),
-                    );
+                    return Value::String(redacted_text(&String::from_utf8_lossy(
+                        &b[..b.len().min(2048)],
+                    )));
                 }
                 serde_json::json!({"bytes": b.len(), "sha256": crate::crypto::sha256_hex(b)})
             }
         }
+    }
+}
+
+impl Body {
+    /// Roughly the bytes this body holds on to.
+    fn weight(&self) -> usize {
+        self.content_type.len()
+            + match &self.kept {
+                Kept::Bytes(b) => b.len(),
+                Kept::Json { summary, .. } => 96 + weight(summary),
+                Kept::Digest { head, .. } => 96 + head.len(),
+            }
     }
 }
 
@@ -177,7 +227,10 @@ fn rfc3339<S: serde::Serializer>(t: &time::OffsetDateTime, s: S) -> Result<S::Ok
 
 pub struct Journal {
     ring: Mutex<VecDeque<Entry>>,
+    /// Each entry's estimated size, in ring order, and their sum; locked after `ring`.
+    weights: Mutex<(VecDeque<usize>, usize)>,
     capacity: usize,
+    budget: usize,
     evicted: AtomicU64,
     next_id: AtomicU64,
 }
@@ -226,10 +279,18 @@ impl Filter {
 }
 
 impl Journal {
+    /// A journal of `capacity` entries within the default byte budget (16 MiB).
     pub fn new(capacity: usize) -> Journal {
+        Journal::with_budget(capacity, 16 * 1024 * 1024)
+    }
+
+    /// A journal of at most `capacity` entries and about `budget` bytes.
+    pub fn with_budget(capacity: usize, budget: usize) -> Journal {
         Journal {
             ring: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+            weights: Mutex::new((VecDeque::with_capacity(capacity.min(1024)), 0)),
             capacity: capacity.max(1),
+            budget: budget.max(1),
             evicted: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
         }
@@ -240,13 +301,32 @@ impl Journal {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub fn push(&self, entry: Entry) {
+    /// Appends an entry — secrets masked, caps applied — evicting the oldest entries while
+    /// the ring is full or over its byte budget (the newest entry always stays).
+    pub fn push(&self, mut entry: Entry) {
+        bound_entry(&mut entry);
+        let w = entry_weight(&entry);
         let mut ring = crate::sync::lock(&self.ring);
-        if ring.len() >= self.capacity {
+        let mut weights = crate::sync::lock(&self.weights);
+        let (sizes, bytes) = &mut *weights;
+        while !ring.is_empty() && (ring.len() >= self.capacity || *bytes + w > self.budget) {
             ring.pop_front();
+            *bytes -= sizes.pop_front().unwrap_or(0);
             self.evicted.fetch_add(1, Ordering::Relaxed);
         }
         ring.push_back(entry);
+        sizes.push_back(w);
+        *bytes += w;
+    }
+
+    /// The estimated bytes the kept entries hold.
+    pub fn bytes(&self) -> usize {
+        crate::sync::lock(&self.weights).1
+    }
+
+    /// The byte budget (`--journal-bytes`).
+    pub fn budget(&self) -> usize {
+        self.budget
     }
 
     /// Matching entries, oldest first, at most `limit` (the newest ones when limited).
@@ -273,7 +353,9 @@ impl Journal {
     }
 
     pub fn clear(&self) {
-        crate::sync::lock(&self.ring).clear();
+        let mut ring = crate::sync::lock(&self.ring);
+        ring.clear();
+        *crate::sync::lock(&self.weights) = (VecDeque::new(), 0);
     }
 
     pub fn len(&self) -> usize {
@@ -305,11 +387,267 @@ pub fn summarize(v: &Value) -> Value {
             ))
         }
         Value::Array(a) => Value::Array(a.iter().take(50).map(summarize).collect()),
+        // One more key than the journal keeps, so the cap (applied at push) still counts.
+        Value::Object(m) if m.len() > KEYS_PER_OBJECT => {
+            let mut out: serde_json::Map<String, Value> = m
+                .iter()
+                .take(KEYS_PER_OBJECT)
+                .map(|(k, v)| (k.clone(), summarize(v)))
+                .collect();
+            out.insert(
+                "…".into(),
+                Value::String(format!(
+                    "{} more keys not kept (the journal keeps {KEYS_PER_OBJECT} keys per object)",
+                    m.len() - KEYS_PER_OBJECT
+                )),
+            );
+            Value::Object(out)
+        }
         Value::Object(m) => {
             Value::Object(m.iter().map(|(k, v)| (k.clone(), summarize(v))).collect())
         }
         other => other.clone(),
     }
+}
+
+/// Properties and elements whose values the control API never shows (any case).
+pub const SECRETS: [&str; 5] = [
+    "password",
+    "reportkey",
+    "sesspass",
+    "apikey",
+    "p12_password_sha256",
+];
+
+/// What a masked secret shows as.
+pub const MASK: &str = "********";
+
+fn is_secret(name: &str) -> bool {
+    SECRETS.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// Masks the values of [`SECRETS`] properties, at any depth.
+pub fn redact(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m.iter_mut() {
+                if is_secret(k) {
+                    if !v.is_null() {
+                        *v = Value::String(MASK.into());
+                    }
+                } else {
+                    redact(v);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+fn redacted(mut v: Value) -> Value {
+    redact(&mut v);
+    v
+}
+
+/// Masks the text of `<sesspass>…</sesspass>`-like elements of [`SECRETS`] in XML or text.
+pub fn redacted_text(text: &str) -> String {
+    let mut out = text.to_string();
+    for name in SECRETS {
+        let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+        let mut from = 0;
+        while let Some(i) = out[from..].find(&open) {
+            let start = from + i + open.len();
+            let end = out[start..]
+                .find(&close)
+                .map(|j| start + j)
+                .unwrap_or(out.len());
+            out.replace_range(start..end, MASK);
+            from = start + MASK.len();
+        }
+    }
+    out
+}
+
+/// Keys an object keeps in a journal entry; the rest are counted in a `"…"` key.
+pub const KEYS_PER_OBJECT: usize = 64;
+/// Items an array keeps.
+pub const ITEMS_PER_ARRAY: usize = 50;
+/// Levels of nesting kept.
+pub const DEPTH: usize = 8;
+/// Bytes (estimated) of one request's summary.
+pub const REQUEST_BYTES: usize = 16 * 1024;
+/// Diagnostic lines and their length.
+const DIAGNOSTIC_LINES: usize = 64;
+const LINE_CHARS: usize = 1024;
+
+/// The estimated bytes a JSON value holds (heap and node overhead).
+fn weight(v: &Value) -> usize {
+    match v {
+        Value::String(s) => 32 + s.len(),
+        Value::Array(a) => 32 + a.iter().map(weight).sum::<usize>(),
+        Value::Object(m) => {
+            32 + m
+                .iter()
+                .map(|(k, v)| 48 + k.len() + weight(v))
+                .sum::<usize>()
+        }
+        _ => 16,
+    }
+}
+
+fn shorten(s: &str) -> String {
+    match summarize(&Value::String(s.to_string())) {
+        Value::String(t) => t,
+        _ => String::new(),
+    }
+}
+
+fn cut_note(what: &str) -> Value {
+    Value::String(format!(
+        "… {what} not kept (the journal keeps {} KiB of each request)",
+        REQUEST_BYTES / 1024
+    ))
+}
+
+/// `v` within the caps, `left` the bytes still allowed.
+fn bound(v: &Value, depth: usize, left: &mut usize) -> Value {
+    let charge = |left: &mut usize, n: usize| *left = left.saturating_sub(n);
+    match v {
+        Value::String(s) => {
+            let s = if s.chars().count() > 96 {
+                shorten(s)
+            } else {
+                s.clone()
+            };
+            charge(left, 32 + s.len());
+            Value::String(s)
+        }
+        Value::Array(_) | Value::Object(_) if depth >= DEPTH => {
+            Value::String(format!("… nested deeper than {DEPTH} levels: not kept"))
+        }
+        Value::Array(a) => {
+            charge(left, 32);
+            let mut out = Vec::new();
+            for (i, item) in a.iter().enumerate() {
+                if i >= ITEMS_PER_ARRAY {
+                    out.push(Value::String(format!(
+                        "… {} more items not kept (the journal keeps {ITEMS_PER_ARRAY} per array)",
+                        a.len() - i
+                    )));
+                    break;
+                }
+                if *left == 0 {
+                    out.push(cut_note(&format!("{} more items", a.len() - i)));
+                    break;
+                }
+                out.push(bound(item, depth + 1, left));
+            }
+            Value::Array(out)
+        }
+        Value::Object(m) => {
+            charge(left, 32);
+            let mut out = serde_json::Map::new();
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i >= KEYS_PER_OBJECT {
+                    out.insert(
+                        "…".into(),
+                        Value::String(format!(
+                            "{} more keys not kept (the journal keeps {KEYS_PER_OBJECT} keys per object)",
+                            m.len() - i
+                        )),
+                    );
+                    break;
+                }
+                if *left == 0 {
+                    out.insert("…".into(), cut_note(&format!("{} more keys", m.len() - i)));
+                    break;
+                }
+                let key = if k.chars().count() > 96 {
+                    shorten(k)
+                } else {
+                    k.clone()
+                };
+                charge(left, 48 + key.len());
+                let item = bound(item, depth + 1, left);
+                out.insert(key, item);
+            }
+            Value::Object(out)
+        }
+        other => {
+            charge(left, 16);
+            other.clone()
+        }
+    }
+}
+
+fn cap_line(s: &mut String, chars: usize) {
+    if s.chars().count() > chars {
+        let total = s.chars().count();
+        let head: String = s.chars().take(chars).collect();
+        *s = format!("{head}… ({total} chars)");
+    }
+}
+
+/// Masks secrets and applies the per-entry caps.
+fn bound_entry(e: &mut Entry) {
+    let mut request = std::mem::take(&mut e.meta.request);
+    redact(&mut request);
+    e.meta.request = bound(&request, 0, &mut REQUEST_BYTES.clone());
+    let n = e.meta.diagnostics.len();
+    if n > DIAGNOSTIC_LINES {
+        e.meta.diagnostics.truncate(DIAGNOSTIC_LINES);
+        e.meta.diagnostics.push(format!(
+            "… {} more diagnostic lines not kept (the journal keeps {DIAGNOSTIC_LINES})",
+            n - DIAGNOSTIC_LINES
+        ));
+    }
+    for line in &mut e.meta.diagnostics {
+        cap_line(line, LINE_CHARS);
+    }
+    let n = e.meta.warnings.len();
+    if n > DIAGNOSTIC_LINES {
+        e.meta.warnings.truncate(DIAGNOSTIC_LINES);
+    }
+    // A truncated vector keeps its capacity: 60 000 diagnostic lines would still hold 1.4 MB.
+    e.meta.diagnostics.shrink_to_fit();
+    e.meta.warnings.shrink_to_fit();
+    for w in &mut e.meta.warnings {
+        cap_line(&mut w.reason, LINE_CHARS);
+    }
+    for s in [
+        &mut e.path,
+        &mut e.content_type,
+        &mut e.meta.operation,
+        &mut e.method,
+    ] {
+        cap_line(s, LINE_CHARS);
+    }
+    if let Some(f) = &mut e.meta.fault {
+        cap_line(f, LINE_CHARS);
+    }
+    if let Some(r) = &mut e.meta.record {
+        cap_line(r, 96);
+    }
+}
+
+/// The estimated bytes an entry holds.
+fn entry_weight(e: &Entry) -> usize {
+    let strings = |v: &[String]| v.iter().map(|s| 24 + s.len()).sum::<usize>();
+    256 + e.method.len()
+        + e.path.len()
+        + e.content_type.len()
+        + e.meta.operation.len()
+        + weight(&e.meta.request)
+        + e.response.weight()
+        + strings(&e.meta.diagnostics)
+        + e.meta
+            .warnings
+            .iter()
+            .map(|w| 48 + w.reason.len())
+            .sum::<usize>()
+        + e.meta.fault.as_ref().map_or(0, String::len)
+        + e.meta.record.as_ref().map_or(0, String::len)
 }
 
 #[cfg(test)]
@@ -375,5 +713,50 @@ mod tests {
             }),
             1
         );
+    }
+
+    #[test]
+    fn secrets_are_masked_and_entries_capped() {
+        let j = Journal::with_budget(10, 1 << 20);
+        let mut e = entry(1, "RegisterInfo", 200);
+        let wide: serde_json::Map<String, Value> = (0..1000)
+            .map(|i| (format!("k{i}"), Value::from(i)))
+            .collect();
+        e.meta.request = serde_json::json!({
+            "personData": {"Password": "s3cret", "NationalCode": "1"},
+            "reportkey": "report-key-A-0001",
+            "wide": wide,
+        });
+        j.push(e);
+        let kept = serde_json::to_value(&j.query(&Filter::default())[0]).unwrap();
+        let req = &kept["request"];
+        assert_eq!(req["personData"]["Password"], MASK, "{req}");
+        assert_eq!(req["reportkey"], MASK);
+        let wide = req["wide"].as_object().unwrap();
+        assert_eq!(wide.len(), KEYS_PER_OBJECT + 1, "{}", wide.len());
+        assert!(
+            wide["…"].as_str().unwrap().contains("936 more keys"),
+            "{wide:?}"
+        );
+        assert!(!kept.to_string().contains("s3cret"));
+        assert_eq!(
+            redacted_text("<sesspass>abc</sesspass><x>1</x><apikey>k</apikey>"),
+            "<sesspass>********</sesspass><x>1</x><apikey>********</apikey>"
+        );
+    }
+
+    #[test]
+    fn the_byte_budget_evicts_the_oldest() {
+        let j = Journal::with_budget(1000, 64 * 1024);
+        for i in 1..=200 {
+            let mut e = entry(i, "A", 200);
+            e.meta.request = Value::String("x".repeat(90));
+            e.meta.diagnostics = vec!["d".repeat(900)];
+            j.push(e);
+        }
+        assert!(j.bytes() <= 64 * 1024, "{}", j.bytes());
+        assert!(j.len() < 200 && j.len() > 10, "{}", j.len());
+        assert_eq!(j.evicted() as usize + j.len(), 200);
+        assert_eq!(j.query(&Filter::default()).last().unwrap().id, 200);
     }
 }

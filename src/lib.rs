@@ -73,9 +73,14 @@ pub async fn start(config: config::Config) -> Result<Running, app::StartError> {
     let url = format!("http://{addr}");
     let (tx, rx) = oneshot::channel::<()>();
     let service = app::service(app.clone());
-    let task = tokio::spawn(server::run(listener, service, async move {
-        let _ = rx.await;
-    }));
+    let task = tokio::spawn(server::run_with(
+        listener,
+        service,
+        config.limits,
+        async move {
+            let _ = rx.await;
+        },
+    ));
     // Events and reactions on a running clock happen without a request to carry them.
     let ticker = app.clone();
     // A weak count of one: the server has stopped and only the ticker holds the app.

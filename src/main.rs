@@ -137,6 +137,21 @@ struct ServeArgs {
     /// How many requests the journal keeps (older ones are evicted and counted).
     #[arg(long, env = "SIGNSIM_JOURNAL_SIZE", default_value_t = 1000)]
     journal_size: usize,
+    /// How many bytes the journal keeps in all (default 16 MiB; the oldest entries go first).
+    #[arg(long, env = "SIGNSIM_JOURNAL_BYTES", default_value_t = signsim::config::JOURNAL_BYTES)]
+    journal_bytes: usize,
+    /// Open connections at most; beyond it the longest-idle one is closed (or, all busy, 503).
+    #[arg(long, env = "SIGNSIM_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// A request head must arrive within this, and a body may pause no longer (e.g. 10s).
+    #[arg(long, env = "SIGNSIM_READ_TIMEOUT", default_value = "10s", value_parser = std_duration)]
+    read_timeout: std::time::Duration,
+    /// A connection with no request in progress is closed after this (e.g. 30s).
+    #[arg(long, env = "SIGNSIM_IDLE_TIMEOUT", default_value = "30s", value_parser = std_duration)]
+    idle_timeout: std::time::Duration,
+    /// How long SIGTERM waits for requests in progress before closing their connections.
+    #[arg(long, env = "SIGNSIM_SHUTDOWN_GRACE", default_value = "5s", value_parser = std_duration)]
+    shutdown_grace: std::time::Duration,
     /// Log level (error, warn, info, debug, trace) or filter directives such as
     /// `info,signsim::access=warn`; `RUST_LOG`, when set, takes precedence. `info` logs one
     /// access line per request, `debug` adds each request's diagnostics.
@@ -150,6 +165,15 @@ struct ServeArgs {
     /// Log format: `text` for people, `json` (one object per line) for log collectors.
     #[arg(long, env = "SIGNSIM_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
+}
+
+/// A positive duration like `10s`, `500ms`, `2m` (the scenario's duration syntax).
+fn std_duration(text: &str) -> Result<std::time::Duration, String> {
+    let d = signsim::clock::parse_duration(text)?;
+    std::time::Duration::try_from(d)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("'{text}' is not a positive duration such as 10s or 500ms"))
 }
 
 fn main() -> ExitCode {
@@ -357,6 +381,14 @@ fn serve(args: ServeArgs) -> ExitCode {
             .portability
             .as_deref()
             .and_then(|p| signsim::portability::Policy::parse(p).ok()),
+        journal_bytes: args.journal_bytes,
+        limits: signsim::server::Limits {
+            max_connections: args.max_connections,
+            read_timeout: args.read_timeout,
+            idle_timeout: args.idle_timeout,
+            shutdown_grace: args.shutdown_grace,
+            ..Default::default()
+        },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

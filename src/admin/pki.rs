@@ -20,17 +20,48 @@ impl From<PkiError> for AdminError {
     }
 }
 
+/// A tracking record as the control API shows it: the P12 password's hash masked, and the
+/// PKCS#12 (which holds the private key) as its size and digest with where to download it.
+fn shown(mut rec: Value) -> Value {
+    let code = rec["code"].as_str().unwrap_or_default().to_string();
+    if let Some(issue) = rec.get_mut("issue").and_then(Value::as_object_mut) {
+        if let Some(p12) = issue.get("p12").and_then(Value::as_str) {
+            let der = crate::crypto::b64_decode(p12).unwrap_or_default();
+            issue.insert(
+                "p12".into(),
+                json!({
+                    "bytes": der.len(),
+                    "sha256": crate::crypto::sha256_hex(&der),
+                    "download": format!("/__admin/pki/tracking/{code}/p12"),
+                }),
+            );
+        }
+    }
+    crate::journal::redact(&mut rec);
+    rec
+}
+
+fn shown_all(v: &mut Value) {
+    if let Some(all) = v.as_array_mut() {
+        for rec in all.iter_mut() {
+            *rec = shown(rec.take());
+        }
+    }
+}
+
 pub fn state(c: &Req<'_>) -> Result<Reply, AdminError> {
-    Ok(Reply::Json(c.pki()?.state_dump()?))
+    let mut dump = c.pki()?.state_dump()?;
+    shown_all(&mut dump["tracking"]);
+    Ok(Reply::Json(dump))
 }
 
 pub fn tracking_find(c: &Req<'_>) -> Result<Reply, AdminError> {
     let national = c
         .query("nationalCode")
         .ok_or_else(|| AdminError::bad("give ?nationalCode="))?;
-    Ok(Reply::Json(
-        json!({"tracking": c.pki()?.tracking_of_person(national)?}),
-    ))
+    let mut all = serde_json::to_value(c.pki()?.tracking_of_person(national)?).unwrap_or_default();
+    shown_all(&mut all);
+    Ok(Reply::Json(json!({ "tracking": all })))
 }
 
 pub fn tracking(c: &Req<'_>) -> Result<Reply, AdminError> {
@@ -39,7 +70,36 @@ pub fn tracking(c: &Req<'_>) -> Result<Reply, AdminError> {
         .pki()?
         .tracking_record(code)?
         .ok_or_else(|| AdminError::not_found(format!("tracking code '{code}' does not exist")))?;
-    Ok(Reply::Json(serde_json::to_value(rec).unwrap_or_default()))
+    Ok(Reply::Json(shown(
+        serde_json::to_value(rec).unwrap_or_default(),
+    )))
+}
+
+/// The PKCS#12 issued for a P12 tracking code (DER, `application/x-pkcs12`): the one place the
+/// control API hands out a private key, and only when asked for by name.
+pub fn p12(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let code = &c.params[0];
+    let rec = c
+        .pki()?
+        .tracking_record(code)?
+        .ok_or_else(|| AdminError::not_found(format!("tracking code '{code}' does not exist")))?;
+    let p12 = rec
+        .issue
+        .as_ref()
+        .and_then(|i| i.p12.as_deref())
+        .ok_or_else(|| {
+            AdminError::not_found(format!(
+                "tracking code '{code}' has no PKCS#12: it is {} with TokenType {}",
+                rec.status.name(),
+                rec.token_type
+            ))
+        })?;
+    let der = crate::crypto::b64_decode(p12)
+        .map_err(|e| AdminError::new(500, format!("the stored PKCS#12 does not decode: {e}")))?;
+    Ok(Reply::Bytes {
+        content_type: "application/x-pkcs12",
+        body: Bytes::from(der),
+    })
 }
 
 pub fn approve(c: &Req<'_>) -> Result<Reply, AdminError> {

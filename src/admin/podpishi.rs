@@ -59,7 +59,10 @@ pub fn account(c: &Req<'_>) -> Result<Reply, AdminError> {
     let login = &c.params[0];
     c.podpishi()?
         .account_json(login)?
-        .map(Reply::Json)
+        .map(|mut v| {
+            crate::journal::redact(&mut v);
+            Reply::Json(v)
+        })
         .ok_or_else(|| AdminError::not_found(format!("there is no account '{login}'")))
 }
 
@@ -67,6 +70,9 @@ pub fn partner_transactions(c: &Req<'_>) -> Result<Reply, AdminError> {
     Ok(Reply::Json(json!(c.podpishi()?.partner_transactions()?)))
 }
 
+/// Everything stored, apikeys masked (the control API shows no secrets).
 pub fn state(c: &Req<'_>) -> Result<Reply, AdminError> {
-    Ok(Reply::Json(c.podpishi()?.state_dump()?))
+    let mut dump = c.podpishi()?.state_dump()?;
+    crate::journal::redact(&mut dump);
+    Ok(Reply::Json(dump))
 }

@@ -64,6 +64,7 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
     (M::GET, "/__admin/pki/state", open("pki.state", pki::state)),
     (M::GET, "/__admin/pki/tracking", open("pki.tracking.find", pki::tracking_find)),
     (M::GET, "/__admin/pki/tracking/{code}", open("pki.tracking", pki::tracking)),
+    (M::GET, "/__admin/pki/tracking/{code}/p12", open("pki.tracking.p12", pki::p12)),
     (M::POST, "/__admin/pki/tracking/{code}/approve", open("pki.approve", pki::approve)),
     (M::POST, "/__admin/pki/tracking/{code}/reject", open("pki.reject", pki::reject)),
     (M::POST, "/__admin/pki/face-auth", open("pki.face-auth", pki::face_auth)),

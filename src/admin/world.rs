@@ -15,6 +15,7 @@ pub fn health(c: &Req<'_>) -> Result<Reply, AdminError> {
         "clock": crate::clock::wire_time(s.clock.now()),
         "clock_frozen": s.clock.is_frozen(),
         "journal": {"entries": s.journal.len(), "capacity": s.journal.capacity(), "evicted": s.journal.evicted()},
+        "journal_bytes": {"kept": s.journal.bytes(), "budget": s.journal.budget()},
         "faults": s.faults.list().len(),
         "p12_keys": c.control.pki().map(|p| p.key_pool()),
     })))

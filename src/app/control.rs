@@ -47,7 +47,10 @@ impl Control for App {
         self.started.elapsed().as_millis() as u64
     }
     fn admin_token(&self) -> Option<&str> {
-        self.config.admin_token.as_deref()
+        self.config.token()
+    }
+    fn public_url(&self) -> String {
+        self.base_url.clone()
     }
     fn portability(&self) -> crate::portability::Policy {
         App::portability(self)

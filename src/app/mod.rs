@@ -65,7 +65,8 @@ impl std::error::Error for StartError {}
 /// Everything a running emulator is made of.
 pub struct App {
     pub config: Config,
-    pub store: Store,
+    /// Replaced whole by reset and scenario loading (see `store`, generations).
+    store: RwLock<Store>,
     pub shared: Shared,
     pub base_url: String,
     pub started: Instant,
@@ -105,14 +106,22 @@ impl App {
         }
     }
 
-    /// Validates `source` completely; only then empties the store and builds everything anew
-    /// from it (clock, faults, APIs, balances). On problems nothing changes.
+    /// The store in force.
+    pub fn store(&self) -> Store {
+        crate::sync::read(&self.store).clone()
+    }
+
+    /// Validates `source` completely; only then builds everything anew from it (clock,
+    /// faults, APIs, balances) on a fresh store, which replaces the old one in one atomic
+    /// switch (a crash leaves the old state or the new one, whole). On problems nothing
+    /// changes.
     pub fn load(&self, source: ScenarioSource) -> Result<(), StartError> {
         let scenario = load_scenario(&source).map_err(StartError::Scenario)?;
-        self.store
-            .clear_all()
+        let fresh = self
+            .store()
+            .fresh()
             .map_err(|e| StartError::Store(e.to_string()))?;
-        self.install(scenario, source)
+        self.install(scenario, source, Some(fresh))
     }
 
     /// Back to the loaded scenario's initial state.
@@ -120,17 +129,19 @@ impl App {
         self.load(self.scenario_source())
     }
 
-    fn install(&self, mut scenario: Scenario, source: ScenarioSource) -> Result<(), StartError> {
+    /// Builds the APIs on `fresh` (or, at start, the store in force), then switches to it.
+    fn install(
+        &self,
+        mut scenario: Scenario,
+        source: ScenarioSource,
+        fresh: Option<Store>,
+    ) -> Result<(), StartError> {
         let initial = match self.config.frozen_clock {
             Some(at) => Clock::frozen(at),
             None => scenario.initial_clock(),
         };
         let shared = &self.shared;
-        shared.clock.assume(&initial);
-        shared.faults.replace(scenario.file.faults.clone());
-        for (rule, _) in shared.faults.list() {
-            tracing::warn!("fault rule active: {}", rule.describe());
-        }
+        let store = fresh.clone().unwrap_or_else(|| self.store());
         let mut policy = scenario.file.policy.clone();
         if let Some(p) = self.config.portability {
             policy.portability = p;
@@ -141,7 +152,7 @@ impl App {
                     crate::pki::World::build(spec, material, &policy).map_err(StartError::Build)?;
                 Some(
                     Pki::new(
-                        self.store.clone(),
+                        store.clone(),
                         shared.clock.clone(),
                         world,
                         self.base_url.clone(),
@@ -154,7 +165,7 @@ impl App {
         let podpishi = match (scenario.file.podpishi.as_ref(), scenario.podpishi.take()) {
             (Some(spec), Some(material)) => Some(
                 Podpishi::new(
-                    self.store.clone(),
+                    store.clone(),
                     shared.clock.clone(),
                     crate::podpishi::World::build(spec, material, policy.portability),
                 )
@@ -162,6 +173,18 @@ impl App {
             ),
             _ => None,
         };
+        if let Some(fresh) = fresh {
+            let mut current = crate::sync::write(&self.store);
+            fresh
+                .commit(&current)
+                .map_err(|e| StartError::Store(e.to_string()))?;
+            *current = fresh;
+        }
+        shared.clock.assume(&initial);
+        shared.faults.replace(scenario.file.faults.clone());
+        for (rule, _) in shared.faults.list() {
+            tracing::warn!("fault rule active: {}", rule.describe());
+        }
         *crate::sync::write(&self.pki) = pki;
         *crate::sync::write(&self.podpishi) = podpishi;
         shared.schedule.install(
@@ -197,9 +220,10 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         .await
         .map_err(StartError::Bind)?;
     let addr = listener.local_addr().map_err(StartError::Bind)?;
-    if !addr.ip().is_loopback() && config.admin_token.is_none() {
+    if !addr.ip().is_loopback() && config.token().is_none() {
         return Err(StartError::Config(format!(
-            "refusing to listen on {addr} without --admin-token: the control API (/__admin) would be open to the network"
+            "refusing to listen on {addr} without --admin-token{}: the control API (/__admin) would be open to the network",
+            if config.admin_token.is_some() { " (the token given is blank, which is no token)" } else { "" }
         )));
     }
     let scenario = load_scenario(&config.scenario).map_err(StartError::Scenario)?;
@@ -213,11 +237,14 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         };
         format!("http://{host}")
     });
+    let mut config = config.clone();
+    // A blank token is no token: what the control API checks is never "".
+    config.admin_token = config.token().map(str::to_string);
     let app = App {
         config: config.clone(),
-        store,
+        store: RwLock::new(store),
         shared: Shared {
-            journal: Journal::new(config.journal_size),
+            journal: Journal::with_budget(config.journal_size, config.journal_bytes),
             faults: Default::default(),
             clock: Clock::system(),
             schedule: Default::default(),
@@ -231,7 +258,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         loaded: RwLock::new((String::new(), config.scenario.clone())),
         names: RwLock::new(None),
     };
-    app.install(scenario, config.scenario.clone())?;
+    app.install(scenario, config.scenario.clone(), None)?;
     Ok((listener, addr, Arc::new(app)))
 }
 

@@ -74,6 +74,56 @@ pub fn der_from_b64_or_pem(text: &str) -> Result<Vec<u8>, String> {
     }
 }
 
+/// DER from base64, or from a PEM block whose label is one of `labels` and which ends with
+/// the matching `-----END …-----` line (nothing but whitespace around it).
+pub fn der_from_b64_or_labelled_pem(text: &str, labels: &[&str]) -> Result<Vec<u8>, String> {
+    let t = text.trim();
+    if !t.starts_with("-----") {
+        return b64_decode(t);
+    }
+    let mut lines = t.lines().map(str::trim);
+    let first = lines.next().unwrap_or("");
+    let label = first
+        .strip_prefix("-----BEGIN ")
+        .and_then(|l| l.strip_suffix("-----"))
+        .ok_or_else(|| {
+            format!(
+                "the PEM's first line '{first}' is not '-----BEGIN {}-----'",
+                labels[0]
+            )
+        })?;
+    if !labels.contains(&label) {
+        return Err(format!(
+            "the PEM is labelled '{label}'; expected {}",
+            labels
+                .iter()
+                .map(|l| format!("'{l}'"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ));
+    }
+    let end = format!("-----END {label}-----");
+    let mut body = String::new();
+    let mut ended = false;
+    for line in lines.by_ref() {
+        if line == end {
+            ended = true;
+            break;
+        }
+        if line.starts_with("-----") {
+            return Err(format!("the PEM has '{line}' where '{end}' was expected"));
+        }
+        body.push_str(line);
+    }
+    if !ended {
+        return Err(format!("the PEM has no '{end}' line: it was cut off"));
+    }
+    if lines.any(|l| !l.is_empty()) {
+        return Err(format!("text follows the PEM's '{end}' line"));
+    }
+    b64_decode(&body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -238,6 +238,7 @@ pub struct CaSigner {
     /// DER of the CA's subject: an issued certificate's issuer field equals it byte for byte.
     pub subject_der: Vec<u8>,
     pub subject_display: String,
+    pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
 }
 
@@ -280,6 +281,9 @@ impl CaSigner {
         ];
         let not_after = OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp())
             .map_err(|e| e.to_string())?;
+        let not_before =
+            OffsetDateTime::from_unix_timestamp(cert.validity().not_before.timestamp())
+                .map_err(|e| e.to_string())?;
         Ok(CaSigner {
             issuer: std::sync::OnceLock::new(),
             params,
@@ -289,6 +293,7 @@ impl CaSigner {
             subject_display: display_parsed(cert.subject()),
             cert_pem: pem_encode("CERTIFICATE", &cert_der),
             cert_der,
+            not_before,
             not_after,
         })
     }
@@ -336,6 +341,8 @@ pub enum CsrError {
     UnsupportedAlgorithm(String),
     /// The self-signature does not verify: the request was altered.
     BadSignature(&'static str),
+    /// The RSA key is unfit to sign: its public exponent is below 65537 or even.
+    WeakKey(String),
 }
 
 const SHA1_RSA: &str = "1.2.840.113549.1.1.5";
@@ -355,7 +362,17 @@ pub fn parse_csr(der: &[u8]) -> Result<Csr, CsrError> {
     let info = &req.certification_request_info;
     let spki = &info.subject_pki;
     let key_bits = match spki.parsed() {
-        Ok(x509_parser::public_key::PublicKey::RSA(k)) => k.key_size(),
+        Ok(x509_parser::public_key::PublicKey::RSA(k)) => {
+            let e: Vec<u8> = k.exponent.iter().copied().skip_while(|b| *b == 0).collect();
+            let small = e.len() <= 8 && e.iter().fold(0u64, |a, b| (a << 8) | *b as u64) < 65537;
+            if small || e.last().is_none_or(|b| b % 2 == 0) {
+                return Err(CsrError::WeakKey(format!(
+                    "the request's RSA public exponent is {} (hex); it must be odd and at least 65537 (0x010001): small exponents are refused",
+                    if e.is_empty() { "0".to_string() } else { super::hex(&e) }
+                )));
+            }
+            k.key_size()
+        }
         Ok(other) => {
             return Err(CsrError::KeyNotRsa(format!(
                 "the request's key is {} ({} bits), RSA is required",

@@ -24,7 +24,7 @@ use crate::clock::Clock;
 use crate::events::Schedule;
 use crate::faults::{Action, Faults, MALFORMED_BODY};
 use crate::journal::{Body, Entry, Journal, Meta};
-use crate::server::body::{read_limited, BodyError};
+use crate::server::body::{read_limited, BodyError, Timeouts};
 use crate::server::router::{Match, Router};
 use crate::server::{ConnectionFault, Request, Response};
 use bytes::Bytes;
@@ -356,7 +356,7 @@ async fn bind<A: Api>(
                 .get(hyper::header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
-            read_limited(body, declared, limit)
+            read_limited(body, declared, limit, Timeouts::of(&head.extensions))
                 .await
                 .map_err(|e| api.body_error(route, e))?
         }

@@ -86,7 +86,9 @@ impl Api for Pki {
             return Ok(None);
         }
         let ct = header(head, CONTENT_TYPE).to_ascii_lowercase();
-        if !ct.contains("json") {
+        // The media type exactly (parameters such as charset allowed), as ASP.NET matches it:
+        // `text/jsonx` or `application/json-patch` are not JSON bodies.
+        if ct.split(';').next().unwrap_or("").trim() != "application/json" {
             return Err(PkiError::new(
                 Kind::UnsupportedMediaType,
                 if ct.is_empty() {

@@ -5,10 +5,105 @@
 //! type's default, and scalars convert the way Json.NET converts them (`"true"` → true,
 //! `42` → "42"). [`Fields`] records which wire name each field was bound from, so a refusal —
 //! or the journal — can show "customercode ← 'CustomerCode'".
+//!
+//! A body is parsed under limits (README, "Reference: emulator-defined choices", Binding): at
+//! most [`MAX_PROPERTIES`] properties per object, [`MAX_ITEMS`] items per array and
+//! [`MAX_DEPTH`] levels. The parse stops at the first excess, so a hostile megabyte of 60 000
+//! keys costs no more memory than a real request.
 
 use super::error::{Kind, PkiError};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+
+/// Properties one JSON object of a request may have (a real one has a few dozen).
+pub const MAX_PROPERTIES: usize = 256;
+/// Items one JSON array may have.
+pub const MAX_ITEMS: usize = 1024;
+/// Levels of nesting.
+pub const MAX_DEPTH: usize = 32;
+
+/// A JSON value built under the limits above.
+struct Limited {
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Limited {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Limited {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        if self.depth >= MAX_DEPTH {
+            return Err(A::Error::custom(format!(
+                "nested deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(Limited {
+            depth: self.depth + 1,
+        })? {
+            if out.len() == MAX_ITEMS {
+                return Err(A::Error::custom(format!(
+                    "an array has more than {MAX_ITEMS} items"
+                )));
+            }
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        if self.depth >= MAX_DEPTH {
+            return Err(A::Error::custom(format!(
+                "nested deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        let mut out = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if out.len() == MAX_PROPERTIES {
+                return Err(A::Error::custom(format!(
+                    "an object has more than {MAX_PROPERTIES} properties (a request has a few dozen)"
+                )));
+            }
+            let v = map.next_value_seed(Limited {
+                depth: self.depth + 1,
+            })?;
+            out.insert(k, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Fields {
@@ -28,12 +123,21 @@ impl Fields {
             ));
         }
         let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-        let value: Value = serde_json::from_slice(body).map_err(|e| {
-            PkiError::new(
-                Kind::MalformedBody,
-                format!("the request body is not JSON: {e}"),
-            )
-        })?;
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let value = Limited { depth: 0 }
+            .deserialize(&mut de)
+            .and_then(|v| de.end().map(|()| v))
+            .map_err(|e| {
+                PkiError::new(
+                    Kind::MalformedBody,
+                    match e.classify() {
+                        serde_json::error::Category::Data => {
+                            format!("the request body is JSON beyond what signsim reads: {e}")
+                        }
+                        _ => format!("the request body is not JSON: {e}"),
+                    },
+                )
+            })?;
         match value {
             Value::Object(m) => Ok(Fields::from_map(m, String::new())),
             other => Err(PkiError::new(
@@ -199,11 +303,22 @@ impl Fields {
         }
     }
 
-    /// The request as sent (names as sent), long values shortened, for the journal.
+    /// The request as sent (names as sent), long values shortened, for the journal — at most
+    /// the journal's keys per object, so a hostile body is not copied whole.
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
-        for (sent, v) in self.map.values() {
+        let keep = crate::journal::KEYS_PER_OBJECT;
+        for (sent, v) in self.map.values().take(keep) {
             m.insert(sent.clone(), crate::journal::summarize(v));
+        }
+        if self.map.len() > keep {
+            m.insert(
+                "…".into(),
+                Value::String(format!(
+                    "{} more keys not kept (the journal keeps {keep} keys per object)",
+                    self.map.len() - keep
+                )),
+            );
         }
         Value::Object(m)
     }
@@ -222,6 +337,12 @@ impl Fields {
             .map(|(lower, (sent, _))| format!("{lower} bound case-insensitively from '{sent}'"))
             .collect();
         out.sort();
+        // The journal keeps 64 diagnostic lines; a body of 60 000 upper-case keys needs no more.
+        if out.len() > 64 {
+            let more = out.len() - 64;
+            out.truncate(64);
+            out.push(format!("… and {more} more fields bound case-insensitively"));
+        }
         out
     }
 

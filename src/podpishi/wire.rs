@@ -347,12 +347,19 @@ impl Command {
 }
 
 pub fn parse_u64(name: &str, v: &str) -> Result<u64, PodpishiError> {
-    v.parse::<u64>().map_err(|_| {
-        PodpishiError::new(
-            Kind::InvalidField,
-            format!("<{name}> is '{v}'; expected a whole number"),
-        )
-    })
+    // Digits only: Rust's parser would also take a leading '+', PHP's ctype_digit does not.
+    let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+    digits
+        .then(|| v.parse::<u64>().ok())
+        .flatten()
+        .ok_or_else(|| {
+            PodpishiError::new(
+                Kind::InvalidField,
+                format!(
+                    "<{name}> is '{v}'; expected a whole number (digits only, no sign or spaces)"
+                ),
+            )
+        })
 }
 
 /// Parses a service-local time: `YYYYMMDDhhmmss`, or `YYYYMMDD` meaning the start of the day

@@ -16,25 +16,113 @@ use time::OffsetDateTime;
 /// Where a scenario's relative paths are read from.
 #[derive(Clone, Debug)]
 pub enum Files {
-    /// A directory on disk.
-    Dir(PathBuf),
+    /// A directory on disk: the scenario's `fixtures`, paths relative to it. Files are read
+    /// only from under it or the scenario's own directory (README, "Scenario files").
+    Dir {
+        fixtures: PathBuf,
+        scenario: PathBuf,
+    },
     /// The fixture files compiled into the binary.
     Embedded,
 }
 
+/// The largest file a scenario may name (keys, certificates, documents).
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
 impl Files {
+    /// Files under `fixtures` (relative to `scenario`, the scenario's directory).
+    pub fn dir(scenario: PathBuf, fixtures: &str) -> Files {
+        Files::Dir {
+            fixtures: scenario.join(fixtures),
+            scenario,
+        }
+    }
+
     /// The text of a file the scenario names (relative to its fixtures).
     pub fn read(&self, rel: &str) -> Result<String, String> {
         match self {
-            Files::Dir(dir) => {
-                let path = dir.join(rel);
-                std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-            }
+            Files::Dir { fixtures, scenario } => read_confined(rel, &fixtures.join(rel), &[fixtures, scenario]),
             Files::Embedded => super::embedded::fixture(rel)
                 .map(str::to_string)
                 .ok_or_else(|| format!("'{rel}' is not among the fixture files embedded in the binary; load the scenario from a file to use other fixtures")),
         }
     }
+}
+
+/// `p` made absolute, `.` and `..` resolved without touching the file system.
+fn lexical(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Reads `path` if it is a regular file of at most [`MAX_FILE_BYTES`] under one of `roots`
+/// (symbolic links resolved). Whether a file outside exists is never told: the lexical check
+/// comes before any file system access.
+fn read_confined(rel: &str, path: &Path, roots: &[&PathBuf]) -> Result<String, String> {
+    let roots: Vec<(PathBuf, Option<PathBuf>)> = roots
+        .iter()
+        .map(|r| (lexical(r), std::fs::canonicalize(r).ok()))
+        .collect();
+    let outside = || {
+        format!(
+            "'{rel}' is outside the scenario's directory and its fixtures ({}): a scenario reads files from there only",
+            roots.iter().map(|(l, _)| l.display().to_string()).collect::<Vec<_>>().join(", ")
+        )
+    };
+    let wanted = lexical(path);
+    if !roots
+        .iter()
+        .any(|(l, c)| wanted.starts_with(l) || c.as_ref().is_some_and(|c| wanted.starts_with(c)))
+    {
+        return Err(outside());
+    }
+    let real = std::fs::canonicalize(&wanted)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let special = ["/proc", "/sys", "/dev"]
+        .iter()
+        .any(|p| real.starts_with(p));
+    if special
+        || !roots
+            .iter()
+            .any(|(l, c)| real.starts_with(c.as_ref().unwrap_or(l)))
+    {
+        return Err(outside());
+    }
+    let meta =
+        std::fs::metadata(&real).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    let too_large = || {
+        format!(
+            "{} is over {} MiB; scenario files are keys, certificates and small documents",
+            path.display(),
+            MAX_FILE_BYTES / (1024 * 1024)
+        )
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(&real)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))
 }
 
 /// A parsed scenario file whose general checks have run; the APIs check their sections
@@ -95,7 +183,7 @@ pub fn parse_text(text: &str, origin: &str, base: Option<PathBuf>) -> Result<Par
         return Err(v.problems);
     };
     let files = match base {
-        Some(base) => Files::Dir(base.join(file.fixtures.as_deref().unwrap_or("../fixtures"))),
+        Some(base) => Files::dir(base, file.fixtures.as_deref().unwrap_or("../fixtures")),
         None => Files::Embedded,
     };
     let clock_start = v.check(&file);

@@ -1,17 +1,45 @@
-//! Reading request bodies under a limit.
+//! Reading request bodies under a limit and the read timeout.
 //!
 //! The limit is enforced while reading (a client that streams forever is cut off at the limit),
-//! and a declared `Content-Length` over the limit is refused before a byte is read.
+//! and a declared `Content-Length` over the limit is refused before a byte is read. A body
+//! that pauses longer than the read timeout, or takes longer than the body timeout as a whole,
+//! is refused as unreadable (README, "Command line": `--read-timeout`), so a client that
+//! half-sends a body does not hold a request open.
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
+use std::time::Duration;
 
 #[derive(Debug)]
 pub enum BodyError {
     /// The body is larger than `limit` bytes.
     TooLarge { limit: usize },
-    /// The connection failed while the body was read.
+    /// The connection failed, or the body stalled, while it was read.
     Read(String),
+}
+
+/// How long a body may pause (`idle`) and take in all (`total`); the server puts them in each
+/// request's extensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    pub idle: Duration,
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            idle: Duration::from_secs(10),
+            total: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Timeouts {
+    /// The server's timeouts for this request (the defaults when it set none).
+    pub fn of(extensions: &hyper::http::Extensions) -> Timeouts {
+        extensions.get::<Timeouts>().copied().unwrap_or_default()
+    }
 }
 
 /// Reads the whole `body`, refusing more than `limit` bytes (`declared`: its Content-Length).
@@ -19,20 +47,45 @@ pub async fn read_limited(
     body: hyper::body::Incoming,
     declared: Option<u64>,
     limit: usize,
+    timeouts: Timeouts,
 ) -> Result<Bytes, BodyError> {
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(BodyError::TooLarge { limit });
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                Err(BodyError::TooLarge { limit })
-            } else {
-                Err(BodyError::Read(e.to_string()))
+    let mut body = body;
+    let mut buf = BytesMut::new();
+    let deadline = tokio::time::Instant::now() + timeouts.total;
+    loop {
+        let wait = timeouts
+            .idle
+            .min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        let frame = match tokio::time::timeout(wait, body.frame()).await {
+            Err(_) => {
+                return Err(BodyError::Read(
+                    if tokio::time::Instant::now() >= deadline {
+                        format!(
+                            "the body did not arrive within {} s (after {} bytes)",
+                            timeouts.total.as_secs_f64(),
+                            buf.len()
+                        )
+                    } else {
+                        format!(
+                            "no body bytes arrived for {} s (after {} bytes)",
+                            timeouts.idle.as_secs_f64(),
+                            buf.len()
+                        )
+                    },
+                ))
             }
+            Ok(None) => return Ok(buf.freeze()),
+            Ok(Some(Err(e))) => return Err(BodyError::Read(e.to_string())),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(BodyError::TooLarge { limit });
+            }
+            buf.extend_from_slice(&data);
         }
     }
 }

@@ -10,6 +10,16 @@
 //! the caller acknowledges survives `kill -9`. Without one the store lives in memory
 //! (a temporary sled in shared memory) and nothing is flushed.
 //!
+//! Generations: a data directory holds one sled database per generation (`gen-000001/`, …) and
+//! a `CURRENT` file naming the one in force. Reset and scenario loading never empty a database
+//! in place: [`Store::fresh`] opens the next generation beside it, the app seeds it, and
+//! [`Store::commit`] flushes it and switches `CURRENT` by an atomic rename. A crash at any
+//! instant leaves either the old state whole or the new one whole — never counters behind the
+//! records that survive. Generations that are not current (a crash mid-switch, a retired one)
+//! are removed at the next open; a retired one also when its last handle drops. A directory
+//! written before generations existed (sled files at its top) is opened in place, and its
+//! files are removed once a reset has switched to a generation.
+//!
 //! Sequence numbers that clients see (tracking codes, serials, document numbers) come from
 //! [`Tx::next_seq`], counters kept in the `meta` table inside the same transaction — never
 //! from sled's `generate_id`, which jumps after a restart.
@@ -26,7 +36,7 @@ use sled::transaction::{
     ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
 };
 use sled::Transactional;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// Every tree the emulator keeps. The names are the on-disk layout: renaming one loses data.
@@ -159,13 +169,119 @@ struct Inner {
     trees: Vec<sled::Tree>,
     durable: bool,
     write_lock: Mutex<()>,
+    /// The data directory and this generation's name in it (`None`: in memory).
+    generation: Option<(PathBuf, String)>,
+    /// Last, so the database is closed before a retired generation's files are removed.
+    retire: Retire,
+}
+
+/// What to delete when the last handle of a generation drops.
+#[derive(Default)]
+struct Retire(Mutex<Option<PathBuf>>);
+
+impl Drop for Retire {
+    fn drop(&mut self) {
+        if let Some(dir) = crate::sync::lock(&self.0).take() {
+            remove_generation(&dir);
+        }
+    }
+}
+
+/// The name of the file naming the current generation.
+const CURRENT: &str = "CURRENT";
+/// Files sled keeps at the top of its directory (a data directory from before generations).
+const SLED_FILES: [&str; 3] = ["conf", "db", "blobs"];
+
+fn remove_generation(dir: &Path) {
+    if dir.join(CURRENT).exists() {
+        // A data directory of the old layout: only sled's own files go.
+        for name in SLED_FILES {
+            let p = dir.join(name);
+            let _ = std::fs::remove_dir_all(&p).or_else(|_| std::fs::remove_file(&p));
+        }
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with("snap.") {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    } else if let Err(e) = std::fs::remove_dir_all(dir) {
+        tracing::warn!(
+            "could not remove the retired store generation {}: {e}",
+            dir.display()
+        );
+    }
+}
+
+fn generation_number(name: &str) -> Option<u64> {
+    name.strip_prefix("gen-")?.parse().ok()
+}
+
+/// Writes `CURRENT` = `name` by an atomic rename, both synced to disk.
+fn switch_current(dir: &Path, name: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = dir.join(format!("{CURRENT}.tmp"));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(format!("{name}\n").as_bytes())?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, dir.join(CURRENT))?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 impl Store {
-    /// Opens the store in `dir`, or in memory when `dir` is `None`.
+    /// Opens the store in `dir` (its current generation), or in memory when `dir` is `None`.
     pub fn open(dir: Option<&Path>) -> Result<Store, StoreError> {
-        let config = match dir {
-            Some(dir) => sled::Config::new().path(dir).flush_every_ms(Some(500)),
+        let Some(dir) = dir else {
+            return Store::open_at(None, None);
+        };
+        let io = |e: std::io::Error| StoreError::Backend(format!("{}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let name = match std::fs::read_to_string(dir.join(CURRENT)) {
+            Ok(text) => text.trim().to_string(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if dir.join("conf").exists() || dir.join("db").exists() {
+                    // Sled files at the top: a data directory from before generations.
+                    ".".to_string()
+                } else {
+                    let first = "gen-000001".to_string();
+                    std::fs::create_dir_all(dir.join(&first)).map_err(io)?;
+                    switch_current(dir, &first).map_err(io)?;
+                    first
+                }
+            }
+            Err(e) => return Err(io(e)),
+        };
+        if name != "." && generation_number(&name).is_none() {
+            return Err(StoreError::Corrupt(format!(
+                "{} names '{name}', not a store generation",
+                dir.join(CURRENT).display()
+            )));
+        }
+        // Leftovers of a crash between opening a generation and switching to it, or of a
+        // retired generation still open when the process died.
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let other = e.file_name().to_string_lossy().to_string();
+                if generation_number(&other).is_some() && other != name {
+                    remove_generation(&e.path());
+                }
+            }
+        }
+        Store::open_at(Some((dir.to_path_buf(), name)), None)
+    }
+
+    /// Opens one generation (`None`: a temporary store in memory); `retire` is removed when
+    /// its last handle drops unless it is committed first.
+    fn open_at(
+        generation: Option<(PathBuf, String)>,
+        retire: Option<PathBuf>,
+    ) -> Result<Store, StoreError> {
+        let config = match &generation {
+            Some((dir, name)) => sled::Config::new()
+                .path(dir.join(name))
+                .flush_every_ms(Some(500)),
             None => sled::Config::new().temporary(true).flush_every_ms(None),
         };
         let db = config.cache_capacity(8 * 1024 * 1024).open()?;
@@ -177,10 +293,49 @@ impl Store {
             inner: Arc::new(Inner {
                 db,
                 trees,
-                durable: dir.is_some(),
+                durable: generation.is_some(),
                 write_lock: Mutex::new(()),
+                generation,
+                retire: Retire(Mutex::new(retire)),
             }),
         })
+    }
+
+    /// An empty store that will replace this one: the next generation of the data directory,
+    /// not current until [`Store::commit`] (dropped uncommitted, it is removed), or a new
+    /// store in memory.
+    pub fn fresh(&self) -> Result<Store, StoreError> {
+        let Some((dir, current)) = &self.inner.generation else {
+            return Store::open_at(None, None);
+        };
+        let io = |e: std::io::Error| StoreError::Backend(format!("{}: {e}", dir.display()));
+        let mut highest = generation_number(current).unwrap_or(0);
+        for e in std::fs::read_dir(dir).map_err(io)?.flatten() {
+            if let Some(n) = generation_number(&e.file_name().to_string_lossy()) {
+                highest = highest.max(n);
+            }
+        }
+        let name = format!("gen-{:06}", highest + 1);
+        let path = dir.join(&name);
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).map_err(io)?;
+        Store::open_at(Some((dir.clone(), name)), Some(path))
+    }
+
+    /// Makes this store (from [`Store::fresh`]) the data directory's current generation, all
+    /// of it flushed first; `old` is removed once its last handle drops.
+    pub fn commit(&self, old: &Store) -> Result<(), StoreError> {
+        let Some((dir, name)) = &self.inner.generation else {
+            return Ok(());
+        };
+        self.inner.db.flush()?;
+        switch_current(dir, name)
+            .map_err(|e| StoreError::Backend(format!("switching {}: {e}", dir.display())))?;
+        *crate::sync::lock(&self.inner.retire.0) = None;
+        if let Some((old_dir, old_name)) = &old.inner.generation {
+            *crate::sync::lock(&old.inner.retire.0) = Some(old_dir.join(old_name));
+        }
+        Ok(())
     }
 
     pub fn is_durable(&self) -> bool {
@@ -292,18 +447,6 @@ impl Store {
         }
         Ok(r)
     }
-
-    /// Empties every table (reset to a scenario's initial state re-seeds afterwards).
-    pub fn clear_all(&self) -> Result<(), StoreError> {
-        let _guard = crate::sync::lock(&self.inner.write_lock);
-        for tree in &self.inner.trees {
-            tree.clear()?;
-        }
-        if self.inner.durable {
-            self.inner.db.flush()?;
-        }
-        Ok(())
-    }
 }
 
 /// One transaction's view of every table.
@@ -391,5 +534,37 @@ mod tests {
         }
         let store = Store::open(Some(dir.path())).unwrap();
         assert_eq!(store.get::<u32>(Table::PkiCerts, b"a").unwrap(), Some(7));
+    }
+
+    #[test]
+    fn a_fresh_generation_replaces_the_old_only_when_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let put = |s: &Store, v: u32| {
+            s.write::<_, ()>(|tx| tx.put(Table::PkiCerts, b"a", &v))
+                .unwrap()
+        };
+        {
+            let old = Store::open(Some(dir.path())).unwrap();
+            put(&old, 1);
+            let abandoned = old.fresh().unwrap();
+            put(&abandoned, 2);
+            // Dropped uncommitted: as if the process died before the switch.
+        }
+        let old = Store::open(Some(dir.path())).unwrap();
+        assert_eq!(old.get::<u32>(Table::PkiCerts, b"a").unwrap(), Some(1));
+        let new = old.fresh().unwrap();
+        put(&new, 3);
+        new.commit(&old).unwrap();
+        drop(old);
+        drop(new);
+        let reopened = Store::open(Some(dir.path())).unwrap();
+        assert_eq!(reopened.get::<u32>(Table::PkiCerts, b"a").unwrap(), Some(3));
+        let gens: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with("gen-"))
+            .collect();
+        assert_eq!(gens.len(), 1, "{gens:?}");
     }
 }

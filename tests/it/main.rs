@@ -14,6 +14,7 @@ mod crypto;
 mod docs;
 mod events;
 mod examples;
+mod hardening;
 mod helpers;
 mod logs;
 mod pki;

@@ -72,6 +72,17 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         return answer(ctx, ca, issue, false);
     }
     check_state(&rec)?;
+    if ctx.now < ca.signer.not_before {
+        return Err(PkiError::new(
+            Kind::CaUnavailable,
+            format!(
+                "CA '{}' can not issue yet: its own certificate is valid from {} (the clock is at {}); nothing was charged",
+                ca.spec.name,
+                wire_time(ca.signer.not_before),
+                wire_time(ctx.now)
+            ),
+        ));
+    }
     if ctx.now >= ca.signer.not_after {
         return Err(PkiError::new(
             Kind::CaUnavailable,
@@ -317,7 +328,11 @@ fn csr_spki(ctx: &mut Ctx<'_>, code: &str, csr_text: &str) -> Result<Vec<u8>, Pk
             format!("csr is 'none', which is for P12 tokens; tracking code {code} was registered with TokenType USERGENERATED: send base64 of the DER PKCS#10 request"),
         ));
     }
-    let csr_der = crate::crypto::der_from_b64_or_pem(csr_text).map_err(|e| {
+    let csr_der = crate::crypto::der_from_b64_or_labelled_pem(
+        csr_text,
+        &["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"],
+    )
+    .map_err(|e| {
         PkiError::new(
             Kind::CsrInvalid,
             format!("csr is not base64 of a DER PKCS#10 request: {e}"),
@@ -327,7 +342,7 @@ fn csr_spki(ctx: &mut Ctx<'_>, code: &str, csr_text: &str) -> Result<Vec<u8>, Pk
         PkiError::new(
             Kind::CsrInvalid,
             match e {
-                x509::CsrError::Malformed(m) | x509::CsrError::KeyNotRsa(m) | x509::CsrError::UnsupportedAlgorithm(m) => format!("csr: {m}"),
+                x509::CsrError::Malformed(m) | x509::CsrError::KeyNotRsa(m) | x509::CsrError::UnsupportedAlgorithm(m) | x509::CsrError::WeakKey(m) => format!("csr: {m}"),
                 x509::CsrError::BadSignature(alg) => format!("csr: its {alg} self-signature does not verify: the request was altered after signing, or signed with another key"),
             },
         )

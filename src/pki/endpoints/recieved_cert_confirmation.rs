@@ -18,7 +18,8 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let code = f.str("trackingCode")?;
     let rec = ctx.tracking(&code, &customer.code)?;
     ctx.world.ca(&rec.ca)?.require_available()?;
-    let (ca, serial) = super::revoke_certificate::find_certificate(ctx, &cert_text)?;
+    let sent = super::revoke_certificate::find_certificate(ctx, &cert_text)?;
+    let (ca, serial) = (sent.ca.clone(), sent.serial);
     let now = ctx.now;
     let (rec, first) = ctx.store.write(|tx: &Tx<'_>| {
         let mut rec: TrackingRecord = tx
@@ -40,6 +41,9 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
                 Kind::CertificateUnknown,
                 format!("certificate (CA '{ca}', serial {serial:x}) is not the one issued for tracking code {code} (CA '{}', serial {:x})", rec.ca, issued.unwrap_or_default()),
             ));
+        }
+        if let Some(issue) = &rec.issue {
+            sent.must_equal(&issue.certificate).map_err(Abort::Refuse)?;
         }
         if rec.confirmed_at.is_some() {
             return Ok((rec, false));

@@ -23,8 +23,9 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             format!("revokeCertReason {reason} is not an RFC 5280 CRLReason: 0 unspecified, 1 keyCompromise, 2 cACompromise, 3 affiliationChanged, 4 superseded, 5 cessationOfOperation, 6 certificateHold, 8 removeFromCRL, 9 privilegeWithdrawn, 10 aACompromise")
         )
     })?;
-    let (ca, serial) = find_certificate(ctx, &cert_text)?;
-    let ca = ctx.ca_for(customer, &ca)?;
+    let sent = find_certificate(ctx, &cert_text)?;
+    let serial = sent.serial;
+    let ca = ctx.ca_for(customer, &sent.ca)?;
     ca.require_available()?;
     let now = ctx.now;
     let name = ca.spec.name.clone();
@@ -33,6 +34,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         let mut cert: CertRecord = tx
             .get(Table::PkiCerts, &keys::cert(&name, serial))?
             .ok_or_else(|| Abort::Refuse(unknown_certificate(&name, &format!("{serial:x}"))))?;
+        sent.must_equal(&cert.certificate).map_err(Abort::Refuse)?;
         if cert.customer != who {
             return refuse(PkiError::new(
                 Kind::NotOwner,
@@ -84,12 +86,45 @@ fn unknown_certificate(ca: &str, serial_hex: &str) -> PkiError {
     )
 }
 
-/// The CA name and serial of a certificate sent as base64 DER (PEM tolerated).
-pub fn find_certificate(ctx: &Ctx<'_>, text: &str) -> Result<(String, u64), PkiError> {
+/// A certificate a client sent back: the CA that issued it, its serial and its DER.
+pub struct Sent {
+    pub ca: String,
+    pub serial: u64,
+    pub der: Vec<u8>,
+}
+
+impl Sent {
+    /// Refuses unless `stored` (the base64 DER this CA issued) is byte for byte what was sent:
+    /// issuer and serial can be copied into a forged or altered certificate.
+    pub fn must_equal(&self, stored: &str) -> Result<(), PkiError> {
+        let stored = crate::crypto::b64_decode(stored).unwrap_or_default();
+        if stored == self.der {
+            return Ok(());
+        }
+        let at = stored
+            .iter()
+            .zip(&self.der)
+            .position(|(a, b)| a != b)
+            .unwrap_or(stored.len().min(self.der.len()));
+        Err(PkiError::new(
+            Kind::CertificateUnknown,
+            format!(
+                "certificate names CA '{}' and serial {:x}, but it is not the certificate that CA issued with that serial (it differs from byte {at} on; {} bytes sent, {} issued): send the certificate exactly as IssueCertificateByTrackingCode returned it",
+                self.ca,
+                self.serial,
+                self.der.len(),
+                stored.len()
+            ),
+        ))
+    }
+}
+
+/// The CA, serial and DER of a certificate sent as base64 DER (a `CERTIFICATE` PEM tolerated).
+pub fn find_certificate(ctx: &Ctx<'_>, text: &str) -> Result<Sent, PkiError> {
     if text.trim().is_empty() {
         return Err(PkiError::new(Kind::MissingField, "certificate is missing: send the base64 DER certificate IssueCertificateByTrackingCode returned"));
     }
-    let der = crate::crypto::der_from_b64_or_pem(text).map_err(|e| {
+    let der = crate::crypto::der_from_b64_or_labelled_pem(text, &["CERTIFICATE"]).map_err(|e| {
         PkiError::new(
             Kind::CertificateInvalid,
             format!("certificate is not base64 of a DER certificate: {e}"),
@@ -114,5 +149,9 @@ pub fn find_certificate(ctx: &Ctx<'_>, text: &str) -> Result<(String, u64), PkiE
     let serial = info
         .serial
         .ok_or_else(|| unknown_certificate(&ca.spec.name, &info.serial_hex))?;
-    Ok((ca.spec.name.clone(), serial))
+    Ok(Sent {
+        ca: ca.spec.name.clone(),
+        serial,
+        der,
+    })
 }
