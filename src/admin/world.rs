@@ -14,7 +14,8 @@ pub fn health(c: &Req<'_>) -> Result<Reply, AdminError> {
         "store": c.control.store_mode(),
         "clock": crate::clock::wire_time(s.clock.now()),
         "clock_frozen": s.clock.is_frozen(),
-        "journal": {"entries": s.journal.len(), "capacity": s.journal.capacity(), "evicted": s.journal.evicted()},
+        "journal": super::journal::sizes(c).0,
+        "admin_journal": super::journal::sizes(c).1,
         "faults": s.faults.list().len(),
     })))
 }
@@ -22,7 +23,7 @@ pub fn health(c: &Req<'_>) -> Result<Reply, AdminError> {
 pub fn reset(c: &Req<'_>) -> Result<Reply, AdminError> {
     let started = std::time::Instant::now();
     c.control.reset()?;
-    c.shared().journal.clear();
+    super::journal::clear_all(c);
     Ok(Reply::Json(
         json!({"reset": true, "scenario": c.control.scenario_name(), "took_ms": started.elapsed().as_secs_f64() * 1000.0}),
     ))
@@ -50,7 +51,7 @@ pub fn load_scenario(c: &Req<'_>) -> Result<Reply, AdminError> {
         },
     };
     c.control.load(ScenarioSource::Text { text, base })?;
-    c.shared().journal.clear();
+    super::journal::clear_all(c);
     Ok(Reply::Json(json!({"loaded": c.control.scenario_name()})))
 }
 

@@ -191,6 +191,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         store,
         shared: Shared {
             journal: Journal::new(config.journal_size),
+            admin_journal: Journal::new(crate::journal::ADMIN_CAPACITY),
             faults: Default::default(),
             clock: Clock::system(),
             schedule: Default::default(),
