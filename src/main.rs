@@ -142,6 +142,18 @@ struct ServeArgs {
     /// access line per request, `debug` adds each request's diagnostics.
     #[arg(long, env = "SIGNSIM_LOG", default_value = "info")]
     log: String,
+    /// Serve HTTPS: a server certificate is issued at start by the test root for localhost,
+    /// 127.0.0.1, api.pki.co.ir, www.podpishi.kz, api.podpishi.kz and every --tls-name
+    /// (GET /__admin/tls/root gives the root for curl --cacert).
+    #[arg(long, env = "SIGNSIM_TLS")]
+    tls: bool,
+    /// Another DNS name or IP address for the TLS server certificate (repeat).
+    #[arg(long = "tls-name", value_name = "NAME", requires = "tls")]
+    tls_names: Vec<String>,
+    /// Let browser-based clients call the APIs from any origin (CORS preflights answered,
+    /// Access-Control-Allow-Origin: *); the control API stays same-origin.
+    #[arg(long, env = "SIGNSIM_CORS")]
+    cors: bool,
     /// Log format: `text` for people, `json` (one object per line) for log collectors.
     #[arg(long, env = "SIGNSIM_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -348,6 +360,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         public_url: args.public_url,
         admin_token: args.admin_token,
         journal_size: args.journal_size,
+        tls: args.tls,
+        tls_names: args.tls_names,
+        cors: args.cors,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

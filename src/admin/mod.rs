@@ -61,6 +61,8 @@ pub trait Control: Send + Sync {
     fn store_mode(&self) -> String;
     fn uptime_ms(&self) -> u64;
     fn admin_token(&self) -> Option<&str>;
+    /// Under `--tls`, the root (PEM) that issued the server certificate.
+    fn tls_root(&self) -> Option<String>;
 }
 
 pub enum LoadError {

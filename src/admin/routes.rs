@@ -69,6 +69,7 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
     (M::GET, "/__admin/pki/customers/{code}", open("pki.customer", pki::customer)),
     (M::POST, "/__admin/pki/customers/{code}/credit", open("pki.credit", pki::credit)),
     (M::GET, "/__admin/pki/root", open("pki.root", pki::root)),
+    (M::GET, "/__admin/tls/root", open("tls.root", world::tls_root)),
     (M::GET, "/__admin/pki/cas", open("pki.cas", pki::cas)),
     (M::POST, "/__admin/pki/cas/{ca}/availability", open("pki.availability", pki::availability)),
     (M::GET, "/__admin/pki/cas/{ca}/certificate", open("pki.ca.certificate", pki::ca_certificate)),

@@ -55,6 +55,19 @@ pub fn load_scenario(c: &Req<'_>) -> Result<Reply, AdminError> {
     Ok(Reply::Json(json!({"loaded": c.control.scenario_name()})))
 }
 
+/// Under `--tls`, the root that issued the server certificate (PEM): what a client passes as
+/// `--cacert`. It is the fixtures' test root, the same as `/__admin/pki/root` for the default
+/// scenario.
+pub fn tls_root(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let pem = c.control.tls_root().ok_or_else(|| {
+        AdminError::not_found("signsim serves plain HTTP; start it with --tls for HTTPS")
+    })?;
+    Ok(Reply::Bytes {
+        content_type: "application/x-pem-file",
+        body: bytes::Bytes::from(pem),
+    })
+}
+
 pub fn clock_get(c: &Req<'_>) -> Result<Reply, AdminError> {
     Ok(Reply::Json(
         json!({"now": crate::clock::wire_time(c.shared().clock.now()), "frozen": c.shared().clock.is_frozen()}),

@@ -49,4 +49,7 @@ impl Control for App {
     fn admin_token(&self) -> Option<&str> {
         self.config.admin_token.as_deref()
     }
+    fn tls_root(&self) -> Option<String> {
+        App::tls_root(self)
+    }
 }

@@ -20,6 +20,7 @@ macro_rules! fixtures {
 
 fixtures!(
     "pki/root-ca.pem",
+    "pki/root-ca.key",
     "pki/ca-01.pem",
     "pki/ca-01.key",
     "pki/ca-08.pem",

@@ -10,6 +10,7 @@
 
 pub mod body;
 pub mod router;
+pub mod tls;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -37,8 +38,14 @@ pub enum ConnectionFault {
 /// What the server serves: every request, with the peer address, becomes a response.
 pub type Service = Arc<dyn Fn(Request, SocketAddr) -> BoxFuture<Response> + Send + Sync>;
 
-/// Accepts on `listener` until `shutdown` resolves, then drains open connections.
-pub async fn run(listener: TcpListener, service: Service, shutdown: impl Future<Output = ()>) {
+/// Accepts on `listener` (over TLS when `tls` is given) until `shutdown` resolves, then
+/// drains open connections.
+pub async fn run(
+    listener: TcpListener,
+    service: Service,
+    tls: Option<tls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()>,
+) {
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
@@ -55,7 +62,8 @@ pub async fn run(listener: TcpListener, service: Service, shutdown: impl Future<
                 };
                 let _ = stream.set_nodelay(true);
                 let service = service.clone();
-                let mut stop = stop_rx.clone();
+                let stop = stop_rx.clone();
+                let tls = tls.clone();
                 let kill = Arc::new(tokio::sync::Notify::new());
                 let socket = Arc::new(std::sync::Mutex::new(None::<socket2::Socket>));
                 #[cfg(unix)]
@@ -67,45 +75,15 @@ pub async fn run(listener: TcpListener, service: Service, shutdown: impl Future<
                         *crate::sync::lock(&socket) = Some(socket2::Socket::from(fd));
                     }
                 }
-                let kill_svc = kill.clone();
-                let socket_svc = socket.clone();
                 tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| {
-                        let fut = service(req, peer);
-                        let kill = kill_svc.clone();
-                        let socket = socket_svc.clone();
-                        async move {
-                            let resp = fut.await;
-                            if let Some(fault) = resp.extensions().get::<ConnectionFault>().copied() {
-                                let sock = crate::sync::lock(&socket).take();
-                                if let Some(sock) = sock {
-                                    if fault == ConnectionFault::Reset {
-                                        // The last close of a socket with a zero linger sends RST.
-                                        let _ = sock.set_linger(Some(std::time::Duration::ZERO));
-                                    } else {
-                                        let _ = sock.shutdown(std::net::Shutdown::Both);
-                                    }
-                                }
-                                kill.notify_one();
-                                std::future::pending::<()>().await;
+                    match tls {
+                        None => connection(stream, peer, service, stop, kill, socket).await,
+                        Some(acceptor) => {
+                            match tokio::time::timeout(tls::HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                                Ok(Ok(stream)) => connection(stream, peer, service, stop, kill, socket).await,
+                                Ok(Err(e)) => tracing::debug!("TLS handshake with {peer} failed: {e}"),
+                                Err(_) => tracing::debug!("TLS handshake with {peer} timed out"),
                             }
-                            Ok::<_, std::convert::Infallible>(resp)
-                        }
-                    });
-                    let conn = hyper::server::conn::http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), svc);
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        res = conn.as_mut() => {
-                            if let Err(e) = res {
-                                tracing::debug!("connection from {peer} ended: {e}");
-                            }
-                        }
-                        _ = kill.notified() => {}
-                        _ = stop.changed() => {
-                            conn.as_mut().graceful_shutdown();
-                            let _ = conn.await;
                         }
                     }
                 });
@@ -117,4 +95,57 @@ pub async fn run(listener: TcpListener, service: Service, shutdown: impl Future<
     // Every connection task holds a receiver; when all are dropped, they have finished.
     drop(stop_rx);
     stop_tx.closed().await;
+}
+
+/// Serves one connection, plain or TLS, until it closes, a fault drops it, or the server stops.
+async fn connection<IO>(
+    io: IO,
+    peer: SocketAddr,
+    service: Service,
+    mut stop: watch::Receiver<bool>,
+    kill: Arc<tokio::sync::Notify>,
+    socket: Arc<std::sync::Mutex<Option<socket2::Socket>>>,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let kill_svc = kill.clone();
+    let socket_svc = socket.clone();
+    let svc = hyper::service::service_fn(move |req| {
+        let fut = service(req, peer);
+        let kill = kill_svc.clone();
+        let socket = socket_svc.clone();
+        async move {
+            let resp = fut.await;
+            if let Some(fault) = resp.extensions().get::<ConnectionFault>().copied() {
+                let sock = crate::sync::lock(&socket).take();
+                if let Some(sock) = sock {
+                    if fault == ConnectionFault::Reset {
+                        // The last close of a socket with a zero linger sends RST.
+                        let _ = sock.set_linger(Some(std::time::Duration::ZERO));
+                    } else {
+                        let _ = sock.shutdown(std::net::Shutdown::Both);
+                    }
+                }
+                kill.notify_one();
+                std::future::pending::<()>().await;
+            }
+            Ok::<_, std::convert::Infallible>(resp)
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        res = conn.as_mut() => {
+            if let Err(e) = res {
+                tracing::debug!("connection from {peer} ended: {e}");
+            }
+        }
+        _ = kill.notified() => {}
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
 }

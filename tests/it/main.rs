@@ -9,6 +9,8 @@
 //! scenarios, scenario loading). Refusals of one shape are tables run by `helpers::each_case`.
 
 mod admin;
+mod ci_hygiene;
+mod ci_recipe;
 mod cli;
 mod crypto;
 mod docs;
@@ -19,3 +21,4 @@ mod logs;
 mod pki;
 mod podpishi;
 mod scenarios;
+mod tls;
