@@ -39,6 +39,18 @@ enum Command {
         #[command(subcommand)]
         command: CmsCommand,
     },
+    /// The test fixtures built into the binary.
+    Fixtures {
+        #[command(subcommand)]
+        command: FixturesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FixturesCommand {
+    /// Write the embedded fixtures (keys, private ones included; certificates; documents) to
+    /// DIR/fixtures, the default scenario to DIR/scenarios/default.toml, and a README.
+    Export { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -177,6 +189,22 @@ fn main() -> ExitCode {
                 },
         }) => cms_sign(signer, cert, key, &input, attached),
         Some(Command::Pki { command }) => pki_tool(command),
+        Some(Command::Fixtures {
+            command: FixturesCommand::Export { dir },
+        }) => match signsim::scenario::embedded::export(&dir) {
+            Ok(written) => {
+                println!(
+                    "{}: {} files written (fixtures/, scenarios/default.toml, README.md); TEST keys only",
+                    dir.display(),
+                    written.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("signsim fixtures export: {e}");
+                ExitCode::FAILURE
+            }
+        },
         None => serve(ServeArgs::parse_from(["serve"])),
     }
 }

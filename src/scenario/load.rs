@@ -9,6 +9,7 @@
 
 use super::model::*;
 use super::Problem;
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -91,21 +92,67 @@ pub fn parse_text(text: &str, origin: &str, base: Option<PathBuf>) -> Result<Par
         text: text.to_string(),
         problems: Vec::new(),
     };
-    let file: ScenarioFile = match toml::from_str(text) {
-        Ok(f) => f,
-        Err(e) => {
-            let line = e.span().map(|s| v.line_of(s.start));
-            return Err(vec![Problem {
-                file: origin.to_string(),
-                line,
-                field: field_from_toml_error(e.message()),
-                message: e.message().trim().to_string(),
-            }]);
+    let file: ScenarioFile = match extended(text) {
+        Some(merged) => {
+            let merged = merged.map_err(|(field, message)| {
+                let mut problem = Problem {
+                    file: origin.to_string(),
+                    line: None,
+                    field: field.clone(),
+                    message,
+                };
+                problem.line = v.span_of(&field).map(|s| v.line_of(s));
+                vec![problem]
+            })?;
+            match ScenarioFile::deserialize(toml::Value::Table(merged)) {
+                Ok(f) => f,
+                Err(e) => {
+                    let field = field_from_toml_error(e.message());
+                    // The merged table has no spans: the line of the key in this file, if it is here.
+                    let line = v.span_of(&field).map(|s| v.line_of(s)).or_else(|| {
+                        text.lines()
+                            .position(|l| {
+                                let l = l.trim_start();
+                                l.strip_prefix(field.as_str())
+                                    .is_some_and(|r| r.trim_start().starts_with('='))
+                            })
+                            .map(|i| i + 1)
+                    });
+                    return Err(vec![Problem {
+                        file: origin.to_string(),
+                        line,
+                        field,
+                        message: format!(
+                            "{} (in this file or the default world it extends)",
+                            e.message().trim()
+                        ),
+                    }]);
+                }
+            }
         }
+        None => match toml::from_str(text) {
+            Ok(f) => f,
+            Err(e) => {
+                let line = e.span().map(|s| v.line_of(s.start));
+                return Err(vec![Problem {
+                    file: origin.to_string(),
+                    line,
+                    field: field_from_toml_error(e.message()),
+                    message: e.message().trim().to_string(),
+                }]);
+            }
+        },
     };
-    let files = match base {
-        Some(base) => Files::Dir(base.join(file.fixtures.as_deref().unwrap_or("../fixtures"))),
-        None => Files::Embedded,
+    // An extending file that names no fixtures resolves the default world's paths where they
+    // are: among the embedded files.
+    let fixtures = match (&file.fixtures, &file.extends) {
+        (Some(f), _) => Some(f.as_str()),
+        (None, Some(_)) => Some(EMBEDDED),
+        (None, None) => None,
+    };
+    let files = match (fixtures, base) {
+        (Some(EMBEDDED), _) | (_, None) => Files::Embedded,
+        (f, Some(base)) => Files::Dir(base.join(f.unwrap_or("../fixtures"))),
     };
     let clock_start = v.check(&file);
     Ok(Parsed {
@@ -115,6 +162,49 @@ pub fn parse_text(text: &str, origin: &str, base: Option<PathBuf>) -> Result<Par
         files,
         checker: v,
     })
+}
+
+/// The `fixtures` value that means the files built into the binary.
+pub const EMBEDDED: &str = "embedded";
+
+/// The merged table of a file that says `extends = "default"`: the default world with the
+/// file's keys on top — a table merges key by key, any other value (arrays of tables
+/// included: `[[pki.customers]]` lists them all) replaces the default's. `None` when the
+/// file extends nothing (or is not TOML: the plain parse reports that). Err: (field, message).
+fn extended(text: &str) -> Option<Result<toml::Table, (String, String)>> {
+    let mut table: toml::Table = toml::from_str(text).ok()?;
+    let extends = table.remove("extends")?;
+    if extends.as_str() != Some("default") {
+        return Some(Err((
+            "extends".into(),
+            format!("{extends} is not a world to extend: the only one is \"default\" (the embedded default scenario)"),
+        )));
+    }
+    let mut base: toml::Table = match toml::from_str(super::embedded::DEFAULT_SCENARIO) {
+        Ok(t) => t,
+        Err(e) => {
+            return Some(Err((
+                "extends".into(),
+                format!("the default scenario: {e}"),
+            )))
+        }
+    };
+    // The default's own `fixtures` names the repository layout, not this file's.
+    base.remove("fixtures");
+    merge(&mut base, table);
+    base.insert("extends".into(), toml::Value::String("default".into()));
+    Some(Ok(base))
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
 }
 
 /// toml names the offending key in messages like "unknown field `x`, expected …".

@@ -16,6 +16,7 @@ mod crypto;
 mod docs;
 mod events;
 mod examples;
+mod fixtures;
 mod helpers;
 mod logs;
 mod pki;
