@@ -12,7 +12,7 @@ use crate::journal::{Entry, Filter, Journal};
 use serde_json::{json, Value};
 
 /// Every filter name, as the README lists them.
-const FILTERS: &[&str] = &[
+pub const FILTERS: &[&str] = &[
     "api",
     "operation",
     "status",

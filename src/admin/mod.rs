@@ -18,9 +18,11 @@
 mod call;
 pub mod faults;
 pub mod journal;
+pub mod openapi;
 pub mod pki;
 pub mod podpishi;
 pub mod routes;
+pub mod ui;
 pub mod world;
 
 use crate::config::ScenarioSource;

@@ -22,6 +22,7 @@ pub mod endpoints;
 pub mod error;
 pub mod identity;
 pub mod keypool;
+pub mod openapi;
 pub mod report;
 pub mod routes;
 pub mod scenario;

@@ -13,6 +13,7 @@ mod ci_hygiene;
 mod ci_recipe;
 mod cli;
 mod crypto;
+mod dashboard;
 mod docs;
 mod events;
 mod examples;
