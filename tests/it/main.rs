@@ -20,6 +20,7 @@ mod examples;
 mod fixtures;
 mod helpers;
 mod logs;
+mod openapi;
 mod pki;
 mod podpishi;
 mod scenarios;
