@@ -3,6 +3,7 @@
 //! both runs pass, each reads a fresh URL, and no signsim is left running afterwards.
 
 use crate::helpers::*;
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
@@ -105,8 +106,9 @@ fn the_ci_recipe_runs_twice_in_a_row_and_leaves_nothing_behind() {
         );
         let left = processes_mentioning(run_dir.to_str().unwrap());
         assert!(left.is_empty(), "round {round} left {left:?}");
-        eprintln!(
-            "CI recipe round {round}: passed in {} ms at {url}",
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "CI recipe round {round}: passed in {} ms at {url}; ready file removed, port closed, no process left",
             started.elapsed().as_millis()
         );
     }
