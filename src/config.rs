@@ -43,6 +43,8 @@ pub struct Config {
     pub tls_names: Vec<String>,
     /// Answer browsers' CORS preflights and allow any origin on the APIs (`--cors`).
     pub cors: bool,
+    /// Overrides the scenario's `policy.portability`.
+    pub portability: Option<crate::portability::Policy>,
 }
 
 impl Default for Config {
@@ -59,6 +61,7 @@ impl Default for Config {
             tls: false,
             tls_names: Vec::new(),
             cors: false,
+            portability: None,
         }
     }
 }

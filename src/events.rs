@@ -86,6 +86,13 @@ pub enum ActionSpec {
         #[serde(default)]
         add: Option<i64>,
     },
+    /// PKI: the provider's face authentication of the record's tracking code ends with
+    /// `outcome` (`verified`, the default, or `failed`); the order is listed by
+    /// `GET /__admin/pki/face-auth?trackingCode=`.
+    FaceAuth {
+        #[serde(default)]
+        outcome: Option<String>,
+    },
     /// Podpishi: the named test signer signs the record's document.
     Sign { signer: String },
     /// Podpishi: the counterparty refuses to sign the record's document.
@@ -108,6 +115,9 @@ impl ActionSpec {
             }
             ActionSpec::Credit { set, add, .. } if set.is_some() == add.is_some() => {
                 p.push(("set".into(), "give exactly one of set, add".into()));
+            }
+            ActionSpec::FaceAuth { outcome: Some(o) } if o != "verified" && o != "failed" => {
+                p.push(("outcome".into(), format!("'{o}' is not verified or failed")));
             }
             _ => {}
         }

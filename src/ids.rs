@@ -59,6 +59,18 @@ pub fn iin_bin_problem(code: &str) -> Option<String> {
     (d[11] != r).then(|| format!("'{code}' fails the check digit: the last digit should be {r}"))
 }
 
+/// Whether a date is written exactly as the document shows: `yyyy/mm/dd`, four-digit year,
+/// two-digit month and day.
+pub fn is_documented_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b[4] == b'/'
+        && b[7] == b'/'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
 /// A `yyyy/mm/dd` date in the Gregorian or the Solar Hijri calendar (years below 1700 are
 /// Solar Hijri), as the Gregorian day it names. `-` is accepted as a separator too.
 pub fn parse_either_calendar(text: &str) -> Result<Date, String> {

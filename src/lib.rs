@@ -27,6 +27,7 @@ pub mod journal;
 pub mod pipeline;
 pub mod pki;
 pub mod podpishi;
+pub mod portability;
 pub mod scenario;
 pub mod server;
 pub mod store;

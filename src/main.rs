@@ -166,6 +166,11 @@ struct ServeArgs {
     /// Access-Control-Allow-Origin: *); the control API stays same-origin.
     #[arg(long, env = "SIGNSIM_CORS")]
     cors: bool,
+    /// What to do with a request that relies on behaviour production may not share: `warn`
+    /// (accept, with an X-Signsim-Warning header), `refuse` (answer the API's error), `allow`.
+    /// Overrides the scenario's `policy.portability`.
+    #[arg(long, env = "SIGNSIM_PORTABILITY", value_parser = ["warn", "refuse", "allow"])]
+    portability: Option<String>,
     /// Log format: `text` for people, `json` (one object per line) for log collectors.
     #[arg(long, env = "SIGNSIM_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -391,6 +396,10 @@ fn serve(args: ServeArgs) -> ExitCode {
         tls: args.tls,
         tls_names: args.tls_names,
         cors: args.cors,
+        portability: args
+            .portability
+            .as_deref()
+            .and_then(|p| signsim::portability::Policy::parse(p).ok()),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -410,6 +419,7 @@ fn serve(args: ServeArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        let stop = shutdown_signal();
         println!("{}", running.url);
         let _ = std::io::stdout().flush();
         tracing::info!(
@@ -428,32 +438,33 @@ fn serve(args: ServeArgs) -> ExitCode {
                 ""
             }
         );
-        shutdown_signal().await;
+        stop.await;
         tracing::info!("stopping: finishing in-flight requests");
+        let app = running.app.clone();
         running.stop().await;
+        if let Some(summary) = app.shared.warnings.summary() {
+            eprintln!("{summary}");
+        }
         ExitCode::SUCCESS
     })
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is called, not when
+/// it is first polled: call it before announcing the URL, so a supervisor that signals right
+/// after reading it gets a graceful stop, not the default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let ctrl_c = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+            return;
         }
-    }
-    #[cfg(not(unix))]
-    {
         let _ = ctrl_c.await;
     }
 }

@@ -17,7 +17,8 @@ pub fn list(c: &Req<'_>) -> Result<Reply, AdminError> {
 pub fn add(c: &Req<'_>) -> Result<Reply, AdminError> {
     let rule: crate::faults::FaultRule =
         serde_json::from_slice(&c.body).map_err(|e| AdminError::bad(format!("fault rule: {e}")))?;
-    let problems = rule.problems();
+    let mut problems = rule.problems();
+    problems.extend(c.control.fault_problems(&rule));
     if !problems.is_empty() {
         return Err(AdminError::bad(
                 problems

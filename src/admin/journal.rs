@@ -1,5 +1,6 @@
 //! The request journal: `GET /__admin/requests` (filters in the query), `POST …/count`
-//! (filter in the body), `GET …/{id}`, `DELETE` to clear.
+//! (filter in the body), `GET …/{id}`, `DELETE` to clear; and `GET /__admin/warnings`, the
+//! portability warnings counted per kind.
 //!
 //! The control API's own calls live in a ring of their own (`pipeline::Shared::admin_journal`)
 //! and are left out of lists and counts unless asked for (`include=admin`, or `api=admin`), so a
@@ -185,4 +186,24 @@ pub fn clear(c: &Req<'_>) -> Result<Reply, AdminError> {
 pub fn clear_all(c: &Req<'_>) {
     c.shared().journal.clear();
     c.shared().admin_journal.clear();
+}
+
+/// Portability warnings per kind since start (or the last reset): count, first and last
+/// request id, the last reason, and the kind's production risk.
+pub fn warnings(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let tally = &c.shared().warnings;
+    let kinds: serde_json::Map<String, serde_json::Value> = tally
+        .snapshot()
+        .into_iter()
+        .map(|(kind, seen)| {
+            let mut v = serde_json::to_value(&seen).unwrap_or_default();
+            v["risk"] = json!(crate::portability::risk(kind));
+            (kind.to_string(), v)
+        })
+        .collect();
+    Ok(Reply::Json(json!({
+        "requests": tally.requests(),
+        "kinds": kinds,
+        "policy": c.control.portability(),
+    })))
 }

@@ -65,6 +65,10 @@ pub trait Control: Send + Sync {
     fn admin_token(&self) -> Option<&str>;
     /// Under `--tls`, the root (PEM) that issued the server certificate.
     fn tls_root(&self) -> Option<String>;
+    /// The effective portability policy.
+    fn portability(&self) -> crate::portability::Policy;
+    /// What in a fault rule names nothing of the loaded world, as (field, message).
+    fn fault_problems(&self, rule: &crate::faults::FaultRule) -> Vec<(String, String)>;
 }
 
 pub enum LoadError {

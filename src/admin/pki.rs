@@ -167,3 +167,38 @@ pub fn ca_crl(c: &Req<'_>) -> Result<Reply, AdminError> {
         body: der,
     })
 }
+
+/// The provider's face-authentication service: `{"nationalCode", "trackingCode", "outcome"?}`
+/// (`verified` by default, or `failed`) → the order whose `orderId` RequestApprove carries.
+pub fn face_auth(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let v = c.json()?;
+    let field = |name: &str| {
+        v.get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| AdminError::bad(format!("send {{\"nationalCode\": …, \"trackingCode\": …, \"outcome\": \"verified\"|\"failed\"}}: {name} is missing")))
+    };
+    let outcome = v
+        .get("outcome")
+        .and_then(Value::as_str)
+        .unwrap_or("verified");
+    let order = c
+        .pki()?
+        .face_auth(&field("nationalCode")?, &field("trackingCode")?, outcome)?;
+    Ok(Reply::Json(json!({
+        "orderId": order.order_id,
+        "nationalCode": order.national_code,
+        "trackingCode": order.tracking_code,
+        "outcome": order.outcome,
+    })))
+}
+
+/// `?trackingCode=`: the face-authentication orders issued for it.
+pub fn face_auth_orders(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let code = c
+        .query("trackingCode")
+        .ok_or_else(|| AdminError::bad("give ?trackingCode="))?;
+    Ok(Reply::Json(
+        json!({"orders": c.pki()?.face_auth_orders(code)?}),
+    ))
+}

@@ -17,6 +17,7 @@ pub fn health(c: &Req<'_>) -> Result<Reply, AdminError> {
         "journal": super::journal::sizes(c).0,
         "admin_journal": super::journal::sizes(c).1,
         "faults": s.faults.list().len(),
+        "p12_keys": c.control.pki().map(|p| p.key_pool()),
     })))
 }
 

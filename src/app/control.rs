@@ -52,4 +52,10 @@ impl Control for App {
     fn tls_root(&self) -> Option<String> {
         App::tls_root(self)
     }
+    fn portability(&self) -> crate::portability::Policy {
+        App::portability(self)
+    }
+    fn fault_problems(&self, rule: &crate::faults::FaultRule) -> Vec<(String, String)> {
+        App::fault_problems(self, rule)
+    }
 }

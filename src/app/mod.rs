@@ -10,6 +10,7 @@
 //! validates a scenario completely before anything changes, then swaps it in.
 
 mod control;
+pub mod names;
 mod reactions;
 pub mod ready;
 pub mod scenario;
@@ -113,6 +114,8 @@ pub struct App {
     podpishi: RwLock<Option<Podpishi>>,
     /// The loaded scenario's name and where it came from (reset reloads it).
     loaded: RwLock<(String, ScenarioSource)>,
+    /// What the loaded scenario's world names (for fault rules sent to the control API).
+    names: RwLock<Option<names::Names>>,
 }
 
 impl App {
@@ -130,6 +133,17 @@ impl App {
 
     pub fn scenario_source(&self) -> ScenarioSource {
         crate::sync::read(&self.loaded).1.clone()
+    }
+
+    /// The effective portability policy: `--portability`, else the scenario's.
+    pub fn portability(&self) -> crate::portability::Policy {
+        match self.pki() {
+            Some(pki) => pki.world().policy.portability,
+            None => self
+                .podpishi()
+                .map(|p| p.world().portability)
+                .unwrap_or_default(),
+        }
     }
 
     /// Validates `source` completely; only then empties the store and builds everything anew
@@ -158,10 +172,14 @@ impl App {
         for (rule, _) in shared.faults.list() {
             tracing::warn!("fault rule active: {}", rule.describe());
         }
+        let mut policy = scenario.file.policy.clone();
+        if let Some(p) = self.config.portability {
+            policy.portability = p;
+        }
         let pki = match (scenario.file.pki.as_ref(), scenario.pki.take()) {
             (Some(spec), Some(material)) => {
-                let world = crate::pki::World::build(spec, material, &scenario.file.policy)
-                    .map_err(StartError::Build)?;
+                let world =
+                    crate::pki::World::build(spec, material, &policy).map_err(StartError::Build)?;
                 Some(
                     Pki::new(
                         self.store.clone(),
@@ -180,7 +198,7 @@ impl App {
                 Podpishi::new(
                     self.store.clone(),
                     shared.clock.clone(),
-                    crate::podpishi::World::build(spec, material),
+                    crate::podpishi::World::build(spec, material, policy.portability),
                 )
                 .map_err(|e| StartError::Build(e.message))?,
             ),
@@ -194,6 +212,7 @@ impl App {
             &scenario.file.reactions,
         );
         *crate::sync::write(&self.loaded) = (scenario.name().to_string(), source);
+        *crate::sync::write(&self.names) = Some(names::Names::of(&scenario.file));
         Ok(())
     }
 
@@ -205,6 +224,14 @@ impl App {
     /// The root (PEM) that issued the TLS server certificate, under `--tls`.
     pub fn tls_root(&self) -> Option<String> {
         self.tls.as_ref().map(|(_, root)| root.clone())
+    }
+
+    /// Problems of a fault rule against the loaded world (names that can never match).
+    pub fn fault_problems(&self, rule: &crate::faults::FaultRule) -> Vec<(String, String)> {
+        crate::sync::read(&self.names)
+            .as_ref()
+            .map(|n| n.fault_problems(rule))
+            .unwrap_or_default()
     }
 
     /// `memory` or `persistent (DIR)`, for health output.
@@ -263,6 +290,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
             faults: Default::default(),
             clock: Clock::system(),
             schedule: Default::default(),
+            warnings: Default::default(),
             gate: tokio::sync::RwLock::new(()),
         },
         url: base_url.clone(),
@@ -273,6 +301,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         pki: RwLock::new(None),
         podpishi: RwLock::new(None),
         loaded: RwLock::new((String::new(), config.scenario.clone())),
+        names: RwLock::new(None),
     };
     app.install(scenario, config.scenario.clone())?;
     Ok((listener, addr, Arc::new(app)))
@@ -364,7 +393,8 @@ enum Mount {
 #[rustfmt::skip]
 static MOUNTS: LazyLock<Router<Mount>> = LazyLock::new(|| {
     Router::new(false)
-        .any("/api/{*method}", Mount::Pki)
+        // ASP.NET routes are case-insensitive, `/API/GetCAList` included; PHP file names are not.
+        .any_case("/api/{*method}", Mount::Pki)
         .any("/crl/{*file}", Mount::Pki)
         .any("/api.php", Mount::Podpishi)
         .any("/apistatus.php", Mount::Podpishi)

@@ -126,6 +126,25 @@ impl App {
                     .map_err(|e| e.message)?;
                 Ok(format!("customer {customer} credit is now {credit}"))
             }
+            A::FaceAuth { outcome } => {
+                let pki = pki()?;
+                let code = record()?;
+                let rec = pki
+                    .tracking_record(&code)
+                    .map_err(|e| e.message)?
+                    .ok_or_else(|| format!("tracking code '{code}' does not exist"))?;
+                let order = pki
+                    .face_auth(
+                        &rec.person.national_code,
+                        &code,
+                        outcome.as_deref().unwrap_or("verified"),
+                    )
+                    .map_err(|e| e.message)?;
+                Ok(format!(
+                    "face authentication of tracking code {code}: orderId {} ({})",
+                    order.order_id, order.outcome
+                ))
+            }
             A::Sign { signer } => {
                 let num = self.counterparty(
                     &record()?,

@@ -48,6 +48,7 @@ fn complete(parsed: Result<Parsed, Vec<Problem>>) -> Result<Scenario, Vec<Proble
         .podpishi
         .as_ref()
         .and_then(|spec| crate::podpishi::scenario::check(spec, &mut p.checker, &p.files));
+    super::names::Names::of(&p.file).check(&p.file, &mut p.checker);
     let origin = p.origin.clone();
     let (file, clock_start) = p.finish()?;
     Ok(Scenario {

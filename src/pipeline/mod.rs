@@ -46,6 +46,8 @@ pub struct Shared {
     pub faults: Faults,
     pub clock: Clock,
     pub schedule: Schedule,
+    /// Portability warnings seen, per kind.
+    pub warnings: crate::portability::Tally,
     /// API requests hold it shared while they run; reset and scenario loading take it
     /// exclusively, so no request of the old world writes into the store of the new one.
     pub gate: tokio::sync::RwLock<()>,
@@ -371,6 +373,8 @@ pub fn finish(shared: &Shared, seen: Seen, meta: Meta, answer: Answer) -> Respon
     let id = shared.journal.next_id();
     let duration = seen.started.elapsed();
     log(id, &seen, &meta, answer.status, duration);
+    shared.warnings.record(id, &meta.warnings);
+    let warnings: Vec<HeaderValue> = meta.warnings.iter().filter_map(warning_header).collect();
     shared.schedule.observe(&meta, shared.clock.now());
     let ring = match meta.api {
         "admin" => &shared.admin_journal,
@@ -398,10 +402,22 @@ pub fn finish(shared: &Shared, seen: Seen, meta: Meta, answer: Answer) -> Respon
     }
     headers.insert("x-signsim", HeaderValue::from_static(crate::VERSION));
     headers.insert("x-signsim-request-id", HeaderValue::from(id));
+    for w in warnings {
+        headers.append("x-signsim-warning", w);
+    }
     if let Some(fault) = answer.connection {
         resp.extensions_mut().insert(fault);
     }
     resp
+}
+
+/// `X-Signsim-Warning: <kind> <reason>`; characters a header can not carry become `?`.
+fn warning_header(w: &crate::journal::Warning) -> Option<HeaderValue> {
+    let text: String = format!("{} {}", w.kind, w.reason)
+        .chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .collect();
+    HeaderValue::from_str(&text).ok()
 }
 
 /// One access line per request at info; the judgement (diagnostics, warnings) at debug.

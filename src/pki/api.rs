@@ -69,8 +69,11 @@ impl Api for Pki {
             meta.operation = "crl".into();
             return self.refuse(&&routes::CRL, e, meta);
         }
+        // `/api/{name}` in any case of `api`.
         let name = path
-            .trim_start_matches("/api/")
+            .splitn(3, '/')
+            .nth(2)
+            .unwrap_or("")
             .trim_end_matches('/')
             .to_string();
         match routes::by_name(&name).filter(|_| !allowed.is_empty()) {
@@ -183,9 +186,11 @@ impl Api for Pki {
             diag: Vec::new(),
             record: None,
             signing: route.signed,
+            warnings: Vec::new(),
         };
         let result = handler(&mut ctx, &f);
         meta.diagnostics.append(&mut ctx.diag);
+        meta.warnings.append(&mut ctx.warnings);
         meta.record = ctx
             .record
             .take()

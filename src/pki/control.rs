@@ -4,7 +4,7 @@
 
 use super::error::{Kind, PkiError};
 use super::state::{
-    keys, Approval, CertRecord, CustomerState, HistoryEntry, Status, TrackingRecord,
+    keys, Approval, CertRecord, CustomerState, FaceAuthOrder, HistoryEntry, Status, TrackingRecord,
 };
 use super::Pki;
 use crate::store::{codec, refuse, Abort, Table, Tx};
@@ -168,5 +168,73 @@ impl Pki {
             "customers": customers,
             "cas": world.cas.iter().map(|c| json!({"name": c.spec.name, "available": c.available.load(std::sync::atomic::Ordering::Relaxed)})).collect::<Vec<_>>(),
         }))
+    }
+
+    /// The provider's face-authentication service: a session for `tracking_code` of
+    /// `national_code` ended with `outcome` (`verified` or `failed`); returns its order, whose
+    /// `orderId` the client passes to RequestApprove.
+    pub fn face_auth(
+        &self,
+        national_code: &str,
+        tracking_code: &str,
+        outcome: &str,
+    ) -> Result<FaceAuthOrder, PkiError> {
+        if !["verified", "failed"].contains(&outcome) {
+            return Err(PkiError::new(
+                Kind::InvalidField,
+                format!("outcome '{outcome}' is not verified or failed"),
+            ));
+        }
+        let rec = self
+            .tracking_record(tracking_code)?
+            .ok_or_else(|| PkiError::tracking_unknown(tracking_code))?;
+        if rec.person.national_code != national_code {
+            return Err(PkiError::new(
+                Kind::TrackingCodeMismatch,
+                format!(
+                    "tracking code {tracking_code} was registered for another national code than '{national_code}'"
+                ),
+            ));
+        }
+        let now = self.now();
+        Ok(self.store().write(|tx: &Tx<'_>| {
+            let seq = tx.next_seq("pki.face_auth", 1)?;
+            let order = FaceAuthOrder {
+                order_id: format!("FA-{seq:06}"),
+                national_code: national_code.to_string(),
+                tracking_code: tracking_code.to_string(),
+                outcome: outcome.to_string(),
+                issued_at: now,
+                used_at: None,
+            };
+            tx.put(
+                Table::PkiFaceAuth,
+                &keys::face_auth(&order.order_id),
+                &order,
+            )?;
+            Ok::<_, Abort<PkiError>>(order)
+        })?)
+    }
+
+    /// The face-authentication orders issued for a tracking code.
+    pub fn face_auth_orders(&self, tracking_code: &str) -> Result<Vec<FaceAuthOrder>, PkiError> {
+        Ok(self
+            .store()
+            .scan_prefix::<FaceAuthOrder>(Table::PkiFaceAuth, b"", usize::MAX)?
+            .into_iter()
+            .map(|(_, o)| o)
+            .filter(|o| o.tracking_code == tracking_code)
+            .collect())
+    }
+
+    /// The P12 key pool: `{pool, ready, taken, misses}`.
+    pub fn key_pool(&self) -> Value {
+        let (taken, misses) = self.inner.keys.stats();
+        json!({
+            "pool": self.inner.keys.target(),
+            "ready": self.inner.keys.len(),
+            "taken": taken,
+            "misses": misses,
+        })
     }
 }

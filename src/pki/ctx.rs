@@ -6,6 +6,7 @@ use super::signature::{self, Rule, Signed};
 use super::wire::{self, Fields};
 use super::world::{Ca, Customer, World};
 use super::{keypool, state};
+use crate::journal::Warning;
 use crate::store::Store;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -25,9 +26,23 @@ pub struct Ctx<'a> {
     pub record: Option<String>,
     /// What the route's transaction signature covers (the route table says).
     pub signing: Option<&'static Rule>,
+    /// Acceptances that rely on behaviour production may not share.
+    pub warnings: Vec<Warning>,
 }
 
 impl<'a> Ctx<'a> {
+    /// An acceptance of `kind` (README: "Portability warnings"): recorded under `warn`, a
+    /// `NotPortable` refusal under `refuse`, silent under `allow`.
+    pub fn portable(&mut self, kind: &'static str, reason: String) -> Result<(), PkiError> {
+        match crate::portability::judge(self.world.policy.portability, kind, reason) {
+            Ok(w) => {
+                self.warnings.extend(w);
+                Ok(())
+            }
+            Err(m) => Err(PkiError::new(Kind::NotPortable, m)),
+        }
+    }
+
     /// The customer of a POST body (`customercode` = `Code-License`), license checked.
     pub fn customer_post(&self, f: &Fields) -> Result<&'a Customer, PkiError> {
         let (code, license) = wire::split_customercode(f, "customercode")?;
@@ -39,6 +54,22 @@ impl<'a> Ctx<'a> {
             ));
         }
         Ok(c)
+    }
+
+    /// A date the document writes `yyyy/mm/dd`: any other form that still parses (`1990-05-12`,
+    /// `1369/2/22`) is accepted with a `date-format` warning.
+    pub fn date_form(&mut self, field: &str, text: &str) -> Result<(), PkiError> {
+        let text = text.trim();
+        if text.is_empty()
+            || crate::ids::is_documented_date(text)
+            || crate::ids::parse_either_calendar(text).is_err()
+        {
+            return Ok(());
+        }
+        self.portable(
+            "date-format",
+            format!("{field} is '{text}'; the document writes dates yyyy/mm/dd with a two-digit month and day"),
+        )
     }
 
     /// The customer of a POST body whose transaction signature, over `text` as the route's
@@ -54,10 +85,26 @@ impl<'a> Ctx<'a> {
     }
 
     /// The customer named by a bare code (query strings, reports).
-    pub fn customer_bare(&self, f: &Fields, name: &str) -> Result<&'a Customer, PkiError> {
-        let code = f.str(name)?;
-        let code = code.split('-').next().unwrap_or(&code).to_string();
-        self.world.customer(&code)
+    /// The customer named by a bare code (query strings, reports). `CODE-LICENSE` in such a
+    /// position is accepted with the license checked, and a `bare-customercode` warning: the
+    /// document puts the bare code there.
+    pub fn customer_bare(&mut self, f: &Fields, name: &str) -> Result<&'a Customer, PkiError> {
+        let sent = f.str(name)?;
+        let Some((code, license)) = sent.split_once('-') else {
+            return self.world.customer(sent.trim());
+        };
+        let c = self.world.customer(code.trim())?;
+        if c.spec.license != license.trim() {
+            return Err(PkiError::new(
+                Kind::LicenseMismatch,
+                format!("{name} '{sent}': license number '{license}' is not customer {code}'s (this position takes the bare customer code)"),
+            ));
+        }
+        self.portable(
+            "bare-customercode",
+            format!("{name} is '{sent}'; the document sends the bare customer code '{code}' here"),
+        )?;
+        Ok(c)
     }
 
     /// A CA the customer may use.
@@ -82,14 +129,23 @@ impl<'a> Ctx<'a> {
         sig: &str,
         signed: signature::Signed<'_>,
     ) -> Result<(), PkiError> {
-        let line = signature::verify(
+        let v = signature::verify(
             self.world.policy.signature,
             customer,
             &self.world.customers,
             sig,
             &signed,
         )?;
-        self.diag.push(line);
+        self.diag.push(v.line);
+        if let Some(form) = v.undocumented {
+            self.portable(
+                "signature-form",
+                format!(
+                    "{} verified over {form}, not over the ASCII text of the field as sent ({})",
+                    signed.field, signed.formula
+                ),
+            )?;
+        }
         Ok(())
     }
 

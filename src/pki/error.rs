@@ -62,6 +62,7 @@ catalogue! {
     UnknownMethod = 105, 404, "no such method under /api/";
     MethodNotAllowed = 106, 405, "GET method called with POST or the reverse";
     UnsupportedMediaType = 107, 415, "a POST body that is not application/json";
+    NotPortable = 108, 200, "under portability = \"refuse\": the request relies on behaviour production may not share (the message names the warning kind)";
     // 2xx authentication, signatures, authorisation
     UnknownCustomer = 201, 401, "customer code not in the scenario";
     LicenseMismatch = 202, 401, "customercode's license part is not the customer's";
@@ -83,6 +84,7 @@ catalogue! {
     PasswordRequired = 308, 200, "a P12 token needs a password";
     ApproverSignInvalid = 309, 200, "approverSign is missing, present when it must be empty, attached, or does not verify";
     ApproverUnknown = 310, 200, "approverSign is not by an approver of the scenario, or not by the one named in approver";
+    FaceAuthInvalid = 311, 200, "orderId was not issued by the provider's face authentication, is for another person or tracking code, failed, or was used already";
     ReplayedRequest = 210, 401, "a GetUserCertHistory rnd reused within pki.replay_window_seconds";
     // 4xx state machine and certificates
     TrackingCodeUnknown = 401, 200, "no such tracking code";
@@ -117,8 +119,12 @@ pub enum Shape {
     /// `{IsSuccess, <fields…>, ErrorCode, ErrorMessage}`; the listed fields are `null` on failure
     /// (`Description` repeats the message, as the document's "Error Description" suggests).
     IsSuccess(&'static [&'static str]),
-    /// `{ResultCode, Description, Message}`.
+    /// `{ResultCode, Description, Message}` where Description is a JSON string on success
+    /// (GetTrackingCodeInfo): on failure `Message` is `"Unsuccess"` and Description empty.
     ResultCode,
+    /// `{ResultCode, Description, Message}` with a free-text Description (IsApproved,
+    /// RequestApprove): on failure `Message` is `"Unsuccess"`, Description the reason.
+    Approval,
     /// `{IsAvailable, Description, ErrorCode, ErrorMessage}`.
     IsAvailable,
 }
@@ -182,10 +188,17 @@ impl PkiError {
                     body.insert("Description".into(), json!(message));
                 }
             }
+            // The document's Message is "Success" or "Unsuccess" and nothing else; the reason
+            // is in ErrorMessage, and in Description where that is free text.
             Shape::ResultCode => {
                 body.insert("ResultCode".into(), json!(false));
                 body.insert("Description".into(), json!(""));
-                body.insert("Message".into(), json!(message));
+                body.insert("Message".into(), json!("Unsuccess"));
+            }
+            Shape::Approval => {
+                body.insert("ResultCode".into(), json!(false));
+                body.insert("Description".into(), json!(message));
+                body.insert("Message".into(), json!("Unsuccess"));
             }
             Shape::IsAvailable => {
                 body.insert("IsAvailable".into(), json!(false));
@@ -244,9 +257,10 @@ mod tests {
         assert_eq!(body["ErrorCode"], 402);
         let mut o = Overrides::new();
         o.insert("WrongState".into(), (Some(-5), None));
-        let (_, body) = e().into_body(Shape::ResultCode, &o);
+        let (_, body) = e().into_body(Shape::Approval, &o);
         assert_eq!(body["ResultCode"], false);
-        assert_eq!(body["Message"], "tracking code 7 is Registered");
+        assert_eq!(body["Message"], "Unsuccess");
+        assert_eq!(body["Description"], "tracking code 7 is Registered");
         assert_eq!(body["ErrorCode"], -5);
     }
 }

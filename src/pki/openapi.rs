@@ -373,9 +373,13 @@ fn envelope(route: &Route, io: &Io) -> Value {
             );
             add("ErrorMessage", json!({"type": "string"}), true);
         }
-        Shape::ResultCode => {
+        Shape::ResultCode | Shape::Approval => {
             add("ResultCode", json!({"type": "boolean"}), true);
-            add("Description", json!({"type": "string"}), true);
+            add(
+                "Description",
+                json!({"type": "string", "description": if matches!(route.shape, Shape::ResultCode) { "on success the registered identity as a JSON object, as text; empty on failure" } else { "what happened, or why not" }}),
+                true,
+            );
             add(
                 "Message",
                 json!({"type": "string", "description": "Success, Unsuccess, or why not"}),
@@ -423,7 +427,7 @@ fn success_example(route: &Route, io: &Io) -> Value {
             m.insert("ErrorCode".into(), json!(0));
             m.insert("ErrorMessage".into(), json!(""));
         }
-        Shape::ResultCode => {
+        Shape::ResultCode | Shape::Approval => {
             m.insert("ResultCode".into(), json!(true));
             m.insert("Description".into(), json!(""));
             m.insert("Message".into(), json!("Success"));

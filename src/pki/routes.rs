@@ -129,7 +129,7 @@ static APPROVE: Rule = unicode("sign", "Unicode(nationalCode + trackingCode + ap
 static CONFIRM: Rule = unicode("signature", "Unicode(certificate)");
 static HISTORY: Rule = unicode("signature", "Unicode(SerialNumber + rnd)");
 
-use Shape::{IsAvailable, IsSuccess, ResultCode};
+use Shape::{Approval, IsAvailable, IsSuccess, ResultCode};
 
 /// Every method of the API, in the document's order of groups.
 #[rustfmt::skip]
@@ -142,12 +142,12 @@ pub static ROUTES: &[Route] = &[
     post("GetTrackingCodeInfo", ResultCode, get_tracking_code_info::handle, Some(&TRACKING_INFO), "the identity registered under a tracking code"),
     post("IssueCertificateByTrackingCode", IsSuccess(&["Certificate", "PaymentStatus", "Description", "CN", "IssuerName", "ValidFrom", "ValidTo"]), issue_certificate_by_tracking_code::handle, Some(&ISSUE), "issue the certificate from a CSR, or a P12"),
     post("RevokeCertificate", IsSuccess(&["Description"]), revoke_certificate::handle, Some(&REVOKE), "revoke a certificate"),
-    post("RequestApprove", ResultCode, request_approve::handle, Some(&APPROVE), "approve an identity (in person or by face authentication)"),
+    post("RequestApprove", Approval, request_approve::handle, Some(&APPROVE), "approve an identity (in person or by face authentication)"),
     get("GetAllCert", IsSuccess(&["CertList"]), get_all_cert::handle, "a person's active certificates across all CAs").slow(),
     get("GetAllMobileCert", IsSuccess(&["CertList"]), get_all_mobile_cert::handle, "certificates by national code or tracking code"),
     post("GetUserCertHistory", IsSuccess(&["CertList"]), get_user_cert_history::handle, Some(&HISTORY), "every lifecycle of a person"),
     post("IssuingReport", IsSuccess(&[]), issuing_report::handle, None, "counts per CA and status, or the detail of a date range"),
-    post("IsApproved", ResultCode, is_approved::handle, None, "whether a tracking code's identity is approved"),
+    post("IsApproved", Approval, is_approved::handle, None, "whether a tracking code's identity is approved"),
     post("RecievedCertConfirmation", IsSuccess(&["Description"]), recieved_cert_confirmation::handle, Some(&CONFIRM), "confirm the certificate was received (sic)"),
     post("GetCredit", IsSuccess(&["Credit", "Description"]), get_credit::handle, None, "the customer's credit"),
 ];

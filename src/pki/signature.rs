@@ -131,14 +131,22 @@ pub fn show(text: &str) -> String {
     }
 }
 
-/// Verifies `sig_b64` by `customer` over `s`; on success returns the diagnostic line.
+/// A signature that verified.
+pub struct Verified {
+    /// The diagnostic line: the form that matched and the key.
+    pub line: String,
+    /// The form, when it is not the documented one (a portability warning).
+    pub undocumented: Option<&'static str>,
+}
+
+/// Verifies `sig_b64` by `customer` over `s`.
 pub fn verify(
     policy: SignaturePolicy,
     customer: &Customer,
     all: &[Customer],
     sig_b64: &str,
     s: &Signed<'_>,
-) -> Result<String, PkiError> {
+) -> Result<Verified, PkiError> {
     let key = &customer.key;
     if sig_b64.trim().is_empty() {
         return Err(PkiError::new(
@@ -154,16 +162,20 @@ pub fn verify(
     })?;
     let expected_len = key.bits().div_ceil(8);
     let forms = forms(s, policy);
-    for f in forms.iter().filter(|f| f.accepted) {
+    for (i, f) in forms.iter().enumerate().filter(|(_, f)| f.accepted) {
         if key.verifies(Hash::Sha1, &f.bytes, &sig) {
-            return Ok(format!(
-                "{}: RSA-SHA1 verified over {} of {} with customer {}'s key (SPKI SHA-256 {})",
-                s.field,
-                f.name,
-                show(s.text),
-                customer.code,
-                key.fingerprint()
-            ));
+            return Ok(Verified {
+                line: format!(
+                    "{}: RSA-SHA1 verified over {} of {} with customer {}'s key (SPKI SHA-256 {})",
+                    s.field,
+                    f.name,
+                    show(s.text),
+                    customer.code,
+                    key.fingerprint()
+                ),
+                // The first form of each list is the documented one.
+                undocumented: (i > 0).then_some(f.name),
+            });
         }
     }
     let key_note = format!(

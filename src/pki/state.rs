@@ -163,8 +163,13 @@ pub mod keys {
     pub fn tracking(code: &str) -> Vec<u8> {
         codec::key(&[code])
     }
-    pub fn subject(customer: &str, ca: &str, profile: &str, dn: &str) -> Vec<u8> {
-        codec::key(&[customer, ca, profile, dn])
+    pub fn face_auth(order_id: &str) -> Vec<u8> {
+        codec::key(&[order_id])
+    }
+    /// One tracking code per Subject DN in a CA, for each customer (the profile is not part
+    /// of it: the document promises one tracking code per Subject DN).
+    pub fn subject(customer: &str, ca: &str, dn: &str) -> Vec<u8> {
+        codec::key(&[customer, ca, dn])
     }
     pub fn cert(ca: &str, serial: u64) -> Vec<u8> {
         codec::key(&[ca, &codec::be(serial)])
@@ -190,4 +195,21 @@ pub mod keys {
     pub fn customer(code: &str) -> Vec<u8> {
         codec::key(&[code])
     }
+}
+
+/// An order of the provider's face-authentication service: what `RequestApprove` must carry
+/// (`orderId`) when the customer uses it. Issued through the control API or a scenario
+/// reaction; used once.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FaceAuthOrder {
+    pub order_id: String,
+    pub national_code: String,
+    pub tracking_code: String,
+    /// `verified` or `failed`: whether the face matched the national code's photo.
+    pub outcome: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
+    /// When RequestApprove used it.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub used_at: Option<OffsetDateTime>,
 }

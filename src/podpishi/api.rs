@@ -6,6 +6,7 @@
 //! Every answer is HTTP 200, as the PHP upstream sends, in `text/xml; charset=UTF-8` — except
 //! `getdoc` (a ZIP) and the cabinet (HTML).
 
+use super::ctx::portable;
 use super::error::{DocContext, Kind, PodpishiError, Refused, Shape};
 use super::routes::{self, Reply, Route, ROUTER};
 use super::state::Account;
@@ -39,11 +40,12 @@ impl Api for Podpishi {
         &ROUTER
     }
 
-    fn no_route(&self, head: &Parts, _allowed: &[Method], meta: &mut Meta) -> Answer {
+    fn no_route(&self, head: &Parts, allowed: &[Method], meta: &mut Meta) -> Answer {
         let path = head.uri.path();
+        let only = allowed.first().unwrap_or(&Method::POST);
         let e = PodpishiError::new(
             Kind::MalformedRequest,
-            format!("{path} is called with POST only, not {}", head.method),
+            format!("{path} is called with {only} only, not {}", head.method),
         );
         let doc = (path == "/api.php").then(Box::default);
         meta.operation = if doc.is_some() { "upload" } else { "command" }.into();
@@ -119,7 +121,7 @@ impl Api for Podpishi {
         let account = form
             .text("login")
             .and_then(|l| Ok((l, form.text("apikey")?)))
-            .and_then(|(l, k)| self.authenticate(l, k))
+            .and_then(|(l, k)| self.authenticate(l, k, &mut meta.warnings))
             .map_err(as_refusal)?;
         if upload {
             return Ok(Input::Upload { form, account });
@@ -155,7 +157,7 @@ impl Api for Podpishi {
             }
             Input::Command { account, cmd } => {
                 let reply = self
-                    .run_command(account, &cmd, &mut meta.diagnostics)
+                    .run_command(account, &cmd, meta)
                     .map_err(|error| Refused {
                         error,
                         doc: None,
@@ -189,7 +191,20 @@ impl Api for Podpishi {
             Some(doc) => Shape::Upload(doc),
             None => Shape::Command(r.oper.as_deref()),
         };
-        xml_answer(e.to_xml(shape))
+        let answer = xml_answer(e.to_xml(shape));
+        if e.kind == Kind::Authorization {
+            // The body says exactly what the upstream says; the detail goes beside it.
+            let detail: String = e
+                .message
+                .chars()
+                .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+                .collect();
+            return answer.with_header(
+                hyper::header::HeaderName::from_static("x-signsim-diagnostic"),
+                &detail,
+            );
+        }
+        answer
     }
 
     fn injected(&self, route: &Route, code: i64, message: &str, meta: &Meta) -> Answer {
@@ -210,11 +225,11 @@ impl Podpishi {
         &self,
         account: Account,
         cmd: &Command,
-        diag: &mut Vec<String>,
+        meta: &mut Meta,
     ) -> Result<Reply, PodpishiError> {
         let world = self.world();
         let now = self.now();
-        let Some((_, handler)) = routes::command(&cmd.oper) else {
+        let Some((name, handler)) = routes::command(&cmd.oper) else {
             return Err(PodpishiError::new(
                 Kind::UnknownOper,
                 format!(
@@ -228,8 +243,24 @@ impl Podpishi {
                 ),
             ));
         };
+        if name != cmd.oper {
+            portable(
+                world,
+                &mut meta.warnings,
+                "oper-case",
+                format!("<oper> is '{}'; the document writes '{name}'", cmd.oper),
+            )?;
+        }
         if let Some(t) = cmd.one("time")?.filter(|t| !t.is_empty()) {
             let at = wire::parse_time("time", t, world.zone, false)?;
+            if t.len() == 8 {
+                portable(
+                    world,
+                    &mut meta.warnings,
+                    "time-date-only",
+                    format!("<time> is '{t}'; the document's form is YYYYMMDDhhmmss"),
+                )?;
+            }
             let window = world.spec.stale_time_seconds;
             if window > 0 && (now - at).whole_seconds().unsigned_abs() > window {
                 return Err(PodpishiError::new(
@@ -249,9 +280,11 @@ impl Podpishi {
             now,
             account,
             diag: Vec::new(),
+            warnings: Vec::new(),
         };
         let r = handler(&mut ctx, cmd);
-        diag.append(&mut ctx.diag);
+        meta.diagnostics.append(&mut ctx.diag);
+        meta.warnings.append(&mut ctx.warnings);
         r
     }
 }

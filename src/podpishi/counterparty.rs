@@ -115,6 +115,7 @@ impl Podpishi {
             now: self.now(),
             account,
             diag: Vec::new(),
+            warnings: Vec::new(),
         };
         match super::endpoints::getdoc::handle(&mut ctx, &cmd)? {
             super::routes::Reply::Zip { name, bytes } => Ok((name, bytes)),

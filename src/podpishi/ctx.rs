@@ -16,9 +16,17 @@ pub struct Ctx<'a> {
     pub account: Account,
     /// How the request was judged, for the log.
     pub diag: Vec<String>,
+    /// Acceptances that rely on behaviour production may not share.
+    pub warnings: Vec<crate::journal::Warning>,
 }
 
 impl Ctx<'_> {
+    /// An acceptance of `kind` (README: "Portability warnings"): recorded under `warn`, a
+    /// `NotPortable` refusal under `refuse`, silent under `allow`.
+    pub fn portable(&mut self, kind: &'static str, reason: String) -> Result<(), PodpishiError> {
+        portable(self.world, &mut self.warnings, kind, reason)
+    }
+
     /// A document this account owns or receives.
     pub fn document(&self, num: u64, field: &str) -> Result<state::Document, PodpishiError> {
         let doc: state::Document = self
@@ -91,5 +99,21 @@ impl Ctx<'_> {
 
     pub fn time(&self, at: OffsetDateTime) -> String {
         wire::format_time(at, self.world.zone)
+    }
+}
+
+/// [`Ctx::portable`] for the steps before a command has a context (binding, authentication).
+pub fn portable(
+    world: &World,
+    warnings: &mut Vec<crate::journal::Warning>,
+    kind: &'static str,
+    reason: String,
+) -> Result<(), PodpishiError> {
+    match crate::portability::judge(world.portability, kind, reason) {
+        Ok(w) => {
+            warnings.extend(w);
+            Ok(())
+        }
+        Err(m) => Err(PodpishiError::new(Kind::NotPortable, m)),
     }
 }

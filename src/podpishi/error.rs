@@ -61,6 +61,7 @@ catalogue! {
     BadCommand = 6, "`command` is not base64 of well-formed UTF-8 XML `<data>` (DOCTYPE/entities refused)";
     UnknownOper = 7, "no such `oper`";
     StaleTime = 8, "`<time>` further from now than podpishi.stale_time_seconds";
+    NotPortable = 9, "under portability = \"refuse\": the request relies on behaviour production may not share (the message names the warning kind)";
     DocumentUnknown = 10, "no document with that number";
     NotYourDocument = 11, "the document is neither owned by nor sent to this account";
     PermissionUnknown = 12, "the document has no permission with that index";
@@ -112,6 +113,8 @@ pub struct DocContext {
     pub filetxt: String,
     /// How the upload was judged (signature verdict, policy decisions), for the journal.
     pub diagnostics: Vec<String>,
+    /// Acceptances that rely on behaviour production may not share.
+    pub warnings: Vec<crate::journal::Warning>,
 }
 
 /// A refusal as the pipeline answers it: the error and what says where it is answered.
@@ -176,9 +179,11 @@ impl PodpishiError {
         )
     }
 
+    /// Exactly the document's text for authorization errors (clients compare it); the detail
+    /// travels in the `X-Signsim-Diagnostic` header and the journal.
     fn errdesc(&self) -> String {
         if self.kind == Kind::Authorization {
-            format!("Authorization error (code=0): {}", self.message)
+            "Authorization error (code=0)".to_string()
         } else {
             self.message.clone()
         }
@@ -251,7 +256,7 @@ mod tests {
     fn three_shapes() {
         let auth = PodpishiError::new(Kind::Authorization, "login 'x' is not known");
         assert!(auth.to_xml(Shape::Command(Some("getstatus"))).contains(
-            "<resp err=\"yes\">\n<status>0</status>\n<errdesc>Authorization error (code=0): login"
+            "<resp err=\"yes\">\n<status>0</status>\n<errdesc>Authorization error (code=0)</errdesc>"
         ));
         let dup = PodpishiError::new(Kind::DuplicateReference, "uniq_reference 'a' is document 7");
         let doc = DocContext {

@@ -124,6 +124,7 @@ impl Podpishi {
         &self,
         login: Option<String>,
         apikey: Option<String>,
+        warnings: &mut Vec<crate::journal::Warning>,
     ) -> Result<Account, PodpishiError> {
         let auth = |m: String| PodpishiError::new(Kind::Authorization, m);
         let login = login.map(|l| l.trim().to_string()).unwrap_or_default();
@@ -152,6 +153,17 @@ impl Podpishi {
             .ok_or_else(|| auth(format!("login '{login}' is not an account of this service")))?;
         if acc.apikey != apikey {
             return Err(auth(format!("apikey is not the key of account '{login}' (see Управление in the cabinet; the scenario's accounts list it)")));
+        }
+        if acc.login != login {
+            ctx::portable(
+                self.world(),
+                warnings,
+                "login-case",
+                format!(
+                    "login '{login}' matched account '{}' only case-insensitively",
+                    acc.login
+                ),
+            )?;
         }
         Ok(acc)
     }

@@ -42,6 +42,11 @@ impl Verdict {
     }
 }
 
+/// Whether `signature_pem` came PEM-armoured (the document sends plain base64).
+pub fn is_armored(text: &str) -> bool {
+    text.trim_start().starts_with("-----BEGIN")
+}
+
 /// Decodes `signature_pem` (base64 DER, PEM tolerated).
 pub fn decode(field: &str, text: &str) -> Result<Vec<u8>, PodpishiError> {
     crate::crypto::der_from_b64_or_pem(text).map_err(|e| {

@@ -134,7 +134,14 @@ impl Command {
         if b64.trim().contains(' ') {
             return Err(bad("command contains spaces: a '+' of the base64 was decoded as a space because it was not URL-encoded; URL-encode the base64 (+ is %2B, / is %2F, = is %3D)".into()));
         }
-        let bytes = crate::crypto::b64_decode(b64)
+        // PHP's base64_decode (not strict) takes missing padding: so does signsim.
+        let compact: String = b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let padded = match compact.len() % 4 {
+            2 => format!("{compact}=="),
+            3 => format!("{compact}="),
+            _ => compact,
+        };
+        let bytes = crate::crypto::b64_decode(&padded)
             .map_err(|e| bad(format!("command is not base64: {e}")))?;
         let xml = String::from_utf8(bytes).map_err(|e| {
             bad(format!(

@@ -13,15 +13,22 @@ pub struct World {
     pub zone: Zone,
     pub signers: Vec<SignerMaterial>,
     pub roots: Vec<Vec<u8>>,
+    /// The effective `policy.portability` (scenario, or `--portability`).
+    pub portability: crate::portability::Policy,
 }
 
 impl World {
-    pub fn build(spec: &PodpishiSpec, material: PodMaterial) -> World {
+    pub fn build(
+        spec: &PodpishiSpec,
+        material: PodMaterial,
+        portability: crate::portability::Policy,
+    ) -> World {
         World {
             spec: spec.clone(),
             zone: material.zone,
             signers: material.signers,
             roots: material.roots,
+            portability,
         }
     }
 

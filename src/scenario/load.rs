@@ -9,7 +9,6 @@
 
 use super::model::*;
 use super::Problem;
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -92,56 +91,28 @@ pub fn parse_text(text: &str, origin: &str, base: Option<PathBuf>) -> Result<Par
         text: text.to_string(),
         problems: Vec::new(),
     };
-    let file: ScenarioFile = match extended(text) {
-        Some(merged) => {
-            let merged = merged.map_err(|(field, message)| {
-                let mut problem = Problem {
-                    file: origin.to_string(),
-                    line: None,
-                    field: field.clone(),
-                    message,
-                };
-                problem.line = v.span_of(&field).map(|s| v.line_of(s));
-                vec![problem]
-            })?;
-            match ScenarioFile::deserialize(toml::Value::Table(merged)) {
-                Ok(f) => f,
-                Err(e) => {
-                    let field = field_from_toml_error(e.message());
-                    // The merged table has no spans: the line of the key in this file, if it is here.
-                    let line = v.span_of(&field).map(|s| v.line_of(s)).or_else(|| {
-                        text.lines()
-                            .position(|l| {
-                                let l = l.trim_start();
-                                l.strip_prefix(field.as_str())
-                                    .is_some_and(|r| r.trim_start().starts_with('='))
-                            })
-                            .map(|i| i + 1)
-                    });
-                    return Err(vec![Problem {
-                        file: origin.to_string(),
-                        line,
-                        field,
-                        message: format!(
-                            "{} (in this file or the default world it extends)",
-                            e.message().trim()
-                        ),
-                    }]);
-                }
+    // `extends = "default"`: the default world with this file on top, read as one file; a
+    // problem's line is still looked up in this file (`Checker::problem`), where its key is.
+    let merged;
+    let source = match extended(text) {
+        None => text,
+        Some(Ok(table)) => match toml::to_string(&table) {
+            Ok(t) => {
+                merged = t;
+                merged.as_str()
             }
-        }
-        None => match toml::from_str(text) {
-            Ok(f) => f,
             Err(e) => {
-                let line = e.span().map(|s| v.line_of(s.start));
-                return Err(vec![Problem {
-                    file: origin.to_string(),
-                    line,
-                    field: field_from_toml_error(e.message()),
-                    message: e.message().trim().to_string(),
-                }]);
+                v.problem("extends", format!("the merged scenario: {e}"));
+                return Err(v.problems);
             }
         },
+        Some(Err((field, message))) => {
+            v.problem(&field, message);
+            return Err(v.problems);
+        }
+    };
+    let Some(file) = deserialize(source, &mut v) else {
+        return Err(v.problems);
     };
     // An extending file that names no fixtures resolves the default world's paths where they
     // are: among the embedded files.
@@ -204,6 +175,123 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
                 base.insert(k, v);
             }
         }
+    }
+}
+
+/// Deserializes the file. A type error or an unknown field is recorded with the field's dotted
+/// path, the offending key is taken out, and the file is read again — so every such problem is
+/// reported at once, not only the first (bounded: 64 rounds).
+fn deserialize(text: &str, ck: &mut Checker) -> Option<ScenarioFile> {
+    let mut current = text.to_string();
+    for _ in 0..64 {
+        let e = match toml::from_str::<ScenarioFile>(&current) {
+            Ok(f) => return ck.problems.is_empty().then_some(f),
+            Err(e) => e,
+        };
+        let message = e.message().trim().to_string();
+        let doc = toml_edit::ImDocument::parse(current.clone()).ok();
+        let path = e.span().and_then(|s| {
+            doc.as_ref()
+                .and_then(|d| path_at(d.as_table(), s.start, ""))
+        });
+        let Some(path) = path.filter(|_| !message.starts_with("missing field")) else {
+            // A syntax error or a missing field: nothing to take out; report and stop.
+            let line = match (&doc, e.span()) {
+                (Some(_), _) if current != text => None,
+                (_, Some(s)) => Some(ck.line_of(s.start)),
+                _ => None,
+            };
+            ck.problems.push(Problem {
+                file: ck.origin.clone(),
+                line,
+                field: field_from_toml_error(&message),
+                message,
+            });
+            return None;
+        };
+        ck.problem(&path, message);
+        let Ok(mut doc) = current.parse::<toml_edit::DocumentMut>() else {
+            return None;
+        };
+        if !remove_path(doc.as_table_mut(), &path) {
+            return None;
+        }
+        current = doc.to_string();
+    }
+    None
+}
+
+/// The dotted path (`policy.min_csr_key_bits`, `faults[1].action`) of the deepest key or value
+/// whose text contains `offset`.
+fn path_at(table: &dyn toml_edit::TableLike, offset: usize, prefix: &str) -> Option<String> {
+    use toml_edit::{Item, Value};
+    let inside = |span: Option<std::ops::Range<usize>>| {
+        span.is_some_and(|s| s.start <= offset && offset < s.end.max(s.start + 1))
+    };
+    for (key, item) in table.iter() {
+        let here = if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        let key_span = table.key(key).and_then(|k| k.span());
+        match item {
+            Item::Table(t) => {
+                if let Some(p) = path_at(t, offset, &here) {
+                    return Some(p);
+                }
+                if inside(key_span) {
+                    return Some(here);
+                }
+            }
+            Item::ArrayOfTables(a) => {
+                for (i, t) in a.iter().enumerate() {
+                    if let Some(p) = path_at(t, offset, &format!("{here}[{i}]")) {
+                        return Some(p);
+                    }
+                }
+            }
+            Item::Value(Value::InlineTable(t)) => {
+                if let Some(p) = path_at(t, offset, &here) {
+                    return Some(p);
+                }
+                if inside(key_span) || inside(t.span()) {
+                    return Some(here);
+                }
+            }
+            Item::Value(v) => {
+                if inside(key_span) || inside(v.span()) {
+                    return Some(here);
+                }
+            }
+            Item::None => {}
+        }
+    }
+    None
+}
+
+/// Takes the item at a dotted path out of a document; whether it was there.
+fn remove_path(table: &mut dyn toml_edit::TableLike, path: &str) -> bool {
+    use toml_edit::{Item, Value};
+    let (head, rest) = match path.split_once('.') {
+        Some((h, r)) => (h, Some(r)),
+        None => (path, None),
+    };
+    let (key, index) = match head.split_once('[') {
+        Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
+        None => (head, None),
+    };
+    let Some(rest) = rest else {
+        return index.is_none() && table.remove(key).is_some();
+    };
+    match (table.get_mut(key), index) {
+        (Some(Item::Table(t)), None) => remove_path(t, rest),
+        (Some(Item::Value(Value::InlineTable(t))), None) => remove_path(t, rest),
+        (Some(Item::ArrayOfTables(a)), Some(i)) => match a.get_mut(i) {
+            Some(t) => remove_path(t, rest),
+            None => false,
+        },
+        _ => false,
     }
 }
 

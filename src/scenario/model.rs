@@ -73,6 +73,10 @@ pub enum SignaturePolicy {
 pub struct PolicySpec {
     #[serde(default)]
     pub signature: SignaturePolicy,
+    /// What to do with an acceptance production may not share (README: "Portability
+    /// warnings"); `--portability` overrides it.
+    #[serde(default)]
+    pub portability: crate::portability::Policy,
     /// Smallest RSA key a CSR may carry.
     #[serde(default = "default_min_csr_bits")]
     pub min_csr_key_bits: usize,
@@ -85,6 +89,7 @@ impl Default for PolicySpec {
     fn default() -> Self {
         PolicySpec {
             signature: SignaturePolicy::default(),
+            portability: Default::default(),
             min_csr_key_bits: default_min_csr_bits(),
             pki_max_body_bytes: default_pki_body(),
         }
@@ -135,7 +140,7 @@ fn default_replay_window() -> u64 {
     600
 }
 fn default_key_pool() -> usize {
-    4
+    16
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -18,6 +18,8 @@ pub struct Router<H> {
 struct Route<H> {
     /// `None`: every method.
     method: Option<Method>,
+    /// Literals match in any case even when the router's do not.
+    any_case: bool,
     segments: Vec<Segment>,
     handler: H,
 }
@@ -55,6 +57,16 @@ impl<H> Router<H> {
         self.add(None, pattern, handler)
     }
 
+    /// A route for every method whose literals match in any case (an ASP.NET mount point in
+    /// a router whose other routes are case-sensitive).
+    pub fn any_case(mut self, pattern: &str, handler: H) -> Self {
+        self = self.add(None, pattern, handler);
+        if let Some(r) = self.routes.last_mut() {
+            r.any_case = true;
+        }
+        self
+    }
+
     fn add(mut self, method: Option<Method>, pattern: &str, handler: H) -> Self {
         let segments = pattern
             .trim_start_matches('/')
@@ -74,6 +86,7 @@ impl<H> Router<H> {
             .collect();
         self.routes.push(Route {
             method,
+            any_case: false,
             segments,
             handler,
         });
@@ -84,7 +97,8 @@ impl<H> Router<H> {
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let mut allowed = Vec::new();
         for route in &self.routes {
-            let Some(params) = self.match_segments(&route.segments, &parts) else {
+            let any_case = self.case_insensitive || route.any_case;
+            let Some(params) = match_segments(any_case, &route.segments, &parts) else {
                 continue;
             };
             // HEAD is served wherever GET is.
@@ -110,48 +124,48 @@ impl<H> Router<H> {
             Match::MethodNotAllowed(allowed)
         }
     }
+}
 
-    fn match_segments(&self, segments: &[Segment], parts: &[&str]) -> Option<Vec<String>> {
-        let rest = matches!(segments.last(), Some(Segment::Rest));
-        if (!rest && segments.len() != parts.len()) || (rest && parts.len() < segments.len()) {
-            return None;
-        }
-        let mut params = Vec::new();
-        for (i, (seg, part)) in segments.iter().zip(parts).enumerate() {
-            match seg {
-                Segment::Rest => {
-                    params.push(parts[i..].join("/"));
-                    break;
-                }
-                Segment::Literal(lit) => {
-                    let same = if self.case_insensitive {
-                        lit.eq_ignore_ascii_case(part)
-                    } else {
-                        lit == part
-                    };
-                    if !same {
-                        return None;
-                    }
-                }
-                Segment::Param { suffix } => {
-                    let value = if suffix.is_empty() {
-                        *part
-                    } else if part.len() > suffix.len()
-                        && part[part.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
-                    {
-                        &part[..part.len() - suffix.len()]
-                    } else {
-                        return None;
-                    };
-                    if value.is_empty() {
-                        return None;
-                    }
-                    params.push(percent_decode(value));
+fn match_segments(any_case: bool, segments: &[Segment], parts: &[&str]) -> Option<Vec<String>> {
+    let rest = matches!(segments.last(), Some(Segment::Rest));
+    if (!rest && segments.len() != parts.len()) || (rest && parts.len() < segments.len()) {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (i, (seg, part)) in segments.iter().zip(parts).enumerate() {
+        match seg {
+            Segment::Rest => {
+                params.push(parts[i..].join("/"));
+                break;
+            }
+            Segment::Literal(lit) => {
+                let same = if any_case {
+                    lit.eq_ignore_ascii_case(part)
+                } else {
+                    lit == part
+                };
+                if !same {
+                    return None;
                 }
             }
+            Segment::Param { suffix } => {
+                let value = if suffix.is_empty() {
+                    *part
+                } else if part.len() > suffix.len()
+                    && part[part.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+                {
+                    &part[..part.len() - suffix.len()]
+                } else {
+                    return None;
+                };
+                if value.is_empty() {
+                    return None;
+                }
+                params.push(percent_decode(value));
+            }
         }
-        Some(params)
     }
+    Some(params)
 }
 
 /// Decodes `%XX` escapes in a path segment or query component (`+` is left alone here).

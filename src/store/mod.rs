@@ -58,9 +58,11 @@ pub enum Table {
     PodOutbox,
     /// Podpishi cabinet sessions opened by `authuserbypartner`.
     PodSessions,
+    /// The provider's face-authentication orders (`orderId` → order).
+    PkiFaceAuth,
 }
 
-const TABLES: [(Table, &str); 16] = [
+const TABLES: [(Table, &str); 17] = [
     (Table::Meta, "meta"),
     (Table::PkiCustomers, "pki.customers"),
     (Table::PkiTracking, "pki.tracking"),
@@ -77,6 +79,7 @@ const TABLES: [(Table, &str); 16] = [
     (Table::PodPartnerTrn, "pod.partner_trn"),
     (Table::PodOutbox, "pod.outbox"),
     (Table::PodSessions, "pod.sessions"),
+    (Table::PkiFaceAuth, "pki.face_auth"),
 ];
 
 impl Table {

@@ -23,3 +23,25 @@ fn readme_lists_every_podpishi_error_status() {
         );
     }
 }
+
+#[test]
+fn readme_lists_every_portability_warning_kind_with_its_api() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    for (kind, api, _) in signsim::portability::CATALOGUE {
+        let api = if *api == "pki" { "PKI" } else { "Podpishi" };
+        let row = format!("| `{kind}` | {api} |");
+        assert!(
+            readme.contains(&row),
+            "README's portability table lacks {row}"
+        );
+    }
+}
+
+#[test]
+fn readme_method_table_lists_every_pki_method_with_its_http_method() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    for r in signsim::pki::routes::ROUTES {
+        let row = format!("| `{}` | {} |", r.name, r.verb.method());
+        assert!(readme.contains(&row), "README's method table lacks {row}");
+    }
+}

@@ -1,9 +1,10 @@
 //! Reusable fixtures (issue 10): a scenario copied anywhere with `fixtures = "embedded"` loads
 //! (from a file, and posted to the control API); `extends = "default"` starts from the default
 //! world; `signsim fixtures export DIR` writes the embedded fixtures — private keys included —
-//! byte for byte, and with only the binary and that directory a walk-through of the README
-//! (sign with the exported customer key, issue, verify the chain, confirm, revoke, check the CRL;
-//! a Podpishi upload signed by a test signer, verified against the exported root) passes.
+//! byte for byte, and with only the binary and that directory the README's walk-throughs run as
+//! printed, and so does a walk-through of this file's own (sign with the exported customer key,
+//! issue, verify the chain, confirm, revoke, check the CRL; a Podpishi upload signed by a test
+//! signer, verified against the exported root).
 
 use crate::helpers::*;
 use serde_json::{json, Value};
@@ -148,7 +149,7 @@ signature = "strict"
     let p = &scenario_problems(&body)[0];
     assert_eq!(
         (p["line"].as_u64(), p["field"].as_str()),
-        (Some(5), Some("versio")),
+        (Some(5), Some("pki.versio")),
         "{p}"
     );
 }
@@ -272,4 +273,10 @@ fn fixtures_export_writes_everything_needed_to_walk_through_with_only_the_binary
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("leaf.pem: OK"), "{stdout}");
+
+    // And the README's own walk-throughs, as printed, with the exported fixtures in place of
+    // the repository's (readme.rs runs them against the repository's).
+    for (name, port, sections) in crate::readme::WALKS {
+        crate::readme::run_walk_with(name, port, sections, &dir.path().join("fixtures"));
+    }
 }

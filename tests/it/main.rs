@@ -23,5 +23,8 @@ mod logs;
 mod openapi;
 mod pki;
 mod podpishi;
+mod portability;
+mod readme;
+mod scenario_names;
 mod scenarios;
 mod tls;

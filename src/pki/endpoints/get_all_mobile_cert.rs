@@ -14,7 +14,10 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let national = f.str_or_empty("NationalCode")?;
     let tracking = f.str_or_empty("TrackingCode")?;
     let ca = f.str_or_empty("CAName")?;
-    let customer = f.str_or_empty("CustomerCode")?;
+    let customer = match f.str_or_empty("CustomerCode")?.as_str() {
+        "" => String::new(),
+        _ => ctx.customer_bare(f, "CustomerCode")?.code.clone(),
+    };
     let records: Vec<TrackingRecord> = if !tracking.is_empty() {
         ctx.store
             .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(&tracking))?
@@ -35,9 +38,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         .iter()
         .filter(|r| is_active(r, ctx.now))
         .filter(|r| ca.is_empty() || r.ca == ca)
-        .filter(|r| {
-            customer.is_empty() || r.customer == customer.split('-').next().unwrap_or(&customer)
-        })
+        .filter(|r| customer.is_empty() || r.customer == customer)
         .map(|r| cert_item(ctx, r))
         .collect();
     Ok(cert_list(items))

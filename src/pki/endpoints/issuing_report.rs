@@ -36,8 +36,8 @@ const TEHRAN: UtcOffset = match UtcOffset::from_hms(3, 30, 0) {
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let customer = ctx.customer_bare(f, "customercode")?;
     check_report_key(customer, &f.str_or_empty("reportkey")?)?;
-    let start = day(f, "startdate")?;
-    let end = day(f, "enddate")?;
+    let start = day(ctx, f, "startdate")?;
+    let end = day(ctx, f, "enddate")?;
     if end < start {
         return Err(PkiError::new(
             Kind::InvalidField,
@@ -143,8 +143,9 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     }
 }
 
-fn day(f: &Fields, name: &str) -> Result<Date, PkiError> {
+fn day(ctx: &mut Ctx<'_>, f: &Fields, name: &str) -> Result<Date, PkiError> {
     let text = f.str(name)?;
+    ctx.date_form(name, &text)?;
     parse_either_calendar(&text).map_err(|e| {
         PkiError::new(
             Kind::InvalidField,

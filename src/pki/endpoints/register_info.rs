@@ -42,7 +42,24 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     } else {
         ids::national_code_problem(&national)
     };
-    if let Some(p) = id_problem {
+    let foreign = !legal && pd.opt_bool("IsForeign")?.unwrap_or(false);
+    let foreign_id = |n: &str| (8..=16).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
+    match &id_problem {
+        // A foreign national's identifier is not an Iranian national code; the document does
+        // not say which identifiers the provider takes, so any plausible one passes, warned.
+        Some(p) if foreign && foreign_id(&national) => ctx.portable(
+            "foreign-identifier",
+            format!("personData.NationalCode '{national}' of an IsForeign applicant {p}; accepted as a foreign identifier (8 to 16 digits)"),
+        )?,
+        Some(p) if foreign => {
+            return Err(PkiError::new(
+                Kind::NationalCodeInvalid,
+                format!("personData.NationalCode {p}; an IsForeign applicant's identifier is expected as 8 to 16 digits"),
+            ))
+        }
+        _ => {}
+    }
+    if let Some(p) = id_problem.filter(|_| !foreign) {
         let what = if legal {
             "an 11-digit legal national ID (profile is for legal persons)"
         } else {
@@ -55,6 +72,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     }
     let token_type = token_type(&pd, profile)?;
     let mut person = read_person(&pd, &national)?;
+    ctx.date_form("personData.BirthDate", &person.birth_date)?;
     let lookup_charge = identity_checks(ctx, customer, ca, profile, &mut person)?;
 
     let subject = profile
@@ -99,24 +117,40 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     };
     let first = world.first_tracking_code;
     let government = ca.is_government_public();
-    let skey = keys::subject(
-        &customer.code,
-        &ca.spec.name,
-        &profile.spec.name,
-        &subject_dn,
-    );
-    // Fast path without a transaction: an existing live registration is returned as it is
-    // (registering again is the common case; only creating one needs the write lock).
-    let existing_live = match (
+    // One tracking code per Subject DN in a CA (for this customer), whatever the profile.
+    let skey = keys::subject(&customer.code, &ca.spec.name, &subject_dn);
+    let live = match (
         government,
         ctx.store.get::<String>(Table::PkiSubjects, &skey)?,
     ) {
         (false, Some(code)) => ctx
             .store
             .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(&code))?
-            .filter(|r| !ended(r, now) && same_token(r, &new_record)),
+            .filter(|r| !ended(r, now)),
         _ => None,
     };
+    if let Some(prev) = live
+        .as_ref()
+        .filter(|r| !r.profile.eq_ignore_ascii_case(&profile.spec.name))
+    {
+        ctx.portable(
+            "profile-changed",
+            format!(
+                "subject DN '{subject_dn}' already has tracking code {} in CA {} under profile {}; {}",
+                prev.code,
+                ca.spec.name,
+                prev.profile,
+                if prev.status == Status::Issued {
+                    format!("it is Issued, so it keeps profile {}", prev.profile)
+                } else {
+                    format!("the registration now uses profile {}", profile.spec.name)
+                }
+            ),
+        )?;
+    }
+    // Fast path without a transaction: an existing live registration is returned as it is
+    // (registering again is the common case; only creating one needs the write lock).
+    let existing_live = live.filter(|r| same_registration(r, &new_record));
     let (record, existing) = match existing_live {
         Some(rec) => (rec, true),
         None => ctx.store.write(|tx: &Tx<'_>| {
@@ -128,17 +162,21 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             if let Some(prev) = &previous {
                 if !government
                     && !ended(prev, now)
-                    && !same_token(prev, &new_record)
+                    && !same_registration(prev, &new_record)
                     && prev.status != Status::Issued
                 {
-                    // Registered again with another token type or P12 password before issuing:
-                    // the same tracking code, now for the new token.
+                    // Registered again with another profile, token type or P12 password before
+                    // issuing: the same tracking code, now for the new profile and token.
                     let mut updated = prev.clone();
+                    updated.profile = new_record.profile.clone();
                     updated.token_type = new_record.token_type.clone();
                     updated.p12_password_sha256 = new_record.p12_password_sha256.clone();
                     updated.history.push(HistoryEntry {
                         at: now,
-                        event: format!("TokenType set to {} by RegisterInfo", updated.token_type),
+                        event: format!(
+                            "profile {}, TokenType {} set by RegisterInfo",
+                            updated.profile, updated.token_type
+                        ),
                     });
                     tx.put(Table::PkiTracking, &keys::tracking(&updated.code), &updated)?;
                     return Ok((updated, true));
@@ -259,8 +297,10 @@ fn ended(rec: &TrackingRecord, now: time::OffsetDateTime) -> bool {
 }
 
 /// Whether a registration already asks for the token `new` asks for.
-fn same_token(rec: &TrackingRecord, new: &TrackingRecord) -> bool {
-    rec.token_type == new.token_type && rec.p12_password_sha256 == new.p12_password_sha256
+fn same_registration(rec: &TrackingRecord, new: &TrackingRecord) -> bool {
+    rec.profile.eq_ignore_ascii_case(&new.profile)
+        && rec.token_type == new.token_type
+        && rec.p12_password_sha256 == new.p12_password_sha256
 }
 
 fn token_type(pd: &Fields, profile: &Profile) -> Result<String, PkiError> {

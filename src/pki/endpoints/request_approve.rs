@@ -15,7 +15,7 @@ use crate::crypto::cms::{self, CmsError};
 use crate::crypto::utf16le;
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::signature::show;
-use crate::pki::state::{keys, Approval, HistoryEntry, Status, TrackingRecord};
+use crate::pki::state::{keys, Approval, FaceAuthOrder, HistoryEntry, Status, TrackingRecord};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
 use crate::store::{refuse, Abort, Table, Tx};
@@ -31,10 +31,18 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let ca = ctx.world.ca(&rec.ca)?;
     ca.require_available()?;
     let profile = ca.profile(&rec.profile)?;
-    check_state(&rec, profile.spec.approval || profile.spec.face_auth)?;
     let approver_sign = f.str_or_empty("approverSign")?;
     let order_id = f.str_or_empty("orderId")?;
     let remote = profile.spec.face_auth && !profile.spec.approval;
+    // A used order says so before the state does: "already Approved" would hide the reuse.
+    if remote
+        && customer.spec.provider_face_auth
+        && !order_id.is_empty()
+        && approver_sign.is_empty()
+    {
+        check_order(ctx, &order_id, &national, &rec.code)?;
+    }
+    check_state(&rec, profile.spec.approval || profile.spec.face_auth)?;
     let approved_by = if remote {
         if !approver_sign.is_empty() {
             return Err(PkiError::new(
@@ -48,6 +56,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
                 format!("orderId is required: customer {} uses the provider's face authentication, whose order id identifies the session", customer.code),
             ));
         }
+
         ctx.diag.push(format!(
             "remote approval (face authentication), orderId '{order_id}'"
         ));
@@ -56,6 +65,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         verify_approver_sign(ctx, &approver_sign, &approver, &text)?
     };
     let now = ctx.now;
+    let customer_uses_orders = customer.spec.provider_face_auth;
     let rec = ctx.store.write(|tx: &Tx<'_>| {
         let mut rec: TrackingRecord = tx
             .get(Table::PkiTracking, &keys::tracking(&rec.code))?
@@ -67,6 +77,21 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             })?;
         if let Err(e) = check_state(&rec, true) {
             return refuse(e);
+        }
+        if remote && customer_uses_orders {
+            // The order is used once, in the same transaction as the approval.
+            let key = keys::face_auth(&order_id);
+            let mut order: FaceAuthOrder = tx.get(Table::PkiFaceAuth, &key)?.ok_or_else(|| {
+                Abort::Refuse(PkiError::new(
+                    Kind::FaceAuthInvalid,
+                    format!("orderId '{order_id}' disappeared"),
+                ))
+            })?;
+            if let Some(at) = order.used_at {
+                return refuse(used_order(&order_id, at));
+            }
+            order.used_at = Some(now);
+            tx.put(Table::PkiFaceAuth, &key, &order)?;
         }
         rec.status = Status::Approved;
         rec.approval = Some(Approval {
@@ -96,6 +121,44 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         "ErrorCode": 0,
         "ErrorMessage": "",
     }))
+}
+
+/// A face-authentication order RequestApprove may use: issued, for this person and tracking
+/// code, verified, not used yet.
+fn check_order(ctx: &Ctx<'_>, order_id: &str, national: &str, code: &str) -> Result<(), PkiError> {
+    let bad = |m: String| PkiError::new(Kind::FaceAuthInvalid, m);
+    let order: FaceAuthOrder = ctx
+        .store
+        .get(Table::PkiFaceAuth, &keys::face_auth(order_id.trim()))?
+        .ok_or_else(|| {
+            bad(format!("orderId '{order_id}' was not issued by the provider's face authentication (in signsim: POST /__admin/pki/face-auth or a face_auth reaction issues one)"))
+        })?;
+    if order.tracking_code != code || order.national_code != national.trim() {
+        return Err(bad(format!(
+            "orderId '{order_id}' is the face authentication of national code {} for tracking code {}, not of {} for {code}",
+            order.national_code, order.tracking_code, national.trim()
+        )));
+    }
+    if order.outcome != "verified" {
+        return Err(bad(format!(
+            "orderId '{order_id}': the face authentication ended '{}', not verified; the applicant must authenticate again",
+            order.outcome
+        )));
+    }
+    if let Some(at) = order.used_at {
+        return Err(used_order(order_id, at));
+    }
+    Ok(())
+}
+
+fn used_order(order_id: &str, at: time::OffsetDateTime) -> PkiError {
+    PkiError::new(
+        Kind::FaceAuthInvalid,
+        format!(
+            "orderId '{order_id}' was already used by a RequestApprove at {}; an order approves once",
+            crate::clock::wire_time(at)
+        ),
+    )
 }
 
 fn check_state(rec: &TrackingRecord, needs_approval: bool) -> Result<(), PkiError> {

@@ -20,6 +20,12 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
     let index = cmd.required_u64("indexnum")?;
     let text = cmd.required("signature_pem")?;
     let der = signing::decode("<signature_pem>", text)?;
+    if signing::is_armored(text) {
+        ctx.portable(
+            "signature-pem-armor",
+            "<signature_pem> is PEM-armoured; the document sends plain base64 of the CMS".into(),
+        )?;
+    }
     let doc = ctx.document(num, "docnum")?;
     let p = sign_permission(
         ctx.store,

@@ -30,6 +30,7 @@ pub fn handle(
     let mut doc = DocContext::default();
     let r = run(pod, form, account, &mut doc);
     meta.diagnostics.append(&mut doc.diagnostics);
+    meta.warnings.append(&mut doc.warnings);
     match r {
         Ok((num, xml)) => {
             meta.record = Some(num.to_string());
@@ -264,6 +265,15 @@ fn run(
                 PodpishiError::new(Kind::SignatureInvalid, "signature_pem is not base64 text")
             })?;
             let der = signing::decode("signature_pem", &text)?;
+            if signing::is_armored(&text) {
+                crate::podpishi::ctx::portable(
+                    pod.world(),
+                    &mut ctx.warnings,
+                    "signature-pem-armor",
+                    "signature_pem is PEM-armoured; the document sends plain base64 of the CMS"
+                        .into(),
+                )?;
+            }
             Some(signing::judge(
                 pod.world(),
                 now,

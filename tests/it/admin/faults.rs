@@ -118,7 +118,8 @@ fn a_pki_error_answers_in_the_methods_own_envelope() {
     let (status, body) = emu.post("IsApproved", &json!({"trackingCode": t}));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["ResultCode"], false, "{body}");
-    assert_eq!(body["Message"], "approval service down", "{body}");
+    assert_eq!(body["Message"], "Unsuccess", "{body}");
+    assert_eq!(body["Description"], "approval service down", "{body}");
     assert_eq!(body["ErrorCode"], 9001, "{body}");
     assert_eq!(body["ErrorMessage"], "approval service down", "{body}");
     assert_eq!(last_entry(&emu, "IsApproved")["fault"], "poll: error 9001");

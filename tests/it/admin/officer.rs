@@ -22,7 +22,9 @@ fn tracking_codes_by_code_and_by_national_code() {
     assert_eq!(rec["registered_at"], TEST_CLOCK, "{rec}");
     assert!(!rec["history"].as_array().unwrap().is_empty(), "{rec}");
 
-    let in_person = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
+    // A second lifecycle of the same person, in another CA (one tracking code per Subject DN
+    // in a CA).
+    let in_person = emu.register(&Customer::A, "08", "Silver-Sign", mehdi());
     let found = emu.admin_ok(&format!("pki/tracking?nationalCode={MEHDI}"));
     let codes: BTreeSet<&str> = found["tracking"]
         .as_array()

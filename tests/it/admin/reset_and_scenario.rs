@@ -157,10 +157,10 @@ fn loading_an_invalid_scenario_lists_every_problem_and_changes_nothing() {
     }
 
     // The problems, as the README documents them: `{"problems": [{line, field, message}]}`.
-    // An unknown key: its line and name.
+    // An unknown key: its line and its whole path.
     let ps = scenario_problems(&refusals[0]);
     assert_eq!(ps.len(), 1, "{ps:?}");
-    assert_eq!(ps[0]["field"], "colour", "{ps:?}");
+    assert_eq!(ps[0]["field"], "pki.customers[0].colour", "{ps:?}");
     assert_eq!(
         ps[0]["line"],
         line_of(&unknown, "colour = \"blue\""),

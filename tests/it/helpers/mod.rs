@@ -35,6 +35,9 @@ pub fn fixture(rel: &str) -> PathBuf {
 /// A signsim running in this process on 127.0.0.1:0 with an in-memory store and a frozen clock.
 pub struct TestEmulator {
     pub url: String,
+    /// Whether this test sends on purpose requests that rely on behaviour production may not
+    /// share; without it, a portability warning fails the test when the emulator is dropped.
+    relies_on_leniency: std::sync::atomic::AtomicBool,
     stop: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     pub client: reqwest::blocking::Client,
@@ -92,9 +95,7 @@ impl TestEmulator {
             public_url: None,
             admin_token: None,
             journal_size: 1000,
-            tls: false,
-            tls_names: Vec::new(),
-            cors: false,
+            ..signsim::config::Config::default()
         };
         let (url_tx, url_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
@@ -125,6 +126,7 @@ impl TestEmulator {
             .unwrap_or_else(|e| panic!("signsim did not start: {e}"));
         TestEmulator {
             url,
+            relies_on_leniency: std::sync::atomic::AtomicBool::new(false),
             stop: Some(stop_tx),
             thread: Some(thread),
             client: reqwest::blocking::Client::builder()
@@ -178,8 +180,42 @@ impl TestEmulator {
     }
 }
 
+impl TestEmulator {
+    /// This test relies on behaviour production may not share, on purpose (it pins a
+    /// leniency): its portability warnings are expected.
+    pub fn relies_on_leniency(&self) {
+        self.relies_on_leniency
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 impl Drop for TestEmulator {
     fn drop(&mut self) {
+        // A client that follows only the documented forms sees no warning: every test is one.
+        if !self
+            .relies_on_leniency
+            .load(std::sync::atomic::Ordering::Relaxed)
+            && !std::thread::panicking()
+            && self.stop.is_some()
+        {
+            if let Ok(r) = self
+                .client
+                .get(format!("{}/__admin/warnings", self.url))
+                .send()
+            {
+                if let Ok(v) = r.json::<Value>() {
+                    if v["requests"].as_u64().unwrap_or(0) > 0 {
+                        if let Some(tx) = self.stop.take() {
+                            let _ = tx.send(());
+                        }
+                        panic!(
+                            "this test relied on behaviour production may not share (call emu.relies_on_leniency() if that is what it pins): {}",
+                            v["kinds"]
+                        );
+                    }
+                }
+            }
+        }
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
@@ -244,6 +280,10 @@ pub struct Answer {
     pub status: u16,
     pub id: u64,
     pub content_type: String,
+    /// `X-Signsim-Diagnostic`: the detail of a refusal whose body must stay as documented.
+    pub diagnostic: Option<String>,
+    /// `X-Signsim-Warning` headers, in order.
+    pub warnings: Vec<String>,
     pub body: Vec<u8>,
 }
 
@@ -256,10 +296,22 @@ impl Answer {
             .get("content-type")
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default();
+        let diagnostic = resp
+            .headers()
+            .get("x-signsim-diagnostic")
+            .map(|v| v.to_str().unwrap().to_string());
+        let warnings = resp
+            .headers()
+            .get_all("x-signsim-warning")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
         Answer {
             status,
             id,
             content_type,
+            diagnostic,
+            warnings,
             body: resp.bytes().unwrap().to_vec(),
         }
     }
@@ -328,6 +380,8 @@ pub fn io_error_kinds(e: &(dyn std::error::Error + 'static)) -> Vec<std::io::Err
 /// killed when dropped.
 pub struct SignsimProcess {
     child: std::process::Child,
+    /// Where its stderr goes (read by [`SignsimProcess::stop`]).
+    stderr: tempfile::NamedTempFile,
     /// The URL the binary printed on its first stdout line.
     pub printed_url: String,
     /// The same port on 127.0.0.1 (what a local client connects to).
@@ -337,11 +391,12 @@ pub struct SignsimProcess {
 impl SignsimProcess {
     pub fn start(args: &[&str]) -> SignsimProcess {
         use std::io::BufRead;
+        let stderr = tempfile::NamedTempFile::new().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_signsim"))
             .args(["serve", "--clock", TEST_CLOCK])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr.reopen().unwrap())
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -358,6 +413,7 @@ impl SignsimProcess {
             .unwrap_or(0);
         SignsimProcess {
             child,
+            stderr,
             printed_url,
             url: format!("http://127.0.0.1:{port}"),
         }
@@ -365,6 +421,15 @@ impl SignsimProcess {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Stops it with SIGTERM (a graceful stop) and returns what it wrote to stderr.
+    pub fn stop(&mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        std::fs::read_to_string(self.stderr.path()).unwrap_or_default()
     }
 }
 

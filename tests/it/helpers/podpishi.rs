@@ -383,6 +383,22 @@ pub fn assert_request_refused(a: &Answer, status: u32, needles: &[&str]) -> Stri
     x
 }
 
+/// The documented authorization refusal, exactly `Authorization error (code=0)` as the
+/// upstream writes it; the detail (`detail`, unescaped) is in the journal entry's diagnostics
+/// and the `X-Signsim-Diagnostic` header, not in `errdesc`.
+pub fn assert_authorization_refused(emu: &TestEmulator, xml: &str, detail: &str) {
+    assert_eq!(
+        xml,
+        format!("{DECL}<resp err=\"yes\">\n<status>0</status>\n<errdesc>Authorization error (code=0)</errdesc>\n</resp>"),
+    );
+    let last = emu.journal("api=podpishi&limit=1");
+    let diags = last[0]["diagnostics"].to_string();
+    assert!(
+        diags.contains(&format!("refused: Authorization (status 0): {detail}")),
+        "the journal lacks «{detail}»: {diags}"
+    );
+}
+
 /// The upload's document-level refusal (`<doc num='' … errtxt='…'>err</doc>`), exactly.
 pub fn assert_doc_refused(a: &Answer, reference: &str, filetxt: &str, needles: &[&str]) -> String {
     let x = answer_xml(a);

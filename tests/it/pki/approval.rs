@@ -367,7 +367,9 @@ fn refused_in_person_approvals_name_the_mistake_and_change_nothing() {
                 .map(|n| if *n == TEXT { text.as_str() } else { n })
                 .collect();
             assert_refused(&resp, http, code, &needles);
-            assert_eq!(resp.1["Message"], resp.1["ErrorMessage"], "{}", resp.1);
+            // The document's Message is Success/Unsuccess; the reason is in Description.
+            assert_eq!(resp.1["Message"], "Unsuccess", "{}", resp.1);
+            assert_eq!(resp.1["Description"], resp.1["ErrorMessage"], "{}", resp.1);
             assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
         },
     );
@@ -484,9 +486,11 @@ fn remote_approval_with_an_order_id_then_issue() {
         emu.is_approved(&tracking),
         (json!(false), json!("Unsuccess"))
     );
+    // The provider's face-authentication service issues the order the approval carries.
+    let order = face_auth_order(&emu, MEHDI, &tracking, "verified");
     let resp = emu.post(
         "RequestApprove",
-        &Customer::A.request_approve_body(MEHDI, &tracking, "", Some(""), Some("FA-ORDER-7781")),
+        &Customer::A.request_approve_body(MEHDI, &tracking, "", Some(""), Some(&order)),
     );
     assert_approved(&resp);
     assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
@@ -548,7 +552,7 @@ const REMOTE_REFUSALS: &[RemoteRefusal] = &[
                 tracking,
                 APPROVER_1,
                 Some(&b64(&cms)),
-                Some("FA-ORDER-7781"),
+                Some("FA-000001"),
             )
         },
         200,
@@ -567,6 +571,124 @@ const REMOTE_REFUSALS: &[RemoteRefusal] = &[
         &[TRACKING, "another customer"],
     ),
 ];
+
+/// `POST /__admin/pki/face-auth`: the provider's face authentication of `national` for
+/// `tracking` ended with `outcome`; returns the `orderId` it issued.
+fn face_auth_order(emu: &TestEmulator, national: &str, tracking: &str, outcome: &str) -> String {
+    let (status, body) = emu.admin_post(
+        "pki/face-auth",
+        &json!({"nationalCode": national, "trackingCode": tracking, "outcome": outcome}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["trackingCode"], tracking, "{body}");
+    body["orderId"].as_str().unwrap().to_string()
+}
+
+/// RequestApprove with a face-auth order for customer A's pending face-auth registration.
+fn approve_with_order(emu: &TestEmulator, tracking: &str, order: &str) -> (u16, Value) {
+    emu.post(
+        "RequestApprove",
+        &Customer::A.request_approve_body(MEHDI, tracking, "", Some(""), Some(order)),
+    )
+}
+
+/// Refused face-auth orders: (case, how the order is made for the tracking code, ErrorMessage
+/// needles — `{order}` standing for the orderId).
+type OrderRefusal = (
+    &'static str,
+    fn(&TestEmulator, &str) -> String,
+    &'static [&'static str],
+);
+
+const ORDER: &str = "{order}";
+
+const ORDER_REFUSALS: &[OrderRefusal] = &[
+    (
+        "an orderId nobody issued",
+        |_, _| "FA-ORDER-7781".to_string(),
+        &[
+            ORDER,
+            "was not issued by the provider's face authentication",
+            "POST /__admin/pki/face-auth",
+        ],
+    ),
+    (
+        "an order that failed",
+        |emu, tracking| face_auth_order(emu, MEHDI, tracking, "failed"),
+        &[ORDER, "ended 'failed', not verified"],
+    ),
+    (
+        "an order of another tracking code",
+        |emu, _| {
+            let mut zahra_person = zahra();
+            zahra_person["TokenType"] = json!("USERGENERATED");
+            let other = emu.register(&Customer::A, "01", "Bronze-Sign-FaceAuth", zahra_person);
+            face_auth_order(emu, "0023456787", &other, "verified")
+        },
+        &[
+            ORDER,
+            "is the face authentication of national code",
+            "not of 0012345679",
+        ],
+    ),
+    (
+        "an order used already",
+        |emu, tracking| {
+            // Used once: the approval goes through; sending it again names the reuse.
+            let order = face_auth_order(emu, MEHDI, tracking, "verified");
+            let first = approve_with_order(emu, tracking, &order);
+            assert_approved(&first);
+            order
+        },
+        &[ORDER, "was already used by a RequestApprove"],
+    ),
+];
+
+#[test]
+fn face_auth_orders_must_be_issued_matching_verified_and_unused() {
+    each_case(
+        ORDER_REFUSALS,
+        |c| c.0,
+        |&(name, make, needles)| {
+            let emu = TestEmulator::spawn();
+            let tracking = pending_face_auth(&emu);
+            let order = make(&emu, &tracking);
+            let resp = approve_with_order(&emu, &tracking, &order);
+            let needles: Vec<&str> = needles
+                .iter()
+                .map(|n| if *n == ORDER { order.as_str() } else { n })
+                .collect();
+            assert_refused(&resp, 200, 311, &needles);
+            if name == "an order used already" {
+                // The first use approved it: it stays Approved, the order stays used.
+                assert_eq!(emu.state_of(&tracking), "Approved");
+                return;
+            }
+            assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
+        },
+    );
+}
+
+#[test]
+fn a_face_auth_reaction_issues_an_order_the_client_can_read() {
+    let emu = TestEmulator::spawn_edited(|s| {
+        s + "\n[[reactions]]\non = { api = \"pki\", operation = \"RegisterInfo\", field = \"profileName\", value = \"Bronze-Sign-FaceAuth\" }\nafter = \"3s\"\ndo = { kind = \"face_auth\" }\n"
+    });
+    let tracking = pending_face_auth(&emu);
+    let orders = emu.admin_ok(&format!("pki/face-auth?trackingCode={tracking}"));
+    assert_eq!(orders["orders"], json!([]), "not before its time: {orders}");
+    emu.advance("3s");
+    let orders = emu.admin_ok(&format!("pki/face-auth?trackingCode={tracking}"));
+    let order = orders["orders"][0]["order_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{orders}"));
+    assert_eq!(orders["orders"][0]["outcome"], "verified", "{orders}");
+    assert_approved(&approve_with_order(&emu, &tracking, order));
+    let used = emu.admin_ok(&format!("pki/face-auth?trackingCode={tracking}"));
+    assert_eq!(used["orders"][0]["used_at"], TEST_CLOCK_PLUS_3S, "{used}");
+}
+
+const TEST_CLOCK_PLUS_3S: &str = "2026-06-01T08:00:03Z";
 
 #[test]
 fn refused_remote_approvals_name_the_mistake_and_change_nothing() {

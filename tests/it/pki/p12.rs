@@ -506,3 +506,56 @@ fn p12_sign_none_by_python_is_accepted() {
     assert_ok(&resp);
     assert_eq!(resp.1["PaymentStatus"], "Paid");
 }
+
+#[test]
+fn a_key_the_pool_did_not_have_is_a_miss_in_health_and_the_journal() {
+    // No pool: every P12 key is generated on the request path.
+    let emu = TestEmulator::spawn_edited(|s| s.replace("p12_key_pool = 16", "p12_key_pool = 0"));
+    let tracking = register_p12(&emu, mehdi());
+    let (status, body) = issue_p12(&emu, &tracking, Some(PASSWORD));
+    assert_ok(&(status, body));
+    let keys = &emu.admin_ok("health")["p12_keys"];
+    assert_eq!(keys["pool"], 0, "{keys}");
+    assert_eq!(keys["taken"], 1, "{keys}");
+    assert_eq!(keys["misses"], 1, "{keys}");
+    let entry = &emu.journal("operation=IssueCertificateByTrackingCode")[0];
+    assert!(
+        entry["diagnostics"]
+            .to_string()
+            .contains("generated on demand (pool empty)"),
+        "{entry}"
+    );
+}
+
+#[test]
+fn a_warm_pool_serves_p12_keys_without_a_miss() {
+    let emu = TestEmulator::spawn();
+    let tracking = register_p12(&emu, mehdi());
+    // The registration warmed the pool; wait until it holds keys.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while emu.admin_ok("health")["p12_keys"]["ready"]
+        .as_u64()
+        .unwrap_or(0)
+        < 2
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pool never filled"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (status, body) = issue_p12(&emu, &tracking, Some(PASSWORD));
+    assert_ok(&(status, body));
+    let keys = &emu.admin_ok("health")["p12_keys"];
+    assert_eq!(keys["pool"], 16, "{keys}");
+    assert_eq!(
+        (keys["taken"].as_u64(), keys["misses"].as_u64()),
+        (Some(1), Some(0)),
+        "{keys}"
+    );
+    let entry = &emu.journal("operation=IssueCertificateByTrackingCode")[0];
+    assert!(
+        entry["diagnostics"].to_string().contains("from the pool"),
+        "{entry}"
+    );
+}

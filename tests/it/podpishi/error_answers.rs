@@ -366,10 +366,19 @@ fn every_error_answer_is_http_200_text_xml_and_none_breaks_the_server() {
         1,
         &["/api.php is called with POST only, not GET"],
     );
-    assert_request_refused(
-        get("empty body, no Content-Type"),
-        0,
-        &["Authorization error (code=0): login is missing"],
+    // The documented text exactly; the reason beside it, in a header and in the journal.
+    let unauthorized = get("empty body, no Content-Type");
+    assert_eq!(
+        assert_request_refused(unauthorized, 0, &[]),
+        format!("{DECL}<resp err=\"yes\">\n<status>0</status>\n<errdesc>Authorization error (code=0)</errdesc>\n</resp>")
+    );
+    assert_eq!(unauthorized.diagnostic.as_deref(), Some("login is missing"));
+    let entry = emu.admin_ok(&format!("requests/{}", unauthorized.id));
+    assert!(
+        entry["diagnostics"]
+            .to_string()
+            .contains("login is missing"),
+        "{entry}"
     );
     // A command body that is no form: the command-level shape with command="" (error.rs).
     assert_command_refused(

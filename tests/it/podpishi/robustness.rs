@@ -20,7 +20,15 @@ fn bad_commands_get_the_command_level_shape_and_change_nothing() {
         )
         .unwrap()
     };
-    assert_cmd_error(&f("PGRhdGE"), "", 6, "command is not base64: its length");
+    // A length no padding can mend is not base64; missing padding alone is accepted, as PHP's
+    // base64_decode does ("PGRhdGE" is "<data" unpadded: it decodes, then fails as XML).
+    assert_cmd_error(&f("PGRhdGE+P"), "", 6, "command is not base64: its length");
+    assert_cmd_error(
+        &f("PGRhdGE"),
+        "",
+        6,
+        "command is not well-formed XML: syntax error: tag not closed",
+    );
     assert_cmd_error(&f("!!!!"), "", 6, "command is not base64: character");
     assert_cmd_error(&f(""), "", 3, "command is missing or empty");
     assert_cmd_error(&f("PGRh dGE+"), "", 6, "command contains spaces");
@@ -109,9 +117,10 @@ fn bad_commands_get_the_command_level_shape_and_change_nothing() {
 #[test]
 fn authorization_errors_are_request_level() {
     let emu = TestEmulator::spawn();
+    // errdesc is the document's text exactly; the reason is in the journal.
     let expect = |x: &[u8], why: &str| {
         let x = String::from_utf8(x.to_vec()).unwrap();
-        assert_eq!(x, format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<resp err=\"yes\">\n<status>0</status>\n<errdesc>Authorization error (code=0): {why}</errdesc>\n</resp>"));
+        assert_authorization_refused(&emu, &x, why);
     };
     let c = b64(b"<data><oper>getavailabledocs</oper><time></time></data>");
     expect(
@@ -121,7 +130,7 @@ fn authorization_errors_are_request_level() {
             ("command", &c),
         ])
         .1,
-        "login &apos;nobody@test.kz&apos; is not an account of this service",
+        "login 'nobody@test.kz' is not an account of this service",
     );
     expect(
         &emu.pod_form(&[("login", ALFA.0), ("apikey", "short"), ("command", &c)])

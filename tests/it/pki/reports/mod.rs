@@ -78,8 +78,12 @@ fn build_world(emu: &TestEmulator) -> World {
         emu.issue(&Customer::A, "01", "Bronze-Sign", &t, &csr),
     );
 
+    // A third lifecycle in CA 01 needs another Subject DN (one tracking code per Subject DN in
+    // a CA): the same person with an email (E=) in the subject.
+    let mut with_email = mehdi();
+    with_email["Email"] = json!("mehdi@example.ir");
     let pending = Life {
-        tracking: emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi()),
+        tracking: emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", with_email),
         cert: String::new(),
     };
     assert_eq!(emu.state_of(&pending.tracking), "AwaitingApproval");

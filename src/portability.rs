@@ -1,0 +1,186 @@
+//! Portability warnings: every acceptance that relies on behaviour the upstream service may
+//! not share is a named kind, so a client that passes here can not silently depend on it.
+//!
+//! A handler that accepts such a request records a [`Warning`] of one of the kinds of
+//! [`CATALOGUE`]; the pipeline puts it on the answer (`X-Signsim-Warning: <kind> <reason>`, one
+//! header per warning) and in the journal entry, and [`Tally`] counts it for
+//! `GET /__admin/warnings` and the summary printed at shutdown. Under [`Policy::Refuse`] the
+//! same acceptance is a refusal in the API's own error shape naming the kind, so a CI job can
+//! prove its client uses documented forms only; [`Policy::Allow`] accepts silently.
+//!
+//! Rationale: where the upstream is known to be strict signsim is strict, and where it is
+//! known to accept more (PHP's lenient base64 decoder, ASP.NET's case-insensitive routes and
+//! property names) signsim accepts silently; a warning is for the cases in between, where
+//! nobody outside the provider knows.
+
+use crate::journal::Warning;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// What to do with an acceptance that relies on behaviour production may not share.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    /// Accept, and say so on the answer, in the journal and in the summary.
+    #[default]
+    Warn,
+    /// Refuse in the API's own error shape, naming the kind.
+    Refuse,
+    /// Accept silently.
+    Allow,
+}
+
+impl Policy {
+    pub fn parse(text: &str) -> Result<Policy, String> {
+        match text {
+            "warn" => Ok(Policy::Warn),
+            "refuse" => Ok(Policy::Refuse),
+            "allow" => Ok(Policy::Allow),
+            other => Err(format!(
+                "'{other}' is not a portability policy: use warn, refuse or allow"
+            )),
+        }
+    }
+}
+
+/// A warning of `kind` under `policy`: `Ok(Some)` to record, `Ok(None)` to stay silent, `Err`
+/// with the refusal's text under `refuse` (each API wraps it in its own error shape).
+pub fn judge(
+    policy: Policy,
+    kind: &'static str,
+    reason: String,
+) -> Result<Option<Warning>, String> {
+    match policy {
+        Policy::Allow => Ok(None),
+        Policy::Warn => Ok(Some(Warning { kind, reason })),
+        Policy::Refuse => Err(format!(
+            "not portable ({kind}): {reason}. portability = \"refuse\" refuses what production may not accept; {}",
+            risk(kind)
+        )),
+    }
+}
+
+/// (kind, API, the production risk) — the README's catalogue is checked against this list.
+pub const CATALOGUE: &[(&str, &str, &str)] = &[
+    ("signature-form", "pki", "Sign(csr) / Sign(certificate) verified only over an undocumented byte form (UTF-16LE of the text, or the decoded DER); the provider may verify the ASCII text only and answer 401"),
+    ("bare-customercode", "pki", "a bare Customercode position (GetCAList, GetCAProfileInfo, GetCredit, IssuingReport, GetAllMobileCert) got CODE-LICENSE; the provider may look the whole string up and not find the customer"),
+    ("date-format", "pki", "a date not written yyyy/mm/dd with two-digit month and day (1990-05-12, 1369/2/22); v1.8 of the document insists on the format and the provider may refuse or misread others"),
+    ("profile-changed", "pki", "RegisterInfo for a Subject DN that already has a tracking code in this CA, under another profile: the document promises one tracking code per Subject DN, but not what happens to the profile"),
+    ("foreign-identifier", "pki", "IsForeign applicant whose identifier is not an Iranian national code; the document does not say which identifiers the provider accepts for foreigners"),
+    ("oper-case", "podpishi", "<oper> in another case than the document's (GETSTATUS); a PHP switch on the string is case-sensitive"),
+    ("login-case", "podpishi", "login matched an account only case-insensitively; whether the provider compares logins case-insensitively is not documented"),
+    ("signature-pem-armor", "podpishi", "signature_pem sent PEM-armoured (-----BEGIN …); the document sends plain base64 of the CMS"),
+    ("time-date-only", "podpishi", "<time> given as YYYYMMDD; the document's format is YYYYMMDDhhmmss (only time1/time2 are sent as dates by the sample client)"),
+];
+
+/// The production risk of a kind.
+pub fn risk(kind: &str) -> &'static str {
+    CATALOGUE
+        .iter()
+        .find(|(k, ..)| *k == kind)
+        .map(|(_, _, r)| *r)
+        .unwrap_or("")
+}
+
+/// How often each kind was seen, and by which requests first and last.
+#[derive(Default)]
+pub struct Tally {
+    kinds: Mutex<BTreeMap<&'static str, Seen>>,
+    /// Requests with at least one warning.
+    requests: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Seen {
+    pub count: u64,
+    pub first_request: u64,
+    pub last_request: u64,
+    /// The reason given the last time.
+    pub last_reason: String,
+}
+
+impl Tally {
+    pub fn record(&self, request: u64, warnings: &[Warning]) {
+        if warnings.is_empty() {
+            return;
+        }
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut kinds = crate::sync::lock(&self.kinds);
+        for w in warnings {
+            let seen = kinds.entry(w.kind).or_insert(Seen {
+                count: 0,
+                first_request: request,
+                last_request: request,
+                last_reason: String::new(),
+            });
+            seen.count += 1;
+            seen.last_request = request;
+            seen.last_reason.clone_from(&w.reason);
+        }
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<&'static str, Seen> {
+        crate::sync::lock(&self.kinds).clone()
+    }
+
+    /// Requests that carried at least one warning.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The shutdown summary, or `None` when nothing relied on uncertain behaviour.
+    pub fn summary(&self) -> Option<String> {
+        let kinds = self.snapshot();
+        if kinds.is_empty() {
+            return None;
+        }
+        let requests = self.requests();
+        let mut out =
+            format!("signsim: {requests} request(s) relied on behaviour production may not share:");
+        for (kind, s) in &kinds {
+            out.push_str(&format!(
+                "\n  {kind}: {} (requests {}…{}): {}",
+                s.count,
+                s.first_request,
+                s.last_request,
+                risk(kind)
+            ));
+        }
+        out.push_str("\n  (run with --portability refuse to make these failures; see the README's portability warnings)");
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_unique_and_named_in_kebab_case() {
+        let mut names: Vec<&str> = CATALOGUE.iter().map(|(k, ..)| *k).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), CATALOGUE.len());
+        assert!(names
+            .iter()
+            .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '-')));
+    }
+
+    #[test]
+    fn tally_counts_first_and_last() {
+        let t = Tally::default();
+        let w = |k| Warning {
+            kind: k,
+            reason: "r".into(),
+        };
+        t.record(3, &[w("date-format")]);
+        t.record(9, &[w("date-format"), w("oper-case")]);
+        let s = t.snapshot();
+        assert_eq!(s["date-format"].count, 2);
+        assert_eq!(s["date-format"].first_request, 3);
+        assert_eq!(s["date-format"].last_request, 9);
+        assert!(t.summary().unwrap().contains("2 request(s)"));
+    }
+}

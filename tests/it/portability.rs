@@ -1,0 +1,399 @@
+//! Portability warnings: every acceptance that relies on behaviour the upstream may not share
+//! is said on the answer (`X-Signsim-Warning`), in the journal entry, in `/__admin/warnings`,
+//! and becomes a refusal in the API's own shape under `portability = "refuse"`; the documented
+//! form of the same request warns nothing. Also what signsim now accepts because the upstream
+//! does (unpadded base64, `/API/`), and what it checks where it used to pass (the license in a
+//! bare Customercode position).
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+/// One leniency: the request relying on it, and the same request in the documented form.
+struct Leniency {
+    kind: &'static str,
+    /// Sends the lenient request (after any setup it needs) and returns its answer.
+    lenient: fn(&TestEmulator) -> Answer,
+    /// The documented twin.
+    documented: fn(&TestEmulator) -> Answer,
+    /// How the lenient request's success shows (PKI: IsSuccess/ResultCode; Podpishi: err="no").
+    ok: fn(&Answer) -> bool,
+}
+
+fn pki_ok(a: &Answer) -> bool {
+    let v = a.json();
+    a.status == 200 && (v["IsSuccess"] == true || v["ResultCode"] == true)
+}
+
+fn pod_ok(a: &Answer) -> bool {
+    a.status == 200 && a.text().contains("err=\"no\"") && !a.text().contains(">err</doc>")
+}
+
+fn issue_with_signature(emu: &TestEmulator, over_der: bool) -> Answer {
+    let tracking = emu.register_mehdi();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, der) = openssl_csr(dir.path(), 2048);
+    let mut body = Customer::A.issue_body("01", "Bronze-Sign", &tracking, &der);
+    if over_der {
+        body["signature"] = json!(Customer::A.sign(&der));
+    }
+    emu.post_answer("IssueCertificateByTrackingCode", &body)
+}
+
+fn register_born(emu: &TestEmulator, date: &str) -> Answer {
+    let mut p = mehdi();
+    p["BirthDate"] = json!(date);
+    emu.post_answer(
+        "RegisterInfo",
+        &Customer::A.register_body("01", "Bronze-Sign", p),
+    )
+}
+
+fn register_twice(emu: &TestEmulator, second_profile: &str) -> Answer {
+    let first = emu.register(&Customer::A, "01", "Bronze-Sign", mehdi());
+    let a = emu.post_answer(
+        "RegisterInfo",
+        &Customer::A.register_body("01", second_profile, mehdi()),
+    );
+    if a.json()["IsSuccess"] == true {
+        assert_eq!(
+            a.json()["TrackingCode"],
+            first,
+            "one tracking code per Subject DN in a CA: {}",
+            a.text()
+        );
+    }
+    a
+}
+
+fn register_foreign(emu: &TestEmulator, id: &str) -> Answer {
+    let mut p = mehdi();
+    p["IsForeign"] = json!(true);
+    p["NationalCode"] = json!(id);
+    emu.post_answer(
+        "RegisterInfo",
+        &Customer::B.register_body("01", "Bronze-Sign", p),
+    )
+}
+
+fn upload_signed(emu: &TestEmulator, armored: bool) -> Answer {
+    let sig = b64(&openssl_cms_sign_kz("seitkali", &contract(), false, true));
+    let text = if armored {
+        format!("-----BEGIN CMS-----\n{sig}\n-----END CMS-----\n")
+    } else {
+        sig
+    };
+    let reference = if armored { "P1" } else { "P2" };
+    emu.pod_upload_answer(Upload::alfa_to_beta(reference).set("signature_pem", &text))
+}
+
+const AVAILABLE: &str = "<data><oper>getavailabledocs</oper><time>20260601130000</time></data>";
+
+fn leniencies() -> Vec<Leniency> {
+    vec![
+        Leniency {
+            kind: "signature-form",
+            lenient: |emu| issue_with_signature(emu, true),
+            documented: |emu| issue_with_signature(emu, false),
+            ok: pki_ok,
+        },
+        Leniency {
+            kind: "bare-customercode",
+            lenient: |emu| emu.get_answer("GetCAList", &[("Customercode", "10320874334-1234")]),
+            documented: |emu| emu.get_answer("GetCAList", &[("Customercode", "10320874334")]),
+            ok: pki_ok,
+        },
+        Leniency {
+            kind: "date-format",
+            lenient: |emu| register_born(emu, "1990-05-12"),
+            documented: |emu| register_born(emu, "1990/05/12"),
+            ok: pki_ok,
+        },
+        Leniency {
+            kind: "profile-changed",
+            lenient: |emu| register_twice(emu, "Bronze-Sign-InPerson"),
+            documented: |emu| register_twice(emu, "Bronze-Sign"),
+            ok: pki_ok,
+        },
+        Leniency {
+            kind: "foreign-identifier",
+            lenient: |emu| register_foreign(emu, "100200300400"),
+            documented: |emu| register_foreign(emu, "0012345679"),
+            ok: pki_ok,
+        },
+        Leniency {
+            kind: "oper-case",
+            lenient: |emu| {
+                emu.pod_command_answer(
+                    ALFA,
+                    &AVAILABLE.replace("getavailabledocs", "GetAvailableDocs"),
+                )
+            },
+            documented: |emu| emu.pod_command_answer(ALFA, AVAILABLE),
+            ok: pod_ok,
+        },
+        Leniency {
+            kind: "login-case",
+            lenient: |emu| emu.pod_command_answer(("ALFA@test.kz", ALFA.1), AVAILABLE),
+            documented: |emu| emu.pod_command_answer(ALFA, AVAILABLE),
+            ok: pod_ok,
+        },
+        Leniency {
+            kind: "signature-pem-armor",
+            lenient: |emu| upload_signed(emu, true),
+            documented: |emu| upload_signed(emu, false),
+            ok: pod_ok,
+        },
+        Leniency {
+            kind: "time-date-only",
+            lenient: |emu| {
+                emu.pod_command_answer(ALFA, &AVAILABLE.replace("20260601130000", "20260601"))
+            },
+            documented: |emu| emu.pod_command_answer(ALFA, AVAILABLE),
+            ok: pod_ok,
+        },
+    ]
+}
+
+fn refusing() -> TestEmulator {
+    TestEmulator::spawn_edited(|s| {
+        s.replacen("portability = \"warn\"", "portability = \"refuse\"", 1)
+    })
+}
+
+#[test]
+fn every_kind_of_the_catalogue_has_a_leniency_here() {
+    let kinds: Vec<&str> = leniencies().iter().map(|l| l.kind).collect();
+    for (kind, ..) in signsim::portability::CATALOGUE {
+        assert!(kinds.contains(kind), "no test shows warning kind {kind}");
+    }
+}
+
+#[test]
+fn each_leniency_warns_on_the_answer_in_the_journal_and_in_the_tally() {
+    each_case(
+        &leniencies(),
+        |l| l.kind,
+        |l| {
+            let emu = TestEmulator::spawn();
+            emu.relies_on_leniency();
+            let a = (l.lenient)(&emu);
+            assert!(
+                (l.ok)(&a),
+                "{}: the lenient request is accepted under warn: {}",
+                l.kind,
+                a.text()
+            );
+            assert_eq!(a.warnings.len(), 1, "{}: {:?}", l.kind, a.warnings);
+            assert!(
+                a.warnings[0].starts_with(&format!("{} ", l.kind)),
+                "X-Signsim-Warning: {:?}",
+                a.warnings
+            );
+            let entry = emu.admin_ok(&format!("requests/{}", a.id));
+            assert_eq!(entry["warnings"][0]["kind"], l.kind, "{entry}");
+            assert!(
+                !entry["warnings"][0]["reason"]
+                    .as_str()
+                    .unwrap_or("")
+                    .is_empty(),
+                "{entry}"
+            );
+            let tally = emu.admin_ok("warnings");
+            assert_eq!(tally["kinds"][l.kind]["count"], 1, "{tally}");
+            assert_eq!(tally["kinds"][l.kind]["first_request"], a.id, "{tally}");
+            assert_eq!(tally["kinds"][l.kind]["last_request"], a.id, "{tally}");
+            assert_eq!(tally["requests"], 1, "{tally}");
+            assert!(
+                !tally["kinds"][l.kind]["risk"]
+                    .as_str()
+                    .unwrap_or("")
+                    .is_empty(),
+                "{tally}"
+            );
+        },
+    );
+}
+
+#[test]
+fn the_documented_form_of_each_request_warns_nothing() {
+    each_case(
+        &leniencies(),
+        |l| l.kind,
+        |l| {
+            let emu = TestEmulator::spawn();
+            let a = (l.documented)(&emu);
+            assert!((l.ok)(&a), "{}: {}", l.kind, a.text());
+            assert!(a.warnings.is_empty(), "{}: {:?}", l.kind, a.warnings);
+            let tally = emu.admin_ok("warnings");
+            assert_eq!(tally["requests"], 0, "{tally}");
+            assert_eq!(tally["kinds"], json!({}), "{tally}");
+        },
+    );
+}
+
+#[test]
+fn under_refuse_each_leniency_is_refused_in_the_apis_own_shape_naming_the_kind() {
+    each_case(
+        &leniencies(),
+        |l| l.kind,
+        |l| {
+            let emu = refusing();
+            let a = (l.lenient)(&emu);
+            assert_eq!(a.status, 200, "{}: {}", l.kind, a.text());
+            assert!(
+                a.warnings.is_empty(),
+                "a refusal is not a warning: {:?}",
+                a.warnings
+            );
+            let needle = format!("not portable ({})", l.kind);
+            if a.content_type.contains("json") {
+                let v = a.json();
+                assert_eq!(v["ErrorCode"], 108, "{}: {v}", l.kind);
+                assert!(
+                    v["ErrorMessage"].as_str().unwrap_or("").contains(&needle),
+                    "{v}"
+                );
+            } else {
+                let x = a.text();
+                assert!(x.contains("<status>9</status>"), "{}: {x}", l.kind);
+                assert!(x.contains(&needle), "{x}");
+            }
+            // The documented form still passes under refuse.
+            let emu = refusing();
+            let d = (l.documented)(&emu);
+            assert!(
+                (l.ok)(&d),
+                "{}: the documented form under refuse: {}",
+                l.kind,
+                d.text()
+            );
+        },
+    );
+}
+
+#[test]
+fn under_allow_a_leniency_passes_silently() {
+    let emu = TestEmulator::spawn_edited(|s| {
+        s.replacen("portability = \"warn\"", "portability = \"allow\"", 1)
+    });
+    let a = emu.get_answer("GetCAList", &[("Customercode", "10320874334-1234")]);
+    assert!(pki_ok(&a), "{}", a.text());
+    assert!(a.warnings.is_empty(), "{:?}", a.warnings);
+    assert_eq!(emu.admin_ok("warnings")["requests"], 0);
+    assert_eq!(emu.admin_ok("warnings")["policy"], "allow");
+}
+
+#[test]
+fn a_license_in_a_bare_position_is_checked() {
+    let emu = TestEmulator::spawn();
+    emu.relies_on_leniency();
+    let (status, body) = emu.get("GetCAList", &[("Customercode", "10320874334-9999")]);
+    assert_refused(
+        &(status, body),
+        401,
+        202,
+        &["'10320874334-9999'", "license number '9999'"],
+    );
+    let (status, body) = emu.post(
+        "GetCredit",
+        &json!({"customercode": "10320874334-9999", "reportkey": "report-key-A-0001"}),
+    );
+    assert_refused(&(status, body), 401, 202, &["license number '9999'"]);
+}
+
+#[test]
+fn unpadded_base64_commands_are_accepted_as_phps_decoder_does() {
+    let emu = TestEmulator::spawn();
+    // Pad the XML with a newline so that its base64 needs `=` padding, then drop the padding.
+    let xml = format!("{AVAILABLE}\n");
+    let unpadded = b64(xml.as_bytes()).trim_end_matches('=').to_string();
+    assert_ne!(unpadded.len() % 4, 0, "the sample must need padding");
+    let a = emu.pod_form_answer(&[
+        ("login", ALFA.0),
+        ("apikey", ALFA.1),
+        ("command", &unpadded),
+    ]);
+    assert!(pod_ok(&a), "{}", a.text());
+    assert!(
+        a.text().contains("command=\"getavailabledocs\""),
+        "{}",
+        a.text()
+    );
+    assert!(
+        a.warnings.is_empty(),
+        "PHP accepts it: no warning: {:?}",
+        a.warnings
+    );
+}
+
+#[test]
+fn the_api_prefix_matches_in_any_case_as_aspnet_routes_do() {
+    let emu = TestEmulator::spawn();
+    for path in ["/API/GetVersion", "/Api/getversion"] {
+        let (status, bytes) = emu.get_bytes(path);
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(status, 200, "{path}: {v}");
+        assert_eq!(v["Version"], "1.8", "{path}: {v}");
+    }
+    // An unknown method under /API/ is PKI's own 404, not the emulator's generic one.
+    let (status, bytes) = emu.get_bytes("/API/GetVersionn");
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(status, 404);
+    assert_eq!(v["ErrorCode"], 105, "{v}");
+    assert!(
+        v["ErrorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean GetVersion"),
+        "{v}"
+    );
+}
+
+#[test]
+fn is_approved_says_unsuccess_with_the_reason_in_description() {
+    let emu = TestEmulator::spawn();
+    let (status, body) = emu.post("IsApproved", &json!({"trackingCode": "4711"}));
+    assert_refused(
+        &(status, body.clone()),
+        200,
+        401,
+        &["tracking code '4711' does not exist"],
+    );
+    assert_eq!(body["Message"], "Unsuccess", "{body}");
+    assert_eq!(body["Description"], body["ErrorMessage"], "{body}");
+}
+
+#[test]
+fn the_shutdown_summary_names_what_production_may_not_share() {
+    let mut p = SignsimProcess::start(&["--addr", "127.0.0.1:0"]);
+    let c = reqwest::blocking::Client::new();
+    let r = c
+        .get(format!(
+            "{}/api/GetCAList?Customercode=10320874334-1234",
+            p.url
+        ))
+        .send()
+        .unwrap();
+    assert!(r.headers().get("x-signsim-warning").is_some());
+    let stderr = p.stop();
+    assert!(
+        stderr.contains("1 request(s) relied on behaviour production may not share"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("bare-customercode: 1"), "{stderr}");
+}
+
+#[test]
+fn the_portability_flag_overrides_the_scenario() {
+    let mut p = SignsimProcess::start(&["--addr", "127.0.0.1:0", "--portability", "refuse"]);
+    let v: Value = reqwest::blocking::get(format!(
+        "{}/api/GetCAList?Customercode=10320874334-1234",
+        p.url
+    ))
+    .unwrap()
+    .json()
+    .unwrap();
+    assert_eq!(v["ErrorCode"], 108, "{v}");
+    let stderr = p.stop();
+    assert!(!stderr.contains("relied on behaviour"), "{stderr}");
+}
