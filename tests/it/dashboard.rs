@@ -181,3 +181,20 @@ fn the_dashboard_approves_signs_and_shows_the_live_journal_in_a_real_browser() {
         1
     );
 }
+
+#[test]
+fn the_dashboard_and_the_openapi_documents_follow_the_control_api_rule() {
+    let server = SignsimProcess::start(&["--addr", "127.0.0.1:0", "--admin-token", "s3cret"]);
+    let client = reqwest::blocking::Client::new();
+    for path in ["ui", "ui/app.js", "openapi/pki.json"] {
+        let url = format!("{}/__admin/{path}", server.url);
+        let refused = client.get(&url).send().unwrap();
+        assert_eq!(refused.status(), 401, "{path}");
+        let served = client
+            .get(&url)
+            .header("Authorization", "Bearer s3cret")
+            .send()
+            .unwrap();
+        assert_eq!(served.status(), 200, "{path}");
+    }
+}
