@@ -109,6 +109,22 @@ impl Clock {
     }
 }
 
+/// The real time of day, whatever the scenario clock says: the journal shows it beside the
+/// scenario time so a person can tell entries of a frozen clock apart.
+pub fn wall_now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+/// RFC 3339 UTC with milliseconds (`2026-06-01T08:00:00.123Z`), for wall-clock stamps.
+pub fn wall_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{}.{:03}Z",
+        wire_time(t).trim_end_matches('Z'),
+        t.millisecond()
+    )
+}
+
 /// The time format of `ValidFrom`/`ValidTo` and report dates: ISO 8601 UTC, as Json.NET writes
 /// a `DateTime` of kind Utc (emulator-defined).
 pub fn wire_time(t: OffsetDateTime) -> String {

@@ -28,14 +28,22 @@ pub struct Config {
     pub ready_file: Option<PathBuf>,
     /// Freeze the clock at this instant (overrides the scenario's clock).
     pub frozen_clock: Option<OffsetDateTime>,
-    /// The URL clients reach signsim at, used in certificates' CRL distribution points.
-    /// Default: `http://<bound address>`.
+    /// The URL clients reach signsim at: in certificates' CRL distribution points, on the
+    /// first stdout line and in the ready file. Default: `http(s)://<bound address>`, and when
+    /// bound to an unspecified address (`0.0.0.0`) the request's `Host` for certificates and
+    /// `127.0.0.1` for the ready file.
     pub public_url: Option<String>,
     /// Bearer token the control API requires; mandatory when listening beyond loopback. A
     /// blank token is no token (see [`Config::token`]).
     pub admin_token: Option<String>,
     /// How many requests the journal keeps.
     pub journal_size: usize,
+    /// Serve HTTPS with a server certificate issued at start by the test root.
+    pub tls: bool,
+    /// More DNS names or IP addresses for the server certificate (`--tls-name`).
+    pub tls_names: Vec<String>,
+    /// Answer browsers' CORS preflights and allow any origin on the APIs (`--cors`).
+    pub cors: bool,
     /// Overrides the scenario's `policy.portability`.
     pub portability: Option<crate::portability::Policy>,
     /// How many bytes the journal keeps in all (the oldest entries go first).
@@ -58,6 +66,9 @@ impl Default for Config {
             public_url: None,
             admin_token: None,
             journal_size: 1000,
+            tls: false,
+            tls_names: Vec::new(),
+            cors: false,
             portability: None,
             journal_bytes: JOURNAL_BYTES,
             limits: crate::server::Limits::default(),

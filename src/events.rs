@@ -15,7 +15,6 @@
 
 use crate::journal::Meta;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Mutex;
@@ -226,7 +225,9 @@ impl Schedule {
                 continue;
             }
             if let (Some(field), Some(value)) = (&m.field, &m.value) {
-                if lookup(&meta.request, field).as_deref() != Some(value.as_str()) {
+                if crate::journal::request_field(&meta.request, field).as_deref()
+                    != Some(value.as_str())
+                {
                     continue;
                 }
             }
@@ -282,30 +283,5 @@ impl Schedule {
 
     pub fn done(&self) -> Vec<String> {
         crate::sync::lock(&self.done).clone()
-    }
-}
-
-/// A field of a journaled request summary: any case, dotted for nested objects.
-fn lookup(request: &Value, path: &str) -> Option<String> {
-    // A Podpishi command's elements are under `command`; let reactions name them directly.
-    if let Some(found) = request
-        .get("command")
-        .filter(|c| c.is_object())
-        .and_then(|c| lookup(c, path))
-    {
-        return Some(found);
-    }
-    let mut cur = request;
-    for part in path.split('.') {
-        let obj = cur.as_object()?;
-        cur = obj
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(part))
-            .map(|(_, v)| v)?;
-    }
-    match cur {
-        Value::String(s) => Some(s.clone()),
-        Value::Null => None,
-        v => Some(v.to_string()),
     }
 }

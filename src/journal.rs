@@ -89,6 +89,9 @@ pub struct Entry {
     /// On the emulator's clock; shown as RFC 3339 UTC.
     #[serde(serialize_with = "rfc3339")]
     pub time: time::OffsetDateTime,
+    /// The real time it was served (milliseconds), whatever the scenario clock said.
+    #[serde(serialize_with = "wall")]
+    pub wall_time: time::OffsetDateTime,
     pub method: String,
     pub path: String,
     pub content_type: String,
@@ -221,9 +224,16 @@ impl Serialize for Body {
     }
 }
 
+fn wall<S: serde::Serializer>(t: &time::OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::clock::wall_time(*t))
+}
+
 fn rfc3339<S: serde::Serializer>(t: &time::OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::clock::wire_time(*t))
 }
+
+/// How many control-API calls the journal keeps (in their own ring, see `pipeline::Shared`).
+pub const ADMIN_CAPACITY: usize = 200;
 
 pub struct Journal {
     ring: Mutex<VecDeque<Entry>>,
@@ -248,7 +258,15 @@ pub struct Filter {
     pub method: Option<String>,
     pub path: Option<String>,
     pub record: Option<String>,
+    /// A request field by dotted path (`personData.NationalCode`, names in any case; a Podpishi
+    /// command's elements by their own name) …
+    pub field: Option<String>,
+    /// … and the value it must have (without it, the field must be present).
+    pub value: Option<String>,
     pub limit: Option<usize>,
+    /// `admin`: the control API's own calls too (they are left out otherwise). The journal
+    /// itself does not read it: the control API decides which rings a query reads.
+    pub include: Option<String>,
 }
 
 impl Filter {
@@ -275,6 +293,13 @@ impl Filter {
                 .record
                 .as_ref()
                 .is_none_or(|r| e.meta.record.as_deref() == Some(r.as_str()))
+            && self.field.as_ref().is_none_or(|f| {
+                let found = request_field(&e.meta.request, f);
+                match &self.value {
+                    Some(v) => found.as_deref() == Some(v.as_str()),
+                    None => found.is_some(),
+                }
+            })
     }
 }
 
@@ -372,6 +397,32 @@ impl Journal {
 
     pub fn evicted(&self) -> u64 {
         self.evicted.load(Ordering::Relaxed)
+    }
+}
+
+/// A field of a journaled request by dotted path, names in any case (`personData.NationalCode`);
+/// a Podpishi command's elements (under `command`) by their own name. Numbers and booleans as
+/// their JSON text; `null` is absent. Fault rules and reactions name fields the same way.
+pub fn request_field(request: &Value, path: &str) -> Option<String> {
+    if let Some(found) = request
+        .get("command")
+        .filter(|c| c.is_object())
+        .and_then(|c| request_field(c, path))
+    {
+        return Some(found);
+    }
+    let mut cur = request;
+    for part in path.split('.') {
+        let obj = cur.as_object()?;
+        cur = obj
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(part))
+            .map(|(_, v)| v)?;
+    }
+    match cur {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        v => Some(v.to_string()),
     }
 }
 
@@ -658,6 +709,7 @@ mod tests {
         Entry {
             id,
             time: time::OffsetDateTime::UNIX_EPOCH,
+            wall_time: time::OffsetDateTime::UNIX_EPOCH,
             method: "POST".into(),
             path: "/api/x".into(),
             content_type: String::new(),

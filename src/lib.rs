@@ -45,16 +45,22 @@ use tokio::task::JoinHandle;
 /// A running emulator.
 pub struct Running {
     pub addr: SocketAddr,
-    /// `http://host:port`
+    /// The URL clients use: `--public-url`, else `http(s)://host:port` of the bound address
+    /// (`127.0.0.1` for an unspecified one); the first stdout line and the ready file.
     pub url: String,
     pub app: Arc<app::App>,
+    ready_file: Option<std::path::PathBuf>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
 
 impl Running {
-    /// Stops accepting, lets in-flight requests finish, and returns when all connections closed.
+    /// Stops accepting, lets in-flight requests finish, and returns when all connections
+    /// closed; the ready file goes first, so nobody reads a URL that is about to stop answering.
     pub async fn stop(mut self) {
+        if let Some(path) = self.ready_file.take() {
+            app::ready::remove(&path);
+        }
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
@@ -69,14 +75,18 @@ impl Running {
 
 /// Binds, loads the scenario, and serves in the background.
 pub async fn start(config: config::Config) -> Result<Running, app::StartError> {
+    if let Some(path) = &config.ready_file {
+        app::ready::prepare(path)?;
+    }
     let (listener, addr, app) = app::build(&config).await?;
-    let url = format!("http://{addr}");
+    let url = app.url.clone();
     let (tx, rx) = oneshot::channel::<()>();
     let service = app::service(app.clone());
     let task = tokio::spawn(server::run_with(
         listener,
         service,
         config.limits,
+        app.tls_acceptor(),
         async move {
             let _ = rx.await;
         },
@@ -96,12 +106,13 @@ pub async fn start(config: config::Config) -> Result<Running, app::StartError> {
         }
     });
     if let Some(path) = &config.ready_file {
-        std::fs::write(path, format!("{url}\n")).map_err(app::StartError::Bind)?;
+        app::ready::write(path, &url)?;
     }
     Ok(Running {
         addr,
         url,
         app,
+        ready_file: config.ready_file.clone(),
         stop: Some(tx),
         task,
     })

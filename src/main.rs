@@ -39,6 +39,18 @@ enum Command {
         #[command(subcommand)]
         command: CmsCommand,
     },
+    /// The test fixtures built into the binary.
+    Fixtures {
+        #[command(subcommand)]
+        command: FixturesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FixturesCommand {
+    /// Write the embedded fixtures (keys, private ones included; certificates; documents) to
+    /// DIR/fixtures, the default scenario to DIR/scenarios/default.toml, and a README.
+    Export { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -157,6 +169,18 @@ struct ServeArgs {
     /// access line per request, `debug` adds each request's diagnostics.
     #[arg(long, env = "SIGNSIM_LOG", default_value = "info")]
     log: String,
+    /// Serve HTTPS: a server certificate is issued at start by the test root for localhost,
+    /// 127.0.0.1, api.pki.co.ir, www.podpishi.kz, api.podpishi.kz and every --tls-name
+    /// (GET /__admin/tls/root gives the root for curl --cacert).
+    #[arg(long, env = "SIGNSIM_TLS")]
+    tls: bool,
+    /// Another DNS name or IP address for the TLS server certificate (repeat).
+    #[arg(long = "tls-name", value_name = "NAME", requires = "tls")]
+    tls_names: Vec<String>,
+    /// Let browser-based clients call the APIs from any origin (CORS preflights answered,
+    /// Access-Control-Allow-Origin: *); the control API stays same-origin.
+    #[arg(long, env = "SIGNSIM_CORS")]
+    cors: bool,
     /// What to do with a request that relies on behaviour production may not share: `warn`
     /// (accept, with an X-Signsim-Warning header), `refuse` (answer the API's error), `allow`.
     /// Overrides the scenario's `policy.portability`.
@@ -194,6 +218,22 @@ fn main() -> ExitCode {
                 },
         }) => cms_sign(signer, cert, key, &input, attached),
         Some(Command::Pki { command }) => pki_tool(command),
+        Some(Command::Fixtures {
+            command: FixturesCommand::Export { dir },
+        }) => match signsim::scenario::embedded::export(&dir) {
+            Ok(written) => {
+                println!(
+                    "{}: {} files written (fixtures/, scenarios/default.toml, README.md); TEST keys only",
+                    dir.display(),
+                    written.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("signsim fixtures export: {e}");
+                ExitCode::FAILURE
+            }
+        },
         None => serve(ServeArgs::parse_from(["serve"])),
     }
 }
@@ -377,6 +417,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         public_url: args.public_url,
         admin_token: args.admin_token,
         journal_size: args.journal_size,
+        tls: args.tls,
+        tls_names: args.tls_names,
+        cors: args.cors,
         portability: args
             .portability
             .as_deref()

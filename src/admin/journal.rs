@@ -1,12 +1,51 @@
 //! The request journal: `GET /__admin/requests` (filters in the query), `POST …/count`
 //! (filter in the body), `GET …/{id}`, `DELETE` to clear; and `GET /__admin/warnings`, the
 //! portability warnings counted per kind.
+//!
+//! The control API's own calls live in a ring of their own (`pipeline::Shared::admin_journal`)
+//! and are left out of lists and counts unless asked for (`include=admin`, or `api=admin`), so a
+//! health probe polled every second neither hides nor evicts the requests a person is looking
+//! for (README: "Control API", journal entries). A filter name signsim does not know is refused
+//! with the closest known one, never ignored.
 
 use super::{AdminError, Reply, Req};
-use crate::journal::Filter;
-use serde_json::json;
+use crate::journal::{Entry, Filter, Journal};
+use serde_json::{json, Value};
+
+/// Every filter name, as the README lists them.
+pub const FILTERS: &[&str] = &[
+    "api",
+    "operation",
+    "status",
+    "success",
+    "since",
+    "method",
+    "path",
+    "record",
+    "field",
+    "value",
+    "limit",
+    "include",
+];
+
+fn unknown_filter(name: &str) -> AdminError {
+    let hint = crate::suggest::closest(name, FILTERS.iter().copied())
+        .map(|c| format!("did you mean '{c}'? "))
+        .unwrap_or_default();
+    AdminError::bad(format!(
+        "'{name}' is not a journal filter; {hint}the filters are: {}",
+        FILTERS.join(", ")
+    ))
+}
 
 fn filter_from_query(c: &Req<'_>) -> Result<Filter, AdminError> {
+    if let Some((name, _)) = c
+        .query
+        .iter()
+        .find(|(k, _)| !FILTERS.iter().any(|f| f.eq_ignore_ascii_case(k)))
+    {
+        return Err(unknown_filter(name));
+    }
     let num = |name: &str| -> Result<Option<u64>, AdminError> {
         c.query(name)
             .map(|v| {
@@ -15,27 +54,100 @@ fn filter_from_query(c: &Req<'_>) -> Result<Filter, AdminError> {
             })
             .transpose()
     };
-    Ok(Filter {
-        api: c.query("api").map(str::to_string),
-        operation: c.query("operation").map(str::to_string),
+    let success = match c.query("success") {
+        None => None,
+        Some(v) if v.eq_ignore_ascii_case("true") => Some(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Some(false),
+        Some(v) => {
+            return Err(AdminError::bad(format!(
+                "success '{v}' is not true or false"
+            )))
+        }
+    };
+    let text = |name: &str| c.query(name).map(str::to_string);
+    let f = Filter {
+        api: text("api"),
+        operation: text("operation"),
         status: num("status")?.map(|s| s as u16),
-        success: c.query("success").map(|v| v == "true"),
+        success,
         since: num("since")?,
-        method: c.query("method").map(str::to_string),
-        path: c.query("path").map(str::to_string),
-        record: c.query("record").map(str::to_string),
+        method: text("method"),
+        path: text("path"),
+        record: text("record"),
+        field: text("field"),
+        value: text("value"),
         limit: num("limit")?.map(|l| l as usize),
-    })
+        include: text("include"),
+    };
+    checked(f)
+}
+
+/// The checks a filter needs beyond its types, from the query or a count body alike.
+fn checked(f: Filter) -> Result<Filter, AdminError> {
+    if let Some(i) = &f.include {
+        if !i.eq_ignore_ascii_case("admin") {
+            return Err(AdminError::bad(format!(
+                "include '{i}' is not known: the only value is 'admin' (the control API's own calls)"
+            )));
+        }
+    }
+    if f.value.is_some() && f.field.is_none() {
+        return Err(AdminError::bad(
+            "value needs field: the request field to compare, e.g. {\"field\": \"personData.NationalCode\", \"value\": \"0012345679\"}",
+        ));
+    }
+    Ok(f)
+}
+
+/// The rings a filter reads: the APIs' always, the control API's when asked for.
+fn rings<'a>(c: &'a Req<'_>, f: &Filter) -> Vec<&'a Journal> {
+    let s = c.shared();
+    let admin = f.include.is_some()
+        || f.api
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case("admin"));
+    if admin {
+        vec![&s.journal, &s.admin_journal]
+    } else {
+        vec![&s.journal]
+    }
+}
+
+/// Matching entries of the rings a filter reads, oldest first, the newest `limit`.
+fn select(c: &Req<'_>, f: &Filter) -> Vec<Entry> {
+    let unlimited = Filter {
+        limit: None,
+        ..f.clone()
+    };
+    let mut all: Vec<Entry> = rings(c, f)
+        .into_iter()
+        .flat_map(|j| j.query(&unlimited))
+        .collect();
+    all.sort_by_key(|e| e.id);
+    let skip = all.len().saturating_sub(f.limit.unwrap_or(usize::MAX));
+    all.split_off(skip)
+}
+
+fn ring_json(j: &Journal) -> Value {
+    json!({"entries": j.len(), "capacity": j.capacity(), "evicted": j.evicted()})
+}
+
+/// The journal's sizes, for `requests` and `health`.
+pub fn sizes(c: &Req<'_>) -> (Value, Value) {
+    let s = c.shared();
+    (ring_json(&s.journal), ring_json(&s.admin_journal))
 }
 
 pub fn requests(c: &Req<'_>) -> Result<Reply, AdminError> {
     let f = filter_from_query(c)?;
-    let entries = c.shared().journal.query(&f);
+    let entries = select(c, &f);
+    let s = c.shared();
     Ok(Reply::Json(json!({
         "requests": entries,
-        "total": c.shared().journal.len(),
-        "evicted": c.shared().journal.evicted(),
-        "capacity": c.shared().journal.capacity(),
+        "total": s.journal.len(),
+        "evicted": s.journal.evicted(),
+        "capacity": s.journal.capacity(),
+        "admin": ring_json(&s.admin_journal),
     })))
 }
 
@@ -45,22 +157,35 @@ pub fn count(c: &Req<'_>) -> Result<Reply, AdminError> {
     } else {
         serde_json::from_slice(&c.body).map_err(|e| AdminError::bad(format!("filter: {e}")))?
     };
-    Ok(Reply::Json(json!({"count": c.shared().journal.count(&f)})))
+    let f = checked(f)?;
+    let n: usize = rings(c, &f).into_iter().map(|j| j.count(&f)).sum();
+    Ok(Reply::Json(json!({"count": n})))
 }
 
 pub fn get(c: &Req<'_>) -> Result<Reply, AdminError> {
     let id: u64 = c.params[0]
         .parse()
         .map_err(|_| AdminError::bad(format!("'{}' is not a request id", c.params[0])))?;
-    let e = c.shared().journal.get(id).ok_or_else(|| {
-        AdminError::not_found(format!("request {id} is not (or no longer) in the journal"))
-    })?;
+    let s = c.shared();
+    let e = s
+        .journal
+        .get(id)
+        .or_else(|| s.admin_journal.get(id))
+        .ok_or_else(|| {
+            AdminError::not_found(format!("request {id} is not (or no longer) in the journal"))
+        })?;
     Ok(Reply::Json(serde_json::to_value(e).unwrap_or_default()))
 }
 
 pub fn clear(c: &Req<'_>) -> Result<Reply, AdminError> {
-    c.shared().journal.clear();
+    clear_all(c);
     Ok(Reply::Json(json!({"cleared": true})))
+}
+
+/// Empties both rings (clear, reset, a new scenario).
+pub fn clear_all(c: &Req<'_>) {
+    c.shared().journal.clear();
+    c.shared().admin_journal.clear();
 }
 
 /// Portability warnings per kind since start (or the last reset): count, first and last

@@ -31,9 +31,11 @@
 mod call;
 pub mod faults;
 pub mod journal;
+pub mod openapi;
 pub mod pki;
 pub mod podpishi;
 pub mod routes;
+pub mod ui;
 pub mod world;
 
 use crate::config::ScenarioSource;
@@ -75,6 +77,8 @@ pub trait Control: Send + Sync {
     fn uptime_ms(&self) -> u64;
     /// The admin token in force (never blank).
     fn admin_token(&self) -> Option<&str>;
+    /// Under `--tls`, the root (PEM) that issued the server certificate.
+    fn tls_root(&self) -> Option<String>;
     /// The effective portability policy.
     fn portability(&self) -> crate::portability::Policy;
     /// What in a fault rule names nothing of the loaded world, as (field, message).

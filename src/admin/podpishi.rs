@@ -55,6 +55,20 @@ pub fn sign(c: &Req<'_>) -> Result<Reply, AdminError> {
     Ok(Reply::Json(c.podpishi()?.counterparty(num, &step)?))
 }
 
+/// The document's ZIP as `getdoc` answers it (the dashboard's download).
+pub fn zip(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let num = document_number(c)?;
+    let (_, bytes) = c.podpishi()?.document_zip(num)?;
+    Ok(Reply::Bytes {
+        content_type: "application/zip",
+        body: bytes::Bytes::from(bytes),
+    })
+}
+
+pub fn signers(c: &Req<'_>) -> Result<Reply, AdminError> {
+    Ok(Reply::Json(json!({"signers": c.podpishi()?.signers()})))
+}
+
 pub fn account(c: &Req<'_>) -> Result<Reply, AdminError> {
     let login = &c.params[0];
     c.podpishi()?

@@ -2,7 +2,7 @@
 //! the call, its handler, and how it takes the world gate. The README's "Control API" table
 //! lists the same rows.
 
-use super::{faults, journal, pki, podpishi, world, AdminError, Reply, Req};
+use super::{faults, journal, openapi, pki, podpishi, ui, world, AdminError, Reply, Req};
 use crate::pipeline::Gate;
 use crate::server::router::Router;
 use hyper::Method;
@@ -73,6 +73,7 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
     (M::GET, "/__admin/pki/customers/{code}", open("pki.customer", pki::customer)),
     (M::POST, "/__admin/pki/customers/{code}/credit", open("pki.credit", pki::credit)),
     (M::GET, "/__admin/pki/root", open("pki.root", pki::root)),
+    (M::GET, "/__admin/tls/root", open("tls.root", world::tls_root)),
     (M::GET, "/__admin/pki/cas", open("pki.cas", pki::cas)),
     (M::POST, "/__admin/pki/cas/{ca}/availability", open("pki.availability", pki::availability)),
     (M::GET, "/__admin/pki/cas/{ca}/certificate", open("pki.ca.certificate", pki::ca_certificate)),
@@ -82,8 +83,13 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
     (M::GET, "/__admin/podpishi/outbox", open("podpishi.outbox", podpishi::outbox)),
     (M::GET, "/__admin/podpishi/documents/{num}", on_record("podpishi.documents", podpishi::document)),
     (M::POST, "/__admin/podpishi/documents/{num}/sign", on_record("podpishi.documents.sign", podpishi::sign)),
+    (M::GET, "/__admin/podpishi/documents/{num}/zip", on_record("podpishi.documents.zip", podpishi::zip)),
+    (M::GET, "/__admin/podpishi/signers", open("podpishi.signers", podpishi::signers)),
     (M::GET, "/__admin/podpishi/accounts/{login}", open("podpishi.accounts", podpishi::account)),
     (M::GET, "/__admin/podpishi/partner-transactions", open("podpishi.partner-transactions", podpishi::partner_transactions)),
+    (M::GET, "/__admin/openapi/{api}.json", open("openapi", openapi::serve)),
+    (M::GET, "/__admin/ui", open("ui", ui::page)),
+    (M::GET, "/__admin/ui/{file}", open("ui.asset", ui::asset)),
 ];
 
 pub static ROUTER: LazyLock<Router<&'static AdminRoute>> = LazyLock::new(|| {

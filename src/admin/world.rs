@@ -14,7 +14,8 @@ pub fn health(c: &Req<'_>) -> Result<Reply, AdminError> {
         "store": c.control.store_mode(),
         "clock": crate::clock::wire_time(s.clock.now()),
         "clock_frozen": s.clock.is_frozen(),
-        "journal": {"entries": s.journal.len(), "capacity": s.journal.capacity(), "evicted": s.journal.evicted()},
+        "journal": super::journal::sizes(c).0,
+        "admin_journal": super::journal::sizes(c).1,
         "journal_bytes": {"kept": s.journal.bytes(), "budget": s.journal.budget()},
         "faults": s.faults.list().len(),
         "p12_keys": c.control.pki().map(|p| p.key_pool()),
@@ -24,7 +25,7 @@ pub fn health(c: &Req<'_>) -> Result<Reply, AdminError> {
 pub fn reset(c: &Req<'_>) -> Result<Reply, AdminError> {
     let started = std::time::Instant::now();
     c.control.reset()?;
-    c.shared().journal.clear();
+    super::journal::clear_all(c);
     Ok(Reply::Json(
         json!({"reset": true, "scenario": c.control.scenario_name(), "took_ms": started.elapsed().as_secs_f64() * 1000.0}),
     ))
@@ -52,8 +53,21 @@ pub fn load_scenario(c: &Req<'_>) -> Result<Reply, AdminError> {
         },
     };
     c.control.load(ScenarioSource::Text { text, base })?;
-    c.shared().journal.clear();
+    super::journal::clear_all(c);
     Ok(Reply::Json(json!({"loaded": c.control.scenario_name()})))
+}
+
+/// Under `--tls`, the root that issued the server certificate (PEM): what a client passes as
+/// `--cacert`. It is the fixtures' test root, the same as `/__admin/pki/root` for the default
+/// scenario.
+pub fn tls_root(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let pem = c.control.tls_root().ok_or_else(|| {
+        AdminError::not_found("signsim serves plain HTTP; start it with --tls for HTTPS")
+    })?;
+    Ok(Reply::Bytes {
+        content_type: "application/x-pem-file",
+        body: bytes::Bytes::from(pem),
+    })
 }
 
 pub fn clock_get(c: &Req<'_>) -> Result<Reply, AdminError> {

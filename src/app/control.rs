@@ -52,6 +52,9 @@ impl Control for App {
     fn public_url(&self) -> String {
         self.base_url.clone()
     }
+    fn tls_root(&self) -> Option<String> {
+        App::tls_root(self)
+    }
     fn portability(&self) -> crate::portability::Policy {
         App::portability(self)
     }

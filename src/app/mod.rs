@@ -12,6 +12,7 @@
 mod control;
 pub mod names;
 mod reactions;
+pub mod ready;
 pub mod scenario;
 
 use crate::admin::Admin;
@@ -36,10 +37,20 @@ pub use scenario::{load as load_scenario, load_embedded, load_file, load_text};
 #[derive(Debug)]
 pub enum StartError {
     Scenario(Vec<Problem>),
-    Bind(std::io::Error),
+    /// The address could not be bound (in use, not this machine's, a privileged port).
+    Bind {
+        addr: SocketAddr,
+        error: std::io::Error,
+    },
+    /// The ready file could not be removed or written.
+    ReadyFile {
+        path: std::path::PathBuf,
+        error: String,
+    },
     Store(String),
     Build(String),
     Config(String),
+    Tls(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -52,8 +63,29 @@ impl std::fmt::Display for StartError {
                 }
                 Ok(())
             }
-            StartError::Bind(e) => write!(f, "cannot listen: {e}"),
+            StartError::Bind { addr, error } => {
+                write!(f, "cannot listen on {addr}: {error}")?;
+                match error.kind() {
+                    std::io::ErrorKind::AddrInUse => write!(
+                        f,
+                        " (another signsim, or another program, is listening there; stop it or pass --addr {}:0 to let the OS pick a free port)",
+                        addr.ip()
+                    ),
+                    std::io::ErrorKind::AddrNotAvailable => {
+                        write!(f, " ({} is not an address of this machine)", addr.ip())
+                    }
+                    std::io::ErrorKind::PermissionDenied => write!(
+                        f,
+                        " (ports below 1024 need privileges; pick a higher one or 0)"
+                    ),
+                    _ => Ok(()),
+                }
+            }
+            StartError::ReadyFile { path, error } => {
+                write!(f, "--ready-file {}: {error}", path.display())
+            }
             StartError::Store(e) => write!(f, "cannot open the store: {e}"),
+            StartError::Tls(e) => write!(f, "--tls: {e}"),
             StartError::Build(e) => write!(f, "cannot build the world: {e}"),
             StartError::Config(e) => write!(f, "{e}"),
         }
@@ -68,7 +100,16 @@ pub struct App {
     /// Replaced whole by reset and scenario loading (see `store`, generations).
     store: RwLock<Store>,
     pub shared: Shared,
+    /// The URL written into certificates (CRL distribution points): `--public-url`, else
+    /// the bound address (`127.0.0.1` for an unspecified one).
     pub base_url: String,
+    /// The URL a client on this machine uses, for the first stdout line and the ready file.
+    pub url: String,
+    /// Bound to an unspecified address without `--public-url`: certificates name the host
+    /// the request was sent to (its `Host`), with this scheme.
+    host_scheme: Option<&'static str>,
+    /// `--tls`: the acceptor and the root that issued the server certificate (PEM).
+    tls: Option<(crate::server::tls::TlsAcceptor, String)>,
     pub started: Instant,
     pki: RwLock<Option<Pki>>,
     podpishi: RwLock<Option<Podpishi>>,
@@ -156,6 +197,7 @@ impl App {
                         shared.clock.clone(),
                         world,
                         self.base_url.clone(),
+                        self.host_scheme,
                     )
                     .map_err(|e| StartError::Build(e.message))?,
                 )
@@ -197,6 +239,16 @@ impl App {
         Ok(())
     }
 
+    /// The TLS acceptor, under `--tls`.
+    pub fn tls_acceptor(&self) -> Option<crate::server::tls::TlsAcceptor> {
+        self.tls.as_ref().map(|(a, _)| a.clone())
+    }
+
+    /// The root (PEM) that issued the TLS server certificate, under `--tls`.
+    pub fn tls_root(&self) -> Option<String> {
+        self.tls.as_ref().map(|(_, root)| root.clone())
+    }
+
     /// Problems of a fault rule against the loaded world (names that can never match).
     pub fn fault_problems(&self, rule: &crate::faults::FaultRule) -> Vec<(String, String)> {
         crate::sync::read(&self.names)
@@ -216,10 +268,12 @@ impl App {
 
 /// Binds, loads and builds; returns the listener and the app to serve.
 pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>), StartError> {
-    let listener = TcpListener::bind(config.addr)
-        .await
-        .map_err(StartError::Bind)?;
-    let addr = listener.local_addr().map_err(StartError::Bind)?;
+    let bind_error = |error| StartError::Bind {
+        addr: config.addr,
+        error,
+    };
+    let listener = TcpListener::bind(config.addr).await.map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
     if !addr.ip().is_loopback() && config.token().is_none() {
         return Err(StartError::Config(format!(
             "refusing to listen on {addr} without --admin-token{}: the control API (/__admin) would be open to the network",
@@ -227,16 +281,30 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         )));
     }
     let scenario = load_scenario(&config.scenario).map_err(StartError::Scenario)?;
-    let store =
-        Store::open(config.data_dir.as_deref()).map_err(|e| StartError::Store(e.to_string()))?;
-    let base_url = config.public_url.clone().unwrap_or_else(|| {
-        let host = if addr.ip().is_unspecified() {
-            SocketAddr::from(([127, 0, 0, 1], addr.port()))
-        } else {
-            addr
-        };
-        format!("http://{host}")
-    });
+    let store = Store::open(config.data_dir.as_deref()).map_err(|e| {
+        StartError::Store(match &config.data_dir {
+            Some(d) => format!("--data-dir {}: {e}", d.display()),
+            None => e.to_string(),
+        })
+    })?;
+    let scheme = if config.tls { "https" } else { "http" };
+    let local = if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    };
+    let local_url = format!("{scheme}://{local}");
+    let public = match &config.public_url {
+        Some(u) => Some(public_url(u)?),
+        None => None,
+    };
+    let base_url = public.clone().unwrap_or_else(|| local_url.clone());
+    let host_scheme = (public.is_none() && addr.ip().is_unspecified()).then_some(scheme);
+    let tls = if config.tls {
+        Some(tls_material(config, public.as_deref(), addr)?)
+    } else {
+        None
+    };
     let mut config = config.clone();
     // A blank token is no token: what the control API checks is never "".
     config.admin_token = config.token().map(str::to_string);
@@ -245,13 +313,23 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         store: RwLock::new(store),
         shared: Shared {
             journal: Journal::with_budget(config.journal_size, config.journal_bytes),
+            admin_journal: Journal::new(crate::journal::ADMIN_CAPACITY),
             faults: Default::default(),
             clock: Clock::system(),
             schedule: Default::default(),
             warnings: Default::default(),
             gate: tokio::sync::RwLock::new(()),
         },
-        base_url: base_url.trim_end_matches('/').to_string(),
+        // Bound to a definite address, the first stdout line and the ready file name it (a
+        // client on this machine connects there); bound to 0.0.0.0, the public URL.
+        url: if addr.ip().is_unspecified() {
+            base_url.clone()
+        } else {
+            local_url.clone()
+        },
+        base_url,
+        host_scheme,
+        tls,
         started: Instant::now(),
         pki: RwLock::new(None),
         podpishi: RwLock::new(None),
@@ -260,6 +338,81 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
     };
     app.install(scenario, config.scenario.clone(), None)?;
     Ok((listener, addr, Arc::new(app)))
+}
+
+/// `--public-url`: an absolute http(s) URL without a path, query or fragment (certificates
+/// append `/crl/…` to it), without a trailing `/`.
+fn public_url(url: &str) -> Result<String, StartError> {
+    let bad = |why: &str| {
+        StartError::Config(format!(
+            "--public-url '{url}' {why}: give the scheme, host and port clients use, e.g. http://signsim:8080"
+        ))
+    };
+    let trimmed = url.trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"))
+        .ok_or_else(|| bad("does not start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err(bad("is not a scheme and a host[:port] only"));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// The names the TLS server certificate covers: the API hosts integrators hard-code, this
+/// machine, the `--public-url` host, a specific bound address, and every `--tls-name`.
+pub const TLS_NAMES: &[&str] = &[
+    "localhost",
+    "127.0.0.1",
+    "api.pki.co.ir",
+    "www.podpishi.kz",
+    "api.podpishi.kz",
+];
+
+fn tls_material(
+    config: &Config,
+    public: Option<&str>,
+    addr: SocketAddr,
+) -> Result<(crate::server::tls::TlsAcceptor, String), StartError> {
+    use crate::scenario::embedded::fixture;
+    let mut names: Vec<String> = TLS_NAMES.iter().map(|n| n.to_string()).collect();
+    if let Some(host) = public.and_then(|u| u.split("://").nth(1)) {
+        let host = match host.rsplit_once(':') {
+            Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => host,
+        };
+        names.push(
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+        );
+    }
+    if !addr.ip().is_unspecified() {
+        names.push(addr.ip().to_string());
+    }
+    for n in &config.tls_names {
+        if n.is_empty() || (n.contains(['/', ' ', ':']) && n.parse::<std::net::IpAddr>().is_err()) {
+            return Err(StartError::Tls(format!(
+                "--tls-name '{n}' is not a DNS name or an IP address"
+            )));
+        }
+        names.push(n.clone());
+    }
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.to_ascii_lowercase()));
+    let (root_pem, root_key) = match (fixture("pki/root-ca.pem"), fixture("pki/root-ca.key")) {
+        (Some(c), Some(k)) => (c, k),
+        _ => return Err(StartError::Tls("the test root is not embedded".into())),
+    };
+    let root = crate::crypto::x509::CaSigner::load(root_pem, root_key)
+        .map_err(|e| StartError::Tls(format!("the test root: {e}")))?;
+    let (cert, key) =
+        crate::crypto::x509::issue_tls_server(&root, &names, crate::clock::wall_now())
+            .map_err(StartError::Tls)?;
+    tracing::info!("TLS server certificate for {}", names.join(", "));
+    let acceptor = crate::server::tls::acceptor(vec![cert, root.cert_der.clone()], key)
+        .map_err(StartError::Tls)?;
+    Ok((acceptor, root_pem.to_string()))
 }
 
 /// Which API owns a path.
@@ -297,11 +450,72 @@ pub fn service(app: Arc<App>) -> Service {
 }
 
 async fn dispatch(app: &Arc<App>, req: Request, peer: SocketAddr) -> Response {
-    let shared = &app.shared;
     let mount = match MOUNTS.find(req.method(), req.uri().path()) {
         Match::Found { handler, .. } => Some(*handler),
         _ => None,
     };
+    let api = match mount {
+        Some(Mount::Pki) => Some("pki"),
+        Some(Mount::Podpishi) => Some("podpishi"),
+        _ => None,
+    };
+    match api {
+        Some(api) if app.config.cors => {
+            if req.method() == hyper::Method::OPTIONS
+                && req.headers().contains_key("access-control-request-method")
+            {
+                return preflight(app, req, api);
+            }
+            let mut resp = route(app, mount, req, peer).await;
+            allow_origin(resp.headers_mut());
+            resp
+        }
+        _ => route(app, mount, req, peer).await,
+    }
+}
+
+/// `--cors`: any origin may call the APIs from a browser (not the control API, which a web page
+/// must not drive); these response headers may be read by its script.
+fn allow_origin(headers: &mut hyper::HeaderMap) {
+    use hyper::header::HeaderValue;
+    headers.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    headers.insert(
+        "access-control-expose-headers",
+        HeaderValue::from_static("X-Signsim, X-Signsim-Request-Id, Content-Disposition"),
+    );
+}
+
+/// A browser's CORS preflight for an API path under `--cors`: 204, the methods the APIs take,
+/// the headers the page asked for; journaled as the API's `cors-preflight`.
+fn preflight(app: &App, req: Request, api: &'static str) -> Response {
+    let (head, _) = req.into_parts();
+    let seen = pipeline::Seen::of(&head);
+    let asked = pipeline::header(&head, hyper::header::ACCESS_CONTROL_REQUEST_HEADERS);
+    let allowed = if asked
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_, ".contains(c))
+        && !asked.is_empty()
+    {
+        asked.to_string()
+    } else {
+        "Content-Type".to_string()
+    };
+    let answer = Answer::new(204, "text/plain; charset=utf-8", "")
+        .with_header(
+            hyper::header::ACCESS_CONTROL_ALLOW_METHODS,
+            "GET, POST, OPTIONS",
+        )
+        .with_header(hyper::header::ACCESS_CONTROL_ALLOW_HEADERS, &allowed)
+        .with_header(hyper::header::ACCESS_CONTROL_MAX_AGE, "600");
+    let mut meta = Meta::new(api, "cors-preflight");
+    meta.success = Some(true);
+    let mut resp = pipeline::finish(&app.shared, seen, meta, answer);
+    allow_origin(resp.headers_mut());
+    resp
+}
+
+async fn route(app: &Arc<App>, mount: Option<Mount>, req: Request, peer: SocketAddr) -> Response {
+    let shared = &app.shared;
     match mount {
         Some(Mount::Admin) => {
             let admin = Admin {

@@ -36,6 +36,7 @@ impl App {
                 self.shared.journal.push(Entry {
                     id: self.shared.journal.next_id(),
                     time: self.shared.clock.now(),
+                    wall_time: crate::clock::wall_now(),
                     method: "-".into(),
                     path: "-".into(),
                     content_type: String::new(),

@@ -531,6 +531,40 @@ pub fn issue_leaf(ca: &CaSigner, spki_der: &[u8], spec: &LeafSpec<'_>) -> Result
     Ok(cert.der().to_vec())
 }
 
+/// A TLS server certificate for `names` (DNS names or IP addresses), signed by `ca`, valid
+/// from a day before `now` for 90 days; returns (certificate DER, its new ECDSA P-256 key as
+/// PKCS#8 DER). `now` is the real time: TLS clients check validity against their own clock,
+/// not the scenario's.
+pub fn issue_tls_server(
+    ca: &CaSigner,
+    names: &[String],
+    now: OffsetDateTime,
+) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let key = KeyPair::generate().map_err(|e| format!("server key: {e}"))?;
+    let mut params =
+        CertificateParams::new(names.to_vec()).map_err(|e| format!("server names: {e}"))?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::OrganizationName, "Signsim Test PKI");
+    dn.push(
+        DnType::CommonName,
+        names.first().map(String::as_str).unwrap_or("localhost"),
+    );
+    params.distinguished_name = dn;
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = (now + time::Duration::days(90)).min(ca.not_after);
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.use_authority_key_identifier_extension = true;
+    params.serial_number = Some(SerialNumber::from_slice(
+        &now.unix_timestamp_nanos().to_be_bytes()[4..],
+    ));
+    let cert = params
+        .signed_by(&key, ca.issuer()?)
+        .map_err(|e| e.to_string())?;
+    Ok((cert.der().to_vec(), key.serialize_der()))
+}
+
 /// One revoked certificate in a CRL.
 pub struct Revoked {
     pub serial: u64,

@@ -40,6 +40,9 @@ pub use cache::GetCache;
 /// What every request shares, whatever API serves it.
 pub struct Shared {
     pub journal: Journal,
+    /// The control API's own calls, in a ring of their own so health probes never push API
+    /// requests out (ids come from `journal`'s one sequence).
+    pub admin_journal: Journal,
     pub faults: Faults,
     pub clock: Clock,
     pub schedule: Schedule,
@@ -373,9 +376,14 @@ pub fn finish(shared: &Shared, seen: Seen, meta: Meta, answer: Answer) -> Respon
     shared.warnings.record(id, &meta.warnings);
     let warnings: Vec<HeaderValue> = meta.warnings.iter().filter_map(warning_header).collect();
     shared.schedule.observe(&meta, shared.clock.now());
-    shared.journal.push(Entry {
+    let ring = match meta.api {
+        "admin" => &shared.admin_journal,
+        _ => &shared.journal,
+    };
+    ring.push(Entry {
         id,
         time: shared.clock.now(),
+        wall_time: crate::clock::wall_now(),
         method: seen.method,
         path: seen.path,
         content_type: seen.content_type,

@@ -11,7 +11,7 @@ use crate::journal::{Meta, Refusal};
 use crate::pipeline::{header, Answer, Api, Call, GetCache};
 use crate::server::body::BodyError;
 use crate::server::router::{query_pairs, Router};
-use hyper::header::{ALLOW, CONTENT_TYPE};
+use hyper::header::{ALLOW, CONTENT_TYPE, HOST};
 use hyper::http::request::Parts;
 use hyper::Method;
 use serde_json::Value;
@@ -20,11 +20,29 @@ use std::time::Duration;
 
 const JSON: &str = "application/json; charset=utf-8";
 
+/// A PKI request bound: its fields, and the URL certificates it issues name when that comes
+/// from the request's `Host` (README: "Command line", `--public-url`).
+pub struct Bound {
+    fields: Fields,
+    base_url: Option<String>,
+}
+
+/// `scheme://host` from a `Host` header that is a plain host[:port] (letters, digits, `.-:[]`);
+/// anything else is not written into a certificate.
+fn host_url(scheme: &str, host: &str) -> Option<String> {
+    let plain = !host.is_empty()
+        && host.len() <= 255
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c));
+    plain.then(|| format!("{scheme}://{host}"))
+}
+
 impl Api for Pki {
     const NAME: &'static str = "pki";
     const CONTENT_TYPE: &'static str = JSON;
     type Route = &'static Route;
-    type Input = Fields;
+    type Input = Bound;
     type Error = PkiError;
 
     fn router(&self) -> &Router<&'static Route> {
@@ -119,7 +137,11 @@ impl Api for Pki {
         route: &&'static Route,
         call: Call,
         meta: &mut Meta,
-    ) -> Result<Fields, PkiError> {
+    ) -> Result<Bound, PkiError> {
+        let base_url = self
+            .inner
+            .host_scheme
+            .and_then(|scheme| host_url(scheme, call.header(HOST)));
         let fields = match (&route.op, route.verb) {
             (Op::Crl, _) => Fields::from_query(vec![("caName".into(), call.params.join("/"))]),
             (_, routes::Verb::Get) => Fields::from_query(query_pairs(call.query())),
@@ -127,11 +149,11 @@ impl Api for Pki {
         };
         meta.request = fields.to_json();
         meta.diagnostics.extend(fields.case_bindings());
-        Ok(fields)
+        Ok(Bound { fields, base_url })
     }
 
-    fn field(&self, input: &Fields, name: &str) -> Option<String> {
-        input.lookup(name)
+    fn field(&self, input: &Bound, name: &str) -> Option<String> {
+        input.fields.lookup(name)
     }
 
     fn latency(&self, route: &&'static Route) -> Duration {
@@ -144,9 +166,10 @@ impl Api for Pki {
     fn handle(
         &self,
         route: &&'static Route,
-        f: Fields,
+        bound: Bound,
         meta: &mut Meta,
     ) -> Result<Answer, PkiError> {
+        let f = bound.fields;
         let world = self.world();
         let handler = match route.op {
             Op::Json(handler) => handler,
@@ -159,7 +182,7 @@ impl Api for Pki {
             world: &world,
             store: &self.inner.store,
             now: self.inner.clock.now(),
-            base_url: &self.inner.base_url,
+            base_url: bound.base_url.as_deref().unwrap_or(&self.inner.base_url),
             keys: &self.inner.keys,
             replays: &self.inner.replays,
             diag: Vec::new(),

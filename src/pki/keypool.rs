@@ -136,7 +136,13 @@ fn fill(inner: Arc<Inner>) {
             }
         }
         match generate() {
-            Ok(k) => crate::sync::lock(&inner.state).keys.push_back(k),
+            Ok(k) => {
+                // Another filler may have topped the pool up meanwhile.
+                let mut st = crate::sync::lock(&inner.state);
+                if st.keys.len() < inner.target {
+                    st.keys.push_back(k);
+                }
+            }
             Err(e) => {
                 tracing::warn!("key pool: {e}");
                 std::thread::sleep(std::time::Duration::from_secs(1));

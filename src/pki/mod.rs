@@ -22,6 +22,7 @@ pub mod endpoints;
 pub mod error;
 pub mod identity;
 pub mod keypool;
+pub mod openapi;
 pub mod report;
 pub mod routes;
 pub mod scenario;
@@ -54,6 +55,9 @@ struct Inner {
     clock: Clock,
     world: Arc<World>,
     base_url: String,
+    /// Certificates name the request's `Host` (with this scheme) instead of `base_url`: signsim
+    /// is bound to an unspecified address and was given no public URL.
+    host_scheme: Option<&'static str>,
     crl_cache: Mutex<HashMap<String, crl::CachedCrl>>,
     keys: keypool::KeyPool,
     /// GetUserCertHistory `rnd` values seen: (customer, rnd) → when.
@@ -68,6 +72,7 @@ impl Pki {
         clock: Clock,
         world: World,
         base_url: String,
+        host_scheme: Option<&'static str>,
     ) -> Result<Pki, PkiError> {
         let keys = keypool::KeyPool::new(world.p12_key_pool);
         let pki = Pki {
@@ -76,6 +81,7 @@ impl Pki {
                 clock,
                 world: Arc::new(world),
                 base_url,
+                host_scheme,
                 crl_cache: Mutex::new(HashMap::new()),
                 keys,
                 replays: Mutex::new(HashMap::new()),

@@ -89,6 +89,56 @@ pub struct Step {
 }
 
 impl Podpishi {
+    /// The document's ZIP exactly as `getdoc` answers its owner: (file name, bytes), for the
+    /// dashboard's download.
+    pub fn document_zip(&self, num: u64) -> Result<(String, Vec<u8>), PodpishiError> {
+        let doc: Document = self
+            .store()
+            .get(Table::PodDocuments, &keys::document(num))?
+            .ok_or_else(|| PodpishiError::document_unknown(num))?;
+        let account: super::state::Account = self
+            .store()
+            .get(Table::PodAccounts, &keys::account(&doc.owner_login))?
+            .ok_or_else(|| {
+                PodpishiError::internal(
+                    "reading the owner's account",
+                    format!("document {num}'s owner {} has no account", doc.owner_login),
+                )
+            })?;
+        let cmd = super::wire::Command {
+            oper: "getdoc".into(),
+            items: vec![("docnum".into(), num.to_string())],
+        };
+        let mut ctx = super::Ctx {
+            world: self.world(),
+            store: self.store(),
+            now: self.now(),
+            account,
+            diag: Vec::new(),
+            warnings: Vec::new(),
+        };
+        match super::endpoints::getdoc::handle(&mut ctx, &cmd)? {
+            super::routes::Reply::Zip { name, bytes } => Ok((name, bytes)),
+            super::routes::Reply::Xml(_) => Err(PodpishiError::internal(
+                "making the ZIP",
+                "getdoc answered XML",
+            )),
+        }
+    }
+
+    /// The test signers: name, whose (BIN, or IIN for an individual) and display name, for the
+    /// dashboard's choice.
+    pub fn signers(&self) -> Vec<Value> {
+        self.world()
+            .signers
+            .iter()
+            .map(|s| {
+                let whose = if s.info.bin.is_empty() { &s.info.iin } else { &s.info.bin };
+                json!({"name": s.name, "bin": whose, "fio": format!("{} {}", s.info.common_name, s.info.patronymic).trim(), "firm": s.info.organization})
+            })
+            .collect()
+    }
+
     /// The counterparty's cabinet step on document `num`: sign as a test signer or refuse.
     pub fn counterparty(&self, num: u64, step: &Step) -> Result<Value, PodpishiError> {
         counterparty(self, num, step)

@@ -23,6 +23,7 @@ pub mod ctx;
 pub mod documents;
 pub mod endpoints;
 pub mod error;
+pub mod openapi;
 pub mod routes;
 pub mod scenario;
 pub mod signing;

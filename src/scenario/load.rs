@@ -179,12 +179,39 @@ pub fn parse_text(text: &str, origin: &str, base: Option<PathBuf>) -> Result<Par
         text: text.to_string(),
         problems: Vec::new(),
     };
-    let Some(file) = deserialize(text, &mut v) else {
+    // `extends = "default"`: the default world with this file on top, read as one file; a
+    // problem's line is still looked up in this file (`Checker::problem`), where its key is.
+    let merged;
+    let source = match extended(text) {
+        None => text,
+        Some(Ok(table)) => match toml::to_string(&table) {
+            Ok(t) => {
+                merged = t;
+                merged.as_str()
+            }
+            Err(e) => {
+                v.problem("extends", format!("the merged scenario: {e}"));
+                return Err(v.problems);
+            }
+        },
+        Some(Err((field, message))) => {
+            v.problem(&field, message);
+            return Err(v.problems);
+        }
+    };
+    let Some(file) = deserialize(source, &mut v) else {
         return Err(v.problems);
     };
-    let files = match base {
-        Some(base) => Files::dir(base, file.fixtures.as_deref().unwrap_or("../fixtures")),
-        None => Files::Embedded,
+    // An extending file that names no fixtures resolves the default world's paths where they
+    // are: among the embedded files.
+    let fixtures = match (&file.fixtures, &file.extends) {
+        (Some(f), _) => Some(f.as_str()),
+        (None, Some(_)) => Some(EMBEDDED),
+        (None, None) => None,
+    };
+    let files = match (fixtures, base) {
+        (Some(EMBEDDED), _) | (_, None) => Files::Embedded,
+        (f, Some(base)) => Files::dir(base, f.unwrap_or("../fixtures")),
     };
     let clock_start = v.check(&file);
     Ok(Parsed {
@@ -194,6 +221,49 @@ pub fn parse_text(text: &str, origin: &str, base: Option<PathBuf>) -> Result<Par
         files,
         checker: v,
     })
+}
+
+/// The `fixtures` value that means the files built into the binary.
+pub const EMBEDDED: &str = "embedded";
+
+/// The merged table of a file that says `extends = "default"`: the default world with the
+/// file's keys on top — a table merges key by key, any other value (arrays of tables
+/// included: `[[pki.customers]]` lists them all) replaces the default's. `None` when the
+/// file extends nothing (or is not TOML: the plain parse reports that). Err: (field, message).
+fn extended(text: &str) -> Option<Result<toml::Table, (String, String)>> {
+    let mut table: toml::Table = toml::from_str(text).ok()?;
+    let extends = table.remove("extends")?;
+    if extends.as_str() != Some("default") {
+        return Some(Err((
+            "extends".into(),
+            format!("{extends} is not a world to extend: the only one is \"default\" (the embedded default scenario)"),
+        )));
+    }
+    let mut base: toml::Table = match toml::from_str(super::embedded::DEFAULT_SCENARIO) {
+        Ok(t) => t,
+        Err(e) => {
+            return Some(Err((
+                "extends".into(),
+                format!("the default scenario: {e}"),
+            )))
+        }
+    };
+    // The default's own `fixtures` names the repository layout, not this file's.
+    base.remove("fixtures");
+    merge(&mut base, table);
+    base.insert("extends".into(), toml::Value::String("default".into()));
+    Some(Ok(base))
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
 }
 
 /// Deserializes the file. A type error or an unknown field is recorded with the field's dotted

@@ -10,9 +10,13 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
+    /// `"default"`: the default world with this file's keys on top (see `load::parse_text`).
+    #[serde(default)]
+    pub extends: Option<String>,
     pub scenario: Meta,
     /// Directory that key and certificate paths are relative to, itself relative to the
-    /// scenario file. Default `../fixtures` (the repository layout).
+    /// scenario file. Default `../fixtures` (the repository layout); `"embedded"`: the
+    /// fixture files built into the binary, wherever the scenario file is.
     #[serde(default)]
     pub fixtures: Option<String>,
     #[serde(default)]

@@ -26,6 +26,7 @@
 
 pub mod body;
 pub mod router;
+pub mod tls;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -85,16 +86,18 @@ impl Default for Limits {
     }
 }
 
-/// Accepts on `listener` with the default [`Limits`] until `shutdown` resolves.
+/// Accepts on `listener` with the default [`Limits`] and no TLS until `shutdown` resolves.
 pub async fn run(listener: TcpListener, service: Service, shutdown: impl Future<Output = ()>) {
-    run_with(listener, service, Limits::default(), shutdown).await
+    run_with(listener, service, Limits::default(), None, shutdown).await
 }
 
-/// Accepts on `listener` until `shutdown` resolves, then stops within the shutdown grace.
+/// Accepts on `listener` (over TLS when `tls` is given) until `shutdown` resolves, then stops
+/// within the shutdown grace.
 pub async fn run_with(
     listener: TcpListener,
     service: Service,
     limits: Limits,
+    tls: Option<tls::TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let max = connection_cap(limits.max_connections);
@@ -140,8 +143,18 @@ pub async fn run_with(
                 let service = service.clone();
                 let stop = stop_rx.clone();
                 let registry = registry.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    serve_connection(socket, peer, service, state.clone(), stop, limits).await;
+                    match tls {
+                        None => serve_connection(socket, peer, service, state.clone(), stop, limits).await,
+                        Some(acceptor) => {
+                            match tokio::time::timeout(tls::HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
+                                Ok(Ok(stream)) => serve_connection(stream, peer, service, state.clone(), stop, limits).await,
+                                Ok(Err(e)) => tracing::debug!("TLS handshake with {peer} failed: {e}"),
+                                Err(_) => tracing::debug!("TLS handshake with {peer} timed out"),
+                            }
+                        }
+                    }
                     registry.remove(state.id);
                 });
             }

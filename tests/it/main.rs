@@ -9,17 +9,23 @@
 //! scenarios, scenario loading). Refusals of one shape are tables run by `helpers::each_case`.
 
 mod admin;
+mod ci_hygiene;
+mod ci_recipe;
 mod cli;
 mod crypto;
+mod dashboard;
 mod docs;
 mod events;
 mod examples;
+mod fixtures;
 mod hardening;
 mod helpers;
 mod logs;
+mod openapi;
 mod pki;
 mod podpishi;
 mod portability;
 mod readme;
 mod scenario_names;
 mod scenarios;
+mod tls;

@@ -8,7 +8,7 @@ use std::process::Command;
 
 /// The walk-throughs, each with the port it serves on and the sections whose shell blocks
 /// run in one shell, in order.
-const WALKS: &[(&str, &str, &[&str])] = &[
+pub(crate) const WALKS: &[(&str, &str, &[&str])] = &[
     (
         "PKI",
         "18081",
@@ -75,6 +75,16 @@ fn shows(output: &str, expected: &str) -> bool {
 }
 
 fn run_walk(name: &str, port: &str, sections: &[&str]) {
+    run_walk_with(name, port, sections, &repo().join("fixtures"));
+}
+
+/// Walks share their ports (the README names them): one at a time.
+static WALKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A walk-through with `fixtures` as the directory's `fixtures/` (the repository's, or what
+/// `signsim fixtures export` wrote: see fixtures.rs).
+pub(crate) fn run_walk_with(name: &str, port: &str, sections: &[&str], fixtures: &std::path::Path) {
+    let _one = WALKING.lock().unwrap_or_else(|p| p.into_inner());
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
     let script: String = sections
         .iter()
@@ -105,7 +115,7 @@ fn run_walk(name: &str, port: &str, sections: &[&str]) {
         dir.path().join("target/release/signsim"),
     )
     .unwrap();
-    std::os::unix::fs::symlink(repo().join("fixtures"), dir.path().join("fixtures")).unwrap();
+    std::os::unix::fs::symlink(fixtures, dir.path().join("fixtures")).unwrap();
     let out = Command::new("timeout")
         .args(["120", "bash", "-c", &runnable])
         .current_dir(dir.path())

@@ -94,8 +94,9 @@ fn with_an_admin_token_the_control_api_needs_the_bearer_and_the_apis_do_not() {
 #[test]
 fn exposed_with_an_admin_token_signsim_starts_and_requires_it() {
     let server = SignsimProcess::start(&["--addr", "0.0.0.0:0", "--admin-token", "s3cret"]);
+    // Bound to every address, it prints a URL a local client can use, never 0.0.0.0.
     assert!(
-        server.printed_url.starts_with("http://0.0.0.0:"),
+        server.printed_url.starts_with("http://127.0.0.1:"),
         "{}",
         server.printed_url
     );

@@ -23,8 +23,14 @@ fn health_reports_status_version_scenario_store_clock_and_journal() {
         json!({"entries": 1, "capacity": 1000, "evicted": 0}),
         "{h}"
     );
+    // The health call itself went to the control API's own ring, not among the API requests.
     let h = emu.admin_ok("health");
-    assert_eq!(h["journal"]["entries"], 2, "{h}");
+    assert_eq!(h["journal"]["entries"], 1, "{h}");
+    assert_eq!(
+        h["admin_journal"],
+        json!({"entries": 1, "capacity": 200, "evicted": 0}),
+        "{h}"
+    );
     // The clock it reports is the scenario clock.
     emu.advance("2h");
     assert_eq!(emu.admin_ok("health")["clock"], "2026-06-01T10:00:00Z");

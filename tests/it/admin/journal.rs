@@ -416,11 +416,13 @@ fn get_one_entry_and_clear_the_journal() {
 
     let (status, body) = emu.admin_delete("requests");
     assert_eq!((status, &body), (200, &json!({"cleared": true})));
-    // Only the DELETE itself (journaled after it answered) remains.
-    let left = emu.journal("");
+    // Only the DELETE itself (journaled after it answered) remains, and only with the control
+    // API's calls included: by default the journal lists the APIs' requests.
+    let left = emu.journal("include=admin");
     assert_eq!(left.len(), 1, "{left:?}");
     assert_eq!(left[0]["method"], "DELETE");
     assert_eq!(left[0]["operation"], "requests.clear");
+    assert_eq!(emu.journal(""), Vec::<Value>::new());
     assert_admin_error(
         &emu.admin_get(&format!("requests/{}", a.id)),
         404,
@@ -456,7 +458,7 @@ fn the_journal_is_a_bounded_ring_with_evictions_counted() {
         json!({"entries": 5, "capacity": 5, "evicted": 3}),
         "{health}"
     );
-    // The health call (id 9) pushed out id 4.
+    // The health call (id 9) went to the control API's own ring: it pushed no API request out.
     let list: Value = client
         .get(format!("{}/__admin/requests", server.url))
         .send()
@@ -465,11 +467,26 @@ fn the_journal_is_a_bounded_ring_with_evictions_counted() {
         .unwrap();
     assert_eq!(
         ids(list["requests"].as_array().unwrap()),
-        vec![5, 6, 7, 8, 9]
+        vec![4, 5, 6, 7, 8]
     );
     assert_eq!(list["total"], 5, "{list}");
     assert_eq!(list["capacity"], 5, "{list}");
-    assert_eq!(list["evicted"], 4, "{list}");
+    assert_eq!(list["evicted"], 3, "{list}");
+    // Asked for, the control API's calls are listed among them in id order: the health call
+    // and the first list call (ids 9 and 10).
+    let with_admin: Value = client
+        .get(format!("{}/__admin/requests?include=admin", server.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        ids(with_admin["requests"].as_array().unwrap()),
+        vec![4, 5, 6, 7, 8, 9, 10]
+    );
+    // Polling the control API a thousand times would still push nothing out: its ring is
+    // separate and bounded.
+    assert_eq!(with_admin["admin"]["capacity"], 200, "{with_admin}");
     let gone = client
         .get(format!("{}/__admin/requests/1", server.url))
         .send()

@@ -25,9 +25,11 @@ use crate::helpers::*;
 use serde_json::Value;
 use std::io::{Read, Write};
 
-/// `host:port` of a `http://host:port` URL.
+/// `127.0.0.1:port` for a `http://host:port` URL: the servers here listen on loopback, and
+/// the URL they print may name their `--public-url` host instead.
 pub fn authority(url: &str) -> String {
-    url.trim_start_matches("http://").to_string()
+    let port = url.rsplit(':').next().unwrap_or("").trim_end_matches('/');
+    format!("127.0.0.1:{port}")
 }
 
 /// Sends `request` as raw bytes on a new connection and reads until the server closes it (the
