@@ -66,12 +66,18 @@ impl<'de> Visitor<'de> for Limited {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         if self.depth >= MAX_DEPTH {
-            return Err(A::Error::custom(format!("nested deeper than {MAX_DEPTH} levels")));
+            return Err(A::Error::custom(format!(
+                "nested deeper than {MAX_DEPTH} levels"
+            )));
         }
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(Limited { depth: self.depth + 1 })? {
+        while let Some(v) = seq.next_element_seed(Limited {
+            depth: self.depth + 1,
+        })? {
             if out.len() == MAX_ITEMS {
-                return Err(A::Error::custom(format!("an array has more than {MAX_ITEMS} items")));
+                return Err(A::Error::custom(format!(
+                    "an array has more than {MAX_ITEMS} items"
+                )));
             }
             out.push(v);
         }
@@ -79,7 +85,9 @@ impl<'de> Visitor<'de> for Limited {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         if self.depth >= MAX_DEPTH {
-            return Err(A::Error::custom(format!("nested deeper than {MAX_DEPTH} levels")));
+            return Err(A::Error::custom(format!(
+                "nested deeper than {MAX_DEPTH} levels"
+            )));
         }
         let mut out = Map::new();
         while let Some(k) = map.next_key::<String>()? {
@@ -88,7 +96,9 @@ impl<'de> Visitor<'de> for Limited {
                     "an object has more than {MAX_PROPERTIES} properties (a request has a few dozen)"
                 )));
             }
-            let v = map.next_value_seed(Limited { depth: self.depth + 1 })?;
+            let v = map.next_value_seed(Limited {
+                depth: self.depth + 1,
+            })?;
             out.insert(k, v);
         }
         Ok(Value::Object(out))
@@ -121,7 +131,9 @@ impl Fields {
                 PkiError::new(
                     Kind::MalformedBody,
                     match e.classify() {
-                        serde_json::error::Category::Data => format!("the request body is JSON beyond what signsim reads: {e}"),
+                        serde_json::error::Category::Data => {
+                            format!("the request body is JSON beyond what signsim reads: {e}")
+                        }
                         _ => format!("the request body is not JSON: {e}"),
                     },
                 )

@@ -51,17 +51,39 @@ fn an_altered_or_forged_certificate_is_neither_revoked_nor_confirmed() {
     assert_ne!(forged, der);
     let before = dumps(&emu);
     let crl = emu.get_bytes("/crl/01.crl");
-    for (what, cert) in [("last byte flipped", b64(&flipped)), ("signed by another key", b64(&forged))] {
-        let r = emu.post("RecievedCertConfirmation", &confirm_body(&Customer::A, &cert, &tracking));
-        assert_refused(&r, 200, 407, &["not the certificate that CA issued", "exactly as IssueCertificateByTrackingCode returned it"]);
+    for (what, cert) in [
+        ("last byte flipped", b64(&flipped)),
+        ("signed by another key", b64(&forged)),
+    ] {
+        let r = emu.post(
+            "RecievedCertConfirmation",
+            &confirm_body(&Customer::A, &cert, &tracking),
+        );
+        assert_refused(
+            &r,
+            200,
+            407,
+            &[
+                "not the certificate that CA issued",
+                "exactly as IssueCertificateByTrackingCode returned it",
+            ],
+        );
         let r = emu.revoke_certificate(&Customer::A, &cert, 1);
-        assert_refused(&r, 200, 407, &["serial 1001", "not the certificate that CA issued"]);
+        assert_refused(
+            &r,
+            200,
+            407,
+            &["serial 1001", "not the certificate that CA issued"],
+        );
         assert_eq!(dumps(&emu), before, "{what} changed the state");
     }
     assert_eq!(emu.get_bytes("/crl/01.crl"), crl);
     assert_eq!(emu.state_of(&tracking), "Issued");
     // The certificate as issued.
-    assert_ok(&emu.post("RecievedCertConfirmation", &confirm_body(&Customer::A, &genuine, &tracking)));
+    assert_ok(&emu.post(
+        "RecievedCertConfirmation",
+        &confirm_body(&Customer::A, &genuine, &tracking),
+    ));
     assert_ok(&emu.revoke_certificate(&Customer::A, &genuine, 1));
     assert_eq!(emu.state_of(&tracking), "Revoked");
 }

@@ -24,35 +24,51 @@ fn closed_after(mut s: TcpStream, started: Instant) -> (Duration, String) {
         match s.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
                 panic!("still open after {:?}", started.elapsed())
             }
             Err(_) => break,
         }
     }
-    (started.elapsed(), String::from_utf8_lossy(&got).into_owned())
+    (
+        started.elapsed(),
+        String::from_utf8_lossy(&got).into_owned(),
+    )
 }
 
 #[test]
 fn slow_and_idle_clients_are_closed_by_the_read_and_idle_timeouts() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Child::start(&["--read-timeout", "1s", "--idle-timeout", "2s"], &[], dir.path());
+    let server = Child::start(
+        &["--read-timeout", "1s", "--idle-timeout", "2s"],
+        &[],
+        dir.path(),
+    );
     let started = Instant::now();
     let bare = connect(&server.url);
     let mut half_head = connect(&server.url);
-    half_head.write_all(b"GET /api/GetVersion HTTP/1.1\r\nHost: 127.0.0.1\r\n").unwrap();
+    half_head
+        .write_all(b"GET /api/GetVersion HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .unwrap();
     let mut half_body = connect(&server.url);
     half_body
         .write_all(b"POST /api/GetCredit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"reportkey\":")
         .unwrap();
     let mut idle = connect(&server.url);
-    idle.write_all(b"GET /api/GetVersion HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    idle.write_all(b"GET /api/GetVersion HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .unwrap();
     let mut trickle = connect(&server.url);
     let trickler = std::thread::spawn(move || {
         let _ = trickle.write_all(b"GET /api/GetVersion HTTP/1.1\r\n");
         for i in 0..20 {
             std::thread::sleep(Duration::from_millis(400));
-            if trickle.write_all(format!("X-Slow-{i}: 1\r\n").as_bytes()).is_err() {
+            if trickle
+                .write_all(format!("X-Slow-{i}: 1\r\n").as_bytes())
+                .is_err()
+            {
                 return Some(started.elapsed());
             }
         }
@@ -70,9 +86,19 @@ fn slow_and_idle_clients_are_closed_by_the_read_and_idle_timeouts() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(t < Duration::from_secs(5), "idle keep-alive open for {t:?}");
     let cut = trickler.join().unwrap();
-    assert!(cut.is_some_and(|t| t < Duration::from_secs(6)), "trickled head kept open: {cut:?}");
+    assert!(
+        cut.is_some_and(|t| t < Duration::from_secs(6)),
+        "trickled head kept open: {cut:?}"
+    );
     // Still serving.
-    assert_eq!(one_shot().get(format!("{}/api/GetVersion", server.url)).send().unwrap().status(), 200);
+    assert_eq!(
+        one_shot()
+            .get(format!("{}/api/GetVersion", server.url))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 fn sigterm(pid: u32) {
@@ -86,7 +112,10 @@ fn wait_exit(child: &mut std::process::Child, within: Duration) -> Duration {
             assert!(status.success(), "{status:?}");
             return started.elapsed();
         }
-        assert!(started.elapsed() < within, "still running {within:?} after SIGTERM");
+        assert!(
+            started.elapsed() < within,
+            "still running {within:?} after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -99,7 +128,8 @@ fn sigterm_with_half_sent_requests_open_exits_within_the_shutdown_grace() {
     let mut open = Vec::new();
     for _ in 0..50 {
         let mut s = connect(&server.url);
-        s.write_all(b"POST /api/RegisterInfo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty").unwrap();
+        s.write_all(b"POST /api/RegisterInfo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty")
+            .unwrap();
         open.push(s);
     }
     std::thread::sleep(Duration::from_millis(200));
@@ -123,7 +153,13 @@ fn sigterm_with_half_sent_requests_open_exits_within_the_shutdown_grace() {
     sigterm(server.pid());
     let t = wait_exit(&mut server.child, Duration::from_secs(5));
     assert!(t < Duration::from_secs(3), "took {t:?} with a 2 s grace");
-    assert!(server.log_text().contains("still busy after the shutdown grace"), "{}", server.log_text());
+    assert!(
+        server
+            .log_text()
+            .contains("still busy after the shutdown grace"),
+        "{}",
+        server.log_text()
+    );
 }
 
 /// Opens `n` idle connections (each served one request, then left open).
@@ -131,7 +167,8 @@ fn idle_flood(url: &str, n: usize) -> Vec<TcpStream> {
     (0..n)
         .map(|_| {
             let mut s = connect(url);
-            s.write_all(b"GET /api/GetVersion HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+            s.write_all(b"GET /api/GetVersion HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                .unwrap();
             let mut buf = [0u8; 1024];
             let _ = s.read(&mut buf);
             s
@@ -145,7 +182,10 @@ fn slowest_fresh_request(url: &str, n: usize) -> Duration {
     (0..n)
         .map(|_| {
             let t = Instant::now();
-            let r = c.get(format!("{url}/api/GetCAList?Customercode=10320874334")).send().unwrap();
+            let r = c
+                .get(format!("{url}/api/GetCAList?Customercode=10320874334"))
+                .send()
+                .unwrap();
             assert_eq!(r.status(), 200);
             t.elapsed()
         })
@@ -154,7 +194,9 @@ fn slowest_fresh_request(url: &str, n: usize) -> Duration {
 }
 
 fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count()
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
 }
 
 #[test]
@@ -163,11 +205,18 @@ fn idle_connections_beyond_the_limit_make_room_for_new_clients() {
     let server = Child::start(&["--max-connections", "100"], &[], dir.path());
     let _idle = idle_flood(&server.url, 300);
     let slowest = slowest_fresh_request(&server.url, 30);
-    assert!(slowest < Duration::from_millis(100), "slowest new request {slowest:?}");
+    assert!(
+        slowest < Duration::from_millis(100),
+        "slowest new request {slowest:?}"
+    );
     // One descriptor per connection, the limit held.
     let fds = open_fds(server.pid());
     assert!(fds <= 100 + 64, "{fds} descriptors open");
-    assert!(server.log_text().contains("connection limit reached"), "{}", server.log_text());
+    assert!(
+        server.log_text().contains("connection limit reached"),
+        "{}",
+        server.log_text()
+    );
 }
 
 #[test]
@@ -182,11 +231,18 @@ fn a_connection_over_the_limit_while_all_are_busy_gets_a_503() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(300));
-    let (status, body) = raw(&server.url, "GET /api/GetVersion HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    let (status, body) = raw(
+        &server.url,
+        "GET /api/GetVersion HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    );
     assert_eq!(status, 503, "{body}");
     let v: Value = serde_json::from_str(&body).unwrap();
     assert!(error_of(&v).contains("--max-connections"), "{v}");
-    assert!(server.log_text().contains("all busy"), "{}", server.log_text());
+    assert!(
+        server.log_text().contains("all busy"),
+        "{}",
+        server.log_text()
+    );
     drop(busy);
 }
 
@@ -197,13 +253,20 @@ fn a_thousand_idle_connections_leave_new_requests_under_100_ms() {
     let server = Child::start(&[], &[], dir.path());
     let idle = idle_flood(&server.url, 1000);
     let slowest = slowest_fresh_request(&server.url, 100);
-    eprintln!("1000 idle connections: slowest of 100 new requests {slowest:?}; {} fds", open_fds(server.pid()));
-    assert!(slowest < Duration::from_millis(100), "slowest new request {slowest:?}");
+    eprintln!(
+        "1000 idle connections: slowest of 100 new requests {slowest:?}; {} fds",
+        open_fds(server.pid())
+    );
+    assert!(
+        slowest < Duration::from_millis(100),
+        "slowest new request {slowest:?}"
+    );
     // And SIGTERM with them open, plus 50 half-sent heads.
     let mut half = Vec::new();
     for _ in 0..50 {
         let mut s = connect(&server.url);
-        s.write_all(b"GET /api/GetVersion HTTP/1.1\r\nHost: 127").unwrap();
+        s.write_all(b"GET /api/GetVersion HTTP/1.1\r\nHost: 127")
+            .unwrap();
         half.push(s);
     }
     let mut server = server;

@@ -33,27 +33,58 @@ fn upload(c: &reqwest::blocking::Client, url: &str, reference: &str) -> Option<u
         form = form.text(k, v);
     }
     for (name, bytes) in u.files {
-        form = form.part("uf", reqwest::blocking::multipart::Part::bytes(bytes).file_name(name));
+        form = form.part(
+            "uf",
+            reqwest::blocking::multipart::Part::bytes(bytes).file_name(name),
+        );
     }
-    let text = c.post(format!("{url}/api.php")).multipart(form).send().ok()?.text().ok()?;
-    text.contains(">ok</doc>").then(|| doc_num(&text).parse().unwrap())
+    let text = c
+        .post(format!("{url}/api.php"))
+        .multipart(form)
+        .send()
+        .ok()?
+        .text()
+        .ok()?;
+    text.contains(">ok</doc>")
+        .then(|| doc_num(&text).parse().unwrap())
 }
 
 fn register(c: &reqwest::blocking::Client, url: &str, body: &Value) -> Option<u64> {
-    let v: Value = c.post(format!("{url}/api/RegisterInfo")).json(body).send().ok()?.json().ok()?;
+    let v: Value = c
+        .post(format!("{url}/api/RegisterInfo"))
+        .json(body)
+        .send()
+        .ok()?
+        .json()
+        .ok()?;
     v["TrackingCode"].as_str()?.parse().ok()
 }
 
 /// What a restarted binary holds: documents (num → reference) and tracking codes.
 fn held(url: &str) -> (BTreeMap<u64, String>, BTreeSet<u64>) {
     let c = one_shot();
-    let pod: Value = c.get(format!("{url}/__admin/podpishi/state")).send().unwrap().json().unwrap();
-    let pki: Value = c.get(format!("{url}/__admin/pki/state")).send().unwrap().json().unwrap();
+    let pod: Value = c
+        .get(format!("{url}/__admin/podpishi/state"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let pki: Value = c
+        .get(format!("{url}/__admin/pki/state"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     let docs = pod["documents"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["value"]["num"].as_u64().unwrap(), d["value"]["reference"].as_str().unwrap().to_string()))
+        .map(|d| {
+            (
+                d["value"]["num"].as_u64().unwrap(),
+                d["value"]["reference"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let tracking = pki["tracking"]
         .as_array()
@@ -87,7 +118,10 @@ fn verify(url: &str, world: &World, body: &Value, tally: &mut Tally, tag: &str) 
     for (num, reference) in &world.docs {
         if docs.get(num) != Some(reference) {
             tally.lost += 1;
-            eprintln!("{tag}: acknowledged document {num} ({reference}) is {:?}", docs.get(num));
+            eprintln!(
+                "{tag}: acknowledged document {num} ({reference}) is {:?}",
+                docs.get(num)
+            );
         }
     }
     for code in &world.tracking {
@@ -118,7 +152,10 @@ fn kill_during_writes(cycles: usize) -> Tally {
     let logs = tempfile::tempdir().unwrap();
     let bodies: Vec<Value> = (0..(cycles as u32 * 12 + 4)).map(person_body).collect();
     let next_body = AtomicUsize::new(0);
-    let mut world = World { docs: BTreeMap::new(), tracking: BTreeSet::new() };
+    let mut world = World {
+        docs: BTreeMap::new(),
+        tracking: BTreeSet::new(),
+    };
     let mut tally = Tally::default();
     let mut rng = 0x9e3779b97f4a7c15u64;
     for cycle in 0..cycles {
@@ -132,14 +169,18 @@ fn kill_during_writes(cycles: usize) -> Tally {
             world.tracking = tracking;
         }
         let stop = AtomicBool::new(false);
-        let acked = Mutex::new(World { docs: BTreeMap::new(), tracking: BTreeSet::new() });
+        let acked = Mutex::new(World {
+            docs: BTreeMap::new(),
+            tracking: BTreeSet::new(),
+        });
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
         let run_for = Duration::from_millis(300 + rng % 700);
         std::thread::scope(|s| {
             for t in 0..4 {
-                let (url, stop, acked, bodies, next_body) = (&server.url, &stop, &acked, &bodies, &next_body);
+                let (url, stop, acked, bodies, next_body) =
+                    (&server.url, &stop, &acked, &bodies, &next_body);
                 s.spawn(move || {
                     let c = one_shot();
                     let mut i = 0;
@@ -149,14 +190,22 @@ fn kill_during_writes(cycles: usize) -> Tally {
                             let n = next_body.fetch_add(1, Ordering::Relaxed);
                             if let Some(b) = bodies.get(n) {
                                 if let Some(code) = register(&c, url, b) {
-                                    acked.lock().unwrap_or_else(|p| p.into_inner()).tracking.insert(code);
+                                    acked
+                                        .lock()
+                                        .unwrap_or_else(|p| p.into_inner())
+                                        .tracking
+                                        .insert(code);
                                 }
                             }
                             continue;
                         }
                         let r = format!("c{cycle}-t{t}-{i}");
                         if let Some(num) = upload(&c, url, &r) {
-                            acked.lock().unwrap_or_else(|p| p.into_inner()).docs.insert(num, r);
+                            acked
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .docs
+                                .insert(num, r);
                         }
                     }
                 });
@@ -188,14 +237,22 @@ fn kill_during_reset(cycles: usize) -> Tally {
     // How long a reset takes on this machine, to kill inside it.
     let took = {
         let server = start(data.path(), logs.path());
-        let v: Value = one_shot().post(format!("{}/__admin/reset", server.url)).send().unwrap().json().unwrap();
+        let v: Value = one_shot()
+            .post(format!("{}/__admin/reset", server.url))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
         Duration::from_secs_f64(v["took_ms"].as_f64().unwrap() / 1000.0)
     };
     for cycle in 0..cycles {
         let mut server = start(data.path(), logs.path());
         let c = one_shot();
         let (held_docs, held_tracking) = held(&server.url);
-        let mut world = World { docs: held_docs, tracking: held_tracking };
+        let mut world = World {
+            docs: held_docs,
+            tracking: held_tracking,
+        };
         for i in 0..200 {
             let r = format!("rk-{i}");
             if let Some(num) = upload(&c, &server.url, &r) {
@@ -213,7 +270,11 @@ fn kill_during_reset(cycles: usize) -> Tally {
         let delay = took.mul_f64(((cycle * 37) % 100) as f64 / 80.0);
         let url = server.url.clone();
         let reset = std::thread::spawn(move || {
-            one_shot().post(format!("{url}/__admin/reset")).send().ok().map(|r| r.status().as_u16())
+            one_shot()
+                .post(format!("{url}/__admin/reset"))
+                .send()
+                .ok()
+                .map(|r| r.status().as_u16())
         });
         std::thread::sleep(delay);
         server.child.kill().unwrap();
@@ -230,20 +291,49 @@ fn kill_during_reset(cycles: usize) -> Tally {
                 eprintln!("r{cycle}: the first upload after the reset got num {num}, not 1001");
             }
         } else {
-            assert_ne!(answered, Some(200), "the reset answered 200 but the old state is back");
+            assert_ne!(
+                answered,
+                Some(200),
+                "the reset answered 200 but the old state is back"
+            );
             tally.old_whole += 1;
-            let missing = world.docs.iter().filter(|(n, r)| docs.get(n) != Some(r)).count()
-                + world.tracking.iter().filter(|t| !tracking.contains(t)).count();
+            let missing = world
+                .docs
+                .iter()
+                .filter(|(n, r)| docs.get(n) != Some(r))
+                .count()
+                + world
+                    .tracking
+                    .iter()
+                    .filter(|t| !tracking.contains(t))
+                    .count();
             tally.lost += missing;
-            assert_eq!(docs.len(), world.docs.len(), "documents beyond the acknowledged ones");
+            assert_eq!(
+                docs.len(),
+                world.docs.len(),
+                "documents beyond the acknowledged ones"
+            );
             // rk-5 is still indexed, so it is refused as a duplicate of a document that exists.
             let dup = upload(&c, &server.url, "rk-5");
             assert_eq!(dup, None, "rk-5 uploaded twice");
-            verify(&server.url, &World { docs: world.docs.clone(), tracking: world.tracking.clone() }, &bodies[next], &mut tally, &format!("r{cycle}"));
+            verify(
+                &server.url,
+                &World {
+                    docs: world.docs.clone(),
+                    tracking: world.tracking.clone(),
+                },
+                &bodies[next],
+                &mut tally,
+                &format!("r{cycle}"),
+            );
             next += 1;
         }
         drop(server);
-        assert_eq!(generations(data.path()), 1, "generations left after cycle {cycle}");
+        assert_eq!(
+            generations(data.path()),
+            1,
+            "generations left after cycle {cycle}"
+        );
     }
     tally
 }
@@ -253,9 +343,16 @@ fn kill_9_during_writes_and_during_reset_loses_nothing_acknowledged() {
     let started = Instant::now();
     let w = kill_during_writes(3);
     let r = kill_during_reset(3);
-    eprintln!("kill -9: writes {w:?}; reset {r:?}; {:?}", started.elapsed());
+    eprintln!(
+        "kill -9: writes {w:?}; reset {r:?}; {:?}",
+        started.elapsed()
+    );
     assert!(w.acknowledged > 0 && r.acknowledged > 0);
-    assert_eq!((w.lost, w.reused, r.lost, r.reused), (0, 0, 0, 0), "writes {w:?}, reset {r:?}");
+    assert_eq!(
+        (w.lost, w.reused, r.lost, r.reused),
+        (0, 0, 0, 0),
+        "writes {w:?}, reset {r:?}"
+    );
 }
 
 #[test]
@@ -264,6 +361,13 @@ fn twenty_kills_during_writes_and_ten_during_reset() {
     let started = Instant::now();
     let w = kill_during_writes(20);
     let r = kill_during_reset(10);
-    eprintln!("kill -9 x20 during writes: {w:?}; x10 during reset: {r:?}; {:?}", started.elapsed());
-    assert_eq!((w.lost, w.reused, r.lost, r.reused), (0, 0, 0, 0), "writes {w:?}, reset {r:?}");
+    eprintln!(
+        "kill -9 x20 during writes: {w:?}; x10 during reset: {r:?}; {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        (w.lost, w.reused, r.lost, r.reused),
+        (0, 0, 0, 0),
+        "writes {w:?}, reset {r:?}"
+    );
 }

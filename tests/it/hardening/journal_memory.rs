@@ -19,10 +19,22 @@ fn hostile(i: usize) -> String {
             .join(",")
     };
     match i % 4 {
-        0 => format!("{{\"reportkey\":\"report-key-A-0001\",\"customercode\":\"10320874334\",{}}}", keys("K", 60_000, 1)),
-        1 => format!("{{\"reportkey\":\"x\",\"customercode\":\"10320874334\",\"personData\":{{{}}}}}", keys("p", 60_000, 1)),
-        2 => format!("{{\"reportkey\":\"x\",\"customercode\":\"{}\"}}", "9".repeat(950_000)),
-        _ => format!("{{\"reportkey\":\"report-key-A-0001\",\"customercode\":\"10320874334\",{}}}", keys("w", 250, 3800)),
+        0 => format!(
+            "{{\"reportkey\":\"report-key-A-0001\",\"customercode\":\"10320874334\",{}}}",
+            keys("K", 60_000, 1)
+        ),
+        1 => format!(
+            "{{\"reportkey\":\"x\",\"customercode\":\"10320874334\",\"personData\":{{{}}}}}",
+            keys("p", 60_000, 1)
+        ),
+        2 => format!(
+            "{{\"reportkey\":\"x\",\"customercode\":\"{}\"}}",
+            "9".repeat(950_000)
+        ),
+        _ => format!(
+            "{{\"reportkey\":\"report-key-A-0001\",\"customercode\":\"10320874334\",{}}}",
+            keys("w", 250, 3800)
+        ),
     }
 }
 
@@ -72,13 +84,23 @@ fn check(n: usize) {
     std::thread::sleep(Duration::from_secs(5));
     let settled = rss_kib(pid) as f64 / 1024.0;
     let c = one_shot();
-    let health: Value = c.get(format!("{}/__admin/health", server.url)).send().unwrap().json().unwrap();
+    let health: Value = c
+        .get(format!("{}/__admin/health", server.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     let kept = health["journal_bytes"]["kept"].as_u64().unwrap();
     let budget = health["journal_bytes"]["budget"].as_u64().unwrap();
     assert_eq!(budget, 16 * 1024 * 1024, "{health}");
     assert!(kept <= budget, "{health}");
     let t = Instant::now();
-    let journal = c.get(format!("{}/__admin/requests", server.url)).send().unwrap().bytes().unwrap();
+    let journal = c
+        .get(format!("{}/__admin/requests", server.url))
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
     let read = t.elapsed();
     eprintln!(
         "{n} hostile 1 MB bodies in {:?}: RSS idle {idle:.1}, peak {peak:.1}, at the end {rss:.1}, 5 s later {settled:.1} MiB (budget 16 MiB + 64 MiB); journal {} entries, {} KiB kept, read back {} KiB in {read:?}",
@@ -89,19 +111,52 @@ fn check(n: usize) {
     );
     // Above the idle process: the debug binary used by `cargo test` idles at about four times
     // the release one's RSS; tests/hardening.sh measures the release binary's absolute RSS.
-    assert!(peak - idle < 16.0 + 64.0, "RSS peaked at {peak:.1} MiB ({idle:.1} idle)");
-    assert!(settled - idle < 16.0 + 16.0, "RSS settled at {settled:.1} MiB ({idle:.1} idle)");
-    assert!(journal.len() < 3 * budget as usize, "{} bytes", journal.len());
+    assert!(
+        peak - idle < 16.0 + 64.0,
+        "RSS peaked at {peak:.1} MiB ({idle:.1} idle)"
+    );
+    assert!(
+        settled - idle < 16.0 + 16.0,
+        "RSS settled at {settled:.1} MiB ({idle:.1} idle)"
+    );
+    assert!(
+        journal.len() < 3 * budget as usize,
+        "{} bytes",
+        journal.len()
+    );
     assert!(read < Duration::from_secs(5), "{read:?}");
     let v: Value = serde_json::from_slice(&journal).unwrap();
     let entries = v["requests"].as_array().unwrap();
-    let wide = entries.iter().find(|e| e["request"]["…"].is_string()).expect("a cut entry");
-    assert!(wide["request"]["…"].as_str().unwrap().contains("more keys not kept"), "{}", wide["request"]["…"]);
-    assert_eq!(wide["request"].as_object().unwrap().len(), 65, "{}", wide["request"]);
-    assert!(wide.to_string().len() < 64 * 1024, "an entry of {} bytes", wide.to_string().len());
+    let wide = entries
+        .iter()
+        .find(|e| e["request"]["…"].is_string())
+        .expect("a cut entry");
+    assert!(
+        wide["request"]["…"]
+            .as_str()
+            .unwrap()
+            .contains("more keys not kept"),
+        "{}",
+        wide["request"]["…"]
+    );
+    assert_eq!(
+        wide["request"].as_object().unwrap().len(),
+        65,
+        "{}",
+        wide["request"]
+    );
+    assert!(
+        wide.to_string().len() < 64 * 1024,
+        "an entry of {} bytes",
+        wide.to_string().len()
+    );
     let refused = entries
         .iter()
-        .find(|e| e["diagnostics"].to_string().contains("more than 256 properties"))
+        .find(|e| {
+            e["diagnostics"]
+                .to_string()
+                .contains("more than 256 properties")
+        })
         .expect("a refused 60 000-key body");
     assert_eq!(refused["status"], 400, "{refused}");
 }

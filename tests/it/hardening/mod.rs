@@ -80,7 +80,8 @@ impl Child {
     pub fn start(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> Child {
         use std::io::BufRead;
         let log = dir.join(format!("signsim-{}.log", rand_id()));
-        let bin = std::env::var("SIGNSIM_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_signsim").to_string());
+        let bin = std::env::var("SIGNSIM_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_signsim").to_string());
         let mut cmd = std::process::Command::new(bin);
         cmd.args(["serve", "--clock", TEST_CLOCK, "--addr", "127.0.0.1:0"])
             .args(args)

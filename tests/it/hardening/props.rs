@@ -21,9 +21,28 @@ fn runner(cases: u32) -> TestRunner {
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "customercode", "CustomerCode", "signature", "sign", "caName", "profileName", "personData",
-            "NationalCode", "trackingCode", "csr", "certificate", "reportkey", "password", "TokenType",
-            "revokeCertReason", "rnd", "SerialNumber", "startdate", "enddate", "type", "id", "approver",
+            "customercode",
+            "CustomerCode",
+            "signature",
+            "sign",
+            "caName",
+            "profileName",
+            "personData",
+            "NationalCode",
+            "trackingCode",
+            "csr",
+            "certificate",
+            "reportkey",
+            "password",
+            "TokenType",
+            "revokeCertReason",
+            "rnd",
+            "SerialNumber",
+            "startdate",
+            "enddate",
+            "type",
+            "id",
+            "approver",
         ])
         .prop_map(str::to_string),
         "[a-zA-Z_]{1,12}",
@@ -35,7 +54,9 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
         ".{0,30}".prop_map(Value::from),
         Just(json!("10320874334-1234")),
         Just(json!("01")),
@@ -52,7 +73,8 @@ fn json_value() -> impl Strategy<Value = Value> {
 
 fn pki_ok_shape(a: &Answer) -> Result<(), TestCaseError> {
     prop_assert!(a.status < 500, "status {}: {}", a.status, a.text());
-    let v: Value = serde_json::from_slice(&a.body).map_err(|e| TestCaseError::fail(format!("{e}: {}", a.text())))?;
+    let v: Value = serde_json::from_slice(&a.body)
+        .map_err(|e| TestCaseError::fail(format!("{e}: {}", a.text())))?;
     prop_assert!(v.get("ErrorCode").is_some() || v.is_array(), "{v}");
     prop_assert_ne!(&v["ErrorCode"], &json!(901), "{}", v);
     Ok(())
@@ -61,11 +83,21 @@ fn pki_ok_shape(a: &Answer) -> Result<(), TestCaseError> {
 #[test]
 fn the_json_binding_answers_any_json_in_the_pki_shape() {
     let emu = TestEmulator::spawn();
-    let methods = ["RegisterInfo", "IssueCertificateByTrackingCode", "RevokeCertificate", "GetCredit", "IssuingReport", "GetUserCertHistory", "RequestApprove", "IsApproved"];
+    let methods = [
+        "RegisterInfo",
+        "IssueCertificateByTrackingCode",
+        "RevokeCertificate",
+        "GetCredit",
+        "IssuingReport",
+        "GetUserCertHistory",
+        "RequestApprove",
+        "IsApproved",
+    ];
     runner(160)
-        .run(&(prop::sample::select(methods.to_vec()), json_value()), |(m, v)| {
-            pki_ok_shape(&emu.post_answer(m, &v))
-        })
+        .run(
+            &(prop::sample::select(methods.to_vec()), json_value()),
+            |(m, v)| pki_ok_shape(&emu.post_answer(m, &v)),
+        )
         .unwrap();
     assert_eq!(emu.get("GetVersion", &[]).0, 200);
 }
@@ -84,10 +116,39 @@ fn xml_commands_of_any_token_soup_get_a_podpishi_answer() {
     let emu = TestEmulator::spawn();
     let token = prop_oneof![
         prop::sample::select(vec![
-            "<data>", "</data>", "<oper>", "</oper>", "getstatus", "getdoc", "getlistdocs", "gettarifplan",
-            "addsignature", "<docnum>", "</docnum>", "<docuniq>", "</docuniq>", "1001", "<time>", "</time>",
-            "<time/>", "&amp;", "&x;", "&#0;", "<!DOCTYPE d [<!ENTITY x 'y'>]>", "<![CDATA[", "]]>",
-            "<?xml version='1.0'?>", "<a b='", "'>", "<", ">", "/", "\u{0}", "é", "<indexnum>", "2",
+            "<data>",
+            "</data>",
+            "<oper>",
+            "</oper>",
+            "getstatus",
+            "getdoc",
+            "getlistdocs",
+            "gettarifplan",
+            "addsignature",
+            "<docnum>",
+            "</docnum>",
+            "<docuniq>",
+            "</docuniq>",
+            "1001",
+            "<time>",
+            "</time>",
+            "<time/>",
+            "&amp;",
+            "&x;",
+            "&#0;",
+            "<!DOCTYPE d [<!ENTITY x 'y'>]>",
+            "<![CDATA[",
+            "]]>",
+            "<?xml version='1.0'?>",
+            "<a b='",
+            "'>",
+            "<",
+            ">",
+            "/",
+            "\u{0}",
+            "é",
+            "<indexnum>",
+            "2",
         ])
         .prop_map(str::to_string),
         ".{0,8}",
@@ -107,27 +168,42 @@ fn any_multipart_body_gets_a_podpishi_answer() {
     let emu = TestEmulator::spawn();
     let piece = prop_oneof![
         prop::sample::select(vec![
-            "--b\r\n", "--b--\r\n", "--b", "\r\n", "\r\n\r\n", "Content-Disposition: form-data; name=\"login\"\r\n",
-            "Content-Disposition: form-data; name=\"uf\"; filename=\"a.txt\"\r\n", "Content-Disposition: form-data\r\n",
-            "Content-Type: text/plain\r\n", "alfa@test.kz", "7588ca38acc4ef76149caa0b0c115d94",
-            "name=\"apikey\"", "filename=\"", "\"", ";", "Content-Disposition: form-data; name=\"uniq_reference\"\r\n",
+            "--b\r\n",
+            "--b--\r\n",
+            "--b",
+            "\r\n",
+            "\r\n\r\n",
+            "Content-Disposition: form-data; name=\"login\"\r\n",
+            "Content-Disposition: form-data; name=\"uf\"; filename=\"a.txt\"\r\n",
+            "Content-Disposition: form-data\r\n",
+            "Content-Type: text/plain\r\n",
+            "alfa@test.kz",
+            "7588ca38acc4ef76149caa0b0c115d94",
+            "name=\"apikey\"",
+            "filename=\"",
+            "\"",
+            ";",
+            "Content-Disposition: form-data; name=\"uniq_reference\"\r\n",
         ])
         .prop_map(|s| s.as_bytes().to_vec()),
         prop::collection::vec(any::<u8>(), 0..16),
     ];
     let boundary = prop::sample::select(vec!["b", "", "\"b\"", "b; charset=x", "bb"]);
     runner(160)
-        .run(&(boundary, prop::collection::vec(piece, 0..20)), |(b, pieces)| {
-            let a = Answer::from(
-                emu.client
-                    .post(format!("{}/api.php", emu.url))
-                    .header("Content-Type", format!("multipart/form-data; boundary={b}"))
-                    .body(pieces.concat())
-                    .send()
-                    .unwrap(),
-            );
-            pod_ok_shape(&a)
-        })
+        .run(
+            &(boundary, prop::collection::vec(piece, 0..20)),
+            |(b, pieces)| {
+                let a = Answer::from(
+                    emu.client
+                        .post(format!("{}/api.php", emu.url))
+                        .header("Content-Type", format!("multipart/form-data; boundary={b}"))
+                        .body(pieces.concat())
+                        .send()
+                        .unwrap(),
+                );
+                pod_ok_shape(&a)
+            },
+        )
         .unwrap();
     assert_eq!(emu.admin_ok("podpishi/state")["documents"], json!([]));
 }
@@ -164,7 +240,11 @@ fn mutated_der_and_cms_get_refusals_in_the_apis_shape() {
     let tracking = emu.register_mehdi();
     let (_, csr) = openssl_csr(dir.path(), 2048);
     let other = emu.register(&Customer::A, "01", "Bronze-Sign", reza());
-    let cert = unb64(emu.issue(&Customer::A, "01", "Bronze-Sign", &other, &csr)["Certificate"].as_str().unwrap());
+    let cert = unb64(
+        emu.issue(&Customer::A, "01", "Bronze-Sign", &other, &csr)["Certificate"]
+            .as_str()
+            .unwrap(),
+    );
     runner(64)
         .run(&mutated(csr.clone()), |bad| {
             let mut body = Customer::A.issue_body("01", "Bronze-Sign", &tracking, &bad);

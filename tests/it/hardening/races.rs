@@ -32,29 +32,53 @@ fn one_upload_per_uniq_reference() {
     let balance = emu.pod_balance(ALFA);
     let answers = race(N, |_| emu.pod_upload(Upload::alfa_to_beta("rk-race")).1);
     let ok = answers.iter().filter(|x| x.contains(">ok</doc>")).count();
-    let dup = answers.iter().filter(|x| x.contains("Document already exist at DB")).count();
+    let dup = answers
+        .iter()
+        .filter(|x| x.contains("Document already exist at DB"))
+        .count();
     assert_eq!((ok, dup), (1, N - 1), "{answers:?}");
     assert_eq!(emu.pod_balance(ALFA), balance - 1);
-    assert_eq!(emu.admin_ok("podpishi/state")["documents"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        emu.admin_ok("podpishi/state")["documents"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
 fn the_last_credit_is_spent_once() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(emu.admin_post("pki/customers/10320874334/credit", &json!({"set": 150000})).0, 200);
-    let codes = [emu.register_mehdi(), emu.register(&Customer::A, "01", "Bronze-Sign", reza())];
+    assert_eq!(
+        emu.admin_post("pki/customers/10320874334/credit", &json!({"set": 150000}))
+            .0,
+        200
+    );
+    let codes = [
+        emu.register_mehdi(),
+        emu.register(&Customer::A, "01", "Bronze-Sign", reza()),
+    ];
     let bodies: Vec<Value> = (0..N)
         .map(|i| {
             let (_, csr) = openssl_csr(dir.path(), 2048);
             Customer::A.issue_body("01", "Bronze-Sign", &codes[i % 2], &csr)
         })
         .collect();
-    let answers = race(N, |i| emu.post("IssueCertificateByTrackingCode", &bodies[i]).1);
-    let paid = answers.iter().filter(|v| v["PaymentStatus"] == "Paid").count();
+    let answers = race(N, |i| {
+        emu.post("IssueCertificateByTrackingCode", &bodies[i]).1
+    });
+    let paid = answers
+        .iter()
+        .filter(|v| v["PaymentStatus"] == "Paid")
+        .count();
     assert_eq!(paid, 1, "{answers:?}");
     assert_eq!(emu.credit(&Customer::A), 0);
-    let issued = emu.admin_ok("pki/state")["certificates"].as_array().unwrap().len();
+    let issued = emu.admin_ok("pki/state")["certificates"]
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(issued, 1);
 }
 
@@ -64,10 +88,23 @@ fn one_signature_per_permission() {
     let num = emu.pod_upload_num(Upload::alfa_to_beta("rk-sig"));
     let petrova = openssl_cms_sign_kz("petrova", &contract(), false, true);
     let answers = race(N, |_| emu.pod_addsignature(BETA, &num, "2", &petrova));
-    let ok = answers.iter().filter(|a| a.text().contains("err=\"no\"")).count();
-    assert_eq!(ok, 1, "{:?}", answers.iter().map(Answer::text).collect::<Vec<_>>());
+    let ok = answers
+        .iter()
+        .filter(|a| a.text().contains("err=\"no\""))
+        .count();
+    assert_eq!(
+        ok,
+        1,
+        "{:?}",
+        answers.iter().map(Answer::text).collect::<Vec<_>>()
+    );
     let doc = emu.admin_ok(&format!("podpishi/documents/{num}"));
-    let signed = doc["permissions"].as_array().unwrap().iter().filter(|p| p["signed"] == true).count();
+    let signed = doc["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["signed"] == true)
+        .count();
     assert_eq!(signed, 1, "{doc}");
 }
 
@@ -78,10 +115,21 @@ fn one_tracking_code_per_subject() {
     let answers = race(N, |_| emu.post("RegisterInfo", &body).1);
     let codes: std::collections::BTreeSet<String> = answers
         .iter()
-        .map(|v| v["TrackingCode"].as_str().unwrap_or_else(|| panic!("{v}")).to_string())
+        .map(|v| {
+            v["TrackingCode"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{v}"))
+                .to_string()
+        })
         .collect();
     assert_eq!(codes.len(), 1, "{codes:?}");
-    assert_eq!(emu.admin_ok("pki/state")["tracking"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        emu.admin_ok("pki/state")["tracking"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -90,10 +138,20 @@ fn one_credit_per_partner_refnum() {
     let before = emu.pod_balance(GAMMA);
     let cmd = "<oper>addpackage2client</oper><refnum>7777</refnum><bin2client>160940007893</bin2client><packet>1</packet>";
     let answers = race(N, |_| answer_xml(&emu.pod_oper(PARTNER, cmd)));
-    assert!(answers.iter().all(|x| x.contains("err=\"no\"")), "{answers:?}");
+    assert!(
+        answers.iter().all(|x| x.contains("err=\"no\"")),
+        "{answers:?}"
+    );
     assert_eq!(emu.pod_balance(GAMMA), before + 10);
-    let listed = answer_xml(&emu.pod_oper(PARTNER, "<oper>getlistpartnertrn</oper><time1>20260601</time1><time2>20260601</time2>"));
-    assert_eq!(listed.matches("<refnum>7777</refnum>").count(), 1, "{listed}");
+    let listed = answer_xml(&emu.pod_oper(
+        PARTNER,
+        "<oper>getlistpartnertrn</oper><time1>20260601</time1><time2>20260601</time2>",
+    ));
+    assert_eq!(
+        listed.matches("<refnum>7777</refnum>").count(),
+        1,
+        "{listed}"
+    );
 }
 
 #[test]
@@ -120,15 +178,28 @@ fn one_account_per_partner_registered_email() {
     let emu = TestEmulator::spawn();
     let cmd = "<oper>reguserbypartner</oper><email>race@shop.kz</email><remoteid>7</remoteid>";
     let answers = race(N, |_| answer_xml(&emu.pod_oper(PARTNER, cmd)));
-    let new = answers.iter().filter(|x| x.contains("<flag_newreg>1</flag_newreg>")).count();
+    let new = answers
+        .iter()
+        .filter(|x| x.contains("<flag_newreg>1</flag_newreg>"))
+        .count();
     assert_eq!(new, 1, "{answers:?}");
     let ids: std::collections::BTreeSet<&str> = answers
         .iter()
-        .map(|x| x.split("<serviceid>").nth(1).unwrap().split('<').next().unwrap())
+        .map(|x| {
+            x.split("<serviceid>")
+                .nth(1)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap()
+        })
         .collect();
     assert_eq!(ids.len(), 1, "{ids:?}");
     let state = emu.admin_ok("podpishi/state");
     let accounts = state["accounts"].as_array().unwrap();
-    let race = accounts.iter().filter(|a| a["value"]["login"] == "race@shop.kz").count();
+    let race = accounts
+        .iter()
+        .filter(|a| a["value"]["login"] == "race@shop.kz")
+        .count();
     assert_eq!(race, 1, "{state}");
 }

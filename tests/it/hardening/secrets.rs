@@ -15,10 +15,13 @@ fn everything_shown(emu: &TestEmulator, tracking: &str) -> String {
         emu.admin_ok("requests").to_string(),
         emu.admin_ok("pki/state").to_string(),
         emu.admin_ok("podpishi/state").to_string(),
-        emu.admin_ok(&format!("pki/tracking/{tracking}")).to_string(),
-        emu.admin_ok("pki/tracking?nationalCode=0012345679").to_string(),
+        emu.admin_ok(&format!("pki/tracking/{tracking}"))
+            .to_string(),
+        emu.admin_ok("pki/tracking?nationalCode=0012345679")
+            .to_string(),
         emu.admin_ok("podpishi/accounts/alfa@test.kz").to_string(),
-        emu.admin_ok("podpishi/accounts/partner@test.kz").to_string(),
+        emu.admin_ok("podpishi/accounts/partner@test.kz")
+            .to_string(),
     ]
     .join("\n")
 }
@@ -48,9 +51,19 @@ fn no_secret_is_shown_and_the_p12_is_a_named_download() {
         PARTNER,
         "<oper>authuserbypartner</oper><serviceid>5001</serviceid><remoteid>42</remoteid><userip>10.0.0.1</userip>",
     ));
-    let sesspass = x.split("<sesspass>").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let sesspass = x
+        .split("<sesspass>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
     assert_eq!(sesspass.len(), 32, "{x}");
-    assert!(emu.pod_upload(Upload::alfa_to_beta("rk-secret")).1.contains(">ok</doc>"));
+    assert!(emu
+        .pod_upload(Upload::alfa_to_beta("rk-secret"))
+        .1
+        .contains(">ok</doc>"));
 
     let shown = everything_shown(&emu, &tracking);
     for (what, secret) in [
@@ -61,32 +74,58 @@ fn no_secret_is_shown_and_the_p12_is_a_named_download() {
         ("the partner's apikey", PARTNER.1),
         ("the PKCS#12", &p12_b64[..200]),
     ] {
-        assert!(!shown.contains(secret), "{what} is shown by the control API");
+        assert!(
+            !shown.contains(secret),
+            "{what} is shown by the control API"
+        );
     }
     // Masked where they were, so a reader still sees that they were sent.
     let register = &emu.journal("operation=RegisterInfo")[0];
-    assert_eq!(register["request"]["personData"]["password"], "********", "{register}");
+    assert_eq!(
+        register["request"]["personData"]["password"], "********",
+        "{register}"
+    );
     let credit = &emu.journal("operation=GetCredit")[0];
     assert_eq!(credit["request"]["reportkey"], "********", "{credit}");
     let auth = &emu.journal("operation=authuserbypartner")[0];
-    assert!(auth["response"].as_str().unwrap().contains("<sesspass>********</sesspass>"), "{auth}");
+    assert!(
+        auth["response"]
+            .as_str()
+            .unwrap()
+            .contains("<sesspass>********</sesspass>"),
+        "{auth}"
+    );
     let rec = emu.admin_ok(&format!("pki/tracking/{tracking}"));
     assert_eq!(rec["p12_password_sha256"], "********", "{rec}");
     let p12 = &rec["issue"]["p12"];
     let der = unb64(&p12_b64);
     assert_eq!(p12["bytes"], der.len(), "{rec}");
     assert_eq!(p12["sha256"], sha256_hex(&der));
-    assert_eq!(p12["download"], format!("/__admin/pki/tracking/{tracking}/p12"));
+    assert_eq!(
+        p12["download"],
+        format!("/__admin/pki/tracking/{tracking}/p12")
+    );
 
     // The one place the key is handed out: asked for by name, the bytes issued, opened by openssl.
     let a = emu.admin_raw(&format!("pki/tracking/{tracking}/p12"));
-    assert_eq!((a.status, a.content_type.as_str()), (200, "application/x-pkcs12"));
+    assert_eq!(
+        (a.status, a.content_type.as_str()),
+        (200, "application/x-pkcs12")
+    );
     assert_eq!(a.body, der);
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "token.p12", &a.body);
     let keys = run(
         "openssl",
-        &["pkcs12", "-in", file.to_str().unwrap(), "-passin", &format!("pass:{PASSWORD}"), "-nocerts", "-nodes"],
+        &[
+            "pkcs12",
+            "-in",
+            file.to_str().unwrap(),
+            "-passin",
+            &format!("pass:{PASSWORD}"),
+            "-nocerts",
+            "-nodes",
+        ],
         b"",
     );
     assert!(String::from_utf8_lossy(&keys).contains("PRIVATE KEY"));

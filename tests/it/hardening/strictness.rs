@@ -33,27 +33,63 @@ fn a_csr_pem_must_be_a_certificate_request_and_complete() {
     for (text, needle) in [
         (pem("PRIVATE KEY", &csr, true), "labelled 'PRIVATE KEY'"),
         (pem("CERTIFICATE", &csr, true), "labelled 'CERTIFICATE'"),
-        (pem("CERTIFICATE REQUEST", &csr, false), "no '-----END CERTIFICATE REQUEST-----' line"),
-        (pem("CERTIFICATE REQUEST", &csr, true).replace("-----END CERTIFICATE REQUEST-----", "-----END PRIVATE KEY-----"), "where '-----END CERTIFICATE REQUEST-----' was expected"),
-        (pem("CERTIFICATE REQUEST", &csr, true) + "trailing", "text follows"),
+        (
+            pem("CERTIFICATE REQUEST", &csr, false),
+            "no '-----END CERTIFICATE REQUEST-----' line",
+        ),
+        (
+            pem("CERTIFICATE REQUEST", &csr, true).replace(
+                "-----END CERTIFICATE REQUEST-----",
+                "-----END PRIVATE KEY-----",
+            ),
+            "where '-----END CERTIFICATE REQUEST-----' was expected",
+        ),
+        (
+            pem("CERTIFICATE REQUEST", &csr, true) + "trailing",
+            "text follows",
+        ),
     ] {
-        let r = emu.post("IssueCertificateByTrackingCode", &issue_text(&tracking, &text));
+        let r = emu.post(
+            "IssueCertificateByTrackingCode",
+            &issue_text(&tracking, &text),
+        );
         assert_refused(&r, 200, 404, &["csr", needle]);
     }
     assert_eq!(dumps(&emu), before);
-    assert_ok(&emu.post("IssueCertificateByTrackingCode", &issue_text(&tracking, &pem("CERTIFICATE REQUEST", &csr, true))));
+    assert_ok(&emu.post(
+        "IssueCertificateByTrackingCode",
+        &issue_text(&tracking, &pem("CERTIFICATE REQUEST", &csr, true)),
+    ));
 }
 
 #[test]
 fn a_content_type_is_json_only_when_its_media_type_is_application_json() {
     let emu = TestEmulator::spawn();
-    let body = Customer::A.register_body("01", "Bronze-Sign", mehdi()).to_string().into_bytes();
-    for ct in ["TEXT/JSONX", "text/json", "application/jsonx", "application/json-patch+json", "x-json; charset=utf-8"] {
+    let body = Customer::A
+        .register_body("01", "Bronze-Sign", mehdi())
+        .to_string()
+        .into_bytes();
+    for ct in [
+        "TEXT/JSONX",
+        "text/json",
+        "application/jsonx",
+        "application/json-patch+json",
+        "x-json; charset=utf-8",
+    ] {
         let r = emu.post_raw("RegisterInfo", ct, body.clone());
-        assert_refused(&r, 415, 107, &[&ct.to_ascii_lowercase(), "application/json"]);
+        assert_refused(
+            &r,
+            415,
+            107,
+            &[&ct.to_ascii_lowercase(), "application/json"],
+        );
     }
     assert_eq!(emu.admin_ok("pki/state")["tracking"], json!([]));
-    for ct in ["application/json; charset=utf-8", "Application/JSON", "application/json;charset=UTF-8"] {
+    for ct in [
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "application/json;charset=UTF-8",
+    ] {
         assert_ok(&emu.post_raw("RegisterInfo", ct, body.clone()));
     }
 }
@@ -64,10 +100,23 @@ fn a_csr_key_with_a_small_public_exponent_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let tracking = emu.register_mehdi();
     let key = dir.path().join("e3.key");
-    run("openssl", &["genrsa", "-3", "-out", key.to_str().unwrap(), "2048"], b"");
+    run(
+        "openssl",
+        &["genrsa", "-3", "-out", key.to_str().unwrap(), "2048"],
+        b"",
+    );
     let csr = run(
         "openssl",
-        &["req", "-new", "-key", key.to_str().unwrap(), "-subj", "/CN=e3", "-outform", "DER"],
+        &[
+            "req",
+            "-new",
+            "-key",
+            key.to_str().unwrap(),
+            "-subj",
+            "/CN=e3",
+            "-outform",
+            "DER",
+        ],
         b"",
     );
     let r = emu.issue_certificate(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
@@ -89,7 +138,16 @@ fn no_certificate_is_issued_before_the_cas_own_validity_begins() {
     let (_, csr) = openssl_csr(dir.path(), 2048);
     let credit = emu.credit(&Customer::A);
     let r = emu.issue_certificate(&Customer::A, "01", "Bronze-Sign", &tracking, &csr);
-    assert_refused(&r, 200, 601, &["can not issue yet", "valid from 2024-01-01T00:00:00Z", "2023-12-31T23:00:00Z"]);
+    assert_refused(
+        &r,
+        200,
+        601,
+        &[
+            "can not issue yet",
+            "valid from 2024-01-01T00:00:00Z",
+            "2023-12-31T23:00:00Z",
+        ],
+    );
     assert_eq!(emu.credit(&Customer::A), credit);
     assert_eq!(emu.state_of(&tracking), "Registered");
     emu.advance("1h");
@@ -101,10 +159,22 @@ fn a_document_number_is_digits_only() {
     let emu = TestEmulator::spawn();
     let num = emu.pod_upload_num(Upload::alfa_to_beta("rk-digits"));
     assert_eq!(num, "1001");
-    for (oper, element) in [("getdoc", "docnum"), ("getstatus", "docuniq"), ("delpermission", "docnum")] {
+    for (oper, element) in [
+        ("getdoc", "docnum"),
+        ("getstatus", "docuniq"),
+        ("delpermission", "docnum"),
+    ] {
         for bad in ["+1001", "-1001", "1e3", "0x3e9"] {
-            let a = emu.pod_oper(ALFA, &format!("<oper>{oper}</oper><{element}>{bad}</{element}><indexnum>2</indexnum>"));
-            assert_command_refused(&a, oper, 4, &[&format!("<{element}> is '{bad}'"), "digits only"]);
+            let a = emu.pod_oper(
+                ALFA,
+                &format!("<oper>{oper}</oper><{element}>{bad}</{element}><indexnum>2</indexnum>"),
+            );
+            assert_command_refused(
+                &a,
+                oper,
+                4,
+                &[&format!("<{element}> is '{bad}'"), "digits only"],
+            );
         }
     }
     assert!(emu.pod_getstatus(ALFA, "1001").contains("<docnum>"));
