@@ -385,6 +385,22 @@ fn cases() -> Vec<Case> {
             "application/x-www-form-urlencoded",
             b"login=%zz&apikey=%".to_vec(),
         ),
+        (
+            "command of a million empty fields",
+            "/apistatus.php",
+            "application/x-www-form-urlencoded",
+            "a=&".repeat(1_000_000).into_bytes(),
+        ),
+        (
+            "upload of 5000 empty parts",
+            "/api.php",
+            "multipart/form-data; boundary=b",
+            format!(
+                "{}--b--\r\n",
+                "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n\r\n".repeat(5000)
+            )
+            .into_bytes(),
+        ),
     ] {
         add(
             format!("podpishi raw: {what}"),

@@ -142,6 +142,7 @@ fn sigterm_with_half_sent_requests_open_exits_within_the_shutdown_grace() {
     std::thread::sleep(Duration::from_millis(200));
     sigterm(server.pid());
     let t = wait_exit(&mut server.child, Duration::from_secs(3));
+    eprintln!("SIGTERM with 50 half-sent heads open: exited in {t:?}");
     assert!(t < Duration::from_secs(1), "took {t:?}");
     // Half-sent bodies are requests in progress: they get the grace, then are closed.
     let mut server = Child::start(&["--shutdown-grace", "2s"], &[], dir.path());
@@ -159,6 +160,9 @@ fn sigterm_with_half_sent_requests_open_exits_within_the_shutdown_grace() {
     std::thread::sleep(Duration::from_millis(300));
     sigterm(server.pid());
     let t = wait_exit(&mut server.child, Duration::from_secs(5));
+    eprintln!(
+        "SIGTERM with 10 half-sent bodies and 10 half-sent heads open, grace 2 s: exited in {t:?}"
+    );
     assert!(t < Duration::from_secs(3), "took {t:?} with a 2 s grace");
     assert!(
         server
