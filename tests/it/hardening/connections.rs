@@ -112,8 +112,10 @@ fn sigterm(pid: u32) {
     run("kill", &["-TERM", &pid.to_string()], b"");
 }
 
-fn wait_exit(child: &mut std::process::Child, within: Duration) -> Duration {
+/// Sends SIGTERM and waits for a clean exit; how long it took from the signal.
+fn stop_within(child: &mut std::process::Child, within: Duration) -> Duration {
     let started = Instant::now();
+    sigterm(child.id());
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             assert!(status.success(), "{status:?}");
@@ -140,8 +142,7 @@ fn sigterm_with_half_sent_requests_open_exits_within_the_shutdown_grace() {
         open.push(s);
     }
     std::thread::sleep(Duration::from_millis(200));
-    sigterm(server.pid());
-    let t = wait_exit(&mut server.child, Duration::from_secs(3));
+    let t = stop_within(&mut server.child, Duration::from_secs(3));
     eprintln!("SIGTERM with 50 half-sent heads open: exited in {t:?}");
     assert!(t < Duration::from_secs(1), "took {t:?}");
     // Half-sent bodies are requests in progress: they get the grace, then are closed.
@@ -158,8 +159,7 @@ fn sigterm_with_half_sent_requests_open_exits_within_the_shutdown_grace() {
         open.push(s);
     }
     std::thread::sleep(Duration::from_millis(300));
-    sigterm(server.pid());
-    let t = wait_exit(&mut server.child, Duration::from_secs(5));
+    let t = stop_within(&mut server.child, Duration::from_secs(5));
     eprintln!(
         "SIGTERM with 10 half-sent bodies and 10 half-sent heads open, grace 2 s: exited in {t:?}"
     );
@@ -281,8 +281,7 @@ fn a_thousand_idle_connections_leave_new_requests_under_100_ms() {
         half.push(s);
     }
     let mut server = server;
-    sigterm(server.pid());
-    let t = wait_exit(&mut server.child, Duration::from_secs(6));
+    let t = stop_within(&mut server.child, Duration::from_secs(6));
     eprintln!("SIGTERM with 1000 idle + 50 half-sent heads: exited in {t:?}");
     assert!(t < Duration::from_secs(5));
     drop(idle);

@@ -268,7 +268,7 @@ fn kill_during_reset(cycles: usize) -> Tally {
         tally.acknowledged += world.docs.len() + world.tracking.len();
         // Kill somewhere inside the reset: the switch comes early in it (removing the old
         // generation is its tail), so most kills land before or around it.
-        let delay = took.mul_f64(((cycle * 37) % 100) as f64 / 160.0);
+        let delay = took.mul_f64(((cycle * 37) % 100) as f64 / 100.0);
         let url = server.url.clone();
         let reset = std::thread::spawn(move || {
             one_shot()
