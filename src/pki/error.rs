@@ -90,16 +90,16 @@ catalogue! {
     TrackingCodeUnknown = 401, 200, "no such tracking code";
     WrongState = 402, 200, "the tracking code is not in a state that allows this call";
     TrackingCodeMismatch = 403, 200, "the request's caName, profileName or national code differ from the registration";
-    CsrInvalid = 404, 200, "the CSR does not parse, is not RSA, or its self-signature fails";
+    CsrInvalid = 404, 200, "the CSR does not parse (or is a PEM of another kind), is not RSA, has a public exponent below 65537, or its self-signature fails";
     CsrKeyTooSmall = 405, 200, "the CSR's RSA key is below policy.min_csr_key_bits";
     CertificateInvalid = 406, 200, "the certificate field does not parse";
-    CertificateUnknown = 407, 200, "the certificate was not issued here, or not for this tracking code";
+    CertificateUnknown = 407, 200, "the certificate was not issued here, not for this tracking code, or differs from the one issued";
     AlreadyRevoked = 408, 200, "the certificate is already revoked";
     RevokeReasonInvalid = 409, 200, "revokeCertReason is not an RFC 5280 CRLReason";
     // 5xx billing
     InsufficientCredit = 501, 200, "the customer's credit is below the price";
     // 6xx CA availability
-    CaUnavailable = 601, 200, "the CA is switched off (IsAvailable false)";
+    CaUnavailable = 601, 200, "the CA is switched off (IsAvailable false), or its own certificate is not valid at the clock's time";
     // 9xx the emulator itself
     InjectedFault = 990, 200, "a fault rule answered with an error (the rule's code replaces 990)";
     Internal = 901, 500, "signsim itself failed (a bug: please report)";

@@ -27,8 +27,20 @@ pub struct Form {
     pub parts: Vec<Part>,
 }
 
+/// Fields a form may have: a request has a dozen; a hostile body of millions of empty fields
+/// would cost a hundred bytes of memory each.
+pub const MAX_FIELDS: usize = 1024;
+
+fn too_many_fields() -> PodpishiError {
+    PodpishiError::new(
+        Kind::MalformedRequest,
+        format!("the form has more than {MAX_FIELDS} fields; a request has a dozen"),
+    )
+}
+
 impl Form {
-    /// Reads a multipart/form-data or application/x-www-form-urlencoded body.
+    /// Reads a multipart/form-data or application/x-www-form-urlencoded body (at most
+    /// [`MAX_FIELDS`] fields).
     pub async fn read(content_type: &str, body: Bytes) -> Result<Form, PodpishiError> {
         let ct = content_type.to_ascii_lowercase();
         if ct.starts_with("multipart/form-data") {
@@ -43,6 +55,9 @@ impl Form {
             let mut mp = multer::Multipart::new(stream, boundary);
             let mut parts = Vec::new();
             loop {
+                if parts.len() == MAX_FIELDS {
+                    return Err(too_many_fields());
+                }
                 let field = match mp.next_field().await {
                     Ok(Some(f)) => f,
                     Ok(None) => break,
@@ -65,6 +80,9 @@ impl Form {
                     format!("the urlencoded body is not UTF-8/ASCII ({e})"),
                 )
             })?;
+            if text.bytes().filter(|b| *b == b'&').count() >= MAX_FIELDS {
+                return Err(too_many_fields());
+            }
             let parts = crate::server::router::query_pairs(Some(text))
                 .into_iter()
                 .map(|(name, value)| Part {

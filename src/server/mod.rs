@@ -7,10 +7,11 @@
 //!
 //! Limits (README, "Command line": `--max-connections`, `--read-timeout`, `--idle-timeout`,
 //! `--shutdown-grace`):
-//! - a request head must arrive within the read timeout (hyper's header timer), and a body may
-//!   pause no longer than it (see [`body`]);
-//! - a connection with no request in progress for the idle timeout is closed — a bare connect,
-//!   a keep-alive connection nobody uses, a head trickled one line at a time;
+//! - a request head must arrive within the read timeout of its first byte — a half-sent head,
+//!   or one trickled a line at a time, is closed — and a body may pause no longer (see [`body`]);
+//! - a connection with no request in progress and no head begun for the idle timeout is closed —
+//!   a bare connect, a keep-alive connection nobody uses. (hyper's own header timer would start
+//!   on an idle keep-alive too, so the reaper keeps both clocks from what the [`Socket`] reads.)
 //! - at most `max_connections` are open: a new connection beyond it closes the longest-idle
 //!   one, or, when every open connection is busy, gets a `503` and is closed (one warning line
 //!   per second says so). The process's open-file limit is raised to its hard limit at start,
@@ -103,7 +104,7 @@ pub async fn run_with(
     let max = connection_cap(limits.max_connections);
     let registry = Arc::new(Registry::default());
     let (stop_tx, stop_rx) = watch::channel(false);
-    let reaper = tokio::spawn(reap(registry.clone(), limits.idle_timeout));
+    let reaper = tokio::spawn(reap(registry.clone(), limits));
     let mut warned = RateLimited::default();
     tokio::pin!(shutdown);
     loop {
@@ -212,9 +213,10 @@ pub async fn serve_connection<S>(
         }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
+    // The reaper times heads (from their first byte, not from the end of the last request).
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.read_timeout)
+        .header_read_timeout(None)
         .keep_alive(true);
     let conn = builder.serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
@@ -256,17 +258,20 @@ async fn refuse_busy(mut stream: TcpStream, max: usize) {
     .await;
 }
 
-/// Closes connections with no request in progress for longer than `idle`.
-async fn reap(registry: Arc<Registry>, idle: Duration) {
-    let every = (idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+/// Closes connections idle for longer than the idle timeout, and those whose request head
+/// began longer than the read timeout ago.
+async fn reap(registry: Arc<Registry>, limits: Limits) {
+    let idle = limits.idle_timeout;
+    let every = (idle.min(limits.read_timeout) / 4)
+        .clamp(Duration::from_millis(50), Duration::from_secs(1));
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut ticks = 0u32;
     loop {
         tick.tick().await;
-        let n = registry.close_idle_for(idle);
+        let n = registry.close_stale(idle, limits.read_timeout);
         if n > 0 {
-            tracing::debug!("closed {n} connection(s) idle for over {idle:?}");
+            tracing::debug!("closed {n} idle or slow connection(s)");
         }
         ticks = ticks.wrapping_add(1);
         if ticks % 4 == 0 {
@@ -305,6 +310,8 @@ pub struct ConnState {
     busy: AtomicUsize,
     /// Milliseconds since the registry's start when it last began or finished a request.
     last: AtomicU64,
+    /// When the first byte of the next request head arrived (0: none yet), in the same clock.
+    head: AtomicU64,
     epoch: Instant,
     /// 0: none; 1: reset; 2: close (see [`ConnectionFault`]).
     fault: AtomicU8,
@@ -317,7 +324,21 @@ impl ConnState {
     }
     fn begin(&self) {
         self.busy.fetch_add(1, Ordering::AcqRel);
+        self.head.store(0, Ordering::Release);
         self.last.store(self.now_ms(), Ordering::Release);
+    }
+    /// Bytes arrived: between requests, they begin a head.
+    fn read(&self) {
+        if !self.is_busy() && self.head.load(Ordering::Acquire) == 0 {
+            self.head.store(self.now_ms().max(1), Ordering::Release);
+        }
+    }
+    /// How long the head in progress has taken (`None`: no head begun).
+    fn head_ms(&self) -> Option<u64> {
+        match self.head.load(Ordering::Acquire) {
+            0 => None,
+            t => Some(self.now_ms().saturating_sub(t)),
+        }
     }
     fn end(&self) {
         self.busy.fetch_sub(1, Ordering::AcqRel);
@@ -361,6 +382,7 @@ impl Registry {
             peer,
             busy: AtomicUsize::new(0),
             last: AtomicU64::new(epoch.elapsed().as_millis() as u64),
+            head: AtomicU64::new(0),
             epoch,
             fault: AtomicU8::new(0),
             closing: Notify::new(),
@@ -387,12 +409,16 @@ impl Registry {
         victim.close();
         Some(victim.peer)
     }
-    fn close_idle_for(&self, idle: Duration) -> usize {
-        let limit = idle.as_millis() as u64;
+    fn close_stale(&self, idle: Duration, read: Duration) -> usize {
+        let (idle, read) = (idle.as_millis() as u64, read.as_millis() as u64);
         let open = crate::sync::lock(&self.open);
         let mut n = 0;
-        for c in open.values() {
-            if !c.is_busy() && c.idle_ms() > limit {
+        for c in open.values().filter(|c| !c.is_busy()) {
+            let stale = match c.head_ms() {
+                Some(t) => t > read,
+                None => c.idle_ms() > idle,
+            };
+            if stale {
                 c.close();
                 n += 1;
             }
@@ -438,7 +464,12 @@ impl AsyncRead for Socket {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.state.read();
+        }
+        polled
     }
 }
 

@@ -329,6 +329,11 @@ impl Store {
             return Ok(());
         };
         self.inner.db.flush()?;
+        // The generation's own directory entries first, so the switch never names files a
+        // power cut could lose.
+        std::fs::File::open(dir.join(name))
+            .and_then(|d| d.sync_all())
+            .map_err(|e| StoreError::Backend(format!("syncing {}: {e}", dir.display())))?;
         switch_current(dir, name)
             .map_err(|e| StoreError::Backend(format!("switching {}: {e}", dir.display())))?;
         *crate::sync::lock(&self.inner.retire.0) = None;

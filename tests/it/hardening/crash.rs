@@ -266,8 +266,9 @@ fn kill_during_reset(cycles: usize) -> Tally {
             next += 1;
         }
         tally.acknowledged += world.docs.len() + world.tracking.len();
-        // Kill somewhere inside the reset (or just after it answered).
-        let delay = took.mul_f64(((cycle * 37) % 100) as f64 / 80.0);
+        // Kill somewhere inside the reset: the switch comes early in it (removing the old
+        // generation is its tail), so most kills land before or around it.
+        let delay = took.mul_f64(((cycle * 37) % 100) as f64 / 100.0);
         let url = server.url.clone();
         let reset = std::thread::spawn(move || {
             one_shot()
