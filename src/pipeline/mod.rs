@@ -411,13 +411,16 @@ pub fn finish(shared: &Shared, seen: Seen, meta: Meta, answer: Answer) -> Respon
     resp
 }
 
-/// `X-Signsim-Warning: <kind> <reason>`; characters a header can not carry become `?`.
-fn warning_header(w: &crate::journal::Warning) -> Option<HeaderValue> {
-    let text: String = format!("{} {}", w.kind, w.reason)
-        .chars()
+/// Text a header value can carry: characters outside printable ASCII become `?`.
+pub fn header_text(text: &str) -> String {
+    text.chars()
         .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
-        .collect();
-    HeaderValue::from_str(&text).ok()
+        .collect()
+}
+
+/// `X-Signsim-Warning: <kind> <reason>`.
+fn warning_header(w: &crate::journal::Warning) -> Option<HeaderValue> {
+    HeaderValue::from_str(&header_text(&format!("{} {}", w.kind, w.reason))).ok()
 }
 
 /// One access line per request at info; the judgement (diagnostics, warnings) at debug.

@@ -194,14 +194,9 @@ impl Api for Podpishi {
         let answer = xml_answer(e.to_xml(shape));
         if e.kind == Kind::Authorization {
             // The body says exactly what the upstream says; the detail goes beside it.
-            let detail: String = e
-                .message
-                .chars()
-                .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
-                .collect();
             return answer.with_header(
                 hyper::header::HeaderName::from_static("x-signsim-diagnostic"),
-                &detail,
+                &crate::pipeline::header_text(&e.message),
             );
         }
         answer
