@@ -32,6 +32,14 @@ impl AdminError {
     }
 }
 
+impl From<crate::store::StoreError> for AdminError {
+    /// The cause goes to the log, not to the client.
+    fn from(e: crate::store::StoreError) -> AdminError {
+        tracing::error!("control API: {e}");
+        AdminError::new(500, "the store failed; the server log has the cause")
+    }
+}
+
 impl From<LoadError> for AdminError {
     fn from(e: LoadError) -> AdminError {
         match e {

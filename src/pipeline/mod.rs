@@ -146,7 +146,8 @@ pub trait Api: Send + Sync {
     type Route: RouteInfo + Send + Sync + 'static;
     /// A request bound to what the handler reads.
     type Input: Send;
-    type Error: Send;
+    /// Its refusals; a store failure after the handler (the flush) becomes one.
+    type Error: Send + From<crate::store::StoreError>;
 
     fn router(&self) -> &Router<Self::Route>;
 
@@ -311,7 +312,17 @@ async fn run<A: Api>(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let answer = match bound.and_then(|input| api.handle(route, input, meta)) {
+    let (handled, pending) =
+        crate::store::flush::collect(|| bound.and_then(|input| api.handle(route, input, meta)));
+    // Acknowledged only once on disk: the group flush covering the handler's writes.
+    let handled = match pending {
+        Some(p) => match p.wait().await {
+            Ok(()) => handled,
+            Err(e) => Err(A::Error::from(e)),
+        },
+        None => handled,
+    };
+    let answer = match handled {
         Ok(a) => {
             meta.success.get_or_insert(true);
             a

@@ -224,6 +224,12 @@ impl PodpishiError {
     }
 }
 
+impl From<crate::store::StoreError> for Refused {
+    fn from(e: crate::store::StoreError) -> Refused {
+        PodpishiError::from(e).into()
+    }
+}
+
 impl From<crate::store::StoreError> for PodpishiError {
     fn from(e: crate::store::StoreError) -> Self {
         PodpishiError::internal("reading the store", e)

@@ -6,8 +6,9 @@
 //! [`Store::write`], whose closure sees every table through one [`Tx`]: a state transition, a
 //! credit debit and an index update either all happen or none do.
 //!
-//! Durability: with a data directory, [`Store::write`] flushes before it returns, so a change
-//! the caller acknowledges survives `kill -9`. Without one the store lives in memory
+//! Durability: with a data directory, a [`Store::write`] is flushed before the request that
+//! made it is answered (group commit: concurrent writers share one flush, see [`flush`]), so
+//! a change the caller acknowledges survives `kill -9`. Without one the store lives in memory
 //! (a temporary sled in shared memory) and nothing is flushed.
 //!
 //! Generations: a data directory holds one sled database per generation (`gen-000001/`, …) and
@@ -30,6 +31,7 @@
 //! Readers never take it.
 
 pub mod codec;
+pub mod flush;
 
 use serde::{de::DeserializeOwned, Serialize};
 use sled::transaction::{
@@ -171,6 +173,8 @@ struct Inner {
     write_lock: Mutex<()>,
     /// The data directory and this generation's name in it (`None`: in memory).
     generation: Option<(PathBuf, String)>,
+    /// Group commit for a data directory (see [`flush`]); joined before `retire` runs.
+    flusher: Option<flush::Flusher>,
     /// Last, so the database is closed before a retired generation's files are removed.
     retire: Retire,
 }
@@ -289,6 +293,10 @@ impl Store {
             .iter()
             .map(|(_, name)| db.open_tree(name))
             .collect::<Result<Vec<_>, _>>()?;
+        let flusher = match generation {
+            Some(_) => Some(flush::Flusher::start(db.clone())?),
+            None => None,
+        };
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
@@ -296,6 +304,7 @@ impl Store {
                 durable: generation.is_some(),
                 write_lock: Mutex::new(()),
                 generation,
+                flusher,
                 retire: Retire(Mutex::new(retire)),
             }),
         })
@@ -417,12 +426,14 @@ impl Store {
         self.tree(t).len()
     }
 
-    /// Runs `f` as one transaction over every table; flushes before returning when durable.
+    /// Runs `f` as one transaction over every table. When durable, the write is on disk
+    /// before the request that made it is answered: inside a handler (see [`flush::collect`])
+    /// the pipeline waits for the group flush that covers it; elsewhere this call waits.
     pub fn write<R, E>(
         &self,
         f: impl Fn(&Tx<'_>) -> Result<R, Abort<E>>,
     ) -> Result<R, WriteError<E>> {
-        let _guard = crate::sync::lock(&self.inner.write_lock);
+        let guard = crate::sync::lock(&self.inner.write_lock);
         let result = self.inner.trees.as_slice().transaction(|trees| {
             let tx = Tx { trees };
             match f(&tx) {
@@ -444,11 +455,9 @@ impl Store {
             Err(TransactionError::Abort(Aborted::Store(e))) => return Err(WriteError::Store(e)),
             Err(TransactionError::Storage(e)) => return Err(WriteError::Store(e.into())),
         };
-        if self.inner.durable {
-            self.inner
-                .db
-                .flush()
-                .map_err(|e| WriteError::Store(e.into()))?;
+        drop(guard);
+        if let Some(flusher) = &self.inner.flusher {
+            flusher.committed().map_err(WriteError::Store)?;
         }
         Ok(r)
     }
@@ -525,6 +534,47 @@ mod tests {
                 .unwrap()
                 .as_deref(),
             Some("v")
+        );
+    }
+
+    #[test]
+    fn writes_inside_a_handler_hand_their_flush_to_the_caller() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(Some(dir.path())).unwrap();
+        // Outside a handler the write waits on the spot: nothing is handed over.
+        let ((), none) = flush::collect(|| ());
+        assert!(none.is_none());
+        // Inside, concurrent handlers each get a pending flush that resolves.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let pendings: Vec<_> = (0..8u32)
+            .map(|i| {
+                let (r, p) = flush::collect(|| {
+                    store.write::<_, ()>(|tx| tx.put(Table::PkiCerts, &i.to_be_bytes(), &i))
+                });
+                r.unwrap();
+                p.expect("a durable write inside a handler leaves a pending flush")
+            })
+            .collect();
+        rt.block_on(async {
+            for p in pendings {
+                p.wait().await.unwrap();
+            }
+        });
+        // An in-memory store has nothing to wait for.
+        let memory = Store::open(None).unwrap();
+        let (r, p) =
+            flush::collect(|| memory.write::<_, ()>(|tx| tx.put(Table::PkiCerts, b"m", &1u8)));
+        r.unwrap();
+        assert!(p.is_none());
+        drop(store);
+        let store = Store::open(Some(dir.path())).unwrap();
+        assert_eq!(
+            store
+                .get::<u32>(Table::PkiCerts, &7u32.to_be_bytes())
+                .unwrap(),
+            Some(7)
         );
     }
 
