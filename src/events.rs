@@ -225,9 +225,7 @@ impl Schedule {
                 continue;
             }
             if let (Some(field), Some(value)) = (&m.field, &m.value) {
-                if crate::journal::request_field(&meta.request, field).as_deref()
-                    != Some(value.as_str())
-                {
+                if meta.request.field(field).as_deref() != Some(value.as_str()) {
                     continue;
                 }
             }

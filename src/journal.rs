@@ -41,7 +41,7 @@ pub struct Meta {
     /// Whether the API answered success in its own terms (`IsSuccess`, `err="no"`).
     pub success: Option<bool>,
     /// The request as the API read it (fields; long values shortened; binaries summarised).
-    pub request: Value,
+    pub request: Request,
     /// The fault rule applied, as `name: what it did`.
     pub fault: Option<String>,
     /// The error kind the API refused with.
@@ -54,6 +54,87 @@ pub struct Meta {
     pub warnings: Vec<Warning>,
     /// The record the request created or touched (tracking code, document number).
     pub record: Option<String>,
+}
+
+/// A request as the journal keeps it. A small JSON body or a query string is kept as sent
+/// and summarised (parsed, long values shortened, secrets masked, caps applied) only when the
+/// journal is read or a filter looks into it: the request path pays for one copy of a few
+/// hundred bytes, not for building and dropping a JSON tree.
+#[derive(Clone, Debug, Default)]
+pub enum Request {
+    #[default]
+    None,
+    /// Already summarised by the API (Podpishi commands, uploads, large bodies).
+    Summary(Value),
+    /// A JSON body of at most [`KEEP_BYTES`] that parsed as an object.
+    Json(bytes::Bytes),
+    /// A query string, shown as its decoded pairs.
+    Query(String),
+}
+
+impl Request {
+    /// A JSON body the API parsed: kept as sent when small, otherwise summarised now from
+    /// `summary` (which the API builds from what it parsed).
+    pub fn json(body: &[u8], summary: impl FnOnce() -> Value) -> Request {
+        if body.len() <= KEEP_BYTES {
+            // A copy: the body may share a larger read buffer the entry must not keep alive.
+            Request::Json(bytes::Bytes::copy_from_slice(body))
+        } else {
+            Request::Summary(summary())
+        }
+    }
+
+    /// The summary the control API shows.
+    pub fn render(&self) -> Value {
+        match self {
+            Request::None => Value::Null,
+            Request::Summary(v) => v.clone(),
+            Request::Json(b) => {
+                let body = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
+                match serde_json::from_slice::<Value>(body) {
+                    Ok(v) => bound(&redacted(summarize(&v)), 0, &mut REQUEST_BYTES.clone()),
+                    Err(_) => Value::String(redacted_text(&String::from_utf8_lossy(b))),
+                }
+            }
+            Request::Query(q) => {
+                let pairs: serde_json::Map<String, Value> =
+                    crate::server::router::query_pairs(Some(q))
+                        .into_iter()
+                        .map(|(k, v)| (k, Value::String(v)))
+                        .collect();
+                bound(
+                    &redacted(summarize(&Value::Object(pairs))),
+                    0,
+                    &mut REQUEST_BYTES.clone(),
+                )
+            }
+        }
+    }
+
+    /// A field by dotted path, as [`request_field`] reads it.
+    pub fn field(&self, path: &str) -> Option<String> {
+        match self {
+            Request::None => None,
+            Request::Summary(v) => request_field(v, path),
+            _ => request_field(&self.render(), path),
+        }
+    }
+
+    /// Roughly the bytes it holds on to.
+    fn weight(&self) -> usize {
+        match self {
+            Request::None => 0,
+            Request::Summary(v) => weight(v),
+            Request::Json(b) => 32 + b.len(),
+            Request::Query(q) => 32 + q.len(),
+        }
+    }
+}
+
+impl Serialize for Request {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.render().serialize(s)
+    }
 }
 
 /// The error an API refused a request with.
@@ -294,7 +375,7 @@ impl Filter {
                 .as_ref()
                 .is_none_or(|r| e.meta.record.as_deref() == Some(r.as_str()))
             && self.field.as_ref().is_none_or(|f| {
-                let found = request_field(&e.meta.request, f);
+                let found = e.meta.request.field(f);
                 match &self.value {
                     Some(v) => found.as_deref() == Some(v.as_str()),
                     None => found.is_some(),
@@ -642,9 +723,10 @@ fn cap_line(s: &mut String, chars: usize) {
 
 /// Masks secrets and applies the per-entry caps.
 fn bound_entry(e: &mut Entry) {
-    let mut request = std::mem::take(&mut e.meta.request);
-    redact(&mut request);
-    e.meta.request = bound(&request, 0, &mut REQUEST_BYTES.clone());
+    if let Request::Summary(request) = &mut e.meta.request {
+        redact(request);
+        *request = bound(request, 0, &mut REQUEST_BYTES.clone());
+    }
     let n = e.meta.diagnostics.len();
     if n > DIAGNOSTIC_LINES {
         e.meta.diagnostics.truncate(DIAGNOSTIC_LINES);
@@ -689,7 +771,7 @@ fn entry_weight(e: &Entry) -> usize {
         + e.path.len()
         + e.content_type.len()
         + e.meta.operation.len()
-        + weight(&e.meta.request)
+        + e.meta.request.weight()
         + e.response.weight()
         + strings(&e.meta.diagnostics)
         + e.meta
@@ -774,11 +856,11 @@ mod tests {
         let wide: serde_json::Map<String, Value> = (0..1000)
             .map(|i| (format!("k{i}"), Value::from(i)))
             .collect();
-        e.meta.request = serde_json::json!({
+        e.meta.request = Request::Summary(serde_json::json!({
             "personData": {"Password": "s3cret", "NationalCode": "1"},
             "reportkey": "report-key-A-0001",
             "wide": wide,
-        });
+        }));
         j.push(e);
         let kept = serde_json::to_value(&j.query(&Filter::default())[0]).unwrap();
         let req = &kept["request"];
@@ -798,11 +880,39 @@ mod tests {
     }
 
     #[test]
+    fn kept_requests_are_summarised_when_read() {
+        let long = "A".repeat(300);
+        let body = format!(
+            r#"{{"customercode":"1-2","password":"s3cret","signature":"{long}","personData":{{"NationalCode":"7"}}}}"#
+        );
+        let r = Request::json(body.as_bytes(), || {
+            unreachable!("a small body is kept as sent")
+        });
+        assert!(matches!(r, Request::Json(_)));
+        let v = r.render();
+        assert_eq!(v["password"], MASK);
+        assert!(
+            v["signature"].as_str().unwrap().contains("300 chars"),
+            "{v}"
+        );
+        assert_eq!(r.field("PERSONDATA.nationalcode").as_deref(), Some("7"));
+        let big = format!(r#"{{"x":"{}"}}"#, "b".repeat(KEEP_BYTES));
+        let r = Request::json(big.as_bytes(), || serde_json::json!({"summarised": true}));
+        assert_eq!(r.render(), serde_json::json!({"summarised": true}));
+        let q = Request::Query("Customercode=10320874334&reportkey=k&name=%D9%85".into());
+        assert_eq!(
+            q.render(),
+            serde_json::json!({"Customercode": "10320874334", "reportkey": MASK, "name": "م"})
+        );
+        assert_eq!(q.field("customercode").as_deref(), Some("10320874334"));
+    }
+
+    #[test]
     fn the_byte_budget_evicts_the_oldest() {
         let j = Journal::with_budget(1000, 64 * 1024);
         for i in 1..=200 {
             let mut e = entry(i, "A", 200);
-            e.meta.request = Value::String("x".repeat(90));
+            e.meta.request = Request::Summary(Value::String("x".repeat(90)));
             e.meta.diagnostics = vec!["d".repeat(900)];
             j.push(e);
         }

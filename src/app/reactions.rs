@@ -45,7 +45,7 @@ impl App {
                     duration_us: 0,
                     meta: Meta {
                         success: Some(outcome.is_ok()),
-                        request: Value::String(p.origin.clone()),
+                        request: crate::journal::Request::Summary(Value::String(p.origin.clone())),
                         record: p.record.clone(),
                         ..Meta::new("scenario", operation)
                     },

@@ -271,7 +271,7 @@ async fn run<A: Api>(
     if let Some((cache, generation)) = cached {
         if let Some((answer, ok)) = cache.get(route.name(), &query, generation) {
             // The cheapest summary that still shows the fields: the query as sent.
-            meta.request = serde_json::Value::String(query);
+            meta.request = crate::journal::Request::Query(query);
             meta.success = Some(ok);
             return answer;
         }

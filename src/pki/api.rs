@@ -7,7 +7,7 @@ use super::error::{Kind, PkiError};
 use super::routes::{self, Op, Route, ROUTER};
 use super::wire::Fields;
 use super::Pki;
-use crate::journal::{Meta, Refusal};
+use crate::journal::{Meta, Refusal, Request};
 use crate::pipeline::{header, Answer, Api, Call, GetCache};
 use crate::server::body::BodyError;
 use crate::server::router::{query_pairs, Router};
@@ -23,7 +23,7 @@ const JSON: &str = "application/json; charset=utf-8";
 /// A PKI request bound: its fields, and the URL certificates it issues name when that comes
 /// from the request's `Host` (README: "Command line", `--public-url`).
 pub struct Bound {
-    fields: Fields,
+    fields: Fields<'static>,
     base_url: Option<String>,
 }
 
@@ -143,11 +143,21 @@ impl Api for Pki {
             .host_scheme
             .and_then(|scheme| host_url(scheme, call.header(HOST)));
         let fields = match (&route.op, route.verb) {
-            (Op::Crl, _) => Fields::from_query(vec![("caName".into(), call.params.join("/"))]),
-            (_, routes::Verb::Get) => Fields::from_query(query_pairs(call.query())),
-            (_, routes::Verb::Post) => Fields::from_json(&call.body)?,
+            (Op::Crl, _) => {
+                let f = Fields::from_query(vec![("caName".into(), call.params.join("/"))]);
+                meta.request = Request::Summary(f.to_json());
+                f
+            }
+            (_, routes::Verb::Get) => {
+                meta.request = Request::Query(call.query().unwrap_or("").to_string());
+                Fields::from_query(query_pairs(call.query()))
+            }
+            (_, routes::Verb::Post) => {
+                let f = Fields::from_json(&call.body)?;
+                meta.request = Request::json(&call.body, || f.to_json());
+                f
+            }
         };
-        meta.request = fields.to_json();
         meta.diagnostics.extend(fields.case_bindings());
         Ok(Bound { fields, base_url })
     }

@@ -14,7 +14,7 @@
 use super::error::{Kind, PkiError};
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 /// Properties one JSON object of a request may have (a real one has a few dozen).
 pub const MAX_PROPERTIES: usize = 256;
@@ -105,17 +105,33 @@ impl<'de> Visitor<'de> for Limited {
     }
 }
 
+/// A request object's properties, names as sent and in the order sent, read by name in any
+/// case. Nested objects are read in place (borrowed), never copied.
+///
+/// Rationale: a request has a few dozen properties, so a scan comparing names
+/// case-insensitively in place beats a map of lower-cased copies (one allocation and a hash
+/// per key on every request).
 #[derive(Debug, Clone, Default)]
-pub struct Fields {
-    /// lowercase name → (name as sent, value)
-    map: HashMap<String, (String, Value)>,
+pub struct Fields<'a> {
+    map: Cow<'a, Map<String, Value>>,
     /// `personData.` for nested objects, so messages name the full path.
     prefix: String,
 }
 
-impl Fields {
+/// Property names compare as Json.NET binds them: case-insensitively.
+fn same_name(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.chars()
+            .flat_map(char::to_lowercase)
+            .eq(b.chars().flat_map(char::to_lowercase))
+    }
+}
+
+impl Fields<'static> {
     /// A JSON body that must be an object.
-    pub fn from_json(body: &[u8]) -> Result<Fields, PkiError> {
+    pub fn from_json(body: &[u8]) -> Result<Fields<'static>, PkiError> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(PkiError::new(
                 Kind::MalformedBody,
@@ -139,7 +155,10 @@ impl Fields {
                 )
             })?;
         match value {
-            Value::Object(m) => Ok(Fields::from_map(m, String::new())),
+            Value::Object(m) => Ok(Fields {
+                map: Cow::Owned(m),
+                prefix: String::new(),
+            }),
             other => Err(PkiError::new(
                 Kind::MalformedBody,
                 format!(
@@ -151,28 +170,29 @@ impl Fields {
     }
 
     /// Query parameters (all strings).
-    pub fn from_query(pairs: Vec<(String, String)>) -> Fields {
-        let mut map = HashMap::new();
-        for (k, v) in pairs {
-            map.insert(k.to_lowercase(), (k, Value::String(v)));
-        }
+    pub fn from_query(pairs: Vec<(String, String)>) -> Fields<'static> {
         Fields {
-            map,
+            map: Cow::Owned(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect(),
+            ),
             prefix: String::new(),
         }
     }
+}
 
-    fn from_map(m: Map<String, Value>, prefix: String) -> Fields {
-        let mut map = HashMap::new();
-        // Later duplicates win, as in Json.NET.
-        for (k, v) in m {
-            map.insert(k.to_lowercase(), (k, v));
-        }
-        Fields { map, prefix }
+impl<'a> Fields<'a> {
+    /// The property `name` in any case; of several spellings the last one sent wins, as in
+    /// Json.NET.
+    fn get(&self, name: &str) -> Option<(&String, &Value)> {
+        self.map.iter().rev().find(|(k, _)| same_name(k, name))
     }
 
-    fn get(&self, name: &str) -> Option<&(String, Value)> {
-        self.map.get(&name.to_lowercase())
+    /// Whether a later property of the same name in another case shadows the one at `i`.
+    fn shadowed(&self, i: usize, name: &str) -> bool {
+        self.map.keys().skip(i + 1).any(|k| same_name(k, name))
     }
 
     /// The documented name with this object's path, for messages.
@@ -265,12 +285,12 @@ impl Fields {
     }
 
     /// A nested object.
-    pub fn object(&self, name: &str) -> Result<Fields, PkiError> {
+    pub fn object(&self, name: &str) -> Result<Fields<'_>, PkiError> {
         match self.get(name) {
-            Some((sent, Value::Object(m))) => Ok(Fields::from_map(
-                m.clone(),
-                format!("{}{}.", self.prefix, sent),
-            )),
+            Some((sent, Value::Object(m))) => Ok(Fields {
+                map: Cow::Borrowed(m),
+                prefix: format!("{}{}.", self.prefix, sent),
+            }),
             None | Some((_, Value::Null)) => Err(PkiError::new(
                 Kind::MissingField,
                 format!("{} is missing", self.path(name)),
@@ -293,9 +313,11 @@ impl Fields {
             None => (path, None),
         };
         match (self.get(head), rest) {
-            (Some((_, Value::Object(m))), Some(rest)) => {
-                Fields::from_map(m.clone(), String::new()).lookup(rest)
+            (Some((_, Value::Object(m))), Some(rest)) => Fields {
+                map: Cow::Borrowed(m),
+                prefix: String::new(),
             }
+            .lookup(rest),
             (Some((_, Value::String(s))), None) => Some(s.clone()),
             (Some((_, Value::Null)), None) | (None, _) => None,
             (Some((_, v)), None) => Some(v.to_string()),
@@ -308,7 +330,7 @@ impl Fields {
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
         let keep = crate::journal::KEYS_PER_OBJECT;
-        for (sent, v) in self.map.values().take(keep) {
+        for (sent, v) in self.map.iter().take(keep) {
             m.insert(sent.clone(), crate::journal::summarize(v));
         }
         if self.map.len() > keep {
@@ -328,13 +350,19 @@ impl Fields {
     pub fn case_bindings(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .map
-            .iter()
-            .filter(|(lower, (sent, _))| {
-                sent != *lower
-                    && sent.chars().any(|c| c.is_uppercase())
-                    && sent.to_uppercase() == **sent
+            .keys()
+            .enumerate()
+            .filter(|(i, sent)| {
+                sent.chars().any(char::is_uppercase)
+                    && !sent.chars().any(char::is_lowercase)
+                    && !self.shadowed(*i, sent)
             })
-            .map(|(lower, (sent, _))| format!("{lower} bound case-insensitively from '{sent}'"))
+            .map(|(_, sent)| {
+                format!(
+                    "{} bound case-insensitively from '{sent}'",
+                    sent.to_lowercase()
+                )
+            })
             .collect();
         out.sort();
         // The journal keeps 64 diagnostic lines; a body of 60 000 upper-case keys needs no more.
@@ -372,7 +400,7 @@ pub fn json_type(v: &Value) -> &'static str {
 }
 
 /// `customercode` as POST bodies carry it: `CustomerCode-LisenceNumber`.
-pub fn split_customercode(fields: &Fields, name: &str) -> Result<(String, String), PkiError> {
+pub fn split_customercode(fields: &Fields<'_>, name: &str) -> Result<(String, String), PkiError> {
     let raw = fields.str(name)?;
     match raw.split_once('-') {
         Some((code, license)) if !code.is_empty() && !license.is_empty() => Ok((code.to_string(), license.to_string())),

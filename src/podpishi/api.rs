@@ -13,7 +13,7 @@ use super::state::Account;
 use super::wire::{self, Command, Form};
 use super::xml::{xml_answer, XML};
 use super::{cabinet, endpoints, Ctx, Podpishi};
-use crate::journal::{Meta, Refusal};
+use crate::journal::{Meta, Refusal, Request};
 use crate::pipeline::{Answer, Api, Call};
 use crate::server::body::BodyError;
 use crate::server::router::Router;
@@ -110,13 +110,14 @@ impl Api for Podpishi {
             oper: None,
         };
         if upload {
-            meta.request = json!({"multipart": {"bytes": body_len, "sha256": sha}});
+            meta.request =
+                Request::Summary(json!({"multipart": {"bytes": body_len, "sha256": sha}}));
         }
         let form = Form::read(&content_type, call.body)
             .await
             .map_err(as_refusal)?;
         if upload {
-            meta.request = endpoints::upload::summarize(&form);
+            meta.request = Request::Summary(endpoints::upload::summarize(&form));
         }
         let account = form
             .text("login")
@@ -131,7 +132,8 @@ impl Api for Podpishi {
             .and_then(|c| Command::decode(&c.unwrap_or_default()))
             .map_err(as_refusal)?;
         meta.operation = cmd.oper.clone();
-        meta.request = json!({"login": account.login, "command": command_summary(&cmd)});
+        meta.request =
+            Request::Summary(json!({"login": account.login, "command": command_summary(&cmd)}));
         meta.record = cmd
             .one("docnum")
             .ok()
