@@ -1,40 +1,56 @@
 //! The load client: keep-alive HTTP/1.1 connections of its own (no client library between the
-//! measurement and the wire), request builders, and the closed-loop driver that keeps
-//! `CONNS` connections busy and measures what the server spent.
+//! measurement and the wire), request builders, the closed-loop driver that keeps `CONNS`
+//! connections busy and measures what the server spent, and a batch sender for preparing
+//! state before a timed phase.
 
 use crate::server::Server;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Connections (one client thread each) of every closed-loop case.
 pub const CONNS: usize = 16;
 
-/// Builds the i-th request of a worker: `make(worker, i)`.
-pub type MakeRequest = Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync>;
+/// Builds request `i` of worker `w`: `make(w, i)`; `None` when the case has nothing more to
+/// send (a worker then stops).
+pub type MakeRequest<'a> = &'a (dyn Fn(usize, u64) -> Option<Vec<u8>> + Sync);
 /// Judges an answer (status, body).
 pub type Judge = fn(u16, &[u8]) -> bool;
 
 /// One keep-alive connection, reconnected when the server closed it.
 pub struct Conn {
-    pub addr: String,
-    pub stream: Option<TcpStream>,
+    addr: String,
+    stream: Option<BufReader<TcpStream>>,
 }
 
 impl Conn {
+    /// A connection to `addr` (`host:port`), opened at the first request.
+    pub fn new(addr: &str) -> Conn {
+        Conn {
+            addr: addr.to_string(),
+            stream: None,
+        }
+    }
+
+    /// Opens the connection now (so that a later `send` does not time the TCP handshake).
+    pub fn connect(&mut self) -> Option<()> {
+        if self.stream.is_none() {
+            let s = TcpStream::connect(&self.addr).ok()?;
+            let _ = s.set_nodelay(true);
+            self.stream = Some(BufReader::with_capacity(64 * 1024, s));
+        }
+        Some(())
+    }
+
     /// Sends one request and reads its answer; reconnects and tries once more when the
-    /// connection was closed under it.
+    /// connection was closed under it (an idle keep-alive the server had dropped).
     pub fn send(&mut self, req: &[u8]) -> Option<(u16, Vec<u8>)> {
         for _ in 0..2 {
-            if self.stream.is_none() {
-                let s = TcpStream::connect(&self.addr).ok()?;
-                let _ = s.set_nodelay(true);
-                self.stream = Some(s);
-            }
+            self.connect()?;
             let s = self.stream.as_mut()?;
-            if s.write_all(req).is_ok() {
+            if s.get_mut().write_all(req).is_ok() {
                 if let Some(r) = read_response(s) {
                     return Some(r);
                 }
@@ -45,41 +61,42 @@ impl Conn {
     }
 }
 
-/// Reads one response with a Content-Length body: (status, body).
-fn read_response(s: &mut TcpStream) -> Option<(u16, Vec<u8>)> {
-    let mut head = Vec::with_capacity(512);
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if s.read(&mut byte).ok()? == 0 {
+/// Reads one response with a Content-Length body (every answer of these servers has one):
+/// (status, body).
+fn read_response(s: &mut BufReader<TcpStream>) -> Option<(u16, Vec<u8>)> {
+    let mut line = String::new();
+    s.read_line(&mut line).ok()?;
+    let status = line.split(' ').nth(1)?.parse().ok()?;
+    let mut len = 0usize;
+    loop {
+        line.clear();
+        if s.read_line(&mut line).ok()? == 0 {
             return None;
         }
-        head.push(byte[0]);
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().ok()?;
+            }
+        }
     }
-    let text = String::from_utf8_lossy(&head);
-    let status = text.split(' ').nth(1)?.parse().ok()?;
-    let len: usize = text
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse().ok())
-                .flatten()
-        })
-        .unwrap_or(0);
     let mut body = vec![0; len];
     s.read_exact(&mut body).ok()?;
     Some((status, body))
 }
 
-/// A GET request.
+/// A GET request. `Host: localhost` is a loopback name, which the control API requires.
 pub fn get(path: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n").into_bytes()
+    format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").into_bytes()
 }
 
 /// A POST request with a body of `content_type`.
 pub fn post(path: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
     let mut r = format!(
-        "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
         body.len()
     )
     .into_bytes();
@@ -87,69 +104,204 @@ pub fn post(path: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
     r
 }
 
+/// A POST of a JSON document.
+pub fn post_json(path: &str, body: &serde_json::Value) -> Vec<u8> {
+    post(path, "application/json", body.to_string().as_bytes())
+}
+
 /// What one case measured.
 pub struct Measured {
     /// Answers judged good.
     pub requests: u64,
+    /// Requests without an answer, or with one judged bad.
     pub failures: u64,
-    pub cpu_us_per_req: f64,
+    /// Server CPU (user + system) per good answer; `None` without good answers.
+    pub cpu_us_per_req: Option<f64>,
+    /// Good answers per second of the case's wall time.
     pub rps: f64,
     pub p50_us: u64,
     pub p99_us: u64,
+    /// The case's wall time (until the deadline, or until its requests ran out).
+    pub secs: f64,
+    /// What the first failure was, to explain the failures column.
+    pub first_failure: Option<String>,
 }
 
-/// Drives `server` for `secs` with `CONNS` connections; `make(worker, i)` builds each request,
-/// `ok` judges each answer.
+impl Measured {
+    /// The figures of good answers' latencies `lat` (µs, any order), `failures`, the server
+    /// CPU ticks spent and the wall time.
+    pub fn of(
+        mut lat: Vec<u64>,
+        failures: u64,
+        first_failure: Option<String>,
+        cpu_ticks: u64,
+        secs: f64,
+    ) -> Measured {
+        lat.sort_unstable();
+        let pct = |p: f64| {
+            lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0)
+        };
+        let cpu_us = cpu_ticks as f64 * 10_000.0;
+        Measured {
+            requests: lat.len() as u64,
+            failures,
+            cpu_us_per_req: (!lat.is_empty()).then(|| cpu_us / lat.len() as f64),
+            rps: lat.len() as f64 / secs.max(1e-9),
+            p50_us: pct(0.50),
+            p99_us: pct(0.99),
+            secs,
+            first_failure,
+        }
+    }
+}
+
+/// A failed request in a few words: the status and the head of the body, or "no answer".
+pub fn describe_failure(answer: Option<&(u16, Vec<u8>)>) -> String {
+    match answer {
+        None => "no answer (connection refused or closed)".into(),
+        Some((status, body)) => {
+            let text = String::from_utf8_lossy(&body[..body.len().min(240)]).replace('\n', " ");
+            format!("HTTP {status}: {text}")
+        }
+    }
+}
+
+/// What one worker of [`drive`] saw.
+#[derive(Default)]
+struct WorkerLog {
+    lat: Vec<u64>,
+    failures: u64,
+    first_failure: Option<String>,
+    end: Option<Instant>,
+}
+
+/// Drives `server` with `CONNS` connections, each sending `make(worker, i)` and waiting for
+/// its answer, until `secs` have passed or every worker ran out of requests; `ok` judges each
+/// answer. Server CPU is read from /proc before and after.
 pub fn drive(server: &Server, secs: f64, make: MakeRequest, ok: Judge) -> Measured {
-    let stop = Arc::new(AtomicBool::new(false));
-    let failures = Arc::new(AtomicU64::new(0));
+    let stop = AtomicBool::new(false);
+    let finished = AtomicUsize::new(0);
     let cpu0 = server.cpu_ticks();
     let t0 = Instant::now();
-    let workers: Vec<_> = (0..CONNS)
-        .map(|w| {
-            let (stop, failures, make) = (stop.clone(), failures.clone(), make.clone());
-            let addr = server.addr.clone();
-            std::thread::spawn(move || {
-                let mut conn = Conn { addr, stream: None };
-                let mut lat = Vec::new();
-                let mut i = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let req = make(w, i);
-                    i += 1;
-                    let t = Instant::now();
-                    match conn.send(&req) {
-                        Some((s, b)) if ok(s, &b) => lat.push(t.elapsed().as_micros() as u64),
-                        _ => {
-                            failures.fetch_add(1, Ordering::Relaxed);
+    let logs: Vec<WorkerLog> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..CONNS)
+            .map(|w| {
+                let (stop, finished, addr) = (&stop, &finished, &server.addr);
+                scope.spawn(move || {
+                    let log = worker(addr, w, stop, make, ok);
+                    finished.fetch_add(1, Ordering::Relaxed);
+                    log
+                })
+            })
+            .collect();
+        let deadline = t0 + Duration::from_secs_f64(secs);
+        while Instant::now() < deadline && finished.load(Ordering::Relaxed) < CONNS {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        stop.store(true, Ordering::Relaxed);
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    let cpu = server.cpu_ticks() - cpu0;
+    let end = logs.iter().filter_map(|l| l.end).max().unwrap_or(t0);
+    let failures = logs.iter().map(|l| l.failures).sum();
+    let first_failure = logs.iter().find_map(|l| l.first_failure.clone());
+    let lat = logs.into_iter().flat_map(|l| l.lat).collect();
+    Measured::of(lat, failures, first_failure, cpu, (end - t0).as_secs_f64())
+}
+
+/// One connection of [`drive`]: request, answer, judge, until `stop` or no more requests.
+fn worker(addr: &str, w: usize, stop: &AtomicBool, make: MakeRequest, ok: Judge) -> WorkerLog {
+    let mut conn = Conn::new(addr);
+    let mut log = WorkerLog::default();
+    let mut i = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        let Some(req) = make(w, i) else { break };
+        i += 1;
+        let t = Instant::now();
+        let answer = conn.send(&req);
+        match &answer {
+            Some((s, b)) if ok(*s, b) => log.lat.push(t.elapsed().as_micros() as u64),
+            _ => {
+                log.failures += 1;
+                if log.first_failure.is_none() {
+                    log.first_failure = Some(describe_failure(answer.as_ref()));
+                }
+            }
+        }
+        log.end = Some(Instant::now());
+    }
+    log
+}
+
+/// What [`send_all`] got back.
+pub struct Batch<T> {
+    /// `(i, read(answer i))` of every request `read` accepted, in no particular order.
+    pub values: Vec<(usize, T)>,
+    pub failures: usize,
+    pub first_failure: Option<String>,
+    pub secs: f64,
+}
+
+/// Sends requests `make(0) … make(n − 1)` over `CONNS` connections as fast as the server
+/// answers (preparation and seeding, not measurement); `read` turns a good answer into a
+/// value and refuses a bad one with why.
+pub fn send_all<T: Send>(
+    addr: &str,
+    n: usize,
+    make: &(dyn Fn(usize) -> Vec<u8> + Sync),
+    read: &(dyn Fn(u16, &[u8]) -> Result<T, String> + Sync),
+) -> Batch<T> {
+    let next = AtomicUsize::new(0);
+    let failures = AtomicUsize::new(0);
+    let first_failure = Mutex::new(None);
+    let t0 = Instant::now();
+    let values = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..CONNS.min(n.max(1)))
+            .map(|_| {
+                let (next, failures, first_failure) = (&next, &failures, &first_failure);
+                scope.spawn(move || {
+                    let mut conn = Conn::new(addr);
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= n {
+                            break mine;
+                        }
+                        let answer = conn.send(&make(i));
+                        let value = match &answer {
+                            Some((s, b)) => read(*s, b).map_err(|e| format!("HTTP {s}: {e}")),
+                            None => Err(describe_failure(None)),
+                        };
+                        match value {
+                            Ok(v) => mine.push((i, v)),
+                            Err(why) => {
+                                failures.fetch_add(1, Ordering::Relaxed);
+                                let mut first =
+                                    first_failure.lock().unwrap_or_else(|p| p.into_inner());
+                                first.get_or_insert(why);
+                            }
                         }
                     }
-                }
-                lat
+                })
             })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs_f64(secs));
-    stop.store(true, Ordering::Relaxed);
-    let mut lat: Vec<u64> = workers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap_or_default())
-        .collect();
-    let elapsed = t0.elapsed().as_secs_f64();
-    let cpu = (server.cpu_ticks() - cpu0) as f64 * 10_000.0;
-    lat.sort_unstable();
-    let n = lat.len().max(1) as u64;
-    let pct = |p: f64| {
-        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0)
-    };
-    Measured {
-        requests: lat.len() as u64,
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a batch worker panicked"))
+            .collect()
+    });
+    Batch {
+        values,
         failures: failures.load(Ordering::Relaxed),
-        cpu_us_per_req: cpu / n as f64,
-        rps: lat.len() as f64 / elapsed,
-        p50_us: pct(0.50),
-        p99_us: pct(0.99),
+        first_failure: first_failure
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner()),
+        secs: t0.elapsed().as_secs_f64(),
     }
 }
 

@@ -11,6 +11,11 @@ pub fn ok_pod(s: u16, b: &[u8]) -> bool {
     s == 200 && b.windows(8).any(|w| w == b"err=\"no\"") && !b.windows(8).any(|w| w == b">err</do")
 }
 
+/// A ZIP (`getdoc`'s answer).
+pub fn ok_zip(s: u16, b: &[u8]) -> bool {
+    s == 200 && b.starts_with(b"PK\x03\x04")
+}
+
 /// Percent-encodes a form value.
 fn urlencode(s: &str) -> String {
     s.bytes()
@@ -50,6 +55,7 @@ pub fn upload(reference: &str, file: &[u8]) -> Vec<u8> {
         ("owner_bin", "160940001237"),
         ("receiver_bin", "160940004561"),
         ("type_delegate", "1"),
+        ("receiver_mail", "beta@test.kz"),
     ] {
         body.extend_from_slice(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")

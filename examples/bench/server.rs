@@ -1,11 +1,33 @@
 //! The servers under test as child processes: start one, read its URL from the first stdout
 //! line, and read its CPU time and memory from /proc while it runs.
 
+use crate::http::{get, post_json, Conn};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 /// The release binary `benches/run.sh` builds.
 pub const SIGNSIM: &str = "target/release/signsim";
+
+/// Where signsim keeps its state: the two ways every signsim case runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The default in-memory store.
+    Memory,
+    /// `--data-dir` in a new temporary directory: every acknowledged change flushed.
+    Durable,
+}
+
+impl Mode {
+    pub const BOTH: [Mode; 2] = [Mode::Memory, Mode::Durable];
+
+    /// The tag the table's rows carry.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Mode::Memory => "memory",
+            Mode::Durable => "durable",
+        }
+    }
+}
 
 /// A running server process; killed when dropped (its data directory, if any, removed).
 pub struct Server {
@@ -45,10 +67,39 @@ impl Server {
     }
 
     /// `signsim serve` on a free loopback port with errors-only logging, plus `args`.
-    pub fn signsim(args: &[&str], data_dir: bool) -> Server {
+    pub fn signsim(args: &[&str], mode: Mode) -> Server {
         let mut all = vec!["serve", "--addr", "127.0.0.1:0", "--log", "error"];
         all.extend_from_slice(args);
-        Server::start(SIGNSIM, &all, data_dir)
+        Server::start(SIGNSIM, &all, mode == Mode::Durable)
+    }
+
+    /// The JSON answer to `req` (the control API, mostly); panics naming the request when
+    /// there is no answer, it is not a success or not JSON — set-up can not go on then.
+    pub fn json(&self, req: &[u8]) -> serde_json::Value {
+        let what = String::from_utf8_lossy(&req[..req.len().min(80)]).into_owned();
+        let (status, body) = Conn::new(&self.addr)
+            .send(req)
+            .unwrap_or_else(|| panic!("no answer to {what:?}"));
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            (200..300).contains(&status),
+            "{what:?} answered {status}: {text}"
+        );
+        serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{what:?}: not JSON ({e}): {text}"))
+    }
+
+    /// `GET /__admin/health`.
+    pub fn health(&self) -> serde_json::Value {
+        self.json(&get("/__admin/health"))
+    }
+
+    /// Moves the scenario clock to `rfc3339` (`POST /__admin/clock {"set"}`); it runs on from
+    /// there.
+    pub fn set_clock(&self, rfc3339: &str) {
+        self.json(&post_json(
+            "/__admin/clock",
+            &serde_json::json!({ "set": rfc3339 }),
+        ));
     }
 
     /// utime + stime in clock ticks (1/100 s on Linux), from /proc/PID/stat.
@@ -116,15 +167,11 @@ fn time_to_first_answer(ready: &std::path::Path) -> f64 {
     }
     // First answer, not just the file.
     let url = std::fs::read_to_string(ready).unwrap_or_default();
-    let mut conn = crate::http::Conn {
-        addr: url
-            .trim()
-            .trim_start_matches("http://")
-            .trim_start_matches("https://")
-            .to_string(),
-        stream: None,
-    };
-    let _ = conn.send(&crate::http::get("/api/GetVersion"));
+    let addr = url
+        .trim()
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    let _ = Conn::new(addr).send(&get("/api/GetVersion"));
     let ms = t0.elapsed().as_secs_f64() * 1000.0;
     let _ = child.kill();
     let _ = child.wait();
