@@ -9,8 +9,10 @@
 
 mod cases;
 mod http;
+mod issue;
 mod pki;
 mod podpishi;
+mod prepare;
 mod report;
 mod server;
 
@@ -28,18 +30,38 @@ struct Memory {
     peak: u64,
 }
 
+/// The parts of a run, in the order they run; `bench SECS OUT PART…` runs only those named.
+const PARTS: [&str; 2] = ["throughput", "issue"];
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let secs: f64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5.0);
     let out = args.get(2).cloned();
+    let only: Vec<&str> = args.iter().skip(3).map(String::as_str).collect();
+    if let Some(bad) = only.iter().find(|p| !PARTS.contains(p)) {
+        eprintln!("unknown part '{bad}'; the parts are {}", PARTS.join(", "));
+        std::process::exit(2);
+    }
+    let runs = |part: &str| only.is_empty() || only.contains(&part);
 
     let mut report = Report::new(secs, bare_hyper(secs));
-    let ready = server::readiness_ms();
-    let mut memory = Memory::default();
-    for mode in Mode::BOTH {
-        throughput(&mut report, mode, secs, &mut memory);
+    let mut footer = String::new();
+    if runs("throughput") {
+        let ready = server::readiness_ms();
+        let mut memory = Memory::default();
+        for mode in Mode::BOTH {
+            throughput(&mut report, mode, secs, &mut memory);
+        }
+        footer = startup_and_memory(ready, &memory);
     }
-    let text = report.render(&footer(ready, &memory));
+    if runs("issue") {
+        let people = pki::People::new(issue::codes_needed(secs));
+        let csr = pki::Csr::new();
+        for mode in Mode::BOTH {
+            issue::run(&mut report, mode, secs, &people, &csr);
+        }
+    }
+    let text = report.render(&footer);
     print!("{text}");
     if let Some(path) = out {
         if let Err(e) = std::fs::write(&path, &text) {
@@ -66,7 +88,7 @@ fn throughput(report: &mut Report, mode: Mode, secs: f64, memory: &mut Memory) {
 }
 
 /// The start-up and memory line, with its targets.
-fn footer(ready_ms: f64, memory: &Memory) -> String {
+fn startup_and_memory(ready_ms: f64, memory: &Memory) -> String {
     let (idle, peak) = (memory.idle as f64 / 1024.0, memory.peak as f64 / 1024.0);
     format!(
         "\nstart → first answer: median of 20 {ready_ms:.1} ms (target ≤ 15 ms {}) · idle RSS {idle:.1} MiB (target ≤ 12 {}) · peak RSS of the throughput servers {peak:.1} MiB (target ≤ 64 {})\n\nNot measured yet (issue 12): IssueCertificate (CSR), P12 issue latency at 8/s, journal on vs off, and the 10×-records growth cases.\n",
