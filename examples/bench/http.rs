@@ -127,32 +127,47 @@ pub struct Measured {
     pub first_failure: Option<String>,
 }
 
-impl Measured {
-    /// The figures of good answers' latencies `lat` (µs, any order), `failures`, the server
-    /// CPU ticks spent and the wall time.
-    pub fn of(
-        mut lat: Vec<u64>,
-        failures: u64,
-        first_failure: Option<String>,
-        cpu_ticks: u64,
-        secs: f64,
-    ) -> Measured {
+/// The raw figures of one timed phase; phases of the same case add up (rounds).
+#[derive(Default)]
+pub struct Sample {
+    /// Latencies (µs) of the good answers, in no order.
+    pub lat: Vec<u64>,
+    pub failures: u64,
+    pub first_failure: Option<String>,
+    /// Server CPU ticks (1/100 s) spent.
+    pub cpu_ticks: u64,
+    pub secs: f64,
+}
+
+impl Sample {
+    /// Adds another phase of the same case.
+    pub fn add(&mut self, other: Sample) {
+        self.lat.extend(other.lat);
+        self.failures += other.failures;
+        self.first_failure = self.first_failure.take().or(other.first_failure);
+        self.cpu_ticks += other.cpu_ticks;
+        self.secs += other.secs;
+    }
+
+    /// The figures: percentiles, CPU per good answer, rate.
+    pub fn measured(mut self) -> Measured {
+        let lat = &mut self.lat;
         lat.sort_unstable();
         let pct = |p: f64| {
             lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
                 .copied()
                 .unwrap_or(0)
         };
-        let cpu_us = cpu_ticks as f64 * 10_000.0;
+        let cpu_us = self.cpu_ticks as f64 * 10_000.0;
         Measured {
             requests: lat.len() as u64,
-            failures,
+            failures: self.failures,
             cpu_us_per_req: (!lat.is_empty()).then(|| cpu_us / lat.len() as f64),
-            rps: lat.len() as f64 / secs.max(1e-9),
+            rps: lat.len() as f64 / self.secs.max(1e-9),
             p50_us: pct(0.50),
             p99_us: pct(0.99),
-            secs,
-            first_failure,
+            secs: self.secs,
+            first_failure: self.first_failure,
         }
     }
 }
@@ -181,6 +196,11 @@ struct WorkerLog {
 /// its answer, until `secs` have passed or every worker ran out of requests; `ok` judges each
 /// answer. Server CPU is read from /proc before and after.
 pub fn drive(server: &Server, secs: f64, make: MakeRequest, ok: Judge) -> Measured {
+    sample(server, secs, make, ok).measured()
+}
+
+/// [`drive`]'s raw figures, to add up over rounds.
+pub fn sample(server: &Server, secs: f64, make: MakeRequest, ok: Judge) -> Sample {
     let stop = AtomicBool::new(false);
     let finished = AtomicUsize::new(0);
     let cpu0 = server.cpu_ticks();
@@ -210,8 +230,13 @@ pub fn drive(server: &Server, secs: f64, make: MakeRequest, ok: Judge) -> Measur
     let end = logs.iter().filter_map(|l| l.end).max().unwrap_or(t0);
     let failures = logs.iter().map(|l| l.failures).sum();
     let first_failure = logs.iter().find_map(|l| l.first_failure.clone());
-    let lat = logs.into_iter().flat_map(|l| l.lat).collect();
-    Measured::of(lat, failures, first_failure, cpu, (end - t0).as_secs_f64())
+    Sample {
+        lat: logs.into_iter().flat_map(|l| l.lat).collect(),
+        failures,
+        first_failure,
+        cpu_ticks: cpu,
+        secs: (end - t0).as_secs_f64(),
+    }
 }
 
 /// One connection of [`drive`]: request, answer, judge, until `stop` or no more requests.
@@ -314,4 +339,58 @@ pub fn ok_any_200(s: u16, _b: &[u8]) -> bool {
 pub fn b64(data: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// Sends `requests` open-loop, one every `interval` whatever the answers do: each on its own
+/// thread and connection, opened shortly before its send time so the latency (send to whole
+/// answer) does not include the TCP handshake, and a slow answer delays no later request.
+pub fn open_loop(server: &Server, requests: &[Vec<u8>], interval: Duration, ok: Judge) -> Measured {
+    const LEAD: Duration = Duration::from_millis(50);
+    let cpu0 = server.cpu_ticks();
+    let start = Instant::now() + LEAD;
+    let answers: Vec<Result<u64, String>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = requests
+            .iter()
+            .enumerate()
+            .map(|(i, req)| {
+                let at = start + interval * i as u32;
+                sleep_until(at - LEAD);
+                let addr = &server.addr;
+                scope.spawn(move || {
+                    let mut conn = Conn::new(addr);
+                    let _ = conn.connect();
+                    sleep_until(at);
+                    let t = Instant::now();
+                    let answer = conn.send(req);
+                    match &answer {
+                        Some((s, b)) if ok(*s, b) => Ok(t.elapsed().as_micros() as u64),
+                        _ => Err(describe_failure(answer.as_ref())),
+                    }
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("an open-loop request thread panicked"))
+            .collect()
+    });
+    let secs = start.elapsed().as_secs_f64();
+    let cpu = server.cpu_ticks() - cpu0;
+    let failures = answers.iter().filter(|a| a.is_err()).count() as u64;
+    let first_failure = answers.iter().find_map(|a| a.clone().err());
+    Sample {
+        lat: answers.into_iter().filter_map(Result::ok).collect(),
+        failures,
+        first_failure,
+        cpu_ticks: cpu,
+        secs,
+    }
+    .measured()
+}
+
+/// Sleeps until `at` (at once if it has passed).
+fn sleep_until(at: Instant) {
+    if let Some(d) = at.checked_duration_since(Instant::now()) {
+        std::thread::sleep(d);
+    }
 }

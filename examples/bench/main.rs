@@ -10,6 +10,7 @@
 mod cases;
 mod http;
 mod issue;
+mod p12;
 mod pki;
 mod podpishi;
 mod prepare;
@@ -31,7 +32,7 @@ struct Memory {
 }
 
 /// The parts of a run, in the order they run; `bench SECS OUT PART…` runs only those named.
-const PARTS: [&str; 2] = ["throughput", "issue"];
+const PARTS: [&str; 3] = ["throughput", "issue", "p12"];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -54,11 +55,16 @@ fn main() {
         }
         footer = startup_and_memory(ready, &memory);
     }
+    let people = pki::People::new(issue::codes_needed(secs));
     if runs("issue") {
-        let people = pki::People::new(issue::codes_needed(secs));
         let csr = pki::Csr::new();
         for mode in Mode::BOTH {
             issue::run(&mut report, mode, secs, &people, &csr);
+        }
+    }
+    if runs("p12") {
+        for mode in Mode::BOTH {
+            p12::run(&mut report, mode, 2.0 * secs, &people);
         }
     }
     let text = report.render(&footer);
