@@ -10,6 +10,7 @@
 mod cases;
 mod http;
 mod issue;
+mod journal;
 mod p12;
 mod pki;
 mod podpishi;
@@ -32,7 +33,7 @@ struct Memory {
 }
 
 /// The parts of a run, in the order they run; `bench SECS OUT PART…` runs only those named.
-const PARTS: [&str; 3] = ["throughput", "issue", "p12"];
+const PARTS: [&str; 4] = ["throughput", "issue", "p12", "journal"];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -65,6 +66,11 @@ fn main() {
     if runs("p12") {
         for mode in Mode::BOTH {
             p12::run(&mut report, mode, 2.0 * secs, &people);
+        }
+    }
+    if runs("journal") {
+        for mode in Mode::BOTH {
+            journal::run(&mut report, mode, secs);
         }
     }
     let text = report.render(&footer);
