@@ -18,6 +18,8 @@ pub const CONNS: usize = 16;
 pub type MakeRequest<'a> = &'a (dyn Fn(usize, u64) -> Option<Vec<u8>> + Sync);
 /// Judges an answer (status, body).
 pub type Judge = fn(u16, &[u8]) -> bool;
+/// Reads a value from a good answer (status, body), or says why the answer is not good.
+pub type ReadAnswer<'a, T> = &'a (dyn Fn(u16, &[u8]) -> Result<T, String> + Sync);
 
 /// One keep-alive connection, reconnected when the server closed it.
 pub struct Conn {
@@ -200,7 +202,7 @@ pub fn drive(server: &Server, secs: f64, make: MakeRequest, ok: Judge) -> Measur
 }
 
 /// [`drive`]'s raw figures, to add up over rounds.
-pub fn sample(server: &Server, secs: f64, make: MakeRequest, ok: Judge) -> Sample {
+fn sample(server: &Server, secs: f64, make: MakeRequest, ok: Judge) -> Sample {
     let stop = AtomicBool::new(false);
     let finished = AtomicUsize::new(0);
     let cpu0 = server.cpu_ticks();
@@ -279,7 +281,7 @@ pub fn send_all<T: Send>(
     addr: &str,
     n: usize,
     make: &(dyn Fn(usize) -> Vec<u8> + Sync),
-    read: &(dyn Fn(u16, &[u8]) -> Result<T, String> + Sync),
+    read: ReadAnswer<T>,
 ) -> Batch<T> {
     let next = AtomicUsize::new(0);
     let failures = AtomicUsize::new(0);
@@ -393,4 +395,53 @@ fn sleep_until(at: Instant) {
     if let Some(d) = at.checked_duration_since(Instant::now()) {
         std::thread::sleep(d);
     }
+}
+
+/// Which of two servers measures in each turn of [`in_turns`]: A B B A B A A B, i.e. four
+/// pairs of adjacent turns, each pair with one turn of each server.
+const TURNS: [usize; 8] = [0, 1, 1, 0, 1, 0, 0, 1];
+
+/// What [`in_turns`] measured.
+pub struct Turns {
+    /// Each server's figures over all its turns.
+    pub measured: [Measured; 2],
+    /// Server B's CPU µs/req over server A's, in each pair of adjacent turns: how much the
+    /// comparison moves within one run.
+    pub pair_ratios: Vec<f64>,
+}
+
+/// Measures the same case on two servers in alternating turns (A B B A B A A B, `secs` / 4
+/// each, so `secs` per server in all), so that a drift of the machine's load — it is shared —
+/// weighs on both alike; each server's figures add up over its turns.
+pub fn in_turns(servers: [&Server; 2], secs: f64, make: MakeRequest, ok: Judge) -> Turns {
+    let mut samples = [Sample::default(), Sample::default()];
+    let mut cpu_per_req = Vec::new();
+    for &s in &TURNS {
+        let turn = sample(servers[s], secs / 4.0, make, ok);
+        let answers = turn.lat.len().max(1) as f64;
+        cpu_per_req.push(turn.cpu_ticks as f64 / answers);
+        samples[s].add(turn);
+    }
+    let pair_ratios = TURNS
+        .chunks(2)
+        .zip(cpu_per_req.chunks(2))
+        .map(|(who, cpu)| {
+            if who[0] == 0 {
+                cpu[1] / cpu[0]
+            } else {
+                cpu[0] / cpu[1]
+            }
+        })
+        .collect();
+    Turns {
+        measured: samples.map(Sample::measured),
+        pair_ratios,
+    }
+}
+
+/// The smallest and the largest of `values`.
+pub fn range(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)))
 }

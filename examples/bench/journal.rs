@@ -4,20 +4,15 @@
 //! least 1: `/__admin/health` says `journal.capacity`), so "off" is the smallest journal there
 //! is, and every request's entry is still made.
 //!
-//! Rationale for the rounds: both servers run side by side and are measured in turns, in the
-//! order off, on, on, off, on, off, off, on, so that a drift of the machine's load (it is
-//! shared) weighs on both alike; each server's figures add up over its four turns.
+//! Both servers run side by side and are measured in alternating turns (`http::in_turns`).
 
-use crate::http::{sample, Sample};
+use crate::http::{in_turns, range};
 use crate::pki;
 use crate::report::{mark, Report};
 use crate::server::{Mode, Server};
 
 /// Overhead target: the default journal costs at most this many percent of server CPU.
 const TARGET_PERCENT: f64 = 10.0;
-
-/// Which server measures in each turn: 0 `--journal-size 0`, 1 the default journal.
-const TURNS: [usize; 8] = [0, 1, 1, 0, 1, 0, 0, 1];
 
 /// Measures RegisterInfo on a fresh `--journal-size 0` server and a fresh default one in
 /// `mode`, `secs` each in all (in turns of `secs` / 4); adds both rows and the overhead.
@@ -27,16 +22,12 @@ pub fn run(report: &mut Report, mode: Mode, secs: f64) {
         Server::signsim(&["--journal-size", "0"], mode),
         Server::signsim(&[], mode),
     ];
-    let mut samples = [Sample::default(), Sample::default()];
-    for &s in &TURNS {
-        let turn = sample(
-            &servers[s],
-            secs / 4.0,
-            &|_, _| Some(reg.clone()),
-            pki::ok_pki,
-        );
-        samples[s].add(turn);
-    }
+    let turns = in_turns(
+        [&servers[0], &servers[1]],
+        secs,
+        &|_, _| Some(reg.clone()),
+        pki::ok_pki,
+    );
     if mode == Mode::Memory {
         report.note(format!(
             "journal off: signsim accepts `--journal-size 0` but keeps one entry (`/__admin/health` journal.capacity = {}), so \"off\" is the smallest journal; each request's entry is still made",
@@ -44,13 +35,12 @@ pub fn run(report: &mut Report, mode: Mode, secs: f64) {
         ));
     }
     let mut cpu = Vec::new();
-    for ((server, sample), label) in servers
+    for ((server, m), label) in servers
         .iter()
-        .zip(samples)
+        .zip(turns.measured)
         .zip(["--journal-size 0", "default journal"])
     {
         let capacity = &server.health()["journal"]["capacity"];
-        let m = sample.measured();
         cpu.push(m.cpu_us_per_req);
         let what = format!(
             "RegisterInfo (signed, idempotent repeat), {label} (keeps {capacity}), 4 turns [{}]",
@@ -63,15 +53,22 @@ pub fn run(report: &mut Report, mode: Mode, secs: f64) {
             "journal overhead on RegisterInfo: server CPU µs/req, default vs --journal-size 0 [{}]",
             mode.tag()
         ),
-        overhead(cpu[0], cpu[1]),
+        overhead(cpu[0], cpu[1], &turns.pair_ratios),
         judged(cpu[0], cpu[1]),
     );
 }
 
-/// `on` over `off` as a signed percentage, "–" without figures.
-fn overhead(off: Option<f64>, on: Option<f64>) -> String {
+/// `on` over `off` as a signed percentage, with the range over the pairs of turns; "–"
+/// without figures.
+fn overhead(off: Option<f64>, on: Option<f64>, pair_ratios: &[f64]) -> String {
+    let (lo, hi) = range(pair_ratios);
     match (off, on) {
-        (Some(off), Some(on)) => format!("{:+.1} %", (on - off) / off * 100.0),
+        (Some(off), Some(on)) => format!(
+            "{:+.1} % (pairs of turns {:+.0} … {:+.0} %)",
+            (on - off) / off * 100.0,
+            (lo - 1.0) * 100.0,
+            (hi - 1.0) * 100.0
+        ),
         _ => "–".into(),
     }
 }

@@ -100,14 +100,6 @@ impl Report {
         });
     }
 
-    /// The server CPU µs/req of the row named `what`, if it had good answers.
-    pub fn cpu_of(&self, what: &str) -> Option<f64> {
-        self.rows
-            .iter()
-            .find(|r| r.what == what)
-            .and_then(|r| r.m.cpu_us_per_req)
-    }
-
     /// Adds a line to the comparisons table.
     pub fn compare(&mut self, what: &str, value: String, target: String) {
         self.comparisons.push(Comparison {
