@@ -1,13 +1,19 @@
 //! The benchmark driver `benches/run.sh` calls: it starts the release binaries, drives them
 //! with a keep-alive HTTP/1.1 load client of its own (N connections, one thread each), and
 //! prints one table — server CPU µs per request (from /proc), client p50/p99, requests/s —
-//! with each figure's ratio to a bare hyper server measured in the same run, and the target
-//! where the project has one. `cargo run --release --example bench -- [seconds] [out.md]`
+//! with each figure's ratio to a bare hyper server measured in the same run and its target
+//! (✓/✗), then the comparisons (journal on vs off, 10× more records) and notes on how each
+//! figure was made. `cargo run --release --example bench -- [seconds] [out.md] [part…]`
+//!
+//! Parts, each in memory and with `--data-dir`: `throughput` (one-request cases, start-up
+//! and memory: `cases`), `issue` (IssueCertificateByTrackingCode with a CSR: `issue`), `p12`
+//! (P12 issue latency at 8/s: `p12`), `journal` (`journal`), `growth` (`growth`).
 //!
 //! Rationale: server CPU per request, read from /proc/PID/stat, does not depend on how much
 //! of the 2-core machine the load client itself takes; latency percentiles are the client's.
 
 mod cases;
+mod growth;
 mod http;
 mod issue;
 mod journal;
@@ -33,7 +39,7 @@ struct Memory {
 }
 
 /// The parts of a run, in the order they run; `bench SECS OUT PART…` runs only those named.
-const PARTS: [&str; 4] = ["throughput", "issue", "p12", "journal"];
+const PARTS: [&str; 5] = ["throughput", "issue", "p12", "journal", "growth"];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -56,7 +62,12 @@ fn main() {
         }
         footer = startup_and_memory(ready, &memory);
     }
-    let people = pki::People::new(issue::codes_needed(secs));
+    let persons = match (runs("growth"), runs("issue") || runs("p12")) {
+        (true, _) => growth::SIZES[1].max(issue::codes_needed(secs)),
+        (false, true) => issue::codes_needed(secs),
+        (false, false) => 0,
+    };
+    let people = pki::People::new(persons);
     if runs("issue") {
         let csr = pki::Csr::new();
         for mode in Mode::BOTH {
@@ -71,6 +82,11 @@ fn main() {
     if runs("journal") {
         for mode in Mode::BOTH {
             journal::run(&mut report, mode, secs);
+        }
+    }
+    if runs("growth") {
+        for mode in Mode::BOTH {
+            growth::run(&mut report, mode, secs, &people);
         }
     }
     let text = report.render(&footer);
@@ -103,7 +119,7 @@ fn throughput(report: &mut Report, mode: Mode, secs: f64, memory: &mut Memory) {
 fn startup_and_memory(ready_ms: f64, memory: &Memory) -> String {
     let (idle, peak) = (memory.idle as f64 / 1024.0, memory.peak as f64 / 1024.0);
     format!(
-        "\nstart → first answer: median of 20 {ready_ms:.1} ms (target ≤ 15 ms {}) · idle RSS {idle:.1} MiB (target ≤ 12 {}) · peak RSS of the throughput servers {peak:.1} MiB (target ≤ 64 {})\n\nNot measured yet (issue 12): IssueCertificate (CSR), P12 issue latency at 8/s, journal on vs off, and the 10×-records growth cases.\n",
+        "\nstart → first answer: median of 20 {ready_ms:.1} ms (target ≤ 15 ms {}) · idle RSS {idle:.1} MiB (target ≤ 12 {}) · peak RSS of the throughput servers {peak:.1} MiB (target ≤ 64 {})\n",
         mark(ready_ms <= 15.0),
         mark(idle <= 12.0),
         mark(peak <= 64.0),

@@ -85,6 +85,7 @@ impl Report {
             notes: Vec::new(),
         };
         r.row("bare hyper, fixed bytes (baseline)", baseline, None);
+        r.note("server CPU µs/req: the server process's user + system CPU during the case (its background threads too: the P12 key pool, sled's flusher) over the good answers; p50/p99 are the client's, request written to answer read; req/s are good answers over the case's wall time".into());
         r
     }
 
