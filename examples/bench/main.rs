@@ -100,7 +100,7 @@ fn main() {
 
 /// The baseline: a bare hyper server answering fixed bytes to `GET /`.
 fn bare_hyper(secs: f64) -> http::Measured {
-    let bare = Server::start("target/release/examples/bare_hyper", &["0"], false);
+    let bare = Server::start(&server::release_bin("examples/bare_hyper"), &["0"], false);
     drive(&bare, secs, &|_, _| Some(get("/")), ok_any_200)
 }
 

@@ -5,8 +5,12 @@ use crate::http::{get, post_json, Conn};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-/// The release binary `benches/run.sh` builds.
-pub const SIGNSIM: &str = "target/release/signsim";
+/// A release binary `benches/run.sh` builds (`name`: `signsim` or `examples/…`), under
+/// `BENCH_TARGET_DIR` (run.sh passes its `CARGO_TARGET_DIR`), else `target`.
+pub fn release_bin(name: &str) -> String {
+    let dir = std::env::var("BENCH_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    format!("{dir}/release/{name}")
+}
 
 /// Where signsim keeps its state: the two ways every signsim case runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -70,7 +74,7 @@ impl Server {
     pub fn signsim(args: &[&str], mode: Mode) -> Server {
         let mut all = vec!["serve", "--addr", "127.0.0.1:0", "--log", "error"];
         all.extend_from_slice(args);
-        Server::start(SIGNSIM, &all, mode == Mode::Durable)
+        Server::start(&release_bin("signsim"), &all, mode == Mode::Durable)
     }
 
     /// The JSON answer to `req` (the control API, mostly); panics naming the request when
@@ -148,7 +152,7 @@ pub fn readiness_ms() -> f64 {
 /// One start: spawn, wait for the ready file, send GetVersion, stop; ms to the answer.
 fn time_to_first_answer(ready: &std::path::Path) -> f64 {
     let t0 = std::time::Instant::now();
-    let mut child = Command::new(SIGNSIM)
+    let mut child = Command::new(release_bin("signsim"))
         .args([
             "serve",
             "--addr",
@@ -161,7 +165,7 @@ fn time_to_first_answer(ready: &std::path::Path) -> f64 {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("target/release/signsim starts");
+        .expect("the release signsim starts");
     while !ready.exists() {
         std::thread::sleep(std::time::Duration::from_micros(200));
     }
