@@ -12,7 +12,7 @@
 //! client would: 16 connections, uploads of a 64-byte file by alfa@test.kz, RegisterInfo of
 //! distinct persons by customer B (no identity checks); its time is reported.
 
-use crate::http::{in_turns, post_json, range, send_all};
+use crate::http::{in_turns, post_json, range, send_all, Judge};
 use crate::pki::{self, People, CUSTOMER_B, REPORT_KEY_B};
 use crate::podpishi::{self, command};
 use crate::report::{mark, Report};
@@ -49,28 +49,14 @@ struct Seeded {
 pub fn run(report: &mut Report, mode: Mode, secs: f64, people: &People) {
     let servers = SIZES.map(|size| seeded_server(report, mode, size, people));
     let servers = [&servers[0], &servers[1]];
-    let list = command(&format!(
-        "<data><oper>getlistdocs</oper><time1>{d}</time1><time2>{d}</time2><time></time></data>",
-        d = DAY.1
-    ));
-    let detail = post_json(
-        "/api/IssuingReport",
-        &serde_json::json!({
-            "reportkey": REPORT_KEY_B, "customercode": CUSTOMER_B.0,
-            "startdate": DAY.2, "enddate": DAY.2, "type": "detail",
-        }),
-    );
-    let queries: [(&str, &str, &[u8], crate::http::Judge); 2] = [
-        ("getlistdocs of the day", "documents", &list, ok_day_list),
-        (
-            "IssuingReport detail, first page of the day",
-            "lifecycles",
-            &detail,
-            ok_day_detail,
-        ),
-    ];
-    for (name, records, req, ok) in queries {
-        let turns = in_turns(servers, secs, &|_, _| Some(req.to_vec()), ok);
+    for Query {
+        name,
+        records,
+        request,
+        ok,
+    } in queries()
+    {
+        let turns = in_turns(servers, secs, &|_, _| Some(request.clone()), ok);
         let [small, big] = &turns.measured;
         let cpu = [small.cpu_us_per_req, big.cpu_us_per_req];
         let pairs = range(&turns.pair_ratios);
@@ -83,6 +69,46 @@ pub fn run(report: &mut Report, mode: Mode, secs: f64, people: &People) {
         }
         compare(report, mode, name, cpu, pairs);
     }
+}
+
+/// A query whose answer is the same at every store size.
+struct Query {
+    name: &'static str,
+    /// What the store holds that the query reads.
+    records: &'static str,
+    request: Vec<u8>,
+    /// Checks the answer is the whole day: no more, no fewer.
+    ok: Judge,
+}
+
+/// getlistdocs of the queried day (alfa's documents) and customer B's first IssuingReport
+/// detail page of it.
+fn queries() -> [Query; 2] {
+    let list = command(&format!(
+        "<data><oper>getlistdocs</oper><time1>{d}</time1><time2>{d}</time2><time></time></data>",
+        d = DAY.1
+    ));
+    let detail = post_json(
+        "/api/IssuingReport",
+        &serde_json::json!({
+            "reportkey": REPORT_KEY_B, "customercode": CUSTOMER_B.0,
+            "startdate": DAY.2, "enddate": DAY.2, "type": "detail",
+        }),
+    );
+    [
+        Query {
+            name: "getlistdocs of the day",
+            records: "documents",
+            request: list,
+            ok: ok_day_list,
+        },
+        Query {
+            name: "IssuingReport detail, first page of the day",
+            records: "lifecycles",
+            request: detail,
+            ok: ok_day_detail,
+        },
+    ]
 }
 
 /// A fresh server in `mode` holding `size` documents and `size` lifecycles, the queried

@@ -37,7 +37,7 @@ pub fn run(report: &mut Report, mode: Mode, secs: f64, people: &People, csr: &Cs
         "bench: preparing {n} approved tracking codes [{}]",
         mode.tag()
     );
-    let approved = prepare::approved_codes(&server, people, 0, n, false);
+    let approved = prepare::approved_codes(&server, people, n, false);
     let requests: Vec<Vec<u8>> = approved
         .codes
         .iter()

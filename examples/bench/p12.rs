@@ -23,7 +23,7 @@ pub fn run(report: &mut Report, mode: Mode, secs: f64, people: &People) {
     let server = Server::signsim(&[], mode);
     prepare::credit_b(&server);
     let n = ((secs * RATE as f64) as usize).min(people.len());
-    let approved = prepare::approved_codes(&server, people, 0, n, true);
+    let approved = prepare::approved_codes(&server, people, n, true);
     let fill_secs = wait_for_full_pool(&server);
     let none = pki::none_signature();
     let requests: Vec<Vec<u8>> = approved

@@ -2,10 +2,9 @@
 
 use crate::http::{b64, post};
 
-/// A PKI success: HTTP 200 and `"IsSuccess":true`.
+/// A PKI success: HTTP 200 and `"IsSuccess":true` (signsim writes compact JSON).
 pub fn ok_pki(s: u16, b: &[u8]) -> bool {
-    s == 200
-        && (b.windows(16).any(|w| w == b"\"IsSuccess\":true") || b.starts_with(b"{\"IsSuccess"))
+    s == 200 && b.windows(16).any(|w| w == b"\"IsSuccess\":true")
 }
 
 /// RegisterInfo of registry person Mehdi Ahmadi by customer 10320874334 (every identity
@@ -13,12 +12,13 @@ pub fn ok_pki(s: u16, b: &[u8]) -> bool {
 pub fn register_body() -> Vec<u8> {
     let key = std::fs::read_to_string("fixtures/pki/customers/10320874334.key")
         .expect("run from the repository root");
-    let sk = signsim::crypto::rsa::parse_private_key(&key).expect("key");
+    let sk = signsim::crypto::rsa::parse_private_key(&key)
+        .expect("customer 10320874334's fixture key parses");
     let sig = signsim::crypto::rsa::sign_sha1(
         &sk,
         &signsim::crypto::utf16le("10320874334-1234-0012345679"),
     )
-    .expect("sign");
+    .expect("RSA-SHA1 signing");
     let body = serde_json::json!({
         "caName": "01", "customercode": "10320874334-1234", "profileName": "Bronze-Sign",
         "signature": b64(&sig),

@@ -26,20 +26,14 @@ pub struct Approved {
     pub approve_secs: f64,
 }
 
-/// Registers persons `first … first + n − 1` (`p12`: P12 tokens) under [`PROFILE`] and approves
+/// Registers persons `0 … n − 1` (`p12`: P12 tokens) under [`PROFILE`] and approves
 /// each; panics with the first refusal when any step fails, since the timed phase would then
 /// measure the wrong thing.
-pub fn approved_codes(
-    server: &Server,
-    people: &People,
-    first: usize,
-    n: usize,
-    p12: bool,
-) -> Approved {
+pub fn approved_codes(server: &Server, people: &People, n: usize, p12: bool) -> Approved {
     let registered = send_all(
         &server.addr,
         n,
-        &|i| people.register(first + i, PROFILE, p12),
+        &|i| people.register(i, PROFILE, p12),
         &pki::tracking_code,
     );
     assert_eq!(
