@@ -1,0 +1,76 @@
+//! P12 issue latency under a steady trickle: an open-loop client sends 8 P12 issues a second
+//! (one every 125 ms, each on its own connection), each for a fresh approved P12 tracking code,
+//! and the client's p50/p99 are judged. signsim makes the token's RSA-2048 key: from its key
+//! pool when the pool has one, on the request path (a miss) when not; `/__admin/health`'s
+//! `p12_keys` after the run says how many missed.
+//!
+//! The pool starts filling at the first P12 registration, so the preparation's registrations
+//! fill it; the timed phase starts once it is full, as a long-running server's would be.
+
+use crate::http::open_loop;
+use crate::pki::{self, IssueToken, People};
+use crate::prepare::{self, PROFILE};
+use crate::report::{Report, Target};
+use crate::server::{Mode, Server};
+use std::time::{Duration, Instant};
+
+/// Issues per second.
+const RATE: u32 = 8;
+
+/// Sends `RATE` P12 issues a second for `secs` to a fresh server in `mode`, each for its own
+/// prepared code, and reports the latencies and the key pool's misses.
+pub fn run(report: &mut Report, mode: Mode, secs: f64, people: &People) {
+    let server = Server::signsim(&[], mode);
+    prepare::credit_b(&server);
+    let n = ((secs * RATE as f64) as usize).min(people.len());
+    let approved = prepare::approved_codes(&server, people, n, true);
+    let fill_secs = wait_for_full_pool(&server);
+    let none = pki::none_signature();
+    let requests: Vec<Vec<u8>> = approved
+        .codes
+        .iter()
+        .map(|c| {
+            pki::issue(
+                c,
+                PROFILE,
+                IssueToken::P12 {
+                    none_signature: &none,
+                },
+            )
+        })
+        .collect();
+    eprintln!("bench: {n} P12 issues at {RATE}/s [{}]", mode.tag());
+    let interval = Duration::from_secs(1) / RATE;
+    let m = open_loop(&server, &requests, interval, pki::ok_fresh_issue);
+    let keys = &server.health()["p12_keys"];
+    report.note(format!(
+        "P12 issue [{}]: {n} approved P12 codes prepared; the key pool was full {fill_secs:.1} s after the approvals; `/__admin/health` after the run: p12_keys = pool {}, ready {}, taken {}, misses {}",
+        mode.tag(),
+        keys["pool"], keys["ready"], keys["taken"], keys["misses"],
+    ));
+    report.row(
+        &format!(
+            "P12 issue, open loop {RATE}/s for {secs} s, each a fresh approved code [{}]",
+            mode.tag()
+        ),
+        m,
+        Some(Target::Latency {
+            p50_ms: 2.0,
+            p99_ms: 20.0,
+        }),
+    );
+}
+
+/// Waits (at most a minute) until `p12_keys.ready` equals `p12_keys.pool`; the seconds waited.
+fn wait_for_full_pool(server: &Server) -> f64 {
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(60) {
+        let h = server.health();
+        let keys = &h["p12_keys"];
+        if keys["ready"].as_u64() >= keys["pool"].as_u64() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    t0.elapsed().as_secs_f64()
+}
