@@ -10,8 +10,21 @@ use super::error::{Kind, PkiError};
 use crate::scenario::model::{PersonSpec, PostalSpec};
 
 pub fn normalize_persian(s: &str) -> String {
-    let mapped: String = s
-        .chars()
+    persian_chars(s).collect()
+}
+
+/// Whether two texts are equal after [`normalize_persian`], compared without building either.
+pub fn same_persian(a: &str, b: &str) -> bool {
+    persian_chars(a).eq(persian_chars(b))
+}
+
+/// The characters of [`normalize_persian`]: Arabic forms mapped to Persian, joiners and
+/// no-break spaces as spaces, runs of white space as one space, no leading or trailing
+/// space, lower case.
+fn persian_chars(s: &str) -> impl Iterator<Item = char> + '_ {
+    let mut started = false;
+    let mut space = false;
+    s.chars()
         .map(|c| match c {
             'ي' | 'ى' => 'ی',
             'ك' => 'ک',
@@ -19,12 +32,17 @@ pub fn normalize_persian(s: &str) -> String {
             'ۀ' => 'ه',
             c => c,
         })
-        .collect();
-    mapped
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+        .filter_map(move |c| {
+            if c.is_whitespace() {
+                space = started;
+                return None;
+            }
+            let lead = (space && started).then_some(' ');
+            space = false;
+            started = true;
+            Some(lead.into_iter().chain(c.to_lowercase()))
+        })
+        .flatten()
 }
 
 /// An Iranian mobile number in its canonical `09xxxxxxxxx` form; `+98`, `0098`, `98` and a
@@ -78,10 +96,9 @@ pub const PROVINCES: [&str; 31] = [
 ];
 
 pub fn province_id(name: &str) -> Option<usize> {
-    let n = normalize_persian(name);
     PROVINCES
         .iter()
-        .position(|p| normalize_persian(p) == n)
+        .position(|p| same_persian(p, name))
         .map(|i| i + 1)
 }
 
@@ -92,7 +109,7 @@ pub fn compare(
     registry: &str,
     national_code: &str,
 ) -> Result<(), PkiError> {
-    if given.trim().is_empty() || normalize_persian(given) == normalize_persian(registry) {
+    if given.trim().is_empty() || same_persian(given, registry) {
         return Ok(());
     }
     Err(PkiError::new(
@@ -180,6 +197,14 @@ mod tests {
             normalize_persian("علي  كريمي"),
             normalize_persian("علی کریمی")
         );
+        assert_eq!(
+            normalize_persian(" \u{00A0}Ali\u{200C}  REZA \t"),
+            "ali reza"
+        );
+        assert_eq!(normalize_persian("   "), "");
+        assert!(same_persian("علي كريمي ", " علی\u{200C}کریمی"));
+        assert!(!same_persian("علی", "علی کریمی"));
+        assert_eq!(province_id("  تهران"), province_id("تهران"));
         assert_eq!(
             normalize_mobile("+989121234567").as_deref(),
             Some("09121234567")
