@@ -687,9 +687,16 @@ pub fn parse_certificate(der: &[u8]) -> Result<CertInfo, String> {
     })
 }
 
+/// PBKDF2 and MAC iterations of the PKCS#12s signsim writes (see [`make_pkcs12`]).
+pub const PKCS12_ITERATIONS: u64 = 2048;
+
 /// A password-protected PKCS#12 with the key and its chain (leaf first), as OpenSSL 3 writes
-/// by default (PBES2/AES-256-CBC, HMAC-SHA256, 10000 iterations); `openssl pkcs12` opens it
-/// with and without `-legacy`.
+/// by default (PBES2/AES-256-CBC, HMAC-SHA256, 2048 iterations — OpenSSL's
+/// `PKCS12_DEFAULT_ITER`); `openssl pkcs12` opens it with and without `-legacy`.
+///
+/// Rationale for the count: the provider's is not documented; OpenSSL's default is what most
+/// PKCS#12 files carry, and 10 000 (the library's default) made the key derivations most of
+/// a P12 issue's time.
 pub fn make_pkcs12(
     key_pkcs8: &[u8],
     chain_der: &[Vec<u8>],
@@ -710,6 +717,8 @@ pub fn make_pkcs12(
         KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(key_pkcs8, local_key_id, chain)),
     );
     ks.writer(password)
+        .encryption_iterations(PKCS12_ITERATIONS)
+        .mac_iterations(PKCS12_ITERATIONS)
         .write()
         .map_err(|e| format!("writing the PKCS#12: {e}"))
 }

@@ -38,6 +38,18 @@ struct State {
     wanted: bool,
 }
 
+/// Lowers the calling filler thread to the lowest CPU priority (nice 19): on a 2-core machine
+/// two key generations at normal priority would take half of a core from the P12 issue that
+/// is waiting for its answer, tripling its latency.
+fn yield_to_requests() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority with this thread's own id changes only this thread's nice value;
+    // a refusal (returned, not signalled) leaves it at normal priority.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19);
+    }
+}
+
 /// A fresh RSA-2048 key, PKCS#8 DER.
 pub fn generate() -> Result<Vec<u8>, String> {
     rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
@@ -119,6 +131,7 @@ impl KeyPool {
 }
 
 fn fill(inner: Arc<Inner>) {
+    yield_to_requests();
     loop {
         {
             let mut st = crate::sync::lock(&inner.state);

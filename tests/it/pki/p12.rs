@@ -169,6 +169,24 @@ fn p12_round_trip_opens_with_openssl_and_python() {
         assert_eq!(pem_blocks(&all, "PRIVATE KEY").len(), 1, "{all}");
         assert_eq!(pem_blocks(&all, "CERTIFICATE").len(), 3, "{all}");
     }
+    // The parameters `openssl pkcs12 -export` of OpenSSL 3 writes: PBES2/AES-256-CBC bags and a
+    // SHA-256 MAC, 2048 iterations each.
+    let out = std::process::Command::new("openssl")
+        .args(["pkcs12", "-info", "-noout", "-passin"])
+        .arg(format!("pass:{PASSWORD}"))
+        .arg("-in")
+        .arg(&p12)
+        .output()
+        .unwrap();
+    // `-info` prints the parameters on standard error.
+    let info = String::from_utf8_lossy(&out.stderr);
+    assert!(info.contains("MAC: sha256, Iteration 2048"), "{info}");
+    assert_eq!(
+        info.matches("PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256")
+            .count(),
+        2,
+        "{info}"
+    );
     let key_out = openssl_pkcs12(&p12, PASSWORD, false, &["-nocerts", "-nodes"]).unwrap();
     let key_pem = pem_blocks(&key_out, "PRIVATE KEY").remove(0);
     let leaf_out = openssl_pkcs12(&p12, PASSWORD, false, &["-clcerts", "-nokeys"]).unwrap();
