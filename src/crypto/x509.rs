@@ -723,17 +723,6 @@ pub fn make_pkcs12(
         .map_err(|e| format!("writing the PKCS#12: {e}"))
 }
 
-/// The SPKI DER of a PKCS#8 RSA private key.
-pub fn spki_of_pkcs8(key_pkcs8: &[u8]) -> Result<Vec<u8>, String> {
-    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
-    let sk =
-        rsa::RsaPrivateKey::from_pkcs8_der(key_pkcs8).map_err(|e| format!("PKCS#8 key: {e}"))?;
-    rsa::RsaPublicKey::from(&sk)
-        .to_public_key_der()
-        .map(|d| d.as_bytes().to_vec())
-        .map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,7 +33,7 @@ struct Inner {
 }
 
 struct State {
-    keys: VecDeque<Vec<u8>>,
+    keys: VecDeque<PoolKey>,
     fillers: usize,
     wanted: bool,
 }
@@ -50,11 +50,24 @@ fn yield_to_requests() {
     }
 }
 
-/// A fresh RSA-2048 key, PKCS#8 DER.
-pub fn generate() -> Result<Vec<u8>, String> {
-    rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
-        .map(|k| k.serialize_der())
-        .map_err(|e| format!("RSA key generation failed: {e}"))
+/// A P12 token's key: the private key, and the public key its certificate carries (taken
+/// when the key is made, so the request path parses neither).
+pub struct PoolKey {
+    /// PKCS#8 DER.
+    pub pkcs8: Vec<u8>,
+    /// SubjectPublicKeyInfo DER.
+    pub spki: Vec<u8>,
+}
+
+/// A fresh RSA-2048 key.
+pub fn generate() -> Result<PoolKey, String> {
+    use rcgen::PublicKeyData;
+    let k = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+        .map_err(|e| format!("RSA key generation failed: {e}"))?;
+    Ok(PoolKey {
+        pkcs8: k.serialize_der(),
+        spki: k.subject_public_key_info(),
+    })
 }
 
 impl KeyPool {
@@ -96,7 +109,7 @@ impl KeyPool {
     }
 
     /// A key nobody else gets: from the pool, or generated now when it is empty.
-    pub fn take(&self) -> Result<(Vec<u8>, bool), String> {
+    pub fn take(&self) -> Result<(PoolKey, bool), String> {
         let pooled = crate::sync::lock(&self.inner.state).keys.pop_front();
         self.warm();
         self.inner.taken.fetch_add(1, Ordering::Relaxed);
@@ -180,6 +193,7 @@ mod tests {
         let (b, pooled) = pool.take().unwrap();
         let (c, _) = pool.take().unwrap();
         assert!(pooled);
-        assert!(a != b && b != c && a != c);
+        assert!(a.pkcs8 != b.pkcs8 && b.pkcs8 != c.pkcs8 && a.pkcs8 != c.pkcs8);
+        assert!(a.spki != b.spki && !a.spki.is_empty());
     }
 }

@@ -17,6 +17,7 @@
 use crate::clock::wire_time;
 use crate::crypto::x509::{self, Attr, LeafSpec};
 use crate::pki::error::{Kind, PkiError};
+use crate::pki::keypool::PoolKey;
 use crate::pki::state::{
     keys, CertRecord, CertStatus, CustomerState, HistoryEntry, Issue, Status, TrackingRecord,
 };
@@ -128,8 +129,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             .keys
             .take()
             .map_err(|e| PkiError::internal("generating the P12 key", e))?;
-        let spki =
-            x509::spki_of_pkcs8(&key).map_err(|e| PkiError::internal("reading the P12 key", e))?;
+        let PoolKey { pkcs8: key, spki } = key;
         ctx.diag.push(format!(
             "P12: RSA-2048 key {}",
             if pooled {
