@@ -395,7 +395,7 @@ impl Journal {
         Journal {
             ring: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
             weights: Mutex::new((VecDeque::with_capacity(capacity.min(1024)), 0)),
-            capacity: capacity.max(1),
+            capacity,
             budget: budget.max(1),
             evicted: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
@@ -407,9 +407,18 @@ impl Journal {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Whether entries are kept at all (`--journal-size 0` turns the journal off).
+    pub fn is_on(&self) -> bool {
+        self.capacity > 0
+    }
+
     /// Appends an entry — secrets masked, caps applied — evicting the oldest entries while
-    /// the ring is full or over its byte budget (the newest entry always stays).
+    /// the ring is full or over its byte budget (the newest entry always stays); kept nowhere
+    /// when the journal is off.
     pub fn push(&self, mut entry: Entry) {
+        if !self.is_on() {
+            return;
+        }
         bound_entry(&mut entry);
         let w = entry_weight(&entry);
         let mut ring = crate::sync::lock(&self.ring);

@@ -1,8 +1,7 @@
 //! What the request journal costs: the signed RegisterInfo repeat against a server that keeps
 //! the default journal (1000 entries within 16 MiB) and against one started with
-//! `--journal-size 0`. signsim accepts 0 but keeps one entry (the journal's capacity is at
-//! least 1: `/__admin/health` says `journal.capacity`), so "off" is the smallest journal there
-//! is, and every request's entry is still made.
+//! `--journal-size 0`, which turns the journal off (no entry is built; `/__admin/health` says
+//! `journal.capacity` 0).
 //!
 //! Both servers run side by side and are measured in alternating turns (`http::in_turns`).
 
@@ -30,7 +29,7 @@ pub fn run(report: &mut Report, mode: Mode, secs: f64) {
     );
     if mode == Mode::Memory {
         report.note(format!(
-            "journal off: signsim accepts `--journal-size 0` but keeps one entry (`/__admin/health` journal.capacity = {}), so \"off\" is the smallest journal; each request's entry is still made",
+            "journal off: `--journal-size 0` (`/__admin/health` journal.capacity = {}: no entry is built)",
             servers[0].health()["journal"]["capacity"]
         ));
     }

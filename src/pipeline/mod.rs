@@ -391,18 +391,21 @@ pub fn finish(shared: &Shared, seen: Seen, meta: Meta, answer: Answer) -> Respon
         "admin" => &shared.admin_journal,
         _ => &shared.journal,
     };
-    ring.push(Entry {
-        id,
-        time: shared.clock.now(),
-        wall_time: crate::clock::wall_now(),
-        method: seen.method,
-        path: seen.path,
-        content_type: seen.content_type,
-        status: answer.status,
-        response: Body::new(answer.content_type, &answer.body),
-        duration_us: duration.as_micros() as u64,
-        meta,
-    });
+    // Off (`--journal-size 0`): not even built.
+    if ring.is_on() {
+        ring.push(Entry {
+            id,
+            time: shared.clock.now(),
+            wall_time: crate::clock::wall_now(),
+            method: seen.method,
+            path: seen.path,
+            content_type: seen.content_type,
+            status: answer.status,
+            response: Body::new(answer.content_type, &answer.body),
+            duration_us: duration.as_micros() as u64,
+            meta,
+        });
+    }
     let mut resp = hyper::Response::new(Full::new(answer.body));
     *resp.status_mut() = hyper::StatusCode::from_u16(answer.status)
         .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);

@@ -6,7 +6,7 @@
 //! is refused as unreadable (README, "Command line": `--read-timeout`), so a client that
 //! half-sends a body does not hold a request open.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http_body_util::BodyExt;
 use std::time::Duration;
 
@@ -42,6 +42,26 @@ impl Timeouts {
     }
 }
 
+/// Makes room for `more` bytes. With a declared length the buffer grows towards it exactly,
+/// so a 1 MiB upload ends in a buffer of its size rather than a doubled 2 MiB one; but never
+/// to more than twice what has arrived, so a client that declares a large body and sends
+/// little gets little memory.
+fn grow(buf: &mut Vec<u8>, more: usize, declared: Option<u64>) {
+    if buf.capacity() - buf.len() >= more {
+        return;
+    }
+    match declared {
+        Some(total) => {
+            let rest = usize::try_from(total)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(buf.len());
+            let step = rest.min(buf.len().max(16 * 1024)).max(more);
+            buf.reserve_exact(step);
+        }
+        None => buf.reserve(more),
+    }
+}
+
 /// Reads the whole `body`, refusing more than `limit` bytes (`declared`: its Content-Length).
 pub async fn read_limited(
     body: hyper::body::Incoming,
@@ -53,7 +73,7 @@ pub async fn read_limited(
         return Err(BodyError::TooLarge { limit });
     }
     let mut body = body;
-    let mut buf = BytesMut::new();
+    let mut buf = Vec::new();
     let deadline = tokio::time::Instant::now() + timeouts.total;
     loop {
         let wait = timeouts
@@ -77,7 +97,7 @@ pub async fn read_limited(
                     },
                 ))
             }
-            Ok(None) => return Ok(buf.freeze()),
+            Ok(None) => return Ok(Bytes::from(buf)),
             Ok(Some(Err(e))) => return Err(BodyError::Read(e.to_string())),
             Ok(Some(Ok(frame))) => frame,
         };
@@ -85,7 +105,35 @@ pub async fn read_limited(
             if buf.len() + data.len() > limit {
                 return Err(BodyError::TooLarge { limit });
             }
+            grow(&mut buf, data.len(), declared);
             buf.extend_from_slice(&data);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grow;
+
+    /// Feeds `total` bytes in `chunk`-sized frames; the largest capacity seen, and the last.
+    fn feed(total: usize, chunk: usize, declared: Option<u64>) -> (usize, usize) {
+        let mut buf = Vec::new();
+        let mut peak = 0;
+        while buf.len() < total {
+            let n = chunk.min(total - buf.len());
+            grow(&mut buf, n, declared);
+            buf.extend(std::iter::repeat_n(0u8, n));
+            peak = peak.max(buf.capacity());
+        }
+        (peak, buf.capacity())
+    }
+
+    #[test]
+    fn a_declared_body_ends_in_a_buffer_of_its_size() {
+        let total = 1024 * 1024 + 1000;
+        assert_eq!(feed(total, 16 * 1024, Some(total as u64)), (total, total));
+        // A client that declares 50 MiB and sends 100 KiB holds at most twice that.
+        let (peak, _) = feed(100 * 1024, 16 * 1024, Some(50 << 20));
+        assert!(peak <= 2 * 100 * 1024 + 16 * 1024, "{peak}");
     }
 }

@@ -434,6 +434,42 @@ fn get_one_entry_and_clear_the_journal() {
 }
 
 #[test]
+fn journal_size_zero_turns_the_journal_off() {
+    let server = SignsimProcess::start(&["--addr", "127.0.0.1:0", "--journal-size", "0"]);
+    let client = reqwest::blocking::Client::new();
+    let ids_seen: Vec<u64> = (0..3)
+        .map(|_| {
+            let resp = client
+                .get(format!("{}/api/GetVersion", server.url))
+                .send()
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            request_id(resp.headers())
+        })
+        .collect();
+    // Requests still get their ids; nothing is kept.
+    assert_eq!(ids_seen, vec![1, 2, 3]);
+    let health: Value = client
+        .get(format!("{}/__admin/health", server.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        health["journal"],
+        json!({"entries": 0, "capacity": 0, "evicted": 0}),
+        "{health}"
+    );
+    let list: Value = client
+        .get(format!("{}/__admin/requests", server.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(list["requests"], json!([]), "{list}");
+}
+
+#[test]
 fn the_journal_is_a_bounded_ring_with_evictions_counted() {
     let server = SignsimProcess::start(&["--addr", "127.0.0.1:0", "--journal-size", "5"]);
     let client = reqwest::blocking::Client::new();
