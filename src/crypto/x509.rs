@@ -122,12 +122,16 @@ impl Attr {
 
 /// Renders a DN as .NET does (`CN=…, O=…, C=IR`: last RDN first).
 pub fn display_name(entries: &[(Attr, String)]) -> String {
-    entries
-        .iter()
-        .rev()
-        .map(|(a, v)| format!("{}={}", a.short(), v))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut out = String::with_capacity(entries.iter().map(|(_, v)| v.len() + 8).sum());
+    for (i, (a, v)) in entries.iter().rev().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(a.short());
+        out.push('=');
+        out.push_str(v);
+    }
+    out
 }
 
 fn name_entries(name: &X509Name<'_>) -> Vec<(Option<Attr>, String, String)> {

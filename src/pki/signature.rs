@@ -64,16 +64,30 @@ struct Form {
     accepted: bool,
 }
 
+/// The documented form's name and bytes: what a correct client signs.
+fn documented_form<'t>(s: &Signed<'t>) -> (&'static str, std::borrow::Cow<'t, [u8]>) {
+    match s.documented {
+        Documented::Unicode => ("UTF-16LE (the documented form)", utf16le(s.text).into()),
+        Documented::AsSent => (
+            "the ASCII text of the field as sent (the documented form)",
+            s.text.as_bytes().into(),
+        ),
+    }
+}
+
+/// Every form tried, the documented one first (the rest explain a failure or, when the
+/// policy accepts them, verify with a warning).
 fn forms(s: &Signed<'_>, policy: SignaturePolicy) -> Vec<Form> {
     let text = s.text;
     match s.documented {
         Documented::Unicode => {
             let mut bom = vec![0xFF, 0xFE];
             bom.extend(utf16le(text));
+            let (name, bytes) = documented_form(s);
             vec![
                 Form {
-                    name: "UTF-16LE (the documented form)",
-                    bytes: utf16le(text),
+                    name,
+                    bytes: bytes.into_owned(),
                     accepted: true,
                 },
                 Form {
@@ -95,10 +109,11 @@ fn forms(s: &Signed<'_>, policy: SignaturePolicy) -> Vec<Form> {
         }
         Documented::AsSent => {
             let lenient = policy == SignaturePolicy::Lenient;
+            let (name, bytes) = documented_form(s);
             let mut v = vec![
                 Form {
-                    name: "the ASCII text of the field as sent (the documented form)",
-                    bytes: text.as_bytes().to_vec(),
+                    name,
+                    bytes: bytes.into_owned(),
                     accepted: true,
                 },
                 Form {
@@ -161,21 +176,27 @@ pub fn verify(
         )
     })?;
     let expected_len = key.bits().div_ceil(8);
+    let verified = |name: &'static str, undocumented: bool| Verified {
+        line: format!(
+            "{}: RSA-SHA1 verified over {} of {} with customer {}'s key (SPKI SHA-256 {})",
+            s.field,
+            name,
+            show(s.text),
+            customer.code,
+            key.fingerprint()
+        ),
+        undocumented: undocumented.then_some(name),
+    };
+    // The common case first, without building the other forms.
+    let (name, bytes) = documented_form(s);
+    if key.verifies(Hash::Sha1, &bytes, &sig) {
+        return Ok(verified(name, false));
+    }
     let forms = forms(s, policy);
-    for (i, f) in forms.iter().enumerate().filter(|(_, f)| f.accepted) {
+    // The first form of each list is the documented one, tried above.
+    for f in forms.iter().skip(1).filter(|f| f.accepted) {
         if key.verifies(Hash::Sha1, &f.bytes, &sig) {
-            return Ok(Verified {
-                line: format!(
-                    "{}: RSA-SHA1 verified over {} of {} with customer {}'s key (SPKI SHA-256 {})",
-                    s.field,
-                    f.name,
-                    show(s.text),
-                    customer.code,
-                    key.fingerprint()
-                ),
-                // The first form of each list is the documented one.
-                undocumented: (i > 0).then_some(f.name),
-            });
+            return Ok(verified(f.name, true));
         }
     }
     let key_note = format!(

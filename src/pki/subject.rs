@@ -104,8 +104,8 @@ impl Template {
     }
 
     /// The subject in DER order (first RDN first), attributes with no value left out.
-    pub fn render(&self, value: impl Fn(Field) -> String) -> Vec<(Attr, String)> {
-        let mut out = Vec::new();
+    pub fn render<S: AsRef<str>>(&self, value: impl Fn(Field) -> S) -> Vec<(Attr, String)> {
+        let mut out = Vec::with_capacity(self.parts.len());
         for (attr, pieces) in self.parts.iter().rev() {
             let mut s = String::new();
             let mut any_field = false;
@@ -116,15 +116,20 @@ impl Template {
                     Piece::Field(f) => {
                         any_field = true;
                         let v = value(*f);
-                        any_value |= !v.trim().is_empty();
-                        s.push_str(v.trim());
+                        let v = v.as_ref().trim();
+                        any_value |= !v.is_empty();
+                        s.push_str(v);
                     }
                 }
             }
             if any_field && !any_value {
                 continue;
             }
-            out.push((*attr, s.trim().to_string()));
+            let trimmed = s.trim();
+            if trimmed.len() != s.len() {
+                s = trimmed.to_string();
+            }
+            out.push((*attr, s));
         }
         out
     }

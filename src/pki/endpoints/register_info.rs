@@ -351,20 +351,20 @@ fn read_person(pd: &Fields, national: &str) -> Result<Person, PkiError> {
     })
 }
 
-pub fn person_value(p: &Person, field: Field) -> String {
+pub fn person_value(p: &Person, field: Field) -> &str {
     match field {
-        Field::Name => p.name.clone(),
-        Field::LastName => p.last_name.clone(),
-        Field::EnName => p.en_name.clone(),
-        Field::EnLastName => p.en_last_name.clone(),
-        Field::NationalCode => p.national_code.clone(),
-        Field::FatherName => p.father_name.clone(),
-        Field::City => p.city.clone(),
-        Field::ProvinceName => p.province_name.clone(),
-        Field::PostalCode => p.postal_code.clone(),
-        Field::Email => p.email.clone(),
-        Field::AgencySN => p.agency_sn.clone(),
-        Field::Telephone => p.telephone.clone(),
+        Field::Name => &p.name,
+        Field::LastName => &p.last_name,
+        Field::EnName => &p.en_name,
+        Field::EnLastName => &p.en_last_name,
+        Field::NationalCode => &p.national_code,
+        Field::FatherName => &p.father_name,
+        Field::City => &p.city,
+        Field::ProvinceName => &p.province_name,
+        Field::PostalCode => &p.postal_code,
+        Field::Email => &p.email,
+        Field::AgencySN => &p.agency_sn,
+        Field::Telephone => &p.telephone,
     }
 }
 
