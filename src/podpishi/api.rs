@@ -100,8 +100,6 @@ impl Api for Podpishi {
                 query: call.query().map(str::to_string),
             });
         }
-        let body_len = call.body.len();
-        let sha = crate::crypto::sha256_hex(&call.body);
         let content_type = call.header(CONTENT_TYPE).to_string();
         let upload = *route == Route::Upload;
         let as_refusal = |error| Refused {
@@ -110,8 +108,11 @@ impl Api for Podpishi {
             oper: None,
         };
         if upload {
-            meta.request =
-                Request::Summary(json!({"multipart": {"bytes": body_len, "sha256": sha}}));
+            // What the journal shows if the form does not parse.
+            meta.request = Request::Summary(json!({"multipart": {
+                "bytes": call.body.len(),
+                "sha256": crate::crypto::sha256_hex(&call.body),
+            }}));
         }
         let form = Form::read(&content_type, call.body)
             .await
