@@ -652,6 +652,39 @@ fn cut_note(what: &str) -> Value {
 }
 
 /// `v` within the caps, `left` the bytes still allowed.
+/// Whether [`bound`] would return `v` unchanged (it charges `left` the same way).
+fn within_bounds(v: &Value, depth: usize, left: &mut usize) -> bool {
+    let charge = |left: &mut usize, n: usize| *left = left.saturating_sub(n);
+    match v {
+        Value::String(s) => {
+            charge(left, 32 + s.len());
+            s.chars().count() <= 96
+        }
+        Value::Array(_) | Value::Object(_) if depth >= DEPTH => false,
+        Value::Array(a) => {
+            charge(left, 32);
+            a.len() <= ITEMS_PER_ARRAY
+                && a.iter()
+                    .all(|item| *left > 0 && within_bounds(item, depth + 1, left))
+        }
+        Value::Object(m) => {
+            charge(left, 32);
+            m.len() <= KEYS_PER_OBJECT
+                && m.iter().all(|(k, item)| {
+                    if *left == 0 || k.chars().count() > 96 {
+                        return false;
+                    }
+                    charge(left, 48 + k.len());
+                    within_bounds(item, depth + 1, left)
+                })
+        }
+        _ => {
+            charge(left, 16);
+            true
+        }
+    }
+}
+
 fn bound(v: &Value, depth: usize, left: &mut usize) -> Value {
     let charge = |left: &mut usize, n: usize| *left = left.saturating_sub(n);
     match v {
@@ -734,7 +767,10 @@ fn cap_line(s: &mut String, chars: usize) {
 fn bound_entry(e: &mut Entry) {
     if let Request::Summary(request) = &mut e.meta.request {
         redact(request);
-        *request = bound(request, 0, &mut REQUEST_BYTES.clone());
+        // A summary within the caps (the usual case) is kept as it is, not rebuilt.
+        if !within_bounds(request, 0, &mut REQUEST_BYTES.clone()) {
+            *request = bound(request, 0, &mut REQUEST_BYTES.clone());
+        }
     }
     let n = e.meta.diagnostics.len();
     if n > DIAGNOSTIC_LINES {
@@ -914,6 +950,22 @@ mod tests {
             serde_json::json!({"Customercode": "10320874334", "reportkey": MASK, "name": "م"})
         );
         assert_eq!(q.field("customercode").as_deref(), Some("10320874334"));
+    }
+
+    #[test]
+    fn a_summary_within_the_caps_is_what_bound_returns() {
+        let small = serde_json::json!({"login": "a@b", "command": {"oper": "getstatus", "docuniq": ["1", "2"]}});
+        assert!(within_bounds(&small, 0, &mut REQUEST_BYTES.clone()));
+        assert_eq!(bound(&small, 0, &mut REQUEST_BYTES.clone()), small);
+        let long = serde_json::json!({"x": "y".repeat(97)});
+        let wide = Value::Object((0..65).map(|i| (format!("k{i}"), Value::from(i))).collect());
+        let deep = (0..DEPTH + 1).fold(Value::from(1), |v, _| serde_json::json!([v]));
+        let big = Value::Array((0..40).map(|_| Value::String("z".repeat(90))).collect());
+        let heavy = serde_json::json!({"a": big.clone(), "b": big.clone(), "c": big.clone(), "d": big.clone(), "e": big});
+        for v in [long, wide, deep, heavy] {
+            assert!(!within_bounds(&v, 0, &mut REQUEST_BYTES.clone()), "{v}");
+            assert_ne!(bound(&v, 0, &mut REQUEST_BYTES.clone()), v);
+        }
     }
 
     #[test]
