@@ -92,7 +92,7 @@ impl Request {
             Request::Json(b) => {
                 let body = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
                 match serde_json::from_slice::<Value>(body) {
-                    Ok(v) => bound(&redacted(summarize(&v)), 0, &mut REQUEST_BYTES.clone()),
+                    Ok(v) => kept_summary(&v),
                     Err(_) => Value::String(redacted_text(&String::from_utf8_lossy(b))),
                 }
             }
@@ -102,11 +102,7 @@ impl Request {
                         .into_iter()
                         .map(|(k, v)| (k, Value::String(v)))
                         .collect();
-                bound(
-                    &redacted(summarize(&Value::Object(pairs))),
-                    0,
-                    &mut REQUEST_BYTES.clone(),
-                )
+                kept_summary(&Value::Object(pairs))
             }
         }
     }
@@ -129,6 +125,12 @@ impl Request {
             Request::Query(q) => 32 + q.len(),
         }
     }
+}
+
+/// What the journal shows of a request value: long strings shortened, secrets masked, caps
+/// applied.
+fn kept_summary(v: &Value) -> Value {
+    bound(&redacted(summarize(v)), 0, &mut REQUEST_BYTES.clone())
 }
 
 impl Serialize for Request {
@@ -651,7 +653,6 @@ fn cut_note(what: &str) -> Value {
     ))
 }
 
-/// `v` within the caps, `left` the bytes still allowed.
 /// Whether [`bound`] would return `v` unchanged (it charges `left` the same way).
 fn within_bounds(v: &Value, depth: usize, left: &mut usize) -> bool {
     let charge = |left: &mut usize, n: usize| *left = left.saturating_sub(n);
@@ -685,6 +686,7 @@ fn within_bounds(v: &Value, depth: usize, left: &mut usize) -> bool {
     }
 }
 
+/// `v` within the caps, `left` the bytes still allowed.
 fn bound(v: &Value, depth: usize, left: &mut usize) -> Value {
     let charge = |left: &mut usize, n: usize| *left = left.saturating_sub(n);
     match v {

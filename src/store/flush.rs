@@ -11,9 +11,9 @@
 //! disk. A write outside [`collect`] (a background reaction, a start-up seed) waits for its
 //! flush on the spot, as every write did before group commit.
 //!
-//! Rationale: this disk does about 2 200 fsyncs a second one after another; a flush per
-//! request capped durable uploads at ~700/s with 16 clients. With one flush per batch the
-//! rate follows the clients, not the disk.
+//! Rationale: a flush per request puts every writer in line behind the disk, one fsync each;
+//! with one flush per batch the acknowledged rate follows the clients, and a slow disk lengthens
+//! each batch instead of the queue (README, "Benchmarks", durable uploads).
 //!
 //! A failed flush breaks the flusher for good: the data directory can no longer promise
 //! anything, so every waiting and later write is answered with a store error.
