@@ -70,6 +70,12 @@ pub enum Request {
     Json(bytes::Bytes),
     /// A query string, shown as its decoded pairs.
     Query(String),
+    /// A body of at most [`KEEP_BYTES`] with the API's function that summarises it when the
+    /// journal is read (a Podpishi command form: its login and decoded command).
+    Deferred {
+        bytes: bytes::Bytes,
+        render: fn(&[u8]) -> Value,
+    },
 }
 
 impl Request {
@@ -84,10 +90,21 @@ impl Request {
         }
     }
 
+    /// A body the API read and summarises with `render` when the journal is read; the caller
+    /// keeps it to at most [`KEEP_BYTES`].
+    pub fn deferred(body: &[u8], render: fn(&[u8]) -> Value) -> Request {
+        Request::Deferred {
+            // A copy, as in [`Request::json`].
+            bytes: bytes::Bytes::copy_from_slice(body),
+            render,
+        }
+    }
+
     /// The summary the control API shows.
     pub fn render(&self) -> Value {
         match self {
             Request::None => Value::Null,
+            Request::Deferred { bytes, render } => render(bytes),
             Request::Summary(v) => v.clone(),
             Request::Json(b) => {
                 let body = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
@@ -123,6 +140,7 @@ impl Request {
             Request::Summary(v) => weight(v),
             Request::Json(b) => 32 + b.len(),
             Request::Query(q) => 32 + q.len(),
+            Request::Deferred { bytes, .. } => 32 + bytes.len(),
         }
     }
 }
@@ -216,7 +234,7 @@ const SUMMARISE_JSON_BYTES: usize = 256 * 1024;
 
 /// Bodies up to this size are kept verbatim (JSON answers render whole); larger ones keep their
 /// size, SHA-256 and a 2 KiB head, so a full journal stays a few MiB.
-const KEEP_BYTES: usize = 4 * 1024;
+pub const KEEP_BYTES: usize = 4 * 1024;
 
 impl Body {
     pub fn new(content_type: &str, bytes: &bytes::Bytes) -> Body {

@@ -38,7 +38,11 @@ pub fn b64(data: &[u8]) -> String {
 /// Decodes standard base64 the way .NET's `Convert.FromBase64String` does: white space
 /// (line breaks of PEM-style wrapping) is ignored, padding is required.
 pub fn b64_decode(text: &str) -> Result<Vec<u8>, String> {
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let compact: std::borrow::Cow<str> = if text.bytes().any(|b| b.is_ascii_whitespace()) {
+        text.chars().filter(|c| !c.is_ascii_whitespace()).collect()
+    } else {
+        text.into()
+    };
     if compact.is_empty() {
         return Err("it is empty".into());
     }

@@ -439,6 +439,9 @@ fn warning_header(w: &crate::journal::Warning) -> Option<HeaderValue> {
 
 /// One access line per request at info; the judgement (diagnostics, warnings) at debug.
 fn log(id: u64, seen: &Seen, meta: &Meta, status: u16, duration: Duration) {
+    if !tracing::enabled!(target: "signsim::access", tracing::Level::INFO) {
+        return;
+    }
     let outcome = match (&meta.fault, &meta.refusal, meta.success) {
         (Some(f), _, _) => format!("fault {f}"),
         (None, Some(r), _) => format!("refused {} ({})", r.kind, r.code),

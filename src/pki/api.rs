@@ -194,6 +194,7 @@ impl Api for Pki {
             now: self.inner.clock.now(),
             base_url: bound.base_url.as_deref().unwrap_or(&self.inner.base_url),
             keys: &self.inner.keys,
+            hot: &self.inner.hot,
             replays: &self.inner.replays,
             diag: Vec::new(),
             record: None,

@@ -19,6 +19,8 @@ pub struct Ctx<'a> {
     pub now: OffsetDateTime,
     pub base_url: &'a str,
     pub keys: &'a keypool::KeyPool,
+    /// Decoded records reused while their stored bytes are unchanged.
+    pub hot: &'a state::Hot,
     pub replays: &'a Mutex<HashMap<(String, String), OffsetDateTime>>,
     /// How the request was judged, for the journal and the log.
     pub diag: Vec<String>,

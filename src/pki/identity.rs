@@ -96,9 +96,11 @@ pub const PROVINCES: [&str; 31] = [
 ];
 
 pub fn province_id(name: &str) -> Option<usize> {
+    // As written in the list (the common case) before the normalising comparison.
     PROVINCES
         .iter()
-        .position(|p| same_persian(p, name))
+        .position(|p| *p == name)
+        .or_else(|| PROVINCES.iter().position(|p| same_persian(p, name)))
         .map(|i| i + 1)
 }
 

@@ -63,6 +63,7 @@ struct Inner {
     /// GetUserCertHistory `rnd` values seen: (customer, rnd) → when.
     replays: Mutex<HashMap<(String, String), OffsetDateTime>>,
     get_cache: GetCache,
+    hot: state::Hot,
 }
 
 impl Pki {
@@ -86,6 +87,7 @@ impl Pki {
                 keys,
                 replays: Mutex::new(HashMap::new()),
                 get_cache: GetCache::default(),
+                hot: state::Hot::new(),
             }),
         };
         pki.seed()?;

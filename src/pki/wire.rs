@@ -116,12 +116,18 @@ pub struct Fields<'a> {
     map: Cow<'a, Map<String, Value>>,
     /// `personData.` for nested objects, so messages name the full path.
     prefix: String,
+    /// Every name sent is ASCII: a name of another length can not match (the common case,
+    /// rejected without looking at the bytes).
+    ascii: bool,
 }
 
 /// Property names compare as Json.NET binds them: case-insensitively.
 fn same_name(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
+    // Equal bytes but for ASCII case: equal in any case (the common hit, no scan before it).
+    if a.len() == b.len() && a.as_bytes().eq_ignore_ascii_case(b.as_bytes()) {
+        true
+    } else if a.is_ascii() && b.is_ascii() {
+        false
     } else {
         a.chars()
             .flat_map(char::to_lowercase)
@@ -155,10 +161,7 @@ impl Fields<'static> {
                 )
             })?;
         match value {
-            Value::Object(m) => Ok(Fields {
-                map: Cow::Owned(m),
-                prefix: String::new(),
-            }),
+            Value::Object(m) => Ok(Fields::new(Cow::Owned(m), String::new())),
             other => Err(PkiError::new(
                 Kind::MalformedBody,
                 format!(
@@ -171,28 +174,42 @@ impl Fields<'static> {
 
     /// Query parameters (all strings).
     pub fn from_query(pairs: Vec<(String, String)>) -> Fields<'static> {
-        Fields {
-            map: Cow::Owned(
+        Fields::new(
+            Cow::Owned(
                 pairs
                     .into_iter()
                     .map(|(k, v)| (k, Value::String(v)))
                     .collect(),
             ),
-            prefix: String::new(),
-        }
+            String::new(),
+        )
     }
 }
 
 impl<'a> Fields<'a> {
+    fn new(map: Cow<'a, Map<String, Value>>, prefix: String) -> Fields<'a> {
+        let ascii = map.keys().all(|k| k.is_ascii());
+        Fields { map, prefix, ascii }
+    }
+
+    /// Whether the sent name `sent` binds to `name`.
+    fn binds(&self, sent: &str, name: &str) -> bool {
+        if self.ascii && name.is_ascii() {
+            sent.len() == name.len() && sent.eq_ignore_ascii_case(name)
+        } else {
+            same_name(sent, name)
+        }
+    }
+
     /// The property `name` in any case; of several spellings the last one sent wins, as in
     /// Json.NET.
     fn get(&self, name: &str) -> Option<(&String, &Value)> {
-        self.map.iter().rev().find(|(k, _)| same_name(k, name))
+        self.map.iter().rev().find(|(k, _)| self.binds(k, name))
     }
 
     /// Whether a later property of the same name in another case shadows the one at `i`.
     fn shadowed(&self, i: usize, name: &str) -> bool {
-        self.map.keys().skip(i + 1).any(|k| same_name(k, name))
+        self.map.keys().skip(i + 1).any(|k| self.binds(k, name))
     }
 
     /// The documented name with this object's path, for messages.
@@ -202,11 +219,16 @@ impl<'a> Fields<'a> {
 
     /// A string field; numbers and booleans convert, `null` and absence are `None`.
     pub fn opt_str(&self, name: &str) -> Result<Option<String>, PkiError> {
+        Ok(self.text(name)?.map(Cow::into_owned))
+    }
+
+    /// [`Fields::opt_str`], borrowed when the field is a JSON string.
+    fn text(&self, name: &str) -> Result<Option<Cow<'_, str>>, PkiError> {
         match self.get(name) {
             None | Some((_, Value::Null)) => Ok(None),
-            Some((_, Value::String(s))) => Ok(Some(s.clone())),
-            Some((_, Value::Number(n))) => Ok(Some(n.to_string())),
-            Some((_, Value::Bool(b))) => Ok(Some(if *b { "True" } else { "False" }.to_string())),
+            Some((_, Value::String(s))) => Ok(Some(Cow::Borrowed(s))),
+            Some((_, Value::Number(n))) => Ok(Some(Cow::Owned(n.to_string()))),
+            Some((_, Value::Bool(b))) => Ok(Some(Cow::Borrowed(if *b { "True" } else { "False" }))),
             Some((_, other)) => Err(PkiError::new(
                 Kind::InvalidField,
                 format!(
@@ -220,7 +242,7 @@ impl<'a> Fields<'a> {
 
     /// A string field that must be present and non-blank; returned trimmed.
     pub fn str(&self, name: &str) -> Result<String, PkiError> {
-        match self.opt_str(name)? {
+        match self.text(name)? {
             Some(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
             Some(_) => Err(PkiError::new(
                 Kind::MissingField,
@@ -236,7 +258,7 @@ impl<'a> Fields<'a> {
     /// A string field, empty when absent.
     pub fn str_or_empty(&self, name: &str) -> Result<String, PkiError> {
         Ok(self
-            .opt_str(name)?
+            .text(name)?
             .map(|s| s.trim().to_string())
             .unwrap_or_default())
     }
@@ -287,10 +309,10 @@ impl<'a> Fields<'a> {
     /// A nested object.
     pub fn object(&self, name: &str) -> Result<Fields<'_>, PkiError> {
         match self.get(name) {
-            Some((sent, Value::Object(m))) => Ok(Fields {
-                map: Cow::Borrowed(m),
-                prefix: format!("{}{}.", self.prefix, sent),
-            }),
+            Some((sent, Value::Object(m))) => Ok(Fields::new(
+                Cow::Borrowed(m),
+                format!("{}{}.", self.prefix, sent),
+            )),
             None | Some((_, Value::Null)) => Err(PkiError::new(
                 Kind::MissingField,
                 format!("{} is missing", self.path(name)),
@@ -313,11 +335,9 @@ impl<'a> Fields<'a> {
             None => (path, None),
         };
         match (self.get(head), rest) {
-            (Some((_, Value::Object(m))), Some(rest)) => Fields {
-                map: Cow::Borrowed(m),
-                prefix: String::new(),
+            (Some((_, Value::Object(m))), Some(rest)) => {
+                Fields::new(Cow::Borrowed(m), String::new()).lookup(rest)
             }
-            .lookup(rest),
             (Some((_, Value::String(s))), None) => Some(s.clone()),
             (Some((_, Value::Null)), None) | (None, _) => None,
             (Some((_, v)), None) => Some(v.to_string()),
@@ -440,6 +460,17 @@ mod tests {
         );
         assert!(f.str("x").unwrap_err().message.contains("array"));
         assert_eq!(f.str("nothing").unwrap_err().kind, Kind::MissingField);
+    }
+
+    #[test]
+    fn names_compare_in_any_case() {
+        assert!(same_name("customerCode", "CustomerCode"));
+        assert!(!same_name("customercod", "customercode"));
+        assert!(!same_name("customercodf", "customercode"));
+        // Beyond ASCII: Unicode lower case, whatever the byte lengths.
+        assert!(same_name("ÄBC", "äbc"));
+        assert!(same_name("Ωmega", "ωMEGA"));
+        assert!(!same_name("Ωmega", "omega"));
     }
 
     #[test]

@@ -21,11 +21,12 @@ use hyper::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use hyper::http::request::Parts;
 use hyper::Method;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// A request bound to what its handler reads.
 pub enum Input {
-    Upload { form: Form, account: Account },
-    Command { account: Account, cmd: Command },
+    Upload { form: Form, account: Arc<Account> },
+    Command { account: Arc<Account>, cmd: Command },
     Cabinet { query: Option<String> },
 }
 
@@ -114,6 +115,13 @@ impl Api for Podpishi {
                 "sha256": crate::crypto::sha256_hex(&call.body),
             }}));
         }
+        // A urlencoded command form is kept as sent and summarised when the journal is read.
+        let deferred = !upload
+            && call.body.len() <= crate::journal::KEEP_BYTES
+            && !content_type
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data");
+        let raw = deferred.then(|| call.body.clone());
         let form = Form::read(&content_type, call.body)
             .await
             .map_err(as_refusal)?;
@@ -121,20 +129,24 @@ impl Api for Podpishi {
             meta.request = Request::Summary(endpoints::upload::summarize(&form));
         }
         let account = form
-            .text("login")
-            .and_then(|l| Ok((l, form.text("apikey")?)))
+            .text_ref("login")
+            .and_then(|l| Ok((l, form.text_ref("apikey")?)))
             .and_then(|(l, k)| self.authenticate(l, k, &mut meta.warnings))
             .map_err(as_refusal)?;
         if upload {
             return Ok(Input::Upload { form, account });
         }
         let cmd = form
-            .text("command")
-            .and_then(|c| Command::decode(&c.unwrap_or_default()))
+            .text_ref("command")
+            .and_then(|c| Command::decode(c.unwrap_or_default()))
             .map_err(as_refusal)?;
         meta.operation = cmd.oper.clone();
-        meta.request =
-            Request::Summary(json!({"login": account.login, "command": command_summary(&cmd)}));
+        meta.request = match raw {
+            Some(body) => Request::deferred(&body, command_request),
+            None => {
+                Request::Summary(json!({"login": account.login, "command": command_summary(&cmd)}))
+            }
+        };
         meta.record = cmd
             .one("docnum")
             .ok()
@@ -221,7 +233,7 @@ impl Podpishi {
     /// Runs a decoded command: its handler by `oper`, after the `<time>` check.
     fn run_command(
         &self,
-        account: Account,
+        account: Arc<Account>,
         cmd: &Command,
         meta: &mut Meta,
     ) -> Result<Reply, PodpishiError> {
@@ -285,6 +297,25 @@ impl Podpishi {
         meta.warnings.append(&mut ctx.warnings);
         r
     }
+}
+
+/// The journal's view of a urlencoded command form kept as sent: its login (as sent, trimmed)
+/// and its decoded command, as [`command_summary`] shows it.
+fn command_request(body: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(body);
+    let pairs = crate::server::router::query_pairs(Some(&text));
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    json!({
+        "login": field("login").map(str::trim),
+        "command": field("command")
+            .and_then(|c| Command::decode(c).ok())
+            .map(|cmd| command_summary(&cmd)),
+    })
 }
 
 /// A decoded command as an object of its elements (a repeated element, like `docuniq`,

@@ -113,7 +113,7 @@ impl Podpishi {
             world: self.world(),
             store: self.store(),
             now: self.now(),
-            account,
+            account: std::sync::Arc::new(account),
             diag: Vec::new(),
             warnings: Vec::new(),
         };

@@ -6,6 +6,7 @@ use super::state::{self, keys, Account};
 use super::wire::{self, Command};
 use super::world::World;
 use crate::store::Table;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Everything a command handler may use for one request.
@@ -13,7 +14,7 @@ pub struct Ctx<'a> {
     pub world: &'a World,
     pub store: &'a crate::store::Store,
     pub now: OffsetDateTime,
-    pub account: Account,
+    pub account: Arc<Account>,
     /// How the request was judged, for the log.
     pub diag: Vec<String>,
     /// Acceptances that rely on behaviour production may not share.

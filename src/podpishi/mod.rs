@@ -39,7 +39,7 @@ pub use world::World;
 pub use xml::{ok_resp, permission_xml};
 
 use crate::clock::Clock;
-use crate::store::{Store, Table};
+use crate::store::{Decoded, Store, Table};
 use error::{Kind, PodpishiError};
 use state::{keys, Account};
 use std::sync::Arc;
@@ -55,6 +55,8 @@ struct Inner {
     store: Store,
     clock: Clock,
     world: World,
+    /// The account of every request, decoded once per stored version.
+    accounts: Decoded<Account>,
 }
 
 impl Podpishi {
@@ -65,6 +67,7 @@ impl Podpishi {
                 store,
                 clock,
                 world,
+                accounts: Decoded::new(Table::PodAccounts),
             }),
         };
         p.seed()?;
@@ -122,13 +125,13 @@ impl Podpishi {
     /// login + apikey → the account (request-level `Authorization error (code=0)` otherwise).
     pub fn authenticate(
         &self,
-        login: Option<String>,
-        apikey: Option<String>,
+        login: Option<&str>,
+        apikey: Option<&str>,
         warnings: &mut Vec<crate::journal::Warning>,
-    ) -> Result<Account, PodpishiError> {
+    ) -> Result<Arc<Account>, PodpishiError> {
         let auth = |m: String| PodpishiError::new(Kind::Authorization, m);
-        let login = login.map(|l| l.trim().to_string()).unwrap_or_default();
-        let apikey = apikey.map(|l| l.trim().to_string()).unwrap_or_default();
+        let login = login.map(str::trim).unwrap_or_default();
+        let apikey = apikey.map(str::trim).unwrap_or_default();
         if login.is_empty() {
             return Err(auth("login is missing".into()));
         }
@@ -146,10 +149,10 @@ impl Podpishi {
                 apikey.chars().count()
             )));
         }
-        let acc: Account = self
+        let acc = self
             .inner
             .store
-            .get(Table::PodAccounts, &keys::account(&login))?
+            .get_decoded(&self.inner.accounts, &keys::account(login))?
             .ok_or_else(|| auth(format!("login '{login}' is not an account of this service")))?;
         if acc.apikey != apikey {
             return Err(auth(format!("apikey is not the key of account '{login}' (see Управление in the cabinet; the scenario's accounts list it)")));

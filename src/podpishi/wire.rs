@@ -10,6 +10,7 @@ use super::error::{Kind, PodpishiError};
 use crate::clock::Zone;
 use bytes::Bytes;
 use quick_xml::events::Event;
+use std::borrow::Cow;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
 /// One part of a form body.
@@ -102,9 +103,14 @@ impl Form {
 
     /// The text of field `name` (first occurrence), checked to be UTF-8.
     pub fn text(&self, name: &str) -> Result<Option<String>, PodpishiError> {
+        Ok(self.text_ref(name)?.map(str::to_string))
+    }
+
+    /// [`Form::text`], borrowed.
+    pub fn text_ref(&self, name: &str) -> Result<Option<&str>, PodpishiError> {
         match self.parts.iter().find(|p| p.name == name) {
             None => Ok(None),
-            Some(p) => String::from_utf8(p.bytes.to_vec()).map(Some).map_err(|_| {
+            Some(p) => std::str::from_utf8(&p.bytes).map(Some).map_err(|_| {
                 PodpishiError::new(
                     Kind::InvalidField,
                     format!(
@@ -153,10 +159,14 @@ impl Command {
             return Err(bad("command contains spaces: a '+' of the base64 was decoded as a space because it was not URL-encoded; URL-encode the base64 (+ is %2B, / is %2F, = is %3D)".into()));
         }
         // PHP's base64_decode (not strict) takes missing padding: so does signsim.
-        let compact: String = b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let compact: Cow<str> = if b64.bytes().any(|b| b.is_ascii_whitespace()) {
+            Cow::Owned(b64.chars().filter(|c| !c.is_ascii_whitespace()).collect())
+        } else {
+            Cow::Borrowed(b64)
+        };
         let padded = match compact.len() % 4 {
-            2 => format!("{compact}=="),
-            3 => format!("{compact}="),
+            2 => Cow::Owned(format!("{compact}==")),
+            3 => Cow::Owned(format!("{compact}=")),
             _ => compact,
         };
         let bytes = crate::crypto::b64_decode(&padded)

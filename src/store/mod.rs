@@ -31,7 +31,10 @@
 //! Readers never take it.
 
 pub mod codec;
+pub mod decoded;
 pub mod flush;
+
+pub use decoded::Decoded;
 
 use serde::{de::DeserializeOwned, Serialize};
 use sled::transaction::{

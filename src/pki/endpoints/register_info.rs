@@ -17,6 +17,7 @@ use crate::pki::subject::Field;
 use crate::pki::wire::Fields;
 use crate::pki::{Ca, Ctx, Customer, Profile};
 use crate::store::{codec, Abort, Table, Tx};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
@@ -80,17 +81,25 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         .render(|field| person_value(&person, field));
     let subject_dn = crate::crypto::x509::display_name(&subject);
     let now = ctx.now;
-    let new_record = TrackingRecord {
+    let p12_password_sha256 = (token_type == "P12")
+        .then(|| pd.str_or_empty("password").ok())
+        .flatten()
+        .map(|p| crate::crypto::sha256_hex(p.as_bytes()));
+    // Whether a registration already asks for the token this one asks for.
+    let same_registration = |r: &TrackingRecord| {
+        r.profile.eq_ignore_ascii_case(&profile.spec.name)
+            && r.token_type == token_type
+            && r.p12_password_sha256 == p12_password_sha256
+    };
+    // Built only when a registration is created (not for an idempotent repeat).
+    let new_record = || TrackingRecord {
         code: String::new(),
         customer: customer.code.clone(),
         ca: ca.spec.name.clone(),
         profile: profile.spec.name.clone(),
         token_type: token_type.clone(),
-        p12_password_sha256: (token_type == "P12")
-            .then(|| pd.str_or_empty("password").ok())
-            .flatten()
-            .map(|p| crate::crypto::sha256_hex(p.as_bytes())),
-        person,
+        p12_password_sha256: p12_password_sha256.clone(),
+        person: person.clone(),
         subject_dn: subject_dn.clone(),
         subject: subject
             .iter()
@@ -119,13 +128,10 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let government = ca.is_government_public();
     // One tracking code per Subject DN in a CA (for this customer), whatever the profile.
     let skey = keys::subject(&customer.code, &ca.spec.name, &subject_dn);
-    let live = match (
-        government,
-        ctx.store.get::<String>(Table::PkiSubjects, &skey)?,
-    ) {
+    let live = match (government, ctx.store.get_decoded(&ctx.hot.subjects, &skey)?) {
         (false, Some(code)) => ctx
             .store
-            .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(&code))?
+            .get_decoded(&ctx.hot.tracking, &keys::tracking(&code))?
             .filter(|r| !ended(r, now)),
         _ => None,
     };
@@ -150,68 +156,71 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     }
     // Fast path without a transaction: an existing live registration is returned as it is
     // (registering again is the common case; only creating one needs the write lock).
-    let existing_live = live.filter(|r| same_registration(r, &new_record));
+    let existing_live = live.filter(|r| same_registration(r));
     let (record, existing) = match existing_live {
         Some(rec) => (rec, true),
-        None => ctx.store.write(|tx: &Tx<'_>| {
-            let previous: Option<TrackingRecord> =
-                match tx.get::<String, PkiError>(Table::PkiSubjects, &skey)? {
-                    Some(code) => tx.get(Table::PkiTracking, &keys::tracking(&code))?,
-                    None => None,
-                };
-            if let Some(prev) = &previous {
-                if !government
-                    && !ended(prev, now)
-                    && !same_registration(prev, &new_record)
-                    && prev.status != Status::Issued
-                {
-                    // Registered again with another profile, token type or P12 password before
-                    // issuing: the same tracking code, now for the new profile and token.
-                    let mut updated = prev.clone();
-                    updated.profile = new_record.profile.clone();
-                    updated.token_type = new_record.token_type.clone();
-                    updated.p12_password_sha256 = new_record.p12_password_sha256.clone();
-                    updated.history.push(HistoryEntry {
+        None => ctx
+            .store
+            .write(|tx: &Tx<'_>| {
+                let previous: Option<TrackingRecord> =
+                    match tx.get::<String, PkiError>(Table::PkiSubjects, &skey)? {
+                        Some(code) => tx.get(Table::PkiTracking, &keys::tracking(&code))?,
+                        None => None,
+                    };
+                if let Some(prev) = &previous {
+                    if !government
+                        && !ended(prev, now)
+                        && !same_registration(prev)
+                        && prev.status != Status::Issued
+                    {
+                        // Registered again with another profile, token type or P12 password before
+                        // issuing: the same tracking code, now for the new profile and token.
+                        let mut updated = prev.clone();
+                        updated.profile = profile.spec.name.clone();
+                        updated.token_type = token_type.clone();
+                        updated.p12_password_sha256 = p12_password_sha256.clone();
+                        updated.history.push(HistoryEntry {
+                            at: now,
+                            event: format!(
+                                "profile {}, TokenType {} set by RegisterInfo",
+                                updated.profile, updated.token_type
+                            ),
+                        });
+                        tx.put(Table::PkiTracking, &keys::tracking(&updated.code), &updated)?;
+                        return Ok((updated, true));
+                    }
+                    if !government && !ended(prev, now) {
+                        return Ok((prev.clone(), true));
+                    }
+                }
+                let code = tx.next_seq("pki.tracking", first)?.to_string();
+                let mut rec = new_record();
+                rec.code = code.clone();
+                // In the government CA the previous lifecycle may still hold the active certificate.
+                if let Some(prev) = previous.filter(|p| p.status == Status::Issued) {
+                    rec.history.push(HistoryEntry {
                         at: now,
                         event: format!(
-                            "profile {}, TokenType {} set by RegisterInfo",
-                            updated.profile, updated.token_type
+                            "subject already holds an active certificate under tracking code {}",
+                            prev.code
                         ),
                     });
-                    tx.put(Table::PkiTracking, &keys::tracking(&updated.code), &updated)?;
-                    return Ok((updated, true));
                 }
-                if !government && !ended(prev, now) {
-                    return Ok((prev.clone(), true));
-                }
-            }
-            let code = tx.next_seq("pki.tracking", first)?.to_string();
-            let mut rec = new_record.clone();
-            rec.code = code.clone();
-            // In the government CA the previous lifecycle may still hold the active certificate.
-            if let Some(prev) = previous.filter(|p| p.status == Status::Issued) {
-                rec.history.push(HistoryEntry {
-                    at: now,
-                    event: format!(
-                        "subject already holds an active certificate under tracking code {}",
-                        prev.code
-                    ),
-                });
-            }
-            tx.put(Table::PkiTracking, &keys::tracking(&code), &rec)?;
-            tx.put(Table::PkiSubjects, &skey, &code)?;
-            tx.put_raw(
-                Table::PkiByPerson,
-                &keys::by_person(&rec.person.national_code, &code),
-                b"",
-            )?;
-            tx.put_raw(
-                Table::PkiByCustomerTime,
-                &keys::event(&rec.customer, now.unix_timestamp(), &code, "Registered"),
-                b"",
-            )?;
-            Ok::<_, Abort<PkiError>>((rec, false))
-        })?,
+                tx.put(Table::PkiTracking, &keys::tracking(&code), &rec)?;
+                tx.put(Table::PkiSubjects, &skey, &code)?;
+                tx.put_raw(
+                    Table::PkiByPerson,
+                    &keys::by_person(&rec.person.national_code, &code),
+                    b"",
+                )?;
+                tx.put_raw(
+                    Table::PkiByCustomerTime,
+                    &keys::event(&rec.customer, now.unix_timestamp(), &code, "Registered"),
+                    b"",
+                )?;
+                Ok::<_, Abort<PkiError>>((rec, false))
+            })
+            .map(|(rec, existing)| (std::sync::Arc::new(rec), existing))?,
     };
     if record.token_type == "P12" && record.status != Status::Issued {
         // An issue will follow: have a key ready for it.
@@ -232,27 +241,47 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     });
     let active = active_certificate(ctx, &record)?;
     let p = &record.person;
-    let description = json!({
-        "FirstName": p.name,
-        "LastName": p.last_name,
-        "EnFirstName": p.en_name,
-        "EnLastName": p.en_last_name,
-        "City": p.city,
-        "ProvinceName": p.province_name,
-        "ProvinceId": identity::province_id(&p.province_name).map(|i| i.to_string()),
-        "FatherName": p.father_name,
-        "AgencySN": p.agency_sn,
-        "CSR": active.as_ref().map(|(csr, _)| csr.clone()),
-        "Certificate": active.as_ref().map(|(_, cert)| cert.clone()),
-    });
+    let description = Description {
+        first_name: &p.name,
+        last_name: &p.last_name,
+        en_first_name: &p.en_name,
+        en_last_name: &p.en_last_name,
+        city: &p.city,
+        province_name: &p.province_name,
+        province_id: identity::province_id(&p.province_name).map(|i| i.to_string()),
+        father_name: &p.father_name,
+        agency_sn: &p.agency_sn,
+        csr: active.as_ref().map(|(csr, _)| csr.as_str()),
+        certificate: active.as_ref().map(|(_, cert)| cert.as_str()),
+    };
     ctx.record = Some(record.code.clone());
     Ok(json!({
         "IsSuccess": true,
         "TrackingCode": record.code,
-        "Description": description.to_string(),
+        "Description": serde_json::to_string(&description).unwrap_or_default(),
         "ErrorCode": 0,
         "ErrorMessage": "",
     }))
+}
+
+/// The `Description` of a RegisterInfo answer: a JSON object written into a string, its
+/// properties in this order.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Description<'a> {
+    first_name: &'a str,
+    last_name: &'a str,
+    en_first_name: &'a str,
+    en_last_name: &'a str,
+    city: &'a str,
+    province_name: &'a str,
+    province_id: Option<String>,
+    father_name: &'a str,
+    #[serde(rename = "AgencySN")]
+    agency_sn: &'a str,
+    #[serde(rename = "CSR")]
+    csr: Option<&'a str>,
+    certificate: Option<&'a str>,
 }
 
 /// The CSR and certificate of the applicant's active certificate for this subject, if any
@@ -294,13 +323,6 @@ fn active_certificate(
 /// (registering the same subject again starts a new one).
 fn ended(rec: &TrackingRecord, now: time::OffsetDateTime) -> bool {
     rec.status.is_final() || crate::pki::report::report_status(rec, now) == "Expired"
-}
-
-/// Whether a registration already asks for the token `new` asks for.
-fn same_registration(rec: &TrackingRecord, new: &TrackingRecord) -> bool {
-    rec.profile.eq_ignore_ascii_case(&new.profile)
-        && rec.token_type == new.token_type
-        && rec.p12_password_sha256 == new.p12_password_sha256
 }
 
 fn token_type(pd: &Fields, profile: &Profile) -> Result<String, PkiError> {

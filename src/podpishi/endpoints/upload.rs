@@ -18,13 +18,14 @@ use crate::store::{refuse, Table};
 use bytes::Bytes;
 use quick_xml::escape::escape;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 /// Stores the document of an authenticated upload; the answer's XML, or the refusal with what
 /// the form said about the document (for the document-level shape).
 pub fn handle(
     pod: &Podpishi,
     form: &Form,
-    account: Account,
+    account: Arc<Account>,
     meta: &mut Meta,
 ) -> Result<String, Refused> {
     let mut doc = DocContext::default();
@@ -148,7 +149,7 @@ fn clean_name(name: &str, n: usize) -> String {
 fn run(
     pod: &Podpishi,
     form: &Form,
-    account: Account,
+    account: Arc<Account>,
     ctx: &mut DocContext,
 ) -> Result<(u64, String), PodpishiError> {
     // Context for the document-level error shape, as far as the fields are readable.

@@ -352,6 +352,35 @@ fn journal_filters_select_exactly_the_matching_entries() {
 }
 
 #[test]
+fn a_command_entry_shows_the_login_and_the_decoded_command_never_the_apikey() {
+    let emu = TestEmulator::spawn();
+    let (status, _) = emu.pod_command(
+        ALFA,
+        "<data><oper>getstatus</oper><docuniq>1001</docuniq><docuniq>1002</docuniq><time></time></data>",
+    );
+    assert_eq!(status, 200);
+    let entry = &emu.journal("api=podpishi&operation=getstatus")[0];
+    assert_eq!(
+        entry["request"],
+        json!({"login": ALFA.0, "command": {"oper": "getstatus", "docuniq": ["1001", "1002"], "time": ""}}),
+        "{entry}"
+    );
+    assert!(
+        !entry.to_string().contains(ALFA.1),
+        "the apikey is kept: {entry}"
+    );
+    // The decoded command is what filters and counts look into.
+    assert_eq!(
+        emu.journal_count(&json!({"api": "podpishi", "field": "docuniq"})),
+        1
+    );
+    assert_eq!(
+        emu.journal_count(&json!({"api": "podpishi", "field": "apikey"})),
+        0
+    );
+}
+
+#[test]
 fn count_verifies_how_many_calls_were_made() {
     let emu = TestEmulator::spawn();
     let t = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
