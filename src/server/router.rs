@@ -170,7 +170,16 @@ fn match_segments(any_case: bool, segments: &[Segment], parts: &[&str]) -> Optio
 
 /// Decodes `%XX` escapes in a path segment or query component (`+` is left alone here).
 pub fn percent_decode(s: &str) -> String {
+    decode_component(s, false)
+}
+
+/// `%XX` escapes decoded (and `+` as a space when `plus`), in one pass; text without either
+/// is copied as it is. Bytes that do not form UTF-8 become U+FFFD.
+fn decode_component(s: &str, plus: bool) -> String {
     let bytes = s.as_bytes();
+    if !bytes.iter().any(|b| *b == b'%' || (plus && *b == b'+')) {
+        return s.to_string();
+    }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -181,10 +190,14 @@ pub fn percent_decode(s: &str) -> String {
                 continue;
             }
         }
-        out.push(bytes[i]);
+        out.push(if plus && bytes[i] == b'+' {
+            b' '
+        } else {
+            bytes[i]
+        });
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -199,10 +212,7 @@ pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (
-                percent_decode(&k.replace('+', " ")),
-                percent_decode(&v.replace('+', " ")),
-            )
+            (decode_component(k, true), decode_component(v, true))
         })
         .collect()
 }
@@ -261,5 +271,8 @@ mod tests {
         assert_eq!(q[1], ("caName".into(), "a b".into()));
         assert_eq!(q[2], ("x".into(), "".into()));
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        // A path keeps its `+`; bytes that are not UTF-8 become U+FFFD.
+        assert_eq!(percent_decode("a+b%20c"), "a+b c");
+        assert_eq!(query_pairs(Some("n=%D0%90%FF+1"))[0].1, "А\u{FFFD} 1");
     }
 }

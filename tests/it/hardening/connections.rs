@@ -286,3 +286,26 @@ fn a_thousand_idle_connections_leave_new_requests_under_100_ms() {
     assert!(t < Duration::from_secs(5));
     drop(idle);
 }
+
+#[test]
+fn a_request_head_over_64_kib_is_refused_with_431_and_one_under_it_is_served() {
+    let emu = TestEmulator::spawn();
+    let ask = |pad: usize| {
+        let mut s = connect(&emu.url);
+        let head = format!(
+            "GET /api/GetVersion HTTP/1.1\r\nHost: localhost\r\nX-Pad: {}\r\nConnection: close\r\n\r\n",
+            "a".repeat(pad)
+        );
+        // The server may answer before the whole head is written.
+        let _ = s.write_all(head.as_bytes());
+        let mut got = Vec::new();
+        let _ = s.read_to_end(&mut got);
+        String::from_utf8_lossy(&got).into_owned()
+    };
+    let small = ask(40 * 1024);
+    assert!(small.starts_with("HTTP/1.1 200"), "{small}");
+    let large = ask(70 * 1024);
+    assert!(large.starts_with("HTTP/1.1 431"), "{large}");
+    // The server goes on serving.
+    assert_eq!(emu.get("GetVersion", &[]).0, 200);
+}
