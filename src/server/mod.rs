@@ -300,9 +300,9 @@ fn trim_heap() {
 /// system when freed: glibc's moving threshold would otherwise climb to 32 MiB after the
 /// first large free and keep every later megabyte body in the arenas.
 ///
-/// Rationale: measured with 16 concurrent 1 MiB uploads, the peak resident set falls from
-/// ~61 MiB to ~42 MiB; the page faults of the fresh mappings cost a 1 MiB upload ~3 ms more
-/// CPU (README, "Benchmarks").
+/// Rationale: in the benchmark's throughput cases (sixteen 1 MiB uploads in flight among them)
+/// the peak resident set is 57 MiB with it and 64 MiB without; the page faults of the fresh
+/// mappings cost a 1 MiB upload ~1.8 ms more CPU (5.4 ms instead of 3.6; README, "Benchmarks").
 fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters.
