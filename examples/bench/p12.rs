@@ -43,8 +43,9 @@ pub fn run(report: &mut Report, mode: Mode, secs: f64, people: &People) {
     let interval = Duration::from_secs(1) / RATE;
     let m = open_loop(&server, &requests, interval, pki::ok_fresh_issue);
     let keys = &server.health()["p12_keys"];
+    let (server_p50, server_p99) = server_durations(&server, n);
     report.note(format!(
-        "P12 issue [{}]: {n} approved P12 codes prepared; the key pool was full {fill_secs:.1} s after the approvals; `/__admin/health` after the run: p12_keys = pool {}, ready {}, taken {}, misses {}",
+        "P12 issue [{}]: {n} approved P12 codes prepared; the key pool was full {fill_secs:.1} s after the approvals; `/__admin/health` after the run: p12_keys = pool {}, ready {}, taken {}, misses {}; inside the server (the journal's `duration_us`, head read to answer written) p50 {server_p50:.2} ms, p99 {server_p99:.2} ms — the rest of the client's figure is a new TCP connection per issue",
         mode.tag(),
         keys["pool"], keys["ready"], keys["taken"], keys["misses"],
     ));
@@ -59,6 +60,23 @@ pub fn run(report: &mut Report, mode: Mode, secs: f64, people: &People) {
             p99_ms: 20.0,
         }),
     );
+}
+
+/// The p50 and p99 (ms) of the journal's `duration_us` over the last `n` issues.
+fn server_durations(server: &Server, n: usize) -> (f64, f64) {
+    let list = server.json(&crate::http::get(&format!(
+        "/__admin/requests?api=pki&operation=IssueCertificateByTrackingCode&limit={n}"
+    )));
+    let mut us: Vec<f64> = list["requests"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["duration_us"].as_f64()).collect())
+        .unwrap_or_default();
+    us.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        us.get(((us.len() as f64 * q) as usize).min(us.len().saturating_sub(1)))
+            .map_or(f64::NAN, |v| v / 1000.0)
+    };
+    (at(0.5), at(0.99))
 }
 
 /// Waits (at most a minute) until `p12_keys.ready` equals `p12_keys.pool`; the seconds waited.
