@@ -12,8 +12,9 @@
 //! keys costs no more memory than a real request.
 
 use super::error::{Kind, PkiError};
+use bytes::Bytes;
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 
 /// Properties one JSON object of a request may have (a real one has a few dozen).
@@ -23,57 +24,131 @@ pub const MAX_ITEMS: usize = 1024;
 /// Levels of nesting.
 pub const MAX_DEPTH: usize = 32;
 
-/// A JSON value built under the limits above.
+/// A name or string of a request: where it lies in the body when it was sent without escapes,
+/// else its decoded text.
+#[derive(Debug, Clone)]
+enum Text {
+    At { start: usize, len: usize },
+    Owned(Box<str>),
+}
+
+impl Text {
+    fn len(&self) -> usize {
+        match self {
+            Text::At { len, .. } => *len,
+            Text::Owned(s) => s.len(),
+        }
+    }
+}
+
+/// A JSON value of a request, its strings kept as [`Text`].
+#[derive(Debug, Clone)]
+enum Node {
+    Null,
+    Bool(bool),
+    Number(Number),
+    Str(Text),
+    Array(Vec<Node>),
+    Object(Vec<(Text, Node)>),
+}
+
+/// Builds [`Node`]s under the limits above; `base` is the address of the body's first byte,
+/// so a borrowed string's position in it is its address minus `base`.
+#[derive(Clone, Copy)]
 struct Limited {
     depth: usize,
+    base: usize,
+    len: usize,
+}
+
+impl Limited {
+    fn text(self, v: &str) -> Text {
+        let start = (v.as_ptr() as usize).wrapping_sub(self.base);
+        if start <= self.len && v.len() <= self.len - start {
+            Text::At {
+                start,
+                len: v.len(),
+            }
+        } else {
+            Text::Owned(v.into())
+        }
+    }
+
+    fn deeper(self) -> Limited {
+        Limited {
+            depth: self.depth + 1,
+            ..self
+        }
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Limited {
-    type Value = Value;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+    type Value = Node;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
         d.deserialize_any(self)
     }
 }
 
+/// A property name, as [`Text`].
+struct Name(Limited);
+
+impl<'de> DeserializeSeed<'de> for Name {
+    type Value = Text;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Text, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Name {
+    type Value = Text;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a property name")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text, E> {
+        Ok(self.0.text(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Text, E> {
+        Ok(Text::Owned(v.into()))
+    }
+}
+
 impl<'de> Visitor<'de> for Limited {
-    type Value = Value;
+    type Value = Node;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
+    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
+    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Number(v.into()))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
+    fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+        Ok(Node::Number(v.into()))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
+        Ok(Number::from_f64(v).map_or(Node::Null, Node::Number))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_string()))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node, E> {
+        Ok(Node::Str(self.text(v)))
     }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
+    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(Text::Owned(v.into())))
     }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
     }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_none<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
         if self.depth >= MAX_DEPTH {
             return Err(A::Error::custom(format!(
                 "nested deeper than {MAX_DEPTH} levels"
             )));
         }
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(Limited {
-            depth: self.depth + 1,
-        })? {
+        while let Some(v) = seq.next_element_seed(self.deeper())? {
             if out.len() == MAX_ITEMS {
                 return Err(A::Error::custom(format!(
                     "an array has more than {MAX_ITEMS} items"
@@ -81,39 +156,41 @@ impl<'de> Visitor<'de> for Limited {
             }
             out.push(v);
         }
-        Ok(Value::Array(out))
+        Ok(Node::Array(out))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         if self.depth >= MAX_DEPTH {
             return Err(A::Error::custom(format!(
                 "nested deeper than {MAX_DEPTH} levels"
             )));
         }
-        let mut out = Map::new();
-        while let Some(k) = map.next_key::<String>()? {
+        let mut out = Vec::new();
+        while let Some(k) = map.next_key_seed(Name(self))? {
             if out.len() == MAX_PROPERTIES {
                 return Err(A::Error::custom(format!(
                     "an object has more than {MAX_PROPERTIES} properties (a request has a few dozen)"
                 )));
             }
-            let v = map.next_value_seed(Limited {
-                depth: self.depth + 1,
-            })?;
-            out.insert(k, v);
+            let v = map.next_value_seed(self.deeper())?;
+            out.push((k, v));
         }
-        Ok(Value::Object(out))
+        Ok(Node::Object(out))
     }
 }
 
 /// A request object's properties, names as sent and in the order sent, read by name in any
-/// case. Nested objects are read in place (borrowed), never copied.
+/// case. Nested objects are read in place (borrowed), never copied; names and strings sent
+/// without escapes are read from the body itself.
 ///
 /// Rationale: a request has a few dozen properties, so a scan comparing names
 /// case-insensitively in place beats a map of lower-cased copies (one allocation and a hash
-/// per key on every request).
+/// per key on every request), and reading the body in place leaves a signed RegisterInfo
+/// with a handful of allocations for its fields instead of some fifty.
 #[derive(Debug, Clone, Default)]
 pub struct Fields<'a> {
-    map: Cow<'a, Map<String, Value>>,
+    /// The body the [`Text::At`] positions point into.
+    src: Bytes,
+    map: Cow<'a, [(Text, Node)]>,
     /// `personData.` for nested objects, so messages name the full path.
     prefix: String,
     /// Every name sent is ASCII: a name of another length can not match (the common case,
@@ -137,16 +214,24 @@ fn same_name(a: &str, b: &str) -> bool {
 
 impl Fields<'static> {
     /// A JSON body that must be an object.
-    pub fn from_json(body: &[u8]) -> Result<Fields<'static>, PkiError> {
+    pub fn from_json(body: &Bytes) -> Result<Fields<'static>, PkiError> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(PkiError::new(
                 Kind::MalformedBody,
                 "the request body is empty; a JSON object is expected",
             ));
         }
-        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let value = Limited { depth: 0 }
+        let src = match body.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(_) => body.slice(3..),
+            None => body.clone(),
+        };
+        let mut de = serde_json::Deserializer::from_slice(&src);
+        let seed = Limited {
+            depth: 0,
+            base: src.as_ptr() as usize,
+            len: src.len(),
+        };
+        let node = seed
             .deserialize(&mut de)
             .and_then(|v| de.end().map(|()| v))
             .map_err(|e| {
@@ -160,13 +245,13 @@ impl Fields<'static> {
                     },
                 )
             })?;
-        match value {
-            Value::Object(m) => Ok(Fields::new(Cow::Owned(m), String::new())),
+        match node {
+            Node::Object(m) => Ok(Fields::new(src, Cow::Owned(m), String::new())),
             other => Err(PkiError::new(
                 Kind::MalformedBody,
                 format!(
                     "the request body is a JSON {}; a JSON object is expected",
-                    json_type(&other)
+                    node_type(&other)
                 ),
             )),
         }
@@ -175,10 +260,11 @@ impl Fields<'static> {
     /// Query parameters (all strings).
     pub fn from_query(pairs: Vec<(String, String)>) -> Fields<'static> {
         Fields::new(
+            Bytes::new(),
             Cow::Owned(
                 pairs
                     .into_iter()
-                    .map(|(k, v)| (k, Value::String(v)))
+                    .map(|(k, v)| (Text::Owned(k.into()), Node::Str(Text::Owned(v.into()))))
                     .collect(),
             ),
             String::new(),
@@ -187,29 +273,86 @@ impl Fields<'static> {
 }
 
 impl<'a> Fields<'a> {
-    fn new(map: Cow<'a, Map<String, Value>>, prefix: String) -> Fields<'a> {
-        let ascii = map.keys().all(|k| k.is_ascii());
-        Fields { map, prefix, ascii }
+    fn new(src: Bytes, map: Cow<'a, [(Text, Node)]>, prefix: String) -> Fields<'a> {
+        let mut f = Fields {
+            src,
+            map,
+            prefix,
+            ascii: false,
+        };
+        f.ascii = f.map.iter().all(|(k, _)| f.bytes(k).is_ascii());
+        f
     }
 
-    /// Whether the sent name `sent` binds to `name`.
-    fn binds(&self, sent: &str, name: &str) -> bool {
-        if self.ascii && name.is_ascii() {
-            sent.len() == name.len() && sent.eq_ignore_ascii_case(name)
-        } else {
-            same_name(sent, name)
+    /// A name or string as bytes (not checked again: for comparing names).
+    fn bytes<'s>(&'s self, t: &'s Text) -> &'s [u8] {
+        match t {
+            Text::At { start, len } => self.src.get(*start..*start + *len).unwrap_or_default(),
+            Text::Owned(s) => s.as_bytes(),
         }
     }
 
-    /// The property `name` in any case; of several spellings the last one sent wins, as in
-    /// Json.NET.
-    fn get(&self, name: &str) -> Option<(&String, &Value)> {
-        self.map.iter().rev().find(|(k, _)| self.binds(k, name))
+    /// A name or string as text.
+    fn text<'s>(&'s self, t: &'s Text) -> &'s str {
+        match t {
+            // The parser read these bytes as a string without escapes: valid UTF-8.
+            Text::At { start, len } => self
+                .src
+                .get(*start..*start + *len)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or(""),
+            Text::Owned(s) => s,
+        }
+    }
+
+    /// A value as serde_json's, for messages and the journal.
+    fn value(&self, n: &Node) -> Value {
+        match n {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(*b),
+            Node::Number(n) => Value::Number(n.clone()),
+            Node::Str(t) => Value::String(self.text(t).to_string()),
+            Node::Array(a) => Value::Array(a.iter().map(|v| self.value(v)).collect()),
+            Node::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (self.text(k).to_string(), self.value(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// How sent names are compared with `name`: by length and ASCII case when all are ASCII.
+    fn binder<'n>(&'n self, name: &'n str) -> impl Fn(&Text) -> bool + 'n {
+        let ascii = self.ascii && name.is_ascii();
+        move |sent| {
+            if ascii {
+                sent.len() == name.len() && self.bytes(sent).eq_ignore_ascii_case(name.as_bytes())
+            } else {
+                same_name(self.text(sent), name)
+            }
+        }
+    }
+
+    /// The property `name` in any case (the name as sent, and its value); of several
+    /// spellings the last one sent wins, as in Json.NET.
+    fn get(&self, name: &str) -> Option<(&str, &Node)> {
+        let binds = self.binder(name);
+        self.map
+            .iter()
+            .rev()
+            .find(|(k, _)| binds(k))
+            .map(|(k, v)| (self.text(k), v))
+    }
+
+    /// The names as sent, in order.
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.map.iter().map(|(k, _)| self.text(k))
     }
 
     /// Whether a later property of the same name in another case shadows the one at `i`.
     fn shadowed(&self, i: usize, name: &str) -> bool {
-        self.map.keys().skip(i + 1).any(|k| self.binds(k, name))
+        let binds = self.binder(name);
+        self.map.iter().skip(i + 1).any(|(k, _)| binds(k))
     }
 
     /// The documented name with this object's path, for messages.
@@ -219,22 +362,22 @@ impl<'a> Fields<'a> {
 
     /// A string field; numbers and booleans convert, `null` and absence are `None`.
     pub fn opt_str(&self, name: &str) -> Result<Option<String>, PkiError> {
-        Ok(self.text(name)?.map(Cow::into_owned))
+        Ok(self.opt_text(name)?.map(Cow::into_owned))
     }
 
     /// [`Fields::opt_str`], borrowed when the field is a JSON string.
-    fn text(&self, name: &str) -> Result<Option<Cow<'_, str>>, PkiError> {
+    fn opt_text(&self, name: &str) -> Result<Option<Cow<'_, str>>, PkiError> {
         match self.get(name) {
-            None | Some((_, Value::Null)) => Ok(None),
-            Some((_, Value::String(s))) => Ok(Some(Cow::Borrowed(s))),
-            Some((_, Value::Number(n))) => Ok(Some(Cow::Owned(n.to_string()))),
-            Some((_, Value::Bool(b))) => Ok(Some(Cow::Borrowed(if *b { "True" } else { "False" }))),
+            None | Some((_, Node::Null)) => Ok(None),
+            Some((_, Node::Str(t))) => Ok(Some(Cow::Borrowed(self.text(t)))),
+            Some((_, Node::Number(n))) => Ok(Some(Cow::Owned(n.to_string()))),
+            Some((_, Node::Bool(b))) => Ok(Some(Cow::Borrowed(if *b { "True" } else { "False" }))),
             Some((_, other)) => Err(PkiError::new(
                 Kind::InvalidField,
                 format!(
                     "{} is a JSON {}; a string is expected",
                     self.path(name),
-                    json_type(other)
+                    node_type(other)
                 ),
             )),
         }
@@ -242,7 +385,7 @@ impl<'a> Fields<'a> {
 
     /// A string field that must be present and non-blank; returned trimmed.
     pub fn str(&self, name: &str) -> Result<String, PkiError> {
-        match self.text(name)? {
+        match self.opt_text(name)? {
             Some(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
             Some(_) => Err(PkiError::new(
                 Kind::MissingField,
@@ -258,29 +401,39 @@ impl<'a> Fields<'a> {
     /// A string field, empty when absent.
     pub fn str_or_empty(&self, name: &str) -> Result<String, PkiError> {
         Ok(self
-            .text(name)?
+            .opt_text(name)?
             .map(|s| s.trim().to_string())
             .unwrap_or_default())
     }
 
     /// A boolean: true/false, "true"/"false" (any case), 1/0.
     pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, PkiError> {
-        let bad = |v: &Value| {
+        let bad = |v: &Node| {
             PkiError::new(
                 Kind::InvalidField,
-                format!("{} is {v}; true or false is expected", self.path(name)),
+                format!(
+                    "{} is {}; true or false is expected",
+                    self.path(name),
+                    self.value(v)
+                ),
             )
         };
         match self.get(name) {
-            None | Some((_, Value::Null)) => Ok(None),
-            Some((_, Value::Bool(b))) => Ok(Some(*b)),
-            Some((_, Value::String(s))) if s.trim().is_empty() => Ok(None),
-            Some((_, v @ Value::String(s))) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" => Ok(Some(true)),
-                "false" => Ok(Some(false)),
-                _ => Err(bad(v)),
-            },
-            Some((_, v @ Value::Number(n))) => match n.as_i64() {
+            None | Some((_, Node::Null)) => Ok(None),
+            Some((_, Node::Bool(b))) => Ok(Some(*b)),
+            Some((_, v @ Node::Str(t))) => {
+                let s = self.text(t).trim();
+                if s.is_empty() {
+                    Ok(None)
+                } else if s.eq_ignore_ascii_case("true") {
+                    Ok(Some(true))
+                } else if s.eq_ignore_ascii_case("false") {
+                    Ok(Some(false))
+                } else {
+                    Err(bad(v))
+                }
+            }
+            Some((_, v @ Node::Number(n))) => match n.as_i64() {
                 Some(0) => Ok(Some(false)),
                 Some(1) => Ok(Some(true)),
                 _ => Err(bad(v)),
@@ -291,17 +444,27 @@ impl<'a> Fields<'a> {
 
     /// An integer: a JSON number or a numeric string.
     pub fn opt_int(&self, name: &str) -> Result<Option<i64>, PkiError> {
-        let bad = |v: &Value| {
+        let bad = |v: &Node| {
             PkiError::new(
                 Kind::InvalidField,
-                format!("{} is {v}; an integer is expected", self.path(name)),
+                format!(
+                    "{} is {}; an integer is expected",
+                    self.path(name),
+                    self.value(v)
+                ),
             )
         };
         match self.get(name) {
-            None | Some((_, Value::Null)) => Ok(None),
-            Some((_, v @ Value::Number(n))) => n.as_i64().map(Some).ok_or_else(|| bad(v)),
-            Some((_, Value::String(s))) if s.trim().is_empty() => Ok(None),
-            Some((_, v @ Value::String(s))) => s.trim().parse().map(Some).map_err(|_| bad(v)),
+            None | Some((_, Node::Null)) => Ok(None),
+            Some((_, v @ Node::Number(n))) => n.as_i64().map(Some).ok_or_else(|| bad(v)),
+            Some((_, v @ Node::Str(t))) => {
+                let s = self.text(t).trim();
+                if s.is_empty() {
+                    Ok(None)
+                } else {
+                    s.parse().map(Some).map_err(|_| bad(v))
+                }
+            }
             Some((_, v)) => Err(bad(v)),
         }
     }
@@ -309,11 +472,12 @@ impl<'a> Fields<'a> {
     /// A nested object.
     pub fn object(&self, name: &str) -> Result<Fields<'_>, PkiError> {
         match self.get(name) {
-            Some((sent, Value::Object(m))) => Ok(Fields::new(
+            Some((sent, Node::Object(m))) => Ok(Fields::new(
+                self.src.clone(),
                 Cow::Borrowed(m),
                 format!("{}{}.", self.prefix, sent),
             )),
-            None | Some((_, Value::Null)) => Err(PkiError::new(
+            None | Some((_, Node::Null)) => Err(PkiError::new(
                 Kind::MissingField,
                 format!("{} is missing", self.path(name)),
             )),
@@ -322,7 +486,7 @@ impl<'a> Fields<'a> {
                 format!(
                     "{} is a JSON {}; an object is expected",
                     self.path(name),
-                    json_type(other)
+                    node_type(other)
                 ),
             )),
         }
@@ -335,12 +499,12 @@ impl<'a> Fields<'a> {
             None => (path, None),
         };
         match (self.get(head), rest) {
-            (Some((_, Value::Object(m))), Some(rest)) => {
-                Fields::new(Cow::Borrowed(m), String::new()).lookup(rest)
+            (Some((_, Node::Object(m))), Some(rest)) => {
+                Fields::new(self.src.clone(), Cow::Borrowed(m), String::new()).lookup(rest)
             }
-            (Some((_, Value::String(s))), None) => Some(s.clone()),
-            (Some((_, Value::Null)), None) | (None, _) => None,
-            (Some((_, v)), None) => Some(v.to_string()),
+            (Some((_, Node::Str(t))), None) => Some(self.text(t).to_string()),
+            (Some((_, Node::Null)), None) | (None, _) => None,
+            (Some((_, v)), None) => Some(self.value(v).to_string()),
             _ => None,
         }
     }
@@ -351,7 +515,10 @@ impl<'a> Fields<'a> {
         let mut m = Map::new();
         let keep = crate::journal::KEYS_PER_OBJECT;
         for (sent, v) in self.map.iter().take(keep) {
-            m.insert(sent.clone(), crate::journal::summarize(v));
+            m.insert(
+                self.text(sent).to_string(),
+                crate::journal::summarize(&self.value(v)),
+            );
         }
         if self.map.len() > keep {
             m.insert(
@@ -369,8 +536,7 @@ impl<'a> Fields<'a> {
     /// documented spelling would have it (lowercase-insensitive binding made it work).
     pub fn case_bindings(&self) -> Vec<String> {
         let mut out: Vec<String> = self
-            .map
-            .keys()
+            .names()
             .enumerate()
             .filter(|(i, sent)| {
                 sent.chars().any(char::is_uppercase)
@@ -408,14 +574,14 @@ impl<'a> Fields<'a> {
     }
 }
 
-pub fn json_type(v: &Value) -> &'static str {
+fn node_type(v: &Node) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+        Node::Null => "null",
+        Node::Bool(_) => "boolean",
+        Node::Number(_) => "number",
+        Node::Str(_) => "string",
+        Node::Array(_) => "array",
+        Node::Object(_) => "object",
     }
 }
 
@@ -440,9 +606,9 @@ mod tests {
 
     #[test]
     fn binds_case_insensitively_and_converts_like_json_net() {
-        let f = Fields::from_json(
+        let f = Fields::from_json(&Bytes::from_static(
             br#"{"CustomerCode":"1-2","personData":{"ISMAN":"true","nationalcode":12},"x":[1]}"#,
-        )
+        ))
         .unwrap();
         assert_eq!(f.str("customercode").unwrap(), "1-2");
         let p = f.object("PersonData").unwrap();
@@ -463,6 +629,25 @@ mod tests {
     }
 
     #[test]
+    fn names_and_strings_are_read_in_place_or_decoded_when_escaped() {
+        let f = Fields::from_json(&Bytes::from_static(
+            "\u{FEFF}{\"na\\u006De\":\"a\\\"b\",\"City\":\"تهران\",\"n\":{\"x\":\" 7 \"}}"
+                .as_bytes(),
+        ))
+        .unwrap();
+        assert_eq!(f.str("NAME").unwrap(), "a\"b");
+        assert_eq!(f.str("city").unwrap(), "تهران");
+        assert_eq!(f.object("N").unwrap().opt_int("X").unwrap(), Some(7));
+        assert!(matches!(f.map[1].0, Text::At { .. }), "{:?}", f.map[1]);
+        assert!(matches!(f.map[0].0, Text::Owned(_)), "{:?}", f.map[0]);
+        assert_eq!(f.lookup("n.x").as_deref(), Some(" 7 "));
+        assert_eq!(
+            f.to_json(),
+            serde_json::json!({"name": "a\"b", "City": "تهران", "n": {"x": " 7 "}})
+        );
+    }
+
+    #[test]
     fn names_compare_in_any_case() {
         assert!(same_name("customerCode", "CustomerCode"));
         assert!(!same_name("customercod", "customercode"));
@@ -475,18 +660,18 @@ mod tests {
 
     #[test]
     fn refuses_non_objects() {
-        assert!(Fields::from_json(b"[1]")
+        assert!(Fields::from_json(&Bytes::from_static(b"[1]"))
             .unwrap_err()
             .message
             .contains("JSON array"));
-        assert!(Fields::from_json(b"{bad")
+        assert!(Fields::from_json(&Bytes::from_static(b"{bad"))
             .unwrap_err()
             .message
             .contains("not JSON"));
-        assert!(Fields::from_json(b"  ")
+        assert!(Fields::from_json(&Bytes::from_static(b"  "))
             .unwrap_err()
             .message
             .contains("empty"));
-        assert!(Fields::from_json(b"\xEF\xBB\xBF{}").is_ok());
+        assert!(Fields::from_json(&Bytes::from_static(b"\xEF\xBB\xBF{}")).is_ok());
     }
 }
