@@ -104,7 +104,12 @@ impl Request {
     pub fn render(&self) -> Value {
         match self {
             Request::None => Value::Null,
-            Request::Deferred { bytes, render } => render(bytes),
+            // Masked and capped as a summary made at bind time is when pushed.
+            Request::Deferred { bytes, render } => {
+                let mut v = render(bytes);
+                redact(&mut v);
+                bound(&v, 0, &mut REQUEST_BYTES.clone())
+            }
             Request::Summary(v) => v.clone(),
             Request::Json(b) => {
                 let body = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);

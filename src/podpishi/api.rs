@@ -118,9 +118,7 @@ impl Api for Podpishi {
         // A urlencoded command form is kept as sent and summarised when the journal is read.
         let deferred = !upload
             && call.body.len() <= crate::journal::KEEP_BYTES
-            && !content_type
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data");
+            && !Form::is_multipart(&content_type);
         let raw = deferred.then(|| call.body.clone());
         let form = Form::read(&content_type, call.body)
             .await
@@ -302,14 +300,8 @@ impl Podpishi {
 /// The journal's view of a urlencoded command form kept as sent: its login (as sent, trimmed)
 /// and its decoded command, as [`command_summary`] shows it.
 fn command_request(body: &[u8]) -> Value {
-    let text = String::from_utf8_lossy(body);
-    let pairs = crate::server::router::query_pairs(Some(&text));
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let form = Form::urlencoded(body).unwrap_or_default();
+    let field = |name: &str| form.text_ref(name).ok().flatten();
     json!({
         "login": field("login").map(str::trim),
         "command": field("command")

@@ -44,7 +44,7 @@ impl Form {
     /// [`MAX_FIELDS`] fields).
     pub async fn read(content_type: &str, body: Bytes) -> Result<Form, PodpishiError> {
         let ct = content_type.to_ascii_lowercase();
-        if ct.starts_with("multipart/form-data") {
+        if Form::is_multipart(content_type) {
             let boundary = multer::parse_boundary(content_type).map_err(|e| {
                 PodpishiError::new(
                     Kind::MalformedRequest,
@@ -75,30 +75,42 @@ impl Form {
             }
             Ok(Form { parts })
         } else if ct.starts_with("application/x-www-form-urlencoded") || ct.is_empty() {
-            let text = std::str::from_utf8(&body).map_err(|e| {
-                PodpishiError::new(
-                    Kind::MalformedRequest,
-                    format!("the urlencoded body is not UTF-8/ASCII ({e})"),
-                )
-            })?;
-            if text.bytes().filter(|b| *b == b'&').count() >= MAX_FIELDS {
-                return Err(too_many_fields());
-            }
-            let parts = crate::server::router::query_pairs(Some(text))
-                .into_iter()
-                .map(|(name, value)| Part {
-                    name,
-                    file_name: None,
-                    bytes: Bytes::from(value),
-                })
-                .collect();
-            Ok(Form { parts })
+            Form::urlencoded(&body)
         } else {
             Err(PodpishiError::new(
                 Kind::MalformedRequest,
                 format!("Content-Type is '{content_type}'; send multipart/form-data or application/x-www-form-urlencoded form fields"),
             ))
         }
+    }
+
+    /// Whether a body of this content type is read as multipart/form-data.
+    pub fn is_multipart(content_type: &str) -> bool {
+        content_type
+            .get(..19)
+            .is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data"))
+    }
+
+    /// An application/x-www-form-urlencoded body (at most [`MAX_FIELDS`] fields).
+    pub fn urlencoded(body: &[u8]) -> Result<Form, PodpishiError> {
+        let text = std::str::from_utf8(body).map_err(|e| {
+            PodpishiError::new(
+                Kind::MalformedRequest,
+                format!("the urlencoded body is not UTF-8/ASCII ({e})"),
+            )
+        })?;
+        if text.bytes().filter(|b| *b == b'&').count() >= MAX_FIELDS {
+            return Err(too_many_fields());
+        }
+        let parts = crate::server::router::query_pairs(Some(text))
+            .into_iter()
+            .map(|(name, value)| Part {
+                name,
+                file_name: None,
+                bytes: Bytes::from(value),
+            })
+            .collect();
+        Ok(Form { parts })
     }
 
     /// The text of field `name` (first occurrence), checked to be UTF-8.

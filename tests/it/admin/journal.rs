@@ -378,6 +378,22 @@ fn a_command_entry_shows_the_login_and_the_decoded_command_never_the_apikey() {
         emu.journal_count(&json!({"api": "podpishi", "field": "apikey"})),
         0
     );
+    // Kept as sent, it is still capped like any summary: 64 keys per object.
+    let many: String = (0..80).map(|i| format!("<e{i}>x</e{i}>")).collect();
+    emu.pod_command(
+        ALFA,
+        &format!("<data><oper>getavailabledocs</oper>{many}<time></time></data>"),
+    );
+    let entry = &emu.journal("api=podpishi&operation=getavailabledocs")[0];
+    let command = entry["request"]["command"].as_object().unwrap();
+    assert_eq!(command.len(), 65, "{entry}");
+    assert!(
+        command["…"]
+            .as_str()
+            .unwrap()
+            .contains("more keys not kept"),
+        "{entry}"
+    );
 }
 
 #[test]
