@@ -33,9 +33,14 @@ pub struct Config {
     /// bound to an unspecified address (`0.0.0.0`) the request's `Host` for certificates and
     /// `127.0.0.1` for the ready file.
     pub public_url: Option<String>,
-    /// Bearer token the control API requires; mandatory when listening beyond loopback. A
-    /// blank token is no token (see [`Config::token`]).
+    /// Bearer token the control API requires; a blank token is no token (see
+    /// [`Config::token`]). Listening beyond loopback needs a token or `admin_open`.
     pub admin_token: Option<String>,
+    /// The control API answers every client that reaches it, without a token
+    /// (`--admin-open`): the container image sets it, because a container's port is reached
+    /// from the host through a bridge (never from loopback), and publishing the port on the
+    /// host's 127.0.0.1 is what confines it. A token, when given, wins.
+    pub admin_open: bool,
     /// How many requests the journal keeps.
     pub journal_size: usize,
     /// Serve HTTPS with a server certificate issued at start by the test root.
@@ -65,6 +70,7 @@ impl Default for Config {
             frozen_clock: None,
             public_url: None,
             admin_token: None,
+            admin_open: false,
             journal_size: 1000,
             tls: false,
             tls_names: Vec::new(),
@@ -76,10 +82,105 @@ impl Default for Config {
     }
 }
 
+/// Who may use the control API (`/__admin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminAccess<'a> {
+    /// Every call needs `Authorization: Bearer <token>`, from anywhere.
+    Token(&'a str),
+    /// Every client that reaches the port, no token (`--admin-open`).
+    Open,
+    /// Loopback clients only, no token (the default).
+    Loopback,
+}
+
 impl Config {
+    /// The control API's access rule: a token wins over `admin_open`.
+    pub fn admin_access(&self) -> AdminAccess<'_> {
+        match (self.token(), self.admin_open) {
+            (Some(t), _) => AdminAccess::Token(t),
+            (None, true) => AdminAccess::Open,
+            (None, false) => AdminAccess::Loopback,
+        }
+    }
+
     /// The admin token in force: a blank one (`--admin-token ''`, an unset CI secret in
     /// `SIGNSIM_ADMIN_TOKEN=`) is no token at all, so it can not open the control API.
     pub fn token(&self) -> Option<&str> {
         self.admin_token.as_deref().filter(|t| !t.trim().is_empty())
+    }
+}
+
+/// `--addr`: `IP:PORT`, `[IPv6]:PORT`, or `localhost:PORT` (127.0.0.1). No other name is
+/// resolved: a static binary in an empty root has no name service to ask, and an address
+/// that means something else on another machine is not what a test double should bind.
+pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(format!(
+            "'{text}' has no port: give HOST:PORT, e.g. 127.0.0.1:8080, 0.0.0.0:8080 or localhost:8080"
+        ));
+    };
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("'{text}': port '{port}' is not a number from 0 to 65535"))?;
+    if host.trim_end_matches('.').eq_ignore_ascii_case("localhost") {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if host.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Err(format!(
+            "'{text}': an IPv6 address takes brackets, e.g. [{host}]:{port}"
+        ));
+    }
+    Err(format!(
+        "'{text}': '{host}' is not an IP address, and signsim resolves no host name but localhost; give an address, e.g. 0.0.0.0:{port} (every interface, as in a container) or 127.0.0.1:{port}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_and_localhost_are_accepted_names_are_not() {
+        assert_eq!(
+            parse_addr("127.0.0.1:8080").unwrap().to_string(),
+            "127.0.0.1:8080"
+        );
+        assert_eq!(parse_addr("[::1]:0").unwrap().to_string(), "[::1]:0");
+        assert_eq!(
+            parse_addr("localhost:8080").unwrap().to_string(),
+            "127.0.0.1:8080"
+        );
+        assert_eq!(
+            parse_addr("LocalHost:1").unwrap().to_string(),
+            "127.0.0.1:1"
+        );
+        let e = parse_addr("signsim:8080").unwrap_err();
+        assert!(
+            e.contains("'signsim' is not an IP address") && e.contains("0.0.0.0:8080"),
+            "{e}"
+        );
+        assert!(parse_addr("localhost").unwrap_err().contains("has no port"));
+        assert!(parse_addr("localhost:http")
+            .unwrap_err()
+            .contains("not a number"));
+        assert!(parse_addr("::1:80").unwrap_err().contains("brackets"));
+    }
+
+    #[test]
+    fn a_token_wins_over_open_and_a_blank_token_is_none() {
+        let mut c = Config {
+            admin_open: true,
+            admin_token: Some("t".into()),
+            ..Config::default()
+        };
+        assert_eq!(c.admin_access(), AdminAccess::Token("t"));
+        c.admin_token = Some(" ".into());
+        assert_eq!(c.admin_access(), AdminAccess::Open);
+        c.admin_open = false;
+        assert_eq!(c.admin_access(), AdminAccess::Loopback);
     }
 }

@@ -9,6 +9,7 @@
 //! - [`store`]: sled behind typed verbs and transactions.
 //! - [`scenario`]: the TOML world — format, validation with line numbers, embedded default.
 //! - [`crypto`]: RSA, X.509, CSR and CRL as pure functions.
+//! - [`probe`]: the client of `signsim health`.
 //! - [`clock`]: the only reader of time. [`ids`]: national codes, legal IDs, IIN/BIN, calendars.
 //! - [`pki`]: the PKI RA API, one file per upstream method under `pki/endpoints/`.
 //! - [`podpishi`]: the Podpishi.Online API, one file per operation under `podpishi/endpoints/`.
@@ -28,6 +29,7 @@ pub mod pipeline;
 pub mod pki;
 pub mod podpishi;
 pub mod portability;
+pub mod probe;
 pub mod scenario;
 pub mod server;
 pub mod store;
@@ -36,6 +38,17 @@ pub mod sync;
 
 /// The emulator's version, in `X-Signsim` and `/__admin/health`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The commit the binary was built from (`build.rs`: `SIGNSIM_COMMIT`, else git, else `unknown`).
+pub const COMMIT: &str = env!("SIGNSIM_COMMIT");
+
+/// What `signsim --version` prints after the name.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SIGNSIM_COMMIT"),
+    ")"
+);
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! The `signsim` command: flags and logging; everything else is the library's.
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 use signsim::config::{Config, ScenarioSource};
 use std::io::Write;
@@ -12,7 +13,7 @@ use time::OffsetDateTime;
 #[derive(Parser)]
 #[command(
     name = "signsim",
-    version,
+    version = signsim::LONG_VERSION,
     about = "Offline emulator of the PKI RA gateway (Iran) and Podpishi.Online (Kazakhstan) APIs"
 )]
 struct Cli {
@@ -39,6 +40,10 @@ enum Command {
         #[command(subcommand)]
         command: CmsCommand,
     },
+    /// Ask a running signsim whether it is healthy (GET /__admin/health): exit 0 if so, 1 if not.
+    /// For container health checks and scripts that wait for it; reads the same SIGNSIM_*
+    /// variables as `serve`.
+    Health(HealthArgs),
     /// The test fixtures built into the binary.
     Fixtures {
         #[command(subcommand)]
@@ -123,9 +128,29 @@ enum ScenarioCommand {
 }
 
 #[derive(Args)]
+struct HealthArgs {
+    /// The server's URL (default: the loopback address of --addr, https with --tls).
+    #[arg(long, env = "SIGNSIM_HEALTH_URL")]
+    url: Option<String>,
+    /// The address the server listens on, as given to `serve` (0.0.0.0 is asked on 127.0.0.1).
+    #[arg(long, env = "SIGNSIM_ADDR", default_value = "127.0.0.1:8080", value_parser = signsim::config::parse_addr)]
+    addr: SocketAddr,
+    /// The server serves HTTPS (`serve --tls`); its certificate is checked against the test root.
+    #[arg(long, env = "SIGNSIM_TLS", value_parser = BoolishValueParser::new())]
+    tls: bool,
+    /// The control API's token, when the server has one.
+    #[arg(long, env = "SIGNSIM_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// How long to wait for the answer (e.g. 2s).
+    #[arg(long, default_value = "2s", value_parser = std_duration)]
+    timeout: std::time::Duration,
+}
+
+#[derive(Args)]
 struct ServeArgs {
-    /// Address to listen on; port 0 lets the OS pick (the URL is printed on the first stdout line).
-    #[arg(long, env = "SIGNSIM_ADDR", default_value = "127.0.0.1:8080")]
+    /// Address to listen on: IP:PORT, [IPv6]:PORT or localhost:PORT; 0.0.0.0:PORT listens on
+    /// every interface; port 0 lets the OS pick (the URL is printed on the first stdout line).
+    #[arg(long, env = "SIGNSIM_ADDR", default_value = "127.0.0.1:8080", value_parser = signsim::config::parse_addr)]
     addr: SocketAddr,
     /// Scenario file (default: the embedded default scenario).
     #[arg(long, env = "SIGNSIM_SCENARIO")]
@@ -142,10 +167,14 @@ struct ServeArgs {
     /// The URL clients use to reach signsim (goes into certificates' CRL distribution points).
     #[arg(long, env = "SIGNSIM_PUBLIC_URL")]
     public_url: Option<String>,
-    /// Token the control API (/__admin) requires as `Authorization: Bearer <token>`; required to
-    /// listen on a non-loopback address.
-    #[arg(long, env = "SIGNSIM_ADMIN_TOKEN")]
+    /// Token the control API (/__admin) requires as `Authorization: Bearer <token>`; to listen
+    /// on a non-loopback address signsim needs this or --admin-open.
+    #[arg(long, env = "SIGNSIM_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Let every client that reaches the port use the control API without a token (the
+    /// container image sets it: publish the port on 127.0.0.1). A token, when given, wins.
+    #[arg(long, env = "SIGNSIM_ADMIN_OPEN", value_parser = BoolishValueParser::new())]
+    admin_open: bool,
     /// How many requests the journal keeps (older ones are evicted and counted).
     #[arg(long, env = "SIGNSIM_JOURNAL_SIZE", default_value_t = 1000)]
     journal_size: usize,
@@ -172,14 +201,21 @@ struct ServeArgs {
     /// Serve HTTPS: a server certificate is issued at start by the test root for localhost,
     /// 127.0.0.1, api.pki.co.ir, www.podpishi.kz, api.podpishi.kz and every --tls-name
     /// (GET /__admin/tls/root gives the root for curl --cacert).
-    #[arg(long, env = "SIGNSIM_TLS")]
+    #[arg(long, env = "SIGNSIM_TLS", value_parser = BoolishValueParser::new())]
     tls: bool,
-    /// Another DNS name or IP address for the TLS server certificate (repeat).
-    #[arg(long = "tls-name", value_name = "NAME", requires = "tls")]
+    /// Another DNS name or IP address for the TLS server certificate (repeat; the variable
+    /// takes a comma-separated list).
+    #[arg(
+        long = "tls-name",
+        value_name = "NAME",
+        requires = "tls",
+        env = "SIGNSIM_TLS_NAMES",
+        value_delimiter = ','
+    )]
     tls_names: Vec<String>,
     /// Let browser-based clients call the APIs from any origin (CORS preflights answered,
     /// Access-Control-Allow-Origin: *); the control API stays same-origin.
-    #[arg(long, env = "SIGNSIM_CORS")]
+    #[arg(long, env = "SIGNSIM_CORS", value_parser = BoolishValueParser::new())]
     cors: bool,
     /// What to do with a request that relies on behaviour production may not share: `warn`
     /// (accept, with an X-Signsim-Warning header), `refuse` (answer the API's error), `allow`.
@@ -218,6 +254,7 @@ fn main() -> ExitCode {
                 },
         }) => cms_sign(signer, cert, key, &input, attached),
         Some(Command::Pki { command }) => pki_tool(command),
+        Some(Command::Health(args)) => health(args),
         Some(Command::Fixtures {
             command: FixturesCommand::Export { dir },
         }) => match signsim::scenario::embedded::export(&dir) {
@@ -235,6 +272,23 @@ fn main() -> ExitCode {
             }
         },
         None => serve(ServeArgs::parse_from(["serve"])),
+    }
+}
+
+fn health(args: HealthArgs) -> ExitCode {
+    let url = args
+        .url
+        .unwrap_or_else(|| signsim::probe::local_url(args.addr, args.tls));
+    let token = args.admin_token.filter(|t| !t.trim().is_empty());
+    match signsim::probe::health(url.trim_end_matches('/'), token.as_deref(), args.timeout) {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("signsim health: unhealthy: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -416,6 +470,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         frozen_clock,
         public_url: args.public_url,
         admin_token: args.admin_token,
+        admin_open: args.admin_open,
         journal_size: args.journal_size,
         tls: args.tls,
         tls_names: args.tls_names,
@@ -456,7 +511,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         let _ = std::io::stdout().flush();
         tracing::info!(
             "signsim {} serving scenario '{}' at {} ({} store{})",
-            signsim::VERSION,
+            signsim::LONG_VERSION,
             running.app.scenario_name(),
             running.url,
             if config.data_dir.is_some() {

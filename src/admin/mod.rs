@@ -75,8 +75,8 @@ pub trait Control: Send + Sync {
     /// `memory` or `persistent (DIR)`.
     fn store_mode(&self) -> String;
     fn uptime_ms(&self) -> u64;
-    /// The admin token in force (never blank).
-    fn admin_token(&self) -> Option<&str>;
+    /// Who may call the control API (a token in force is never blank).
+    fn admin_access(&self) -> crate::config::AdminAccess<'_>;
     /// Under `--tls`, the root (PEM) that issued the server certificate.
     fn tls_root(&self) -> Option<String>;
     /// The effective portability policy.
@@ -116,10 +116,25 @@ fn host_of(authority: &str) -> &str {
     }
 }
 
-/// A name only this machine answers to, or an address (which no other site can rebind).
+/// A name only this machine answers to, an address (which no other site can rebind), or a
+/// single-label name: a compose service or CI service alias (`signsim`) is reached under
+/// one, and a DNS-rebinding page can not have one — its site's name is a domain the
+/// attacker's DNS answers for, which has a dot.
 fn is_local_or_address(host: &str) -> bool {
     let host = host.trim_end_matches('.');
-    host == "localhost" || host.ends_with(".localhost") || host.parse::<std::net::IpAddr>().is_ok()
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<std::net::IpAddr>().is_ok()
+        || is_single_label(host)
+}
+
+/// `signsim`, `pki-emulator`: letters, digits and hyphens, no dot (RFC 1123 label).
+fn is_single_label(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 63
+        && !host.starts_with('-')
+        && !host.ends_with('-')
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// Methods that change state.
@@ -156,7 +171,7 @@ impl Admin {
             return Err(AdminError::new(
                 403,
                 format!(
-                    "Host '{host}' is not a loopback name, an address or the public URL's host: the control API answers only under names of its own (DNS rebinding); to reach it as '{host}', start signsim with --public-url http://{host}"
+                    "Host '{host}' is not a loopback name, an address, a single-label name or the public URL's host: the control API answers only under names of its own (DNS rebinding); to reach it as '{host}', start signsim with --public-url http://{host}"
                 ),
             ));
         }
@@ -234,8 +249,9 @@ impl Admin {
     }
 
     fn authenticate(&self, head: &Parts) -> Result<(), AdminError> {
-        match self.control.admin_token() {
-            Some(token) => {
+        use crate::config::AdminAccess;
+        match self.control.admin_access() {
+            AdminAccess::Token(token) => {
                 let given = crate::pipeline::header(head, hyper::header::AUTHORIZATION);
                 if given.strip_prefix("Bearer ") == Some(token) {
                     Ok(())
@@ -243,8 +259,9 @@ impl Admin {
                     Err(AdminError::new(401, "the control API needs Authorization: Bearer <the --admin-token value>"))
                 }
             }
-            None if self.peer.ip().is_loopback() => Ok(()),
-            None => Err(AdminError::new(403, "the control API answers loopback clients only (start with --admin-token to expose it)")),
+            AdminAccess::Open => Ok(()),
+            AdminAccess::Loopback if self.peer.ip().is_loopback() => Ok(()),
+            AdminAccess::Loopback => Err(AdminError::new(403, format!("the control API answers loopback clients only, and {} is not one: start signsim with --admin-token (SIGNSIM_ADMIN_TOKEN) to expose it with a token, or --admin-open (SIGNSIM_ADMIN_OPEN=true) on a network only you reach", self.peer.ip()))),
         }
     }
 

@@ -9,6 +9,7 @@ pub fn health(c: &Req<'_>) -> Result<Reply, AdminError> {
     Ok(Reply::Json(json!({
         "status": "ok",
         "version": crate::VERSION,
+        "commit": crate::COMMIT,
         "scenario": c.control.scenario_name(),
         "uptime_ms": c.control.uptime_ms(),
         "store": c.control.store_mode(),

@@ -46,8 +46,8 @@ impl Control for App {
     fn uptime_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
     }
-    fn admin_token(&self) -> Option<&str> {
-        self.config.token()
+    fn admin_access(&self) -> crate::config::AdminAccess<'_> {
+        self.config.admin_access()
     }
     fn public_url(&self) -> String {
         self.base_url.clone()

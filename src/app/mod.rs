@@ -17,7 +17,7 @@ pub mod scenario;
 
 use crate::admin::Admin;
 use crate::clock::Clock;
-use crate::config::{Config, ScenarioSource};
+use crate::config::{AdminAccess, Config, ScenarioSource};
 use crate::journal::{Journal, Meta};
 use crate::pipeline::{self, Answer, Shared};
 use crate::pki::Pki;
@@ -274,11 +274,17 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
     };
     let listener = TcpListener::bind(config.addr).await.map_err(bind_error)?;
     let addr = listener.local_addr().map_err(bind_error)?;
-    if !addr.ip().is_loopback() && config.token().is_none() {
-        return Err(StartError::Config(format!(
-            "refusing to listen on {addr} without --admin-token{}: the control API (/__admin) would be open to the network",
-            if config.admin_token.is_some() { " (the token given is blank, which is no token)" } else { "" }
-        )));
+    match config.admin_access() {
+        AdminAccess::Loopback if !addr.ip().is_loopback() => {
+            return Err(StartError::Config(format!(
+                "refusing to listen on {addr} without --admin-token{}: the control API (/__admin) would be open to the network; give a token (SIGNSIM_ADMIN_TOKEN), or --admin-open (SIGNSIM_ADMIN_OPEN=true) when only you can reach this address (a container whose port is published on 127.0.0.1)",
+                if config.admin_token.is_some() { " (the token given is blank, which is no token)" } else { "" }
+            )));
+        }
+        AdminAccess::Open if !addr.ip().is_loopback() => tracing::warn!(
+            "the control API (/__admin) answers every client that reaches {addr} without a token (--admin-open): publish this port on 127.0.0.1 only, or set SIGNSIM_ADMIN_TOKEN"
+        ),
+        _ => {}
     }
     let scenario = load_scenario(&config.scenario).map_err(StartError::Scenario)?;
     let store = Store::open(config.data_dir.as_deref()).map_err(|e| {

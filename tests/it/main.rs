@@ -14,6 +14,7 @@ mod ci_recipe;
 mod cli;
 mod crypto;
 mod dashboard;
+mod distribution;
 mod docs;
 mod events;
 mod examples;
