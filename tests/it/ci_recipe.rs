@@ -1,22 +1,28 @@
-//! The README's CI recipe ("Using signsim in CI", plain shell), run exactly as printed, twice
-//! in a row on the same ready-file directory with a stale ready file left before the first run:
-//! both runs pass, each reads a fresh URL, and no signsim is left running afterwards.
+//! The CI recipe of docs/ci.md ("Plain shell"), run exactly as printed, twice in a row on the
+//! same ready-file directory with a stale ready file left before the first run: both runs pass,
+//! each reads a fresh URL, and no signsim is left running afterwards.
 
 use crate::helpers::*;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-/// The ```sh block that follows the "**Plain shell**" paragraph of the README.
+/// The ```sh block of docs/ci.md's "Plain shell" section that starts signsim with its ready file.
 fn recipe() -> String {
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    let at = readme
-        .find("**Plain shell** (any CI)")
-        .expect("the README has the plain-shell CI recipe");
-    let rest = &readme[at..];
-    let start = rest.find("```sh\n").expect("a sh block") + "```sh\n".len();
-    let end = rest[start..].find("\n```").expect("the block ends") + start;
-    rest[start..end].to_string()
+    let doc = std::fs::read_to_string(repo().join("docs/ci.md")).unwrap();
+    let at = doc
+        .find("\n## Plain shell\n")
+        .expect("docs/ci.md has the plain-shell CI recipe");
+    let section = &doc[at + 1..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+    let blocks: Vec<&str> = section
+        .split("```sh\n")
+        .skip(1)
+        .map(|b| &b[..b.find("\n```").expect("the block ends")])
+        .filter(|b| b.contains("--ready-file \"$RUN/url\""))
+        .collect();
+    assert_eq!(blocks.len(), 1, "one recipe block in {section}");
+    blocks[0].to_string()
 }
 
 /// Processes whose command line mentions `needle` (read from /proc; nothing is signalled).
@@ -55,7 +61,12 @@ fn run_recipe(script: &Path, runner_temp: &Path) -> (i32, String, String) {
 #[test]
 fn the_ci_recipe_runs_twice_in_a_row_and_leaves_nothing_behind() {
     let text = recipe();
-    for needle in ["rm -f \"$RUN/url\"", "trap ", "--ready-file \"$RUN/url\""] {
+    for needle in [
+        "rm -f \"$RUN/url\"",
+        "trap ",
+        "--ready-file \"$RUN/url\"",
+        "kill -0 \"$SIGNSIM_PID\"",
+    ] {
         assert!(
             text.contains(needle),
             "the recipe lacks {needle:?}:\n{text}"
