@@ -29,4 +29,5 @@ mod portability;
 mod readme;
 mod scenario_names;
 mod scenarios;
+mod templates;
 mod tls;
