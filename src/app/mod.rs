@@ -545,10 +545,22 @@ async fn route(app: &Arc<App>, mount: Option<Mount>, req: Request, peer: SocketA
     nothing_here(app, req)
 }
 
-/// A path no API of the loaded scenario owns.
+/// A path no API of the loaded scenario owns. `GET /` is where a person opening signsim's
+/// URL in a browser lands (`docker run -p 127.0.0.1:8080:8080 …`, then http://localhost:8080):
+/// it is sent to the dashboard, with the endpoints listed for a client that does not follow.
 fn nothing_here(app: &App, req: Request) -> Response {
     let (head, _) = req.into_parts();
     let seen = pipeline::Seen::of(&head);
+    if head.method == hyper::Method::GET && head.uri.path() == "/" {
+        let body = format!(
+            "signsim {}: the dashboard is at /__admin/ui; scenario '{}' serves /api/{{Method}} and /crl/{{caName}}.crl (PKI RA), /api.php, /apistatus.php and /cabinet (Podpishi.Online), and the control API under /__admin/\n",
+            crate::VERSION,
+            app.scenario_name()
+        );
+        let answer = Answer::new(303, "text/plain; charset=utf-8", body)
+            .with_header(hyper::header::LOCATION, "/__admin/ui");
+        return pipeline::finish(&app.shared, seen, Meta::new("other", ""), answer);
+    }
     let body = serde_json::json!({
         "error": format!(
             "signsim has nothing at {} {}: scenario '{}' serves /api/{{Method}} and /crl/{{caName}}.crl (PKI RA), /api.php, /apistatus.php and /cabinet (Podpishi.Online), and /__admin/",

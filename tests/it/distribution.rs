@@ -462,3 +462,40 @@ fn a_tls_name_list_comes_from_its_variable() {
         "the certificate names both: {log}"
     );
 }
+
+#[test]
+fn the_root_url_leads_a_browser_to_the_dashboard() {
+    let server = SignsimProcess::start(&["--addr", "127.0.0.1:0"]);
+    let addr = server.url.trim_start_matches("http://").to_string();
+    let (status, body) = raw_get(&addr, "/", "localhost");
+    assert_eq!(status, 303, "{body}");
+    assert!(
+        body.contains("/__admin/ui") && body.contains("/apistatus.php"),
+        "{body}"
+    );
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = String::new();
+    s.read_to_string(&mut head).unwrap();
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("\r\nlocation: /__admin/ui\r\n"),
+        "{head}"
+    );
+    for path in ["/__admin", "/__admin/", "/__admin/ui"] {
+        let (status, body) = raw_get(&addr, path, "localhost");
+        assert_eq!(status, 200, "{path}");
+        assert!(body.contains("<!doctype html>"), "{path}: {body}");
+    }
+    // Other paths are still the API's 404 naming what is served.
+    let (status, body) = raw_get(&addr, "/index.php", "localhost");
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body.contains("signsim has nothing at GET /index.php"),
+        "{body}"
+    );
+}
