@@ -1,47 +1,208 @@
-//! The README stays true: its PKI error table lists every error kind with its code and status,
-//! and its Podpishi error table every status.
+//! The docs' tables stay true to the code: the error tables of docs/errors.md are the PKI and
+//! Podpishi catalogues row for row (and no other page repeats a row of them), docs/pki.md lists
+//! every PKI method with its HTTP method, docs/podpishi.md every command, docs/portability.md
+//! every warning kind with its API, and docs/install.md every `serve` flag with its variable
+//! and default.
 
 use crate::helpers::repo;
 
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// The table rows (lines starting with `| `) of the section under `heading`.
+fn rows_under(text: &str, heading: &str) -> Vec<String> {
+    let start = text
+        .lines()
+        .position(|l| l == heading)
+        .unwrap_or_else(|| panic!("no section {heading:?}"));
+    let level = heading.chars().take_while(|c| *c == '#').count();
+    text.lines()
+        .skip(start + 1)
+        .take_while(|l| {
+            let hashes = l.chars().take_while(|c| *c == '#').count();
+            !(hashes > 0 && hashes <= level && l.chars().nth(hashes) == Some(' '))
+        })
+        .filter(|l| l.starts_with("| ") && !l.starts_with("|---"))
+        .skip(1) // the header
+        .map(str::to_string)
+        .collect()
+}
+
+fn pki_rows() -> Vec<(i64, String)> {
+    let mut rows: Vec<(i64, String)> = signsim::pki::error::CATALOGUE
+        .iter()
+        .map(|(_, name, code, status, meaning)| {
+            (
+                *code,
+                format!("| {code} | `{name}` | {status} | {meaning} |"),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn podpishi_rows() -> Vec<(u32, String)> {
+    let mut rows: Vec<(u32, String)> = signsim::podpishi::error::CATALOGUE
+        .iter()
+        .map(|(_, name, status, meaning)| (*status, format!("| {status} | `{name}` | {meaning} |")))
+        .collect();
+    rows.sort();
+    rows
+}
+
 #[test]
-fn readme_error_table_matches_the_catalogue() {
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    for (_, name, code, status, _) in signsim::pki::error::CATALOGUE {
-        let row = format!("| {code} | `{name}` | {status} |");
-        assert!(readme.contains(&row), "README's error table lacks {row}");
+fn the_pki_error_table_is_the_catalogue_row_for_row() {
+    let want: Vec<String> = pki_rows().into_iter().map(|r| r.1).collect();
+    let got = rows_under(&read("docs/errors.md"), "## PKI RA gateway");
+    assert_eq!(
+        got, want,
+        "docs/errors.md's PKI table (sorted by code) differs from src/pki/error.rs"
+    );
+}
+
+#[test]
+fn the_podpishi_error_table_is_the_catalogue_row_for_row() {
+    let want: Vec<String> = podpishi_rows().into_iter().map(|r| r.1).collect();
+    let got = rows_under(&read("docs/errors.md"), "## Podpishi.Online");
+    assert_eq!(
+        got, want,
+        "docs/errors.md's Podpishi table (sorted by status) differs from src/podpishi/error.rs"
+    );
+}
+
+#[test]
+fn no_other_page_repeats_the_error_tables() {
+    let mut pages = vec!["README.md".to_string(), "CONTRIBUTING.md".to_string()];
+    let mut stack = vec![repo().join("docs")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "md") {
+                pages.push(
+                    p.strip_prefix(repo())
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    let mut prefixes: Vec<String> = signsim::pki::error::CATALOGUE
+        .iter()
+        .map(|(_, name, code, ..)| format!("| {code} | `{name}` |"))
+        .collect();
+    prefixes.extend(
+        signsim::podpishi::error::CATALOGUE
+            .iter()
+            .map(|(_, name, status, _)| format!("| {status} | `{name}` |")),
+    );
+    for page in pages.iter().filter(|p| *p != "docs/errors.md") {
+        let text = read(page);
+        for p in &prefixes {
+            assert!(
+                !text.lines().any(|l| l.starts_with(p.as_str())),
+                "{page} repeats the error table row {p}: link to docs/errors.md instead"
+            );
+        }
     }
 }
 
 #[test]
-fn readme_lists_every_podpishi_error_status() {
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    for (_, name, status, _) in signsim::podpishi::error::CATALOGUE {
-        let row = format!("| {status} | `{name}` |");
+fn the_method_table_lists_every_pki_method_with_its_http_method() {
+    let pki = read("docs/pki.md");
+    for r in signsim::pki::routes::ROUTES {
+        let row = format!("| `{}` | {} |", r.name, r.verb.method());
+        assert!(pki.contains(&row), "docs/pki.md's method table lacks {row}");
+    }
+}
+
+#[test]
+fn the_command_table_lists_every_podpishi_command() {
+    let podpishi = read("docs/podpishi.md");
+    for (oper, _, summary) in signsim::podpishi::routes::COMMANDS {
+        let row = format!("| `{oper}` | {summary} |");
         assert!(
-            readme.contains(&row),
-            "README's Podpishi error table lacks {row}"
+            podpishi.contains(&row),
+            "docs/podpishi.md's command table lacks {row}"
         );
     }
 }
 
 #[test]
-fn readme_lists_every_portability_warning_kind_with_its_api() {
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+fn the_portability_table_lists_every_warning_kind_with_its_api() {
+    let page = read("docs/portability.md");
     for (kind, api, _) in signsim::portability::CATALOGUE {
         let api = if *api == "pki" { "PKI" } else { "Podpishi" };
         let row = format!("| `{kind}` | {api} |");
         assert!(
-            readme.contains(&row),
-            "README's portability table lacks {row}"
+            page.contains(&row),
+            "docs/portability.md's table lacks {row}"
         );
     }
 }
 
+/// `signsim serve --help`'s flags, each with its variable and default (clap's `[env: …]` and
+/// `[default: …]`).
+fn serve_flags() -> Vec<(String, Option<String>, Option<String>)> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_signsim"))
+        .args(["serve", "--help"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    let mut flags: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+    for line in help.lines() {
+        let t = line.trim();
+        let flag = t
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '=')
+            .find(|w| w.starts_with("--"));
+        if t.starts_with('-') {
+            if let Some(f) = flag {
+                flags.push((f.to_string(), None, None));
+                continue;
+            }
+        }
+        let Some(last) = flags.last_mut() else {
+            continue;
+        };
+        if let Some(rest) = t.split("[env: ").nth(1) {
+            last.1 = rest.split(['=', ']']).next().map(str::to_string);
+        }
+        if let Some(rest) = t.split("[default: ").nth(1) {
+            last.2 = rest.split(']').next().map(str::to_string);
+        }
+    }
+    flags.retain(|f| f.0 != "--help" && f.0 != "--version");
+    flags
+}
+
 #[test]
-fn readme_method_table_lists_every_pki_method_with_its_http_method() {
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    for r in signsim::pki::routes::ROUTES {
-        let row = format!("| `{}` | {} |", r.name, r.verb.method());
-        assert!(readme.contains(&row), "README's method table lacks {row}");
+fn the_install_page_lists_every_serve_flag_with_its_variable_and_default() {
+    let page = read("docs/install.md");
+    let flags = serve_flags();
+    assert!(flags.len() >= 20, "{flags:?}");
+    for (flag, var, default) in flags {
+        let row = page
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!("| `{flag}`")) || l.starts_with(&format!("| `{flag} "))
+            })
+            .unwrap_or_else(|| panic!("docs/install.md has no row for {flag}"));
+        let var = var.unwrap_or_else(|| panic!("{flag} has no SIGNSIM_* variable"));
+        assert!(
+            row.contains(&format!("`{var}`")),
+            "docs/install.md's row for {flag} lacks `{var}`: {row}"
+        );
+        if let Some(d) = default {
+            assert!(
+                row.contains(&format!("`{d}`")),
+                "docs/install.md's row for {flag} lacks its default `{d}`: {row}"
+            );
+        }
     }
 }
