@@ -16,7 +16,7 @@ the runtime's setrlimit is refused), so this test does what a runtime does, by h
    container from a non-loopback address, as `docker run -p 127.0.0.1:8080:8080` delivers them.
 4. It checks both APIs, the dashboard, the control API under the names clients use
    (localhost, a compose service name), the image's HEALTHCHECK command run inside the
-   container, 40 uploads of 1 MiB with a 64 MiB /dev/shm, a start with no /dev/shm, SIGTERM
+   container, 80 uploads of 1 MiB with a 64 MiB /dev/shm, a start with no /dev/shm, SIGTERM
    to PID 1 (stopped within a second), and a /data volume surviving a restart.
 
 Needs root, util-linux (unshare, nsenter), iproute2 and podman (or buildah). `.ci/run` runs
@@ -38,6 +38,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(REPO, "dist", "out")
 BINARY = os.path.join(OUT, "signsim-x86_64-linux")
 IMAGE_LIMIT = 16 * 1024 * 1024
+# More 1 MiB uploads than a 64 MiB /dev/shm holds: the in-memory store must not live there.
+UPLOADS = 80
 TAG = f"localhost/signsim-test:{os.getpid()}"
 # The veth pair of this run: host side .1, container side .2.
 NET = f"10.213.{os.getpid() % 200 + 20}"
@@ -333,12 +335,12 @@ def the_image_as_a_runtime_runs_it(config, health):
         r = exec_in(proc, root, identity, test[1:])
         check(r.returncode == 0 and "healthy" in r.stdout, f"HEALTHCHECK {test[1:]}: exit {r.returncode} {r.stdout}{r.stderr}")
         log(f"ok: HEALTHCHECK inside the container: {r.stdout.strip()}")
-        # 40 uploads of 1 MiB: the in-memory store must not live in the 64 MiB /dev/shm.
+        # More 1 MiB uploads than /dev/shm holds: the in-memory store must not live there.
         doc = os.path.join(volume, "..", f"signsim-upload-{os.getpid()}.bin")
         with open(doc, "wb") as f:
             f.write(os.urandom(1024 * 1024))
         try:
-            for i in range(40):
+            for i in range(UPLOADS):
                 r = subprocess.run(["curl", "-s", "-H", "Host: localhost:8080", f"http://{CT_IP}:8080/api.php",
                                     "-F", "login=alfa@test.kz", "-F", "apikey=7588ca38acc4ef76149caa0b0c115d94",
                                     "-F", "nametxt=big", "-F", f"uniq_reference=big-{i}",
@@ -348,7 +350,7 @@ def the_image_as_a_runtime_runs_it(config, health):
                 check("err=\"no\"" in r.stdout.replace("'", '"'), f"upload {i + 1} of 1 MiB: {r.stdout[:300]}")
         finally:
             os.unlink(doc)
-        log("ok: 40 uploads of 1 MiB with a 64 MiB /dev/shm and a read-only root")
+        log(f"ok: {UPLOADS} uploads of 1 MiB with a 64 MiB /dev/shm and a read-only root")
         took = stop(proc, "the container (PID 1)")
         log(f"ok: the container started in {start_ms:.0f} ms (exec to healthy) and stopped {took * 1000:.0f} ms after SIGTERM")
 
