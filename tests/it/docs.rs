@@ -2,7 +2,8 @@
 //! Podpishi catalogues row for row (and no other page repeats a row of them), docs/pki.md lists
 //! every PKI method with its HTTP method, docs/podpishi.md every command, docs/portability.md
 //! every warning kind with its API, and docs/install.md every `serve` flag with its variable
-//! and default.
+//! and default; every version the pages name (image tags, release URLs, `signsim X.Y.Z`) is
+//! Cargo.toml's.
 
 use crate::helpers::repo;
 
@@ -74,23 +75,7 @@ fn the_podpishi_error_table_is_the_catalogue_row_for_row() {
 
 #[test]
 fn no_other_page_repeats_the_error_tables() {
-    let mut pages = vec!["README.md".to_string(), "CONTRIBUTING.md".to_string()];
-    let mut stack = vec![repo().join("docs")];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "md") {
-                pages.push(
-                    p.strip_prefix(repo())
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-            }
-        }
-    }
+    let pages = pages();
     let mut prefixes: Vec<String> = signsim::pki::error::CATALOGUE
         .iter()
         .map(|(_, name, code, ..)| format!("| {code} | `{name}` |"))
@@ -205,4 +190,68 @@ fn the_install_page_lists_every_serve_flag_with_its_variable_and_default() {
             );
         }
     }
+}
+
+/// README.md, CONTRIBUTING.md and docs/**/*.md.
+fn pages() -> Vec<String> {
+    let mut pages = vec!["README.md".to_string(), "CONTRIBUTING.md".to_string()];
+    let mut stack = vec![repo().join("docs")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "md") {
+                pages.push(
+                    p.strip_prefix(repo())
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    pages.sort();
+    pages
+}
+
+#[test]
+fn every_version_the_docs_name_is_this_one() {
+    let version = env!("CARGO_PKG_VERSION");
+    let mut seen = 0;
+    for page in pages() {
+        let text = read(&page);
+        for marker in [
+            "ghcr.io/signsim/signsim:",
+            "releases/download/v",
+            "signsim 0.",
+            "signsim ",
+        ] {
+            for (at, _) in text.match_indices(marker) {
+                let rest = &text[at + marker.len()..];
+                let named: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+                    .collect();
+                let named = named.trim_end_matches('.');
+                let named = if marker == "signsim 0." {
+                    format!("0.{named}")
+                } else {
+                    named.to_string()
+                };
+                // `signsim serve`, `:latest`: not a version.
+                if !named.starts_with(|c: char| c.is_ascii_digit())
+                    || marker == "signsim " && named.starts_with("0.")
+                {
+                    continue;
+                }
+                assert_eq!(
+                    named, version,
+                    "{page}: {marker}{named} (Cargo.toml says {version})"
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 20, "only {seen} versioned references found");
 }
