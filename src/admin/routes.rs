@@ -89,9 +89,6 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
     (M::GET, "/__admin/podpishi/partner-transactions", open("podpishi.partner-transactions", podpishi::partner_transactions)),
     (M::GET, "/__admin/openapi/{api}.json", open("openapi", openapi::serve)),
     (M::GET, "/__admin/ui", open("ui", ui::page)),
-    // What people type: the dashboard is the control API's front page.
-    (M::GET, "/__admin", open("ui", ui::page)),
-    (M::GET, "/__admin/", open("ui", ui::page)),
     (M::GET, "/__admin/ui/{file}", open("ui.asset", ui::asset)),
 ];
 

@@ -523,6 +523,13 @@ fn preflight(app: &App, req: Request, api: &'static str) -> Response {
 async fn route(app: &Arc<App>, mount: Option<Mount>, req: Request, peer: SocketAddr) -> Response {
     let shared = &app.shared;
     match mount {
+        // What people type for the dashboard; the control API's routes stay its own.
+        Some(Mount::Admin)
+            if req.method() == hyper::Method::GET
+                && matches!(req.uri().path(), "/__admin" | "/__admin/") =>
+        {
+            return to_dashboard(app, req.into_parts().0);
+        }
         Some(Mount::Admin) => {
             let admin = Admin {
                 control: app.clone(),
@@ -545,21 +552,27 @@ async fn route(app: &Arc<App>, mount: Option<Mount>, req: Request, peer: SocketA
     nothing_here(app, req)
 }
 
-/// A path no API of the loaded scenario owns. `GET /` is where a person opening signsim's
-/// URL in a browser lands (`docker run -p 127.0.0.1:8080:8080 …`, then http://localhost:8080):
-/// it is sent to the dashboard, with the endpoints listed for a client that does not follow.
+/// `GET /`, `/__admin` and `/__admin/`: where a person opening signsim's URL in a browser
+/// lands (`docker run -p 127.0.0.1:8080:8080 …`, then http://localhost:8080). They are sent
+/// to the dashboard, with the endpoints listed for a client that does not follow.
+fn to_dashboard(app: &App, head: hyper::http::request::Parts) -> Response {
+    let seen = pipeline::Seen::of(&head);
+    let body = format!(
+        "signsim {}: the dashboard is at /__admin/ui; scenario '{}' serves /api/{{Method}} and /crl/{{caName}}.crl (PKI RA), /api.php, /apistatus.php and /cabinet (Podpishi.Online), and the control API under /__admin/\n",
+        crate::VERSION,
+        app.scenario_name()
+    );
+    let answer = Answer::new(303, "text/plain; charset=utf-8", body)
+        .with_header(hyper::header::LOCATION, "/__admin/ui");
+    pipeline::finish(&app.shared, seen, Meta::new("other", ""), answer)
+}
+
+/// A path no API of the loaded scenario owns.
 fn nothing_here(app: &App, req: Request) -> Response {
     let (head, _) = req.into_parts();
     let seen = pipeline::Seen::of(&head);
     if head.method == hyper::Method::GET && head.uri.path() == "/" {
-        let body = format!(
-            "signsim {}: the dashboard is at /__admin/ui; scenario '{}' serves /api/{{Method}} and /crl/{{caName}}.crl (PKI RA), /api.php, /apistatus.php and /cabinet (Podpishi.Online), and the control API under /__admin/\n",
-            crate::VERSION,
-            app.scenario_name()
-        );
-        let answer = Answer::new(303, "text/plain; charset=utf-8", body)
-            .with_header(hyper::header::LOCATION, "/__admin/ui");
-        return pipeline::finish(&app.shared, seen, Meta::new("other", ""), answer);
+        return to_dashboard(app, head);
     }
     let body = serde_json::json!({
         "error": format!(

@@ -486,11 +486,19 @@ fn the_root_url_leads_a_browser_to_the_dashboard() {
             .contains("\r\nlocation: /__admin/ui\r\n"),
         "{head}"
     );
-    for path in ["/__admin", "/__admin/", "/__admin/ui"] {
+    for path in ["/__admin", "/__admin/"] {
         let (status, body) = raw_get(&addr, path, "localhost");
-        assert_eq!(status, 200, "{path}");
-        assert!(body.contains("<!doctype html>"), "{path}: {body}");
+        assert_eq!(status, 303, "{path}: {body}");
     }
+    let (status, body) = raw_get(&addr, "/__admin/ui", "localhost");
+    assert_eq!(status, 200);
+    assert!(body.contains("<!doctype html>"), "{body}");
+    // Only GET is redirected: the control API's refusals of other methods stay its own.
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(s, "POST /__admin HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    assert!(!text.starts_with("HTTP/1.1 303"), "{text}");
     // Other paths are still the API's 404 naming what is served.
     let (status, body) = raw_get(&addr, "/index.php", "localhost");
     assert_eq!(status, 404, "{body}");
