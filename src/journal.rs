@@ -10,7 +10,7 @@
 //! The entry is written once, from the [`Meta`] the pipeline and the API's handler filled
 //! while judging the request; the journal never changes a response.
 //!
-//! Memory is bounded twice (README, "Control API", journal entries): each entry keeps at most
+//! Memory is bounded twice (docs/control-api.md, journal entries): each entry keeps at most
 //! [`KEYS_PER_OBJECT`] keys per object, [`ITEMS_PER_ARRAY`] items per array, [`DEPTH`] levels,
 //! strings of 96 characters (longer ones as head + length + SHA-256) and [`REQUEST_BYTES`] of
 //! request summary, each cut noted in place (`"…": "59936 more keys not kept …"`); and the

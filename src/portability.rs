@@ -61,7 +61,7 @@ pub fn judge(
     }
 }
 
-/// (kind, API, the production risk) — the README's catalogue is checked against this list.
+/// (kind, API, the production risk) — docs/portability.md's catalogue is checked against this list.
 pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("signature-form", "pki", "Sign(csr) / Sign(certificate) verified only over an undocumented byte form (UTF-16LE of the text, or the decoded DER); the provider may verify the ASCII text only and answer 401"),
     ("bare-customercode", "pki", "a bare Customercode position (GetCAList, GetCAProfileInfo, GetCredit, IssuingReport, GetAllMobileCert) got CODE-LICENSE; the provider may look the whole string up and not find the customer"),
@@ -148,7 +148,9 @@ impl Tally {
                 risk(kind)
             ));
         }
-        out.push_str("\n  (run with --portability refuse to make these failures; see the README's portability warnings)");
+        out.push_str(
+            "\n  (run with --portability refuse to make these failures; see docs/portability.md)",
+        );
         Some(out)
     }
 }

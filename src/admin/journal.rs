@@ -5,14 +5,14 @@
 //! The control API's own calls live in a ring of their own (`pipeline::Shared::admin_journal`)
 //! and are left out of lists and counts unless asked for (`include=admin`, or `api=admin`), so a
 //! health probe polled every second neither hides nor evicts the requests a person is looking
-//! for (README: "Control API", journal entries). A filter name signsim does not know is refused
+//! for (docs/control-api.md, journal entries). A filter name signsim does not know is refused
 //! with the closest known one, never ignored.
 
 use super::{AdminError, Reply, Req};
 use crate::journal::{Entry, Filter, Journal};
 use serde_json::{json, Value};
 
-/// Every filter name, as the README lists them.
+/// Every filter name, as docs/control-api.md lists them.
 pub const FILTERS: &[&str] = &[
     "api",
     "operation",

@@ -12,7 +12,7 @@
 //! - It goes through the same request pipeline as the APIs (`pipeline`): routing,
 //!   body limit, handler, journal entry and log line; fault rules never apply to it.
 //!
-//! Access (README, "Control API"), checked before routing, in this order:
+//! Access (docs/control-api.md), checked before routing, in this order:
 //! - loopback clients only, unless `--admin-token` is given (a blank token is no token); then
 //!   every call needs `Authorization: Bearer <token>`. Beyond loopback signsim refuses to start
 //!   without a token (`app`).
@@ -322,7 +322,7 @@ impl Api for Admin {
         let path = head.uri.path();
         let e = if allowed.is_empty() {
             AdminError::not_found(format!(
-                "no admin route {} {path}; see the README's admin API reference",
+                "no admin route {} {path}; see docs/control-api.md",
                 head.method
             ))
         } else {

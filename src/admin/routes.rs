@@ -1,5 +1,5 @@
 //! Every route of the control API, one line each: method, path, the name the journal gives
-//! the call, its handler, and how it takes the world gate. The README's "Control API" table
+//! the call, its handler, and how it takes the world gate. The table in docs/control-api.md
 //! lists the same rows.
 
 use super::{faults, journal, openapi, pki, podpishi, ui, world, AdminError, Reply, Req};

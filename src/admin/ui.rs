@@ -1,4 +1,4 @@
-//! The dashboard at `/__admin/ui` (README: "Dashboard"): one HTML page, a script and a style
+//! The dashboard at `/__admin/ui` (docs/dashboard.md): one HTML page, a script and a style
 //! sheet, compiled into the binary and served under the control API's own access rule. The
 //! page is plain HTML and JavaScript over the control API — nothing is fetched from anywhere
 //! else, so it works on a machine without a network.

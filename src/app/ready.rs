@@ -1,4 +1,4 @@
-//! The ready file CI waits for (README: "Using signsim in CI"): removed before signsim binds,
+//! The ready file CI waits for (docs/ci.md): removed before signsim binds,
 //! so a script can never read yesterday's URL; written atomically once signsim accepts
 //! connections (a temporary file in the same directory, then a rename, so a reader sees the
 //! whole URL or nothing); removed again when signsim stops.

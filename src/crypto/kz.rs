@@ -1,7 +1,7 @@
 //! Reading a Kazakh (NCA RK layout) signer certificate: the subject attributes and the
 //! extended-key-usage role OIDs that Podpishi.Online turns into `signed_*` fields.
 //!
-//! Layout (README, "Podpishi.Online"): `CN=SURNAME NAME, SURNAME=…, SERIALNUMBER=IIN<12>, C=KZ, G=<patronymic>`,
+//! Layout (docs/podpishi.md): `CN=SURNAME NAME, SURNAME=…, SERIALNUMBER=IIN<12>, C=KZ, G=<patronymic>`,
 //! legal entities adding `O=<firm>, OU=BIN<12>`. Roles come from EKU `1.2.398.3.3.4.1.2.N`
 //! (1 first head, 2 signing right, 3 financial, 4 HR, 5 employee) or `1.2.398.3.3.4.1.1`
 //! (an individual). Pure parsing: no policy decisions here.

@@ -21,7 +21,7 @@ use std::time::Duration;
 const JSON: &str = "application/json; charset=utf-8";
 
 /// A PKI request bound: its fields, and the URL certificates it issues name when that comes
-/// from the request's `Host` (README: "Command line", `--public-url`).
+/// from the request's `Host` (docs/install.md, `--public-url`).
 pub struct Bound {
     fields: Fields<'static>,
     base_url: Option<String>,

@@ -33,7 +33,7 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    /// An acceptance of `kind` (README: "Portability warnings"): recorded under `warn`, a
+    /// An acceptance of `kind` (docs/portability.md): recorded under `warn`, a
     /// `NotPortable` refusal under `refuse`, silent under `allow`.
     pub fn portable(&mut self, kind: &'static str, reason: String) -> Result<(), PkiError> {
         match crate::portability::judge(self.world.policy.portability, kind, reason) {

@@ -7,8 +7,8 @@
 //! `IsAvailable`. Every failure carries `ErrorCode` and `ErrorMessage`, even in the
 //! `ResultCode` envelope whose document omits them — clients that do not know them ignore them.
 //!
-//! The catalogue ([`Kind`]) is emulator-defined (README: "Errors"): stable numeric codes grouped by
-//! cause, listed in the README. A scenario may override code and message per kind
+//! The catalogue ([`Kind`]) is emulator-defined (docs/errors.md): stable numeric codes grouped by
+//! cause, listed in docs/errors.md. A scenario may override code and message per kind
 //! (`[pki.errors.<Kind>]`) to mirror what a team saw in production.
 
 use serde_json::{json, Map, Value};
@@ -24,7 +24,7 @@ macro_rules! catalogue {
             $($kind),*
         }
 
-        /// (kind, name, code, HTTP status, meaning) — the README's table is checked against it.
+        /// (kind, name, code, HTTP status, meaning) — docs/errors.md's table is checked against it.
         pub const CATALOGUE: &[(Kind, &str, i64, u16, &str)] = &[
             $((Kind::$kind, stringify!($kind), $code, $status, $meaning)),*
         ];

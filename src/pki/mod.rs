@@ -1,4 +1,4 @@
-//! The PKI RA gateway API (Pendar Kooshk Iman, Iran), as the README describes it (the
+//! The PKI RA gateway API (Pendar Kooshk Iman, Iran), as docs/pki.md describes it (the
 //! walk-through, "Signatures", "Errors", "Reference: emulator-defined choices").
 //!
 //! - [`routes`] is the route table: one line per upstream method with its properties, handled

@@ -1,4 +1,4 @@
-//! The PKI API's OpenAPI 3.1 document (`GET /__admin/openapi/pki.json`, README: "Control API"),
+//! The PKI API's OpenAPI 3.1 document (`GET /__admin/openapi/pki.json`, docs/control-api.md),
 //! generated from the route table: each line's name, HTTP method, envelope ([`Shape`]),
 //! signature rule and summary come from `routes::ROUTES`; what the table does not carry — the
 //! request fields and the types of the envelope's fields, with examples from the default world
@@ -368,7 +368,7 @@ fn envelope(route: &Route, io: &Io) -> Value {
             }
             add(
                 "ErrorCode",
-                json!({"type": "integer", "description": "0 on success; the README's error table"}),
+                json!({"type": "integer", "description": "0 on success; docs/errors.md lists the codes"}),
                 true,
             );
             add("ErrorMessage", json!({"type": "string"}), true);
@@ -542,7 +542,7 @@ pub fn document(version: &str) -> Value {
         "info": {
             "title": "PKI RA gateway (signsim emulation)",
             "version": version,
-            "description": "The Iranian PKI RA gateway as signsim serves it: every method of the route table, its request (documented casing; the service binds names in any case), its answer envelope, and the signature rule of each signed method. Examples are from signsim's default world (customer 10320874334, license 1234). Refusals and HTTP statuses: the README's Errors table.",
+            "description": "The Iranian PKI RA gateway as signsim serves it: every method of the route table, its request (documented casing; the service binds names in any case), its answer envelope, and the signature rule of each signed method. Examples are from signsim's default world (customer 10320874334, license 1234). Refusals and HTTP statuses: the docs/errors.md.",
         },
         "servers": [{"url": "/"}],
         "paths": paths,

@@ -259,7 +259,7 @@ pub fn check(pki: &PkiSpec, ck: &mut Checker, files: &Files) -> Option<PkiMateri
         if !KINDS.contains(&kind.as_str()) {
             ck.problem(
                 &format!("pki.errors.{kind}"),
-                format!("'{kind}' is not an error kind; see the README's error table"),
+                format!("'{kind}' is not an error kind; see docs/errors.md"),
             );
         }
     }

@@ -1,4 +1,4 @@
-//! Transaction signatures (README: "Signatures"): `Base64(RSA-SHA1-PKCS#1v1.5(customer key, bytes))`.
+//! Transaction signatures (docs/signatures.md): `Base64(RSA-SHA1-PKCS#1v1.5(customer key, bytes))`.
 //!
 //! Each signed field has a documented byte form. Where the document says "Unicode" the form is
 //! UTF-16LE and nothing else is accepted. Where it does not (`Sign(csr)`, `Sign(certificate)`)

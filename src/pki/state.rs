@@ -1,4 +1,4 @@
-//! The PKI's stored records and the tracking-code state machine (README, "Reports" lists the
+//! The PKI's stored records and the tracking-code state machine (docs/pki.md lists the
 //! statuses; "Reference: emulator-defined choices" the transitions signsim adds).
 //!
 //! ```text

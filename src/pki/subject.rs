@@ -4,7 +4,7 @@
 //! `CN={EnName} {EnLastName} [Sign],SERIALNUMBER={NationalCode},O=Unaffiliated,…,C=IR`.
 //! `{Field}` placeholders name identity fields; an attribute whose placeholders are all empty is
 //! left out (so `E={Email}` disappears without an email). Two presets name the layouts of the
-//! general CA (README, "Reference: emulator-defined choices"): `natural-person` (the default) and `legal-person`.
+//! general CA (docs/reference.md): `natural-person` (the default) and `legal-person`.
 
 use crate::crypto::x509::Attr;
 

@@ -6,7 +6,7 @@
 //! `42` → "42"). [`Fields`] records which wire name each field was bound from, so a refusal —
 //! or the journal — can show "customercode ← 'CustomerCode'".
 //!
-//! A body is parsed under limits (README, "Reference: emulator-defined choices", Binding): at
+//! A body is parsed under limits (docs/reference.md, Binding): at
 //! most [`MAX_PROPERTIES`] properties per object, [`MAX_ITEMS`] items per array and
 //! [`MAX_DEPTH`] levels. The parse stops at the first excess, so a hostile megabyte of 60 000
 //! keys costs no more memory than a real request.

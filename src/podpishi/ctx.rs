@@ -22,7 +22,7 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// An acceptance of `kind` (README: "Portability warnings"): recorded under `warn`, a
+    /// An acceptance of `kind` (docs/portability.md): recorded under `warn`, a
     /// `NotPortable` refusal under `refuse`, silent under `allow`.
     pub fn portable(&mut self, kind: &'static str, reason: String) -> Result<(), PodpishiError> {
         portable(self.world, &mut self.warnings, kind, reason)

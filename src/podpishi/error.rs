@@ -14,7 +14,7 @@
 //!   be read).
 //!
 //! Every answer is HTTP 200, as the PHP upstream sends. The status numbers ([`CATALOGUE`]) are
-//! emulator-defined and listed in the README; `errdesc` names the field, the value and what
+//! emulator-defined and listed in docs/errors.md; `errdesc` names the field, the value and what
 //! was expected.
 
 use quick_xml::escape::escape;
@@ -29,7 +29,7 @@ macro_rules! catalogue {
             $($kind),*
         }
 
-        /// (kind, name, status, meaning) — the README's table is checked against it.
+        /// (kind, name, status, meaning) — docs/errors.md's table is checked against it.
         pub const CATALOGUE: &[(Kind, &str, u32, &str)] = &[
             $((Kind::$kind, stringify!($kind), $status, $meaning)),*
         ];

@@ -1,4 +1,4 @@
-//! The Podpishi.Online API (Kazakhstan), as the README's "Podpishi.Online" section and its
+//! The Podpishi.Online API (Kazakhstan), as docs/podpishi.md and its
 //! "Podpishi.Online choices" describe it.
 //!
 //! - [`routes`] holds the route tables: `POST /api.php` (upload, [`endpoints::upload`]),

@@ -1,5 +1,5 @@
-//! The Podpishi.Online OpenAPI 3.1 document (`GET /__admin/openapi/podpishi.json`, README:
-//! "Control API"): the upload as `multipart/form-data`, the command endpoint's form with every
+//! The Podpishi.Online OpenAPI 3.1 document (`GET /__admin/openapi/podpishi.json`;
+//! docs/control-api.md): the upload as `multipart/form-data`, the command endpoint's form with every
 //! command of `routes::COMMANDS` described and exemplified (the XML and the `command` field it
 //! becomes, base64), and the cabinet page. Each command's elements and example are in
 //! [`COMMAND_DOCS`]; a unit test fails when a command has none, so a command cannot exist
@@ -136,7 +136,7 @@ pub fn document(version: &str) -> Value {
         "info": {
             "title": "Podpishi.Online (signsim emulation)",
             "version": version,
-            "description": "Podpishi.Online as signsim serves it. Every answer is XML with HTTP 200, refusals included (`<resp err=\"yes\"><status>N</status><errdesc>…</errdesc></resp>`; the README's Podpishi errors table); getdoc answers application/zip. Examples are the default world's accounts.",
+            "description": "Podpishi.Online as signsim serves it. Every answer is XML with HTTP 200, refusals included (`<resp err=\"yes\"><status>N</status><errdesc>…</errdesc></resp>`; the docs/errors.md); getdoc answers application/zip. Examples are the default world's accounts.",
         },
         "servers": [{"url": "/"}],
         "paths": {

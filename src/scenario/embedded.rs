@@ -4,7 +4,7 @@
 //! scenario copied anywhere must be able to use the same files (`fixtures = "embedded"`, or
 //! `extends = "default"`), and an integrator with only the binary needs the customers' and
 //! signers' private keys to sign with: `signsim fixtures export DIR` writes every file listed
-//! here (README: "Scenario files", reusable fixtures). Every key here is a public TEST key
+//! here (docs/scenarios.md, reusable fixtures). Every key here is a public TEST key
 //! (fixtures/README.md).
 
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 #[derive(Clone, Debug)]
 pub enum Files {
     /// A directory on disk: the scenario's `fixtures`, paths relative to it. Files are read
-    /// only from under it or the scenario's own directory (README, "Scenario files").
+    /// only from under it or the scenario's own directory (docs/scenarios.md).
     Dir {
         fixtures: PathBuf,
         scenario: PathBuf,

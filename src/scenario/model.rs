@@ -1,7 +1,7 @@
 //! The scenario file format, as serde types.
 //!
 //! Every table refuses unknown keys (`deny_unknown_fields`), so a typo is an error with its
-//! line rather than a silently ignored setting. Defaults are the values the README documents.
+//! line rather than a silently ignored setting. Defaults are the values docs/scenarios.md documents.
 //! Paths are relative to the fixtures directory (see [`ScenarioFile::fixtures`]).
 
 use serde::Deserialize;
@@ -73,8 +73,7 @@ pub enum SignaturePolicy {
 pub struct PolicySpec {
     #[serde(default)]
     pub signature: SignaturePolicy,
-    /// What to do with an acceptance production may not share (README: "Portability
-    /// warnings"); `--portability` overrides it.
+    /// What to do with an acceptance production may not share (docs/portability.md); `--portability` overrides it.
     #[serde(default)]
     pub portability: crate::portability::Policy,
     /// Smallest RSA key a CSR may carry.
@@ -131,7 +130,7 @@ pub struct PkiSpec {
     /// RSA keys generated ahead for P12 tokens (0 generates on demand).
     #[serde(default = "default_key_pool")]
     pub p12_key_pool: usize,
-    /// Error code/message overrides by error kind (see the README's error table).
+    /// Error code/message overrides by error kind (see docs/errors.md).
     #[serde(default)]
     pub errors: BTreeMap<String, ErrorOverride>,
 }

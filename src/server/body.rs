@@ -3,7 +3,7 @@
 //! The limit is enforced while reading (a client that streams forever is cut off at the limit),
 //! and a declared `Content-Length` over the limit is refused before a byte is read. A body
 //! that pauses longer than the read timeout, or takes longer than the body timeout as a whole,
-//! is refused as unreadable (README, "Command line": `--read-timeout`), so a client that
+//! is refused as unreadable (docs/install.md: `--read-timeout`), so a client that
 //! half-sends a body does not hold a request open.
 
 use bytes::Bytes;

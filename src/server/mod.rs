@@ -5,7 +5,7 @@
 //! so tests can pass a port-0 listener and a oneshot. [`router`] matches paths to handlers,
 //! [`body`] reads bodies under a size limit and the read timeout.
 //!
-//! Limits (README, "Command line": `--max-connections`, `--read-timeout`, `--idle-timeout`,
+//! Limits (docs/install.md: `--max-connections`, `--read-timeout`, `--idle-timeout`,
 //! `--shutdown-grace`):
 //! - a request head must arrive within the read timeout of its first byte — a half-sent head,
 //!   or one trickled a line at a time, is closed — and a body may pause no longer (see [`body`]);
@@ -285,7 +285,7 @@ async fn reap(registry: Arc<Registry>, limits: Limits) {
 /// Gives the memory freed after large requests back to the system. glibc keeps freed heap
 /// pages (a parsed 1 MB JSON body is tens of thousands of small allocations) in its arenas;
 /// without this the resident set stays at the high-water mark of the largest requests seen,
-/// far above what the journal and the state hold (README, "Control API": the journal budget).
+/// far above what the journal and the state hold (docs/control-api.md: the journal budget).
 fn trim_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory of the allocator's own arenas.
@@ -302,7 +302,7 @@ fn trim_heap() {
 ///
 /// Rationale: in the benchmark's throughput cases (sixteen 1 MiB uploads in flight among them)
 /// the peak resident set is 57 MiB with it and 64 MiB without; the page faults of the fresh
-/// mappings cost a 1 MiB upload ~1.8 ms more CPU (5.4 ms instead of 3.6; README, "Benchmarks").
+/// mappings cost a 1 MiB upload ~1.8 ms more CPU (5.4 ms instead of 3.6; CONTRIBUTING.md).
 fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters.

@@ -1,5 +1,5 @@
 //! TLS for `serve --tls`: a rustls acceptor over a certificate chain and key handed in by the
-//! app (which issues the server certificate at start; README: "Command line", `--tls`).
+//! app (which issues the server certificate at start; docs/install.md, `--tls`).
 //!
 //! This module knows rustls and nothing about certificates' contents; the accept loop
 //! ([`super::run`]) completes the handshake and then serves the connection as it serves a

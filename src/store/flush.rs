@@ -13,7 +13,7 @@
 //!
 //! Rationale: a flush per request puts every writer in line behind the disk, one fsync each;
 //! with one flush per batch the acknowledged rate follows the clients, and a slow disk lengthens
-//! each batch instead of the queue (README, "Benchmarks", durable uploads).
+//! each batch instead of the queue (CONTRIBUTING.md, durable uploads).
 //!
 //! A failed flush breaks the flusher for good: the data directory can no longer promise
 //! anything, so every waiting and later write is answered with a store error.

@@ -11,7 +11,7 @@
 //! - `type` `detail`: a JSON array of at most 100 lifecycles with activity in the range, by
 //!   ascending `Id`; pass the last `Id` as `id` to get the next page. Ids are tracking codes,
 //!   which only grow, so pages stay stable while new certificates are issued. The item shape
-//!   is emulator-defined (see the README).
+//!   is emulator-defined (see docs/reference.md).
 
 use super::get_credit::check_report_key;
 use crate::clock::wire_time;
