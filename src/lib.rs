@@ -6,7 +6,8 @@
 //! ## Layout
 //! - [`config`]: the typed configuration; [`app`]: wiring (store, scenario, APIs, listener).
 //! - [`server`]: hyper plumbing — accept loop, routing, body limits, graceful stop.
-//! - [`store`]: sled behind typed verbs and transactions.
+//! - [`store`]: state behind typed verbs and transactions (sled in a data directory, maps in
+//!   memory without one).
 //! - [`scenario`]: the TOML world — format, validation with line numbers, embedded default.
 //! - [`crypto`]: RSA, X.509, CSR and CRL as pure functions.
 //! - [`probe`]: the client of `signsim health`.

@@ -9,7 +9,7 @@
 //! invalidated. Bounded: at most [`CAPACITY`] entries (emptied when full), each holding one
 //! stored value.
 
-use super::{codec, Store, StoreError, Table};
+use super::{codec, Store, StoreError, Stored, Table};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -17,8 +17,8 @@ use std::sync::{Arc, RwLock};
 /// Entries one cache keeps at most.
 pub const CAPACITY: usize = 256;
 
-/// A key's stored bytes and the value decoded from them.
-type Entry<V> = (sled::IVec, Arc<V>);
+/// A key's stored bytes (shared with the backend, not copied) and the value decoded from them.
+type Entry<V> = (Stored, Arc<V>);
 
 /// Decoded values of one table, by key.
 pub struct Decoded<V> {
@@ -52,7 +52,7 @@ impl Store {
         cache: &Decoded<V>,
         key: &[u8],
     ) -> Result<Option<Arc<V>>, StoreError> {
-        let Some(bytes) = self.tree(cache.table).get(key)? else {
+        let Some(bytes) = self.stored(cache.table, key)? else {
             return Ok(None);
         };
         if let Some((seen, value)) = crate::sync::read(&cache.entries).get(key) {

@@ -1,15 +1,20 @@
-//! Durable state behind typed verbs.
+//! State behind typed verbs.
 //!
-//! The store owns sled: its trees, key encodings (see [`codec`]), JSON values and transactions.
-//! No `sled::` type leaves this module and it knows nothing of HTTP. Callers name a [`Table`],
-//! read with [`Store::get`]/[`Store::scan_prefix`], and change state only inside
+//! The store owns the backends — sled for a data directory, ordered maps in process memory
+//! without one (see [`memory`]) — with their key encodings (see [`codec`]), JSON values and
+//! transactions. No `sled::` type leaves this module and it knows nothing of HTTP. Callers name
+//! a [`Table`], read with [`Store::get`]/[`Store::scan_prefix`], and change state only inside
 //! [`Store::write`], whose closure sees every table through one [`Tx`]: a state transition, a
-//! credit debit and an index update either all happen or none do.
+//! credit debit and an index update either all happen or none do. Both backends give the same
+//! answers; only durability differs.
 //!
 //! Durability: with a data directory, a [`Store::write`] is flushed before the request that
 //! made it is answered (group commit: concurrent writers share one flush, see [`flush`]), so
-//! a change the caller acknowledges survives `kill -9`. Without one the store lives in memory
-//! (a temporary sled in shared memory) and nothing is flushed.
+//! a change the caller acknowledges survives `kill -9`. Without one the store lives in process
+//! memory only and touches no filesystem. It was a temporary sled once, which sled keeps under
+//! `/dev/shm`: in the container image (`FROM scratch`, non-root, no writable filesystem)
+//! Docker's 64 MiB `/dev/shm` filled after 33 uploads of 1 MiB, and without `/dev/shm` and
+//! `/tmp` the server could not start.
 //!
 //! Generations: a data directory holds one sled database per generation (`gen-000001/`, …) and
 //! a `CURRENT` file naming the one in force. Reset and scenario loading never empty a database
@@ -19,7 +24,8 @@
 //! records that survive. Generations that are not current (a crash mid-switch, a retired one)
 //! are removed at the next open; a retired one also when its last handle drops. A directory
 //! written before generations existed (sled files at its top) is opened in place, and its
-//! files are removed once a reset has switched to a generation.
+//! files are removed once a reset has switched to a generation. In memory, [`Store::fresh`] is
+//! a new empty store and [`Store::commit`] has nothing to do: the app swaps the handles.
 //!
 //! Sequence numbers that clients see (tracking codes, serials, document numbers) come from
 //! [`Tx::next_seq`], counters kept in the `meta` table inside the same transaction — never
@@ -28,11 +34,14 @@
 //! Rationale for the write lock: sled's optimistic transactions are serializable, but a
 //! conflicting closure is re-run, and our closures do RSA-free yet non-trivial work; one mutex
 //! around writers makes retries rare and the order of sequence numbers equal to commit order.
+//! The memory backend relies on it outright: a transaction there buffers its writes and applies
+//! them at the end, which is serializable only because no other writer runs meanwhile.
 //! Readers never take it.
 
 pub mod codec;
 pub mod decoded;
 pub mod flush;
+mod memory;
 
 pub use decoded::Decoded;
 
@@ -153,6 +162,18 @@ impl<E> From<UnabortableTransactionError> for Abort<E> {
     }
 }
 
+impl<E> Abort<E> {
+    /// Why a transaction that applied nothing did not commit (the memory backend's path).
+    fn unapplied(self) -> WriteError<E> {
+        match self {
+            Abort::Refuse(e) => WriteError::Refused(e),
+            Abort::Store(e) => WriteError::Store(e),
+            // Only sled's transactions raise conflicts, and a closure cannot make one.
+            Abort::Conflict(c) => WriteError::Store(StoreError::Backend(c.to_string())),
+        }
+    }
+}
+
 enum Aborted<E> {
     Refused(E),
     Store(StoreError),
@@ -170,16 +191,101 @@ pub struct Store {
 }
 
 struct Inner {
+    backend: Backend,
+    write_lock: Mutex<()>,
+}
+
+/// Where a store's tables live.
+enum Backend {
+    /// A generation of a data directory.
+    Sled(Disk),
+    /// No data directory: process memory only.
+    Memory(memory::Memory),
+}
+
+/// One generation of a data directory, open in sled.
+struct Disk {
     db: sled::Db,
     trees: Vec<sled::Tree>,
-    durable: bool,
-    write_lock: Mutex<()>,
-    /// The data directory and this generation's name in it (`None`: in memory).
-    generation: Option<(PathBuf, String)>,
-    /// Group commit for a data directory (see [`flush`]); joined before `retire` runs.
-    flusher: Option<flush::Flusher>,
+    /// The data directory and this generation's name in it.
+    generation: (PathBuf, String),
+    /// Group commit (see [`flush`]); joined before `retire` runs.
+    flusher: flush::Flusher,
     /// Last, so the database is closed before a retired generation's files are removed.
     retire: Retire,
+}
+
+impl Disk {
+    fn open(generation: (PathBuf, String), retire: Option<PathBuf>) -> Result<Disk, StoreError> {
+        let (dir, name) = &generation;
+        let db = sled::Config::new()
+            .path(dir.join(name))
+            .flush_every_ms(Some(500))
+            .cache_capacity(8 * 1024 * 1024)
+            .open()?;
+        let trees = TABLES
+            .iter()
+            .map(|(_, name)| db.open_tree(name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let flusher = flush::Flusher::start(db.clone())?;
+        Ok(Disk {
+            db,
+            trees,
+            generation,
+            flusher,
+            retire: Retire(Mutex::new(retire)),
+        })
+    }
+
+    fn tree(&self, t: Table) -> &sled::Tree {
+        &self.trees[t.index()]
+    }
+
+    fn iter(&self, t: Table, span: Span<'_>) -> sled::Iter {
+        match span {
+            Span::Prefix(prefix) => self.tree(t).scan_prefix(prefix),
+            Span::Range(start, end) => self.tree(t).range(start..end),
+        }
+    }
+}
+
+/// The keys a scan visits.
+#[derive(Clone, Copy)]
+enum Span<'a> {
+    /// Keys starting with these bytes.
+    Prefix(&'a [u8]),
+    /// Keys in `[start, end)`.
+    Range(&'a [u8], &'a [u8]),
+}
+
+/// A value's bytes as its backend keeps them, shared rather than copied: what
+/// [`Decoded`] compares to know whether its decoded value is still current.
+#[derive(Clone)]
+enum Stored {
+    Sled(sled::IVec),
+    Memory(Arc<[u8]>),
+}
+
+impl std::ops::Deref for Stored {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Stored::Sled(v) => v,
+            Stored::Memory(v) => v,
+        }
+    }
+}
+
+impl PartialEq for Stored {
+    fn eq(&self, other: &Stored) -> bool {
+        match (self, other) {
+            // Values are never changed in place and both handles keep the allocation alive,
+            // so one allocation means equal bytes: a cache hit compares no bytes.
+            (Stored::Memory(a), Stored::Memory(b)) if Arc::ptr_eq(a, b) => true,
+            _ => **self == **other,
+        }
+    }
 }
 
 /// What to delete when the last handle of a generation drops.
@@ -279,36 +385,20 @@ impl Store {
         Store::open_at(Some((dir.to_path_buf(), name)), None)
     }
 
-    /// Opens one generation (`None`: a temporary store in memory); `retire` is removed when
-    /// its last handle drops unless it is committed first.
+    /// Opens one generation (`None`: a new store in memory); `retire` is removed when its last
+    /// handle drops unless it is committed first.
     fn open_at(
         generation: Option<(PathBuf, String)>,
         retire: Option<PathBuf>,
     ) -> Result<Store, StoreError> {
-        let config = match &generation {
-            Some((dir, name)) => sled::Config::new()
-                .path(dir.join(name))
-                .flush_every_ms(Some(500)),
-            None => sled::Config::new().temporary(true).flush_every_ms(None),
-        };
-        let db = config.cache_capacity(8 * 1024 * 1024).open()?;
-        let trees = TABLES
-            .iter()
-            .map(|(_, name)| db.open_tree(name))
-            .collect::<Result<Vec<_>, _>>()?;
-        let flusher = match generation {
-            Some(_) => Some(flush::Flusher::start(db.clone())?),
-            None => None,
+        let backend = match generation {
+            Some(generation) => Backend::Sled(Disk::open(generation, retire)?),
+            None => Backend::Memory(memory::Memory::new(TABLES.len())),
         };
         Ok(Store {
             inner: Arc::new(Inner {
-                db,
-                trees,
-                durable: generation.is_some(),
+                backend,
                 write_lock: Mutex::new(()),
-                generation,
-                flusher,
-                retire: Retire(Mutex::new(retire)),
             }),
         })
     }
@@ -317,9 +407,10 @@ impl Store {
     /// not current until [`Store::commit`] (dropped uncommitted, it is removed), or a new
     /// store in memory.
     pub fn fresh(&self) -> Result<Store, StoreError> {
-        let Some((dir, current)) = &self.inner.generation else {
+        let Backend::Sled(disk) = &self.inner.backend else {
             return Store::open_at(None, None);
         };
+        let (dir, current) = &disk.generation;
         let io = |e: std::io::Error| StoreError::Backend(format!("{}: {e}", dir.display()));
         let mut highest = generation_number(current).unwrap_or(0);
         for e in std::fs::read_dir(dir).map_err(io)?.flatten() {
@@ -337,10 +428,11 @@ impl Store {
     /// Makes this store (from [`Store::fresh`]) the data directory's current generation, all
     /// of it flushed first; `old` is removed once its last handle drops.
     pub fn commit(&self, old: &Store) -> Result<(), StoreError> {
-        let Some((dir, name)) = &self.inner.generation else {
+        let Backend::Sled(disk) = &self.inner.backend else {
             return Ok(());
         };
-        self.inner.db.flush()?;
+        let (dir, name) = &disk.generation;
+        disk.db.flush()?;
         // The generation's own directory entries first, so the switch never names files a
         // power cut could lose.
         std::fs::File::open(dir.join(name))
@@ -348,23 +440,28 @@ impl Store {
             .map_err(|e| StoreError::Backend(format!("syncing {}: {e}", dir.display())))?;
         switch_current(dir, name)
             .map_err(|e| StoreError::Backend(format!("switching {}: {e}", dir.display())))?;
-        *crate::sync::lock(&self.inner.retire.0) = None;
-        if let Some((old_dir, old_name)) = &old.inner.generation {
-            *crate::sync::lock(&old.inner.retire.0) = Some(old_dir.join(old_name));
+        *crate::sync::lock(&disk.retire.0) = None;
+        if let Backend::Sled(old) = &old.inner.backend {
+            let (old_dir, old_name) = &old.generation;
+            *crate::sync::lock(&old.retire.0) = Some(old_dir.join(old_name));
         }
         Ok(())
     }
 
     pub fn is_durable(&self) -> bool {
-        self.inner.durable
+        matches!(self.inner.backend, Backend::Sled(_))
     }
 
-    fn tree(&self, t: Table) -> &sled::Tree {
-        &self.inner.trees[t.index()]
+    /// The bytes stored under `key`, shared with the backend.
+    fn stored(&self, t: Table, key: &[u8]) -> Result<Option<Stored>, StoreError> {
+        Ok(match &self.inner.backend {
+            Backend::Sled(disk) => disk.tree(t).get(key)?.map(Stored::Sled),
+            Backend::Memory(memory) => memory.get(t.index(), key).map(Stored::Memory),
+        })
     }
 
     pub fn get<V: DeserializeOwned>(&self, t: Table, key: &[u8]) -> Result<Option<V>, StoreError> {
-        match self.tree(t).get(key)? {
+        match self.stored(t, key)? {
             Some(bytes) => codec::decode(&bytes).map(Some),
             None => Ok(None),
         }
@@ -372,11 +469,49 @@ impl Store {
 
     /// The bytes stored under `key` by [`Tx::put_raw`].
     pub fn get_raw(&self, t: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tree(t).get(key)?.map(|v| v.to_vec()))
+        Ok(self.stored(t, key)?.map(|v| v.to_vec()))
     }
 
     pub fn contains(&self, t: Table, key: &[u8]) -> Result<bool, StoreError> {
-        Ok(self.tree(t).contains_key(key)?)
+        Ok(match &self.inner.backend {
+            Backend::Sled(disk) => disk.tree(t).contains_key(key)?,
+            Backend::Memory(memory) => memory.contains(t.index(), key),
+        })
+    }
+
+    /// Keys and stored bytes in `span`, in key order, at most `limit`. In memory the entries
+    /// are gathered under the read lock and decoded by the caller after it is released.
+    fn entries(
+        &self,
+        t: Table,
+        span: Span<'_>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Stored)>, StoreError> {
+        match &self.inner.backend {
+            Backend::Sled(disk) => disk
+                .iter(t, span)
+                .take(limit)
+                .map(|item| {
+                    let (k, v) = item?;
+                    Ok((k.to_vec(), Stored::Sled(v)))
+                })
+                .collect(),
+            Backend::Memory(memory) => Ok(memory.scan(t.index(), span, limit, |k, v| {
+                (k.to_vec(), Stored::Memory(v.clone()))
+            })),
+        }
+    }
+
+    /// Keys in `span`, in key order, at most `limit`.
+    fn keys(&self, t: Table, span: Span<'_>, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
+        match &self.inner.backend {
+            Backend::Sled(disk) => disk
+                .iter(t, span)
+                .take(limit)
+                .map(|item| Ok(item?.0.to_vec()))
+                .collect(),
+            Backend::Memory(memory) => Ok(memory.scan(t.index(), span, limit, |k, _| k.to_vec())),
+        }
     }
 
     /// Values under `prefix` in key order, at most `limit` of them.
@@ -386,12 +521,10 @@ impl Store {
         prefix: &[u8],
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, V)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.tree(t).scan_prefix(prefix).take(limit) {
-            let (k, v) = item?;
-            out.push((k.to_vec(), codec::decode(&v)?));
-        }
-        Ok(out)
+        self.entries(t, Span::Prefix(prefix), limit)?
+            .into_iter()
+            .map(|(k, v)| Ok((k, codec::decode(&v)?)))
+            .collect()
     }
 
     /// Keys under `prefix` in order, at most `limit`; values are not decoded.
@@ -401,11 +534,7 @@ impl Store {
         prefix: &[u8],
         limit: usize,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.tree(t).scan_prefix(prefix).take(limit) {
-            out.push(item?.0.to_vec());
-        }
-        Ok(out)
+        self.keys(t, Span::Prefix(prefix), limit)
     }
 
     /// Keys in `[start, end)`, in order, at most `limit`; values are not decoded.
@@ -416,17 +545,15 @@ impl Store {
         end: &[u8],
         limit: usize,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.tree(t).range(start.to_vec()..end.to_vec()).take(limit) {
-            let (k, _) = item?;
-            out.push(k.to_vec());
-        }
-        Ok(out)
+        self.keys(t, Span::Range(start, end), limit)
     }
 
-    /// Number of entries in a table (admin and tests; O(n)).
+    /// Number of entries in a table (admin and tests; O(n) on disk).
     pub fn len(&self, t: Table) -> usize {
-        self.tree(t).len()
+        match &self.inner.backend {
+            Backend::Sled(disk) => disk.tree(t).len(),
+            Backend::Memory(memory) => memory.len(t.index()),
+        }
     }
 
     /// Runs `f` as one transaction over every table. When durable, the write is on disk
@@ -437,8 +564,24 @@ impl Store {
         f: impl Fn(&Tx<'_>) -> Result<R, Abort<E>>,
     ) -> Result<R, WriteError<E>> {
         let guard = crate::sync::lock(&self.inner.write_lock);
-        let result = self.inner.trees.as_slice().transaction(|trees| {
-            let tx = Tx { trees };
+        let disk = match &self.inner.backend {
+            Backend::Sled(disk) => disk,
+            Backend::Memory(memory) => {
+                let pending = memory.begin();
+                let tx = Tx {
+                    view: View::Memory(&pending),
+                };
+                // A failure returns here and drops `pending` with every write it buffered.
+                let r = f(&tx).map_err(Abort::unapplied)?;
+                // Applied before the write lock is released: the next writer reads this state.
+                pending.apply();
+                return Ok(r);
+            }
+        };
+        let result = disk.trees.as_slice().transaction(|trees| {
+            let tx = Tx {
+                view: View::Sled(trees),
+            };
             match f(&tx) {
                 Ok(r) => Ok(r),
                 // Aborting (not returning Ok) makes sled discard every write the closure made,
@@ -459,25 +602,42 @@ impl Store {
             Err(TransactionError::Storage(e)) => return Err(WriteError::Store(e.into())),
         };
         drop(guard);
-        if let Some(flusher) = &self.inner.flusher {
-            flusher.committed().map_err(WriteError::Store)?;
-        }
+        disk.flusher.committed().map_err(WriteError::Store)?;
         Ok(r)
     }
 }
 
 /// One transaction's view of every table.
 pub struct Tx<'a> {
-    trees: &'a [TransactionalTree],
+    view: View<'a>,
+}
+
+enum View<'a> {
+    Sled(&'a [TransactionalTree]),
+    /// Writes buffered until [`Store::write`] applies them; reads see them first.
+    Memory(&'a memory::Pending<'a>),
 }
 
 impl Tx<'_> {
-    fn tree(&self, t: Table) -> &TransactionalTree {
-        &self.trees[t.index()]
+    fn stored<E>(&self, t: Table, key: &[u8]) -> Result<Option<Stored>, Abort<E>> {
+        Ok(match &self.view {
+            View::Sled(trees) => trees[t.index()].get(key)?.map(Stored::Sled),
+            View::Memory(pending) => pending.get(t.index(), key).map(Stored::Memory),
+        })
+    }
+
+    fn insert<E>(&self, t: Table, key: &[u8], value: &[u8]) -> Result<(), Abort<E>> {
+        match &self.view {
+            View::Sled(trees) => {
+                trees[t.index()].insert(key, value)?;
+            }
+            View::Memory(pending) => pending.put(t.index(), key, Arc::from(value)),
+        }
+        Ok(())
     }
 
     pub fn get<V: DeserializeOwned, E>(&self, t: Table, key: &[u8]) -> Result<Option<V>, Abort<E>> {
-        match self.tree(t).get(key)? {
+        match self.stored(t, key)? {
             Some(bytes) => codec::decode(&bytes).map(Some).map_err(Abort::Store),
             None => Ok(None),
         }
@@ -485,29 +645,31 @@ impl Tx<'_> {
 
     pub fn put<V: Serialize, E>(&self, t: Table, key: &[u8], value: &V) -> Result<(), Abort<E>> {
         let bytes = codec::encode(value).map_err(Abort::Store)?;
-        self.tree(t).insert(key, bytes)?;
-        Ok(())
+        self.insert(t, key, &bytes)
     }
 
     pub fn put_raw<E>(&self, t: Table, key: &[u8], value: &[u8]) -> Result<(), Abort<E>> {
-        self.tree(t).insert(key, value)?;
-        Ok(())
+        self.insert(t, key, value)
     }
 
     pub fn remove<E>(&self, t: Table, key: &[u8]) -> Result<(), Abort<E>> {
-        self.tree(t).remove(key)?;
+        match &self.view {
+            View::Sled(trees) => {
+                trees[t.index()].remove(key)?;
+            }
+            View::Memory(pending) => pending.remove(t.index(), key),
+        }
         Ok(())
     }
 
     /// The next value of the named counter, starting at `first`.
     pub fn next_seq<E>(&self, name: &str, first: u64) -> Result<u64, Abort<E>> {
         let key = codec::key(&["seq", name]);
-        let next = match self.tree(Table::Meta).get(&key)? {
+        let next = match self.stored(Table::Meta, &key)? {
             Some(bytes) => codec::decode_u64(&bytes).map_err(Abort::Store)? + 1,
             None => first,
         };
-        self.tree(Table::Meta)
-            .insert(key, next.to_be_bytes().to_vec())?;
+        self.insert(Table::Meta, &key, &next.to_be_bytes())?;
         Ok(next)
     }
 }
