@@ -24,6 +24,7 @@ it; by hand: `sudo python3 tests/container.py` from the repository root. Prints 
 measured (sizes, start time, stop time) and exits 1 on the first failed check.
 """
 
+import atexit
 import http.client
 import json
 import os
@@ -46,6 +47,10 @@ NET = f"10.213.{os.getpid() % 200 + 20}"
 HOST_IP, CT_IP = f"{NET}.1", f"{NET}.2"
 NETNS = f"signsim-ct-{os.getpid()}"
 VETH = f"ssh{os.getpid() % 100000}"
+
+
+# Every wrapper started, so a failed check leaves no container running (see main()).
+STARTED = []
 
 
 def log(msg):
@@ -141,6 +146,7 @@ def static_binary_in_an_empty_root():
         proc = subprocess.Popen(["unshare", "--mount", "--pid", "--fork", "--propagation", "private",
                                  "bash", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
+        STARTED.append(proc)
         url = proc.stdout.readline().strip()
         check(url.startswith("http://127.0.0.1:"), f"no URL from the binary in an empty root: {url!r} "
               f"{proc.stderr.read() if proc.poll() is not None else ''}")
@@ -278,9 +284,11 @@ def run_container(root, config, shm=True, volume=None, extra_env=None):
     script = " && ".join(mounts) + (
         f" && exec {sys.executable} {os.path.abspath(__file__)} --launch {root} {uid} {gid or uid} "
         f"{workdir} '{json.dumps(env)}' " + " ".join(argv))
-    return subprocess.Popen(["ip", "netns", "exec", NETNS, "unshare", "--mount", "--pid", "--fork",
+    proc = subprocess.Popen(["ip", "netns", "exec", NETNS, "unshare", "--mount", "--pid", "--fork",
                              "--propagation", "private", "bash", "-c", script],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), (uid, gid or uid, workdir, env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(proc)
+    return proc, (uid, gid or uid, workdir, env)
 
 
 def exec_in(proc, root, identity, argv):
@@ -368,7 +376,14 @@ def the_image_as_a_runtime_runs_it(config, health):
         wait_healthy(addr, proc)
         body = sh(BINARY, "pki", "body", "RegisterInfo", "--key",
                   os.path.join(REPO, "fixtures/pki/customers/10320874334.key"),
-                  "--customercode", "10320874334-1234", "--set", "personData.NationalCode=0061204501")
+                  "--customercode", "10320874334-1234", *[a for kv in [
+                      "caName=01", "profileName=Bronze-Sign", "personData.NationalCode=0012345679",
+                      "personData.Name=مهدی", "personData.LastName=احمدی", "personData.EnName=Mehdi",
+                      "personData.EnLastName=Ahmadi", "personData.FatherName=حسن", "personData.IsMan=true",
+                      "personData.Telephone=09121234567", "personData.BirthDate=1369/02/22",
+                      "personData.TokenType=USERGENERATED", "personData.City=تهران",
+                      "personData.ProvinceName=تهران", "personData.PostalCode=1136913111"]
+                      for a in ("--set", kv)])
         status, _, answer = request(addr, "POST", "/api/RegisterInfo", host="localhost:8080", body=body.encode(),
                                     headers={"Content-Type": "application/json"})
         check(status == 200 and b'"IsSuccess":true' in answer, f"RegisterInfo: {status} {answer[:300]!r}")
@@ -391,6 +406,17 @@ def the_image_as_a_runtime_runs_it(config, health):
         shutil.rmtree(volume, ignore_errors=True)
 
 
+def kill_leftovers():
+    """Kills what a failed check left running: killing PID 1 of a namespace ends all of it."""
+    for proc in STARTED:
+        if proc.poll() is None:
+            try:
+                os.kill(init_pid(proc), signal.SIGKILL)
+            except (OSError, SystemExit):
+                proc.kill()
+            proc.wait()
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--launch":
         root, uid, gid, workdir, env = sys.argv[2:7]
@@ -401,6 +427,7 @@ def main():
     for tool in ["unshare", "nsenter", "ip", "podman", "curl", "tar"]:
         check(shutil.which(tool), f"{tool} is not installed")
     os.chdir(REPO)
+    atexit.register(kill_leftovers)
     started = time.monotonic()
     sh("bash", "dist/build.sh", OUT)
     log(f"built {BINARY}: {os.path.getsize(BINARY)} bytes in {time.monotonic() - started:.0f} s")
