@@ -25,24 +25,6 @@ fn recipe() -> String {
     blocks[0].to_string()
 }
 
-/// Processes whose command line mentions `needle` (read from /proc; nothing is signalled).
-fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-        if cmd.contains(needle) && cmd.contains("signsim") && cmd.contains("serve") {
-            found.push((pid, cmd));
-        }
-    }
-    found
-}
-
 fn run_recipe(script: &Path, runner_temp: &Path) -> (i32, String, String) {
     let out = Command::new("bash")
         .arg(script)
@@ -115,7 +97,7 @@ fn the_ci_recipe_runs_twice_in_a_row_and_leaves_nothing_behind() {
             std::net::TcpStream::connect(addr).is_err(),
             "round {round}: {addr} still accepts connections"
         );
-        let left = processes_mentioning(run_dir.to_str().unwrap());
+        let left = processes_mentioning(&[run_dir.to_str().unwrap(), "signsim", "serve"]);
         assert!(left.is_empty(), "round {round} left {left:?}");
         let _ = writeln!(
             std::io::stderr().lock(),

@@ -7,63 +7,24 @@
 //! static binary are tested by `tests/container.py` (run by `.ci/run`).
 
 use crate::helpers::*;
-use std::io::{BufRead, Read, Write};
-use std::process::{Command, Stdio};
+use std::io::{Read, Write};
+use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_signsim");
 
-/// A `signsim serve` started with only environment variables (plus `extra` arguments), the way
-/// a container runtime starts it; every inherited `SIGNSIM_*` variable is removed first.
-struct EnvServer {
-    child: std::process::Child,
-    url: String,
-    stderr: tempfile::NamedTempFile,
+/// A `signsim serve` configured by environment variables, as a container runtime starts it.
+fn env_server(env: &[(&str, &str)], extra: &[&str]) -> SignsimProcess {
+    let server = SignsimProcess::start_with_env(extra, env);
+    assert!(
+        server.printed_url.starts_with("http"),
+        "no URL printed; stderr: {}",
+        server.log()
+    );
+    server
 }
 
-impl EnvServer {
-    fn start(env: &[(&str, &str)], extra: &[&str]) -> EnvServer {
-        let stderr = tempfile::NamedTempFile::new().unwrap();
-        let mut cmd = Command::new(BIN);
-        cmd.arg("serve").args(extra);
-        for (k, _) in std::env::vars() {
-            if k.starts_with("SIGNSIM_") {
-                cmd.env_remove(k);
-            }
-        }
-        let mut child = cmd
-            .env("SIGNSIM_CLOCK", TEST_CLOCK)
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(stderr.reopen().unwrap())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.trim().to_string();
-        assert!(
-            url.starts_with("http"),
-            "no URL printed; stderr: {}",
-            std::fs::read_to_string(stderr.path()).unwrap_or_default()
-        );
-        EnvServer { child, url, stderr }
-    }
-
-    fn port(&self) -> u16 {
-        self.url.rsplit(':').next().unwrap().parse().unwrap()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.stderr.path()).unwrap_or_default()
-    }
-}
-
-impl Drop for EnvServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn port_of(url: &str) -> u16 {
+    url.rsplit(':').next().unwrap().parse().unwrap()
 }
 
 /// Runs `signsim ARGS` with `env` (and no inherited `SIGNSIM_*`); (exit code, stdout, stderr).
@@ -222,7 +183,7 @@ fn the_environment_alone_configures_serve_and_a_flag_wins_over_its_variable() {
     let dir = tempfile::tempdir().unwrap();
     let ready = dir.path().join("url");
     let ready_text = ready.to_str().unwrap();
-    let server = EnvServer::start(
+    let server = env_server(
         &[
             ("SIGNSIM_ADDR", "localhost:0"),
             ("SIGNSIM_READY_FILE", ready_text),
@@ -284,11 +245,11 @@ fn the_environment_alone_configures_serve_and_a_flag_wins_over_its_variable() {
     drop(server);
 
     // A boolean variable set to false is false; a flag wins over its variable.
-    let server = EnvServer::start(
+    let server = env_server(
         &[("SIGNSIM_ADDR", "127.0.0.1:1"), ("SIGNSIM_CORS", "false")],
         &["--addr", "127.0.0.1:0"],
     );
-    assert_ne!(server.port(), 1);
+    assert_ne!(port_of(&server.printed_url), 1);
     let preflight = client
         .request(
             reqwest::Method::OPTIONS,
@@ -320,7 +281,7 @@ fn own_outside_address() -> Option<String> {
 
 #[test]
 fn admin_open_serves_clients_beyond_loopback_and_a_token_still_wins() {
-    let server = EnvServer::start(
+    let server = env_server(
         &[
             ("SIGNSIM_ADDR", "0.0.0.0:0"),
             ("SIGNSIM_ADMIN_OPEN", "true"),
@@ -332,7 +293,7 @@ fn admin_open_serves_clients_beyond_loopback_and_a_token_still_wins() {
         "a warning at start: {}",
         server.log()
     );
-    let port = server.port();
+    let port = port_of(&server.printed_url);
     // A compose service or CI alias: a single-label Host is the server's own.
     let (status, body) = raw_get(
         &format!("127.0.0.1:{port}"),
@@ -358,7 +319,7 @@ fn admin_open_serves_clients_beyond_loopback_and_a_token_still_wins() {
     drop(server);
 
     // Without --admin-open, an outside peer is refused, saying how to open it.
-    let server = EnvServer::start(
+    let server = env_server(
         &[
             ("SIGNSIM_ADDR", "0.0.0.0:0"),
             ("SIGNSIM_ADMIN_TOKEN", "s3cret"),
@@ -367,7 +328,7 @@ fn admin_open_serves_clients_beyond_loopback_and_a_token_still_wins() {
         &[],
     );
     let (status, body) = raw_get(
-        &format!("127.0.0.1:{}", server.port()),
+        &format!("127.0.0.1:{}", port_of(&server.printed_url)),
         "/__admin/health",
         "localhost",
     );
@@ -446,7 +407,7 @@ fn health_exits_0_for_a_healthy_server_and_1_otherwise() {
 
 #[test]
 fn a_tls_name_list_comes_from_its_variable() {
-    let server = EnvServer::start(
+    let server = env_server(
         &[
             ("SIGNSIM_ADDR", "127.0.0.1:0"),
             ("SIGNSIM_TLS", "1"),
@@ -454,7 +415,7 @@ fn a_tls_name_list_comes_from_its_variable() {
         ],
         &[],
     );
-    assert!(server.url.starts_with("https://"), "{}", server.url);
+    assert!(server.printed_url.starts_with("https://"), "{}", server.url);
     let log = server.log();
     assert!(
         log.contains("signsim, pki.test.internal")

@@ -165,25 +165,24 @@ fn actionlint_passes_the_workflows_and_the_github_templates() {
     ));
 }
 
-#[test]
-fn the_gitlab_template_fits_gitlab_s_schema_and_reaches_signsim_by_its_alias() {
+/// Checks `file` against one of check-jsonschema's built-in (vendored, offline) schemas; false
+/// when a tool is missing outside CI (then the structure checks that need PyYAML are skipped).
+fn fits_builtin_schema(schema: &str, file: &str) -> bool {
     if !available(
         has_command("check-jsonschema", "--version"),
         "check-jsonschema",
         "pip install check-jsonschema",
     ) {
-        return;
+        return false;
     }
-    let (ok, out) = run_in_repo(
-        "check-jsonschema",
-        &[
-            "--builtin-schema",
-            "vendor.gitlab-ci",
-            "examples/ci/gitlab-ci.yml",
-        ],
-    );
-    assert!(ok, "check-jsonschema vendor.gitlab-ci:\n{out}");
-    if !has_pyyaml() {
+    let (ok, out) = run_in_repo("check-jsonschema", &["--builtin-schema", schema, file]);
+    assert!(ok, "check-jsonschema {schema} {file}:\n{out}");
+    has_pyyaml()
+}
+
+#[test]
+fn the_gitlab_template_fits_gitlab_s_schema_and_reaches_signsim_by_its_alias() {
+    if !fits_builtin_schema("vendor.gitlab-ci", "examples/ci/gitlab-ci.yml") {
         return;
     }
     let ci = yaml(&examples_ci("gitlab-ci.yml"));
@@ -212,23 +211,7 @@ fn the_gitlab_template_fits_gitlab_s_schema_and_reaches_signsim_by_its_alias() {
 
 #[test]
 fn the_compose_file_fits_the_compose_specification_and_waits_for_health() {
-    if !available(
-        has_command("check-jsonschema", "--version"),
-        "check-jsonschema",
-        "pip install check-jsonschema",
-    ) {
-        return;
-    }
-    let (ok, out) = run_in_repo(
-        "check-jsonschema",
-        &[
-            "--builtin-schema",
-            "vendor.compose-spec",
-            "examples/ci/compose.yaml",
-        ],
-    );
-    assert!(ok, "check-jsonschema vendor.compose-spec:\n{out}");
-    if !has_pyyaml() {
+    if !fits_builtin_schema("vendor.compose-spec", "examples/ci/compose.yaml") {
         return;
     }
     let compose = yaml(&examples_ci("compose.yaml"));
@@ -398,27 +381,9 @@ fn run_job(workflow: &Path, runner_temp: &Path, workspace: &Path, config: Value)
     }
 }
 
-/// Processes whose command line mentions `needle` (read from /proc).
-fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-        if cmd.contains(needle) {
-            found.push((pid, cmd));
-        }
-    }
-    found
-}
-
 /// Asserts no process runs from `dir`; ends any that does (so a failing test leaves none).
 fn assert_nothing_left(dir: &Path, what: &str) {
-    let left = processes_mentioning(dir.to_str().unwrap());
+    let left = processes_mentioning(&[dir.to_str().unwrap()]);
     for (pid, _) in &left {
         let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
     }

@@ -390,11 +390,24 @@ pub struct SignsimProcess {
 
 impl SignsimProcess {
     pub fn start(args: &[&str]) -> SignsimProcess {
+        SignsimProcess::start_with_env(args, &[])
+    }
+
+    /// `start` with environment variables, the way compose files and CI `services:` configure
+    /// it; no `SIGNSIM_*` variable of the test's own environment reaches it.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> SignsimProcess {
         use std::io::BufRead;
         let stderr = tempfile::NamedTempFile::new().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_signsim"))
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_signsim"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("SIGNSIM_") {
+                cmd.env_remove(k);
+            }
+        }
+        let mut child = cmd
             .args(["serve", "--clock", TEST_CLOCK])
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr.reopen().unwrap())
             .spawn()
@@ -421,6 +434,11 @@ impl SignsimProcess {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// What it has written to stderr so far (the log), leaving it running.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.stderr.path()).unwrap_or_default()
     }
 
     /// Stops it with SIGTERM (a graceful stop) and returns what it wrote to stderr.
@@ -478,4 +496,23 @@ pub fn signsim_exit(args: &[&str]) -> (Option<i32>, String, String) {
         .read_to_string(&mut err)
         .unwrap();
     (status.code(), out, err)
+}
+
+/// Processes whose command line mentions every one of `needles` (read from /proc; nothing is
+/// signalled): what a script left running.
+pub fn processes_mentioning(needles: &[&str]) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if needles.iter().all(|n| cmd.contains(n)) {
+            found.push((pid, cmd));
+        }
+    }
+    found
 }
