@@ -142,7 +142,7 @@ struct HealthArgs {
     #[arg(long, env = "SIGNSIM_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
     /// How long to wait for the answer (e.g. 2s).
-    #[arg(long, default_value = "2s", value_parser = std_duration)]
+    #[arg(long, env = "SIGNSIM_HEALTH_TIMEOUT", default_value = "2s", value_parser = std_duration)]
     timeout: std::time::Duration,
 }
 
