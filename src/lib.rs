@@ -4,16 +4,27 @@
 //! Podpishi.Online — for integrators' laptops and CI.
 //!
 //! ## Layout
-//! - [`config`]: the typed configuration; [`app`]: wiring (store, scenario, APIs, listener).
-//! - [`server`]: hyper plumbing — accept loop, routing, body limits, graceful stop.
+//! From the bottom up (each layer uses only the ones listed before it; CONTRIBUTING.md draws
+//! the same map and one request's path through it):
+//! - [`sync`]: lock helpers (a poisoned lock is recovered). [`suggest`]: "did you mean".
+//! - [`clock`]: the only reader of time. [`ids`]: national codes, legal IDs, IIN/BIN, calendars.
+//! - [`crypto`]: RSA, X.509, CSR, CRL, CMS and PKCS#12 as pure functions.
 //! - [`store`]: state behind typed verbs and transactions (sled in a data directory, maps in
 //!   memory without one).
+//! - [`server`]: hyper plumbing — accept loop, routing, body limits, TLS, graceful stop.
+//! - [`portability`]: the acceptances production may not share, as named warning kinds.
+//! - [`config`]: the typed configuration, built once from flags and `SIGNSIM_*` variables.
+//! - [`journal`]: the bounded record of every request and how it was judged.
+//! - [`faults`]: named, seeded fault rules (chaos on purpose, off by default).
+//! - [`events`]: scheduled scenario events and reactions to requests, on the scenario clock.
 //! - [`scenario`]: the TOML world — format, validation with line numbers, embedded default.
-//! - [`crypto`]: RSA, X.509, CSR and CRL as pure functions.
-//! - [`probe`]: the client of `signsim health`.
-//! - [`clock`]: the only reader of time. [`ids`]: national codes, legal IDs, IIN/BIN, calendars.
+//! - [`pipeline`]: the one request pipeline every API goes through (route, admit, body,
+//!   bind, faults, handler, journal, answer).
 //! - [`pki`]: the PKI RA API, one file per upstream method under `pki/endpoints/`.
 //! - [`podpishi`]: the Podpishi.Online API, one file per operation under `podpishi/endpoints/`.
+//! - [`admin`]: the control API under `/__admin/` and the dashboard.
+//! - [`app`]: wiring — store, scenario, both APIs and the control API behind one listener.
+//! - [`probe`]: the client of `signsim health`.
 //!
 //! [`start`] runs an emulator and returns a handle with its URL and a way to stop it.
 
@@ -130,4 +141,29 @@ pub async fn start(config: config::Config) -> Result<Running, app::StartError> {
         stop: Some(tx),
         task,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// The `//!` map above names every module this file declares, so a newcomer reading it
+    /// misses none.
+    #[test]
+    fn the_module_map_names_every_module() {
+        let source = include_str!("lib.rs");
+        let map: String = source
+            .lines()
+            .take_while(|l| l.starts_with("//!"))
+            .collect();
+        let modules: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub mod ")?.strip_suffix(';'))
+            .collect();
+        assert!(modules.len() >= 19, "{modules:?}");
+        for m in modules {
+            assert!(
+                map.contains(&format!("[`{m}`]")),
+                "lib.rs's map does not name `{m}`"
+            );
+        }
+    }
 }
