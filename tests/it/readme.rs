@@ -272,12 +272,19 @@ fn judge(b: &Block) -> Option<String> {
             .lines()
             .find(|l| looks_like_a_command(l))
             .map(|l| format!("a text block holds a shell command ({l:?}): make it sh or console")),
+        // A diagram: docs/architecture.md's state diagrams are checked against the models'
+        // transition tables by tests/it/docs.rs; any diagram must at least say its kind.
+        "mermaid" => {
+            let kind = body.split_whitespace().next().unwrap_or("");
+            (!["stateDiagram-v2", "flowchart", "sequenceDiagram"].contains(&kind))
+                .then(|| format!("a mermaid block starts with {kind:?}: use stateDiagram-v2, flowchart or sequenceDiagram"))
+        }
         "" => Some(
             "a block without an info string: say sh (run), console (shown), or its data language"
                 .into(),
         ),
         other => Some(format!(
-            "info string {other:?} is none of sh, console, toml, json, yaml, text, or a client language (python, java, csharp, php, dart, javascript)"
+            "info string {other:?} is none of sh, console, toml, json, yaml, text, mermaid, or a client language (python, java, csharp, php, dart, javascript)"
         )),
     }
 }
