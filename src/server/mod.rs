@@ -3,7 +3,9 @@
 //! This module knows hyper and tokio, nothing about the APIs it serves: it is handed a
 //! [`Service`] (a function from request to response), the [`Limits`] and a shutdown future,
 //! so tests can pass a port-0 listener and a oneshot. [`router`] matches paths to handlers,
-//! [`body`] reads bodies under a size limit and the read timeout.
+//! [`body`] reads bodies under a size limit and the read timeout, `connections` tracks and
+//! caps the open connections, `socket` is the stream each is served through, `heap` sets
+//! the allocator up, [`tls`] wraps the listener for `--tls`.
 //!
 //! Limits (docs/install.md: `--max-connections`, `--read-timeout`, `--idle-timeout`,
 //! `--shutdown-grace`):
@@ -26,24 +28,28 @@
 //! [`Socket`] wrapper the stream is served through — no duplicate descriptor is kept.
 
 pub mod body;
+mod connections;
+mod heap;
 pub mod router;
+mod socket;
 pub mod tls;
+
+use connections::{connection_cap, reap, refuse_busy, ConnState, RateLimited, Registry};
+pub use socket::Socket;
+use socket::READ_BUFFER;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Notify};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 pub type Request = hyper::Request<Incoming>;
 pub type Response = hyper::Response<Full<Bytes>>;
@@ -241,347 +247,4 @@ pub async fn serve_connection<S>(
             }
         }
     }
-}
-
-/// A `503` in the control API's JSON shape for a connection over the limit, then close.
-async fn refuse_busy(mut stream: TcpStream, max: usize) {
-    let body = format!(
-        "{{\"error\":\"signsim has {max} connections open and all are busy (--max-connections); retry shortly\"}}"
-    );
-    let head = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\nretry-after: 1\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(body.as_bytes()).await?;
-        stream.shutdown().await
-    })
-    .await;
-}
-
-/// Closes connections idle for longer than the idle timeout, and those whose request head
-/// began longer than the read timeout ago.
-async fn reap(registry: Arc<Registry>, limits: Limits) {
-    let idle = limits.idle_timeout;
-    let every = (idle.min(limits.read_timeout) / 4)
-        .clamp(Duration::from_millis(50), Duration::from_secs(1));
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut ticks = 0u32;
-    loop {
-        tick.tick().await;
-        let n = registry.close_stale(idle, limits.read_timeout);
-        if n > 0 {
-            tracing::debug!("closed {n} idle or slow connection(s)");
-        }
-        ticks = ticks.wrapping_add(1);
-        if ticks % 4 == 0 {
-            trim_heap();
-        }
-    }
-}
-
-/// Gives the memory freed after large requests back to the system. glibc keeps freed heap
-/// pages (a parsed 1 MB JSON body is tens of thousands of small allocations) in its arenas;
-/// without this the resident set stays at the high-water mark of the largest requests seen,
-/// far above what the journal and the state hold (docs/control-api.md: the journal budget).
-fn trim_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of the allocator's own arenas.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-/// Fewer malloc arenas: each tokio thread would otherwise get its own, and a large request
-/// on one leaves free pages that the others never reuse. Blocks of 512 KiB and more (the
-/// bodies of large uploads and their copies) are mapped on their own and returned to the
-/// system when freed: glibc's moving threshold would otherwise climb to 32 MiB after the
-/// first large free and keep every later megabyte body in the arenas.
-///
-/// Rationale: in the benchmark's throughput cases (sixteen 1 MiB uploads in flight among them)
-/// the peak resident set is 57 MiB with it and 64 MiB without; the page faults of the fresh
-/// mappings cost a 1 MiB upload ~1.8 ms more CPU (5.4 ms instead of 3.6; CONTRIBUTING.md).
-fn limit_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 512 * 1024);
-    }
-}
-
-/// One connection as the server tracks it.
-pub struct ConnState {
-    id: u64,
-    peer: SocketAddr,
-    /// Requests in progress (hyper serves them one at a time; a counter is still honest).
-    busy: AtomicUsize,
-    /// Milliseconds since the registry's start when it last began or finished a request.
-    last: AtomicU64,
-    /// When the first byte of the next request head arrived (0: none yet), in the same clock.
-    head: AtomicU64,
-    epoch: Instant,
-    /// 0: none; 1: reset; 2: close (see [`ConnectionFault`]).
-    fault: AtomicU8,
-    closing: Notify,
-}
-
-impl ConnState {
-    fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
-    }
-    fn begin(&self) {
-        self.busy.fetch_add(1, Ordering::AcqRel);
-        self.head.store(0, Ordering::Release);
-        self.last.store(self.now_ms(), Ordering::Release);
-    }
-    /// Bytes arrived: between requests, they begin a head.
-    fn read(&self) {
-        if !self.is_busy() && self.head.load(Ordering::Acquire) == 0 {
-            self.head.store(self.now_ms().max(1), Ordering::Release);
-        }
-    }
-    /// How long the head in progress has taken (`None`: no head begun).
-    fn head_ms(&self) -> Option<u64> {
-        match self.head.load(Ordering::Acquire) {
-            0 => None,
-            t => Some(self.now_ms().saturating_sub(t)),
-        }
-    }
-    fn end(&self) {
-        self.busy.fetch_sub(1, Ordering::AcqRel);
-        self.last.store(self.now_ms(), Ordering::Release);
-    }
-    fn is_busy(&self) -> bool {
-        self.busy.load(Ordering::Acquire) > 0
-    }
-    fn idle_ms(&self) -> u64 {
-        self.now_ms()
-            .saturating_sub(self.last.load(Ordering::Acquire))
-    }
-    fn fault(&self, fault: ConnectionFault) {
-        let code = match fault {
-            ConnectionFault::Reset => 1,
-            ConnectionFault::Close => 2,
-        };
-        self.fault.store(code, Ordering::Release);
-        self.close();
-    }
-    /// Ends the connection: its task drops the socket (a stored permit if it is not waiting).
-    fn close(&self) {
-        self.closing.notify_one();
-    }
-}
-
-/// The open connections.
-#[derive(Default)]
-struct Registry {
-    next: AtomicU64,
-    open: Mutex<HashMap<u64, Arc<ConnState>>>,
-    epoch: std::sync::OnceLock<Instant>,
-}
-
-impl Registry {
-    fn add(&self, peer: SocketAddr) -> Arc<ConnState> {
-        let epoch = *self.epoch.get_or_init(Instant::now);
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let state = Arc::new(ConnState {
-            id,
-            peer,
-            busy: AtomicUsize::new(0),
-            last: AtomicU64::new(epoch.elapsed().as_millis() as u64),
-            head: AtomicU64::new(0),
-            epoch,
-            fault: AtomicU8::new(0),
-            closing: Notify::new(),
-        });
-        crate::sync::lock(&self.open).insert(id, state.clone());
-        state
-    }
-    fn remove(&self, id: u64) {
-        crate::sync::lock(&self.open).remove(&id);
-    }
-    fn len(&self) -> usize {
-        crate::sync::lock(&self.open).len()
-    }
-    /// Closes the connection idle the longest (none when all are busy); its peer.
-    fn close_longest_idle(&self) -> Option<SocketAddr> {
-        let mut open = crate::sync::lock(&self.open);
-        let victim = open
-            .values()
-            .filter(|c| !c.is_busy())
-            .max_by_key(|c| c.idle_ms())
-            .cloned()?;
-        // Out of the count at once, so a flood does not pick the same victim twice.
-        open.remove(&victim.id);
-        victim.close();
-        Some(victim.peer)
-    }
-    fn close_stale(&self, idle: Duration, read: Duration) -> usize {
-        let (idle, read) = (idle.as_millis() as u64, read.as_millis() as u64);
-        let open = crate::sync::lock(&self.open);
-        let mut n = 0;
-        for c in open.values().filter(|c| !c.is_busy()) {
-            let stale = match c.head_ms() {
-                Some(t) => t > read,
-                None => c.idle_ms() > idle,
-            };
-            if stale {
-                c.close();
-                n += 1;
-            }
-        }
-        n
-    }
-    fn close_all(&self) -> usize {
-        let open = crate::sync::lock(&self.open);
-        for c in open.values() {
-            c.close();
-        }
-        open.len()
-    }
-}
-
-/// What hyper buffers per connection as it reads (hyper's default is ~400 KiB): a request head
-/// larger than this is refused with 431 — production's IIS takes 16 KiB — and a large body
-/// streams through it in pieces this size, so 16 concurrent megabyte uploads hold 1 MiB of
-/// read buffers, not 6.
-const READ_BUFFER: usize = 64 * 1024;
-
-/// The accepted TCP stream as hyper reads and writes it; applies a connection fault when the
-/// connection drops it.
-pub struct Socket {
-    inner: TcpStream,
-    state: Arc<ConnState>,
-}
-
-impl Drop for Socket {
-    fn drop(&mut self) {
-        let sock = socket2::SockRef::from(&self.inner);
-        match self.state.fault.load(Ordering::Acquire) {
-            // The last close of a socket with a zero linger sends RST.
-            1 => {
-                let _ = sock.set_linger(Some(Duration::ZERO));
-            }
-            // A FIN now, whatever is still unread (a close with unread data would be an RST).
-            2 => {
-                let _ = sock.shutdown(std::net::Shutdown::Both);
-            }
-            _ => {}
-        }
-    }
-}
-
-impl AsyncRead for Socket {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            self.state.read();
-        }
-        polled
-    }
-}
-
-impl AsyncWrite for Socket {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-/// A warning at most once a second, with how many times it happened.
-#[derive(Default)]
-struct RateLimited {
-    since: Option<Instant>,
-    count: u64,
-}
-
-impl RateLimited {
-    fn warn(&mut self, line: impl FnOnce(u64) -> String) {
-        self.count += 1;
-        let due = self
-            .since
-            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
-        if due {
-            tracing::warn!("{}", line(self.count));
-            self.since = Some(Instant::now());
-            self.count = 0;
-        }
-    }
-}
-
-/// The connection cap that fits the open-file limit (raised to its hard limit first), keeping
-/// 64 descriptors for the store, the log and the listener.
-fn connection_cap(wanted: usize) -> usize {
-    let wanted = wanted.max(1);
-    #[cfg(unix)]
-    {
-        static RAISED: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
-        let soft = *RAISED.get_or_init(|| {
-            limit_arenas();
-            raise_fd_limit()
-        });
-        if let Some(soft) = soft {
-            let fits = (soft.saturating_sub(64) as usize).max(1);
-            if fits < wanted {
-                tracing::warn!(
-                    "the open-file limit is {soft}: serving at most {fits} connections instead of --max-connections {wanted}"
-                );
-                return fits;
-            }
-        }
-    }
-    wanted
-}
-
-/// Raises the soft open-file limit to the hard one; the soft limit now in force.
-#[cfg(unix)]
-fn raise_fd_limit() -> Option<u64> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed by pointer.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
-            return None;
-        }
-        if lim.rlim_cur < lim.rlim_max {
-            let raised = libc::rlimit {
-                rlim_cur: lim.rlim_max,
-                rlim_max: lim.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                lim.rlim_cur = lim.rlim_max;
-            }
-        }
-    }
-    #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every unix
-    Some(lim.rlim_cur as u64)
 }
