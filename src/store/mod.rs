@@ -40,14 +40,20 @@
 
 pub mod codec;
 pub mod decoded;
+mod disk;
 pub mod flush;
 mod memory;
+mod tx;
 
 pub use decoded::Decoded;
+pub use tx::Tx;
 
-use serde::{de::DeserializeOwned, Serialize};
+use disk::Disk;
+use tx::View;
+
+use serde::de::DeserializeOwned;
 use sled::transaction::{
-    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
+    ConflictableTransactionError, TransactionError, UnabortableTransactionError,
 };
 use sled::Transactional;
 use std::path::{Path, PathBuf};
@@ -202,53 +208,6 @@ enum Backend {
     /// No data directory: process memory only.
     Memory(memory::Memory),
 }
-
-/// One generation of a data directory, open in sled.
-struct Disk {
-    db: sled::Db,
-    trees: Vec<sled::Tree>,
-    /// The data directory and this generation's name in it.
-    generation: (PathBuf, String),
-    /// Group commit (see [`flush`]); joined before `retire` runs.
-    flusher: flush::Flusher,
-    /// Last, so the database is closed before a retired generation's files are removed.
-    retire: Retire,
-}
-
-impl Disk {
-    fn open(generation: (PathBuf, String), retire: Option<PathBuf>) -> Result<Disk, StoreError> {
-        let (dir, name) = &generation;
-        let db = sled::Config::new()
-            .path(dir.join(name))
-            .flush_every_ms(Some(500))
-            .cache_capacity(8 * 1024 * 1024)
-            .open()?;
-        let trees = TABLES
-            .iter()
-            .map(|(_, name)| db.open_tree(name))
-            .collect::<Result<Vec<_>, _>>()?;
-        let flusher = flush::Flusher::start(db.clone())?;
-        Ok(Disk {
-            db,
-            trees,
-            generation,
-            flusher,
-            retire: Retire(Mutex::new(retire)),
-        })
-    }
-
-    fn tree(&self, t: Table) -> &sled::Tree {
-        &self.trees[t.index()]
-    }
-
-    fn iter(&self, t: Table, span: Span<'_>) -> sled::Iter {
-        match span {
-            Span::Prefix(prefix) => self.tree(t).scan_prefix(prefix),
-            Span::Range(start, end) => self.tree(t).range(start..end),
-        }
-    }
-}
-
 /// The keys a scan visits.
 #[derive(Clone, Copy)]
 enum Span<'a> {
@@ -287,102 +246,13 @@ impl PartialEq for Stored {
         }
     }
 }
-
-/// What to delete when the last handle of a generation drops.
-#[derive(Default)]
-struct Retire(Mutex<Option<PathBuf>>);
-
-impl Drop for Retire {
-    fn drop(&mut self) {
-        if let Some(dir) = crate::sync::lock(&self.0).take() {
-            remove_generation(&dir);
-        }
-    }
-}
-
-/// The name of the file naming the current generation.
-const CURRENT: &str = "CURRENT";
-/// Files sled keeps at the top of its directory (a data directory from before generations).
-const SLED_FILES: [&str; 3] = ["conf", "db", "blobs"];
-
-fn remove_generation(dir: &Path) {
-    if dir.join(CURRENT).exists() {
-        // A data directory of the old layout: only sled's own files go.
-        for name in SLED_FILES {
-            let p = dir.join(name);
-            let _ = std::fs::remove_dir_all(&p).or_else(|_| std::fs::remove_file(&p));
-        }
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with("snap.") {
-                    let _ = std::fs::remove_file(e.path());
-                }
-            }
-        }
-    } else if let Err(e) = std::fs::remove_dir_all(dir) {
-        tracing::warn!(
-            "could not remove the retired store generation {}: {e}",
-            dir.display()
-        );
-    }
-}
-
-fn generation_number(name: &str) -> Option<u64> {
-    name.strip_prefix("gen-")?.parse().ok()
-}
-
-/// Writes `CURRENT` = `name` by an atomic rename, both synced to disk.
-fn switch_current(dir: &Path, name: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = dir.join(format!("{CURRENT}.tmp"));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(format!("{name}\n").as_bytes())?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, dir.join(CURRENT))?;
-    std::fs::File::open(dir)?.sync_all()
-}
-
 impl Store {
     /// Opens the store in `dir` (its current generation), or in memory when `dir` is `None`.
     pub fn open(dir: Option<&Path>) -> Result<Store, StoreError> {
-        let Some(dir) = dir else {
-            return Store::open_at(None, None);
-        };
-        let io = |e: std::io::Error| StoreError::Backend(format!("{}: {e}", dir.display()));
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let name = match std::fs::read_to_string(dir.join(CURRENT)) {
-            Ok(text) => text.trim().to_string(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if dir.join("conf").exists() || dir.join("db").exists() {
-                    // Sled files at the top: a data directory from before generations.
-                    ".".to_string()
-                } else {
-                    let first = "gen-000001".to_string();
-                    std::fs::create_dir_all(dir.join(&first)).map_err(io)?;
-                    switch_current(dir, &first).map_err(io)?;
-                    first
-                }
-            }
-            Err(e) => return Err(io(e)),
-        };
-        if name != "." && generation_number(&name).is_none() {
-            return Err(StoreError::Corrupt(format!(
-                "{} names '{name}', not a store generation",
-                dir.join(CURRENT).display()
-            )));
+        match dir {
+            Some(dir) => Store::open_at(Some(disk::current_generation(dir)?), None),
+            None => Store::open_at(None, None),
         }
-        // Leftovers of a crash between opening a generation and switching to it, or of a
-        // retired generation still open when the process died.
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for e in entries.flatten() {
-                let other = e.file_name().to_string_lossy().to_string();
-                if generation_number(&other).is_some() && other != name {
-                    remove_generation(&e.path());
-                }
-            }
-        }
-        Store::open_at(Some((dir.to_path_buf(), name)), None)
     }
 
     /// Opens one generation (`None`: a new store in memory); `retire` is removed when its last
@@ -402,27 +272,17 @@ impl Store {
             }),
         })
     }
-
     /// An empty store that will replace this one: the next generation of the data directory,
     /// not current until [`Store::commit`] (dropped uncommitted, it is removed), or a new
     /// store in memory.
     pub fn fresh(&self) -> Result<Store, StoreError> {
-        let Backend::Sled(disk) = &self.inner.backend else {
-            return Store::open_at(None, None);
-        };
-        let (dir, current) = &disk.generation;
-        let io = |e: std::io::Error| StoreError::Backend(format!("{}: {e}", dir.display()));
-        let mut highest = generation_number(current).unwrap_or(0);
-        for e in std::fs::read_dir(dir).map_err(io)?.flatten() {
-            if let Some(n) = generation_number(&e.file_name().to_string_lossy()) {
-                highest = highest.max(n);
+        match &self.inner.backend {
+            Backend::Sled(disk) => {
+                let (generation, path) = disk.next_generation()?;
+                Store::open_at(Some(generation), Some(path))
             }
+            Backend::Memory(_) => Store::open_at(None, None),
         }
-        let name = format!("gen-{:06}", highest + 1);
-        let path = dir.join(&name);
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).map_err(io)?;
-        Store::open_at(Some((dir.clone(), name)), Some(path))
     }
 
     /// Makes this store (from [`Store::fresh`]) the data directory's current generation, all
@@ -431,21 +291,10 @@ impl Store {
         let Backend::Sled(disk) = &self.inner.backend else {
             return Ok(());
         };
-        let (dir, name) = &disk.generation;
-        disk.db.flush()?;
-        // The generation's own directory entries first, so the switch never names files a
-        // power cut could lose.
-        std::fs::File::open(dir.join(name))
-            .and_then(|d| d.sync_all())
-            .map_err(|e| StoreError::Backend(format!("syncing {}: {e}", dir.display())))?;
-        switch_current(dir, name)
-            .map_err(|e| StoreError::Backend(format!("switching {}: {e}", dir.display())))?;
-        *crate::sync::lock(&disk.retire.0) = None;
-        if let Backend::Sled(old) = &old.inner.backend {
-            let (old_dir, old_name) = &old.generation;
-            *crate::sync::lock(&old.retire.0) = Some(old_dir.join(old_name));
-        }
-        Ok(())
+        disk.commit(match &old.inner.backend {
+            Backend::Sled(old) => Some(old),
+            Backend::Memory(_) => None,
+        })
     }
 
     pub fn is_durable(&self) -> bool {
@@ -607,184 +456,5 @@ impl Store {
     }
 }
 
-/// One transaction's view of every table.
-pub struct Tx<'a> {
-    view: View<'a>,
-}
-
-enum View<'a> {
-    Sled(&'a [TransactionalTree]),
-    /// Writes buffered until [`Store::write`] applies them; reads see them first.
-    Memory(&'a memory::Pending<'a>),
-}
-
-impl Tx<'_> {
-    fn stored<E>(&self, t: Table, key: &[u8]) -> Result<Option<Stored>, Abort<E>> {
-        Ok(match &self.view {
-            View::Sled(trees) => trees[t.index()].get(key)?.map(Stored::Sled),
-            View::Memory(pending) => pending.get(t.index(), key).map(Stored::Memory),
-        })
-    }
-
-    fn insert<E>(&self, t: Table, key: &[u8], value: &[u8]) -> Result<(), Abort<E>> {
-        match &self.view {
-            View::Sled(trees) => {
-                trees[t.index()].insert(key, value)?;
-            }
-            View::Memory(pending) => pending.put(t.index(), key, Arc::from(value)),
-        }
-        Ok(())
-    }
-
-    pub fn get<V: DeserializeOwned, E>(&self, t: Table, key: &[u8]) -> Result<Option<V>, Abort<E>> {
-        match self.stored(t, key)? {
-            Some(bytes) => codec::decode(&bytes).map(Some).map_err(Abort::Store),
-            None => Ok(None),
-        }
-    }
-
-    pub fn put<V: Serialize, E>(&self, t: Table, key: &[u8], value: &V) -> Result<(), Abort<E>> {
-        let bytes = codec::encode(value).map_err(Abort::Store)?;
-        self.insert(t, key, &bytes)
-    }
-
-    pub fn put_raw<E>(&self, t: Table, key: &[u8], value: &[u8]) -> Result<(), Abort<E>> {
-        self.insert(t, key, value)
-    }
-
-    pub fn remove<E>(&self, t: Table, key: &[u8]) -> Result<(), Abort<E>> {
-        match &self.view {
-            View::Sled(trees) => {
-                trees[t.index()].remove(key)?;
-            }
-            View::Memory(pending) => pending.remove(t.index(), key),
-        }
-        Ok(())
-    }
-
-    /// The next value of the named counter, starting at `first`.
-    pub fn next_seq<E>(&self, name: &str, first: u64) -> Result<u64, Abort<E>> {
-        let key = codec::key(&["seq", name]);
-        let next = match self.stored(Table::Meta, &key)? {
-            Some(bytes) => codec::decode_u64(&bytes).map_err(Abort::Store)? + 1,
-            None => first,
-        };
-        self.insert(Table::Meta, &key, &next.to_be_bytes())?;
-        Ok(next)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refusal_writes_nothing_and_counters_are_dense() {
-        let store = Store::open(None).unwrap();
-        let r: Result<(), WriteError<&str>> = store.write(|tx| {
-            tx.put(Table::PkiTracking, b"partial", &1u8)?;
-            refuse("no")
-        });
-        assert!(matches!(r, Err(WriteError::Refused("no"))));
-        assert!(!store.contains(Table::PkiTracking, b"partial").unwrap());
-        let a = store.write::<_, ()>(|tx| tx.next_seq("t", 100)).unwrap();
-        let b = store.write::<_, ()>(|tx| tx.next_seq("t", 100)).unwrap();
-        assert_eq!((a, b), (100, 101));
-        store
-            .write::<_, ()>(|tx| tx.put(Table::PkiTracking, b"k", &"v".to_string()))
-            .unwrap();
-        assert_eq!(
-            store
-                .get::<String>(Table::PkiTracking, b"k")
-                .unwrap()
-                .as_deref(),
-            Some("v")
-        );
-    }
-
-    #[test]
-    fn writes_inside_a_handler_hand_their_flush_to_the_caller() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(Some(dir.path())).unwrap();
-        // Outside a handler the write waits on the spot: nothing is handed over.
-        let ((), none) = flush::collect(|| ());
-        assert!(none.is_none());
-        // Inside, concurrent handlers each get a pending flush that resolves.
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let pendings: Vec<_> = (0..8u32)
-            .map(|i| {
-                let (r, p) = flush::collect(|| {
-                    store.write::<_, ()>(|tx| tx.put(Table::PkiCerts, &i.to_be_bytes(), &i))
-                });
-                r.unwrap();
-                p.expect("a durable write inside a handler leaves a pending flush")
-            })
-            .collect();
-        rt.block_on(async {
-            for p in pendings {
-                p.wait().await.unwrap();
-            }
-        });
-        // An in-memory store has nothing to wait for.
-        let memory = Store::open(None).unwrap();
-        let (r, p) =
-            flush::collect(|| memory.write::<_, ()>(|tx| tx.put(Table::PkiCerts, b"m", &1u8)));
-        r.unwrap();
-        assert!(p.is_none());
-        drop(store);
-        let store = Store::open(Some(dir.path())).unwrap();
-        assert_eq!(
-            store
-                .get::<u32>(Table::PkiCerts, &7u32.to_be_bytes())
-                .unwrap(),
-            Some(7)
-        );
-    }
-
-    #[test]
-    fn durable_store_survives_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let store = Store::open(Some(dir.path())).unwrap();
-            store
-                .write::<_, ()>(|tx| tx.put(Table::PkiCerts, b"a", &7u32))
-                .unwrap();
-        }
-        let store = Store::open(Some(dir.path())).unwrap();
-        assert_eq!(store.get::<u32>(Table::PkiCerts, b"a").unwrap(), Some(7));
-    }
-
-    #[test]
-    fn a_fresh_generation_replaces_the_old_only_when_committed() {
-        let dir = tempfile::tempdir().unwrap();
-        let put = |s: &Store, v: u32| {
-            s.write::<_, ()>(|tx| tx.put(Table::PkiCerts, b"a", &v))
-                .unwrap()
-        };
-        {
-            let old = Store::open(Some(dir.path())).unwrap();
-            put(&old, 1);
-            let abandoned = old.fresh().unwrap();
-            put(&abandoned, 2);
-            // Dropped uncommitted: as if the process died before the switch.
-        }
-        let old = Store::open(Some(dir.path())).unwrap();
-        assert_eq!(old.get::<u32>(Table::PkiCerts, b"a").unwrap(), Some(1));
-        let new = old.fresh().unwrap();
-        put(&new, 3);
-        new.commit(&old).unwrap();
-        drop(old);
-        drop(new);
-        let reopened = Store::open(Some(dir.path())).unwrap();
-        assert_eq!(reopened.get::<u32>(Table::PkiCerts, b"a").unwrap(), Some(3));
-        let gens: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().to_string())
-            .filter(|n| n.starts_with("gen-"))
-            .collect();
-        assert_eq!(gens.len(), 1, "{gens:?}");
-    }
-}
+mod tests;

@@ -1,0 +1,112 @@
+//! The store's own tests (the memory backend's are in `memory.rs`).
+
+use super::*;
+
+#[test]
+fn refusal_writes_nothing_and_counters_are_dense() {
+    let store = Store::open(None).unwrap();
+    let r: Result<(), WriteError<&str>> = store.write(|tx| {
+        tx.put(Table::PkiTracking, b"partial", &1u8)?;
+        refuse("no")
+    });
+    assert!(matches!(r, Err(WriteError::Refused("no"))));
+    assert!(!store.contains(Table::PkiTracking, b"partial").unwrap());
+    let a = store.write::<_, ()>(|tx| tx.next_seq("t", 100)).unwrap();
+    let b = store.write::<_, ()>(|tx| tx.next_seq("t", 100)).unwrap();
+    assert_eq!((a, b), (100, 101));
+    store
+        .write::<_, ()>(|tx| tx.put(Table::PkiTracking, b"k", &"v".to_string()))
+        .unwrap();
+    assert_eq!(
+        store
+            .get::<String>(Table::PkiTracking, b"k")
+            .unwrap()
+            .as_deref(),
+        Some("v")
+    );
+}
+
+#[test]
+fn writes_inside_a_handler_hand_their_flush_to_the_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(Some(dir.path())).unwrap();
+    // Outside a handler the write waits on the spot: nothing is handed over.
+    let ((), none) = flush::collect(|| ());
+    assert!(none.is_none());
+    // Inside, concurrent handlers each get a pending flush that resolves.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let pendings: Vec<_> = (0..8u32)
+        .map(|i| {
+            let (r, p) = flush::collect(|| {
+                store.write::<_, ()>(|tx| tx.put(Table::PkiCerts, &i.to_be_bytes(), &i))
+            });
+            r.unwrap();
+            p.expect("a durable write inside a handler leaves a pending flush")
+        })
+        .collect();
+    rt.block_on(async {
+        for p in pendings {
+            p.wait().await.unwrap();
+        }
+    });
+    // An in-memory store has nothing to wait for.
+    let memory = Store::open(None).unwrap();
+    let (r, p) = flush::collect(|| memory.write::<_, ()>(|tx| tx.put(Table::PkiCerts, b"m", &1u8)));
+    r.unwrap();
+    assert!(p.is_none());
+    drop(store);
+    let store = Store::open(Some(dir.path())).unwrap();
+    assert_eq!(
+        store
+            .get::<u32>(Table::PkiCerts, &7u32.to_be_bytes())
+            .unwrap(),
+        Some(7)
+    );
+}
+
+#[test]
+fn durable_store_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(Some(dir.path())).unwrap();
+        store
+            .write::<_, ()>(|tx| tx.put(Table::PkiCerts, b"a", &7u32))
+            .unwrap();
+    }
+    let store = Store::open(Some(dir.path())).unwrap();
+    assert_eq!(store.get::<u32>(Table::PkiCerts, b"a").unwrap(), Some(7));
+}
+
+#[test]
+fn a_fresh_generation_replaces_the_old_only_when_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let put = |s: &Store, v: u32| {
+        s.write::<_, ()>(|tx| tx.put(Table::PkiCerts, b"a", &v))
+            .unwrap()
+    };
+    {
+        let old = Store::open(Some(dir.path())).unwrap();
+        put(&old, 1);
+        let abandoned = old.fresh().unwrap();
+        put(&abandoned, 2);
+        // Dropped uncommitted: as if the process died before the switch.
+    }
+    let old = Store::open(Some(dir.path())).unwrap();
+    assert_eq!(old.get::<u32>(Table::PkiCerts, b"a").unwrap(), Some(1));
+    let new = old.fresh().unwrap();
+    put(&new, 3);
+    new.commit(&old).unwrap();
+    drop(old);
+    drop(new);
+    let reopened = Store::open(Some(dir.path())).unwrap();
+    assert_eq!(reopened.get::<u32>(Table::PkiCerts, b"a").unwrap(), Some(3));
+    let gens: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("gen-"))
+        .collect();
+    assert_eq!(gens.len(), 1, "{gens:?}");
+}
