@@ -41,154 +41,28 @@
 pub mod codec;
 pub mod decoded;
 mod disk;
+mod error;
 pub mod flush;
 mod memory;
+mod table;
 mod tx;
 
 pub use decoded::Decoded;
+pub use error::{refuse, Abort, StoreError, WriteError};
+pub use table::Table;
 pub use tx::Tx;
+
+use error::Aborted;
+use table::TABLES;
 
 use disk::Disk;
 use tx::View;
 
 use serde::de::DeserializeOwned;
-use sled::transaction::{
-    ConflictableTransactionError, TransactionError, UnabortableTransactionError,
-};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-
-/// Every tree the emulator keeps. The names are the on-disk layout: renaming one loses data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Table {
-    /// Counters and markers.
-    Meta,
-    /// PKI customer balances and settings that change at run time.
-    PkiCustomers,
-    /// PKI tracking codes (the applicant's lifecycle record).
-    PkiTracking,
-    /// `customer / ca / subject DN` → tracking code, for idempotent registration.
-    PkiSubjects,
-    /// PKI certificates by `ca / serial`.
-    PkiCerts,
-    /// `ca / serial` → (): revoked certificates, for CRLs.
-    PkiRevoked,
-    /// `national code / tracking code` → (): a person's lifecycles across CAs and customers.
-    PkiByPerson,
-    /// `customer / time / tracking code` → (): report index.
-    PkiByCustomerTime,
-    /// Podpishi.Online tables.
-    PodAccounts,
-    PodDocuments,
-    PodFiles,
-    PodByOwner,
-    PodByReference,
-    PodPartnerTrn,
-    PodOutbox,
-    /// Podpishi cabinet sessions opened by `authuserbypartner`.
-    PodSessions,
-    /// The provider's face-authentication orders (`orderId` → order).
-    PkiFaceAuth,
-}
-
-const TABLES: [(Table, &str); 17] = [
-    (Table::Meta, "meta"),
-    (Table::PkiCustomers, "pki.customers"),
-    (Table::PkiTracking, "pki.tracking"),
-    (Table::PkiSubjects, "pki.subjects"),
-    (Table::PkiCerts, "pki.certs"),
-    (Table::PkiRevoked, "pki.revoked"),
-    (Table::PkiByPerson, "pki.by_person"),
-    (Table::PkiByCustomerTime, "pki.by_customer_time"),
-    (Table::PodAccounts, "pod.accounts"),
-    (Table::PodDocuments, "pod.documents"),
-    (Table::PodFiles, "pod.files"),
-    (Table::PodByOwner, "pod.by_owner"),
-    (Table::PodByReference, "pod.by_reference"),
-    (Table::PodPartnerTrn, "pod.partner_trn"),
-    (Table::PodOutbox, "pod.outbox"),
-    (Table::PodSessions, "pod.sessions"),
-    (Table::PkiFaceAuth, "pki.face_auth"),
-];
-
-impl Table {
-    fn index(self) -> usize {
-        TABLES
-            .iter()
-            .position(|(t, _)| *t == self)
-            .expect("every Table is listed in TABLES")
-    }
-}
-
-#[derive(Debug)]
-pub enum StoreError {
-    /// sled failed (I/O, corruption).
-    Backend(String),
-    /// A stored value did not decode: the data directory was written by an incompatible version.
-    Corrupt(String),
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreError::Backend(e) => write!(f, "storage error: {e}"),
-            StoreError::Corrupt(e) => write!(f, "stored data does not decode: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
-        StoreError::Backend(e.to_string())
-    }
-}
-
-/// Why a [`Store::write`] did not commit.
-#[derive(Debug)]
-pub enum WriteError<E> {
-    /// The closure refused (an API rule): nothing was written.
-    Refused(E),
-    /// The store failed: nothing was written.
-    Store(StoreError),
-}
-
-/// What a write closure returns on failure; `?` converts store errors into it.
-pub enum Abort<E> {
-    Refuse(E),
-    Store(StoreError),
-    Conflict(UnabortableTransactionError),
-}
-
-impl<E> From<UnabortableTransactionError> for Abort<E> {
-    fn from(e: UnabortableTransactionError) -> Self {
-        Abort::Conflict(e)
-    }
-}
-
-impl<E> Abort<E> {
-    /// Why a transaction that applied nothing did not commit (the memory backend's path).
-    fn unapplied(self) -> WriteError<E> {
-        match self {
-            Abort::Refuse(e) => WriteError::Refused(e),
-            Abort::Store(e) => WriteError::Store(e),
-            // Only sled's transactions raise conflicts, and a closure cannot make one.
-            Abort::Conflict(c) => WriteError::Store(StoreError::Backend(c.to_string())),
-        }
-    }
-}
-
-enum Aborted<E> {
-    Refused(E),
-    Store(StoreError),
-}
-
-/// Refuses the write with an API error: `return refuse(MyError::X)`.
-pub fn refuse<T, E>(e: E) -> Result<T, Abort<E>> {
-    Err(Abort::Refuse(e))
-}
 
 /// A cheap-clone handle to the emulator's state.
 #[derive(Clone)]
