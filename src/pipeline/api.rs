@@ -1,0 +1,202 @@
+//! What an API tells the pipeline ([`Api`], [`RouteInfo`]) and the values that pass between
+//! them: the routed [`Call`], the [`Answer`], the [`Shared`] state every request sees, the
+//! world [`Gate`], and what the journal keeps of the request ([`Seen`]).
+
+use super::GetCache;
+use crate::clock::Clock;
+use crate::events::Schedule;
+use crate::faults::Faults;
+use crate::journal::{Journal, Meta};
+use crate::server::body::BodyError;
+use crate::server::router::Router;
+use crate::server::ConnectionFault;
+use bytes::Bytes;
+use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use hyper::http::request::Parts;
+use hyper::Method;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// What every request shares, whatever API serves it.
+pub struct Shared {
+    pub journal: Journal,
+    /// The control API's own calls, in a ring of their own so health probes never push API
+    /// requests out (ids come from `journal`'s one sequence).
+    pub admin_journal: Journal,
+    pub faults: Faults,
+    pub clock: Clock,
+    pub schedule: Schedule,
+    /// Portability warnings seen, per kind.
+    pub warnings: crate::portability::Tally,
+    /// API requests hold it shared while they run; reset and scenario loading take it
+    /// exclusively, so no request of the old world writes into the store of the new one.
+    pub gate: tokio::sync::RwLock<()>,
+}
+
+/// How a route takes the world gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    /// Runs beside other requests of the same world (every API request).
+    Shared,
+    /// Replaces the world: waits for in-flight requests and holds new ones back.
+    Exclusive,
+    /// Reads or changes only what is safe at any time (most control routes).
+    Open,
+}
+
+/// The properties a route table line carries.
+pub trait RouteInfo {
+    /// The operation the journal, the log and fault rules know the route by.
+    fn name(&self) -> &'static str;
+    /// Whether fault rules apply to it.
+    fn faults(&self) -> bool {
+        true
+    }
+    fn gate(&self) -> Gate {
+        Gate::Shared
+    }
+    /// Whether its answer depends only on the world and the query (see [`GetCache`]).
+    fn cacheable(&self) -> bool {
+        false
+    }
+}
+
+/// An answer ready for the wire.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Bytes,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Drop the connection instead of answering (fault injection).
+    pub connection: Option<ConnectionFault>,
+}
+
+impl Answer {
+    pub fn new(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Answer {
+        Answer {
+            status,
+            content_type,
+            body: body.into(),
+            headers: Vec::new(),
+            connection: None,
+        }
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: &str) -> Answer {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+        self
+    }
+}
+
+/// A routed request: its head, the route's path parameters and its body (empty when the route
+/// reads none).
+pub struct Call {
+    pub head: Parts,
+    pub params: Vec<String>,
+    pub body: Bytes,
+}
+
+impl Call {
+    pub fn query(&self) -> Option<&str> {
+        self.head.uri.query()
+    }
+
+    /// A request header as text (`""` when absent or not text).
+    pub fn header(&self, name: HeaderName) -> &str {
+        header(&self.head, name)
+    }
+}
+
+pub fn header(head: &Parts, name: HeaderName) -> &str {
+    head.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// What an API tells the pipeline about itself.
+pub trait Api: Send + Sync {
+    /// `pki`, `podpishi`, `admin`: in the journal, the log and fault rules.
+    const NAME: &'static str;
+    /// The content type of its answers (and of a fault's bare status body).
+    const CONTENT_TYPE: &'static str;
+    type Route: RouteInfo + Send + Sync + 'static;
+    /// A request bound to what the handler reads.
+    type Input: Send;
+    /// Its refusals; a store failure after the handler (the flush) becomes one.
+    type Error: Send + From<crate::store::StoreError>;
+
+    fn router(&self) -> &Router<Self::Route>;
+
+    /// Whether the request may be served at all, asked before routing (the control API's
+    /// loopback/token rule); `Some` is the refusal.
+    fn admit(&self, _head: &Parts, _meta: &mut Meta) -> Option<Answer> {
+        None
+    }
+
+    /// A path or method the router does not serve, in the API's own shape (404 / 405).
+    fn no_route(&self, head: &Parts, allowed: &[Method], meta: &mut Meta) -> Answer;
+
+    /// The content-type check and the body limit; `None` reads no body.
+    fn body_limit(&self, route: &Self::Route, head: &Parts) -> Result<Option<usize>, Self::Error>;
+
+    /// A body over the limit or unreadable.
+    fn body_error(&self, route: &Self::Route, e: BodyError) -> Self::Error;
+
+    /// Turns the request into the handler's input; may rename `meta.operation` (Podpishi's
+    /// `oper`) and describe the request in `meta.request`.
+    fn bind(
+        &self,
+        route: &Self::Route,
+        call: Call,
+        meta: &mut Meta,
+    ) -> impl Future<Output = Result<Self::Input, Self::Error>> + Send;
+
+    /// A request field by name, for fault rules that match one.
+    fn field(&self, input: &Self::Input, name: &str) -> Option<String>;
+
+    /// A scenario's fixed latency for the route.
+    fn latency(&self, _route: &Self::Route) -> Duration {
+        Duration::ZERO
+    }
+
+    fn handle(
+        &self,
+        route: &Self::Route,
+        input: Self::Input,
+        meta: &mut Meta,
+    ) -> Result<Answer, Self::Error>;
+
+    /// The one mapping of an error to the wire; records the refusal in `meta`.
+    fn refuse(&self, route: &Self::Route, error: Self::Error, meta: &mut Meta) -> Answer;
+
+    /// The error a fault rule injects, in the route's own shape.
+    fn injected(&self, route: &Self::Route, code: i64, message: &str, meta: &Meta) -> Answer;
+
+    /// The API's GET cache and the generation of the world its answers depend on.
+    fn cache(&self) -> Option<(&GetCache, u64)> {
+        None
+    }
+}
+
+/// What the journal needs of the request itself, taken before the head is handed over.
+pub struct Seen {
+    pub(super) method: String,
+    pub(super) path: String,
+    pub(super) content_type: String,
+    pub(super) started: Instant,
+}
+
+impl Seen {
+    pub fn of(head: &Parts) -> Seen {
+        Seen {
+            method: head.method.to_string(),
+            path: head.uri.path().to_string(),
+            content_type: header(head, CONTENT_TYPE).to_string(),
+            started: Instant::now(),
+        }
+    }
+}

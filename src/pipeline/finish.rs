@@ -1,0 +1,103 @@
+//! The last step of every request, served by an API or not: its id, the access log line,
+//! reactions, the journal entry and the emulator's headers.
+
+use super::{Answer, Seen, Shared};
+use crate::journal::{Body, Entry, Meta};
+use crate::server::Response;
+use http_body_util::Full;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use std::time::Duration;
+
+/// The last step of every request, served by an API or not: the id, the access log line,
+/// reactions, the journal entry and the emulator's headers.
+pub fn finish(shared: &Shared, seen: Seen, meta: Meta, answer: Answer) -> Response {
+    let id = shared.journal.next_id();
+    let duration = seen.started.elapsed();
+    log(id, &seen, &meta, answer.status, duration);
+    shared.warnings.record(id, &meta.warnings);
+    let warnings: Vec<HeaderValue> = meta.warnings.iter().filter_map(warning_header).collect();
+    shared.schedule.observe(&meta, shared.clock.now());
+    let ring = match meta.api {
+        "admin" => &shared.admin_journal,
+        _ => &shared.journal,
+    };
+    // Off (`--journal-size 0`): not even built.
+    if ring.is_on() {
+        ring.push(Entry {
+            id,
+            time: shared.clock.now(),
+            wall_time: crate::clock::wall_now(),
+            method: seen.method,
+            path: seen.path,
+            content_type: seen.content_type,
+            status: answer.status,
+            response: Body::new(answer.content_type, &answer.body),
+            duration_us: duration.as_micros() as u64,
+            meta,
+        });
+    }
+    let mut resp = hyper::Response::new(Full::new(answer.body));
+    *resp.status_mut() = hyper::StatusCode::from_u16(answer.status)
+        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = resp.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+    for (name, value) in answer.headers {
+        headers.append(name, value);
+    }
+    headers.insert("x-signsim", HeaderValue::from_static(crate::VERSION));
+    headers.insert("x-signsim-request-id", HeaderValue::from(id));
+    for w in warnings {
+        headers.append("x-signsim-warning", w);
+    }
+    if let Some(fault) = answer.connection {
+        resp.extensions_mut().insert(fault);
+    }
+    resp
+}
+
+/// Text a header value can carry: characters outside printable ASCII become `?`.
+pub fn header_text(text: &str) -> String {
+    text.chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .collect()
+}
+
+/// `X-Signsim-Warning: <kind> <reason>`.
+fn warning_header(w: &crate::journal::Warning) -> Option<HeaderValue> {
+    HeaderValue::from_str(&header_text(&format!("{} {}", w.kind, w.reason))).ok()
+}
+
+/// One access line per request at info; the judgement (diagnostics, warnings) at debug.
+fn log(id: u64, seen: &Seen, meta: &Meta, status: u16, duration: Duration) {
+    if !tracing::enabled!(target: "signsim::access", tracing::Level::INFO) {
+        return;
+    }
+    let outcome = match (&meta.fault, &meta.refusal, meta.success) {
+        (Some(f), _, _) => format!("fault {f}"),
+        (None, Some(r), _) => format!("refused {} ({})", r.kind, r.code),
+        (None, None, Some(false)) => "failed".to_string(),
+        _ => "ok".to_string(),
+    };
+    tracing::info!(
+        target: "signsim::access",
+        request_id = id,
+        api = meta.api,
+        operation = %meta.operation,
+        status,
+        outcome = %outcome,
+        duration_us = duration.as_micros() as u64,
+        "{} {}",
+        seen.method,
+        seen.path,
+    );
+    if tracing::enabled!(target: "signsim::access", tracing::Level::DEBUG)
+        && (!meta.diagnostics.is_empty() || !meta.warnings.is_empty())
+    {
+        for line in &meta.diagnostics {
+            tracing::debug!(target: "signsim::access", request_id = id, "  {line}");
+        }
+        for w in &meta.warnings {
+            tracing::debug!(target: "signsim::access", request_id = id, "  warning {} {}", w.kind, w.reason);
+        }
+    }
+}
