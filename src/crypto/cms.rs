@@ -116,19 +116,7 @@ fn rsa_verify(key: &RsaPublicKey, digest_name: &str, hashed: &[u8], sig: &[u8]) 
 
 /// Verifies a DER CMS SignedData. `detached_content` is used when the message carries none.
 pub fn verify(der_bytes: &[u8], detached_content: Option<&[u8]>) -> Result<CmsSigned, CmsError> {
-    use cms::content_info::ContentInfo;
-    use cms::signed_data::{SignedData, SignerIdentifier};
-    let ci = ContentInfo::from_der(der_bytes).map_err(|e| CmsError::Malformed(e.to_string()))?;
-    if ci.content_type.to_string() != ID_SIGNED_DATA {
-        return Err(CmsError::Malformed(format!(
-            "content type is {}, not SignedData ({ID_SIGNED_DATA})",
-            ci.content_type
-        )));
-    }
-    let sd: SignedData = ci
-        .content
-        .decode_as()
-        .map_err(|e| CmsError::Malformed(format!("SignedData: {e}")))?;
+    let sd = signed_data(der_bytes)?;
     let (content, detached) = match &sd.encap_content_info.econtent {
         Some(any) => {
             let octets = der::asn1::OctetString::from_der(
@@ -146,108 +134,21 @@ pub fn verify(der_bytes: &[u8], detached_content: Option<&[u8]>) -> Result<CmsSi
         .iter()
         .next()
         .ok_or_else(|| CmsError::NoSigner("the SignedData has no SignerInfo".into()))?;
-    let certs: Vec<Certificate> = sd
-        .certificates
-        .as_ref()
-        .map(|set| {
-            set.0
-                .iter()
-                .filter_map(|c| match c {
-                    cms::cert::CertificateChoices::Certificate(c) => Some(c.clone()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let cert = certs
-        .iter()
-        .find(|c| match &si.sid {
-            SignerIdentifier::IssuerAndSerialNumber(ias) => {
-                c.tbs_certificate.issuer == ias.issuer && c.tbs_certificate.serial_number == ias.serial_number
-            }
-            SignerIdentifier::SubjectKeyIdentifier(ski) => c
-                .tbs_certificate
-                .extensions
-                .as_ref()
-                .and_then(|exts| exts.iter().find(|e| e.extn_id.to_string() == "2.5.29.14"))
-                .and_then(|e| der::asn1::OctetString::from_der(e.extn_value.as_bytes()).ok())
-                .is_some_and(|k| k.as_bytes() == ski.0.as_bytes()),
-        })
-        .ok_or_else(|| CmsError::NoSigner("the signer's certificate is not included in the signature (sign with the certificate embedded, e.g. without -nocerts)".into()))?;
+    let cert = signer_of(&sd, si)?;
     let cert_der = cert
         .to_der()
         .map_err(|e| CmsError::Malformed(e.to_string()))?;
-
     let sig_alg = si.signature_algorithm.oid.to_string();
     if let Some(name) = gost_name(&sig_alg) {
         return Err(CmsError::Unverifiable { oid: sig_alg, name });
     }
     let (digest_name, content_digest) = digest_of(&si.digest_alg.oid.to_string(), &content)?;
-    let key_spki = cert
-        .tbs_certificate
-        .subject_public_key_info
-        .to_der()
-        .map_err(|e| CmsError::Malformed(e.to_string()))?;
-    let key = match RsaPublicKey::from_public_key_der(&key_spki) {
-        Ok(k) => k,
-        Err(_) => {
-            let alg = cert
-                .tbs_certificate
-                .subject_public_key_info
-                .algorithm
-                .oid
-                .to_string();
-            return Err(match gost_name(&alg) {
-                Some(name) => CmsError::Unverifiable { oid: alg, name },
-                None => CmsError::UnsupportedAlgorithm(format!("signer key {alg}")),
-            });
-        }
-    };
+    let key = signer_key(&cert)?;
     let sig = si.signature.as_bytes();
     let mut signing_time = None;
     let verified = match &si.signed_attrs {
         Some(attrs) => {
-            let mut digest_ok = false;
-            let mut type_ok = false;
-            for attr in attrs.iter() {
-                let oid = attr.oid.to_string();
-                let Some(value) = attr.values.iter().next() else {
-                    continue;
-                };
-                match oid.as_str() {
-                    ATTR_MESSAGE_DIGEST => {
-                        let d = value
-                            .decode_as::<der::asn1::OctetString>()
-                            .map_err(|e| CmsError::Malformed(e.to_string()))?;
-                        digest_ok = d.as_bytes() == content_digest.as_slice();
-                    }
-                    ATTR_CONTENT_TYPE => {
-                        let t = value
-                            .decode_as::<der::asn1::ObjectIdentifier>()
-                            .map_err(|e| CmsError::Malformed(e.to_string()))?;
-                        type_ok = t.to_string() == sd.encap_content_info.econtent_type.to_string();
-                    }
-                    ATTR_SIGNING_TIME => {
-                        signing_time = value
-                            .to_der()
-                            .ok()
-                            .and_then(|d| x509_cert::time::Time::from_der(&d).ok())
-                            .and_then(|t| {
-                                time::OffsetDateTime::from_unix_timestamp(
-                                    t.to_unix_duration().as_secs() as i64,
-                                )
-                                .ok()
-                            });
-                    }
-                    _ => {}
-                }
-            }
-            if !type_ok {
-                return Err(CmsError::Malformed("the signed attributes lack a contentType matching the encapsulated content type".into()));
-            }
-            if !digest_ok {
-                return Err(CmsError::DigestMismatch);
-            }
+            signing_time = check_signed_attributes(attrs, &sd, &content_digest)?;
             let attrs_der = attrs
                 .to_der()
                 .map_err(|e| CmsError::Malformed(e.to_string()))?;
@@ -271,6 +172,121 @@ pub fn verify(der_bytes: &[u8], detached_content: Option<&[u8]>) -> Result<CmsSi
         content,
         signing_time,
     })
+}
+
+/// The SignedData inside a ContentInfo, refused when it is another content type.
+fn signed_data(der_bytes: &[u8]) -> Result<cms::signed_data::SignedData, CmsError> {
+    use cms::content_info::ContentInfo;
+    let ci = ContentInfo::from_der(der_bytes).map_err(|e| CmsError::Malformed(e.to_string()))?;
+    if ci.content_type.to_string() != ID_SIGNED_DATA {
+        return Err(CmsError::Malformed(format!(
+            "content type is {}, not SignedData ({ID_SIGNED_DATA})",
+            ci.content_type
+        )));
+    }
+    ci.content
+        .decode_as()
+        .map_err(|e| CmsError::Malformed(format!("SignedData: {e}")))
+}
+
+/// The certificate the signer identifies (by issuer and serial, or by key identifier) among
+/// those the signature carries.
+fn signer_of(
+    sd: &cms::signed_data::SignedData,
+    si: &cms::signed_data::SignerInfo,
+) -> Result<Certificate, CmsError> {
+    use cms::signed_data::SignerIdentifier;
+    let certs = sd.certificates.as_ref().map(|set| &set.0);
+    certs
+        .into_iter()
+        .flat_map(|set| set.iter())
+        .filter_map(|c| match c {
+            cms::cert::CertificateChoices::Certificate(c) => Some(c),
+            _ => None,
+        })
+        .find(|c| match &si.sid {
+            SignerIdentifier::IssuerAndSerialNumber(ias) => {
+                c.tbs_certificate.issuer == ias.issuer && c.tbs_certificate.serial_number == ias.serial_number
+            }
+            SignerIdentifier::SubjectKeyIdentifier(ski) => c
+                .tbs_certificate
+                .extensions
+                .as_ref()
+                .and_then(|exts| exts.iter().find(|e| e.extn_id.to_string() == "2.5.29.14"))
+                .and_then(|e| der::asn1::OctetString::from_der(e.extn_value.as_bytes()).ok())
+                .is_some_and(|k| k.as_bytes() == ski.0.as_bytes()),
+        })
+        .cloned()
+        .ok_or_else(|| CmsError::NoSigner("the signer's certificate is not included in the signature (sign with the certificate embedded, e.g. without -nocerts)".into()))
+}
+
+/// The signer's RSA key; a GOST key is unverifiable here (not malformed).
+fn signer_key(cert: &Certificate) -> Result<RsaPublicKey, CmsError> {
+    let spki = &cert.tbs_certificate.subject_public_key_info;
+    let key_spki = spki
+        .to_der()
+        .map_err(|e| CmsError::Malformed(e.to_string()))?;
+    RsaPublicKey::from_public_key_der(&key_spki).map_err(|_| {
+        let alg = spki.algorithm.oid.to_string();
+        match gost_name(&alg) {
+            Some(name) => CmsError::Unverifiable { oid: alg, name },
+            None => CmsError::UnsupportedAlgorithm(format!("signer key {alg}")),
+        }
+    })
+}
+
+/// The signed attributes must carry the content's type and digest; returns the signing
+/// time when they carry one.
+fn check_signed_attributes(
+    attrs: &cms::signed_data::SignedAttributes,
+    sd: &cms::signed_data::SignedData,
+    content_digest: &[u8],
+) -> Result<Option<time::OffsetDateTime>, CmsError> {
+    let mut digest_ok = false;
+    let mut type_ok = false;
+    let mut signing_time = None;
+    for attr in attrs.iter() {
+        let Some(value) = attr.values.iter().next() else {
+            continue;
+        };
+        match attr.oid.to_string().as_str() {
+            ATTR_MESSAGE_DIGEST => {
+                let d = value
+                    .decode_as::<der::asn1::OctetString>()
+                    .map_err(|e| CmsError::Malformed(e.to_string()))?;
+                digest_ok = d.as_bytes() == content_digest;
+            }
+            ATTR_CONTENT_TYPE => {
+                let t = value
+                    .decode_as::<der::asn1::ObjectIdentifier>()
+                    .map_err(|e| CmsError::Malformed(e.to_string()))?;
+                type_ok = t.to_string() == sd.encap_content_info.econtent_type.to_string();
+            }
+            ATTR_SIGNING_TIME => {
+                signing_time = value
+                    .to_der()
+                    .ok()
+                    .and_then(|d| x509_cert::time::Time::from_der(&d).ok())
+                    .and_then(|t| {
+                        time::OffsetDateTime::from_unix_timestamp(
+                            t.to_unix_duration().as_secs() as i64
+                        )
+                        .ok()
+                    });
+            }
+            _ => {}
+        }
+    }
+    if !type_ok {
+        return Err(CmsError::Malformed(
+            "the signed attributes lack a contentType matching the encapsulated content type"
+                .into(),
+        ));
+    }
+    if !digest_ok {
+        return Err(CmsError::DigestMismatch);
+    }
+    Ok(signing_time)
 }
 
 /// The signer's certificate of a CMS SignedData, without verifying anything: used to report
