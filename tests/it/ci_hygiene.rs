@@ -1,4 +1,4 @@
-//! Starting and stopping the binary in CI (issue 10): the ready file removed at start, written
+//! Starting and stopping the binary in CI: the ready file removed at start, written
 //! whole, removed on exit; start-up errors that name the path or address at fault; the URLs
 //! written into the ready file and certificates when bound to 0.0.0.0 (`--public-url` or the
 //! request's Host); `--cors` for browser-based clients.

@@ -1,4 +1,4 @@
-//! The binary as integrators who do not write Rust get it (issue 17): `--version` names the
+//! The binary as integrators who do not write Rust get it: `--version` names the
 //! commit, `--addr localhost:PORT` works and other names are refused with the rule, every
 //! `serve` flag has a `SIGNSIM_*` twin that configures it (what compose files and CI
 //! `services:` use), `--admin-open` opens the control API to clients beyond loopback, the

@@ -1,4 +1,4 @@
-//! Scenario events and reactions (issue 5) on the frozen scenario clock: nothing happens until a
+//! Scenario events and reactions on the frozen scenario clock: nothing happens until a
 //! test advances the clock through `POST /__admin/clock`, then every due action runs — CA
 //! outages, clock jumps, credit changes, an officer approving, a counterparty signing or
 //! refusing. `GET /__admin/schedule` shows what is pending and done, the journal shows each

@@ -1,4 +1,4 @@
-//! Reusable fixtures (issue 10): a scenario copied anywhere with `fixtures = "embedded"` loads
+//! Reusable fixtures: a scenario copied anywhere with `fixtures = "embedded"` loads
 //! (from a file, and posted to the control API); `extends = "default"` starts from the default
 //! world; `signsim fixtures export DIR` writes the embedded fixtures — private keys included —
 //! byte for byte, and with only the binary and that directory the README's walk-throughs run as

@@ -1,4 +1,4 @@
-//! Fault injection (issue 5) observed by a real HTTP client: every action (delay, the API's
+//! Fault injection observed by a real HTTP client: every action (delay, the API's
 //! own error, a bare status, a TCP reset, a closed connection, a truncated or malformed
 //! body), every trigger (always, n-th, first n, seeded probability), field matching, rules from
 //! the scenario and from `/__admin/faults`, each applied fault in the journal, rules that

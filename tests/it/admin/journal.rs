@@ -1,4 +1,4 @@
-//! The request journal (SPEC 4): every response's `X-Signsim-Request-Id` names its entry; an
+//! The request journal: every response's `X-Signsim-Request-Id` names its entry; an
 //! entry shows request, response and diagnostics (the signature form that matched, names bound
 //! case-insensitively); filters, `requests/count`, one entry, clearing, and the bounded ring
 //! with its evictions.

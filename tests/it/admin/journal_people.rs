@@ -1,4 +1,4 @@
-//! The journal for people (issue 10): the control API's own calls left out unless asked for
+//! The journal for people: the control API's own calls left out unless asked for
 //! (`include=admin`), a wall-clock stamp beside the scenario time, unknown filters refused,
 //! field/value matching in lists and counts, and `since` for polling.
 

@@ -1,4 +1,4 @@
-//! The control API under `/__admin/` over real HTTP (issue 5, SPEC 4), one file per concern:
+//! The control API under `/__admin/` over real HTTP, one file per concern:
 //! health, the journal (and the journal for people), the clock, reset and scenario loading, fault rules, PKI tracking codes
 //! and officer actions, PKI state (certificates, credit, CAs), CA material checked by `openssl`,
 //! Podpishi state and the counterparty, and the admin token of an exposed binary.

@@ -1,4 +1,4 @@
-//! The control plane is closed (issue 11 items 1 and 3): a blank admin token is no token (so
+//! The control plane is closed: a blank admin token is no token (so
 //! signsim will not listen beyond loopback with one), and the loopback control API refuses
 //! what a web page can send it — a foreign `Origin` or `Sec-Fetch-Site`, a `Host` that is not a
 //! loopback name, an address or the public URL's host (DNS rebinding), and state changes whose

@@ -1,5 +1,5 @@
 //! RevokeCertificate and RecievedCertConfirmation recognise a certificate by its bytes, not by
-//! issuer and serial alone (issue 11 item 8): one with its last byte flipped, or one signed by
+//! issuer and serial alone: one with its last byte flipped, or one signed by
 //! another key that copies issuer, serial and subject, is `407 CertificateUnknown` and changes
 //! nothing; the certificate as issued is then revoked as usual.
 

@@ -1,4 +1,4 @@
-//! Slow clients, idle floods and a bounded stop (issue 11 item 6): a bare connect, a half-sent
+//! Slow clients, idle floods and a bounded stop: a bare connect, a half-sent
 //! head, a head trickled one line at a time, a half-sent body and an idle keep-alive are all
 //! closed by the read and idle timeouts; idle connections beyond `--max-connections` make room
 //! for new clients (which answer within 100 ms) and a connection over the limit while all are

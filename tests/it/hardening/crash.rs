@@ -1,4 +1,4 @@
-//! kill -9 on a data directory (issue 11 item 2): during concurrent writes and during
+//! kill -9 on a data directory: during concurrent writes and during
 //! `POST /__admin/reset`. After each kill the binary restarts on the same directory and every
 //! acknowledged write is there, the state is the old one whole or the new one whole (never
 //! documents without their reference index, never counters behind surviving records), the next

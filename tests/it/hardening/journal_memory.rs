@@ -1,4 +1,4 @@
-//! The journal is bounded in bytes (issue 11 item 5): hostile ~1 MB JSON bodies — 60 000 keys
+//! The journal is bounded in bytes: hostile ~1 MB JSON bodies — 60 000 keys
 //! at the top, 60 000 keys one level down, one 0.95 MB string — keep the binary's RSS growth
 //! under the journal budget (`--journal-bytes`, 16 MiB) + 64 MiB at its peak (and within the
 //! budget + 16 MiB once the requests are over), each entry notes where it was cut, and reading

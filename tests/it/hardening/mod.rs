@@ -1,4 +1,4 @@
-//! The hardening suite (issue 11): what an attacker or a careless CI job does to signsim, and
+//! The hardening suite: what an attacker or a careless CI job does to signsim, and
 //! what must hold afterwards. By concern: [`access`] (blank token, Host, Origin, content type),
 //! [`secrets`] (masked in the journal and the state dumps, the explicit P12 download),
 //! [`certificates`] (revoke and confirm compare the issued bytes), [`strictness`] (the CSR,

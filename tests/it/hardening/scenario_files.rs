@@ -1,4 +1,4 @@
-//! Scenario files are confined and bounded (issue 11 item 4): a posted scenario may name only
+//! Scenario files are confined and bounded: a posted scenario may name only
 //! regular files of at most 4 MiB under its own directory or its fixtures. `/dev/zero`,
 //! `/etc/passwd`, `/proc/self/environ`, `..` escapes, a symbolic link out, a FIFO and a large
 //! file are refused at once with the field's line, the message tells nothing about whether a

@@ -1,4 +1,4 @@
-//! Secrets are masked everywhere the control API shows them (issue 11 item 7): the journal
+//! Secrets are masked everywhere the control API shows them: the journal
 //! never holds a P12 `password`, a `reportkey`, a `sesspass` or an apikey; the PKI state dump
 //! holds no PKCS#12 (whose private key it would hand out) and no password hash; the PKCS#12 is
 //! downloaded only by name from `GET /__admin/pki/tracking/{code}/p12`, and openssl opens it.

@@ -1,4 +1,4 @@
-//! The leniencies of issue 11 item 9, refused with precise messages: a CSR PEM with another
+//! Leniencies signsim refuses with precise messages: a CSR PEM with another
 //! label or no END line, a content type that merely contains `json`, a CSR key with public
 //! exponent 3, an issue while the clock is before the CA's NotBefore, and a document number
 //! with a sign. What is right next to each (a proper PEM, `application/json; charset=utf-8`,

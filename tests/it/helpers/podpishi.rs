@@ -319,7 +319,7 @@ pub const UNSIGNED: &str =
     "signed='0' signed_bin='' signed_fio='' signed_firm='' signed_policy='0' signed_date=''";
 
 /// The body of an XML answer, after asserting HTTP 200 and `text/xml; charset=UTF-8`
-/// (SPEC 2.1, README "Podpishi.Online choices": HTTP 200 for every answer), the XML
+/// (docs/reference.md, Podpishi.Online choices: HTTP 200 for every answer), the XML
 /// declaration, and that signsim did not fail (status 99).
 pub fn answer_xml(a: &Answer) -> String {
     assert_eq!(
