@@ -4,10 +4,10 @@
 //! client's document list until `podpishi.session_seconds` have passed.
 
 use crate::podpishi::error::{Kind, PodpishiError};
-use crate::podpishi::state::{keys, Account, Session};
+use crate::podpishi::model::{accounts, sessions};
+use crate::podpishi::state::Session;
 use crate::podpishi::wire::Command;
 use crate::podpishi::{ok_resp, Ctx, Reply};
-use crate::store::Table;
 
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
     ctx.require_partner("authuserbypartner")?;
@@ -24,14 +24,7 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
             ),
         )
     };
-    let login: String = ctx
-        .store
-        .get(Table::PodAccounts, &keys::service_id(sid))?
-        .ok_or_else(unknown)?;
-    let acc: Account = ctx
-        .store
-        .get(Table::PodAccounts, &keys::account(&login))?
-        .ok_or_else(unknown)?;
+    let acc = accounts::by_service_id(ctx.store, sid)?.ok_or_else(unknown)?;
     if !acc
         .registered_by
         .as_deref()
@@ -50,21 +43,16 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
         .map_err(|_| PodpishiError::internal("opening a session", "no randomness"))?;
     let sesspass = crate::crypto::hex(&raw);
     let expires = ctx.now + time::Duration::seconds(ctx.world.spec.session_seconds as i64);
-    let pass = sesspass.clone();
-    let sessid = ctx.store.write::<_, PodpishiError>(|tx| {
-        let id = tx.next_seq("pod.session", 1)?;
-        tx.put(
-            Table::PodSessions,
-            &keys::session(id),
-            &Session {
-                login: login.clone(),
-                sesspass: pass.clone(),
-                userip: userip.clone(),
-                expires,
-            },
-        )?;
-        Ok(id)
-    })?;
+    let sessid = sessions::open(
+        ctx.store,
+        &Session {
+            // As the serviceid index holds it (lower case); the cabinet looks it up so.
+            login: acc.login.to_lowercase(),
+            sesspass: sesspass.clone(),
+            userip,
+            expires,
+        },
+    )?;
     Ok(ok_resp(
         "authuserbypartner",
         &format!("<sessid>{sessid}</sessid>\n<sesspass>{sesspass}</sesspass>\n<serviceid>{sid}</serviceid>\n"),
