@@ -131,6 +131,30 @@ pub fn leads(from: PermState, t: Transition, to: PermState) -> bool {
     TRANSITIONS.contains(&(from, t, to))
 }
 
+/// [`TRANSITIONS`] as a Mermaid `stateDiagram-v2`, for the docs: `[*]` is both the absent
+/// permission and the end of the final states (those no transition leaves).
+pub fn mermaid() -> String {
+    let node = |s: PermState| match s {
+        PermState::Absent => "[*]",
+        other => other.name(),
+    };
+    let mut out = String::from("stateDiagram-v2\n");
+    for &(from, t, to) in TRANSITIONS {
+        out.push_str(&format!(
+            "    {} --> {}: {}\n",
+            node(from),
+            node(to),
+            t.name()
+        ));
+    }
+    for s in [PermState::Unsigned, PermState::Signed, PermState::Deleted] {
+        if !TRANSITIONS.iter().any(|&(f, ..)| f == s) {
+            out.push_str(&format!("    {} --> [*]\n", s.name()));
+        }
+    }
+    out
+}
+
 /// A permission that changed state: what a permission transition returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Changed {
@@ -153,6 +177,33 @@ impl Changed {
             transition,
             from,
             to,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_diagram_draws_every_row_of_the_table_and_ends_the_final_states() {
+        let d = mermaid();
+        assert_eq!(
+            d,
+            "stateDiagram-v2\n    [*] --> unsigned: upload\n    [*] --> signed: upload\n    [*] --> signed: getcreateinvoice\n    [*] --> unsigned: getcreateinvoice\n    unsigned --> signed: sign\n    unsigned --> deleted: refuse\n    unsigned --> deleted: delpermission\n    signed --> [*]\n    deleted --> [*]\n"
+        );
+    }
+
+    #[test]
+    fn a_signed_or_deleted_permission_is_final() {
+        for s in [PermState::Signed, PermState::Deleted] {
+            for t in [
+                Transition::Sign,
+                Transition::Refuse,
+                Transition::DeletePermission,
+            ] {
+                assert!(!allows(t, s), "{t:?} from {s:?}");
+            }
         }
     }
 }
