@@ -14,32 +14,55 @@ use crate::podpishi::signing;
 use crate::podpishi::wire::Command;
 use crate::podpishi::{ok_resp, Ctx, Reply};
 
+/// `addsignature`'s elements, each bound once.
+struct Request {
+    num: u64,
+    index: u64,
+    /// The CMS, DER.
+    der: Vec<u8>,
+    /// It came PEM-armoured (the document sends plain base64).
+    armored: bool,
+}
+
+impl Request {
+    fn parse(cmd: &Command) -> Result<Request, PodpishiError> {
+        let num = cmd.required_u64("docnum")?;
+        let index = cmd.required_u64("indexnum")?;
+        let text = cmd.required("signature_pem")?;
+        Ok(Request {
+            num,
+            index,
+            der: signing::decode("<signature_pem>", text)?,
+            armored: signing::is_armored(text),
+        })
+    }
+}
+
+/// parse → judge the armour, the document is this account's → the one sign transition →
+/// render (the answer is the empty `resp`; the journal gets who signed).
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
-    let num = cmd.required_u64("docnum")?;
-    let index = cmd.required_u64("indexnum")?;
-    let text = cmd.required("signature_pem")?;
-    let der = signing::decode("<signature_pem>", text)?;
-    if signing::is_armored(text) {
+    let req = Request::parse(cmd)?;
+    if req.armored {
         ctx.portable(
             "signature-pem-armor",
             "<signature_pem> is PEM-armoured; the document sends plain base64 of the CMS".into(),
         )?;
     }
-    let doc = ctx.document(num, "docnum")?;
+    let doc = ctx.document(req.num, "docnum")?;
     let p = model::permissions::sign(
         ctx.store,
         ctx.world,
         ctx.now,
         &doc,
-        Some(index),
-        &der,
+        Some(req.index),
+        &req.der,
         Some(&ctx.account),
         "<signature_pem>",
     )?
     .permission;
     ctx.diag.push(format!(
-        "document {num} permission {} signed by {} ({})",
-        p.i, p.signed_fio, p.signed_bin
+        "document {} permission {} signed by {} ({})",
+        req.num, p.i, p.signed_fio, p.signed_bin
     ));
     ctx.diag.push(match &p.unverified {
         Some(note) => format!("signature_pem: {note}"),

@@ -16,40 +16,63 @@ use crate::podpishi::model::accounts;
 use crate::podpishi::wire::Command;
 use crate::podpishi::{ok_resp, Ctx, Reply};
 
+/// `reguserbypartner`'s elements, each bound once.
+struct Request {
+    email: String,
+    remote_id: u64,
+    /// The emulator's `<client_bin>`: the new account's template, if given.
+    client_bins: Vec<String>,
+}
+
+impl Request {
+    fn parse(cmd: &Command) -> Result<Request, PodpishiError> {
+        let email = cmd.required("email")?.to_string();
+        if email.chars().count() > 30 || !email.contains('@') || email.contains(char::is_whitespace)
+        {
+            return Err(PodpishiError::new(
+                Kind::InvalidField,
+                format!("<email> '{email}' is not an email of at most 30 characters"),
+            ));
+        }
+        let remote_id = cmd.required_u64("remoteid")?;
+        let client_bins = match cmd.optional("client_bin")? {
+            Some(b) => {
+                if let Some(p) = ids::iin_bin_problem(b) {
+                    return Err(PodpishiError::new(
+                        Kind::InvalidField,
+                        format!("<client_bin>: {p}"),
+                    ));
+                }
+                vec![b.to_string()]
+            }
+            None => vec![],
+        };
+        Ok(Request {
+            email,
+            remote_id,
+            client_bins,
+        })
+    }
+}
+
+/// authorize (a partner, its template) → parse → one model call → render.
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
     ctx.require_partner("reguserbypartner")?;
     ctx.owner_bin(cmd)?;
-    let email = cmd.required("email")?.to_string();
-    if email.chars().count() > 30 || !email.contains('@') || email.contains(char::is_whitespace) {
-        return Err(PodpishiError::new(
-            Kind::InvalidField,
-            format!("<email> '{email}' is not an email of at most 30 characters"),
-        ));
-    }
-    let remote_id = cmd.required_u64("remoteid")?;
-    let client_bin = match cmd.optional("client_bin")? {
-        Some(b) => {
-            if let Some(p) = ids::iin_bin_problem(b) {
-                return Err(PodpishiError::new(
-                    Kind::InvalidField,
-                    format!("<client_bin>: {p}"),
-                ));
-            }
-            vec![b.to_string()]
-        }
-        None => vec![],
-    };
+    let req = Request::parse(cmd)?;
     let r = accounts::register_by_partner(
         ctx.store,
         ctx.world.spec.first_service_id,
         &ctx.account.login,
-        &email,
-        remote_id,
-        &client_bin,
+        &req.email,
+        req.remote_id,
+        &req.client_bins,
     )?;
-    let (newreg, owner, sid) = (r.newreg, r.partner_owner, r.service_id);
     Ok(ok_resp(
         "reguserbypartner",
-        &format!("<flag_newreg>{newreg}</flag_newreg>\n<partner_owner>{owner}</partner_owner>\n<serviceid>{sid}</serviceid>\n"),
+        &format!(
+            "<flag_newreg>{}</flag_newreg>\n<partner_owner>{}</partner_owner>\n<serviceid>{}</serviceid>\n",
+            r.newreg, r.partner_owner, r.service_id
+        ),
     ))
 }
