@@ -5,7 +5,7 @@
 
 use crate::ids;
 use crate::podpishi::error::{Kind, PodpishiError};
-use crate::podpishi::model::{accounts, partner};
+use crate::podpishi::model::partner;
 use crate::podpishi::wire::Command;
 use crate::podpishi::{ok_resp, Ctx, Reply};
 
@@ -28,6 +28,7 @@ pub fn bin2client(ctx: &Ctx<'_>, cmd: &Command) -> Result<String, PodpishiError>
     Ok(b.to_string())
 }
 
+/// authorize (a partner, its template) → parse → one model call → render.
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
     ctx.require_partner("addpackage2client")?;
     ctx.owner_bin(cmd)?;
@@ -35,15 +36,6 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
     let bin = bin2client(ctx, cmd)?;
     let packet = cmd.required_u64("packet")?;
     let tariff = ctx.world.tariff(packet, "packet")?.clone();
-    let client = accounts::with_bin(ctx.store, &bin)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| {
-            PodpishiError::new(
-                Kind::ClientUnknown,
-                format!("<bin2client> {bin}: no client account has this BIN as a template"),
-            )
-        })?;
     let added = partner::add_package(
         ctx.store,
         ctx.now,
@@ -51,12 +43,11 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
             partner: &ctx.account.login,
             refnum,
             bin2client: &bin,
-            client: &client,
             packet,
             counts: tariff.counts,
         },
     )?;
-    ctx.diag.push(if added {
+    ctx.diag.push(if added == partner::PackageAdded::Added {
         format!("refnum {refnum}: {} documents to {bin}", tariff.counts)
     } else {
         format!("refnum {refnum}: repeated, nothing added")

@@ -89,17 +89,26 @@ pub fn with_bin(store: &Store, bin: &str) -> Result<Vec<String>, PodpishiError> 
         .collect())
 }
 
-/// `setblockuser`: blocks those of `logins` that `partner` registered; how many. Refused when
-/// none was.
-pub fn block(
-    store: &Store,
-    partner: &str,
-    bin: &str,
-    logins: &[String],
-) -> Result<usize, PodpishiError> {
+/// What `setblockuser` changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocked {
+    /// Accounts blocked (blocking a blocked one again counts: it is not an error).
+    pub count: usize,
+}
+
+/// `setblockuser`: blocks the accounts holding `bin` that `partner` registered. Refused when
+/// no account holds `bin`, or none of them is this partner's.
+pub fn block(store: &Store, partner: &str, bin: &str) -> Result<Blocked, PodpishiError> {
+    let logins = with_bin(store, bin)?;
+    if logins.is_empty() {
+        return Err(PodpishiError::new(
+            Kind::ClientUnknown,
+            format!("<bin2client> {bin}: no client account has this BIN"),
+        ));
+    }
     Ok(store.write(|tx| {
         let mut n = 0;
-        for l in logins {
+        for l in &logins {
             if let Some(mut a) = tx.get::<Account, _>(Table::PodAccounts, &keys::account(l))? {
                 if a.registered_by.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(partner)) {
                     a.blocked = true;
@@ -111,7 +120,7 @@ pub fn block(
         if n == 0 {
             return refuse(PodpishiError::new(Kind::ClientUnknown, format!("<bin2client> {bin}: the client was not registered by partner {partner} (reguserbypartner), so it can not block it")));
         }
-        Ok(n)
+        Ok(Blocked { count: n })
     })?)
 }
 

@@ -4,6 +4,7 @@
 
 use super::super::error::{Kind, PodpishiError};
 use super::super::state::{keys, Account, PartnerTrn};
+use super::accounts;
 use crate::store::{refuse, Abort, Store, Table};
 use time::OffsetDateTime;
 
@@ -12,31 +13,48 @@ pub struct Package<'a> {
     pub partner: &'a str,
     pub refnum: u64,
     pub bin2client: &'a str,
-    /// The login of the client account credited.
-    pub client: &'a str,
     pub packet: u64,
     /// Documents the tariff adds.
     pub counts: i64,
 }
 
-/// `addpackage2client`: whether documents were added (false: a retry of the same refnum).
+/// What `addpackage2client` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageAdded {
+    /// The client's count grew by the tariff's documents.
+    Added,
+    /// A retry of the same refnum, client and packet: nothing added.
+    Repeated,
+}
+
+/// `addpackage2client`: credits the first account holding `bin2client` (refused when none
+/// does) and records the transaction.
 pub fn add_package(
     store: &Store,
     now: OffsetDateTime,
     pkg: &Package<'_>,
-) -> Result<bool, PodpishiError> {
+) -> Result<PackageAdded, PodpishiError> {
     let Package {
         partner,
         refnum,
         bin2client: bin,
-        client,
         packet,
         counts,
     } = *pkg;
+    let client = accounts::with_bin(store, bin)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            PodpishiError::new(
+                Kind::ClientUnknown,
+                format!("<bin2client> {bin}: no client account has this BIN as a template"),
+            )
+        })?;
+    let client = client.as_str();
     Ok(store.write(|tx| {
         if let Some(t) = tx.get::<PartnerTrn, _>(Table::PodPartnerTrn, &keys::trn(partner, refnum))? {
             if t.bin2client == bin && t.packet == packet {
-                return Ok(false);
+                return Ok(PackageAdded::Repeated);
             }
             return refuse(PodpishiError::new(
                 Kind::RefnumReused,
@@ -52,7 +70,7 @@ pub fn add_package(
         let t = PartnerTrn { id, partner: partner.to_string(), bin2client: bin.to_string(), packet, count: counts, refnum, at: now };
         tx.put(Table::PodPartnerTrn, &keys::trn(partner, refnum), &t)?;
         tx.put(Table::PodPartnerTrn, &keys::trn_time(partner, now, id), &t)?;
-        Ok(true)
+        Ok(PackageAdded::Added)
     })?)
 }
 
