@@ -2,11 +2,10 @@
 //! the session's account and its own and incoming documents with their permissions. A missing,
 //! wrong or expired session gets a 403 page saying which.
 
-use super::state::{keys, Account, Document, Session};
+use super::model;
 use super::Podpishi;
 use crate::pipeline::Answer;
 use crate::server::router;
-use crate::store::{codec, Table};
 use quick_xml::escape::escape;
 
 fn page(status: u16, title: &str, body: &str) -> Answer {
@@ -34,7 +33,7 @@ pub fn handle(pod: &Podpishi, query: Option<&str>) -> Answer {
         ));
     };
     let store = pod.store();
-    let session = match store.get::<Session>(Table::PodSessions, &keys::session(id)) {
+    let session = match model::sessions::get(store, id) {
         Ok(Some(s)) => s,
         Ok(None) => return denied(format!("session {id} does not exist")),
         Err(e) => {
@@ -50,25 +49,13 @@ pub fn handle(pod: &Podpishi, query: Option<&str>) -> Answer {
     if pod.now() > session.expires {
         return denied(format!("session {id} expired at {}", session.expires));
     }
-    let Ok(Some(acc)) = store.get::<Account>(Table::PodAccounts, &keys::account(&session.login))
-    else {
+    let Ok(Some(acc)) = model::accounts::get(store, &session.login) else {
         return denied(format!("the account of session {id} no longer exists"));
     };
-    let mut nums = std::collections::BTreeSet::new();
-    for bin in &acc.bins {
-        let (s, e) = (codec::key(&[bin, ""]), codec::key(&[bin, "\u{7f}"]));
-        for k in store
-            .keys_in_range(Table::PodByOwner, &s, &e, 10_000)
-            .unwrap_or_default()
-        {
-            if let Some(n) = codec::split(&k).get(2).and_then(|n| n.parse::<u64>().ok()) {
-                nums.insert(n);
-            }
-        }
-    }
+    let nums = model::documents::nums_of_bins(store, &acc.bins);
     let mut rows = String::new();
     for n in nums {
-        if let Ok(Some(d)) = store.get::<Document>(Table::PodDocuments, &keys::document(n)) {
+        if let Ok(Some(d)) = model::documents::get(store, n) {
             let perms: Vec<String> = d
                 .permissions
                 .iter()

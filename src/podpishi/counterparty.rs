@@ -10,61 +10,37 @@
 //! `index` defaults to the receiver's permission. Also here: the inspection verbs the control
 //! API shows (documents, accounts, partner transactions, outbox, a dump of everything).
 
-use super::endpoints::addsignature::{check_signable, sign_permission};
 use super::error::{Kind, PodpishiError};
-use super::state::{keys, Document, Email};
+use super::model::{self, permissions};
+use super::state::Email;
 use super::Podpishi;
-use crate::store::{refuse, Abort, Table};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 impl Podpishi {
-    /// Every value of a table as `{key, value}`, in key order.
-    fn dump(&self, table: Table) -> Result<Vec<Value>, PodpishiError> {
-        Ok(self
-            .store()
-            .scan_prefix::<Value>(table, b"", usize::MAX)?
-            .into_iter()
-            .map(|(k, v)| json!({"key": crate::store::codec::split(&k).join("/"), "value": v}))
-            .collect())
-    }
-
     /// The emails the service would have sent.
     pub fn outbox(&self) -> Result<Vec<Email>, PodpishiError> {
-        Ok(self
-            .store()
-            .scan_prefix::<Email>(Table::PodOutbox, b"", usize::MAX)?
-            .into_iter()
-            .map(|(_, e)| e)
-            .collect())
+        model::outbox::all(self.store())
     }
 
     /// A document with its permissions and signatures, as stored.
     pub fn document_json(&self, num: u64) -> Result<Value, PodpishiError> {
-        self.store()
-            .get::<Value>(Table::PodDocuments, &keys::document(num))?
+        model::inspect::document(self.store(), num)?
             .ok_or_else(|| PodpishiError::document_unknown(num))
     }
 
     /// An account (balance, BINs, blocked), as stored.
     pub fn account_json(&self, login: &str) -> Result<Option<Value>, PodpishiError> {
-        Ok(self
-            .store()
-            .get::<Value>(Table::PodAccounts, &keys::account(login))?)
+        model::inspect::account(self.store(), login)
     }
 
     pub fn partner_transactions(&self) -> Result<Vec<Value>, PodpishiError> {
-        self.dump(Table::PodPartnerTrn)
+        model::inspect::partner_transactions(self.store())
     }
 
     /// Everything stored (accounts, documents, transactions, outbox) in key order.
     pub fn state_dump(&self) -> Result<Value, PodpishiError> {
-        Ok(json!({
-            "accounts": self.dump(Table::PodAccounts)?,
-            "documents": self.dump(Table::PodDocuments)?,
-            "partner_transactions": self.dump(Table::PodPartnerTrn)?,
-            "outbox": self.dump(Table::PodOutbox)?,
-        }))
+        model::inspect::everything(self.store())
     }
 }
 
@@ -92,19 +68,14 @@ impl Podpishi {
     /// The document's ZIP exactly as `getdoc` answers its owner: (file name, bytes), for the
     /// dashboard's download.
     pub fn document_zip(&self, num: u64) -> Result<(String, Vec<u8>), PodpishiError> {
-        let doc: Document = self
-            .store()
-            .get(Table::PodDocuments, &keys::document(num))?
+        let doc = model::documents::get(self.store(), num)?
             .ok_or_else(|| PodpishiError::document_unknown(num))?;
-        let account: super::state::Account = self
-            .store()
-            .get(Table::PodAccounts, &keys::account(&doc.owner_login))?
-            .ok_or_else(|| {
-                PodpishiError::internal(
-                    "reading the owner's account",
-                    format!("document {num}'s owner {} has no account", doc.owner_login),
-                )
-            })?;
+        let account = model::accounts::get(self.store(), &doc.owner_login)?.ok_or_else(|| {
+            PodpishiError::internal(
+                "reading the owner's account",
+                format!("document {num}'s owner {} has no account", doc.owner_login),
+            )
+        })?;
         let cmd = super::wire::Command {
             oper: "getdoc".into(),
             items: vec![("docnum".into(), num.to_string())],
@@ -145,104 +116,75 @@ impl Podpishi {
     }
 }
 
+/// The counterparty's step through the model's one sign transition, or its refuse.
 fn counterparty(pod: &Podpishi, num: u64, step: &Step) -> Result<Value, PodpishiError> {
-    let world = pod.world();
-    let signer_name = step.signer.as_deref().unwrap_or("");
     let action = step.action.as_deref().unwrap_or("sign");
-    let index = step.index;
-    let attached = step.attached;
-    let doc: Document = pod
-        .store()
-        .get(Table::PodDocuments, &keys::document(num))?
-        .ok_or_else(|| PodpishiError::document_unknown(num))?;
+    // One reading of the clock: the CMS's signingTime and signed_date agree.
     let now = pod.now();
+    let doc = model::documents::get(pod.store(), num)?
+        .ok_or_else(|| PodpishiError::document_unknown(num))?;
     match action {
         "sign" => {
-            let signer = world.signer(signer_name).ok_or_else(|| {
-                PodpishiError::new(
-                    Kind::InvalidField,
-                    format!(
-                        "signer '{signer_name}' is not a test signer; the signers are: {}",
-                        world
-                            .signers
-                            .iter()
-                            .map(|s| s.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )
-            })?;
-            let content = doc
-                .files
-                .first()
-                .map(|f| pod.store().get_raw(Table::PodFiles, f.sha256.as_bytes()))
-                .transpose()?
-                .flatten()
-                .ok_or_else(|| {
-                    PodpishiError::internal("reading the document", "its file is missing")
-                })?;
-            let der = crate::crypto::cms::sign(
-                &signer.cert_der,
-                signer
-                    .key()
-                    .map_err(|e| PodpishiError::internal("reading the signer key", e))?,
-                &content,
-                attached,
-                now,
-            )
-            .map_err(|e| PodpishiError::internal("signing", e))?;
-            let p = sign_permission(
+            let signer_name = step.signer.as_deref().unwrap_or("");
+            let der = sign_as(pod, &doc, signer_name, step.attached, now)?;
+            let p = permissions::sign(
                 pod.store(),
-                world,
+                pod.world(),
                 now,
                 &doc,
-                index,
+                step.index,
                 &der,
                 None,
                 &format!("signature by {signer_name}"),
-            )?;
+            )?
+            .permission;
             Ok(
                 json!({"num": num, "i": p.i, "signed": 1, "signed_bin": p.signed_bin, "signed_fio": p.signed_fio, "signed_firm": p.signed_firm, "signed_policy": p.signed_policy, "signature_pem": p.cms}),
             )
         }
         "refuse" => {
-            let i = match index {
-                Some(i) => i,
-                None => doc
-                    .permissions
-                    .iter()
-                    .find(|p| p.must_signed_by_bin == doc.receiver_bin && p.signed_type != 1)
-                    .map(|p| p.i)
-                    .ok_or_else(|| {
-                        PodpishiError::new(
-                            Kind::PermissionUnknown,
-                            format!("document {num} has no receiver permission"),
-                        )
-                    })?,
-            };
-            pod.store().write(|tx| {
-                let mut d: Document = tx
-                    .get(Table::PodDocuments, &keys::document(num))?
-                    .ok_or_else(|| Abort::Refuse(PodpishiError::document_unknown(num)))?;
-                let snapshot = d.clone();
-                let Some(p) = d.permissions.iter_mut().find(|p| p.i == i) else {
-                    return refuse(PodpishiError::new(
-                        Kind::PermissionUnknown,
-                        format!("document {num} has no permission {i}"),
-                    ));
-                };
-                if let Err(e) = check_signable(&snapshot, p) {
-                    return refuse(e);
-                }
-                p.sign_deleted = true;
-                tx.put(Table::PodDocuments, &keys::document(num), &d)?;
-                Ok(())
-            })?;
-            Ok(json!({"num": num, "i": i, "sign_deleted": 1}))
+            let changed = permissions::refuse(pod.store(), num, step.index)?;
+            Ok(json!({"num": num, "i": changed.i, "sign_deleted": 1}))
         }
         other => Err(PodpishiError::new(
             Kind::InvalidField,
             format!("action '{other}' is not sign or refuse"),
         )),
     }
+}
+
+/// A real CMS by test signer `signer_name` over the document's first file, made at the clock.
+fn sign_as(
+    pod: &Podpishi,
+    doc: &super::state::Document,
+    signer_name: &str,
+    attached: bool,
+    now: time::OffsetDateTime,
+) -> Result<Vec<u8>, PodpishiError> {
+    let world = pod.world();
+    let signer = world.signer(signer_name).ok_or_else(|| {
+        PodpishiError::new(
+            Kind::InvalidField,
+            format!(
+                "signer '{signer_name}' is not a test signer; the signers are: {}",
+                world
+                    .signers
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
+    let content = model::documents::first_file(pod.store(), doc)?;
+    crate::crypto::cms::sign(
+        &signer.cert_der,
+        signer
+            .key()
+            .map_err(|e| PodpishiError::internal("reading the signer key", e))?,
+        &content,
+        attached,
+        now,
+    )
+    .map_err(|e| PodpishiError::internal("signing", e))
 }

@@ -2,10 +2,9 @@
 //! authenticated account and the clock, with the checks many commands share.
 
 use super::error::{Kind, PodpishiError};
-use super::state::{self, keys, Account};
+use super::state::{self, Account};
 use super::wire::{self, Command};
 use super::world::World;
-use crate::store::Table;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -30,15 +29,12 @@ impl Ctx<'_> {
 
     /// A document this account owns or receives.
     pub fn document(&self, num: u64, field: &str) -> Result<state::Document, PodpishiError> {
-        let doc: state::Document = self
-            .store
-            .get(Table::PodDocuments, &keys::document(num))?
-            .ok_or_else(|| {
-                PodpishiError::new(
-                    Kind::DocumentUnknown,
-                    format!("<{field}> {num}: there is no document {num}"),
-                )
-            })?;
+        let doc = super::model::documents::get(self.store, num)?.ok_or_else(|| {
+            PodpishiError::new(
+                Kind::DocumentUnknown,
+                format!("<{field}> {num}: there is no document {num}"),
+            )
+        })?;
         if !doc.visible_to(&self.account) {
             return Err(PodpishiError::new(
                 Kind::NotYourDocument,

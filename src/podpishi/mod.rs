@@ -9,20 +9,24 @@
 //!   one place ([`error::PodpishiError::to_xml`]).
 //! - [`world`] is the scenario as handlers need it, validated by [`scenario`]; [`ctx`] is what
 //!   a command may use; [`state`] holds the stored records; [`xml`] writes answers.
-//! - [`signing`] verifies CMS signatures against a permission and records them; upload,
-//!   `addsignature` and the [`counterparty`] verbs (the control plane's "sign as the
-//!   counterparty") share it.
+//! - [`model`] is the only code that reads or writes the stored records ([`state`]): every
+//!   state change (upload, sign, refuse, delete a permission, invoices, partner packages,
+//!   registrations, sessions, the outbox) is one function there, writing in one store
+//!   transaction; [`model::TRANSITIONS`] is the permission state machine.
+//! - [`signing`] judges CMS signatures against a permission; upload, `addsignature` and the
+//!   [`counterparty`] verbs (the control plane's "sign as the counterparty") use it, and all
+//!   paths that sign go through [`model::permissions::sign`].
 //!
-//! Handlers are synchronous: they read the clock once and change state in one store
-//! transaction, so a refusal leaves nothing behind.
+//! Handlers are synchronous: they parse, authorize, read the clock once and make one model
+//! call, so a refusal leaves nothing behind.
 
 pub mod api;
 pub mod cabinet;
 pub mod counterparty;
 pub mod ctx;
-pub mod documents;
 pub mod endpoints;
 pub mod error;
+pub mod model;
 pub mod openapi;
 pub mod routes;
 pub mod scenario;
@@ -33,15 +37,14 @@ pub mod world;
 pub mod xml;
 
 pub use ctx::Ctx;
-pub use documents::put_document;
 pub use routes::{Reply, COMMANDS};
 pub use world::World;
 pub use xml::{ok_resp, permission_xml};
 
 use crate::clock::Clock;
-use crate::store::{Decoded, Store, Table};
+use crate::store::{Decoded, Store};
 use error::{Kind, PodpishiError};
-use state::{keys, Account};
+use state::Account;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -67,7 +70,7 @@ impl Podpishi {
                 store,
                 clock,
                 world,
-                accounts: Decoded::new(Table::PodAccounts),
+                accounts: model::accounts::cache(),
             }),
         };
         p.seed()?;
@@ -88,38 +91,7 @@ impl Podpishi {
 
     /// Puts the scenario's accounts in the store unless a data directory already has them.
     fn seed(&self) -> Result<(), PodpishiError> {
-        let world = &self.inner.world;
-        self.inner.store.write::<_, PodpishiError>(|tx| {
-            for (i, a) in world.spec.accounts.iter().enumerate() {
-                let k = keys::account(&a.login);
-                if tx.get::<Account, _>(Table::PodAccounts, &k)?.is_some() {
-                    continue;
-                }
-                let sid = a.service_id.unwrap_or(1000 + i as u64 + 1);
-                let acc = Account {
-                    login: a.login.clone(),
-                    apikey: a.apikey.clone(),
-                    bins: a.bins.clone(),
-                    balance: a.balance,
-                    partner: a.partner,
-                    blocked: a.blocked,
-                    service_id: sid,
-                    registered_by: None,
-                    remote_id: None,
-                };
-                tx.put(Table::PodAccounts, &k, &acc)?;
-                tx.put(
-                    Table::PodAccounts,
-                    &keys::service_id(sid),
-                    &acc.login.to_lowercase(),
-                )?;
-                for b in &acc.bins {
-                    tx.put(Table::PodAccounts, &keys::bin(b, &acc.login), &())?;
-                }
-            }
-            Ok(())
-        })?;
-        Ok(())
+        model::accounts::seed(&self.inner.store, &self.inner.world.spec.accounts)
     }
 
     /// login + apikey → the account (request-level `Authorization error (code=0)` otherwise).
@@ -149,10 +121,7 @@ impl Podpishi {
                 apikey.chars().count()
             )));
         }
-        let acc = self
-            .inner
-            .store
-            .get_decoded(&self.inner.accounts, &keys::account(login))?
+        let acc = model::accounts::cached(&self.inner.store, &self.inner.accounts, login)?
             .ok_or_else(|| auth(format!("login '{login}' is not an account of this service")))?;
         if acc.apikey != apikey {
             return Err(auth(format!("apikey is not the key of account '{login}' (see Управление in the cabinet; the scenario's accounts list it)")));

@@ -78,59 +78,9 @@ fn html_answer(description: &str) -> Value {
 }
 
 pub fn document(version: &str) -> Value {
-    let mut examples = Map::new();
-    let mut list = String::new();
-    for (oper, _, summary) in COMMANDS {
-        let (elements, inner) = COMMAND_DOCS
-            .iter()
-            .find(|(o, ..)| o == oper)
-            .map(|(_, e, x)| (*e, *x))
-            .unwrap_or(("", ""));
-        let xml = xml_of(oper, inner);
-        let account = if summary.starts_with("partner:") {
-            PARTNER
-        } else {
-            ALFA
-        };
-        list.push_str(&format!(
-            "\n- `{oper}`: {summary}. Elements: {elements}. Example: `{}`",
-            xml.replace('`', "'")
-        ));
-        examples.insert(
-            (*oper).to_string(),
-            json!({
-                "summary": summary,
-                "description": format!("command = base64 of {xml}"),
-                "value": {"login": account.0, "apikey": account.1, "command": crate::crypto::b64(xml.as_bytes())},
-            }),
-        );
-    }
-    let form = json!({
-        "type": "object",
-        "required": ["login", "apikey", "command"],
-        "properties": {
-            "login": {"type": "string", "description": "the account's e-mail"},
-            "apikey": {"type": "string", "description": "the account's 32-character API key"},
-            "command": {"type": "string", "contentEncoding": "base64", "description": "base64 of UTF-8 XML `<data><oper>…</oper>…<time>YYYYMMDDhhmmss or empty</time></data>`"},
-        },
-    });
-    let upload = json!({
-        "type": "object",
-        "required": ["login", "apikey", "owner_bin", "uf"],
-        "properties": {
-            "login": {"type": "string", "example": ALFA.0},
-            "apikey": {"type": "string", "example": ALFA.1},
-            "nametxt": {"type": "string", "description": "the document's title (default: the first file name)", "example": "Договор № 15"},
-            "uniq_reference": {"type": "string", "description": "the account's unique reference (a repeat is refused)", "example": "1C-5D43844"},
-            "pack_reference": {"type": "string", "example": "1"},
-            "owner_bin": {"type": "string", "description": "the owner's BIN/IIN (12 digits, check digit)", "example": "160940001237"},
-            "receiver_bin": {"type": "string", "description": "the counterparty's BIN/IIN", "example": "160940004561"},
-            "type_delegate": {"type": "string", "enum": ["1", "2"], "description": "1: the receiver signs; 2: the receiver views"},
-            "receiver_mail": {"type": "string", "description": "trimmed", "example": "beta@test.kz"},
-            "uf": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"}, "description": "the files (uf, uf[] or uf[N]), as file parts — not '@/path' text"},
-            "signature_pem": {"type": "string", "description": "base64 DER CMS by the owner over the first file (signsim cms sign --signer seitkali --in FILE)"},
-        },
-    });
+    let (examples, list) = command_examples();
+    let form = command_form();
+    let upload = upload_form();
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -180,6 +130,72 @@ pub fn document(version: &str) -> Value {
                 ],
                 "responses": {"200": html_answer("the cabinet page (or a refusal)")},
             }},
+        },
+    })
+}
+
+/// One example per command (the default world's accounts) and the Markdown list of commands.
+fn command_examples() -> (Map<String, Value>, String) {
+    let mut examples = Map::new();
+    let mut list = String::new();
+    for (oper, _, summary) in COMMANDS {
+        let (elements, inner) = COMMAND_DOCS
+            .iter()
+            .find(|(o, ..)| o == oper)
+            .map(|(_, e, x)| (*e, *x))
+            .unwrap_or(("", ""));
+        let xml = xml_of(oper, inner);
+        let account = if summary.starts_with("partner:") {
+            PARTNER
+        } else {
+            ALFA
+        };
+        list.push_str(&format!(
+            "\n- `{oper}`: {summary}. Elements: {elements}. Example: `{}`",
+            xml.replace('`', "'")
+        ));
+        examples.insert(
+            (*oper).to_string(),
+            json!({
+                "summary": summary,
+                "description": format!("command = base64 of {xml}"),
+                "value": {"login": account.0, "apikey": account.1, "command": crate::crypto::b64(xml.as_bytes())},
+            }),
+        );
+    }
+    (examples, list)
+}
+
+/// The form of `/apistatus.php`.
+fn command_form() -> Value {
+    json!({
+        "type": "object",
+        "required": ["login", "apikey", "command"],
+        "properties": {
+            "login": {"type": "string", "description": "the account's e-mail"},
+            "apikey": {"type": "string", "description": "the account's 32-character API key"},
+            "command": {"type": "string", "contentEncoding": "base64", "description": "base64 of UTF-8 XML `<data><oper>…</oper>…<time>YYYYMMDDhhmmss or empty</time></data>`"},
+        },
+    })
+}
+
+/// The multipart form of `/api.php` (upload).
+fn upload_form() -> Value {
+    json!({
+        "type": "object",
+        "required": ["login", "apikey", "owner_bin", "uf"],
+        "properties": {
+            "login": {"type": "string", "example": ALFA.0},
+            "apikey": {"type": "string", "example": ALFA.1},
+            "nametxt": {"type": "string", "description": "the document's title (default: the first file name)", "example": "Договор № 15"},
+            "uniq_reference": {"type": "string", "description": "the account's unique reference (a repeat is refused)", "example": "1C-5D43844"},
+            "pack_reference": {"type": "string", "example": "1"},
+            "owner_bin": {"type": "string", "description": "the owner's BIN/IIN (12 digits, check digit)", "example": "160940001237"},
+            "receiver_bin": {"type": "string", "description": "the counterparty's BIN/IIN", "example": "160940004561"},
+            "type_delegate": {"type": "string", "enum": ["1", "2"], "description": "1: the receiver signs; 2: the receiver views"},
+            "receiver_mail": {"type": "string", "description": "trimmed", "example": "beta@test.kz"},
+            "uf": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"}, "description": "the files (uf, uf[] or uf[N]), as file parts — not '@/path' text"},
+            "signature_pem": {"type": "string", "description": "base64 DER CMS by the owner over the first file (signsim cms sign --signer seitkali --in FILE)"},
         },
     })
 }

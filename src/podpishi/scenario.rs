@@ -43,6 +43,32 @@ pub fn check(pod: &PodpishiSpec, ck: &mut Checker, files: &Files) -> Option<PodM
     let zone = crate::clock::Zone::parse(&pod.zone)
         .map_err(|e| ck.problem("podpishi.zone", e))
         .ok();
+    check_limits(pod, ck);
+    check_accounts(pod, ck);
+    check_tariffs(pod, ck);
+    let signers = check_signers(pod, ck, files);
+    if !pod.signers.iter().any(|s| s.name == pod.service_signer) {
+        ck.problem(
+            "podpishi.service_signer",
+            format!(
+                "no signer named '{}' in podpishi.signers",
+                pod.service_signer
+            ),
+        );
+    }
+    let roots = check_roots(pod, ck, files, &signers);
+    let zone = zone?;
+    (signers.len() == pod.signers.len() && roots.len() == pod.trusted_roots.len()).then_some(
+        PodMaterial {
+            signers,
+            roots,
+            zone,
+        },
+    )
+}
+
+/// The size and time limits.
+fn check_limits(pod: &PodpishiSpec, ck: &mut Checker) {
     if pod.max_upload_bytes < 1024 {
         ck.problem("podpishi.max_upload_bytes", "must be at least 1024");
     }
@@ -52,6 +78,10 @@ pub fn check(pod: &PodpishiSpec, ck: &mut Checker, files: &Files) -> Option<PodM
     if pod.session_seconds == 0 {
         ck.problem("podpishi.session_seconds", "must be at least 1");
     }
+}
+
+/// Each account: its login, apikey, BIN templates; logins and service ids unique.
+fn check_accounts(pod: &PodpishiSpec, ck: &mut Checker) {
     let mut logins = HashSet::new();
     let mut service_ids = HashSet::new();
     for (i, a) in pod.accounts.iter().enumerate() {
@@ -100,6 +130,10 @@ pub fn check(pod: &PodpishiSpec, ck: &mut Checker, files: &Files) -> Option<PodM
             }
         }
     }
+}
+
+/// Tariff ids unique, each adding at least one document.
+fn check_tariffs(pod: &PodpishiSpec, ck: &mut Checker) {
     let mut tariffs = HashSet::new();
     for (i, t) in pod.tariffs.iter().enumerate() {
         if !tariffs.insert(t.id) {
@@ -115,6 +149,10 @@ pub fn check(pod: &PodpishiSpec, ck: &mut Checker, files: &Files) -> Option<PodM
             );
         }
     }
+}
+
+/// The test signers whose certificate and key are readable (names unique).
+fn check_signers(pod: &PodpishiSpec, ck: &mut Checker, files: &Files) -> Vec<SignerMaterial> {
     let mut signers = Vec::new();
     let mut names = HashSet::new();
     for (i, s) in pod.signers.iter().enumerate() {
@@ -158,15 +196,16 @@ pub fn check(pod: &PodpishiSpec, ck: &mut Checker, files: &Files) -> Option<PodM
             });
         }
     }
-    if !pod.signers.iter().any(|s| s.name == pod.service_signer) {
-        ck.problem(
-            "podpishi.service_signer",
-            format!(
-                "no signer named '{}' in podpishi.signers",
-                pod.service_signer
-            ),
-        );
-    }
+    signers
+}
+
+/// The trusted roots that are readable; every signer must be issued by one of them.
+fn check_roots(
+    pod: &PodpishiSpec,
+    ck: &mut Checker,
+    files: &Files,
+    signers: &[SignerMaterial],
+) -> Vec<Vec<u8>> {
     let mut roots = Vec::new();
     for (i, r) in pod.trusted_roots.iter().enumerate() {
         match files
@@ -192,12 +231,5 @@ pub fn check(pod: &PodpishiSpec, ck: &mut Checker, files: &Files) -> Option<PodM
             );
         }
     }
-    let zone = zone?;
-    (signers.len() == pod.signers.len() && roots.len() == pod.trusted_roots.len()).then_some(
-        PodMaterial {
-            signers,
-            roots,
-            zone,
-        },
-    )
+    roots
 }

@@ -208,130 +208,11 @@ impl Command {
     }
 
     pub fn parse(xml: &str) -> Result<Command, PodpishiError> {
-        let bad = |m: String| PodpishiError::new(Kind::BadCommand, m);
-        let mut reader = quick_xml::Reader::from_str(xml);
-        let mut depth = 0usize;
-        let mut root_seen = false;
-        let mut current: Option<(String, String)> = None;
-        let mut items = Vec::new();
-        loop {
-            let pos = reader.buffer_position();
-            let ev = reader.read_event().map_err(|e| {
-                bad(format!(
-                    "command is not well-formed XML: {e} (near byte {pos})"
-                ))
-            })?;
-            match ev {
-                Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
-                Event::DocType(_) => {
-                    return Err(bad("command carries a DOCTYPE: DTDs and entity declarations are refused; send a plain <data>…</data> document".into()))
-                }
-                Event::Start(e) => {
-                    let name = e.name().as_ref().to_string();
-                    match depth {
-                        0 if root_seen => return Err(bad(format!("command has a second root element <{name}> after </data>"))),
-                        0 if name != "data" => return Err(bad(format!("the root element is <{name}>; a command is <data><oper>…</oper>…</data>"))),
-                        0 => root_seen = true,
-                        1 => current = Some((name, String::new())),
-                        _ => {
-                            let parent = current.as_ref().map(|c| c.0.clone()).unwrap_or_default();
-                            return Err(bad(format!("element <{name}> inside <{parent}>: the elements of <data> hold text only")));
-                        }
-                    }
-                    depth += 1;
-                }
-                Event::Empty(e) => {
-                    let name = e.name().as_ref().to_string();
-                    match depth {
-                        0 if name == "data" && !root_seen => root_seen = true,
-                        0 => return Err(bad(format!("the root element is <{name}/>; a command is <data><oper>…</oper>…</data>"))),
-                        1 => items.push((name, String::new())),
-                        _ => {
-                            let parent = current.as_ref().map(|c| c.0.clone()).unwrap_or_default();
-                            return Err(bad(format!("element <{name}/> inside <{parent}>: the elements of <data> hold text only")));
-                        }
-                    }
-                }
-                Event::Text(t) => {
-                    let text = t.xml10_content();
-                    match current.as_mut() {
-                        Some((_, v)) if depth == 2 => v.push_str(&text),
-                        _ if text.trim().is_empty() => {}
-                        _ => return Err(bad(format!("text '{}' outside any element of <data>", text.trim()))),
-                    }
-                }
-                Event::CData(t) => {
-                    let text = t[..].to_string();
-                    if let Some((_, v)) = current.as_mut() {
-                        v.push_str(&text);
-                    }
-                }
-                Event::GeneralRef(r) => {
-                    let c = if r.is_char_ref() {
-                        r.resolve_char_ref()
-                            .ok()
-                            .flatten()
-                            .ok_or_else(|| bad(format!("character reference &{}; is not a valid character", r.xml10_content())))?
-                    } else {
-                        match r.xml10_content().as_ref() {
-                            "amp" => '&',
-                            "lt" => '<',
-                            "gt" => '>',
-                            "quot" => '"',
-                            "apos" => '\'',
-                            other => return Err(bad(format!("entity &{other}; is not defined: only &amp; &lt; &gt; &quot; &apos; and character references are allowed (no DTD is read)"))),
-                        }
-                    };
-                    if let Some((_, v)) = current.as_mut() {
-                        v.push(c);
-                    }
-                }
-                Event::End(_) => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 1 {
-                        if let Some(item) = current.take() {
-                            items.push(item);
-                        }
-                    }
-                }
-                Event::Eof => break,
-            }
-        }
-        if !root_seen {
-            return Err(bad(
-                "command is empty XML: send <data><oper>…</oper>…</data>".into(),
-            ));
-        }
-        if depth != 0 {
-            return Err(bad("command XML ends before </data>".into()));
-        }
-        let items: Vec<(String, String)> = items
+        let items: Vec<(String, String)> = read_items(xml)?
             .into_iter()
             .map(|(k, v)| (k, v.trim().to_string()))
             .collect();
-        let opers: Vec<&String> = items
-            .iter()
-            .filter(|(k, _)| k == "oper")
-            .map(|(_, v)| v)
-            .collect();
-        let oper = match opers.as_slice() {
-            [] => {
-                return Err(PodpishiError::new(
-                    Kind::MissingField,
-                    "<oper> is missing from <data>",
-                ))
-            }
-            [o] if o.is_empty() => {
-                return Err(PodpishiError::new(Kind::MissingField, "<oper> is empty"))
-            }
-            [o] => o.to_string(),
-            _ => {
-                return Err(bad(format!(
-                    "<oper> appears {} times; send exactly one",
-                    opers.len()
-                )))
-            }
-        };
+        let oper = the_oper(&items)?;
         Ok(Command { oper, items })
     }
 
@@ -383,6 +264,185 @@ impl Command {
     /// An optional non-empty element.
     pub fn optional(&self, name: &str) -> Result<Option<&str>, PodpishiError> {
         Ok(self.one(name)?.filter(|v| !v.is_empty()))
+    }
+}
+
+fn bad_command(m: String) -> PodpishiError {
+    PodpishiError::new(Kind::BadCommand, m)
+}
+
+/// The elements of `<data>` while a command is read: how deep the reader is, whether the root
+/// was seen, the element being read and those read.
+#[derive(Default)]
+struct Items {
+    depth: usize,
+    root_seen: bool,
+    current: Option<(String, String)>,
+    items: Vec<(String, String)>,
+}
+
+impl Items {
+    fn parent(&self) -> String {
+        self.current
+            .as_ref()
+            .map(|c| c.0.clone())
+            .unwrap_or_default()
+    }
+
+    fn start(&mut self, name: String) -> Result<(), PodpishiError> {
+        let bad = bad_command;
+        match self.depth {
+            0 if self.root_seen => {
+                return Err(bad(format!(
+                    "command has a second root element <{name}> after </data>"
+                )))
+            }
+            0 if name != "data" => {
+                return Err(bad(format!(
+                    "the root element is <{name}>; a command is <data><oper>…</oper>…</data>"
+                )))
+            }
+            0 => self.root_seen = true,
+            1 => self.current = Some((name, String::new())),
+            _ => {
+                let parent = self.parent();
+                return Err(bad(format!(
+                    "element <{name}> inside <{parent}>: the elements of <data> hold text only"
+                )));
+            }
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn empty(&mut self, name: String) -> Result<(), PodpishiError> {
+        let bad = bad_command;
+        match self.depth {
+            0 if name == "data" && !self.root_seen => self.root_seen = true,
+            0 => {
+                return Err(bad(format!(
+                    "the root element is <{name}/>; a command is <data><oper>…</oper>…</data>"
+                )))
+            }
+            1 => self.items.push((name, String::new())),
+            _ => {
+                let parent = self.parent();
+                return Err(bad(format!(
+                    "element <{name}/> inside <{parent}>: the elements of <data> hold text only"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn text(&mut self, text: &str) -> Result<(), PodpishiError> {
+        match self.current.as_mut() {
+            Some((_, v)) if self.depth == 2 => v.push_str(text),
+            _ if text.trim().is_empty() => {}
+            _ => {
+                return Err(bad_command(format!(
+                    "text '{}' outside any element of <data>",
+                    text.trim()
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// CDATA and references: added to the element being read, if any.
+    fn push(&mut self, text: &str) {
+        if let Some((_, v)) = self.current.as_mut() {
+            v.push_str(text);
+        }
+    }
+
+    fn end(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        if self.depth == 1 {
+            if let Some(item) = self.current.take() {
+                self.items.push(item);
+            }
+        }
+    }
+}
+
+/// The character a reference stands for: a character reference or one of the five predefined
+/// entities; anything else is refused by name (no DTD is read).
+fn referenced_char(r: &quick_xml::events::BytesRef<'_>) -> Result<char, PodpishiError> {
+    let bad = bad_command;
+    if r.is_char_ref() {
+        return r.resolve_char_ref().ok().flatten().ok_or_else(|| {
+            bad(format!(
+                "character reference &{}; is not a valid character",
+                r.xml10_content()
+            ))
+        });
+    }
+    match r.xml10_content().as_ref() {
+        "amp" => Ok('&'),
+        "lt" => Ok('<'),
+        "gt" => Ok('>'),
+        "quot" => Ok('"'),
+        "apos" => Ok('\''),
+        other => Err(bad(format!("entity &{other}; is not defined: only &amp; &lt; &gt; &quot; &apos; and character references are allowed (no DTD is read)"))),
+    }
+}
+
+/// The elements of a command's `<data>`, untrimmed, in order.
+fn read_items(xml: &str) -> Result<Vec<(String, String)>, PodpishiError> {
+    let bad = bad_command;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut st = Items::default();
+    loop {
+        let pos = reader.buffer_position();
+        let ev = reader.read_event().map_err(|e| {
+            bad(format!(
+                "command is not well-formed XML: {e} (near byte {pos})"
+            ))
+        })?;
+        match ev {
+            Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
+            Event::DocType(_) => {
+                return Err(bad("command carries a DOCTYPE: DTDs and entity declarations are refused; send a plain <data>…</data> document".into()))
+            }
+            Event::Start(e) => st.start(e.name().as_ref().to_string())?,
+            Event::Empty(e) => st.empty(e.name().as_ref().to_string())?,
+            Event::Text(t) => st.text(&t.xml10_content())?,
+            Event::CData(t) => st.push(&t[..]),
+            Event::GeneralRef(r) => st.push(referenced_char(&r)?.encode_utf8(&mut [0; 4])),
+            Event::End(_) => st.end(),
+            Event::Eof => break,
+        }
+    }
+    if !st.root_seen {
+        return Err(bad(
+            "command is empty XML: send <data><oper>…</oper>…</data>".into(),
+        ));
+    }
+    if st.depth != 0 {
+        return Err(bad("command XML ends before </data>".into()));
+    }
+    Ok(st.items)
+}
+
+/// The one non-empty `<oper>`.
+fn the_oper(items: &[(String, String)]) -> Result<String, PodpishiError> {
+    let opers: Vec<&String> = items
+        .iter()
+        .filter(|(k, _)| k == "oper")
+        .map(|(_, v)| v)
+        .collect();
+    match opers.as_slice() {
+        [] => Err(PodpishiError::new(
+            Kind::MissingField,
+            "<oper> is missing from <data>",
+        )),
+        [o] if o.is_empty() => Err(PodpishiError::new(Kind::MissingField, "<oper> is empty")),
+        [o] => Ok(o.to_string()),
+        _ => Err(bad_command(format!(
+            "<oper> appears {} times; send exactly one",
+            opers.len()
+        ))),
     }
 }
 

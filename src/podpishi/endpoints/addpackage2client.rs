@@ -5,10 +5,9 @@
 
 use crate::ids;
 use crate::podpishi::error::{Kind, PodpishiError};
-use crate::podpishi::state::{keys, Account, PartnerTrn};
+use crate::podpishi::model::partner;
 use crate::podpishi::wire::Command;
 use crate::podpishi::{ok_resp, Ctx, Reply};
-use crate::store::{codec, refuse, Abort, Table};
 
 pub fn bin2client(ctx: &Ctx<'_>, cmd: &Command) -> Result<String, PodpishiError> {
     let b = cmd.required("bin2client")?;
@@ -29,16 +28,7 @@ pub fn bin2client(ctx: &Ctx<'_>, cmd: &Command) -> Result<String, PodpishiError>
     Ok(b.to_string())
 }
 
-/// The logins of accounts holding `bin`.
-pub fn accounts_with_bin(ctx: &Ctx<'_>, bin: &str) -> Result<Vec<String>, PodpishiError> {
-    Ok(ctx
-        .store
-        .keys_with_prefix(Table::PodAccounts, &keys::bin_prefix(bin), 100)?
-        .iter()
-        .filter_map(|k| codec::split(k).get(2).cloned())
-        .collect())
-}
-
+/// authorize (a partner, its template) → parse → one model call → render.
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
     ctx.require_partner("addpackage2client")?;
     ctx.owner_bin(cmd)?;
@@ -46,39 +36,18 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
     let bin = bin2client(ctx, cmd)?;
     let packet = cmd.required_u64("packet")?;
     let tariff = ctx.world.tariff(packet, "packet")?.clone();
-    let client = accounts_with_bin(ctx, &bin)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| {
-            PodpishiError::new(
-                Kind::ClientUnknown,
-                format!("<bin2client> {bin}: no client account has this BIN as a template"),
-            )
-        })?;
-    let partner = ctx.account.login.clone();
-    let now = ctx.now;
-    let added = ctx.store.write(|tx| {
-        if let Some(t) = tx.get::<PartnerTrn, _>(Table::PodPartnerTrn, &keys::trn(&partner, refnum))? {
-            if t.bin2client == bin && t.packet == packet {
-                return Ok(false);
-            }
-            return refuse(PodpishiError::new(
-                Kind::RefnumReused,
-                format!("<refnum> {refnum} was already used by partner {partner} (transaction {}: bin2client {}, packet {}); refnum is unique per partner", t.id, t.bin2client, t.packet),
-            ));
-        }
-        let mut acc: Account = tx
-            .get(Table::PodAccounts, &keys::account(&client))?
-            .ok_or_else(|| Abort::Refuse(PodpishiError::internal("crediting", "the client account vanished")))?;
-        acc.balance += tariff.counts;
-        tx.put(Table::PodAccounts, &keys::account(&client), &acc)?;
-        let id = tx.next_seq("pod.partner_trn", 1)?;
-        let t = PartnerTrn { id, partner: partner.clone(), bin2client: bin.clone(), packet, count: tariff.counts, refnum, at: now };
-        tx.put(Table::PodPartnerTrn, &keys::trn(&partner, refnum), &t)?;
-        tx.put(Table::PodPartnerTrn, &keys::trn_time(&partner, now, id), &t)?;
-        Ok(true)
-    })?;
-    ctx.diag.push(if added {
+    let added = partner::add_package(
+        ctx.store,
+        ctx.now,
+        &partner::Package {
+            partner: &ctx.account.login,
+            refnum,
+            bin2client: &bin,
+            packet,
+            counts: tariff.counts,
+        },
+    )?;
+    ctx.diag.push(if added == partner::PackageAdded::Added {
         format!("refnum {refnum}: {} documents to {bin}", tariff.counts)
     } else {
         format!("refnum {refnum}: repeated, nothing added")

@@ -7,12 +7,11 @@
 
 use crate::crypto::cms;
 use crate::podpishi::error::{PodpishiError, XML_DECL};
+use crate::podpishi::model;
 use crate::podpishi::signing;
-use crate::podpishi::state::{Document, Permission, StoredFile};
 use crate::podpishi::wire::Command;
-use crate::podpishi::{put_document, Ctx, Reply};
+use crate::podpishi::{Ctx, Reply};
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
     let tarif = ctx
@@ -51,37 +50,17 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
         &bytes,
         &service_bin,
     )?;
-    let first = ctx.world.spec.first_document_number;
-    let login = ctx.account.login.clone();
-    let file = StoredFile {
-        name: String::new(),
-        sha256: crate::crypto::hex(&Sha256::digest(&bytes)),
-        size: bytes.len() as u64,
-    };
-    let num = ctx.store.write::<_, PodpishiError>(|tx| {
-        let num = tx.next_seq("pod.document", first)?;
-        let mut owner = Permission::new(tx.next_seq("pod.permission", 1)?, 1, &service_bin);
-        verdict.apply(&mut owner, now);
-        let receiver = Permission::new(tx.next_seq("pod.permission", 1)?, 3, &client_bin);
-        let doc = Document {
-            num,
-            owner_login: String::new(),
-            owner_bin: service_bin.clone(),
-            receiver_bin: client_bin.clone(),
-            receiver_mail: login.clone(),
-            reference: format!("invoice-{num}"),
-            package: "2".into(),
-            name: format!("Счёт на оплату № {num}: тариф «{}»", tarif.name),
-            files: vec![StoredFile {
-                name: format!("invoice-{num}.txt"),
-                ..file.clone()
-            }],
-            created: now,
-            permissions: vec![owner, receiver],
-        };
-        put_document(tx, &doc, &[(doc.files[0].clone(), bytes.clone())])?;
-        Ok(num)
-    })?;
+    let num = model::documents::invoice(
+        ctx.store,
+        ctx.world.spec.first_document_number,
+        now,
+        &ctx.account.login,
+        &service_bin,
+        &client_bin,
+        &tarif.name,
+        &bytes,
+        &verdict,
+    )?;
     ctx.diag.push(format!(
         "invoice document {num} for tariff {} to BIN {client_bin}",
         tarif.id

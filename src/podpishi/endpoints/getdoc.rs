@@ -8,9 +8,9 @@
 //! stored (no compression) with the document's creation time.
 
 use crate::podpishi::error::PodpishiError;
+use crate::podpishi::model;
 use crate::podpishi::wire::Command;
 use crate::podpishi::{Ctx, Reply};
-use crate::store::Table;
 use std::io::Write;
 
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
@@ -30,15 +30,12 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
     }
     used.extend(signatures.iter().map(|(n, _)| n.clone()));
     for f in &doc.files {
-        let bytes = ctx
-            .store
-            .get_raw(Table::PodFiles, f.sha256.as_bytes())?
-            .ok_or_else(|| {
-                PodpishiError::internal(
-                    "reading a document file",
-                    format!("file {} of document {num} is missing", f.sha256),
-                )
-            })?;
+        let bytes = model::documents::file(ctx.store, &f.sha256)?.ok_or_else(|| {
+            PodpishiError::internal(
+                "reading a document file",
+                format!("file {} of document {num} is missing", f.sha256),
+            )
+        })?;
         let mut name = f.name.clone();
         let mut n = 2;
         while !used.insert(name.clone()) {

@@ -4,11 +4,9 @@
 //! first. The by-BIN index makes the cost proportional to the result.
 
 use crate::podpishi::error::{Kind, PodpishiError};
-use crate::podpishi::state::{keys, Document};
+use crate::podpishi::model::documents;
 use crate::podpishi::wire::{parse_time, Command};
 use crate::podpishi::{ok_resp, permission_xml, Ctx, Reply};
-use crate::store::codec;
-use crate::store::Table;
 
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
     let zone = ctx.world.zone;
@@ -25,23 +23,9 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
         ));
     }
     let bin = ctx.owner_bin(cmd)?;
-    let (start, end) = keys::by_bin_range(&bin, t1, t2);
     let mut out = String::new();
-    let mut seen = std::collections::HashSet::new();
-    for k in ctx
-        .store
-        .keys_in_range(Table::PodByOwner, &start, &end, usize::MAX)?
-    {
-        let Some(num) = codec::split(&k).get(2).and_then(|n| n.parse::<u64>().ok()) else {
-            continue;
-        };
-        if !seen.insert(num) {
-            continue;
-        }
-        let Some(doc) = ctx
-            .store
-            .get::<Document>(Table::PodDocuments, &keys::document(num))?
-        else {
+    for num in documents::nums_of_bin(ctx.store, &bin, t1, t2)? {
+        let Some(doc) = documents::get(ctx.store, num)? else {
             continue;
         };
         for p in &doc.permissions {

@@ -11,10 +11,11 @@
 use crate::ids;
 use crate::journal::Meta;
 use crate::podpishi::error::{DocContext, Kind, PodpishiError, Refused, XML_DECL};
-use crate::podpishi::state::{keys, Account, Document, Permission, StoredFile};
+use crate::podpishi::model::documents;
+use crate::podpishi::signing::{self, Verdict};
+use crate::podpishi::state::{Account, StoredFile};
 use crate::podpishi::wire::{Form, Part};
-use crate::podpishi::{put_document, signing, Podpishi};
-use crate::store::{refuse, Table};
+use crate::podpishi::Podpishi;
 use bytes::Bytes;
 use quick_xml::escape::escape;
 use sha2::{Digest, Sha256};
@@ -146,53 +147,103 @@ fn clean_name(name: &str, n: usize) -> String {
     }
 }
 
+/// The upload form, every field bound once and checked (refusals name the field).
+struct Upload {
+    nametxt: String,
+    reference: String,
+    package: String,
+    owner_bin: String,
+    receiver_bin: String,
+    /// The receiver's permission: 2 to view and sign (`type_delegate` 1), 3 to view (2).
+    receiver_type: u8,
+    receiver_mail: String,
+    files: Vec<(StoredFile, Bytes)>,
+}
+
+impl Upload {
+    /// The files' names, as the answer's `filetxt` lists them.
+    fn filetxt(&self) -> String {
+        self.files
+            .iter()
+            .map(|(f, _)| f.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `nametxt`, or the first file's name.
+    fn name(&self) -> String {
+        if self.nametxt.is_empty() {
+            self.files[0].0.name.clone()
+        } else {
+            self.nametxt.clone()
+        }
+    }
+}
+
+/// parse → authorize (the owner BIN is the account's) → judge the owner's signature → one
+/// model call → render.
 fn run(
     pod: &Podpishi,
     form: &Form,
     account: Arc<Account>,
     ctx: &mut DocContext,
 ) -> Result<(u64, String), PodpishiError> {
-    // Context for the document-level error shape, as far as the fields are readable.
-    ctx.reference = form
-        .text("uniq_reference")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    ctx.package = form
-        .text("pack_reference")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    ctx.nametxt = form.text("nametxt").ok().flatten().unwrap_or_default();
+    remember_context(form, ctx);
+    let up = parse(pod, form, &account)?;
+    let filetxt = up.filetxt();
+    ctx.filetxt = filetxt.clone();
+    let now = pod.now();
+    let owner_signature = owner_signature(pod, form, &up, now, ctx)?;
+    let name = up.name();
+    let new = documents::NewUpload {
+        owner_bin: up.owner_bin,
+        receiver_bin: up.receiver_bin,
+        receiver_mail: up.receiver_mail,
+        receiver_type: up.receiver_type,
+        reference: up.reference,
+        package: up.package,
+        name,
+        files: up.files,
+        owner_signature,
+    };
+    let first = pod.world().spec.first_document_number;
+    let num = documents::upload(pod.store(), first, now, &account.login, &new)?.num;
+    diagnose(num, new.owner_signature.as_ref(), ctx);
+    Ok((
+        num,
+        format!(
+            "{XML_DECL}<resp err=\"no\">\n<doc num='{num}' reference='{}' package='{}' nametxt='{}' filetxt='{}'>ok</doc>\n</resp>",
+            escape(&new.reference),
+            escape(&new.package),
+            escape(&new.name),
+            escape(&filetxt)
+        ),
+    ))
+}
+
+/// Context for the document-level error shape, as far as the fields are readable.
+fn remember_context(form: &Form, ctx: &mut DocContext) {
+    let text = |n: &str| form.text(n).ok().flatten().unwrap_or_default();
+    ctx.reference = text("uniq_reference");
+    ctx.package = text("pack_reference");
+    ctx.nametxt = text("nametxt");
     ctx.filetxt = form
         .parts
         .iter()
         .find(|p| p.name == "uf" || p.name.starts_with("uf["))
         .and_then(|p| p.file_name.clone())
         .unwrap_or_default();
+}
 
+/// Every field rule of the document, in the order the refusals are documented.
+fn parse(pod: &Podpishi, form: &Form, account: &Account) -> Result<Upload, PodpishiError> {
     let nametxt = text_limited(form, "nametxt", 250)?
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     let reference = text_limited(form, "uniq_reference", 100)?
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
-    let package = match form
-        .text("pack_reference")?
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-    {
-        None => String::new(),
-        Some(p) => {
-            p.parse::<i64>().map_err(|_| {
-                PodpishiError::new(
-                    Kind::InvalidField,
-                    format!("pack_reference is '{p}'; expected a whole number (BIGINT)"),
-                )
-            })?;
-            p
-        }
-    };
+    let package = pack_reference(form)?;
     let owner_bin = bin_field(pod, form, "owner_bin")?;
     if !account.bins.contains(&owner_bin) {
         return Err(PodpishiError::new(
@@ -201,17 +252,56 @@ fn run(
         ));
     }
     let receiver_bin = bin_field(pod, form, "receiver_bin")?;
-    let type_delegate = form.required("type_delegate", Kind::MissingField)?;
-    let signed_type = match type_delegate.as_str() {
-        "1" => 2,
-        "2" => 3,
-        other => {
-            return Err(PodpishiError::new(
-                Kind::InvalidField,
-                format!("type_delegate is '{other}'; expected 1 (view and sign) or 2 (view only)"),
-            ))
+    let receiver_type = type_delegate(form)?;
+    let receiver_mail = receiver_mail(form)?;
+    let files = files(form)?;
+    Ok(Upload {
+        nametxt,
+        reference,
+        package,
+        owner_bin,
+        receiver_bin,
+        receiver_type,
+        receiver_mail,
+        files,
+    })
+}
+
+/// `pack_reference`: empty, or a whole number (BIGINT) kept as sent (trimmed).
+fn pack_reference(form: &Form) -> Result<String, PodpishiError> {
+    match form
+        .text("pack_reference")?
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+    {
+        None => Ok(String::new()),
+        Some(p) => {
+            p.parse::<i64>().map_err(|_| {
+                PodpishiError::new(
+                    Kind::InvalidField,
+                    format!("pack_reference is '{p}'; expected a whole number (BIGINT)"),
+                )
+            })?;
+            Ok(p)
         }
-    };
+    }
+}
+
+/// `type_delegate` → the receiver permission's `signed_type`.
+fn type_delegate(form: &Form) -> Result<u8, PodpishiError> {
+    let type_delegate = form.required("type_delegate", Kind::MissingField)?;
+    match type_delegate.as_str() {
+        "1" => Ok(2),
+        "2" => Ok(3),
+        other => Err(PodpishiError::new(
+            Kind::InvalidField,
+            format!("type_delegate is '{other}'; expected 1 (view and sign) or 2 (view only)"),
+        )),
+    }
+}
+
+/// `receiver_mail`: an email address of at most 30 characters.
+fn receiver_mail(form: &Form) -> Result<String, PodpishiError> {
     let receiver_mail = form.required("receiver_mail", Kind::MissingField)?;
     if receiver_mail.chars().count() > 30 {
         return Err(PodpishiError::new(
@@ -231,8 +321,12 @@ fn run(
             format!("receiver_mail '{receiver_mail}' is not an email address"),
         ));
     }
-    let ufs = uf_parts(form)?;
-    let files: Vec<(StoredFile, Bytes)> = ufs
+    Ok(receiver_mail)
+}
+
+/// The `uf` parts as stored files (clean names, SHA-256) with their bytes.
+fn files(form: &Form) -> Result<Vec<(StoredFile, Bytes)>, PodpishiError> {
+    Ok(uf_parts(form)?
         .iter()
         .enumerate()
         .map(|(n, p)| {
@@ -245,96 +339,50 @@ fn run(
                 p.bytes.clone(),
             )
         })
-        .collect();
-    let filetxt = files
-        .iter()
-        .map(|(f, _)| f.name.clone())
-        .collect::<Vec<_>>()
-        .join(", ");
-    ctx.filetxt = filetxt.clone();
-    let name = if nametxt.is_empty() {
-        files[0].0.name.clone()
-    } else {
-        nametxt.clone()
-    };
+        .collect())
+}
 
-    let now = pod.now();
-    // The owner's own signature, judged before the transaction (pure, RSA work).
-    let verdict = match form.parts.iter().find(|p| p.name == "signature_pem") {
-        Some(p) if !p.bytes.iter().all(u8::is_ascii_whitespace) => {
-            let text = String::from_utf8(p.bytes.to_vec()).map_err(|_| {
-                PodpishiError::new(Kind::SignatureInvalid, "signature_pem is not base64 text")
-            })?;
-            let der = signing::decode("signature_pem", &text)?;
-            if signing::is_armored(&text) {
-                crate::podpishi::ctx::portable(
-                    pod.world(),
-                    &mut ctx.warnings,
-                    "signature-pem-armor",
-                    "signature_pem is PEM-armoured; the document sends plain base64 of the CMS"
-                        .into(),
-                )?;
-            }
-            Some(signing::judge(
-                pod.world(),
-                now,
-                "signature_pem",
-                &der,
-                &files[0].1,
-                &owner_bin,
-            )?)
-        }
-        _ => None,
+/// The owner's own `signature_pem`, judged over the first file before the transaction (pure,
+/// RSA work); None when the upload is unsigned.
+fn owner_signature(
+    pod: &Podpishi,
+    form: &Form,
+    up: &Upload,
+    now: time::OffsetDateTime,
+    ctx: &mut DocContext,
+) -> Result<Option<Verdict>, PodpishiError> {
+    let Some(p) = form.parts.iter().find(|p| p.name == "signature_pem") else {
+        return Ok(None);
     };
-
-    let first = pod.world().spec.first_document_number;
-    let login = account.login.clone();
-    let num = pod.store().write(|tx| {
-        let mut acc: Account = tx
-            .get(Table::PodAccounts, &keys::account(&login))?
-            .ok_or_else(|| crate::store::Abort::Refuse(PodpishiError::new(Kind::Authorization, format!("login '{login}' is not an account of this service"))))?;
-        if acc.blocked {
-            return refuse(PodpishiError::new(
-                Kind::ClientBlocked,
-                format!("account {login} is blocked by its partner (setblockuser) and cannot upload documents"),
-            ));
-        }
-        if !reference.is_empty() {
-            if let Some(n) = tx.get::<u64, _>(Table::PodByReference, &keys::reference(&login, &reference))? {
-                return refuse(PodpishiError::new(
-                    Kind::DuplicateReference,
-                    format!("uniq_reference '{reference}' is already document {n} of account {login}; the stored document was not changed"),
-                ));
-            }
-        }
-        let num = tx.next_seq("pod.document", first)?;
-        let mut owner = Permission::new(tx.next_seq("pod.permission", 1)?, 1, &owner_bin);
-        if let Some(v) = &verdict {
-            v.apply(&mut owner, now);
-        }
-        let receiver = Permission::new(tx.next_seq("pod.permission", 1)?, signed_type, &receiver_bin);
-        let doc = Document {
-            num,
-            owner_login: login.clone(),
-            owner_bin: owner_bin.clone(),
-            receiver_bin: receiver_bin.clone(),
-            receiver_mail: receiver_mail.clone(),
-            reference: reference.clone(),
-            package: package.clone(),
-            name: name.clone(),
-            files: files.iter().map(|(f, _)| f.clone()).collect(),
-            created: now,
-            permissions: vec![owner, receiver],
-        };
-        put_document(tx, &doc, &files)?;
-        if !reference.is_empty() {
-            tx.put(Table::PodByReference, &keys::reference(&login, &reference), &num)?;
-        }
-        acc.balance -= 1;
-        tx.put(Table::PodAccounts, &keys::account(&login), &acc)?;
-        Ok(num)
+    if p.bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let text = String::from_utf8(p.bytes.to_vec()).map_err(|_| {
+        PodpishiError::new(Kind::SignatureInvalid, "signature_pem is not base64 text")
     })?;
-    match verdict.as_ref() {
+    let der = signing::decode("signature_pem", &text)?;
+    if signing::is_armored(&text) {
+        crate::podpishi::ctx::portable(
+            pod.world(),
+            &mut ctx.warnings,
+            "signature-pem-armor",
+            "signature_pem is PEM-armoured; the document sends plain base64 of the CMS".into(),
+        )?;
+    }
+    signing::judge(
+        pod.world(),
+        now,
+        "signature_pem",
+        &der,
+        &up.files[0].1,
+        &up.owner_bin,
+    )
+    .map(Some)
+}
+
+/// How the upload was judged, for the journal.
+fn diagnose(num: u64, owner_signature: Option<&Verdict>, ctx: &mut DocContext) {
+    match owner_signature {
         Some(v) => match &v.unverified {
             Some(note) => {
                 tracing::warn!("podpishi: document {num}: owner signature {note}");
@@ -350,14 +398,4 @@ fn run(
     }
     ctx.diagnostics
         .push(format!("document {num} stored; balance debited by 1"));
-    Ok((
-        num,
-        format!(
-            "{XML_DECL}<resp err=\"no\">\n<doc num='{num}' reference='{}' package='{}' nametxt='{}' filetxt='{}'>ok</doc>\n</resp>",
-            escape(&reference),
-            escape(&package),
-            escape(&name),
-            escape(&filetxt)
-        ),
-    ))
 }

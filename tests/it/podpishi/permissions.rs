@@ -198,3 +198,62 @@ fn delpermission_by_owner_then_signing_is_refused() {
     let x = emu.pod_command(BETA, &format!("<data><oper>addsignature</oper><docnum>{num}</docnum><indexnum>2</indexnum><signature_pem>{sig}</signature_pem><time></time></data>")).1;
     assert!(x.contains("<errdesc>permission 2 of document 1001 was deleted (sign_deleted=1); it can not be signed"), "{x}");
 }
+
+/// Every path that signs applies one sign transition, so each refuses the same states with the
+/// same words: `addsignature`, and the counterparty's cabinet step of the control API (which
+/// the dashboard and scenario reactions use), whether it signs or refuses.
+#[test]
+fn every_path_that_signs_refuses_the_same_permissions_alike() {
+    let emu = TestEmulator::spawn();
+    let sig = openssl_cms_sign_kz("petrova", &contract(), false, true);
+    let signed = emu.pod_upload_num(Upload::alfa_to_beta("ALIKE-S"));
+    let (s, v) = emu.pod_admin_sign(&signed, &serde_json::json!({"signer": "petrova"}));
+    assert_eq!(s, 200, "{v}");
+    let deleted = emu.pod_upload_num(Upload::alfa_to_beta("ALIKE-D"));
+    // Permission numbers run across documents: each upload makes the owner's and the receiver's.
+    assert_command_ok(&emu.pod_delpermission(BETA, &deleted, "4"), "delpermission");
+    let view_only = emu.pod_upload_num(Upload::alfa_to_beta("ALIKE-V").set("type_delegate", "2"));
+    let cases = [
+        (
+            &signed,
+            2,
+            "is already signed by",
+            "a signed permission can not be signed again",
+        ),
+        (
+            &deleted,
+            4,
+            "was deleted (sign_deleted=1)",
+            "it can not be signed",
+        ),
+        (
+            &view_only,
+            6,
+            "is view-only (signed_type 3, type_delegate 2)",
+            "it can not be signed",
+        ),
+    ];
+    for (num, i, why, rule) in cases {
+        let needles = [
+            format!("permission {i} of document {num} {why}"),
+            rule.to_string(),
+        ];
+        let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+        let before = emu.pod_getstatus(ALFA, num);
+        assert_command_refused(
+            &emu.pod_addsignature(BETA, num, &i.to_string(), &sig),
+            "addsignature",
+            13,
+            &needles,
+        );
+        for action in ["sign", "refuse"] {
+            let step = serde_json::json!({"signer": "petrova", "action": action, "index": i});
+            assert_admin_error(&emu.pod_admin_sign(num, &step), 409, &needles);
+        }
+        assert_eq!(
+            emu.pod_getstatus(ALFA, num),
+            before,
+            "document {num} changed"
+        );
+    }
+}
