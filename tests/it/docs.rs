@@ -255,3 +255,30 @@ fn every_version_the_docs_name_is_this_one() {
     }
     assert!(seen >= 20, "only {seen} versioned references found");
 }
+
+/// The ```mermaid block under `heading` in docs/architecture.md.
+fn diagram_under(heading: &str) -> String {
+    let text = read("docs/architecture.md");
+    let at = text
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("docs/architecture.md has no section {heading:?}"));
+    let rest = &text[at..];
+    let start = rest
+        .find("```mermaid\n")
+        .unwrap_or_else(|| panic!("{heading}: no mermaid block"))
+        + "```mermaid\n".len();
+    let end = rest[start..].find("```").expect("the block ends") + start;
+    rest[start..end].to_string()
+}
+
+/// The state diagrams of docs/architecture.md are drawn from the transition tables the models
+/// dispatch on, so the picture can not drift from the code.
+#[test]
+fn the_state_diagrams_are_the_models_transition_tables() {
+    let drawn = diagram_under("### Podpishi: a permission");
+    let table = signsim::podpishi::model::mermaid();
+    assert_eq!(
+        drawn, table,
+        "docs/architecture.md's Podpishi diagram differs from podpishi::model::TRANSITIONS; it should read:\n{table}"
+    );
+}
