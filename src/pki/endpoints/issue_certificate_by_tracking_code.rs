@@ -18,12 +18,10 @@ use crate::clock::wire_time;
 use crate::crypto::x509::{self, Attr, LeafSpec};
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::keypool::PoolKey;
-use crate::pki::state::{
-    keys, CertRecord, CertStatus, CustomerState, HistoryEntry, Issue, Status, TrackingRecord,
-};
+use crate::pki::model::certificates::{may_issue, same_request, IssueRequest, Issued, Made};
+use crate::pki::state::{Issue, Status, TrackingRecord};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
-use crate::store::{refuse, Abort, Table, Tx};
 use serde_json::{json, Value};
 use time::Duration;
 
@@ -72,7 +70,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         ctx.diag.push(format!("tracking code {code} already Issued for this request: the same answer returned, not charged"));
         return answer(ctx, ca, issue, false);
     }
-    check_state(&rec)?;
+    may_issue(&rec)?;
     if ctx.now < ca.signer.not_before {
         return Err(PkiError::new(
             Kind::CaUnavailable,
@@ -98,7 +96,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     // The subject may already hold an active certificate under another tracking code (the
     // government CA gives a new code per registration): the same request gets it back
     // uncharged, another key must wait for its revocation.
-    if let Some(other) = active_sibling(ctx, &rec)? {
+    if let Some(other) = ctx.model().active_sibling(&rec, ctx.now)? {
         let issue = other
             .issue
             .as_ref()
@@ -154,101 +152,105 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let now = ctx.now;
     let validity = Duration::days(profile.spec.validity_days as i64);
     let not_after = (now + validity).min(ca.signer.not_after);
-    let subject: Vec<(Attr, String)> = rec
-        .subject
-        .iter()
-        .filter_map(|(a, v)| Attr::parse(a).map(|a| (a, v.clone())))
-        .collect();
-    let crl_url = ctx.crl_url(&ca.spec.name);
-    let serial_counter = format!("pki.serial.{}", ca.spec.name);
-    let policies = ca.spec.policy_oids.clone();
-    let extra_ekus = profile.spec.extra_ekus.clone();
-    let chain: Vec<Vec<u8>> = std::iter::once(ca.signer.cert_der.clone())
-        .chain(
-            ca.chain_pem
-                .iter()
-                .filter_map(|p| crate::crypto::der_from_b64_or_pem(p).ok()),
-        )
-        .collect();
-
-    let (issue, charged_now) = ctx.store.write(|tx: &Tx<'_>| {
-        let mut rec: TrackingRecord = tx
-            .get(Table::PkiTracking, &keys::tracking(&code))?
-            .ok_or_else(|| Abort::Refuse(PkiError::tracking_unknown(&code)))?;
-        if let Some(issue) = rec.issue.as_ref().filter(|i| rec.status == Status::Issued && same_request(i, &csr_text, p12)) {
-            return Ok((issue.clone(), false));
-        }
-        if let Err(e) = check_state(&rec) {
-            return refuse(e);
-        }
-        let ckey = keys::customer(&customer.code);
-        let mut credit: CustomerState = tx.get(Table::PkiCustomers, &ckey)?.unwrap_or(CustomerState { credit: 0 });
-        if credit.credit < price {
-            return refuse(PkiError::new(
-                Kind::InsufficientCredit,
-                format!(
-                    "customer {} has credit {}; issuing with profile '{}' costs {price}{}: nothing was charged or issued",
-                    customer.code,
-                    credit.credit,
-                    profile.spec.name,
-                    if rec.lookup_charge > 0 { format!(" (including {} for the name lookup)", rec.lookup_charge) } else { String::new() }
-                ),
-            ));
-        }
-        let serial = tx.next_seq(&serial_counter, 0x1001)?;
-        let spki = match &token {
-            Token::Csr { spki } | Token::P12 { spki, .. } => spki,
-        };
-        let der = x509::issue_leaf(
-            &ca.signer,
-            spki,
-            &LeafSpec { serial, subject: &subject, not_before: now, not_after, crl_url: Some(crl_url.clone()), policies: &policies, extra_ekus: &extra_ekus },
-        )
-        .map_err(|e| Abort::Refuse(PkiError::internal("signing the certificate", e)))?;
-        let p12_b64 = match &token {
-            Token::P12 { key, password, .. } => {
-                let mut full = vec![der.clone()];
-                full.extend(chain.iter().cloned());
-                let blob = x509::make_pkcs12(key, &full, password, &format!("tracking-{code}"))
-                    .map_err(|e| Abort::Refuse(PkiError::internal("writing the PKCS#12", e)))?;
-                Some(crate::crypto::b64(&blob))
-            }
-            Token::Csr { .. } => None,
-        };
-        let certificate = crate::crypto::b64(&der);
-        credit.credit -= price;
-        tx.put(Table::PkiCustomers, &ckey, &credit)?;
-        let issue = Issue { serial, certificate: certificate.clone(), csr: csr_text.clone(), payment_id: payment_id.clone(), charged: price, p12: p12_b64, at: now };
-        rec.status = Status::Issued;
-        rec.issue = Some(issue.clone());
-        rec.history.push(HistoryEntry { at: now, event: format!("Issued serial {serial:x} by CA {}, charged {price}", ca.spec.name) });
-        tx.put(Table::PkiTracking, &keys::tracking(&code), &rec)?;
-        tx.put(
-            Table::PkiCerts,
-            &keys::cert(&ca.spec.name, serial),
-            &CertRecord {
-                ca: ca.spec.name.clone(),
-                serial,
-                tracking_code: code.clone(),
-                customer: customer.code.clone(),
-                national_code: rec.person.national_code.clone(),
-                certificate,
-                status: CertStatus::Active,
-                not_before: now,
-                not_after,
-                revoked_at: None,
-                revoke_reason: None,
-            },
-        )?;
-        tx.put_raw(Table::PkiByCustomerTime, &keys::event(&customer.code, now.unix_timestamp(), &code, "Issued"), b"")?;
-        Ok((issue, true))
-    })?;
+    let request = IssueRequest {
+        code: &code,
+        customer: &customer.code,
+        ca: &ca.spec.name,
+        profile: &profile.spec.name,
+        price,
+        csr: &csr_text,
+        p12,
+        payment_id: &payment_id,
+        now,
+        not_after,
+    };
+    let signer = Signer::new(ctx, ca, profile, &rec, now, not_after);
+    let Issued { issue, charged_now } = ctx
+        .model()
+        .issue(&request, |serial| signer.make(serial, &code, &token))?;
     ctx.diag.push(if charged_now {
         format!("tracking code {code}: → Issued, serial {:x}, charged {price}", issue.serial)
     } else {
         format!("tracking code {code} already Issued for this request: the same answer returned, not charged")
     });
     answer(ctx, ca, &issue, charged_now)
+}
+
+/// Everything the certificate is signed with but its serial, which the issue transaction
+/// takes from the CA's counter.
+struct Signer<'a> {
+    ca: &'a crate::pki::Ca,
+    subject: Vec<(Attr, String)>,
+    crl_url: String,
+    policies: &'a [String],
+    extra_ekus: &'a [String],
+    chain: Vec<Vec<u8>>,
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+}
+
+impl<'a> Signer<'a> {
+    fn new(
+        ctx: &Ctx<'a>,
+        ca: &'a crate::pki::Ca,
+        profile: &'a crate::pki::Profile,
+        rec: &TrackingRecord,
+        not_before: time::OffsetDateTime,
+        not_after: time::OffsetDateTime,
+    ) -> Signer<'a> {
+        Signer {
+            ca,
+            subject: rec
+                .subject
+                .iter()
+                .filter_map(|(a, v)| Attr::parse(a).map(|a| (a, v.clone())))
+                .collect(),
+            crl_url: ctx.crl_url(&ca.spec.name),
+            policies: &ca.spec.policy_oids,
+            extra_ekus: &profile.spec.extra_ekus,
+            chain: std::iter::once(ca.signer.cert_der.clone())
+                .chain(
+                    ca.chain_pem
+                        .iter()
+                        .filter_map(|p| crate::crypto::der_from_b64_or_pem(p).ok()),
+                )
+                .collect(),
+            not_before,
+            not_after,
+        }
+    }
+
+    /// The certificate with `serial` for the token (and, for P12, key + chain in a PKCS#12).
+    fn make(&self, serial: u64, code: &str, token: &Token) -> Result<Made, PkiError> {
+        let spki = match token {
+            Token::Csr { spki } | Token::P12 { spki, .. } => spki,
+        };
+        let der = x509::issue_leaf(
+            &self.ca.signer,
+            spki,
+            &LeafSpec {
+                serial,
+                subject: &self.subject,
+                not_before: self.not_before,
+                not_after: self.not_after,
+                crl_url: Some(self.crl_url.clone()),
+                policies: self.policies,
+                extra_ekus: self.extra_ekus,
+            },
+        )
+        .map_err(|e| PkiError::internal("signing the certificate", e))?;
+        let p12 = match token {
+            Token::P12 { key, password, .. } => {
+                let mut full = vec![der.clone()];
+                full.extend(self.chain.iter().cloned());
+                let blob = x509::make_pkcs12(key, &full, password, &format!("tracking-{code}"))
+                    .map_err(|e| PkiError::internal("writing the PKCS#12", e))?;
+                Some(crate::crypto::b64(&blob))
+            }
+            Token::Csr { .. } => None,
+        };
+        Ok(Made { der, p12 })
+    }
 }
 
 fn answer(
@@ -272,29 +274,6 @@ fn answer(
         "ErrorCode": 0,
         "ErrorMessage": "",
     }))
-}
-
-/// Another lifecycle of the same customer, CA and subject DN with an active certificate.
-fn active_sibling(ctx: &Ctx<'_>, rec: &TrackingRecord) -> Result<Option<TrackingRecord>, PkiError> {
-    Ok(
-        crate::pki::report::lifecycles_of(ctx, &rec.person.national_code)?
-            .into_iter()
-            .find(|o| {
-                o.code != rec.code
-                    && o.customer == rec.customer
-                    && o.ca == rec.ca
-                    && o.subject_dn == rec.subject_dn
-                    && crate::pki::report::is_active(o, ctx.now)
-            }),
-    )
-}
-
-fn same_request(issue: &Issue, csr_text: &str, p12: bool) -> bool {
-    if p12 {
-        csr_text.trim().eq_ignore_ascii_case("none")
-    } else {
-        issue.csr.trim() == csr_text.trim()
-    }
 }
 
 /// The P12 password of the issue request, which must equal the registration's.
@@ -359,30 +338,4 @@ fn csr_spki(ctx: &mut Ctx<'_>, code: &str, csr_text: &str) -> Result<Vec<u8>, Pk
         csr.signature_algorithm, csr.key_bits, csr.subject
     ));
     Ok(csr.spki_der)
-}
-
-fn check_state(rec: &TrackingRecord) -> Result<(), PkiError> {
-    let code = &rec.code;
-    match rec.status {
-        Status::Registered | Status::Approved => Ok(()),
-        Status::AwaitingApproval => Err(PkiError::new(
-            Kind::WrongState,
-            format!("tracking code {code} is AwaitingApproval: profile '{}' requires identity approval; call RequestApprove first", rec.profile),
-        )),
-        Status::Issued => Err(PkiError::new(
-            Kind::WrongState,
-            format!(
-                "tracking code {code} is Issued and its certificate (serial {:x}) is active; to issue for a new key call RevokeCertificate first, then RegisterInfo again",
-                rec.issue.as_ref().map(|i| i.serial).unwrap_or_default()
-            ),
-        )),
-        Status::Rejected => Err(PkiError::new(
-            Kind::WrongState,
-            format!("tracking code {code} is Rejected: the RA refused the identity; call RegisterInfo to start again"),
-        )),
-        Status::Revoked => Err(PkiError::new(
-            Kind::WrongState,
-            format!("tracking code {code} is Revoked; call RegisterInfo to start a new lifecycle with a new tracking code"),
-        )),
-    }
 }

@@ -18,10 +18,8 @@ use crate::clock::wire_time;
 use crate::ids::parse_either_calendar;
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::report::report_status;
-use crate::pki::state::{keys, TrackingRecord};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
-use crate::store::{codec, Table};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use time::{Date, UtcOffset};
@@ -55,25 +53,9 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         - 1;
 
     // (tracking code → events in range), from the event index.
-    let (lo, hi) = keys::event_range(&customer.code, from, to);
-    let mut events: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    for key in ctx
-        .store
-        .keys_in_range(Table::PkiByCustomerTime, &lo, &hi, usize::MAX)?
-    {
-        let parts = codec::split(&key);
-        if let (Some(code), Some(event)) = (parts.get(2), parts.get(3)) {
-            events
-                .entry(code.parse().unwrap_or(u64::MAX))
-                .or_default()
-                .push(event.clone());
-        }
-    }
-    let record = |id: &u64| -> Result<Option<TrackingRecord>, PkiError> {
-        Ok(ctx
-            .store
-            .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(&id.to_string()))?)
-    };
+    let model = ctx.model();
+    let events = model.events(&customer.code, from, to)?;
+    let record = |id: &u64| model.tracking(&id.to_string());
     match kind.to_ascii_lowercase().as_str() {
         "perca" | "perca&status" => {
             let split = kind.eq_ignore_ascii_case("PerCA&Status");

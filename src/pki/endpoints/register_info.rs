@@ -12,16 +12,15 @@
 use crate::ids;
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::identity;
-use crate::pki::state::{keys, HistoryEntry, Person, Status, TrackingRecord};
+use crate::pki::model::tracking::{is_active, Registered, Registration};
+use crate::pki::state::{HistoryEntry, Person, Status, TrackingRecord};
 use crate::pki::subject::Field;
 use crate::pki::wire::Fields;
 use crate::pki::{Ca, Ctx, Customer, Profile};
-use crate::store::{codec, Abort, Table, Tx};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let world = ctx.world;
     let customercode = f.opt_str("customercode")?.unwrap_or_default();
     let pd = f.object("personData")?;
     let national = pd.str("NationalCode")?;
@@ -85,11 +84,15 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         .then(|| pd.str_or_empty("password").ok())
         .flatten()
         .map(|p| crate::crypto::sha256_hex(p.as_bytes()));
-    // Whether a registration already asks for the token this one asks for.
-    let same_registration = |r: &TrackingRecord| {
-        r.profile.eq_ignore_ascii_case(&profile.spec.name)
-            && r.token_type == token_type
-            && r.p12_password_sha256 == p12_password_sha256
+    let registration = Registration {
+        customer: &customer.code,
+        ca: &ca.spec.name,
+        government: ca.is_government_public(),
+        subject_dn: &subject_dn,
+        profile: &profile.spec.name,
+        token_type: &token_type,
+        p12_password_sha256: p12_password_sha256.as_deref(),
+        now,
     };
     // Built only when a registration is created (not for an idempotent repeat).
     let new_record = || TrackingRecord {
@@ -124,17 +127,9 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             ),
         }],
     };
-    let first = world.first_tracking_code;
-    let government = ca.is_government_public();
+    let model = ctx.model();
     // One tracking code per Subject DN in a CA (for this customer), whatever the profile.
-    let skey = keys::subject(&customer.code, &ca.spec.name, &subject_dn);
-    let live = match (government, ctx.store.get_decoded(&ctx.hot.subjects, &skey)?) {
-        (false, Some(code)) => ctx
-            .store
-            .get_decoded(&ctx.hot.tracking, &keys::tracking(&code))?
-            .filter(|r| !ended(r, now)),
-        _ => None,
-    };
+    let live = model.live_registration(&registration)?;
     if let Some(prev) = live
         .as_ref()
         .filter(|r| !r.profile.eq_ignore_ascii_case(&profile.spec.name))
@@ -154,74 +149,8 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             ),
         )?;
     }
-    // Fast path without a transaction: an existing live registration is returned as it is
-    // (registering again is the common case; only creating one needs the write lock).
-    let existing_live = live.filter(|r| same_registration(r));
-    let (record, existing) = match existing_live {
-        Some(rec) => (rec, true),
-        None => ctx
-            .store
-            .write(|tx: &Tx<'_>| {
-                let previous: Option<TrackingRecord> =
-                    match tx.get::<String, PkiError>(Table::PkiSubjects, &skey)? {
-                        Some(code) => tx.get(Table::PkiTracking, &keys::tracking(&code))?,
-                        None => None,
-                    };
-                if let Some(prev) = &previous {
-                    if !government
-                        && !ended(prev, now)
-                        && !same_registration(prev)
-                        && prev.status != Status::Issued
-                    {
-                        // Registered again with another profile, token type or P12 password before
-                        // issuing: the same tracking code, now for the new profile and token.
-                        let mut updated = prev.clone();
-                        updated.profile = profile.spec.name.clone();
-                        updated.token_type = token_type.clone();
-                        updated.p12_password_sha256 = p12_password_sha256.clone();
-                        updated.history.push(HistoryEntry {
-                            at: now,
-                            event: format!(
-                                "profile {}, TokenType {} set by RegisterInfo",
-                                updated.profile, updated.token_type
-                            ),
-                        });
-                        tx.put(Table::PkiTracking, &keys::tracking(&updated.code), &updated)?;
-                        return Ok((updated, true));
-                    }
-                    if !government && !ended(prev, now) {
-                        return Ok((prev.clone(), true));
-                    }
-                }
-                let code = tx.next_seq("pki.tracking", first)?.to_string();
-                let mut rec = new_record();
-                rec.code = code.clone();
-                // In the government CA the previous lifecycle may still hold the active certificate.
-                if let Some(prev) = previous.filter(|p| p.status == Status::Issued) {
-                    rec.history.push(HistoryEntry {
-                        at: now,
-                        event: format!(
-                            "subject already holds an active certificate under tracking code {}",
-                            prev.code
-                        ),
-                    });
-                }
-                tx.put(Table::PkiTracking, &keys::tracking(&code), &rec)?;
-                tx.put(Table::PkiSubjects, &skey, &code)?;
-                tx.put_raw(
-                    Table::PkiByPerson,
-                    &keys::by_person(&rec.person.national_code, &code),
-                    b"",
-                )?;
-                tx.put_raw(
-                    Table::PkiByCustomerTime,
-                    &keys::event(&rec.customer, now.unix_timestamp(), &code, "Registered"),
-                    b"",
-                )?;
-                Ok::<_, Abort<PkiError>>((rec, false))
-            })
-            .map(|(rec, existing)| (std::sync::Arc::new(rec), existing))?,
-    };
+    let (record, how) = model.register(&registration, live, new_record)?;
+    let existing = how != Registered::New;
     if record.token_type == "P12" && record.status != Status::Issued {
         // An issue will follow: have a key ready for it.
         ctx.keys.warm();
@@ -290,39 +219,14 @@ fn active_certificate(
     ctx: &Ctx<'_>,
     record: &TrackingRecord,
 ) -> Result<Option<(String, String)>, PkiError> {
-    let active = |r: &TrackingRecord| crate::pki::report::is_active(r, ctx.now);
-    if let (true, Some(issue)) = (active(record), &record.issue) {
+    if let (true, Some(issue)) = (is_active(record, ctx.now), &record.issue) {
         return Ok(Some((issue.csr.clone(), issue.certificate.clone())));
     }
-    let prefix = codec::key(&[&record.person.national_code, ""]);
-    for key in ctx
-        .store
-        .keys_with_prefix(Table::PkiByPerson, &prefix, 1000)?
-    {
-        let parts = codec::split(&key);
-        let Some(code) = parts.get(1).filter(|c| **c != record.code) else {
-            continue;
-        };
-        let Some(other) = ctx
-            .store
-            .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(code))?
-        else {
-            continue;
-        };
-        let same = other.customer == record.customer
-            && other.ca == record.ca
-            && other.subject_dn == record.subject_dn;
-        if let (true, true, Some(issue)) = (same, active(&other), other.issue.clone()) {
-            return Ok(Some((issue.csr, issue.certificate)));
-        }
-    }
-    Ok(None)
-}
-
-/// A lifecycle that is over: revoked, rejected, or issued with a certificate past its NotAfter
-/// (registering the same subject again starts a new one).
-fn ended(rec: &TrackingRecord, now: time::OffsetDateTime) -> bool {
-    rec.status.is_final() || crate::pki::report::report_status(rec, now) == "Expired"
+    Ok(ctx
+        .model()
+        .active_sibling(record, ctx.now)?
+        .and_then(|other| other.issue)
+        .map(|issue| (issue.csr, issue.certificate)))
 }
 
 fn token_type(pd: &Fields, profile: &Profile) -> Result<String, PkiError> {
