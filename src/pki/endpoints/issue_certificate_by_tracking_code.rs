@@ -21,7 +21,7 @@ use crate::pki::keypool::PoolKey;
 use crate::pki::model::certificates::{may_issue, same_request, IssueRequest, Issued, Made};
 use crate::pki::state::{Issue, Status, TrackingRecord};
 use crate::pki::wire::Fields;
-use crate::pki::Ctx;
+use crate::pki::{Ca, Ctx, Customer, Profile};
 use serde_json::{json, Value};
 use time::Duration;
 
@@ -39,21 +39,8 @@ enum Token {
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let csr_text = f.opt_str("csr")?.unwrap_or_default();
-    let customer = ctx.signed_customer(f, &csr_text)?;
-    let ca = ctx.ca_for(customer, &f.str("caName")?)?;
-    ca.require_available()?;
-    let profile = ca.profile(&f.str("profileName")?)?;
-    let code = f.str("trackingCode")?;
-    let rec = ctx.tracking(&code, &customer.code)?;
-    if rec.ca != ca.spec.name || !rec.profile.eq_ignore_ascii_case(&profile.spec.name) {
-        return Err(PkiError::new(
-            Kind::TrackingCodeMismatch,
-            format!(
-                "tracking code {code} was registered for CA '{}' profile '{}', not CA '{}' profile '{}'",
-                rec.ca, rec.profile, ca.spec.name, profile.spec.name
-            ),
-        ));
-    }
+    let (customer, ca, profile, rec) = authorize(ctx, f, &csr_text)?;
+    let code = rec.code.clone();
     let p12 = rec.token_type == "P12";
     let password = if p12 {
         p12_password(f, &rec)?
@@ -71,82 +58,11 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         return answer(ctx, ca, issue, false);
     }
     may_issue(&rec)?;
-    if ctx.now < ca.signer.not_before {
-        return Err(PkiError::new(
-            Kind::CaUnavailable,
-            format!(
-                "CA '{}' can not issue yet: its own certificate is valid from {} (the clock is at {}); nothing was charged",
-                ca.spec.name,
-                wire_time(ca.signer.not_before),
-                wire_time(ctx.now)
-            ),
-        ));
+    ca_can_sign(ctx, ca)?;
+    if let Some(answered) = held_by_sibling(ctx, ca, &rec, &csr_text, p12)? {
+        return Ok(answered);
     }
-    if ctx.now >= ca.signer.not_after {
-        return Err(PkiError::new(
-            Kind::CaUnavailable,
-            format!(
-                "CA '{}' can not issue: its own certificate expired at {} (the clock is at {}); nothing was charged",
-                ca.spec.name,
-                wire_time(ca.signer.not_after),
-                wire_time(ctx.now)
-            ),
-        ));
-    }
-    // The subject may already hold an active certificate under another tracking code (the
-    // government CA gives a new code per registration): the same request gets it back
-    // uncharged, another key must wait for its revocation.
-    if let Some(other) = ctx.model().active_sibling(&rec, ctx.now)? {
-        let issue = other
-            .issue
-            .as_ref()
-            .filter(|i| same_request(i, &csr_text, p12));
-        return match issue {
-            Some(issue) => {
-                ctx.diag.push(format!("subject already holds certificate serial {:x} under tracking code {}: returned, not charged", issue.serial, other.code));
-                answer(ctx, ca, issue, false)
-            }
-            None => Err(PkiError::new(
-                Kind::WrongState,
-                format!(
-                    "the subject of tracking code {code} already holds an active certificate (serial {:x}) under tracking code {}; revoke it first to issue for a new key",
-                    other.issue.as_ref().map(|i| i.serial).unwrap_or_default(),
-                    other.code
-                ),
-            )),
-        };
-    }
-    let token = if p12 {
-        if !csr_text.trim().eq_ignore_ascii_case("none") {
-            return Err(PkiError::new(
-                Kind::CsrInvalid,
-                format!("csr must be \"none\" for tracking code {code}: it was registered with TokenType P12, so the service generates the key (send a CSR only for USERGENERATED)"),
-            ));
-        }
-        let (key, pooled) = ctx
-            .keys
-            .take()
-            .map_err(|e| PkiError::internal("generating the P12 key", e))?;
-        let PoolKey { pkcs8: key, spki } = key;
-        ctx.diag.push(format!(
-            "P12: RSA-2048 key {}",
-            if pooled {
-                "from the pool"
-            } else {
-                "generated on demand (pool empty)"
-            }
-        ));
-        Token::P12 {
-            key,
-            spki,
-            password,
-        }
-    } else {
-        Token::Csr {
-            spki: csr_spki(ctx, &code, &csr_text)?,
-        }
-    };
-
+    let token = token(ctx, &code, &csr_text, p12, password)?;
     let payment_id = f.str_or_empty("paymentId")?;
     let price = profile.spec.price as i64 + rec.lookup_charge as i64;
     let now = ctx.now;
@@ -174,6 +90,133 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         format!("tracking code {code} already Issued for this request: the same answer returned, not charged")
     });
     answer(ctx, ca, &issue, charged_now)
+}
+
+/// The customer (signature over the `csr` field), the CA (allowed, available) and profile,
+/// and the customer's tracking record registered for that CA and profile.
+fn authorize<'a>(
+    ctx: &mut Ctx<'a>,
+    f: &Fields,
+    csr_text: &str,
+) -> Result<(&'a Customer, &'a Ca, &'a Profile, TrackingRecord), PkiError> {
+    let customer = ctx.signed_customer(f, csr_text)?;
+    let ca = ctx.ca_for(customer, &f.str("caName")?)?;
+    ca.require_available()?;
+    let profile = ca.profile(&f.str("profileName")?)?;
+    let code = f.str("trackingCode")?;
+    let rec = ctx.tracking(&code, &customer.code)?;
+    if rec.ca != ca.spec.name || !rec.profile.eq_ignore_ascii_case(&profile.spec.name) {
+        return Err(PkiError::new(
+            Kind::TrackingCodeMismatch,
+            format!(
+                "tracking code {code} was registered for CA '{}' profile '{}', not CA '{}' profile '{}'",
+                rec.ca, rec.profile, ca.spec.name, profile.spec.name
+            ),
+        ));
+    }
+    Ok((customer, ca, profile, rec))
+}
+
+/// The CA's own certificate is valid now (the clock may have been moved past it).
+fn ca_can_sign(ctx: &Ctx<'_>, ca: &Ca) -> Result<(), PkiError> {
+    if ctx.now < ca.signer.not_before {
+        return Err(PkiError::new(
+            Kind::CaUnavailable,
+            format!(
+                "CA '{}' can not issue yet: its own certificate is valid from {} (the clock is at {}); nothing was charged",
+                ca.spec.name,
+                wire_time(ca.signer.not_before),
+                wire_time(ctx.now)
+            ),
+        ));
+    }
+    if ctx.now >= ca.signer.not_after {
+        return Err(PkiError::new(
+            Kind::CaUnavailable,
+            format!(
+                "CA '{}' can not issue: its own certificate expired at {} (the clock is at {}); nothing was charged",
+                ca.spec.name,
+                wire_time(ca.signer.not_after),
+                wire_time(ctx.now)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The subject may already hold an active certificate under another tracking code (the
+/// government CA gives a new code per registration): the same request gets it back
+/// uncharged (`Some` answer), another key must wait for its revocation.
+fn held_by_sibling(
+    ctx: &mut Ctx<'_>,
+    ca: &Ca,
+    rec: &TrackingRecord,
+    csr_text: &str,
+    p12: bool,
+) -> Result<Option<Value>, PkiError> {
+    let Some(other) = ctx.model().active_sibling(rec, ctx.now)? else {
+        return Ok(None);
+    };
+    match other
+        .issue
+        .as_ref()
+        .filter(|i| same_request(i, csr_text, p12))
+    {
+        Some(issue) => {
+            ctx.diag.push(format!("subject already holds certificate serial {:x} under tracking code {}: returned, not charged", issue.serial, other.code));
+            answer(ctx, ca, issue, false).map(Some)
+        }
+        None => Err(PkiError::new(
+            Kind::WrongState,
+            format!(
+                "the subject of tracking code {} already holds an active certificate (serial {:x}) under tracking code {}; revoke it first to issue for a new key",
+                rec.code,
+                other.issue.as_ref().map(|i| i.serial).unwrap_or_default(),
+                other.code
+            ),
+        )),
+    }
+}
+
+/// The key the certificate is for: a P12 token's fresh key from the pool (the csr must be
+/// `none`, the PKCS#12 is protected with `password`), or the key of a USERGENERATED token's
+/// CSR.
+fn token(
+    ctx: &mut Ctx<'_>,
+    code: &str,
+    csr_text: &str,
+    p12: bool,
+    password: String,
+) -> Result<Token, PkiError> {
+    if !p12 {
+        return Ok(Token::Csr {
+            spki: csr_spki(ctx, code, csr_text)?,
+        });
+    }
+    if !csr_text.trim().eq_ignore_ascii_case("none") {
+        return Err(PkiError::new(
+            Kind::CsrInvalid,
+            format!("csr must be \"none\" for tracking code {code}: it was registered with TokenType P12, so the service generates the key (send a CSR only for USERGENERATED)"),
+        ));
+    }
+    let (key, pooled) = ctx
+        .keys
+        .take()
+        .map_err(|e| PkiError::internal("generating the P12 key", e))?;
+    let PoolKey { pkcs8: key, spki } = key;
+    ctx.diag.push(format!(
+        "P12: RSA-2048 key {}",
+        if pooled {
+            "from the pool"
+        } else {
+            "generated on demand (pool empty)"
+        }
+    ));
+    Ok(Token::P12 {
+        key,
+        spki,
+        password,
+    })
 }
 
 /// Everything the certificate is signed with but its serial, which the issue transaction
