@@ -1,13 +1,7 @@
-//! The PKI's stored records and the tracking-code state machine (docs/pki.md lists the
-//! statuses; "Reference: emulator-defined choices" the transitions signsim adds).
+//! The PKI's stored records and their states (docs/pki.md lists the statuses; "Reference:
+//! emulator-defined choices" the transitions signsim adds). The state machine itself is data:
+//! [`super::model::TRANSITIONS`] (drawn by [`super::model::transitions::mermaid`]).
 //!
-//! ```text
-//! RegisterInfo ─► Registered ─(profile Approval/FaceAuth)─► AwaitingApproval ─RequestApprove─► Approved
-//!                     └───────────────(no approval needed)──────────────────────────────────────┤
-//!                                                          IssueCertificateByTrackingCode ─► Issued
-//!                                                        RecievedCertConfirmation ─► Issued + confirmed
-//!                                                                 RevokeCertificate ─► Revoked
-//! ```
 //! Records are values in the store (JSON); every change is a transition of
 //! [`super::model`], one `Store::write` transaction together with its indexes and the credit
 //! debit. Keys: see [`keys`].

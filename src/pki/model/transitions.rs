@@ -93,6 +93,25 @@ pub fn next(transition: Transition, from: Status) -> Option<Status> {
         .map(|e| e.to)
 }
 
+/// The state machine as a Mermaid `stateDiagram-v2`, one line per edge of [`TRANSITIONS`]
+/// in its order (`[*]` is "no lifecycle yet" and the end after a final state): what the
+/// docs' diagram is drawn from, or checked against.
+pub fn mermaid() -> String {
+    let mut out = String::from("stateDiagram-v2\n");
+    for e in TRANSITIONS {
+        let from = e.from.map_or("[*]", Status::name);
+        out.push_str(&format!(
+            "    {from} --> {}: {}\n",
+            e.to.name(),
+            e.transition.name()
+        ));
+    }
+    for s in STATES.iter().filter(|s| s.is_final()) {
+        out.push_str(&format!("    {} --> [*]\n", s.name()));
+    }
+    out
+}
+
 /// Every stored state, for tests and diagrams.
 pub const STATES: [Status; 6] = [
     Registered,
@@ -184,6 +203,30 @@ mod tests {
         assert_eq!(
             register,
             BTreeSet::from([(None, "AwaitingApproval"), (None, "Registered")])
+        );
+    }
+
+    #[test]
+    fn the_diagram_has_one_line_per_edge_and_ends_after_the_final_states() {
+        let diagram = mermaid();
+        assert!(diagram.starts_with("stateDiagram-v2\n"), "{diagram}");
+        assert!(
+            diagram.contains("    [*] --> AwaitingApproval: register\n"),
+            "{diagram}"
+        );
+        assert!(
+            diagram.contains("    AwaitingApproval --> Approved: approve\n"),
+            "{diagram}"
+        );
+        assert!(
+            diagram.contains("    Issued --> Revoked: revoke\n"),
+            "{diagram}"
+        );
+        assert!(diagram.contains("    Rejected --> [*]\n"), "{diagram}");
+        assert_eq!(
+            diagram.lines().count(),
+            1 + TRANSITIONS.len() + 2,
+            "{diagram}"
         );
     }
 
