@@ -60,16 +60,28 @@ impl Model<'_> {
 
     /// Every lifecycle of the person with this national code (or legal ID), oldest first.
     pub fn lifecycles_of(&self, national_code: &str) -> Result<Vec<TrackingRecord>, PkiError> {
+        self.lifecycles_but(national_code, None)
+    }
+
+    /// The person's lifecycles, oldest first, without reading the one named `skip` (a
+    /// RegisterInfo repeat asks for the others on every call).
+    fn lifecycles_but(
+        &self,
+        national_code: &str,
+        skip: Option<&str>,
+    ) -> Result<Vec<TrackingRecord>, PkiError> {
         let prefix = codec::key(&[national_code, ""]);
         let mut out = Vec::new();
         for key in self
             .store
             .keys_with_prefix(Table::PkiByPerson, &prefix, usize::MAX)?
         {
-            if let Some(code) = codec::split(&key).get(1) {
-                if let Some(rec) = self.tracking(code)? {
-                    out.push(rec);
-                }
+            let parts = codec::split(&key);
+            let Some(code) = parts.get(1).filter(|c| Some(c.as_str()) != skip) else {
+                continue;
+            };
+            if let Some(rec) = self.tracking(code)? {
+                out.push(rec);
             }
         }
         out.sort_by_key(|r| r.code.parse::<u64>().unwrap_or(u64::MAX));
@@ -85,11 +97,10 @@ impl Model<'_> {
         now: OffsetDateTime,
     ) -> Result<Option<TrackingRecord>, PkiError> {
         Ok(self
-            .lifecycles_of(&rec.person.national_code)?
+            .lifecycles_but(&rec.person.national_code, Some(&rec.code))?
             .into_iter()
             .find(|o| {
-                o.code != rec.code
-                    && o.customer == rec.customer
+                o.customer == rec.customer
                     && o.ca == rec.ca
                     && o.subject_dn == rec.subject_dn
                     && is_active(o, now)
