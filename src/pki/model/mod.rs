@@ -68,3 +68,48 @@ impl Default for Hot {
         Hot::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The lifecycle tables are named only here and in the store's declaration: a handler
+    /// that reads or writes one by name would bypass the transitions' preconditions.
+    #[test]
+    fn only_the_model_and_the_store_name_the_pki_tables() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        assert!(
+            files.len() > 50,
+            "{} files under {}",
+            files.len(),
+            src.display()
+        );
+        let outside: Vec<String> = files
+            .iter()
+            .filter(|p| !p.starts_with(src.join("pki/model")) && !p.starts_with(src.join("store")))
+            .filter(|p| {
+                std::fs::read_to_string(p)
+                    .unwrap_or_default()
+                    .contains("Table::Pki")
+            })
+            .map(|p| p.display().to_string())
+            .collect();
+        assert!(
+            outside.is_empty(),
+            "PKI tables named outside the model: {outside:?}"
+        );
+    }
+}
