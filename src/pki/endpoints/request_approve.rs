@@ -78,7 +78,10 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
                 .then_some(order_id.as_str()),
         }
     } else {
-        Approver::InPerson { name: &approved_by }
+        Approver::InPerson {
+            name: &approved_by,
+            order_id: &order_id,
+        }
     };
     let applied = model.approve(&rec.code, &by, ctx.now)?;
     ctx.diag.push(format!(

@@ -14,8 +14,9 @@ use time::OffsetDateTime;
 pub enum Approver<'a> {
     /// An RA officer by hand (control API, scenario reaction, dashboard).
     Officer { name: &'a str },
-    /// RequestApprove with a verified CMS `approverSign`.
-    InPerson { name: &'a str },
+    /// RequestApprove with a verified CMS `approverSign`; `order_id` is recorded as sent
+    /// (in person it names no face-authentication session, but the request may carry one).
+    InPerson { name: &'a str, order_id: &'a str },
     /// RequestApprove for a face-authentication profile; `order` is the provider's
     /// face-authentication order, used once, when the customer uses that service.
     Remote {
@@ -28,7 +29,8 @@ pub enum Approver<'a> {
 impl Approver<'_> {
     fn approval(&self, at: OffsetDateTime) -> Approval {
         let (approver, order_id, remote) = match self {
-            Approver::Officer { name } | Approver::InPerson { name } => (*name, "", false),
+            Approver::Officer { name } => (*name, "", false),
+            Approver::InPerson { name, order_id } => (*name, *order_id, false),
             Approver::Remote { name, order_id, .. } => (*name, *order_id, true),
         };
         Approval {
@@ -42,7 +44,7 @@ impl Approver<'_> {
     fn event(&self) -> String {
         match self {
             Approver::Officer { name } => format!("Approved through the control API by '{name}'"),
-            Approver::InPerson { name } => {
+            Approver::InPerson { name, .. } => {
                 format!("Approved by RequestApprove (in person, approver '{name}')")
             }
             Approver::Remote { name, .. } => {
