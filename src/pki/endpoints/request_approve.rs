@@ -18,7 +18,7 @@ use crate::pki::error::{Kind, PkiError};
 use crate::pki::model::approval::{may_approve, Approver};
 use crate::pki::signature::show;
 use crate::pki::wire::Fields;
-use crate::pki::Ctx;
+use crate::pki::{Ctx, Customer, Profile};
 use serde_json::{json, Value};
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
@@ -47,22 +47,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     // next step; the transition checks it again in its transaction.
     may_approve(&rec, profile.spec.approval || profile.spec.face_auth)?;
     let approved_by = if remote {
-        if !approver_sign.is_empty() {
-            return Err(PkiError::new(
-                Kind::ApproverSignInvalid,
-                format!("approverSign must be empty: profile '{}' approves remotely (face authentication); a CMS approverSign is for in-person approval", profile.spec.name),
-            ));
-        }
-        if customer.spec.provider_face_auth && order_id.is_empty() {
-            return Err(PkiError::new(
-                Kind::MissingField,
-                format!("orderId is required: customer {} uses the provider's face authentication, whose order id identifies the session", customer.code),
-            ));
-        }
-
-        ctx.diag.push(format!(
-            "remote approval (face authentication), orderId '{order_id}'"
-        ));
+        check_remote(ctx, customer, profile, &approver_sign, &order_id)?;
         approver.trim().to_string()
     } else {
         verify_approver_sign(ctx, &approver_sign, &approver, &text)?
@@ -97,6 +82,33 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         "ErrorCode": 0,
         "ErrorMessage": "",
     }))
+}
+
+/// A remote approval (face authentication) carries no CMS `approverSign`, and the provider's
+/// face-authentication order when the customer uses that service.
+fn check_remote(
+    ctx: &mut Ctx<'_>,
+    customer: &Customer,
+    profile: &Profile,
+    approver_sign: &str,
+    order_id: &str,
+) -> Result<(), PkiError> {
+    if !approver_sign.is_empty() {
+        return Err(PkiError::new(
+            Kind::ApproverSignInvalid,
+            format!("approverSign must be empty: profile '{}' approves remotely (face authentication); a CMS approverSign is for in-person approval", profile.spec.name),
+        ));
+    }
+    if customer.spec.provider_face_auth && order_id.is_empty() {
+        return Err(PkiError::new(
+            Kind::MissingField,
+            format!("orderId is required: customer {} uses the provider's face authentication, whose order id identifies the session", customer.code),
+        ));
+    }
+    ctx.diag.push(format!(
+        "remote approval (face authentication), orderId '{order_id}'"
+    ));
+    Ok(())
 }
 
 /// Verifies an in-person approval; returns the approver's name.
