@@ -1,137 +1,63 @@
-//! The PKI's verbs for the control plane (`/__admin`, scenario reactions): what an RA officer
-//! or the provider's operations team does by hand upstream. Each is one store transaction,
+//! The PKI's verbs for the control plane (`/__admin`, scenario reactions, the dashboard):
+//! what an RA officer or the provider's operations team does by hand upstream. Each is one
+//! call into the [`model`](super::model) — the same transitions the upstream methods apply —
 //! journaled by the caller; none bypasses the state machine.
 
-use super::error::{Kind, PkiError};
-use super::state::{
-    keys, Approval, CertRecord, CustomerState, FaceAuthOrder, HistoryEntry, Status, TrackingRecord,
-};
+use super::error::PkiError;
+use super::model::approval::Approver;
+use super::model::credit::CreditChange;
+use super::model::Model;
+use super::state::{CertRecord, FaceAuthOrder, TrackingRecord};
 use super::Pki;
-use crate::store::{codec, refuse, Abort, Table, Tx};
 use serde_json::{json, Value};
 
 impl Pki {
+    /// The model over this API's store and world.
+    pub fn model(&self) -> Model<'_> {
+        Model {
+            store: &self.inner.store,
+            world: &self.inner.world,
+            hot: &self.inner.hot,
+        }
+    }
+
     pub fn tracking_record(&self, code: &str) -> Result<Option<TrackingRecord>, PkiError> {
-        Ok(self
-            .store()
-            .get(Table::PkiTracking, &keys::tracking(code))?)
+        self.model().tracking(code)
     }
 
     /// Every lifecycle of a national code (or legal ID).
     pub fn tracking_of_person(&self, national_code: &str) -> Result<Vec<TrackingRecord>, PkiError> {
-        let mut out = Vec::new();
-        for key in self.store().keys_with_prefix(
-            Table::PkiByPerson,
-            &codec::key(&[national_code, ""]),
-            usize::MAX,
-        )? {
-            if let Some(code) = codec::split(&key).get(1) {
-                if let Some(r) = self.tracking_record(code)? {
-                    out.push(r);
-                }
-            }
-        }
-        Ok(out)
+        self.model().lifecycles_of(national_code)
     }
 
-    /// Approves as an RA officer would: `AwaitingApproval → Approved`.
+    /// Approves as an RA officer would: `AwaitingApproval → Approved`, the transition
+    /// RequestApprove applies.
     pub fn approve(&self, code: &str, approver: &str) -> Result<TrackingRecord, PkiError> {
-        let now = self.now();
-        self.transition(code, |rec| {
-            if rec.status != Status::AwaitingApproval {
-                return Err(PkiError::new(
-                    Kind::WrongState,
-                    format!(
-                        "tracking code {code} is {}: only AwaitingApproval can be approved",
-                        rec.status.name()
-                    ),
-                ));
-            }
-            rec.status = Status::Approved;
-            rec.approval = Some(Approval {
-                approver: approver.to_string(),
-                order_id: String::new(),
-                remote: false,
-                at: now,
-            });
-            rec.history.push(HistoryEntry {
-                at: now,
-                event: format!("Approved through the control API by '{approver}'"),
-            });
-            Ok(())
-        })
+        let by = Approver::Officer { name: approver };
+        Ok(self.model().approve(code, &by, self.now())?.record)
     }
 
     /// Refuses the identity: `Registered | AwaitingApproval | Approved → Rejected`.
     pub fn reject(&self, code: &str, reason: &str) -> Result<TrackingRecord, PkiError> {
-        let now = self.now();
-        self.transition(code, |rec| {
-            if !matches!(rec.status, Status::Registered | Status::AwaitingApproval | Status::Approved) {
-                return Err(PkiError::new(
-                    Kind::WrongState,
-                    format!("tracking code {code} is {}: only a lifecycle without a certificate can be rejected", rec.status.name()),
-                ));
-            }
-            rec.status = Status::Rejected;
-            rec.history.push(HistoryEntry { at: now, event: format!("Rejected through the control API: {reason}") });
-            Ok(())
-        })
-    }
-
-    fn transition(
-        &self,
-        code: &str,
-        change: impl Fn(&mut TrackingRecord) -> Result<(), PkiError>,
-    ) -> Result<TrackingRecord, PkiError> {
-        Ok(self.store().write(|tx: &Tx<'_>| {
-            let mut rec: TrackingRecord = tx
-                .get(Table::PkiTracking, &keys::tracking(code))?
-                .ok_or_else(|| Abort::Refuse(PkiError::tracking_unknown(code)))?;
-            if let Err(e) = change(&mut rec) {
-                return refuse(e);
-            }
-            tx.put(Table::PkiTracking, &keys::tracking(code), &rec)?;
-            Ok(rec)
-        })?)
+        Ok(self.model().reject(code, reason, self.now())?.record)
     }
 
     pub fn certificate(&self, ca: &str, serial: u64) -> Result<Option<CertRecord>, PkiError> {
-        Ok(self.store().get(Table::PkiCerts, &keys::cert(ca, serial))?)
+        self.model().certificate(ca, serial)
     }
 
     pub fn credit(&self, customer: &str) -> Result<i64, PkiError> {
-        self.world().customer(customer)?;
-        Ok(self
-            .store()
-            .get::<CustomerState>(Table::PkiCustomers, &keys::customer(customer))?
-            .map(|c| c.credit)
-            .unwrap_or(0))
+        self.model().credit(customer)
     }
 
     /// Sets (`add == false`) or changes a customer's credit; returns the new balance.
     pub fn change_credit(&self, customer: &str, amount: i64, add: bool) -> Result<i64, PkiError> {
-        self.world().customer(customer)?;
-        Ok(self.store().write(|tx: &Tx<'_>| {
-            let key = keys::customer(customer);
-            let mut c: CustomerState = tx
-                .get(Table::PkiCustomers, &key)?
-                .unwrap_or(CustomerState { credit: 0 });
-            c.credit = if add {
-                match c.credit.checked_add(amount) {
-                    Some(n) => n,
-                    None => {
-                        return refuse(PkiError::new(
-                            Kind::InvalidField,
-                            format!("credit {} + {amount} overflows", c.credit),
-                        ))
-                    }
-                }
-            } else {
-                amount
-            };
-            tx.put(Table::PkiCustomers, &key, &c)?;
-            Ok::<_, Abort<PkiError>>(c.credit)
-        })?)
+        let change = if add {
+            CreditChange::Add(amount)
+        } else {
+            CreditChange::Set(amount)
+        };
+        self.model().change_credit(customer, change)
     }
 
     pub fn set_available(&self, ca: &str, up: bool) -> Result<(), PkiError> {
@@ -145,29 +71,23 @@ impl Pki {
         Ok((ca.signer.cert_pem.clone(), ca.chain_pem.clone()))
     }
 
-    /// Everything stored, in key order: tracking records, certificates, balances. Two dumps of
-    /// the same state are equal (used to check that a reset restores the initial state).
+    /// Everything stored, in key order: tracking records, certificates, balances, and the
+    /// CAs' availability. Two dumps of the same state are equal (used to check that a reset
+    /// restores the initial state).
     pub fn state_dump(&self) -> Result<Value, PkiError> {
-        let store = self.store();
-        let all = |t: Table| -> Result<Vec<Value>, PkiError> {
-            Ok(store
-                .scan_prefix::<Value>(t, b"", usize::MAX)?
-                .into_iter()
-                .map(|(_, v)| v)
-                .collect())
-        };
-        let customers: Vec<Value> = store
-            .scan_prefix::<CustomerState>(Table::PkiCustomers, b"", usize::MAX)?
-            .into_iter()
-            .map(|(k, v)| json!({"customer": codec::split(&k).join("/"), "credit": v.credit}))
-            .collect();
+        let mut dump = self.model().dump()?;
         let world = self.world();
-        Ok(json!({
-            "tracking": all(Table::PkiTracking)?,
-            "certificates": all(Table::PkiCerts)?,
-            "customers": customers,
-            "cas": world.cas.iter().map(|c| json!({"name": c.spec.name, "available": c.available.load(std::sync::atomic::Ordering::Relaxed)})).collect::<Vec<_>>(),
-        }))
+        if let Some(map) = dump.as_object_mut() {
+            map.insert(
+                "cas".into(),
+                world
+                    .cas
+                    .iter()
+                    .map(|c| json!({"name": c.spec.name, "available": c.available.load(std::sync::atomic::Ordering::Relaxed)}))
+                    .collect(),
+            );
+        }
+        Ok(dump)
     }
 
     /// The provider's face-authentication service: a session for `tracking_code` of
@@ -179,52 +99,13 @@ impl Pki {
         tracking_code: &str,
         outcome: &str,
     ) -> Result<FaceAuthOrder, PkiError> {
-        if !["verified", "failed"].contains(&outcome) {
-            return Err(PkiError::new(
-                Kind::InvalidField,
-                format!("outcome '{outcome}' is not verified or failed"),
-            ));
-        }
-        let rec = self
-            .tracking_record(tracking_code)?
-            .ok_or_else(|| PkiError::tracking_unknown(tracking_code))?;
-        if rec.person.national_code != national_code {
-            return Err(PkiError::new(
-                Kind::TrackingCodeMismatch,
-                format!(
-                    "tracking code {tracking_code} was registered for another national code than '{national_code}'"
-                ),
-            ));
-        }
-        let now = self.now();
-        Ok(self.store().write(|tx: &Tx<'_>| {
-            let seq = tx.next_seq("pki.face_auth", 1)?;
-            let order = FaceAuthOrder {
-                order_id: format!("FA-{seq:06}"),
-                national_code: national_code.to_string(),
-                tracking_code: tracking_code.to_string(),
-                outcome: outcome.to_string(),
-                issued_at: now,
-                used_at: None,
-            };
-            tx.put(
-                Table::PkiFaceAuth,
-                &keys::face_auth(&order.order_id),
-                &order,
-            )?;
-            Ok::<_, Abort<PkiError>>(order)
-        })?)
+        self.model()
+            .face_auth_order(national_code, tracking_code, outcome, self.now())
     }
 
     /// The face-authentication orders issued for a tracking code.
     pub fn face_auth_orders(&self, tracking_code: &str) -> Result<Vec<FaceAuthOrder>, PkiError> {
-        Ok(self
-            .store()
-            .scan_prefix::<FaceAuthOrder>(Table::PkiFaceAuth, b"", usize::MAX)?
-            .into_iter()
-            .map(|(_, o)| o)
-            .filter(|o| o.tracking_code == tracking_code)
-            .collect())
+        self.model().face_auth_orders(tracking_code)
     }
 
     /// The P12 key pool: `{pool, ready, taken, misses}`.

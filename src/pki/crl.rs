@@ -5,7 +5,7 @@
 
 use super::error::PkiError;
 use super::world::Ca;
-use super::{state, Pki};
+use super::Pki;
 use bytes::Bytes;
 use time::OffsetDateTime;
 
@@ -20,12 +20,7 @@ impl Pki {
     /// (thisUpdate is the start of the current hour, nextUpdate a day later).
     pub fn crl_der(&self, ca: &Ca) -> Result<Bytes, PkiError> {
         let name = &ca.spec.name;
-        let store = &self.inner.store;
-        let keys = store.scan_prefix::<state::CertRecord>(
-            crate::store::Table::PkiRevoked,
-            &state::keys::revoked_prefix(name),
-            usize::MAX,
-        )?;
+        let keys = self.model().revoked(name)?;
         let now = self.inner.clock.now();
         let hour = now.unix_timestamp().div_euclid(3600);
         let mut cache = crate::sync::lock(&self.inner.crl_cache);
@@ -36,7 +31,7 @@ impl Pki {
         }
         let revoked: Vec<crate::crypto::x509::Revoked> = keys
             .iter()
-            .map(|(_, r)| crate::crypto::x509::Revoked {
+            .map(|r| crate::crypto::x509::Revoked {
                 serial: r.serial,
                 at: r.revoked_at.unwrap_or(now),
                 reason: r.revoke_reason.unwrap_or(0),

@@ -2,6 +2,7 @@
 //! signed customer of a POST body, a CA the customer may use, a tracking code it owns.
 
 use super::error::{Kind, PkiError};
+use super::model::{Hot, Model};
 use super::signature::{self, Rule, Signed};
 use super::wire::{self, Fields};
 use super::world::{Ca, Customer, World};
@@ -20,7 +21,7 @@ pub struct Ctx<'a> {
     pub base_url: &'a str,
     pub keys: &'a keypool::KeyPool,
     /// Decoded records reused while their stored bytes are unchanged.
-    pub hot: &'a state::Hot,
+    pub hot: &'a Hot,
     pub replays: &'a Mutex<HashMap<(String, String), OffsetDateTime>>,
     /// How the request was judged, for the journal and the log.
     pub diag: Vec<String>,
@@ -151,15 +152,18 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// The model (the lifecycle tables) over this request's store and world.
+    pub fn model(&self) -> Model<'a> {
+        Model {
+            store: self.store,
+            world: self.world,
+            hot: self.hot,
+        }
+    }
+
     /// A tracking record that belongs to `customer`.
     pub fn tracking(&self, code: &str, customer: &str) -> Result<state::TrackingRecord, PkiError> {
-        let rec: state::TrackingRecord = self
-            .store
-            .get(
-                crate::store::Table::PkiTracking,
-                &state::keys::tracking(code),
-            )?
-            .ok_or_else(|| PkiError::tracking_unknown(code))?;
+        let rec = self.model().tracking_known(code)?;
         if rec.customer != customer {
             return Err(PkiError::new(
                 Kind::NotOwner,

@@ -7,7 +7,10 @@
 //!   ([`wire::Fields`], property names in any case), the handler, and the single mapping of
 //!   [`error::PkiError`] to the wire.
 //! - [`world`] is the scenario as the handlers need it, validated by [`scenario`]; [`ctx`] is
-//!   what a handler may use for one request; [`state`] holds the stored records.
+//!   what a handler may use for one request; [`state`] holds the stored records' types.
+//! - [`model`] is the only code that reads or writes the lifecycle tables: every transition
+//!   of the tracking-code state machine (its table: [`model::TRANSITIONS`]) and the reads
+//!   reports need.
 //! - [`control`] holds the verbs of the control plane (approve, reject, credit, CA
 //!   availability); [`crl`] serves revocation lists.
 //!
@@ -22,6 +25,7 @@ pub mod endpoints;
 pub mod error;
 pub mod identity;
 pub mod keypool;
+pub mod model;
 pub mod openapi;
 pub mod report;
 pub mod routes;
@@ -38,7 +42,7 @@ pub use world::{Approver, Ca, Customer, Profile, World};
 
 use crate::clock::Clock;
 use crate::pipeline::GetCache;
-use crate::store::{Store, Table};
+use crate::store::Store;
 use error::PkiError;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -63,7 +67,7 @@ struct Inner {
     /// GetUserCertHistory `rnd` values seen: (customer, rnd) → when.
     replays: Mutex<HashMap<(String, String), OffsetDateTime>>,
     get_cache: GetCache,
-    hot: state::Hot,
+    hot: model::Hot,
 }
 
 impl Pki {
@@ -87,7 +91,7 @@ impl Pki {
                 keys,
                 replays: Mutex::new(HashMap::new()),
                 get_cache: GetCache::default(),
-                hot: state::Hot::new(),
+                hot: model::Hot::new(),
             }),
         };
         pki.seed()?;
@@ -109,25 +113,6 @@ impl Pki {
     /// Puts the scenario's starting balances in the store for customers that have none yet
     /// (a data directory keeps balances across restarts).
     fn seed(&self) -> Result<(), PkiError> {
-        let world = self.world();
-        self.inner.store.write::<_, PkiError>(|tx| {
-            for c in &world.customers {
-                let key = state::keys::customer(&c.code);
-                if tx
-                    .get::<state::CustomerState, _>(Table::PkiCustomers, &key)?
-                    .is_none()
-                {
-                    tx.put(
-                        Table::PkiCustomers,
-                        &key,
-                        &state::CustomerState {
-                            credit: c.spec.credit,
-                        },
-                    )?;
-                }
-            }
-            Ok(())
-        })?;
-        Ok(())
+        self.model().seed_credit()
     }
 }

@@ -1,64 +1,17 @@
-//! What the report methods share: reading a person's lifecycles through the by-person index,
-//! and the certificate item shape of GetUserCertHistory / GetAllCert / GetAllMobileCert.
-//!
-//! Report cost follows the result: a person's records come from `PkiByPerson`
-//! (national code → tracking codes), a customer's activity from the event index
-//! `PkiByCustomerTime` (customer, time, tracking code, event); nothing scans all records.
+//! What the report methods share: a person's lifecycles (read by the model through the
+//! by-person index, so report cost follows the result), the status reports show, and the
+//! certificate item shape of GetUserCertHistory / GetAllCert / GetAllMobileCert.
 
 use super::error::PkiError;
-use super::state::{keys, Status, TrackingRecord};
+pub use super::model::tracking::{is_active, report_status};
+use super::state::TrackingRecord;
 use super::Ctx;
 use crate::clock::wire_time;
-use crate::store::{codec, Table};
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 /// Every lifecycle of the person with this national code (or legal ID), oldest first.
 pub fn lifecycles_of(ctx: &Ctx<'_>, national_code: &str) -> Result<Vec<TrackingRecord>, PkiError> {
-    let prefix = codec::key(&[national_code, ""]);
-    let mut out = Vec::new();
-    for key in ctx
-        .store
-        .keys_with_prefix(Table::PkiByPerson, &prefix, usize::MAX)?
-    {
-        if let Some(code) = codec::split(&key).get(1) {
-            if let Some(rec) = ctx
-                .store
-                .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(code))?
-            {
-                out.push(rec);
-            }
-        }
-    }
-    out.sort_by_key(|r| r.code.parse::<u64>().unwrap_or(u64::MAX));
-    Ok(out)
-}
-
-/// The status reports show: Registered (also while awaiting or after approval), Issued,
-/// Revoked — and Expired once the clock is past the certificate's NotAfter.
-pub fn report_status(rec: &TrackingRecord, now: OffsetDateTime) -> &'static str {
-    match rec.status {
-        Status::Registered | Status::AwaitingApproval | Status::Approved => "Registered",
-        Status::Revoked => "Revoked",
-        Status::Rejected => "Rejected",
-        Status::Issued => match not_after(rec) {
-            Some(t) if t < now => "Expired",
-            _ => "Issued",
-        },
-    }
-}
-
-/// True for an issued, unrevoked, unexpired certificate.
-pub fn is_active(rec: &TrackingRecord, now: OffsetDateTime) -> bool {
-    report_status(rec, now) == "Issued"
-}
-
-fn not_after(rec: &TrackingRecord) -> Option<OffsetDateTime> {
-    let issue = rec.issue.as_ref()?;
-    let der = crate::crypto::b64_decode(&issue.certificate).ok()?;
-    crate::crypto::x509::parse_certificate(&der)
-        .ok()
-        .map(|c| c.not_after)
+    ctx.model().lifecycles_of(national_code)
 }
 
 /// `{Id, TrackingCode, Status, Issuer, Certificate, RegisterDate, IssueDate, RevokeDate}`.

@@ -175,7 +175,6 @@ pub fn verify(
             format!("{} is not valid base64: {e}", s.field),
         )
     })?;
-    let expected_len = key.bits().div_ceil(8);
     let verified = |name: &'static str, undocumented: bool| Verified {
         line: format!(
             "{}: RSA-SHA1 verified over {} of {} with customer {}'s key (SPKI SHA-256 {})",
@@ -199,6 +198,21 @@ pub fn verify(
             return Ok(verified(f.name, true));
         }
     }
+    Err(refusal(customer, all, &sig, s, &forms))
+}
+
+/// Why a signature that verified over no accepted form is refused, as precisely as can be
+/// told: the wrong length, a plausible mistake (another encoding, SHA-256), another
+/// customer's key — or the forms tried.
+fn refusal(
+    customer: &Customer,
+    all: &[Customer],
+    sig: &[u8],
+    s: &Signed<'_>,
+    forms: &[Form],
+) -> PkiError {
+    let key = &customer.key;
+    let expected_len = key.bits().div_ceil(8);
     let key_note = format!(
         "the key on file for customer {} is RSA-{} with SPKI SHA-256 {}",
         customer.code,
@@ -206,7 +220,7 @@ pub fn verify(
         key.fingerprint()
     );
     if sig.len() != expected_len {
-        return Err(PkiError::new(
+        return PkiError::new(
             Kind::SignatureInvalid,
             format!(
                 "{} decodes to {} bytes, but a signature by customer {}'s {}-bit key is {expected_len} bytes: it is truncated or made with another key; {key_note}",
@@ -215,16 +229,54 @@ pub fn verify(
                 customer.code,
                 key.bits()
             ),
-        ));
+        );
     }
+    if let Some(e) = mistake(key, sig, s, forms) {
+        return e;
+    }
+    for other in all.iter().filter(|o| o.code != customer.code) {
+        if forms
+            .iter()
+            .any(|f| other.key.verifies(Hash::Sha1, &f.bytes, sig))
+        {
+            return PkiError::new(
+                Kind::SignatureInvalid,
+                format!(
+                    "{} was made with customer {}'s key, but the request is for customer {}; {key_note}",
+                    s.field, other.code, customer.code
+                ),
+            );
+        }
+    }
+    let tried: Vec<&str> = forms.iter().map(|f| f.name).collect();
+    PkiError::new(
+        Kind::SignatureInvalid,
+        format!(
+            "{} does not verify over {} ({}): tried RSA-SHA1 and RSA-SHA256 over {}; {key_note} — sign exactly this text with the matching private key",
+            s.field,
+            show(s.text),
+            s.formula,
+            tried.join(", ")
+        ),
+    )
+}
+
+/// A plausible mistake the signature verifies with: a form the policy does not accept, or
+/// RSA-SHA256 instead of RSA-SHA1.
+fn mistake(
+    key: &crate::crypto::rsa::PublicKey,
+    sig: &[u8],
+    s: &Signed<'_>,
+    forms: &[Form],
+) -> Option<PkiError> {
     // Explain: which plausible mistake would have verified?
-    for f in &forms {
-        if !f.accepted && key.verifies(Hash::Sha1, &f.bytes, &sig) {
+    for f in forms {
+        if !f.accepted && key.verifies(Hash::Sha1, &f.bytes, sig) {
             let why = match s.documented {
                 Documented::Unicode => "the service signs UTF-16LE (.NET Encoding.Unicode, no byte-order mark) of that text: sign Encoding.Unicode.GetBytes(text), or `iconv -t UTF-16LE`",
                 Documented::AsSent => "the scenario's signature policy is strict, which accepts only the ASCII text of the field exactly as sent",
             };
-            return Err(PkiError::new(
+            return Some(PkiError::new(
                 Kind::SignatureInvalid,
                 format!(
                     "{} verifies over {} of {} ({}), but {why}",
@@ -235,8 +287,8 @@ pub fn verify(
                 ),
             ));
         }
-        if key.verifies(Hash::Sha256, &f.bytes, &sig) {
-            return Err(PkiError::new(
+        if key.verifies(Hash::Sha256, &f.bytes, sig) {
+            return Some(PkiError::new(
                 Kind::SignatureInvalid,
                 format!(
                     "{} is RSA-SHA256 over {} of {}; the service verifies RSA-SHA1 (PKCS#1 v1.5): sign with SHA-1",
@@ -247,29 +299,5 @@ pub fn verify(
             ));
         }
     }
-    for other in all.iter().filter(|o| o.code != customer.code) {
-        if forms
-            .iter()
-            .any(|f| other.key.verifies(Hash::Sha1, &f.bytes, &sig))
-        {
-            return Err(PkiError::new(
-                Kind::SignatureInvalid,
-                format!(
-                    "{} was made with customer {}'s key, but the request is for customer {}; {key_note}",
-                    s.field, other.code, customer.code
-                ),
-            ));
-        }
-    }
-    let tried: Vec<&str> = forms.iter().map(|f| f.name).collect();
-    Err(PkiError::new(
-        Kind::SignatureInvalid,
-        format!(
-            "{} does not verify over {} ({}): tried RSA-SHA1 and RSA-SHA256 over {}; {key_note} — sign exactly this text with the matching private key",
-            s.field,
-            show(s.text),
-            s.formula,
-            tried.join(", ")
-        ),
-    ))
+    None
 }

@@ -1,17 +1,12 @@
-//! The PKI's stored records and the tracking-code state machine (docs/pki.md lists the
-//! statuses; "Reference: emulator-defined choices" the transitions signsim adds).
+//! The PKI's stored records and their states (docs/pki.md lists the statuses; "Reference:
+//! emulator-defined choices" the transitions signsim adds). The state machine itself is data:
+//! [`super::model::TRANSITIONS`] (drawn by [`super::model::transitions::mermaid`]).
 //!
-//! ```text
-//! RegisterInfo ─► Registered ─(profile Approval/FaceAuth)─► AwaitingApproval ─RequestApprove─► Approved
-//!                     └───────────────(no approval needed)──────────────────────────────────────┤
-//!                                                          IssueCertificateByTrackingCode ─► Issued
-//!                                                        RecievedCertConfirmation ─► Issued + confirmed
-//!                                                                 RevokeCertificate ─► Revoked
-//! ```
-//! Records are values in the store (JSON); every change goes through one `Store::write`
-//! transaction together with its indexes and the credit debit. Keys: see [`keys`].
+//! Records are values in the store (JSON); every change is a transition of
+//! [`super::model`], one `Store::write` transaction together with its indexes and the credit
+//! debit. Keys: see [`keys`].
 
-use crate::store::{codec, Decoded, Table};
+use crate::store::codec;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -70,28 +65,6 @@ pub struct HistoryEntry {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub event: String,
-}
-
-/// Decoded copies of what every idempotent RegisterInfo reads: the subject index and the
-/// tracking record it names (see [`crate::store::decoded`]).
-pub struct Hot {
-    pub subjects: Decoded<String>,
-    pub tracking: Decoded<TrackingRecord>,
-}
-
-impl Hot {
-    pub fn new() -> Hot {
-        Hot {
-            subjects: Decoded::new(Table::PkiSubjects),
-            tracking: Decoded::new(Table::PkiTracking),
-        }
-    }
-}
-
-impl Default for Hot {
-    fn default() -> Hot {
-        Hot::new()
-    }
 }
 
 /// One lifecycle of one applicant under one customer and CA.

@@ -4,10 +4,9 @@
 
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::report::{cert_item, cert_list, is_active, lifecycles_of};
-use crate::pki::state::{keys, TrackingRecord};
+use crate::pki::state::TrackingRecord;
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
-use crate::store::Table;
 use serde_json::Value;
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
@@ -19,10 +18,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         _ => ctx.customer_bare(f, "CustomerCode")?.code.clone(),
     };
     let records: Vec<TrackingRecord> = if !tracking.is_empty() {
-        ctx.store
-            .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(&tracking))?
-            .into_iter()
-            .collect()
+        ctx.model().tracking(&tracking)?.into_iter().collect()
     } else if !national.is_empty() {
         lifecycles_of(ctx, &national)?
     } else {

@@ -2,21 +2,16 @@
 //! `customercode` is the bare code here; `Credit` is a string, as in the document.
 
 use crate::pki::error::{Kind, PkiError};
-use crate::pki::state::{keys, CustomerState};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
-use crate::store::Table;
 use serde_json::{json, Value};
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let customer = ctx.customer_bare(f, "customercode")?;
     check_report_key(customer, &f.str_or_empty("reportkey")?)?;
-    let state: CustomerState = ctx
-        .store
-        .get(Table::PkiCustomers, &keys::customer(&customer.code))?
-        .unwrap_or(CustomerState { credit: 0 });
+    let credit = ctx.model().balance(&customer.code)?;
     Ok(
-        json!({"IsSuccess": true, "Credit": state.credit.to_string(), "Description": "", "ErrorCode": 0, "ErrorMessage": ""}),
+        json!({"IsSuccess": true, "Credit": credit.to_string(), "Description": "", "ErrorCode": 0, "ErrorMessage": ""}),
     )
 }
 

@@ -3,21 +3,14 @@
 //! approval (or after the RA rejected it); a profile without approval counts as approved.
 
 use crate::pki::error::PkiError;
-use crate::pki::state::{Status, TrackingRecord};
+use crate::pki::state::Status;
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
-use crate::store::Table;
 use serde_json::{json, Value};
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let code = f.str("trackingCode")?;
-    let rec: TrackingRecord = ctx
-        .store
-        .get(
-            Table::PkiTracking,
-            &crate::pki::state::keys::tracking(&code),
-        )?
-        .ok_or_else(|| PkiError::tracking_unknown(&code))?;
+    let rec = ctx.model().tracking_known(&code)?;
     let approved = !matches!(rec.status, Status::AwaitingApproval | Status::Rejected);
     Ok(json!({
         "ResultCode": approved,

@@ -18,12 +18,10 @@ use crate::clock::wire_time;
 use crate::crypto::x509::{self, Attr, LeafSpec};
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::keypool::PoolKey;
-use crate::pki::state::{
-    keys, CertRecord, CertStatus, CustomerState, HistoryEntry, Issue, Status, TrackingRecord,
-};
+use crate::pki::model::certificates::{may_issue, same_request, IssueRequest, Issued, Made};
+use crate::pki::state::{Issue, Status, TrackingRecord};
 use crate::pki::wire::Fields;
-use crate::pki::Ctx;
-use crate::store::{refuse, Abort, Table, Tx};
+use crate::pki::{Ca, Ctx, Customer, Profile};
 use serde_json::{json, Value};
 use time::Duration;
 
@@ -41,21 +39,8 @@ enum Token {
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let csr_text = f.opt_str("csr")?.unwrap_or_default();
-    let customer = ctx.signed_customer(f, &csr_text)?;
-    let ca = ctx.ca_for(customer, &f.str("caName")?)?;
-    ca.require_available()?;
-    let profile = ca.profile(&f.str("profileName")?)?;
-    let code = f.str("trackingCode")?;
-    let rec = ctx.tracking(&code, &customer.code)?;
-    if rec.ca != ca.spec.name || !rec.profile.eq_ignore_ascii_case(&profile.spec.name) {
-        return Err(PkiError::new(
-            Kind::TrackingCodeMismatch,
-            format!(
-                "tracking code {code} was registered for CA '{}' profile '{}', not CA '{}' profile '{}'",
-                rec.ca, rec.profile, ca.spec.name, profile.spec.name
-            ),
-        ));
-    }
+    let (customer, ca, profile, rec) = authorize(ctx, f, &csr_text)?;
+    let code = rec.code.clone();
     let p12 = rec.token_type == "P12";
     let password = if p12 {
         p12_password(f, &rec)?
@@ -72,7 +57,68 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         ctx.diag.push(format!("tracking code {code} already Issued for this request: the same answer returned, not charged"));
         return answer(ctx, ca, issue, false);
     }
-    check_state(&rec)?;
+    may_issue(&rec)?;
+    ca_can_sign(ctx, ca)?;
+    if let Some(answered) = held_by_sibling(ctx, ca, &rec, &csr_text, p12)? {
+        return Ok(answered);
+    }
+    let token = token(ctx, &code, &csr_text, p12, password)?;
+    let payment_id = f.str_or_empty("paymentId")?;
+    let price = profile.spec.price as i64 + rec.lookup_charge as i64;
+    let now = ctx.now;
+    let validity = Duration::days(profile.spec.validity_days as i64);
+    let not_after = (now + validity).min(ca.signer.not_after);
+    let request = IssueRequest {
+        code: &code,
+        customer: &customer.code,
+        ca: &ca.spec.name,
+        profile: &profile.spec.name,
+        price,
+        csr: &csr_text,
+        p12,
+        payment_id: &payment_id,
+        now,
+        not_after,
+    };
+    let signer = Signer::new(ctx, ca, profile, &rec, now, not_after);
+    let Issued { issue, charged_now } = ctx
+        .model()
+        .issue(&request, |serial| signer.make(serial, &code, &token))?;
+    ctx.diag.push(if charged_now {
+        format!("tracking code {code}: → Issued, serial {:x}, charged {price}", issue.serial)
+    } else {
+        format!("tracking code {code} already Issued for this request: the same answer returned, not charged")
+    });
+    answer(ctx, ca, &issue, charged_now)
+}
+
+/// The customer (signature over the `csr` field), the CA (allowed, available) and profile,
+/// and the customer's tracking record registered for that CA and profile.
+fn authorize<'a>(
+    ctx: &mut Ctx<'a>,
+    f: &Fields,
+    csr_text: &str,
+) -> Result<(&'a Customer, &'a Ca, &'a Profile, TrackingRecord), PkiError> {
+    let customer = ctx.signed_customer(f, csr_text)?;
+    let ca = ctx.ca_for(customer, &f.str("caName")?)?;
+    ca.require_available()?;
+    let profile = ca.profile(&f.str("profileName")?)?;
+    let code = f.str("trackingCode")?;
+    let rec = ctx.tracking(&code, &customer.code)?;
+    if rec.ca != ca.spec.name || !rec.profile.eq_ignore_ascii_case(&profile.spec.name) {
+        return Err(PkiError::new(
+            Kind::TrackingCodeMismatch,
+            format!(
+                "tracking code {code} was registered for CA '{}' profile '{}', not CA '{}' profile '{}'",
+                rec.ca, rec.profile, ca.spec.name, profile.spec.name
+            ),
+        ));
+    }
+    Ok((customer, ca, profile, rec))
+}
+
+/// The CA's own certificate is valid now (the clock may have been moved past it).
+fn ca_can_sign(ctx: &Ctx<'_>, ca: &Ca) -> Result<(), PkiError> {
     if ctx.now < ca.signer.not_before {
         return Err(PkiError::new(
             Kind::CaUnavailable,
@@ -95,160 +141,159 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             ),
         ));
     }
-    // The subject may already hold an active certificate under another tracking code (the
-    // government CA gives a new code per registration): the same request gets it back
-    // uncharged, another key must wait for its revocation.
-    if let Some(other) = active_sibling(ctx, &rec)? {
-        let issue = other
-            .issue
-            .as_ref()
-            .filter(|i| same_request(i, &csr_text, p12));
-        return match issue {
-            Some(issue) => {
-                ctx.diag.push(format!("subject already holds certificate serial {:x} under tracking code {}: returned, not charged", issue.serial, other.code));
-                answer(ctx, ca, issue, false)
-            }
-            None => Err(PkiError::new(
-                Kind::WrongState,
-                format!(
-                    "the subject of tracking code {code} already holds an active certificate (serial {:x}) under tracking code {}; revoke it first to issue for a new key",
-                    other.issue.as_ref().map(|i| i.serial).unwrap_or_default(),
-                    other.code
-                ),
-            )),
-        };
-    }
-    let token = if p12 {
-        if !csr_text.trim().eq_ignore_ascii_case("none") {
-            return Err(PkiError::new(
-                Kind::CsrInvalid,
-                format!("csr must be \"none\" for tracking code {code}: it was registered with TokenType P12, so the service generates the key (send a CSR only for USERGENERATED)"),
-            ));
-        }
-        let (key, pooled) = ctx
-            .keys
-            .take()
-            .map_err(|e| PkiError::internal("generating the P12 key", e))?;
-        let PoolKey { pkcs8: key, spki } = key;
-        ctx.diag.push(format!(
-            "P12: RSA-2048 key {}",
-            if pooled {
-                "from the pool"
-            } else {
-                "generated on demand (pool empty)"
-            }
-        ));
-        Token::P12 {
-            key,
-            spki,
-            password,
-        }
-    } else {
-        Token::Csr {
-            spki: csr_spki(ctx, &code, &csr_text)?,
-        }
+    Ok(())
+}
+
+/// The subject may already hold an active certificate under another tracking code (the
+/// government CA gives a new code per registration): the same request gets it back
+/// uncharged (`Some` answer), another key must wait for its revocation.
+fn held_by_sibling(
+    ctx: &mut Ctx<'_>,
+    ca: &Ca,
+    rec: &TrackingRecord,
+    csr_text: &str,
+    p12: bool,
+) -> Result<Option<Value>, PkiError> {
+    let Some(other) = ctx.model().active_sibling(rec, ctx.now)? else {
+        return Ok(None);
     };
+    match other
+        .issue
+        .as_ref()
+        .filter(|i| same_request(i, csr_text, p12))
+    {
+        Some(issue) => {
+            ctx.diag.push(format!("subject already holds certificate serial {:x} under tracking code {}: returned, not charged", issue.serial, other.code));
+            answer(ctx, ca, issue, false).map(Some)
+        }
+        None => Err(PkiError::new(
+            Kind::WrongState,
+            format!(
+                "the subject of tracking code {} already holds an active certificate (serial {:x}) under tracking code {}; revoke it first to issue for a new key",
+                rec.code,
+                other.issue.as_ref().map(|i| i.serial).unwrap_or_default(),
+                other.code
+            ),
+        )),
+    }
+}
 
-    let payment_id = f.str_or_empty("paymentId")?;
-    let price = profile.spec.price as i64 + rec.lookup_charge as i64;
-    let now = ctx.now;
-    let validity = Duration::days(profile.spec.validity_days as i64);
-    let not_after = (now + validity).min(ca.signer.not_after);
-    let subject: Vec<(Attr, String)> = rec
-        .subject
-        .iter()
-        .filter_map(|(a, v)| Attr::parse(a).map(|a| (a, v.clone())))
-        .collect();
-    let crl_url = ctx.crl_url(&ca.spec.name);
-    let serial_counter = format!("pki.serial.{}", ca.spec.name);
-    let policies = ca.spec.policy_oids.clone();
-    let extra_ekus = profile.spec.extra_ekus.clone();
-    let chain: Vec<Vec<u8>> = std::iter::once(ca.signer.cert_der.clone())
-        .chain(
-            ca.chain_pem
+/// The key the certificate is for: a P12 token's fresh key from the pool (the csr must be
+/// `none`, the PKCS#12 is protected with `password`), or the key of a USERGENERATED token's
+/// CSR.
+fn token(
+    ctx: &mut Ctx<'_>,
+    code: &str,
+    csr_text: &str,
+    p12: bool,
+    password: String,
+) -> Result<Token, PkiError> {
+    if !p12 {
+        return Ok(Token::Csr {
+            spki: csr_spki(ctx, code, csr_text)?,
+        });
+    }
+    if !csr_text.trim().eq_ignore_ascii_case("none") {
+        return Err(PkiError::new(
+            Kind::CsrInvalid,
+            format!("csr must be \"none\" for tracking code {code}: it was registered with TokenType P12, so the service generates the key (send a CSR only for USERGENERATED)"),
+        ));
+    }
+    let (key, pooled) = ctx
+        .keys
+        .take()
+        .map_err(|e| PkiError::internal("generating the P12 key", e))?;
+    let PoolKey { pkcs8: key, spki } = key;
+    ctx.diag.push(format!(
+        "P12: RSA-2048 key {}",
+        if pooled {
+            "from the pool"
+        } else {
+            "generated on demand (pool empty)"
+        }
+    ));
+    Ok(Token::P12 {
+        key,
+        spki,
+        password,
+    })
+}
+
+/// Everything the certificate is signed with but its serial, which the issue transaction
+/// takes from the CA's counter.
+struct Signer<'a> {
+    ca: &'a crate::pki::Ca,
+    subject: Vec<(Attr, String)>,
+    crl_url: String,
+    policies: &'a [String],
+    extra_ekus: &'a [String],
+    chain: Vec<Vec<u8>>,
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+}
+
+impl<'a> Signer<'a> {
+    fn new(
+        ctx: &Ctx<'a>,
+        ca: &'a crate::pki::Ca,
+        profile: &'a crate::pki::Profile,
+        rec: &TrackingRecord,
+        not_before: time::OffsetDateTime,
+        not_after: time::OffsetDateTime,
+    ) -> Signer<'a> {
+        Signer {
+            ca,
+            subject: rec
+                .subject
                 .iter()
-                .filter_map(|p| crate::crypto::der_from_b64_or_pem(p).ok()),
-        )
-        .collect();
+                .filter_map(|(a, v)| Attr::parse(a).map(|a| (a, v.clone())))
+                .collect(),
+            crl_url: ctx.crl_url(&ca.spec.name),
+            policies: &ca.spec.policy_oids,
+            extra_ekus: &profile.spec.extra_ekus,
+            chain: std::iter::once(ca.signer.cert_der.clone())
+                .chain(
+                    ca.chain_pem
+                        .iter()
+                        .filter_map(|p| crate::crypto::der_from_b64_or_pem(p).ok()),
+                )
+                .collect(),
+            not_before,
+            not_after,
+        }
+    }
 
-    let (issue, charged_now) = ctx.store.write(|tx: &Tx<'_>| {
-        let mut rec: TrackingRecord = tx
-            .get(Table::PkiTracking, &keys::tracking(&code))?
-            .ok_or_else(|| Abort::Refuse(PkiError::tracking_unknown(&code)))?;
-        if let Some(issue) = rec.issue.as_ref().filter(|i| rec.status == Status::Issued && same_request(i, &csr_text, p12)) {
-            return Ok((issue.clone(), false));
-        }
-        if let Err(e) = check_state(&rec) {
-            return refuse(e);
-        }
-        let ckey = keys::customer(&customer.code);
-        let mut credit: CustomerState = tx.get(Table::PkiCustomers, &ckey)?.unwrap_or(CustomerState { credit: 0 });
-        if credit.credit < price {
-            return refuse(PkiError::new(
-                Kind::InsufficientCredit,
-                format!(
-                    "customer {} has credit {}; issuing with profile '{}' costs {price}{}: nothing was charged or issued",
-                    customer.code,
-                    credit.credit,
-                    profile.spec.name,
-                    if rec.lookup_charge > 0 { format!(" (including {} for the name lookup)", rec.lookup_charge) } else { String::new() }
-                ),
-            ));
-        }
-        let serial = tx.next_seq(&serial_counter, 0x1001)?;
-        let spki = match &token {
+    /// The certificate with `serial` for the token (and, for P12, key + chain in a PKCS#12).
+    fn make(&self, serial: u64, code: &str, token: &Token) -> Result<Made, PkiError> {
+        let spki = match token {
             Token::Csr { spki } | Token::P12 { spki, .. } => spki,
         };
         let der = x509::issue_leaf(
-            &ca.signer,
+            &self.ca.signer,
             spki,
-            &LeafSpec { serial, subject: &subject, not_before: now, not_after, crl_url: Some(crl_url.clone()), policies: &policies, extra_ekus: &extra_ekus },
+            &LeafSpec {
+                serial,
+                subject: &self.subject,
+                not_before: self.not_before,
+                not_after: self.not_after,
+                crl_url: Some(self.crl_url.clone()),
+                policies: self.policies,
+                extra_ekus: self.extra_ekus,
+            },
         )
-        .map_err(|e| Abort::Refuse(PkiError::internal("signing the certificate", e)))?;
-        let p12_b64 = match &token {
+        .map_err(|e| PkiError::internal("signing the certificate", e))?;
+        let p12 = match token {
             Token::P12 { key, password, .. } => {
                 let mut full = vec![der.clone()];
-                full.extend(chain.iter().cloned());
+                full.extend(self.chain.iter().cloned());
                 let blob = x509::make_pkcs12(key, &full, password, &format!("tracking-{code}"))
-                    .map_err(|e| Abort::Refuse(PkiError::internal("writing the PKCS#12", e)))?;
+                    .map_err(|e| PkiError::internal("writing the PKCS#12", e))?;
                 Some(crate::crypto::b64(&blob))
             }
             Token::Csr { .. } => None,
         };
-        let certificate = crate::crypto::b64(&der);
-        credit.credit -= price;
-        tx.put(Table::PkiCustomers, &ckey, &credit)?;
-        let issue = Issue { serial, certificate: certificate.clone(), csr: csr_text.clone(), payment_id: payment_id.clone(), charged: price, p12: p12_b64, at: now };
-        rec.status = Status::Issued;
-        rec.issue = Some(issue.clone());
-        rec.history.push(HistoryEntry { at: now, event: format!("Issued serial {serial:x} by CA {}, charged {price}", ca.spec.name) });
-        tx.put(Table::PkiTracking, &keys::tracking(&code), &rec)?;
-        tx.put(
-            Table::PkiCerts,
-            &keys::cert(&ca.spec.name, serial),
-            &CertRecord {
-                ca: ca.spec.name.clone(),
-                serial,
-                tracking_code: code.clone(),
-                customer: customer.code.clone(),
-                national_code: rec.person.national_code.clone(),
-                certificate,
-                status: CertStatus::Active,
-                not_before: now,
-                not_after,
-                revoked_at: None,
-                revoke_reason: None,
-            },
-        )?;
-        tx.put_raw(Table::PkiByCustomerTime, &keys::event(&customer.code, now.unix_timestamp(), &code, "Issued"), b"")?;
-        Ok((issue, true))
-    })?;
-    ctx.diag.push(if charged_now {
-        format!("tracking code {code}: → Issued, serial {:x}, charged {price}", issue.serial)
-    } else {
-        format!("tracking code {code} already Issued for this request: the same answer returned, not charged")
-    });
-    answer(ctx, ca, &issue, charged_now)
+        Ok(Made { der, p12 })
+    }
 }
 
 fn answer(
@@ -272,29 +317,6 @@ fn answer(
         "ErrorCode": 0,
         "ErrorMessage": "",
     }))
-}
-
-/// Another lifecycle of the same customer, CA and subject DN with an active certificate.
-fn active_sibling(ctx: &Ctx<'_>, rec: &TrackingRecord) -> Result<Option<TrackingRecord>, PkiError> {
-    Ok(
-        crate::pki::report::lifecycles_of(ctx, &rec.person.national_code)?
-            .into_iter()
-            .find(|o| {
-                o.code != rec.code
-                    && o.customer == rec.customer
-                    && o.ca == rec.ca
-                    && o.subject_dn == rec.subject_dn
-                    && crate::pki::report::is_active(o, ctx.now)
-            }),
-    )
-}
-
-fn same_request(issue: &Issue, csr_text: &str, p12: bool) -> bool {
-    if p12 {
-        csr_text.trim().eq_ignore_ascii_case("none")
-    } else {
-        issue.csr.trim() == csr_text.trim()
-    }
 }
 
 /// The P12 password of the issue request, which must equal the registration's.
@@ -359,30 +381,4 @@ fn csr_spki(ctx: &mut Ctx<'_>, code: &str, csr_text: &str) -> Result<Vec<u8>, Pk
         csr.signature_algorithm, csr.key_bits, csr.subject
     ));
     Ok(csr.spki_der)
-}
-
-fn check_state(rec: &TrackingRecord) -> Result<(), PkiError> {
-    let code = &rec.code;
-    match rec.status {
-        Status::Registered | Status::Approved => Ok(()),
-        Status::AwaitingApproval => Err(PkiError::new(
-            Kind::WrongState,
-            format!("tracking code {code} is AwaitingApproval: profile '{}' requires identity approval; call RequestApprove first", rec.profile),
-        )),
-        Status::Issued => Err(PkiError::new(
-            Kind::WrongState,
-            format!(
-                "tracking code {code} is Issued and its certificate (serial {:x}) is active; to issue for a new key call RevokeCertificate first, then RegisterInfo again",
-                rec.issue.as_ref().map(|i| i.serial).unwrap_or_default()
-            ),
-        )),
-        Status::Rejected => Err(PkiError::new(
-            Kind::WrongState,
-            format!("tracking code {code} is Rejected: the RA refused the identity; call RegisterInfo to start again"),
-        )),
-        Status::Revoked => Err(PkiError::new(
-            Kind::WrongState,
-            format!("tracking code {code} is Revoked; call RegisterInfo to start a new lifecycle with a new tracking code"),
-        )),
-    }
 }

@@ -18,10 +18,8 @@ use crate::clock::wire_time;
 use crate::ids::parse_either_calendar;
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::report::report_status;
-use crate::pki::state::{keys, TrackingRecord};
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
-use crate::store::{codec, Table};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use time::{Date, UtcOffset};
@@ -55,92 +53,89 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         - 1;
 
     // (tracking code → events in range), from the event index.
-    let (lo, hi) = keys::event_range(&customer.code, from, to);
-    let mut events: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    for key in ctx
-        .store
-        .keys_in_range(Table::PkiByCustomerTime, &lo, &hi, usize::MAX)?
-    {
-        let parts = codec::split(&key);
-        if let (Some(code), Some(event)) = (parts.get(2), parts.get(3)) {
-            events
-                .entry(code.parse().unwrap_or(u64::MAX))
-                .or_default()
-                .push(event.clone());
-        }
-    }
-    let record = |id: &u64| -> Result<Option<TrackingRecord>, PkiError> {
-        Ok(ctx
-            .store
-            .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(&id.to_string()))?)
-    };
+    let events = ctx.model().events(&customer.code, from, to)?;
     match kind.to_ascii_lowercase().as_str() {
-        "perca" | "perca&status" => {
-            let split = kind.eq_ignore_ascii_case("PerCA&Status");
-            let mut rows: BTreeMap<(String, String, String), [u64; 4]> = BTreeMap::new();
-            for (id, evs) in &events {
-                let Some(rec) = record(id)? else { continue };
-                let status = if split {
-                    report_status(&rec, ctx.now).to_string()
-                } else {
-                    String::new()
-                };
-                let row = rows
-                    .entry((rec.ca.clone(), rec.profile.clone(), status))
-                    .or_default();
-                let count = |name: &str| evs.iter().filter(|e| *e == name).count() as u64;
-                row[0] += if split { 1 } else { count("Issued") };
-                row[1] += count("Registered");
-                row[2] += count("Issued");
-                row[3] += count("Revoked");
-            }
-            Ok(Value::Array(
-                rows.into_iter()
-                    .map(|((ca, profile, status), c)| {
-                        json!({"caName": ca, "profileName": profile, "status": status, "count": c[0],
-                               "RegisterCount": c[1], "IssueCount": c[2], "RevokeCount": c[3]})
-                    })
-                    .collect(),
-            ))
-        }
-        "detail" => {
-            let after = f.opt_int("id")?.unwrap_or(0).max(0) as u64;
-            let ids: BTreeSet<u64> = events
-                .keys()
-                .copied()
-                .filter(|id| *id > after)
-                .take(PAGE)
-                .collect();
-            let mut items = Vec::new();
-            for id in ids {
-                let Some(rec) = record(&id)? else { continue };
-                items.push(json!({
-                    "Id": id,
-                    "TrackingCode": rec.code,
-                    "CAName": rec.ca,
-                    "ProfileName": rec.profile,
-                    "NationalCode": rec.person.national_code,
-                    "FirstName": rec.person.name,
-                    "LastName": rec.person.last_name,
-                    "Status": report_status(&rec, ctx.now),
-                    "SerialNumber": rec.issue.as_ref().map(|i| format!("{:x}", i.serial)),
-                    "Price": rec.issue.as_ref().map(|i| i.charged),
-                    "RegisterDate": wire_time(rec.registered_at),
-                    "IssueDate": rec.issue.as_ref().map(|i| wire_time(i.at)),
-                    "RevokeDate": rec.revoked_at.map(wire_time),
-                }));
-            }
-            ctx.diag.push(format!(
-                "detail page after id {after}: {} items",
-                items.len()
-            ));
-            Ok(Value::Array(items))
-        }
+        "perca" | "perca&status" => per_ca(ctx, &events, kind.eq_ignore_ascii_case("PerCA&Status")),
+        "detail" => detail(ctx, f, &events),
         other => Err(PkiError::new(
             Kind::InvalidField,
             format!("type is '{other}'; PerCA, PerCA&Status or detail is expected"),
         )),
     }
+}
+
+/// `PerCA` (`split` false) or `PerCA&Status` rows: one per CA and profile (and status).
+fn per_ca(
+    ctx: &Ctx<'_>,
+    events: &BTreeMap<u64, Vec<String>>,
+    split: bool,
+) -> Result<Value, PkiError> {
+    let record = |id: &u64| ctx.model().tracking(&id.to_string());
+    let mut rows: BTreeMap<(String, String, String), [u64; 4]> = BTreeMap::new();
+    for (id, evs) in events {
+        let Some(rec) = record(id)? else { continue };
+        let status = if split {
+            report_status(&rec, ctx.now).to_string()
+        } else {
+            String::new()
+        };
+        let row = rows
+            .entry((rec.ca.clone(), rec.profile.clone(), status))
+            .or_default();
+        let count = |name: &str| evs.iter().filter(|e| *e == name).count() as u64;
+        row[0] += if split { 1 } else { count("Issued") };
+        row[1] += count("Registered");
+        row[2] += count("Issued");
+        row[3] += count("Revoked");
+    }
+    Ok(Value::Array(
+        rows.into_iter()
+            .map(|((ca, profile, status), c)| {
+                json!({"caName": ca, "profileName": profile, "status": status, "count": c[0],
+                       "RegisterCount": c[1], "IssueCount": c[2], "RevokeCount": c[3]})
+            })
+            .collect(),
+    ))
+}
+
+/// `detail`: a page of at most [`PAGE`] lifecycles with activity in the range, after `id`.
+fn detail(
+    ctx: &mut Ctx<'_>,
+    f: &Fields,
+    events: &BTreeMap<u64, Vec<String>>,
+) -> Result<Value, PkiError> {
+    let record = |id: &u64| ctx.model().tracking(&id.to_string());
+    let after = f.opt_int("id")?.unwrap_or(0).max(0) as u64;
+    let ids: BTreeSet<u64> = events
+        .keys()
+        .copied()
+        .filter(|id| *id > after)
+        .take(PAGE)
+        .collect();
+    let mut items = Vec::new();
+    for id in ids {
+        let Some(rec) = record(&id)? else { continue };
+        items.push(json!({
+            "Id": id,
+            "TrackingCode": rec.code,
+            "CAName": rec.ca,
+            "ProfileName": rec.profile,
+            "NationalCode": rec.person.national_code,
+            "FirstName": rec.person.name,
+            "LastName": rec.person.last_name,
+            "Status": report_status(&rec, ctx.now),
+            "SerialNumber": rec.issue.as_ref().map(|i| format!("{:x}", i.serial)),
+            "Price": rec.issue.as_ref().map(|i| i.charged),
+            "RegisterDate": wire_time(rec.registered_at),
+            "IssueDate": rec.issue.as_ref().map(|i| wire_time(i.at)),
+            "RevokeDate": rec.revoked_at.map(wire_time),
+        }));
+    }
+    ctx.diag.push(format!(
+        "detail page after id {after}: {} items",
+        items.len()
+    ));
+    Ok(Value::Array(items))
 }
 
 fn day(ctx: &mut Ctx<'_>, f: &Fields, name: &str) -> Result<Date, PkiError> {

@@ -12,20 +12,51 @@
 use crate::ids;
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::identity;
-use crate::pki::state::{keys, HistoryEntry, Person, Status, TrackingRecord};
+use crate::pki::model::tracking::{is_active, Registered, Registration};
+use crate::pki::state::{HistoryEntry, Person, Status, TrackingRecord};
 use crate::pki::subject::Field;
 use crate::pki::wire::Fields;
 use crate::pki::{Ca, Ctx, Customer, Profile};
-use crate::store::{codec, Abort, Table, Tx};
+use crate::scenario::model::PersonSpec;
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::sync::Arc;
+use time::OffsetDateTime;
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let world = ctx.world;
     let customercode = f.opt_str("customercode")?.unwrap_or_default();
     let pd = f.object("personData")?;
     let national = pd.str("NationalCode")?;
-    let customer = ctx.signed_customer(f, &format!("{customercode}-{national}"))?;
+    let (customer, ca, profile) = authorize(ctx, f, &format!("{customercode}-{national}"))?;
+    national_code(ctx, &pd, &national, profile)?;
+    let token_type = token_type(&pd, profile)?;
+    let mut person = read_person(&pd, &national)?;
+    ctx.date_form("personData.BirthDate", &person.birth_date)?;
+    let lookup_charge = identity_checks(ctx, customer, ca, profile, &mut person)?;
+    let applicant = Applicant {
+        p12_password_sha256: (token_type == "P12")
+            .then(|| pd.str_or_empty("password").ok())
+            .flatten()
+            .map(|p| crate::crypto::sha256_hex(p.as_bytes())),
+        token_type,
+        subject: profile
+            .template
+            .render(|field| person_value(&person, field)),
+        person,
+        lookup_charge,
+    };
+    let (record, how) = apply(ctx, customer, ca, profile, &applicant)?;
+    render(ctx, &record, how, &applicant.subject_dn())
+}
+
+/// The customer (license, transaction signature over `signed`, i.e.
+/// `customercode-NationalCode`), and the CA (allowed, available) and profile it registers in.
+fn authorize<'a>(
+    ctx: &mut Ctx<'a>,
+    f: &Fields,
+    signed: &str,
+) -> Result<(&'a Customer, &'a Ca, &'a Profile), PkiError> {
+    let customer = ctx.signed_customer(f, signed)?;
     let ca = ctx.ca_for(customer, &f.str("caName")?)?;
     ca.require_available()?;
     let profile = ca.profile(&f.str("profileName")?)?;
@@ -36,105 +67,91 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         "signature",
         "personData",
     ]));
+    Ok((customer, ca, profile))
+}
 
-    let legal = profile.template.is_legal_person();
-    let id_problem = if legal {
-        ids::legal_id_problem(&national)
-    } else {
-        ids::national_code_problem(&national)
-    };
-    let foreign = !legal && pd.opt_bool("IsForeign")?.unwrap_or(false);
-    let foreign_id = |n: &str| (8..=16).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
-    match &id_problem {
-        // A foreign national's identifier is not an Iranian national code; the document does
-        // not say which identifiers the provider takes, so any plausible one passes, warned.
-        Some(p) if foreign && foreign_id(&national) => ctx.portable(
-            "foreign-identifier",
-            format!("personData.NationalCode '{national}' of an IsForeign applicant {p}; accepted as a foreign identifier (8 to 16 digits)"),
-        )?,
-        Some(p) if foreign => {
-            return Err(PkiError::new(
-                Kind::NationalCodeInvalid,
-                format!("personData.NationalCode {p}; an IsForeign applicant's identifier is expected as 8 to 16 digits"),
-            ))
+/// The applicant as the registration records them, after every check.
+struct Applicant {
+    person: Person,
+    token_type: String,
+    p12_password_sha256: Option<String>,
+    /// The certificate subject, from the profile's template, in DER order.
+    subject: Vec<(crate::crypto::x509::Attr, String)>,
+    lookup_charge: u64,
+}
+
+impl Applicant {
+    fn subject_dn(&self) -> String {
+        crate::crypto::x509::display_name(&self.subject)
+    }
+
+    /// A new lifecycle's record (its code is given by the model).
+    fn record(
+        &self,
+        customer: &Customer,
+        ca: &Ca,
+        profile: &Profile,
+        now: OffsetDateTime,
+    ) -> TrackingRecord {
+        TrackingRecord {
+            code: String::new(),
+            customer: customer.code.clone(),
+            ca: ca.spec.name.clone(),
+            profile: profile.spec.name.clone(),
+            token_type: self.token_type.clone(),
+            p12_password_sha256: self.p12_password_sha256.clone(),
+            person: self.person.clone(),
+            subject_dn: self.subject_dn(),
+            subject: self
+                .subject
+                .iter()
+                .map(|(a, v)| (a.short().to_string(), v.clone()))
+                .collect(),
+            status: if profile.spec.approval || profile.spec.face_auth {
+                Status::AwaitingApproval
+            } else {
+                Status::Registered
+            },
+            registered_at: now,
+            lookup_charge: self.lookup_charge,
+            approval: None,
+            issue: None,
+            confirmed_at: None,
+            revoked_at: None,
+            history: vec![HistoryEntry {
+                at: now,
+                event: format!(
+                    "Registered by RegisterInfo (CA {}, profile {}, {})",
+                    ca.spec.name, profile.spec.name, self.token_type
+                ),
+            }],
         }
-        _ => {}
     }
-    if let Some(p) = id_problem.filter(|_| !foreign) {
-        let what = if legal {
-            "an 11-digit legal national ID (profile is for legal persons)"
-        } else {
-            "a 10-digit national code"
-        };
-        return Err(PkiError::new(
-            Kind::NationalCodeInvalid,
-            format!("personData.NationalCode {p}; expected {what}"),
-        ));
-    }
-    let token_type = token_type(&pd, profile)?;
-    let mut person = read_person(&pd, &national)?;
-    ctx.date_form("personData.BirthDate", &person.birth_date)?;
-    let lookup_charge = identity_checks(ctx, customer, ca, profile, &mut person)?;
+}
 
-    let subject = profile
-        .template
-        .render(|field| person_value(&person, field));
-    let subject_dn = crate::crypto::x509::display_name(&subject);
+/// The model's register transition: one tracking code per subject DN in a CA (for this
+/// customer), whatever the profile — a profile change of a live lifecycle is warned about.
+fn apply(
+    ctx: &mut Ctx<'_>,
+    customer: &Customer,
+    ca: &Ca,
+    profile: &Profile,
+    applicant: &Applicant,
+) -> Result<(Arc<TrackingRecord>, Registered), PkiError> {
+    let subject_dn = applicant.subject_dn();
     let now = ctx.now;
-    let p12_password_sha256 = (token_type == "P12")
-        .then(|| pd.str_or_empty("password").ok())
-        .flatten()
-        .map(|p| crate::crypto::sha256_hex(p.as_bytes()));
-    // Whether a registration already asks for the token this one asks for.
-    let same_registration = |r: &TrackingRecord| {
-        r.profile.eq_ignore_ascii_case(&profile.spec.name)
-            && r.token_type == token_type
-            && r.p12_password_sha256 == p12_password_sha256
+    let registration = Registration {
+        customer: &customer.code,
+        ca: &ca.spec.name,
+        government: ca.is_government_public(),
+        subject_dn: &subject_dn,
+        profile: &profile.spec.name,
+        token_type: &applicant.token_type,
+        p12_password_sha256: applicant.p12_password_sha256.as_deref(),
+        now,
     };
-    // Built only when a registration is created (not for an idempotent repeat).
-    let new_record = || TrackingRecord {
-        code: String::new(),
-        customer: customer.code.clone(),
-        ca: ca.spec.name.clone(),
-        profile: profile.spec.name.clone(),
-        token_type: token_type.clone(),
-        p12_password_sha256: p12_password_sha256.clone(),
-        person: person.clone(),
-        subject_dn: subject_dn.clone(),
-        subject: subject
-            .iter()
-            .map(|(a, v)| (a.short().to_string(), v.clone()))
-            .collect(),
-        status: if profile.spec.approval || profile.spec.face_auth {
-            Status::AwaitingApproval
-        } else {
-            Status::Registered
-        },
-        registered_at: now,
-        lookup_charge,
-        approval: None,
-        issue: None,
-        confirmed_at: None,
-        revoked_at: None,
-        history: vec![HistoryEntry {
-            at: now,
-            event: format!(
-                "Registered by RegisterInfo (CA {}, profile {}, {token_type})",
-                ca.spec.name, profile.spec.name
-            ),
-        }],
-    };
-    let first = world.first_tracking_code;
-    let government = ca.is_government_public();
-    // One tracking code per Subject DN in a CA (for this customer), whatever the profile.
-    let skey = keys::subject(&customer.code, &ca.spec.name, &subject_dn);
-    let live = match (government, ctx.store.get_decoded(&ctx.hot.subjects, &skey)?) {
-        (false, Some(code)) => ctx
-            .store
-            .get_decoded(&ctx.hot.tracking, &keys::tracking(&code))?
-            .filter(|r| !ended(r, now)),
-        _ => None,
-    };
+    let model = ctx.model();
+    let live = model.live_registration(&registration)?;
     if let Some(prev) = live
         .as_ref()
         .filter(|r| !r.profile.eq_ignore_ascii_case(&profile.spec.name))
@@ -154,79 +171,25 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             ),
         )?;
     }
-    // Fast path without a transaction: an existing live registration is returned as it is
-    // (registering again is the common case; only creating one needs the write lock).
-    let existing_live = live.filter(|r| same_registration(r));
-    let (record, existing) = match existing_live {
-        Some(rec) => (rec, true),
-        None => ctx
-            .store
-            .write(|tx: &Tx<'_>| {
-                let previous: Option<TrackingRecord> =
-                    match tx.get::<String, PkiError>(Table::PkiSubjects, &skey)? {
-                        Some(code) => tx.get(Table::PkiTracking, &keys::tracking(&code))?,
-                        None => None,
-                    };
-                if let Some(prev) = &previous {
-                    if !government
-                        && !ended(prev, now)
-                        && !same_registration(prev)
-                        && prev.status != Status::Issued
-                    {
-                        // Registered again with another profile, token type or P12 password before
-                        // issuing: the same tracking code, now for the new profile and token.
-                        let mut updated = prev.clone();
-                        updated.profile = profile.spec.name.clone();
-                        updated.token_type = token_type.clone();
-                        updated.p12_password_sha256 = p12_password_sha256.clone();
-                        updated.history.push(HistoryEntry {
-                            at: now,
-                            event: format!(
-                                "profile {}, TokenType {} set by RegisterInfo",
-                                updated.profile, updated.token_type
-                            ),
-                        });
-                        tx.put(Table::PkiTracking, &keys::tracking(&updated.code), &updated)?;
-                        return Ok((updated, true));
-                    }
-                    if !government && !ended(prev, now) {
-                        return Ok((prev.clone(), true));
-                    }
-                }
-                let code = tx.next_seq("pki.tracking", first)?.to_string();
-                let mut rec = new_record();
-                rec.code = code.clone();
-                // In the government CA the previous lifecycle may still hold the active certificate.
-                if let Some(prev) = previous.filter(|p| p.status == Status::Issued) {
-                    rec.history.push(HistoryEntry {
-                        at: now,
-                        event: format!(
-                            "subject already holds an active certificate under tracking code {}",
-                            prev.code
-                        ),
-                    });
-                }
-                tx.put(Table::PkiTracking, &keys::tracking(&code), &rec)?;
-                tx.put(Table::PkiSubjects, &skey, &code)?;
-                tx.put_raw(
-                    Table::PkiByPerson,
-                    &keys::by_person(&rec.person.national_code, &code),
-                    b"",
-                )?;
-                tx.put_raw(
-                    Table::PkiByCustomerTime,
-                    &keys::event(&rec.customer, now.unix_timestamp(), &code, "Registered"),
-                    b"",
-                )?;
-                Ok::<_, Abort<PkiError>>((rec, false))
-            })
-            .map(|(rec, existing)| (std::sync::Arc::new(rec), existing))?,
-    };
+    // The record is built only when a registration is created (not for an idempotent repeat).
+    model.register(&registration, live, || {
+        applicant.record(customer, ca, profile, now)
+    })
+}
+
+/// The answer: the tracking code, and the registered names (with the active certificate, if
+/// any) as a JSON string in `Description`.
+fn render(
+    ctx: &mut Ctx<'_>,
+    record: &TrackingRecord,
+    how: Registered,
+    subject_dn: &str,
+) -> Result<Value, PkiError> {
     if record.token_type == "P12" && record.status != Status::Issued {
         // An issue will follow: have a key ready for it.
         ctx.keys.warm();
     }
-    ctx.diag.push(if existing {
+    ctx.diag.push(if how != Registered::New {
         format!(
             "subject DN '{subject_dn}' is already registered: tracking code {} returned ({})",
             record.code,
@@ -239,7 +202,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
             record.status.name()
         )
     });
-    let active = active_certificate(ctx, &record)?;
+    let active = active_certificate(ctx, record)?;
     let p = &record.person;
     let description = Description {
         first_name: &p.name,
@@ -262,6 +225,51 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         "ErrorCode": 0,
         "ErrorMessage": "",
     }))
+}
+
+/// `personData.NationalCode`: a valid national code (or, for a legal-person profile, legal
+/// ID); a foreign national's plausible identifier passes with a warning.
+fn national_code(
+    ctx: &mut Ctx<'_>,
+    pd: &Fields,
+    national: &str,
+    profile: &Profile,
+) -> Result<(), PkiError> {
+    let legal = profile.template.is_legal_person();
+    let id_problem = if legal {
+        ids::legal_id_problem(national)
+    } else {
+        ids::national_code_problem(national)
+    };
+    let foreign = !legal && pd.opt_bool("IsForeign")?.unwrap_or(false);
+    let foreign_id = |n: &str| (8..=16).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
+    match &id_problem {
+        // A foreign national's identifier is not an Iranian national code; the document does
+        // not say which identifiers the provider takes, so any plausible one passes, warned.
+        Some(p) if foreign && foreign_id(national) => ctx.portable(
+            "foreign-identifier",
+            format!("personData.NationalCode '{national}' of an IsForeign applicant {p}; accepted as a foreign identifier (8 to 16 digits)"),
+        )?,
+        Some(p) if foreign => {
+            return Err(PkiError::new(
+                Kind::NationalCodeInvalid,
+                format!("personData.NationalCode {p}; an IsForeign applicant's identifier is expected as 8 to 16 digits"),
+            ))
+        }
+        _ => {}
+    }
+    if let Some(p) = id_problem.filter(|_| !foreign) {
+        let what = if legal {
+            "an 11-digit legal national ID (profile is for legal persons)"
+        } else {
+            "a 10-digit national code"
+        };
+        return Err(PkiError::new(
+            Kind::NationalCodeInvalid,
+            format!("personData.NationalCode {p}; expected {what}"),
+        ));
+    }
+    Ok(())
 }
 
 /// The `Description` of a RegisterInfo answer: a JSON object written into a string, its
@@ -290,39 +298,14 @@ fn active_certificate(
     ctx: &Ctx<'_>,
     record: &TrackingRecord,
 ) -> Result<Option<(String, String)>, PkiError> {
-    let active = |r: &TrackingRecord| crate::pki::report::is_active(r, ctx.now);
-    if let (true, Some(issue)) = (active(record), &record.issue) {
+    if let (true, Some(issue)) = (is_active(record, ctx.now), &record.issue) {
         return Ok(Some((issue.csr.clone(), issue.certificate.clone())));
     }
-    let prefix = codec::key(&[&record.person.national_code, ""]);
-    for key in ctx
-        .store
-        .keys_with_prefix(Table::PkiByPerson, &prefix, 1000)?
-    {
-        let parts = codec::split(&key);
-        let Some(code) = parts.get(1).filter(|c| **c != record.code) else {
-            continue;
-        };
-        let Some(other) = ctx
-            .store
-            .get::<TrackingRecord>(Table::PkiTracking, &keys::tracking(code))?
-        else {
-            continue;
-        };
-        let same = other.customer == record.customer
-            && other.ca == record.ca
-            && other.subject_dn == record.subject_dn;
-        if let (true, true, Some(issue)) = (same, active(&other), other.issue.clone()) {
-            return Ok(Some((issue.csr, issue.certificate)));
-        }
-    }
-    Ok(None)
-}
-
-/// A lifecycle that is over: revoked, rejected, or issued with a certificate past its NotAfter
-/// (registering the same subject again starts a new one).
-fn ended(rec: &TrackingRecord, now: time::OffsetDateTime) -> bool {
-    rec.status.is_final() || crate::pki::report::report_status(rec, now) == "Expired"
+    Ok(ctx
+        .model()
+        .active_sibling(record, ctx.now)?
+        .and_then(|other| other.issue)
+        .map(|issue| (issue.csr, issue.certificate)))
 }
 
 fn token_type(pd: &Fields, profile: &Profile) -> Result<String, PkiError> {
@@ -391,6 +374,9 @@ pub fn person_value(p: &Person, field: Field) -> &str {
 }
 
 /// Runs the customer's identity checks, fills looked-up names; returns the lookup charge.
+/// The checks run in this order, each refusing with its own kind: name lookup, civil
+/// registry, Shahkar, the government CA's mandatory fields, postal code, the names the
+/// subject needs.
 fn identity_checks(
     ctx: &mut Ctx<'_>,
     customer: &Customer,
@@ -400,68 +386,14 @@ fn identity_checks(
 ) -> Result<u64, PkiError> {
     let checks = &customer.spec.checks;
     let world = ctx.world;
-    let national = person.national_code.clone();
-    let registry = world.persons.get(&national);
+    let registry = world.persons.get(&person.national_code);
     let legal = profile.template.is_legal_person();
     let mut charge = 0;
-
     if checks.name_lookup && !legal {
-        let names = [
-            &person.name,
-            &person.last_name,
-            &person.en_name,
-            &person.en_last_name,
-            &person.father_name,
-        ];
-        if names.iter().any(|n| n.is_empty()) {
-            let reg = registry.ok_or_else(|| {
-                PkiError::new(Kind::RegistryNotFound, format!("name lookup: the civil registry has no person with national code {national}"))
-            })?;
-            fill(&mut person.name, &reg.name);
-            fill(&mut person.last_name, &reg.last_name);
-            fill(&mut person.en_name, &reg.en_name);
-            fill(&mut person.en_last_name, &reg.en_last_name);
-            fill(&mut person.father_name, &reg.father_name);
-            charge = checks.lookup_price;
-            ctx.diag.push(format!(
-                "names looked up in the civil registry (+{charge} at issue)"
-            ));
-        }
+        charge = name_lookup(ctx, checks.lookup_price, registry, person)?;
     }
     if checks.registry && !legal {
-        let reg = registry.ok_or_else(|| {
-            PkiError::new(
-                Kind::RegistryNotFound,
-                format!("civil registry: no person with national code {national}"),
-            )
-        })?;
-        identity::compare("Name", &person.name, &reg.name, &national)?;
-        identity::compare("LastName", &person.last_name, &reg.last_name, &national)?;
-        identity::compare(
-            "FatherName",
-            &person.father_name,
-            &reg.father_name,
-            &national,
-        )?;
-        if !reg.birth_certificate_id.is_empty() {
-            identity::compare(
-                "BirthCertificateID",
-                &person.birth_certificate_id,
-                &reg.birth_certificate_id,
-                &national,
-            )?;
-        }
-        identity::check_birth_date(&person.birth_date, reg)?;
-        if let Some(is_man) = person.is_man {
-            if is_man != reg.is_man {
-                return Err(PkiError::new(
-                    Kind::RegistryMismatch,
-                    format!("personData.IsMan is {is_man}, but the civil registry records national code {national} as {}", if reg.is_man { "a man" } else { "a woman" }),
-                ));
-            }
-        }
-        ctx.diag
-            .push(format!("civil registry: national code {national} matches"));
+        registry_check(ctx, registry, person)?;
     } else if !person.birth_date.is_empty() {
         ids::parse_either_calendar(&person.birth_date).map_err(|e| {
             PkiError::new(
@@ -473,41 +405,151 @@ fn identity_checks(
         })?;
     }
     if checks.shahkar && !legal {
-        if person.telephone.is_empty() {
-            return Err(PkiError::new(Kind::MissingField, "personData.Telephone is empty; this customer's registrations are checked with Shahkar, which needs the applicant's mobile"));
-        }
-        match registry {
-            Some(reg) => identity::check_shahkar(&person.telephone, reg)?,
-            None => {
-                return Err(PkiError::new(
-                    Kind::ShahkarMismatch,
-                    format!("Shahkar: no mobile is registered to national code {national}"),
-                ))
-            }
-        }
-        ctx.diag
-            .push("Shahkar: mobile belongs to the national code".into());
+        shahkar_check(ctx, registry, person)?;
     }
     if ca.is_government_public() {
-        let missing: Vec<&str> = [
-            ("PostalCode", &person.postal_code),
-            ("City", &person.city),
-            ("ProvinceName", &person.province_name),
-        ]
-        .iter()
-        .filter(|(_, v)| v.is_empty())
-        .map(|(n, _)| *n)
-        .collect();
-        if !missing.is_empty() {
-            return Err(PkiError::new(
-                Kind::RequiredInGovernmentCa,
-                format!("personData.{} required in the government public CA '{}' (optional in the others)", missing.join(", personData.") + if missing.len() > 1 { " are" } else { " is" }, ca.spec.name),
-            ));
-        }
+        government_fields(ca, person)?;
     }
     if !person.postal_code.is_empty() && (checks.postal_code || ca.is_government_public()) {
         identity::check_postal_code(&person.postal_code, &world.postal_codes)?;
     }
+    subject_names(profile, person, checks.name_lookup)?;
+    Ok(charge)
+}
+
+/// Fills the names the applicant left empty from the civil registry; returns the charge
+/// (0 when every name was sent).
+fn name_lookup(
+    ctx: &mut Ctx<'_>,
+    price: u64,
+    registry: Option<&PersonSpec>,
+    person: &mut Person,
+) -> Result<u64, PkiError> {
+    let names = [
+        &person.name,
+        &person.last_name,
+        &person.en_name,
+        &person.en_last_name,
+        &person.father_name,
+    ];
+    if !names.iter().any(|n| n.is_empty()) {
+        return Ok(0);
+    }
+    let reg = registry.ok_or_else(|| {
+        PkiError::new(
+            Kind::RegistryNotFound,
+            format!(
+                "name lookup: the civil registry has no person with national code {}",
+                person.national_code
+            ),
+        )
+    })?;
+    fill(&mut person.name, &reg.name);
+    fill(&mut person.last_name, &reg.last_name);
+    fill(&mut person.en_name, &reg.en_name);
+    fill(&mut person.en_last_name, &reg.en_last_name);
+    fill(&mut person.father_name, &reg.father_name);
+    ctx.diag.push(format!(
+        "names looked up in the civil registry (+{price} at issue)"
+    ));
+    Ok(price)
+}
+
+/// The civil registry knows the person and the data sent matches it.
+fn registry_check(
+    ctx: &mut Ctx<'_>,
+    registry: Option<&PersonSpec>,
+    person: &Person,
+) -> Result<(), PkiError> {
+    let national = &person.national_code;
+    let reg = registry.ok_or_else(|| {
+        PkiError::new(
+            Kind::RegistryNotFound,
+            format!("civil registry: no person with national code {national}"),
+        )
+    })?;
+    identity::compare("Name", &person.name, &reg.name, national)?;
+    identity::compare("LastName", &person.last_name, &reg.last_name, national)?;
+    identity::compare(
+        "FatherName",
+        &person.father_name,
+        &reg.father_name,
+        national,
+    )?;
+    if !reg.birth_certificate_id.is_empty() {
+        identity::compare(
+            "BirthCertificateID",
+            &person.birth_certificate_id,
+            &reg.birth_certificate_id,
+            national,
+        )?;
+    }
+    identity::check_birth_date(&person.birth_date, reg)?;
+    if let Some(is_man) = person.is_man {
+        if is_man != reg.is_man {
+            return Err(PkiError::new(
+                Kind::RegistryMismatch,
+                format!("personData.IsMan is {is_man}, but the civil registry records national code {national} as {}", if reg.is_man { "a man" } else { "a woman" }),
+            ));
+        }
+    }
+    ctx.diag
+        .push(format!("civil registry: national code {national} matches"));
+    Ok(())
+}
+
+/// Shahkar: the mobile sent is registered to the national code.
+fn shahkar_check(
+    ctx: &mut Ctx<'_>,
+    registry: Option<&PersonSpec>,
+    person: &Person,
+) -> Result<(), PkiError> {
+    if person.telephone.is_empty() {
+        return Err(PkiError::new(Kind::MissingField, "personData.Telephone is empty; this customer's registrations are checked with Shahkar, which needs the applicant's mobile"));
+    }
+    match registry {
+        Some(reg) => identity::check_shahkar(&person.telephone, reg)?,
+        None => {
+            return Err(PkiError::new(
+                Kind::ShahkarMismatch,
+                format!(
+                    "Shahkar: no mobile is registered to national code {}",
+                    person.national_code
+                ),
+            ))
+        }
+    }
+    ctx.diag
+        .push("Shahkar: mobile belongs to the national code".into());
+    Ok(())
+}
+
+/// The government public CA requires the address fields the others take as optional.
+fn government_fields(ca: &Ca, person: &Person) -> Result<(), PkiError> {
+    let missing: Vec<&str> = [
+        ("PostalCode", &person.postal_code),
+        ("City", &person.city),
+        ("ProvinceName", &person.province_name),
+    ]
+    .iter()
+    .filter(|(_, v)| v.is_empty())
+    .map(|(n, _)| *n)
+    .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(PkiError::new(
+        Kind::RequiredInGovernmentCa,
+        format!(
+            "personData.{} required in the government public CA '{}' (optional in the others)",
+            missing.join(", personData.") + if missing.len() > 1 { " are" } else { " is" },
+            ca.spec.name
+        ),
+    ))
+}
+
+/// The names the profile's subject template puts in the certificate are not empty.
+fn subject_names(profile: &Profile, person: &Person, name_lookup: bool) -> Result<(), PkiError> {
     for field in profile.template.fields() {
         if matches!(
             field,
@@ -521,12 +563,12 @@ fn identity_checks(
                     field.name(),
                     profile.spec.name,
                     profile.template.text,
-                    if checks.name_lookup { "" } else { "; send it, or ask the provider for name lookup" }
+                    if name_lookup { "" } else { "; send it, or ask the provider for name lookup" }
                 ),
             ));
         }
     }
-    Ok(charge)
+    Ok(())
 }
 
 fn fill(target: &mut String, value: &str) {

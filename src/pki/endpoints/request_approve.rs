@@ -9,16 +9,16 @@
 //! - **remote** (`FaceAuth`): `approverSign` must be empty, and `orderId` is required when the
 //!   customer uses the provider's own face authentication (`provider_face_auth`).
 //!
-//! `AwaitingApproval` → `Approved`; any other state is refused with the next valid step.
+//! `AwaitingApproval` → `Approved` by the model's one approval transition (the control API's
+//! too); any other state is refused with the next valid step.
 
 use crate::crypto::cms::{self, CmsError};
 use crate::crypto::utf16le;
 use crate::pki::error::{Kind, PkiError};
+use crate::pki::model::approval::{may_approve, Approver};
 use crate::pki::signature::show;
-use crate::pki::state::{keys, Approval, FaceAuthOrder, HistoryEntry, Status, TrackingRecord};
 use crate::pki::wire::Fields;
-use crate::pki::Ctx;
-use crate::store::{refuse, Abort, Table, Tx};
+use crate::pki::{Ctx, Customer, Profile};
 use serde_json::{json, Value};
 
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
@@ -34,150 +34,81 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let approver_sign = f.str_or_empty("approverSign")?;
     let order_id = f.str_or_empty("orderId")?;
     let remote = profile.spec.face_auth && !profile.spec.approval;
+    let model = ctx.model();
     // A used order says so before the state does: "already Approved" would hide the reuse.
     if remote
         && customer.spec.provider_face_auth
         && !order_id.is_empty()
         && approver_sign.is_empty()
     {
-        check_order(ctx, &order_id, &national, &rec.code)?;
+        model.check_order(&order_id, &national, &rec.code)?;
     }
-    check_state(&rec, profile.spec.approval || profile.spec.face_auth)?;
+    // The state is checked before the approver's signature, so that the refusal names the
+    // next step; the transition checks it again in its transaction.
+    may_approve(&rec, profile.spec.approval || profile.spec.face_auth)?;
     let approved_by = if remote {
-        if !approver_sign.is_empty() {
-            return Err(PkiError::new(
-                Kind::ApproverSignInvalid,
-                format!("approverSign must be empty: profile '{}' approves remotely (face authentication); a CMS approverSign is for in-person approval", profile.spec.name),
-            ));
-        }
-        if customer.spec.provider_face_auth && order_id.is_empty() {
-            return Err(PkiError::new(
-                Kind::MissingField,
-                format!("orderId is required: customer {} uses the provider's face authentication, whose order id identifies the session", customer.code),
-            ));
-        }
-
-        ctx.diag.push(format!(
-            "remote approval (face authentication), orderId '{order_id}'"
-        ));
+        check_remote(ctx, customer, profile, &approver_sign, &order_id)?;
         approver.trim().to_string()
     } else {
         verify_approver_sign(ctx, &approver_sign, &approver, &text)?
     };
-    let now = ctx.now;
-    let customer_uses_orders = customer.spec.provider_face_auth;
-    let rec = ctx.store.write(|tx: &Tx<'_>| {
-        let mut rec: TrackingRecord = tx
-            .get(Table::PkiTracking, &keys::tracking(&rec.code))?
-            .ok_or_else(|| {
-                Abort::Refuse(PkiError::new(
-                    Kind::TrackingCodeUnknown,
-                    format!("tracking code '{}' does not exist", rec.code),
-                ))
-            })?;
-        if let Err(e) = check_state(&rec, true) {
-            return refuse(e);
-        }
-        if remote && customer_uses_orders {
+    let by = if remote {
+        Approver::Remote {
+            name: &approved_by,
+            order_id: &order_id,
             // The order is used once, in the same transaction as the approval.
-            let key = keys::face_auth(&order_id);
-            let mut order: FaceAuthOrder = tx.get(Table::PkiFaceAuth, &key)?.ok_or_else(|| {
-                Abort::Refuse(PkiError::new(
-                    Kind::FaceAuthInvalid,
-                    format!("orderId '{order_id}' disappeared"),
-                ))
-            })?;
-            if let Some(at) = order.used_at {
-                return refuse(used_order(&order_id, at));
-            }
-            order.used_at = Some(now);
-            tx.put(Table::PkiFaceAuth, &key, &order)?;
+            order: customer
+                .spec
+                .provider_face_auth
+                .then_some(order_id.as_str()),
         }
-        rec.status = Status::Approved;
-        rec.approval = Some(Approval {
-            approver: approved_by.clone(),
-            order_id: order_id.clone(),
-            remote,
-            at: now,
-        });
-        rec.history.push(HistoryEntry {
-            at: now,
-            event: format!(
-                "Approved by RequestApprove ({}, approver '{approved_by}')",
-                if remote { "remote" } else { "in person" }
-            ),
-        });
-        tx.put(Table::PkiTracking, &keys::tracking(&rec.code), &rec)?;
-        Ok(rec)
-    })?;
+    } else {
+        Approver::InPerson {
+            name: &approved_by,
+            order_id: &order_id,
+        }
+    };
+    let applied = model.approve(&rec.code, &by, ctx.now)?;
     ctx.diag.push(format!(
-        "tracking code {}: AwaitingApproval → Approved",
-        rec.code
+        "tracking code {}: {} → {}",
+        applied.record.code,
+        applied.from.name(),
+        applied.to.name()
     ));
     Ok(json!({
         "ResultCode": true,
-        "Description": format!("tracking code {} approved by '{approved_by}'", rec.code),
+        "Description": format!("tracking code {} approved by '{approved_by}'", applied.record.code),
         "Message": "Success",
         "ErrorCode": 0,
         "ErrorMessage": "",
     }))
 }
 
-/// A face-authentication order RequestApprove may use: issued, for this person and tracking
-/// code, verified, not used yet.
-fn check_order(ctx: &Ctx<'_>, order_id: &str, national: &str, code: &str) -> Result<(), PkiError> {
-    let bad = |m: String| PkiError::new(Kind::FaceAuthInvalid, m);
-    let order: FaceAuthOrder = ctx
-        .store
-        .get(Table::PkiFaceAuth, &keys::face_auth(order_id.trim()))?
-        .ok_or_else(|| {
-            bad(format!("orderId '{order_id}' was not issued by the provider's face authentication (in signsim: POST /__admin/pki/face-auth or a face_auth reaction issues one)"))
-        })?;
-    if order.tracking_code != code || order.national_code != national.trim() {
-        return Err(bad(format!(
-            "orderId '{order_id}' is the face authentication of national code {} for tracking code {}, not of {} for {code}",
-            order.national_code, order.tracking_code, national.trim()
-        )));
+/// A remote approval (face authentication) carries no CMS `approverSign`, and the provider's
+/// face-authentication order when the customer uses that service.
+fn check_remote(
+    ctx: &mut Ctx<'_>,
+    customer: &Customer,
+    profile: &Profile,
+    approver_sign: &str,
+    order_id: &str,
+) -> Result<(), PkiError> {
+    if !approver_sign.is_empty() {
+        return Err(PkiError::new(
+            Kind::ApproverSignInvalid,
+            format!("approverSign must be empty: profile '{}' approves remotely (face authentication); a CMS approverSign is for in-person approval", profile.spec.name),
+        ));
     }
-    if order.outcome != "verified" {
-        return Err(bad(format!(
-            "orderId '{order_id}': the face authentication ended '{}', not verified; the applicant must authenticate again",
-            order.outcome
-        )));
+    if customer.spec.provider_face_auth && order_id.is_empty() {
+        return Err(PkiError::new(
+            Kind::MissingField,
+            format!("orderId is required: customer {} uses the provider's face authentication, whose order id identifies the session", customer.code),
+        ));
     }
-    if let Some(at) = order.used_at {
-        return Err(used_order(order_id, at));
-    }
+    ctx.diag.push(format!(
+        "remote approval (face authentication), orderId '{order_id}'"
+    ));
     Ok(())
-}
-
-fn used_order(order_id: &str, at: time::OffsetDateTime) -> PkiError {
-    PkiError::new(
-        Kind::FaceAuthInvalid,
-        format!(
-            "orderId '{order_id}' was already used by a RequestApprove at {}; an order approves once",
-            crate::clock::wire_time(at)
-        ),
-    )
-}
-
-fn check_state(rec: &TrackingRecord, needs_approval: bool) -> Result<(), PkiError> {
-    let code = &rec.code;
-    match rec.status {
-        Status::AwaitingApproval => Ok(()),
-        Status::Registered if !needs_approval => Err(PkiError::new(
-            Kind::WrongState,
-            format!("tracking code {code} is Registered and its profile '{}' needs no approval; call IssueCertificateByTrackingCode", rec.profile),
-        )),
-        Status::Approved => Err(PkiError::new(
-            Kind::WrongState,
-            format!("tracking code {code} is already Approved; call IssueCertificateByTrackingCode"),
-        )),
-        other => Err(PkiError::new(
-            Kind::WrongState,
-            format!("tracking code {code} is {}: approval is only possible while AwaitingApproval", other.name()),
-        )),
-    }
 }
 
 /// Verifies an in-person approval; returns the approver's name.

@@ -779,3 +779,54 @@ fn silver_approval_in_ca_08_then_issue_chains_to_ca_08() {
     assert!(openssl_text(&cert).contains("Silver CA"));
     assert_eq!(emu.credit(&Customer::A), FULL_CREDIT - SILVER_PRICE);
 }
+
+/// Approval is one transition: RequestApprove and the control API (which scenario reactions
+/// and the dashboard use) refuse the same wrong states with the same kind and the same text,
+/// and change nothing.
+#[test]
+fn request_approve_and_the_control_api_refuse_the_same_states_alike() {
+    let emu = TestEmulator::spawn();
+    // Registered under a profile without approval; Approved; Rejected.
+    let registered = (
+        zahra(),
+        emu.register(&Customer::A, "01", "Bronze-Sign", zahra()),
+    );
+    let approved = (mehdi(), pending_in_person(&emu));
+    emu.approve_in_person(&Customer::A, MEHDI, &approved.1);
+    let rejected = (
+        reza(),
+        emu.register(&Customer::A, "01", "Bronze-Sign-FaceAuth", reza()),
+    );
+    let (status, body) = emu.admin_post(&format!("pki/tracking/{}/reject", rejected.1), &json!({}));
+    assert_eq!(status, 200, "{body}");
+    for ((person, tracking), state) in [
+        (registered, "Registered"),
+        (approved, "Approved"),
+        (rejected, "Rejected"),
+    ] {
+        let national = person["NationalCode"].as_str().unwrap_or_default();
+        let text = approval_text(national, &tracking, APPROVER_1);
+        let cms = openssl_cms_sign("approver-1", &utf16le(&text), false, false);
+        let upstream = emu.post(
+            "RequestApprove",
+            &Customer::A.request_approve_body(
+                national,
+                &tracking,
+                APPROVER_1,
+                Some(&b64(&cms)),
+                None,
+            ),
+        );
+        // WrongState: ErrorCode 402 upstream, 409 on the control API.
+        assert_refused(&upstream, 200, 402, &[&tracking, state]);
+        let control = emu.admin_post(&format!("pki/tracking/{tracking}/approve"), &json!({}));
+        assert_admin_error(&control, 409, &[&tracking, state]);
+        assert_eq!(
+            error_of(&control.1),
+            upstream.1["ErrorMessage"].as_str().unwrap_or_default(),
+            "the two paths' refusals of a {state} tracking code"
+        );
+        assert_eq!(emu.state_of(&tracking), state);
+    }
+    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
+}

@@ -1,0 +1,115 @@
+//! The PKI's model: the only code that reads or writes the lifecycle tables (`PkiTracking`,
+//! `PkiSubjects`, `PkiCerts`, `PkiRevoked`, `PkiByPerson`, `PkiByCustomerTime`,
+//! `PkiCustomers`, `PkiFaceAuth`).
+//!
+//! Handlers and the control plane parse and authorize; then they call one transition here,
+//! which checks its precondition against [`TRANSITIONS`], writes every affected table in one
+//! [`crate::store::Store::write`] (all or nothing) and returns what changed ([`Applied`]).
+//! The read queries the reports and the control API need live here too, so that the store
+//! layout (keys, indexes) is known in one place.
+//!
+//! - [`transitions`]: the tracking-code state machine as data;
+//! - [`tracking`]: register, reads of lifecycles and the report index;
+//! - [`approval`]: approve (in person, remote, by an officer), reject, face-auth orders;
+//! - [`certificates`]: issue (charges credit), confirm, revoke (CRL), certificate reads;
+//! - [`credit`]: balances, the scenario's starting credit;
+//! - [`reports`]: the state dump and the customer event index.
+
+pub mod approval;
+pub mod certificates;
+pub mod credit;
+pub mod reports;
+pub mod tracking;
+pub mod transitions;
+
+pub use transitions::{Transition, TRANSITIONS};
+
+use super::state::{Status, TrackingRecord};
+use super::World;
+use crate::store::{Decoded, Store, Table};
+
+/// The model over one store, for one scenario's world: cheap to build per call (three
+/// references), so [`crate::pki::Ctx`] and [`crate::pki::Pki`] each hand one out.
+#[derive(Clone, Copy)]
+pub struct Model<'a> {
+    pub store: &'a Store,
+    pub world: &'a World,
+    pub hot: &'a Hot,
+}
+
+/// What one applied transition changed: the record after it, and its state before and after
+/// (equal for a transition that does not move the state, such as confirming receipt).
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub transition: Transition,
+    pub from: Status,
+    pub to: Status,
+    pub record: TrackingRecord,
+}
+
+/// Decoded copies of what every idempotent RegisterInfo reads: the subject index and the
+/// tracking record it names (see [`crate::store::decoded`]).
+pub struct Hot {
+    subjects: Decoded<String>,
+    tracking: Decoded<TrackingRecord>,
+}
+
+impl Hot {
+    pub fn new() -> Hot {
+        Hot {
+            subjects: Decoded::new(Table::PkiSubjects),
+            tracking: Decoded::new(Table::PkiTracking),
+        }
+    }
+}
+
+impl Default for Hot {
+    fn default() -> Hot {
+        Hot::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The lifecycle tables are named only here and in the store's declaration: a handler
+    /// that reads or writes one by name would bypass the transitions' preconditions.
+    #[test]
+    fn only_the_model_and_the_store_name_the_pki_tables() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        assert!(
+            files.len() > 50,
+            "{} files under {}",
+            files.len(),
+            src.display()
+        );
+        let outside: Vec<String> = files
+            .iter()
+            .filter(|p| !p.starts_with(src.join("pki/model")) && !p.starts_with(src.join("store")))
+            .filter(|p| {
+                std::fs::read_to_string(p)
+                    .unwrap_or_default()
+                    .contains("Table::Pki")
+            })
+            .map(|p| p.display().to_string())
+            .collect();
+        assert!(
+            outside.is_empty(),
+            "PKI tables named outside the model: {outside:?}"
+        );
+    }
+}
