@@ -275,10 +275,22 @@ fn diagram_under(heading: &str) -> String {
 /// dispatch on, so the picture can not drift from the code.
 #[test]
 fn the_state_diagrams_are_the_models_transition_tables() {
-    let drawn = diagram_under("### Podpishi: a permission");
-    let table = signsim::podpishi::model::mermaid();
-    assert_eq!(
-        drawn, table,
-        "docs/architecture.md's Podpishi diagram differs from podpishi::model::TRANSITIONS; it should read:\n{table}"
-    );
+    for (heading, table, source) in [
+        (
+            "### PKI: a tracking code",
+            signsim::pki::model::mermaid(),
+            "pki::model::TRANSITIONS",
+        ),
+        (
+            "### Podpishi: a permission",
+            signsim::podpishi::model::mermaid(),
+            "podpishi::model::TRANSITIONS",
+        ),
+    ] {
+        let drawn = diagram_under(heading);
+        assert_eq!(
+            drawn, table,
+            "docs/architecture.md's diagram under {heading:?} differs from {source}; it should read:\n{table}"
+        );
+    }
 }

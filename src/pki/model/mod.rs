@@ -22,7 +22,7 @@ pub mod reports;
 pub mod tracking;
 pub mod transitions;
 
-pub use transitions::{Transition, TRANSITIONS};
+pub use transitions::{mermaid, Transition, TRANSITIONS};
 
 use super::state::{Status, TrackingRecord};
 use super::World;
