@@ -4,8 +4,8 @@
 //! Podpishi.Online — for integrators' laptops and CI.
 //!
 //! ## Layout
-//! From the bottom up (each layer uses only the ones listed before it; CONTRIBUTING.md draws
-//! the same map and one request's path through it):
+//! From the bottom up: each module uses only the ones listed before it (tests/it/architecture.rs
+//! holds the code to this list; docs/architecture.md draws the layers and one request's path):
 //! - [`sync`]: lock helpers (a poisoned lock is recovered). [`suggest`]: "did you mean".
 //! - [`clock`]: the only reader of time. [`ids`]: national codes, legal IDs, IIN/BIN, calendars.
 //! - [`crypto`]: RSA, X.509, CSR, CRL, CMS and PKCS#12 as pure functions.
@@ -141,80 +141,4 @@ pub async fn start(config: config::Config) -> Result<Running, app::StartError> {
         stop: Some(tx),
         task,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::{Path, PathBuf};
-
-    /// The modules the `//!` map names, in its order.
-    fn map_order() -> Vec<String> {
-        let map: String = include_str!("lib.rs")
-            .lines()
-            .take_while(|l| l.starts_with("//!") && !l.contains("[`start`]"))
-            .collect();
-        map.split("[`")
-            .skip(1)
-            .filter_map(|r| r.split_once("`]").map(|(m, _)| m.to_string()))
-            .collect()
-    }
-
-    fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                sources(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-    }
-
-    /// The `//!` map above names every module this file declares, so a newcomer reading it
-    /// misses none.
-    #[test]
-    fn the_module_map_names_every_module() {
-        let order = map_order();
-        let modules: Vec<&str> = include_str!("lib.rs")
-            .lines()
-            .filter_map(|l| l.strip_prefix("pub mod ")?.strip_suffix(';'))
-            .collect();
-        assert!(modules.len() >= 19, "{modules:?}");
-        for m in modules {
-            assert!(
-                order.iter().any(|o| o == m),
-                "lib.rs's map does not name `{m}`"
-            );
-        }
-    }
-
-    /// "Bottom layer first" holds: no module's code names a module listed after it.
-    #[test]
-    fn each_module_uses_only_those_listed_before_it() {
-        let order = map_order();
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut wrong = Vec::new();
-        for (i, m) in order.iter().enumerate() {
-            let mut files = Vec::new();
-            let file = src.join(format!("{m}.rs"));
-            if file.exists() {
-                files.push(file);
-            } else {
-                sources(&src.join(m), &mut files);
-            }
-            assert!(!files.is_empty(), "no source for `{m}`");
-            for f in files {
-                let text = std::fs::read_to_string(&f).unwrap_or_default();
-                for later in &order[i + 1..] {
-                    if text.contains(&format!("crate::{later}::"))
-                        || text.contains(&format!("crate::{later}}}"))
-                        || text.contains(&format!("crate::{later};"))
-                    {
-                        wrong.push(format!("{} uses `{later}`", f.display()));
-                    }
-                }
-            }
-        }
-        assert!(wrong.is_empty(), "against the map's order: {wrong:?}");
-    }
 }

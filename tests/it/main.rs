@@ -9,6 +9,7 @@
 //! scenarios, scenario loading). Refusals of one shape are tables run by `helpers::each_case`.
 
 mod admin;
+mod architecture;
 mod ci_hygiene;
 mod ci_recipe;
 mod cli;

@@ -1,14 +1,13 @@
 //! Podpishi.Online over real HTTP: uploads (reqwest multipart and `curl -F`), commands as
 //! `command=<urlencoded base64>`, signatures made and checked by `openssl cms`, ZIPs unpacked
 //! by Python's zipfile. One file per behaviour: uploads, commands, signatures, individuals,
-//! permissions (delpermission), partner commands, concurrency, robustness and error answers;
-//! and that only the model touches the stored records.
+//! permissions (delpermission), partner commands, concurrency, robustness and error answers
+//! (that only the model touches the stored records: architecture.rs).
 
 mod commands;
 mod concurrency;
 mod error_answers;
 mod individuals;
-mod model;
 mod partner;
 mod permissions;
 mod robustness;
