@@ -3,19 +3,7 @@
 //! lifecycle tables are named only by its model and the store's declaration, so no handler can
 //! change a state without the model's preconditions and its one transaction.
 
-use crate::helpers::repo;
-use std::path::{Path, PathBuf};
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
+use crate::helpers::{files_under, repo};
 
 fn lib_rs() -> String {
     std::fs::read_to_string(repo().join("src/lib.rs")).unwrap()
@@ -63,7 +51,7 @@ fn each_module_uses_only_those_listed_before_it() {
         if file.exists() {
             files.push(file);
         } else {
-            rust_files(&src.join(m), &mut files);
+            files.extend(files_under(&src.join(m), "rs"));
         }
         assert!(!files.is_empty(), "no source for `{m}`");
         for f in files {
@@ -86,8 +74,7 @@ fn each_module_uses_only_those_listed_before_it() {
 #[test]
 fn only_each_model_and_the_store_name_its_lifecycle_tables() {
     let src = repo().join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
+    let files = files_under(&src, "rs");
     assert!(
         files.len() > 50,
         "{} files under {}",

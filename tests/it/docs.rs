@@ -5,7 +5,7 @@
 //! and default; every version the pages name (image tags, release URLs, `signsim X.Y.Z`) is
 //! Cargo.toml's.
 
-use crate::helpers::repo;
+use crate::helpers::{doc_pages, repo};
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
@@ -75,7 +75,7 @@ fn the_podpishi_error_table_is_the_catalogue_row_for_row() {
 
 #[test]
 fn no_other_page_repeats_the_error_tables() {
-    let pages = pages();
+    let pages = doc_pages();
     let mut prefixes: Vec<String> = signsim::pki::error::CATALOGUE
         .iter()
         .map(|(_, name, code, ..)| format!("| {code} | `{name}` |"))
@@ -192,34 +192,11 @@ fn the_install_page_lists_every_serve_flag_with_its_variable_and_default() {
     }
 }
 
-/// README.md, CONTRIBUTING.md and docs/**/*.md.
-fn pages() -> Vec<String> {
-    let mut pages = vec!["README.md".to_string(), "CONTRIBUTING.md".to_string()];
-    let mut stack = vec![repo().join("docs")];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "md") {
-                pages.push(
-                    p.strip_prefix(repo())
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-            }
-        }
-    }
-    pages.sort();
-    pages
-}
-
 #[test]
 fn every_version_the_docs_name_is_this_one() {
     let version = env!("CARGO_PKG_VERSION");
     let mut seen = 0;
-    for page in pages() {
+    for page in doc_pages() {
         let text = read(&page);
         for marker in [
             "ghcr.io/signsim/signsim:",

@@ -20,7 +20,7 @@
 //! listens on; a file with `sh` blocks that no table lists fails
 //! `every_file_with_sh_blocks_is_a_walk`, and walks never share a port, so they run in parallel.
 
-use crate::helpers::repo;
+use crate::helpers::{doc_pages, repo};
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -99,31 +99,6 @@ impl Block {
     fn at(&self) -> String {
         format!("{}:{}", self.file, self.line)
     }
-}
-
-/// The Markdown files whose blocks are judged, repository-relative, sorted.
-fn markdown_files() -> Vec<String> {
-    let mut out = vec!["README.md".to_string(), "CONTRIBUTING.md".to_string()];
-    let mut stack = vec![repo().join("docs")];
-    let mut docs = Vec::new();
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "md") {
-                let rel = p
-                    .strip_prefix(repo())
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                docs.push(rel);
-            }
-        }
-    }
-    docs.sort();
-    out.extend(docs);
-    out
 }
 
 /// The fenced blocks of a Markdown text (CommonMark: ``` or ~~~, three or more, indented up to
@@ -293,7 +268,7 @@ fn judge(b: &Block) -> Option<String> {
 fn every_code_block_is_run_or_says_why_not() {
     let mut problems = Vec::new();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for file in markdown_files() {
+    for file in doc_pages() {
         for b in file_blocks(&file) {
             *counts.entry(b.lang().to_string()).or_default() += 1;
             if let Some(why) = judge(&b) {
@@ -326,7 +301,7 @@ fn the_block_rules_catch_a_forgotten_block() {
 #[test]
 fn every_file_with_sh_blocks_is_a_walk_and_every_walk_has_some() {
     let listed: BTreeSet<&str> = WALKS.iter().chain(MORE_WALKS).map(|w| w.0).collect();
-    let with_sh: BTreeSet<String> = markdown_files()
+    let with_sh: BTreeSet<String> = doc_pages()
         .into_iter()
         .filter(|f| file_blocks(f).iter().any(|b| b.lang() == "sh"))
         .collect();

@@ -17,7 +17,7 @@ pub use pki::*;
 pub use podpishi::*;
 
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 
@@ -515,4 +515,37 @@ pub fn processes_mentioning(needles: &[&str]) -> Vec<(u32, String)> {
         }
     }
     found
+}
+
+/// Every file under `dir` (recursively) whose name ends in `.{ext}`, sorted.
+pub fn files_under(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == ext) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The documentation pages, repository-relative: README.md, CONTRIBUTING.md, then
+/// docs/**/*.md sorted.
+pub fn doc_pages() -> Vec<String> {
+    let mut pages = vec!["README.md".to_string(), "CONTRIBUTING.md".to_string()];
+    for p in files_under(&repo().join("docs"), "md") {
+        pages.push(
+            p.strip_prefix(repo())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    pages
 }
