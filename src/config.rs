@@ -106,8 +106,14 @@ impl Config {
     /// The admin token in force: a blank one (`--admin-token ''`, an unset CI secret in
     /// `SIGNSIM_ADMIN_TOKEN=`) is no token at all, so it can not open the control API.
     pub fn token(&self) -> Option<&str> {
-        self.admin_token.as_deref().filter(|t| !t.trim().is_empty())
+        token(self.admin_token.as_deref())
     }
+}
+
+/// A token as given (flag or `SIGNSIM_ADMIN_TOKEN`), blank being none: what `serve` requires
+/// and what `signsim health` sends are the same.
+pub fn token(given: Option<&str>) -> Option<&str> {
+    given.filter(|t| !t.trim().is_empty())
 }
 
 /// `--addr`: `IP:PORT`, `[IPv6]:PORT`, or `localhost:PORT` (127.0.0.1). No other name is

@@ -279,8 +279,8 @@ fn health(args: HealthArgs) -> ExitCode {
     let url = args
         .url
         .unwrap_or_else(|| signsim::probe::local_url(args.addr, args.tls));
-    let token = args.admin_token.filter(|t| !t.trim().is_empty());
-    match signsim::probe::health(url.trim_end_matches('/'), token.as_deref(), args.timeout) {
+    let token = signsim::config::token(args.admin_token.as_deref());
+    match signsim::probe::health(url.trim_end_matches('/'), token, args.timeout) {
         Ok(line) => {
             println!("{line}");
             ExitCode::SUCCESS
