@@ -185,24 +185,14 @@ pub fn refuse(store: &Store, num: u64, index: Option<u64>) -> Result<Changed, Po
         Some(i) => i,
         None => receiver_permission(&doc)?.i,
     };
-    store.write(|tx| {
-        let mut d: Document = tx
-            .get(Table::PodDocuments, &keys::document(num))?
-            .ok_or_else(|| Abort::Refuse(PodpishiError::document_unknown(num)))?;
-        let snapshot = d.clone();
-        let Some(p) = d.permissions.iter_mut().find(|p| p.i == i) else {
-            return abort(PodpishiError::new(
-                Kind::PermissionUnknown,
-                format!("document {num} has no permission {i}"),
-            ));
-        };
-        if let Err(e) = check_signable(&snapshot, p) {
-            return abort(e);
-        }
-        p.sign_deleted = true;
-        tx.put(Table::PodDocuments, &keys::document(num), &d)?;
-        Ok(())
-    })?;
+    mark_deleted(
+        store,
+        num,
+        i,
+        || PodpishiError::document_unknown(num),
+        || format!("document {num} has no permission {i}"),
+        check_signable,
+    )?;
     Ok(Changed::new(
         num,
         i,
@@ -220,29 +210,19 @@ pub fn delete(
     i: u64,
     account: &Account,
 ) -> Result<Changed, PodpishiError> {
-    store.write(|tx| {
-        let mut doc: Document = tx
-            .get(Table::PodDocuments, &keys::document(num))?
-            .ok_or_else(|| {
-                Abort::Refuse(PodpishiError::new(
-                    Kind::DocumentUnknown,
-                    format!("<docnum> {num}: there is no document {num}"),
-                ))
-            })?;
-        let snapshot = doc.clone();
-        let Some(p) = doc.permissions.iter_mut().find(|p| p.i == i) else {
-            return abort(PodpishiError::new(
-                Kind::PermissionUnknown,
-                format!("<indexnum> {i}: document {num} has no permission {i}"),
-            ));
-        };
-        if let Err(e) = check_deletable(&snapshot, p, account) {
-            return abort(e);
-        }
-        p.sign_deleted = true;
-        tx.put(Table::PodDocuments, &keys::document(num), &doc)?;
-        Ok(())
-    })?;
+    mark_deleted(
+        store,
+        num,
+        i,
+        || {
+            PodpishiError::new(
+                Kind::DocumentUnknown,
+                format!("<docnum> {num}: there is no document {num}"),
+            )
+        },
+        || format!("<indexnum> {i}: document {num} has no permission {i}"),
+        |doc, p| check_deletable(doc, p, account),
+    )?;
     Ok(Changed::new(
         num,
         i,
@@ -250,6 +230,35 @@ pub fn delete(
         PermState::Unsigned,
         PermState::Deleted,
     ))
+}
+
+/// Refuse and delete alike: in one transaction, permission `i` of document `num` gets
+/// `sign_deleted=1` once `check` (run on the stored document) allows it; the refusals for a
+/// missing document or permission are each caller's own words.
+fn mark_deleted(
+    store: &Store,
+    num: u64,
+    i: u64,
+    no_document: impl Fn() -> PodpishiError,
+    no_permission: impl Fn() -> String,
+    check: impl Fn(&Document, &Permission) -> Result<(), PodpishiError>,
+) -> Result<(), PodpishiError> {
+    store.write(|tx| {
+        let mut doc: Document = tx
+            .get(Table::PodDocuments, &keys::document(num))?
+            .ok_or_else(|| Abort::Refuse(no_document()))?;
+        let snapshot = doc.clone();
+        let Some(p) = doc.permissions.iter_mut().find(|p| p.i == i) else {
+            return abort(PodpishiError::new(Kind::PermissionUnknown, no_permission()));
+        };
+        if let Err(e) = check(&snapshot, p) {
+            return abort(e);
+        }
+        p.sign_deleted = true;
+        tx.put(Table::PodDocuments, &keys::document(num), &doc)?;
+        Ok(())
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]
