@@ -6,7 +6,9 @@
 //! - A **reaction** follows matching requests: "when a tracking code is registered for profile
 //!   P, approve it after 5 s", "after the 3rd IsApproved poll of a tracking code, approve it".
 //!   It matches a journaled request by API, operation, success and optionally a request field,
-//!   and acts on the request's record (its tracking code) after a delay.
+//!   and acts on the request's record (its tracking code) after a delay — or it follows a
+//!   transition of a state machine ("when a tracking code is approved, however"), reported by
+//!   the one observer of applied transitions ([`crate::changes`]), and acts on its record.
 //!
 //! Both become [`Pending`] actions in one [`Schedule`], run when the clock passes their time:
 //! before each request is served, after the clock is moved through the control API, and by a
@@ -48,9 +50,15 @@ pub struct ReactionSpec {
 pub struct Match {
     /// `pki` or `podpishi`.
     pub api: String,
-    /// The method or `oper`, any case.
-    pub operation: String,
-    /// Only successful requests (default true).
+    /// The method or `oper`, any case. Give this or `transition`.
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// A transition of the API's state machine (`approve`, `issue`, `sign`, …; any case),
+    /// however it was applied: by a request, the control API, the dashboard or another
+    /// reaction. Give this or `operation`.
+    #[serde(default)]
+    pub transition: Option<String>,
+    /// Only successful requests (default true); for an `operation` match.
     #[serde(default)]
     pub success: Option<bool>,
     /// A request field (any case; `personData.X` for nested) …
@@ -205,56 +213,46 @@ impl Schedule {
         self.next_at.fetch_min(at, Ordering::AcqRel);
     }
 
-    /// Schedules the reactions a served request triggers.
+    /// Schedules the reactions a served request triggers: by what it was (API, operation,
+    /// success, a field), or by a transition it applied.
     pub fn observe(&self, meta: &Meta, now: OffsetDateTime) {
         if !self.any_reactions.load(Ordering::Acquire) {
             return;
         }
         let reactions = crate::sync::lock(&self.reactions);
-        if reactions.is_empty() {
+        for (i, r) in reactions.iter().enumerate() {
+            for record in matches(&r.on, meta) {
+                self.react(i, r, record, meta, now);
+            }
+        }
+    }
+
+    /// Reaction `i` met once more for `record`: scheduled when this is its `count`-th time.
+    fn react(&self, i: usize, r: &ReactionSpec, record: String, meta: &Meta, now: OffsetDateTime) {
+        let n = {
+            let mut counts = crate::sync::lock(&self.counts);
+            let c = counts.entry((i, record.clone())).or_insert(0);
+            *c += 1;
+            *c
+        };
+        if n != r.count.unwrap_or(1) {
             return;
         }
-        for (i, r) in reactions.iter().enumerate() {
-            let m = &r.on;
-            if !m.api.eq_ignore_ascii_case(meta.api)
-                || !m.operation.eq_ignore_ascii_case(&meta.operation)
-            {
-                continue;
-            }
-            if meta.success != Some(m.success.unwrap_or(true)) {
-                continue;
-            }
-            if let (Some(field), Some(value)) = (&m.field, &m.value) {
-                if meta.request.field(field).as_deref() != Some(value.as_str()) {
-                    continue;
-                }
-            }
-            let record = meta.record.clone().unwrap_or_default();
-            let n = {
-                let mut counts = crate::sync::lock(&self.counts);
-                let c = counts.entry((i, record.clone())).or_insert(0);
-                *c += 1;
-                *c
-            };
-            if n != r.count.unwrap_or(1) {
-                continue;
-            }
-            let after = r
-                .after
-                .as_deref()
-                .and_then(|a| crate::clock::parse_duration(a).ok())
-                .unwrap_or_default();
-            self.add(Pending {
-                at: now + after,
-                action: r.action.clone(),
-                record: (!record.is_empty()).then_some(record),
-                origin: format!(
-                    "reactions[{i}] to {} {}",
-                    meta.operation,
-                    meta.record.as_deref().unwrap_or("")
-                ),
-            });
-        }
+        let after = r
+            .after
+            .as_deref()
+            .and_then(|a| crate::clock::parse_duration(a).ok())
+            .unwrap_or_default();
+        let what = match &r.on.transition {
+            Some(t) => format!("{t} of"),
+            None => meta.operation.clone(),
+        };
+        self.add(Pending {
+            at: now + after,
+            action: r.action.clone(),
+            origin: format!("reactions[{i}] to {what} {record}"),
+            record: (!record.is_empty()).then_some(record),
+        });
     }
 
     /// Takes the actions due at `now`, earliest first.
@@ -282,4 +280,43 @@ impl Schedule {
     pub fn done(&self) -> Vec<String> {
         crate::sync::lock(&self.done).clone()
     }
+}
+
+/// The state machine of an API's transitions, as [`crate::changes::Change`] names it.
+pub fn machine_of(api: &str) -> &'static str {
+    match api {
+        "pki" => "tracking",
+        _ => "permission",
+    }
+}
+
+/// The records for which `meta` meets `m`, each once: the request's record for an operation
+/// match; each record a matching transition changed for a transition match.
+fn matches(m: &Match, meta: &Meta) -> Vec<String> {
+    if let (Some(field), Some(value)) = (&m.field, &m.value) {
+        if meta.request.field(field).as_deref() != Some(value.as_str()) {
+            return Vec::new();
+        }
+    }
+    if let Some(t) = &m.transition {
+        let machine = machine_of(&m.api);
+        let mut records: Vec<String> = Vec::new();
+        for c in &meta.changes {
+            if c.machine == machine
+                && c.transition.eq_ignore_ascii_case(t)
+                && !records.contains(&c.record)
+            {
+                records.push(c.record.clone());
+            }
+        }
+        return records;
+    }
+    let operation = m.operation.as_deref().unwrap_or("");
+    if !m.api.eq_ignore_ascii_case(meta.api)
+        || !operation.eq_ignore_ascii_case(&meta.operation)
+        || meta.success != Some(m.success.unwrap_or(true))
+    {
+        return Vec::new();
+    }
+    vec![meta.record.clone().unwrap_or_default()]
 }

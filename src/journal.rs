@@ -54,6 +54,9 @@ pub struct Meta {
     pub warnings: Vec<Warning>,
     /// The record the request created or touched (tracking code, document number).
     pub record: Option<String>,
+    /// The state-machine transitions the request applied, in order (see [`crate::changes`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<crate::changes::Change>,
 }
 
 /// A request as the journal keeps it. A small JSON body or a query string is kept as sent

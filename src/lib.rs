@@ -9,6 +9,8 @@
 //! - [`sync`]: lock helpers (a poisoned lock is recovered). [`suggest`]: "did you mean".
 //! - [`clock`]: the only reader of time. [`ids`]: national codes, legal IDs, IIN/BIN, calendars.
 //! - [`crypto`]: RSA, X.509, CSR, CRL, CMS and PKCS#12 as pure functions.
+//! - [`changes`]: the state-machine transitions a request applied, gathered for the one
+//!   observer.
 //! - [`store`]: state behind typed verbs and transactions (sled in a data directory, maps in
 //!   memory without one).
 //! - [`server`]: hyper plumbing — accept loop, routing, body limits, TLS, graceful stop.
@@ -30,6 +32,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod changes;
 pub mod clock;
 pub mod config;
 pub mod crypto;

@@ -68,6 +68,9 @@ pub struct Req<'a> {
     pub params: Vec<String>,
     pub query: Vec<(String, String)>,
     pub body: Bytes,
+    /// The transitions the call applied (an approval, a counterparty's signature), for the
+    /// journal entry and the one observer.
+    pub changes: crate::changes::Changes,
 }
 
 impl Req<'_> {

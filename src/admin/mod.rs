@@ -200,8 +200,11 @@ impl Api for Admin {
             query: query_pairs(call.query()),
             params: call.params,
             body: call.body,
+            changes: Default::default(),
         };
-        (route.handler)(&req).map(|reply| Admin::answer(Ok(reply), meta))
+        let reply = (route.handler)(&req);
+        meta.changes = req.changes.take();
+        reply.map(|reply| Admin::answer(Ok(reply), meta))
     }
 
     fn refuse(&self, _route: &&'static AdminRoute, e: AdminError, meta: &mut Meta) -> Answer {

@@ -108,7 +108,7 @@ pub fn approve(c: &Req<'_>) -> Result<Reply, AdminError> {
         .get("approver")
         .and_then(Value::as_str)
         .unwrap_or("control API");
-    let rec = c.pki()?.approve(&c.params[0], approver)?;
+    let rec = c.pki()?.approve(&c.params[0], approver, &c.changes)?;
     Ok(Reply::Json(
         json!({"tracking_code": rec.code, "status": rec.status.name()}),
     ))
@@ -120,7 +120,7 @@ pub fn reject(c: &Req<'_>) -> Result<Reply, AdminError> {
         .get("reason")
         .and_then(Value::as_str)
         .unwrap_or("rejected by the RA");
-    let rec = c.pki()?.reject(&c.params[0], reason)?;
+    let rec = c.pki()?.reject(&c.params[0], reason, &c.changes)?;
     Ok(Reply::Json(
         json!({"tracking_code": rec.code, "status": rec.status.name()}),
     ))

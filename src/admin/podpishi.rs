@@ -52,7 +52,9 @@ pub fn sign(c: &Req<'_>) -> Result<Reply, AdminError> {
             ))
         })?
     };
-    Ok(Reply::Json(c.podpishi()?.counterparty(num, &step)?))
+    Ok(Reply::Json(
+        c.podpishi()?.counterparty(num, &step, &c.changes)?,
+    ))
 }
 
 /// The document's ZIP as `getdoc` answers it (the dashboard's download).

@@ -140,8 +140,19 @@ impl Names {
             }
         }
         for (i, r) in file.reactions.iter().enumerate() {
-            if let Some(m) = self.operation_problem(&r.on.api, &r.on.operation) {
+            if let Some(m) =
+                r.on.operation
+                    .as_deref()
+                    .and_then(|op| self.operation_problem(&r.on.api, op))
+            {
                 ck.problem(&format!("reactions[{i}].on.operation"), m);
+            }
+            if let Some(m) =
+                r.on.transition
+                    .as_deref()
+                    .and_then(|t| transition_problem(&r.on.api, t))
+            {
+                ck.problem(&format!("reactions[{i}].on.transition"), m);
             }
             if let (Some(field), Some(value)) = (&r.on.field, &r.on.value) {
                 if let Some(m) = self.value_problem(field, value) {
@@ -190,4 +201,28 @@ fn unknown(value: &str, what: &str, known: &[&str]) -> String {
         Some(c) => format!("'{value}' is not {what}; did you mean '{c}'? They are: {list}"),
         None => format!("'{value}' is not {what}; they are: {list}"),
     }
+}
+
+/// A problem with a reaction's `transition`: not a transition of the API's state machine.
+fn transition_problem(api: &str, transition: &str) -> Option<String> {
+    let mut known: Vec<&str> = match api {
+        "pki" => crate::pki::model::TRANSITIONS
+            .iter()
+            .map(|e| e.transition.name())
+            .collect(),
+        "podpishi" => crate::podpishi::model::TRANSITIONS
+            .iter()
+            .map(|(_, t, _)| t.name())
+            .collect(),
+        _ => return None,
+    };
+    known.dedup();
+    if known.iter().any(|t| t.eq_ignore_ascii_case(transition)) {
+        return None;
+    }
+    let what = match api {
+        "pki" => "a transition of a tracking code",
+        _ => "a transition of a document's permission",
+    };
+    Some(unknown(transition, what, &known))
 }

@@ -3,6 +3,7 @@
 //! counterparty's step), journaled as API `scenario`.
 
 use super::App;
+use crate::changes::Changes;
 use crate::journal::{Body, Entry, Meta};
 use crate::podpishi::counterparty::Step;
 use serde_json::Value;
@@ -16,7 +17,8 @@ impl App {
                 return;
             }
             for p in due {
-                let outcome = self.perform(&p);
+                let changes = Changes::new();
+                let outcome = self.perform(&p, &changes);
                 let line = format!(
                     "{} → {:?} on {}: {}",
                     p.origin,
@@ -33,8 +35,17 @@ impl App {
                 } else {
                     "reaction"
                 };
+                let id = self.shared.journal.next_id();
+                let meta = Meta {
+                    success: Some(outcome.is_ok()),
+                    request: crate::journal::Request::Summary(Value::String(p.origin.clone())),
+                    record: p.record.clone(),
+                    changes: changes.take(),
+                    ..Meta::new("scenario", operation)
+                };
+                crate::pipeline::observe(&self.shared, id, &meta);
                 self.shared.journal.push(Entry {
-                    id: self.shared.journal.next_id(),
+                    id,
                     time: self.shared.clock.now(),
                     wall_time: crate::clock::wall_now(),
                     method: "-".into(),
@@ -43,12 +54,7 @@ impl App {
                     status: if outcome.is_ok() { 200 } else { 409 },
                     response: Body::text(&line),
                     duration_us: 0,
-                    meta: Meta {
-                        success: Some(outcome.is_ok()),
-                        request: crate::journal::Request::Summary(Value::String(p.origin.clone())),
-                        record: p.record.clone(),
-                        ..Meta::new("scenario", operation)
-                    },
+                    meta,
                 });
                 self.shared.schedule.record_done(line);
             }
@@ -56,18 +62,21 @@ impl App {
     }
 
     /// The counterparty's cabinet step on a document (`podpishi::counterparty`).
-    fn counterparty(&self, record: &str, step: Step) -> Result<u64, String> {
+    fn counterparty(&self, record: &str, step: Step, changes: &Changes) -> Result<u64, String> {
         let pod = self
             .podpishi()
             .ok_or_else(|| "the scenario has no [podpishi] section".to_string())?;
         let num: u64 = record
             .parse()
             .map_err(|_| format!("record '{record}' is not a document number"))?;
-        pod.counterparty(num, &step).map_err(|e| e.message)?;
+        pod.counterparty(num, &step, changes)
+            .map_err(|e| e.message)?;
         Ok(num)
     }
 
-    fn perform(&self, p: &crate::events::Pending) -> Result<String, String> {
+    /// One due action, through the API's own verbs; the transitions it applies go into
+    /// `changes`.
+    fn perform(&self, p: &crate::events::Pending, changes: &Changes) -> Result<String, String> {
         use crate::events::ActionSpec as A;
         let pki = || {
             self.pki()
@@ -84,6 +93,7 @@ impl App {
                     .approve(
                         &record()?,
                         approver.as_deref().unwrap_or("scenario reaction"),
+                        changes,
                     )
                     .map_err(|e| e.message)?;
                 Ok(format!("tracking code {} approved", rec.code))
@@ -93,6 +103,7 @@ impl App {
                     .reject(
                         &record()?,
                         reason.as_deref().unwrap_or("rejected by the scenario"),
+                        changes,
                     )
                     .map_err(|e| e.message)?;
                 Ok(format!("tracking code {} rejected", rec.code))
@@ -126,25 +137,11 @@ impl App {
                     .map_err(|e| e.message)?;
                 Ok(format!("customer {customer} credit is now {credit}"))
             }
-            A::FaceAuth { outcome } => {
-                let pki = pki()?;
-                let code = record()?;
-                let rec = pki
-                    .tracking_record(&code)
-                    .map_err(|e| e.message)?
-                    .ok_or_else(|| format!("tracking code '{code}' does not exist"))?;
-                let order = pki
-                    .face_auth(
-                        &rec.person.national_code,
-                        &code,
-                        outcome.as_deref().unwrap_or("verified"),
-                    )
-                    .map_err(|e| e.message)?;
-                Ok(format!(
-                    "face authentication of tracking code {code}: orderId {} ({})",
-                    order.order_id, order.outcome
-                ))
-            }
+            A::FaceAuth { outcome } => face_auth(
+                &pki()?,
+                &record()?,
+                outcome.as_deref().unwrap_or("verified"),
+            ),
             A::Sign { signer } => {
                 let num = self.counterparty(
                     &record()?,
@@ -152,6 +149,7 @@ impl App {
                         signer: Some(signer.clone()),
                         ..Step::default()
                     },
+                    changes,
                 )?;
                 Ok(format!("document {num} signed by {signer}"))
             }
@@ -163,9 +161,25 @@ impl App {
                         reason: reason.clone(),
                         ..Step::default()
                     },
+                    changes,
                 )?;
                 Ok(format!("document {num}: the counterparty refused"))
             }
         }
     }
+}
+
+/// The provider's face authentication of tracking code `code` ends with `outcome`.
+fn face_auth(pki: &crate::pki::Pki, code: &str, outcome: &str) -> Result<String, String> {
+    let rec = pki
+        .tracking_record(code)
+        .map_err(|e| e.message)?
+        .ok_or_else(|| format!("tracking code '{code}' does not exist"))?;
+    let order = pki
+        .face_auth(&rec.person.national_code, code, outcome)
+        .map_err(|e| e.message)?;
+    Ok(format!(
+        "face authentication of tracking code {code}: orderId {} ({})",
+        order.order_id, order.outcome
+    ))
 }

@@ -1,5 +1,6 @@
-//! The last step of every request, served by an API or not: its id, the access log line,
-//! reactions, the journal entry and the emulator's headers.
+//! The last step of every request, served by an API or not: its id, the access log line, the
+//! one observer (warnings, transitions, reactions), the journal entry and the emulator's
+//! headers.
 
 use super::{Answer, Seen, Shared};
 use crate::journal::{Body, Entry, Meta};
@@ -14,9 +15,8 @@ pub fn finish(shared: &Shared, seen: Seen, meta: Meta, answer: Answer) -> Respon
     let id = shared.journal.next_id();
     let duration = seen.started.elapsed();
     log(id, &seen, &meta, answer.status, duration);
-    shared.warnings.record(id, &meta.warnings);
+    observe(shared, id, &meta);
     let warnings: Vec<HeaderValue> = meta.warnings.iter().filter_map(warning_header).collect();
-    shared.schedule.observe(&meta, shared.clock.now());
     let ring = match meta.api {
         "admin" => &shared.admin_journal,
         _ => &shared.journal,
@@ -53,6 +53,27 @@ pub fn finish(shared: &Shared, seen: Seen, meta: Meta, answer: Answer) -> Respon
         resp.extensions_mut().insert(fault);
     }
     resp
+}
+
+/// The one observer of what a finished request (or a scenario event or reaction, journaled by
+/// `app::reactions`) did: its portability warnings tallied, each state-machine transition it
+/// applied logged ([`crate::changes`]), and the reactions it triggers scheduled — by the
+/// request itself or by a transition it applied. Its journal entry keeps the transitions.
+pub fn observe(shared: &Shared, id: u64, meta: &Meta) {
+    shared.warnings.record(id, &meta.warnings);
+    for c in &meta.changes {
+        tracing::debug!(
+            "request {id}: {} {}{} {} → {} ({}) for {}",
+            c.machine,
+            c.record,
+            c.permission.map(|i| format!("/{i}")).unwrap_or_default(),
+            c.from,
+            c.to,
+            c.transition,
+            c.tenant
+        );
+    }
+    shared.schedule.observe(meta, shared.clock.now());
 }
 
 /// Text a header value can carry: characters outside printable ASCII become `?`.

@@ -27,7 +27,7 @@ pub mod cache;
 mod finish;
 
 pub use api::{header, Answer, Api, Call, Gate, RouteInfo, Seen, Shared};
-pub use finish::{finish, header_text};
+pub use finish::{finish, header_text, observe};
 
 use crate::faults::{Action, MALFORMED_BODY};
 use crate::journal::Meta;

@@ -7,6 +7,7 @@ use super::error::{Kind, PkiError};
 use super::routes::{self, Op, Route, ROUTER};
 use super::wire::Fields;
 use super::Pki;
+use crate::changes::Changes;
 use crate::journal::{Meta, Refusal, Request};
 use crate::pipeline::{header, Answer, Api, Call, GetCache};
 use crate::server::body::BodyError;
@@ -188,6 +189,7 @@ impl Api for Pki {
                 return Ok(Answer::new(200, "application/pkix-crl", der));
             }
         };
+        let changes = Changes::new();
         let mut ctx = Ctx {
             world: &world,
             store: &self.inner.store,
@@ -200,10 +202,12 @@ impl Api for Pki {
             record: None,
             signing: route.signed,
             warnings: Vec::new(),
+            changes: &changes,
         };
         let result = handler(&mut ctx, &f);
         meta.diagnostics.append(&mut ctx.diag);
         meta.warnings.append(&mut ctx.warnings);
+        meta.changes = changes.take();
         meta.record = ctx
             .record
             .take()

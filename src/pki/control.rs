@@ -9,15 +9,22 @@ use super::model::credit::CreditChange;
 use super::model::Model;
 use super::state::{CertRecord, FaceAuthOrder, TrackingRecord};
 use super::Pki;
+use crate::changes::Changes;
 use serde_json::{json, Value};
 
 impl Pki {
-    /// The model over this API's store and world.
+    /// The model over this API's store and world, for reads.
     pub fn model(&self) -> Model<'_> {
+        self.model_for(&crate::changes::READS)
+    }
+
+    /// The model for a control call that applies transitions, recording them into `changes`.
+    pub fn model_for<'a>(&'a self, changes: &'a Changes) -> Model<'a> {
         Model {
             store: &self.inner.store,
             world: &self.inner.world,
             hot: &self.inner.hot,
+            changes,
         }
     }
 
@@ -32,14 +39,30 @@ impl Pki {
 
     /// Approves as an RA officer would: `AwaitingApproval → Approved`, the transition
     /// RequestApprove applies.
-    pub fn approve(&self, code: &str, approver: &str) -> Result<TrackingRecord, PkiError> {
+    pub fn approve(
+        &self,
+        code: &str,
+        approver: &str,
+        changes: &Changes,
+    ) -> Result<TrackingRecord, PkiError> {
         let by = Approver::Officer { name: approver };
-        Ok(self.model().approve(code, &by, self.now())?.record)
+        Ok(self
+            .model_for(changes)
+            .approve(code, &by, self.now())?
+            .record)
     }
 
     /// Refuses the identity: `Registered | AwaitingApproval | Approved → Rejected`.
-    pub fn reject(&self, code: &str, reason: &str) -> Result<TrackingRecord, PkiError> {
-        Ok(self.model().reject(code, reason, self.now())?.record)
+    pub fn reject(
+        &self,
+        code: &str,
+        reason: &str,
+        changes: &Changes,
+    ) -> Result<TrackingRecord, PkiError> {
+        Ok(self
+            .model_for(changes)
+            .reject(code, reason, self.now())?
+            .record)
     }
 
     pub fn certificate(&self, ca: &str, serial: u64) -> Result<Option<CertRecord>, PkiError> {

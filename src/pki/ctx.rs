@@ -7,6 +7,7 @@ use super::signature::{self, Rule, Signed};
 use super::wire::{self, Fields};
 use super::world::{Ca, Customer, World};
 use super::{keypool, state};
+use crate::changes::Changes;
 use crate::journal::Warning;
 use crate::store::Store;
 use std::collections::HashMap;
@@ -31,6 +32,8 @@ pub struct Ctx<'a> {
     pub signing: Option<&'static Rule>,
     /// Acceptances that rely on behaviour production may not share.
     pub warnings: Vec<Warning>,
+    /// The transitions the request applied (the model records them).
+    pub changes: &'a Changes,
 }
 
 impl<'a> Ctx<'a> {
@@ -158,6 +161,7 @@ impl<'a> Ctx<'a> {
             store: self.store,
             world: self.world,
             hot: self.hot,
+            changes: self.changes,
         }
     }
 

@@ -13,6 +13,7 @@ use super::state::Account;
 use super::wire::{self, Command, Form};
 use super::xml::{xml_answer, XML};
 use super::{cabinet, endpoints, Ctx, Podpishi};
+use crate::changes::Changes;
 use crate::journal::{Meta, Refusal, Request};
 use crate::pipeline::{Answer, Api, Call};
 use crate::server::body::BodyError;
@@ -282,6 +283,7 @@ impl Podpishi {
                 ));
             }
         }
+        let changes = Changes::new();
         let mut ctx = Ctx {
             world,
             store: self.store(),
@@ -289,10 +291,12 @@ impl Podpishi {
             account,
             diag: Vec::new(),
             warnings: Vec::new(),
+            changes: &changes,
         };
         let r = handler(&mut ctx, cmd);
         meta.diagnostics.append(&mut ctx.diag);
         meta.warnings.append(&mut ctx.warnings);
+        meta.changes = changes.take();
         r
     }
 }

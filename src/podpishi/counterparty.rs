@@ -14,6 +14,7 @@ use super::error::{Kind, PodpishiError};
 use super::model::{self, permissions};
 use super::state::Email;
 use super::Podpishi;
+use crate::changes::Changes;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -87,6 +88,7 @@ impl Podpishi {
             account: std::sync::Arc::new(account),
             diag: Vec::new(),
             warnings: Vec::new(),
+            changes: &crate::changes::READS,
         };
         match super::endpoints::getdoc::handle(&mut ctx, &cmd)? {
             super::routes::Reply::Zip { name, bytes } => Ok((name, bytes)),
@@ -111,13 +113,24 @@ impl Podpishi {
     }
 
     /// The counterparty's cabinet step on document `num`: sign as a test signer or refuse.
-    pub fn counterparty(&self, num: u64, step: &Step) -> Result<Value, PodpishiError> {
-        counterparty(self, num, step)
+    /// The transitions applied are recorded into `changes`.
+    pub fn counterparty(
+        &self,
+        num: u64,
+        step: &Step,
+        changes: &Changes,
+    ) -> Result<Value, PodpishiError> {
+        counterparty(self, num, step, changes)
     }
 }
 
 /// The counterparty's step through the model's one sign transition, or its refuse.
-fn counterparty(pod: &Podpishi, num: u64, step: &Step) -> Result<Value, PodpishiError> {
+fn counterparty(
+    pod: &Podpishi,
+    num: u64,
+    step: &Step,
+    changes: &Changes,
+) -> Result<Value, PodpishiError> {
     let action = step.action.as_deref().unwrap_or("sign");
     // One reading of the clock: the CMS's signingTime and signed_date agree.
     let now = pod.now();
@@ -136,6 +149,7 @@ fn counterparty(pod: &Podpishi, num: u64, step: &Step) -> Result<Value, Podpishi
                 &der,
                 None,
                 &format!("signature by {signer_name}"),
+                changes,
             )?
             .permission;
             Ok(
@@ -143,7 +157,7 @@ fn counterparty(pod: &Podpishi, num: u64, step: &Step) -> Result<Value, Podpishi
             )
         }
         "refuse" => {
-            let changed = permissions::refuse(pod.store(), num, step.index)?;
+            let changed = permissions::refuse(pod.store(), num, step.index, changes)?;
             Ok(json!({"num": num, "i": changed.i, "sign_deleted": 1}))
         }
         other => Err(PodpishiError::new(

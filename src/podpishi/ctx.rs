@@ -18,6 +18,8 @@ pub struct Ctx<'a> {
     pub diag: Vec<String>,
     /// Acceptances that rely on behaviour production may not share.
     pub warnings: Vec<crate::journal::Warning>,
+    /// The transitions the command applied (the model records them).
+    pub changes: &'a crate::changes::Changes,
 }
 
 impl Ctx<'_> {

@@ -510,6 +510,12 @@ impl Checker {
                     );
                 }
             }
+            if r.on.operation.is_some() == r.on.transition.is_some() {
+                self.problem(
+                    &format!("reactions[{i}].on"),
+                    "give exactly one of operation (a request) and transition (a state change)",
+                );
+            }
             if r.count == Some(0) {
                 self.problem(&format!("reactions[{i}].count"), "count starts at 1");
             }

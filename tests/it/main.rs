@@ -32,3 +32,4 @@ mod scenario_names;
 mod scenarios;
 mod templates;
 mod tls;
+mod transitions;

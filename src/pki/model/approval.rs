@@ -149,7 +149,7 @@ impl Model<'_> {
         transition: Transition,
         change: impl Fn(&Tx<'_>, &mut TrackingRecord) -> Result<(), Abort<PkiError>>,
     ) -> Result<Applied, PkiError> {
-        Ok(self.store.write(|tx: &Tx<'_>| {
+        let applied = self.store.write(|tx: &Tx<'_>| {
             let mut rec: TrackingRecord = tx
                 .get(Table::PkiTracking, &keys::tracking(code))?
                 .ok_or_else(|| Abort::Refuse(PkiError::tracking_unknown(code)))?;
@@ -173,7 +173,9 @@ impl Model<'_> {
                 to,
                 record: rec,
             })
-        })?)
+        })?;
+        self.record(transition, Some(applied.from), &applied.record);
+        Ok(applied)
     }
 
     /// A face-authentication order RequestApprove may use: issued, for this person and

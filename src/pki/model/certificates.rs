@@ -160,7 +160,7 @@ impl Model<'_> {
         make: impl Fn(u64) -> Result<Made, PkiError>,
     ) -> Result<Issued, PkiError> {
         let serial_counter = format!("pki.serial.{}", req.ca);
-        Ok(self.store.write(|tx: &Tx<'_>| {
+        let (issued, from) = self.store.write(|tx: &Tx<'_>| {
             let mut rec: TrackingRecord = tx
                 .get(Table::PkiTracking, &keys::tracking(req.code))?
                 .ok_or_else(|| Abort::Refuse(PkiError::tracking_unknown(req.code)))?;
@@ -169,12 +169,16 @@ impl Model<'_> {
                 .as_ref()
                 .filter(|i| rec.status == Status::Issued && same_request(i, req.csr, req.p12))
             {
-                return Ok(Issued {
-                    issue: issue.clone(),
-                    charged_now: false,
-                });
+                return Ok((
+                    Issued {
+                        issue: issue.clone(),
+                        charged_now: false,
+                    },
+                    rec.status,
+                ));
             }
             may_issue(&rec).map_err(Abort::Refuse)?;
+            let from = rec.status;
             charge(tx, req, &rec)?;
             let serial = tx.next_seq(&serial_counter, 0x1001)?;
             let made = make(serial).map_err(Abort::Refuse)?;
@@ -220,11 +224,26 @@ impl Model<'_> {
                 &keys::event(req.customer, req.now.unix_timestamp(), req.code, "Issued"),
                 b"",
             )?;
-            Ok(Issued {
-                issue,
-                charged_now: true,
-            })
-        })?)
+            Ok((
+                Issued {
+                    issue,
+                    charged_now: true,
+                },
+                from,
+            ))
+        })?;
+        if issued.charged_now {
+            self.changes.push(crate::changes::Change {
+                machine: "tracking",
+                transition: Transition::Issue.name(),
+                from: from.name(),
+                to: Status::Issued.name(),
+                tenant: req.customer.to_string(),
+                record: req.code.to_string(),
+                permission: None,
+            });
+        }
+        Ok(issued)
     }
 
     /// Confirms receipt of the certificate `sent` for tracking code `code`: recorded once in
@@ -236,7 +255,7 @@ impl Model<'_> {
         sent: &Sent,
         now: OffsetDateTime,
     ) -> Result<(Applied, bool), PkiError> {
-        Ok(self.store.write(|tx: &Tx<'_>| {
+        let (applied, first) = self.store.write(|tx: &Tx<'_>| {
             let mut rec: TrackingRecord = tx
                 .get(Table::PkiTracking, &keys::tracking(code))?
                 .ok_or_else(|| Abort::Refuse(PkiError::tracking_unknown(code)))?;
@@ -268,7 +287,11 @@ impl Model<'_> {
             });
             tx.put(Table::PkiTracking, &keys::tracking(code), &rec)?;
             Ok((applied(rec), true))
-        })?)
+        })?;
+        if first {
+            self.record(Transition::Confirm, Some(applied.from), &applied.record);
+        }
+        Ok((applied, first))
     }
 
     /// Revokes the certificate `sent` for `customer`: the certificate into the CA's CRL, its
@@ -282,7 +305,7 @@ impl Model<'_> {
         now: OffsetDateTime,
     ) -> Result<Applied, PkiError> {
         let (name, serial) = (sent.ca.as_str(), sent.serial);
-        Ok(self.store.write(|tx: &Tx<'_>| {
+        let applied = self.store.write(|tx: &Tx<'_>| {
             let mut cert: CertRecord = tx
                 .get(Table::PkiCerts, &keys::cert(name, serial))?
                 .ok_or_else(|| Abort::Refuse(unknown_certificate(name, &format!("{serial:x}"))))?;
@@ -319,7 +342,9 @@ impl Model<'_> {
             tx.put(Table::PkiTracking, &keys::tracking(&rec.code), &rec)?;
             tx.put_raw(Table::PkiByCustomerTime, &keys::event(&rec.customer, now.unix_timestamp(), &rec.code, "Revoked"), b"")?;
             Ok(Applied { transition: Transition::Revoke, from, to: rec.status, record: rec })
-        })?)
+        })?;
+        self.record(Transition::Revoke, Some(applied.from), &applied.record);
+        Ok(applied)
     }
 }
 

@@ -4,7 +4,8 @@
 //!
 //! Handlers and the control plane parse and authorize; then they call one transition here,
 //! which checks its precondition against [`TRANSITIONS`], writes every affected table in one
-//! [`crate::store::Store::write`] (all or nothing) and returns what changed ([`Applied`]).
+//! [`crate::store::Store::write`] (all or nothing), records the change for the one observer
+//! ([`crate::changes`]) once it has committed, and returns what changed ([`Applied`]).
 //! The read queries the reports and the control API need live here too, so that the store
 //! layout (keys, indexes) is known in one place.
 //!
@@ -26,6 +27,7 @@ pub use transitions::{mermaid, Transition, TRANSITIONS};
 
 use super::state::{Status, TrackingRecord};
 use super::World;
+use crate::changes::{Change, Changes};
 use crate::store::{Decoded, Store, Table};
 
 /// The model over one store, for one scenario's world: cheap to build per call (three
@@ -35,6 +37,24 @@ pub struct Model<'a> {
     pub store: &'a Store,
     pub world: &'a World,
     pub hot: &'a Hot,
+    /// Where each applied transition is recorded, for the one observer.
+    pub changes: &'a Changes,
+}
+
+impl Model<'_> {
+    /// Records a transition this model has written (after its transaction committed): `from`
+    /// is `None` for a tracking code it created.
+    fn record(&self, transition: Transition, from: Option<Status>, rec: &TrackingRecord) {
+        self.changes.push(Change {
+            machine: "tracking",
+            transition: transition.name(),
+            from: from.map_or("[*]", Status::name),
+            to: rec.status.name(),
+            tenant: rec.customer.clone(),
+            record: rec.code.clone(),
+            permission: None,
+        });
+    }
 }
 
 /// What one applied transition changed: the record after it, and its state before and after

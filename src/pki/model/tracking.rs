@@ -189,6 +189,11 @@ impl Model<'_> {
             )?;
             Ok::<_, Abort<PkiError>>((rec, Registered::New))
         })?;
+        match how {
+            Registered::New => self.record(Transition::Register, None, &rec),
+            Registered::Amended => self.record(Transition::Amend, Some(rec.status), &rec),
+            Registered::Existing => {}
+        }
         Ok((Arc::new(rec), how))
     }
 }

@@ -58,6 +58,7 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
         &req.der,
         Some(&ctx.account),
         "<signature_pem>",
+        ctx.changes,
     )?
     .permission;
     ctx.diag.push(format!(

@@ -14,6 +14,6 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
     let num = cmd.required_u64("docnum")?;
     let i = cmd.required_u64("indexnum")?;
     ctx.document(num, "docnum")?;
-    model::permissions::delete(ctx.store, num, i, &ctx.account)?;
+    model::permissions::delete(ctx.store, num, i, &ctx.account, ctx.changes)?;
     Ok(ok_resp("delpermission", ""))
 }

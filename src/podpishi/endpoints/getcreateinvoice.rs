@@ -60,6 +60,7 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
         &tarif.name,
         &bytes,
         &verdict,
+        ctx.changes,
     )?;
     ctx.diag.push(format!(
         "invoice document {num} for tariff {} to BIN {client_bin}",

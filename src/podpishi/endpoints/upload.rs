@@ -8,6 +8,7 @@
 //! of the owner (i, signed_type 1) and of the receiver (signed_type 2 for `type_delegate` 1,
 //! 3 for 2), the by-BIN index and the receiver's email.
 
+use crate::changes::Changes;
 use crate::ids;
 use crate::journal::Meta;
 use crate::podpishi::error::{DocContext, Kind, PodpishiError, Refused, XML_DECL};
@@ -30,9 +31,11 @@ pub fn handle(
     meta: &mut Meta,
 ) -> Result<String, Refused> {
     let mut doc = DocContext::default();
-    let r = run(pod, form, account, &mut doc);
+    let changes = Changes::new();
+    let r = run(pod, form, account, &mut doc, &changes);
     meta.diagnostics.append(&mut doc.diagnostics);
     meta.warnings.append(&mut doc.warnings);
+    meta.changes = changes.take();
     match r {
         Ok((num, xml)) => {
             meta.record = Some(num.to_string());
@@ -187,6 +190,7 @@ fn run(
     form: &Form,
     account: Arc<Account>,
     ctx: &mut DocContext,
+    changes: &Changes,
 ) -> Result<(u64, String), PodpishiError> {
     remember_context(form, ctx);
     let up = parse(pod, form, &account)?;
@@ -207,7 +211,7 @@ fn run(
         owner_signature,
     };
     let first = pod.world().spec.first_document_number;
-    let num = documents::upload(pod.store(), first, now, &account.login, &new)?.num;
+    let num = documents::upload(pod.store(), first, now, &account.login, &new, changes)?.num;
     diagnose(num, new.owner_signature.as_ref(), ctx);
     Ok((
         num,

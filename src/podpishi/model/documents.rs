@@ -8,7 +8,8 @@
 use super::super::error::{Kind, PodpishiError};
 use super::super::signing::Verdict;
 use super::super::state::{keys, Account, Document, Permission, StoredFile};
-use super::{leads, outbox, PermState, Transition};
+use super::{leads, outbox, record, Changed, PermState, Transition};
+use crate::changes::Changes;
 use crate::store::{codec, refuse, Abort, Store, Table, Tx};
 use bytes::Bytes;
 use time::OffsetDateTime;
@@ -102,8 +103,9 @@ pub fn upload(
     now: OffsetDateTime,
     login: &str,
     new: &NewUpload,
+    changes: &Changes,
 ) -> Result<Uploaded, PodpishiError> {
-    store.write(|tx| {
+    let (uploaded, created) = store.write(|tx| {
         let mut acc: Account = tx
             .get(Table::PodAccounts, &keys::account(login))?
             .ok_or_else(|| Abort::Refuse(PodpishiError::new(Kind::Authorization, format!("login '{login}' is not an account of this service"))))?;
@@ -141,15 +143,16 @@ pub fn upload(
             created: now,
             permissions: vec![owner, receiver],
         };
-        put(tx, Transition::Upload, &doc, &new.files)?;
+        let created = put(tx, Transition::Upload, &doc, &new.files)?;
         if !reference.is_empty() {
             tx.put(Table::PodByReference, &keys::reference(login, reference), &num)?;
         }
         acc.balance -= 1;
         tx.put(Table::PodAccounts, &keys::account(login), &acc)?;
-        Ok(Uploaded { num, balance: acc.balance })
-    })
-    .map_err(Into::into)
+        Ok((Uploaded { num, balance: acc.balance }, created))
+    })?;
+    record(changes, &created, login);
+    Ok(uploaded)
 }
 
 /// An invoice the service issues to `client_bin` (account `login` asked for it): a document
@@ -166,43 +169,44 @@ pub fn invoice(
     tariff_name: &str,
     text: &Bytes,
     signature: &Verdict,
+    changes: &Changes,
 ) -> Result<u64, PodpishiError> {
     let file = StoredFile {
         name: String::new(),
         sha256: crate::crypto::sha256_hex(text),
         size: text.len() as u64,
     };
-    store
-        .write::<_, PodpishiError>(|tx| {
-            let num = tx.next_seq("pod.document", first_number)?;
-            let mut owner = Permission::new(tx.next_seq("pod.permission", 1)?, 1, service_bin);
-            signature.apply(&mut owner, now);
-            let receiver = Permission::new(tx.next_seq("pod.permission", 1)?, 3, client_bin);
-            let doc = Document {
-                num,
-                owner_login: String::new(),
-                owner_bin: service_bin.to_string(),
-                receiver_bin: client_bin.to_string(),
-                receiver_mail: login.to_string(),
-                reference: format!("invoice-{num}"),
-                package: "2".into(),
-                name: format!("Счёт на оплату № {num}: тариф «{tariff_name}»"),
-                files: vec![StoredFile {
-                    name: format!("invoice-{num}.txt"),
-                    ..file.clone()
-                }],
-                created: now,
-                permissions: vec![owner, receiver],
-            };
-            put(
-                tx,
-                Transition::CreateInvoice,
-                &doc,
-                &[(doc.files[0].clone(), text.clone())],
-            )?;
-            Ok(num)
-        })
-        .map_err(Into::into)
+    let (num, created) = store.write::<_, PodpishiError>(|tx| {
+        let num = tx.next_seq("pod.document", first_number)?;
+        let mut owner = Permission::new(tx.next_seq("pod.permission", 1)?, 1, service_bin);
+        signature.apply(&mut owner, now);
+        let receiver = Permission::new(tx.next_seq("pod.permission", 1)?, 3, client_bin);
+        let doc = Document {
+            num,
+            owner_login: String::new(),
+            owner_bin: service_bin.to_string(),
+            receiver_bin: client_bin.to_string(),
+            receiver_mail: login.to_string(),
+            reference: format!("invoice-{num}"),
+            package: "2".into(),
+            name: format!("Счёт на оплату № {num}: тариф «{tariff_name}»"),
+            files: vec![StoredFile {
+                name: format!("invoice-{num}.txt"),
+                ..file.clone()
+            }],
+            created: now,
+            permissions: vec![owner, receiver],
+        };
+        let created = put(
+            tx,
+            Transition::CreateInvoice,
+            &doc,
+            &[(doc.files[0].clone(), text.clone())],
+        )?;
+        Ok((num, created))
+    })?;
+    record(changes, &created, login);
+    Ok(num)
 }
 
 /// Stores a new document with its files, indexes and the receiver's email, inside `tx`.
@@ -211,7 +215,7 @@ fn put<E>(
     created_by: Transition,
     doc: &Document,
     files: &[(StoredFile, Bytes)],
-) -> Result<(), Abort<E>> {
+) -> Result<Vec<Changed>, Abort<E>> {
     debug_assert!(doc.permissions.iter().all(|p| leads(
         PermState::Absent,
         created_by,
@@ -236,5 +240,17 @@ fn put<E>(
     if !doc.receiver_mail.is_empty() {
         outbox::notify_receiver(tx, doc)?;
     }
-    Ok(())
+    Ok(doc
+        .permissions
+        .iter()
+        .map(|p| {
+            Changed::new(
+                doc.num,
+                p.i,
+                created_by,
+                PermState::Absent,
+                PermState::of(p),
+            )
+        })
+        .collect())
 }

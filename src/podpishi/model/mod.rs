@@ -29,6 +29,7 @@ pub mod permissions;
 pub mod sessions;
 
 use super::state::Permission;
+use crate::changes::{Change, Changes};
 
 /// Where a permission is in its life. A permission also has a kind (`signed_type`: 1 the
 /// owner's, 2 to sign, 3 to view only); the kind is a guard of some transitions (a view-only
@@ -163,6 +164,25 @@ pub struct Changed {
     pub transition: Transition,
     pub from: PermState,
     pub to: PermState,
+}
+
+/// Records permission changes that have been written, for the one observer; `tenant` is the
+/// login that acted.
+pub(crate) fn record(changes: &Changes, changed: &[Changed], tenant: &str) {
+    for c in changed {
+        changes.push(Change {
+            machine: "permission",
+            transition: c.transition.name(),
+            from: match c.from {
+                PermState::Absent => "[*]",
+                s => s.name(),
+            },
+            to: c.to.name(),
+            tenant: tenant.to_string(),
+            record: c.num.to_string(),
+            permission: Some(c.i),
+        });
+    }
 }
 
 impl Changed {

@@ -7,7 +7,8 @@ use super::super::error::{Kind, PodpishiError};
 use super::super::signing;
 use super::super::state::{keys, Account, Document, Permission};
 use super::super::World;
-use super::{allows, documents, Changed, PermState, Transition};
+use super::{allows, documents, record, Changed, PermState, Transition};
+use crate::changes::Changes;
 use crate::store::{refuse as abort, Abort, Store, Table};
 use time::OffsetDateTime;
 
@@ -106,6 +107,7 @@ pub fn sign(
     der: &[u8],
     acting: Option<&Account>,
     field: &str,
+    changes: &Changes,
 ) -> Result<Signed, PodpishiError> {
     let p = match index {
         Some(i) => doc.permissions.iter().find(|p| p.i == i).ok_or_else(|| {
@@ -164,14 +166,17 @@ pub fn sign(
     if let Some(note) = &signed.unverified {
         tracing::warn!("podpishi: document {num} permission {i}: {note}");
     }
+    let change = Changed::new(
+        num,
+        i,
+        Transition::Sign,
+        PermState::Unsigned,
+        PermState::Signed,
+    );
+    let tenant = acting.map_or(doc.owner_login.as_str(), |a| a.login.as_str());
+    record(changes, std::slice::from_ref(&change), tenant);
     Ok(Signed {
-        change: Changed::new(
-            num,
-            i,
-            Transition::Sign,
-            PermState::Unsigned,
-            PermState::Signed,
-        ),
+        change,
         permission: signed,
     })
 }
@@ -179,7 +184,12 @@ pub fn sign(
 /// The counterparty declines permission `index` (default: the receiver's) of document `num`:
 /// `sign_deleted=1`. Refused where signing would be (a signed, deleted or view-only
 /// permission).
-pub fn refuse(store: &Store, num: u64, index: Option<u64>) -> Result<Changed, PodpishiError> {
+pub fn refuse(
+    store: &Store,
+    num: u64,
+    index: Option<u64>,
+    changes: &Changes,
+) -> Result<Changed, PodpishiError> {
     let doc = documents::get(store, num)?.ok_or_else(|| PodpishiError::document_unknown(num))?;
     let i = match index {
         Some(i) => i,
@@ -193,13 +203,15 @@ pub fn refuse(store: &Store, num: u64, index: Option<u64>) -> Result<Changed, Po
         || format!("document {num} has no permission {i}"),
         check_signable,
     )?;
-    Ok(Changed::new(
+    let change = Changed::new(
         num,
         i,
         Transition::Refuse,
         PermState::Unsigned,
         PermState::Deleted,
-    ))
+    );
+    record(changes, std::slice::from_ref(&change), &doc.owner_login);
+    Ok(change)
 }
 
 /// `delpermission`: `account` removes the right to sign permission `i` of document `num`; the
@@ -209,6 +221,7 @@ pub fn delete(
     num: u64,
     i: u64,
     account: &Account,
+    changes: &Changes,
 ) -> Result<Changed, PodpishiError> {
     mark_deleted(
         store,
@@ -223,13 +236,15 @@ pub fn delete(
         || format!("<indexnum> {i}: document {num} has no permission {i}"),
         |doc, p| check_deletable(doc, p, account),
     )?;
-    Ok(Changed::new(
+    let change = Changed::new(
         num,
         i,
         Transition::DeletePermission,
         PermState::Unsigned,
         PermState::Deleted,
-    ))
+    );
+    record(changes, std::slice::from_ref(&change), &account.login);
+    Ok(change)
 }
 
 /// Refuse and delete alike: in one transaction, permission `i` of document `num` gets
