@@ -1,4 +1,4 @@
-//! Identity approval (SPEC 1.3–1.5, issue 3): `IsApproved` and `RequestApprove`, in person
+//! Identity approval: `IsApproved` and `RequestApprove`, in person
 //! (a CMS detached `approverSign` by a scenario approver) and remote (face authentication,
 //! `orderId`). Approver signatures are made by `openssl cms` (with and without signed
 //! attributes) and by Python `cryptography`'s PKCS7 builder over UTF-16LE made by iconv;

@@ -1,4 +1,4 @@
-//! Concurrent requests (SPEC 6, "Safety under bad input"): credit is never double-spent, a
+//! Concurrent requests: credit is never double-spent, a
 //! tracking code is issued once, and one subject gets one tracking code however many
 //! registrations race.
 

@@ -1,4 +1,4 @@
-//! Transaction signatures (SPEC 1.3): every refusal names the mistake, and the ambiguous
+//! Transaction signatures: every refusal names the mistake, and the ambiguous
 //! `Sign(csr)` accepts the forms its policy allows. Signatures are made by openssl (over
 //! UTF-16LE made by iconv) and by Python's `cryptography`, never by signsim's own code.
 

@@ -1,4 +1,4 @@
-//! Transport (SPEC 1.1): status codes, the JSON error shape on every failure, headers, exact
+//! Transport: status codes, the JSON error shape on every failure, headers, exact
 //! response casing, case-insensitive method and parameter names, and bad input that must
 //! neither crash the server nor change anything.
 
