@@ -152,33 +152,45 @@ fn in_person_approval_with_an_openssl_detached_cms_then_issue() {
     issue_after_approval(&emu, dir.path(), &tracking);
 }
 
+/// Other detached signatures by the approver are accepted too: (case, the signer, whether
+/// openssl prints signed attributes in it, or `None` when that is not the point).
 #[test]
-fn detached_cms_without_signed_attributes_is_accepted() {
-    let emu = TestEmulator::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = pending_in_person(&emu);
-    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), true, false);
-    let printed = openssl_cms_print(&cms);
-    assert!(printed.contains("eContent: <ABSENT>"), "{printed}");
-    assert!(!has_signed_attributes(&printed), "{printed}");
-    assert_approved(&approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms))));
-    assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
-    issue_after_approval(&emu, dir.path(), &tracking);
-}
-
-#[test]
-fn python_pkcs7_detached_signature_is_accepted() {
-    let emu = TestEmulator::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = pending_in_person(&emu);
-    let cms = python_pkcs7_detached("approver-1", &approval_bytes(&tracking));
-    assert!(
-        openssl_cms_print(&cms).contains("eContent: <ABSENT>"),
-        "python made an attached signature"
+fn other_detached_approver_signatures_are_accepted() {
+    type Case = (&'static str, fn(&[u8]) -> Vec<u8>, Option<bool>);
+    let cases: &[Case] = &[
+        (
+            "openssl cms without signed attributes",
+            |data| openssl_cms_sign("approver-1", data, true, false),
+            Some(false),
+        ),
+        (
+            "Python cryptography's PKCS7 builder",
+            |data| python_pkcs7_detached("approver-1", data),
+            None,
+        ),
+    ];
+    each_case(
+        cases,
+        |c| c.0,
+        |&(_, sign, signed_attributes)| {
+            let emu = TestEmulator::spawn();
+            let dir = tempfile::tempdir().unwrap();
+            let tracking = pending_in_person(&emu);
+            let cms = sign(&approval_bytes(&tracking));
+            let printed = openssl_cms_print(&cms);
+            assert!(
+                printed.contains("eContent: <ABSENT>"),
+                "an attached signature: {printed}"
+            );
+            if let Some(attrs) = signed_attributes {
+                assert_eq!(has_signed_attributes(&printed), attrs, "{printed}");
+            }
+            assert_approved(&approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms))));
+            assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
+            assert_eq!(emu.state_of(&tracking), "Approved");
+            issue_after_approval(&emu, dir.path(), &tracking);
+        },
     );
-    assert_approved(&approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms))));
-    assert_eq!(emu.state_of(&tracking), "Approved");
-    issue_after_approval(&emu, dir.path(), &tracking);
 }
 
 #[test]
@@ -395,50 +407,56 @@ fn wrong_customer_sign_is_refused_before_anything_else() {
     assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
 }
 
+/// RequestApprove is refused, naming the tracking code and the next call, where nothing awaits
+/// approval: (case, how the tracking code gets there, its state, what else ErrorMessage
+/// names). The state, IsApproved and the credit stay as they were.
 #[test]
-fn approving_twice_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    emu.approve_in_person(&Customer::A, MEHDI, &tracking);
-    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(
-        &resp,
-        200,
-        402,
-        &[
-            &tracking,
-            "already Approved",
-            "IssueCertificateByTrackingCode",
-        ],
+fn approving_what_awaits_no_approval_is_refused() {
+    type Case = (
+        &'static str,
+        fn(&TestEmulator) -> String,
+        &'static str,
+        &'static [&'static str],
     );
-    assert_eq!(emu.state_of(&tracking), "Approved");
-    assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
-    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
-}
-
-#[test]
-fn approving_a_profile_without_approval_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = emu.register_mehdi();
-    // Nothing is pending for a Bronze-Sign registration.
-    assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
-    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(
-        &resp,
-        200,
-        402,
-        &[
-            &tracking,
+    let cases: &[Case] = &[
+        (
+            "approved already",
+            |emu| {
+                let tracking = pending_in_person(emu);
+                emu.approve_in_person(&Customer::A, MEHDI, &tracking);
+                tracking
+            },
+            "Approved",
+            &["already Approved"],
+        ),
+        (
+            "a profile without approval",
+            |emu| {
+                let tracking = emu.register_mehdi();
+                // Nothing is pending for a Bronze-Sign registration.
+                assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
+                tracking
+            },
             "Registered",
-            "Bronze-Sign",
-            "needs no approval",
-            "IssueCertificateByTrackingCode",
-        ],
+            &["Registered", "Bronze-Sign", "needs no approval"],
+        ),
+    ];
+    each_case(
+        cases,
+        |c| c.0,
+        |&(_, setup, state, needles)| {
+            let emu = TestEmulator::spawn();
+            let tracking = setup(&emu);
+            let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
+            let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
+            let mut all = vec![tracking.as_str(), "IssueCertificateByTrackingCode"];
+            all.extend_from_slice(needles);
+            assert_refused(&resp, 200, 402, &all);
+            assert_eq!(emu.state_of(&tracking), state);
+            assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
+            assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
+        },
     );
-    assert_eq!(emu.state_of(&tracking), "Registered");
-    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
 }
 
 #[test]
