@@ -6,7 +6,6 @@
 #![allow(dead_code)]
 
 pub mod admin;
-pub mod browser;
 pub mod peers;
 pub mod pki;
 pub mod podpishi;
