@@ -703,3 +703,16 @@ fn faults_also_meet_requests_that_never_parse() {
     let (s3, v) = emu.post_raw("RegisterInfo", "application/json", b"{not json".to_vec());
     assert_eq!((s3, &v["ErrorCode"]), (400, &json!(101)));
 }
+
+/// The `std::io::ErrorKind`s found along an error's source chain.
+fn io_error_kinds(e: &(dyn std::error::Error + 'static)) -> Vec<std::io::ErrorKind> {
+    let mut kinds = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            kinds.push(io.kind());
+        }
+        cur = err.source();
+    }
+    kinds
+}

@@ -13,6 +13,8 @@ const FACE_AUTH_PRICE: i64 = 200_000;
 const SILVER_PRICE: i64 = 600_000;
 const MEHDI: &str = "0012345679";
 const SARA: &str = "1273141598";
+/// The scenario's second in-person approver.
+const APPROVER_2: &str = "TEST Approver Maryam Karimi";
 
 /// Registers Mehdi for customer A in CA 01 / Bronze-Sign-InPerson; returns the tracking code.
 fn pending_in_person(emu: &TestEmulator) -> String {
@@ -847,4 +849,34 @@ fn request_approve_and_the_control_api_refuse_the_same_states_alike() {
         assert_eq!(emu.state_of(&tracking), state);
     }
     assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
+}
+
+/// `openssl cms -cmsout -print` of a DER CMS: the structure as openssl sees it.
+fn openssl_cms_print(der: &[u8]) -> String {
+    String::from_utf8_lossy(&run(
+        "openssl",
+        &["cms", "-cmsout", "-print", "-inform", "DER"],
+        der,
+    ))
+    .into_owned()
+}
+
+/// Python `cryptography`'s `PKCS7SignatureBuilder` (SHA-256, DetachedSignature + Binary) by the
+/// fixture approver `signer` over `data`; DER.
+fn python_pkcs7_detached(signer: &str, data: &[u8]) -> Vec<u8> {
+    let (cert, key) = approver_files(signer);
+    let out = python(
+        "import sys, base64\n\
+         from cryptography import x509\n\
+         from cryptography.hazmat.primitives import hashes, serialization\n\
+         from cryptography.hazmat.primitives.serialization import pkcs7\n\
+         cert = x509.load_pem_x509_certificate(open(sys.argv[1], 'rb').read())\n\
+         key = serialization.load_pem_private_key(open(sys.argv[2], 'rb').read(), None)\n\
+         sig = pkcs7.PKCS7SignatureBuilder().set_data(base64.b64decode(sys.argv[3]))\
+         .add_signer(cert, key, hashes.SHA256())\
+         .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary])\n\
+         print(base64.b64encode(sig).decode())",
+        &[cert.to_str().unwrap(), key.to_str().unwrap(), &b64(data)],
+    );
+    unb64(out.trim())
 }

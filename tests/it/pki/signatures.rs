@@ -363,3 +363,12 @@ fn dotnet_xml_key_refuses_customer_a_signature_naming_customer_a() {
     assert_ok(&resp);
     assert_eq!(resp.1["TrackingCode"], "1000001");
 }
+
+/// `openssl dgst -sha256 -sign key` over `data`, base64 (the "wrong hash" mistake).
+fn openssl_sign_sha256(key: &std::path::Path, data: &[u8]) -> String {
+    b64(&run(
+        "openssl",
+        &["dgst", "-sha256", "-sign", key.to_str().unwrap()],
+        data,
+    ))
+}
