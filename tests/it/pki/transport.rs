@@ -285,21 +285,48 @@ fn unknown_methods_are_404_naming_what_was_meant() {
     assert_still_serving_and_unchanged(&emu);
 }
 
+/// A method called with the other verb is a 405 (ErrorCode 106) whose Allow header names the
+/// right one: (case, the verb sent, the path, the body's content type, Allow, what
+/// ErrorMessage names).
 #[test]
-fn get_on_a_post_method_is_405_with_an_allow_header() {
-    let emu = TestEmulator::spawn();
-    let a = send(&emu, Method::GET, "/api/RegisterInfo", None, vec![]);
-    assert_eq!(a.header("allow"), "POST");
-    assert_refused(&a.pair(), 405, 106, &["RegisterInfo", "POST", "GET"]);
-    let a = send(
-        &emu,
-        Method::POST,
-        "/api/GetCAList?Customercode=10320874334",
-        Some("application/json"),
-        b"{}".to_vec(),
+fn the_wrong_verb_is_405_with_an_allow_header() {
+    type Case = (
+        &'static str,
+        Method,
+        &'static str,
+        Option<&'static str>,
+        &'static str,
+        &'static [&'static str],
     );
-    assert_eq!(a.header("allow"), "GET");
-    assert_refused(&a.pair(), 405, 106, &["GetCAList", "GET", "POST"]);
+    let cases: &[Case] = &[
+        (
+            "GET on a POST method",
+            Method::GET,
+            "/api/RegisterInfo",
+            None,
+            "POST",
+            &["RegisterInfo", "POST", "GET"],
+        ),
+        (
+            "POST on a GET method",
+            Method::POST,
+            "/api/GetCAList?Customercode=10320874334",
+            Some("application/json"),
+            "GET",
+            &["GetCAList", "GET", "POST"],
+        ),
+    ];
+    let emu = TestEmulator::spawn();
+    each_case(
+        cases,
+        |c| c.0,
+        |(_, verb, path, ct, allow, needles)| {
+            let body = if ct.is_some() { b"{}".to_vec() } else { vec![] };
+            let a = send(&emu, verb.clone(), path, *ct, body);
+            assert_eq!(a.header("allow"), *allow);
+            assert_refused(&a.pair(), 405, 106, needles);
+        },
+    );
     assert_still_serving_and_unchanged(&emu);
 }
 
