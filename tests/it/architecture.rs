@@ -1,7 +1,8 @@
 //! The code keeps the shape docs/architecture.md describes: the `//!` map of `src/lib.rs` names
 //! every module, bottom layer first, and no module's code names one listed after it; each API's
 //! lifecycle tables are named only by its model and the store's declaration, so no handler can
-//! change a state without the model's preconditions and its one transaction.
+//! change a state without the model's preconditions and its one transaction. The tests, for
+//! their part, say the behaviour they pin rather than cite an issue or a section of the spec.
 
 use crate::helpers::{files_under, repo};
 
@@ -107,4 +108,122 @@ fn only_each_model_and_the_store_name_its_lifecycle_tables() {
             "{model} names no {tables}*: is the path right?"
         );
     }
+}
+
+/// What a line of a test cites instead of saying the behaviour: an issue number (`issue`, then
+/// blanks or `_`, an optional `#`, a digit, in any case), a section of the spec (the word in
+/// capitals) or a section sign. "issued", `IssueCertificateByTrackingCode` and `…/issues/3` in a URL are
+/// words, not citations.
+fn citations(line: &str) -> Vec<&'static str> {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let lower = line.to_ascii_lowercase();
+    let mut found = Vec::new();
+    let starts_word = |text: &str, at: usize| !text[..at].chars().next_back().is_some_and(word);
+    for (at, _) in lower.match_indices("issue") {
+        let rest =
+            lower[at + "issue".len()..].trim_start_matches(|c: char| c.is_whitespace() || c == '_');
+        let rest = rest.strip_prefix('#').unwrap_or(rest);
+        if starts_word(&lower, at) && rest.starts_with(|c: char| c.is_ascii_digit()) {
+            found.push("an issue number");
+            break;
+        }
+    }
+    let spec = concat!("SP", "EC");
+    for (at, _) in line.match_indices(spec) {
+        if starts_word(line, at) && !line[at + spec.len()..].starts_with(word) {
+            found.push("a section of the spec");
+            break;
+        }
+    }
+    if line.contains('\u{a7}') {
+        found.push("a section sign");
+    }
+    found
+}
+
+/// The check below tells a citation from the words that look like one.
+#[test]
+fn the_citation_check_tells_citations_from_words() {
+    let cases: &[(&str, String, bool)] = &[
+        ("issue and a number", format!("// see {} 3", "issue"), true),
+        ("capitalised, with #", format!("// {} #12", "Issue"), true),
+        (
+            "in a test name",
+            format!("fn {}_3_is_fixed()", "issue"),
+            true,
+        ),
+        (
+            "a section of the spec",
+            format!("//! Transport ({} 1.1)", concat!("SP", "EC")),
+            true,
+        ),
+        ("a section sign", "// see \u{a7}4".to_string(), true),
+        (
+            "issued",
+            "// the certificate issued 3 days ago".into(),
+            false,
+        ),
+        (
+            "a PKI method",
+            "IssueCertificateByTrackingCode 2".into(),
+            false,
+        ),
+        ("a URL", "// https://example.test/x/issues/3".into(), false),
+        (
+            "an identifier ending in the word",
+            format!("const VALIDATE_{}: &str", concat!("SP", "EC")),
+            false,
+        ),
+        (
+            "a lower-case spec",
+            "// the Compose specification, spec 2".into(),
+            false,
+        ),
+    ];
+    crate::helpers::each_case(
+        cases,
+        |c| c.0,
+        |(_, line, cites)| {
+            assert_eq!(
+                !citations(line).is_empty(),
+                *cites,
+                "{line}: {:?}",
+                citations(line)
+            );
+        },
+    );
+}
+
+/// Tests say the behaviour they pin, so a reader needs no tracker and no spec section to know
+/// what broke: no file under tests/it cites an issue number, a section of the spec or a section sign,
+/// in a comment, a test name or a message.
+#[test]
+fn tests_name_behaviour_not_issue_numbers() {
+    let root = repo().join("tests/it");
+    let files = files_under(&root, "rs");
+    assert!(
+        files.len() > 50,
+        "{} files under {}",
+        files.len(),
+        root.display()
+    );
+    let mut cited = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for what in citations(line) {
+                let file = f.strip_prefix(&root).unwrap().display();
+                cited.push(format!(
+                    "tests/it/{file}:{}: {what}: {}",
+                    n + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    assert!(
+        cited.is_empty(),
+        "say the behaviour instead of citing:\n{}",
+        cited.join("\n")
+    );
 }

@@ -175,64 +175,55 @@ fn a_status_fault_answers_that_status_and_body() {
     assert_eq!(last_entry(&emu, "upload")["fault"], "pod-gw: HTTP 502");
 }
 
+/// A fault that drops the connection leaves the client no HTTP answer, only a connection
+/// error, and the next connection works: (case, the rule's name, its action kind, whether the
+/// connection is reset (RST) rather than closed (FIN), the fault the journal records).
 #[test]
-fn a_reset_is_a_connection_error_and_the_next_connection_works() {
-    let emu = TestEmulator::spawn();
-    emu.add_fault(
-        &json!({"name": "rst", "api": "pki", "operation": "GetVersion",
-                          "action": {"kind": "reset"}, "trigger": {"when": "first", "n": 1}}),
-    );
-    let client = fresh_client();
-    let err = client
-        .get(format!("{}/api/GetVersion", emu.url))
-        .send()
-        .expect_err("a reset answered");
-    assert!(err.is_request() || err.is_connect(), "{err:?}");
-    assert_eq!(err.status(), None, "{err:?}");
-    let kinds = io_error_kinds(&err);
-    assert!(
-        kinds.contains(&std::io::ErrorKind::ConnectionReset),
-        "not a TCP reset: {err:?} (io kinds {kinds:?})"
-    );
-    let resp = client
-        .get(format!("{}/api/GetVersion", emu.url))
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let faults: Vec<Value> = emu
-        .journal("operation=GetVersion")
-        .into_iter()
-        .map(|e| e["fault"].clone())
-        .collect();
-    assert_eq!(faults, vec![json!("rst: connection reset"), Value::Null]);
-}
-
-#[test]
-fn an_empty_answer_closes_the_connection_without_a_response() {
-    let emu = TestEmulator::spawn();
-    emu.add_fault(
-        &json!({"name": "hangup", "api": "pki", "operation": "GetVersion",
-                          "action": {"kind": "empty"}, "trigger": {"when": "first", "n": 1}}),
-    );
-    let client = fresh_client();
-    let err = client
-        .get(format!("{}/api/GetVersion", emu.url))
-        .send()
-        .expect_err("a closed connection answered");
-    assert!(err.is_request() || err.is_connect(), "{err:?}");
-    assert_eq!(err.status(), None, "{err:?}");
-    assert!(
-        !io_error_kinds(&err).contains(&std::io::ErrorKind::ConnectionReset),
-        "an empty answer should close (FIN), not reset: {err:?}"
-    );
-    let resp = client
-        .get(format!("{}/api/GetVersion", emu.url))
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(
-        emu.journal("operation=GetVersion")[0]["fault"],
-        "hangup: closed without answer"
+fn a_dropped_connection_is_a_connection_error_and_the_next_connection_works() {
+    let cases: &[(&str, &str, &str, bool, &str)] = &[
+        ("reset", "rst", "reset", true, "rst: connection reset"),
+        (
+            "an empty answer closes the connection without a response",
+            "hangup",
+            "empty",
+            false,
+            "hangup: closed without answer",
+        ),
+    ];
+    each_case(
+        cases,
+        |c| c.0,
+        |&(_, name, kind, reset, fault)| {
+            let emu = TestEmulator::spawn();
+            emu.add_fault(
+                &json!({"name": name, "api": "pki", "operation": "GetVersion",
+                              "action": {"kind": kind}, "trigger": {"when": "first", "n": 1}}),
+            );
+            let client = fresh_client();
+            let err = client
+                .get(format!("{}/api/GetVersion", emu.url))
+                .send()
+                .expect_err("a dropped connection answered");
+            assert!(err.is_request() || err.is_connect(), "{err:?}");
+            assert_eq!(err.status(), None, "{err:?}");
+            let kinds = io_error_kinds(&err);
+            assert_eq!(
+            kinds.contains(&std::io::ErrorKind::ConnectionReset),
+            reset,
+            "a reset must be a TCP reset, an empty answer a close (FIN): {err:?} (io kinds {kinds:?})"
+        );
+            let resp = client
+                .get(format!("{}/api/GetVersion", emu.url))
+                .send()
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            let faults: Vec<Value> = emu
+                .journal("operation=GetVersion")
+                .into_iter()
+                .map(|e| e["fault"].clone())
+                .collect();
+            assert_eq!(faults, vec![json!(fault), Value::Null]);
+        },
     );
 }
 
@@ -711,4 +702,17 @@ fn faults_also_meet_requests_that_never_parse() {
     // The rule is spent: the normal refusals come back.
     let (s3, v) = emu.post_raw("RegisterInfo", "application/json", b"{not json".to_vec());
     assert_eq!((s3, &v["ErrorCode"]), (400, &json!(101)));
+}
+
+/// The `std::io::ErrorKind`s found along an error's source chain.
+fn io_error_kinds(e: &(dyn std::error::Error + 'static)) -> Vec<std::io::ErrorKind> {
+    let mut kinds = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            kinds.push(io.kind());
+        }
+        cur = err.source();
+    }
+    kinds
 }

@@ -27,20 +27,9 @@ struct World {
 }
 
 fn upload(c: &reqwest::blocking::Client, url: &str, reference: &str) -> Option<u64> {
-    let u = Upload::alfa_to_beta(reference);
-    let mut form = reqwest::blocking::multipart::Form::new();
-    for (k, v) in u.fields {
-        form = form.text(k, v);
-    }
-    for (name, bytes) in u.files {
-        form = form.part(
-            "uf",
-            reqwest::blocking::multipart::Part::bytes(bytes).file_name(name),
-        );
-    }
     let text = c
         .post(format!("{url}/api.php"))
-        .multipart(form)
+        .multipart(upload_form(Upload::alfa_to_beta(reference)))
         .send()
         .ok()?
         .text()
@@ -358,7 +347,7 @@ fn kill_9_during_writes_and_during_reset_loses_nothing_acknowledged() {
 }
 
 #[test]
-#[ignore = "the issue's 20 + 10 cycles: run by tests/hardening.sh"]
+#[ignore = "20 kills during writes and 10 during reset: run by tests/hardening.sh"]
 fn twenty_kills_during_writes_and_ten_during_reset() {
     let started = Instant::now();
     let w = kill_during_writes(20);

@@ -30,14 +30,7 @@ impl TestEmulator {
 
     /// POST JSON to `/__admin/{path}`.
     pub fn admin_post(&self, path: &str, body: &Value) -> (u16, Value) {
-        status_and_json(
-            self.client
-                .post(admin_url(&self.url, path))
-                .header("Content-Type", "application/json")
-                .body(body.to_string())
-                .send()
-                .unwrap(),
-        )
+        self.admin_post_text(path, "application/json", &body.to_string())
     }
 
     /// POST a raw text body (a scenario's TOML) to `/__admin/{path}`.

@@ -3,10 +3,7 @@
 //! and the `signsim` binary run as a child process. The API helpers live next door:
 //! [`peers`] (openssl, Python, iconv), [`pki`], [`podpishi`] and [`admin`].
 
-#![allow(dead_code)]
-
 pub mod admin;
-pub mod browser;
 pub mod peers;
 pub mod pki;
 pub mod podpishi;
@@ -361,19 +358,6 @@ pub fn fresh_client() -> reqwest::blocking::Client {
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap()
-}
-
-/// The `std::io::ErrorKind`s found along an error's source chain.
-pub fn io_error_kinds(e: &(dyn std::error::Error + 'static)) -> Vec<std::io::ErrorKind> {
-    let mut kinds = Vec::new();
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            kinds.push(io.kind());
-        }
-        cur = err.source();
-    }
-    kinds
 }
 
 /// The `signsim` binary serving in a child process (`serve --clock TEST_CLOCK` + `args`);

@@ -168,15 +168,6 @@ pub fn python(code: &str, args: &[&str]) -> String {
     String::from_utf8(run("python3", &all, b"")).unwrap()
 }
 
-/// `openssl dgst -sha256 -sign key` over `data`, base64 (the "wrong hash" mistake).
-pub fn openssl_sign_sha256(key: &Path, data: &[u8]) -> String {
-    b64(&run(
-        "openssl",
-        &["dgst", "-sha256", "-sign", key.to_str().unwrap()],
-        data,
-    ))
-}
-
 /// SHA-256 of a public key's SPKI DER, lowercase hex, computed by openssl alone.
 pub fn spki_sha256(pub_pem: &Path) -> String {
     let der = run(
@@ -245,16 +236,6 @@ pub fn openssl_cms_with(
         args.push("-nodetach");
     }
     run("openssl", &args, data)
-}
-
-/// `openssl cms -cmsout -print` of a DER CMS: the structure as openssl sees it.
-pub fn openssl_cms_print(der: &[u8]) -> String {
-    String::from_utf8_lossy(&run(
-        "openssl",
-        &["cms", "-cmsout", "-print", "-inform", "DER"],
-        der,
-    ))
-    .into_owned()
 }
 
 /// Unpacks a ZIP into (name, bytes) with python3's zipfile (an independent reader).

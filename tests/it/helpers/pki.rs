@@ -335,9 +335,8 @@ impl TestEmulator {
 
 // ── in-person approval ───────────────────────────────────────────────────────────────────
 
-/// The scenario's in-person approvers (`[[pki.approvers]]` of scenarios/default.toml).
+/// The scenario's first in-person approver (`[[pki.approvers]]` of scenarios/default.toml).
 pub const APPROVER_1: &str = "TEST Approver Ali Rezaei";
-pub const APPROVER_2: &str = "TEST Approver Maryam Karimi";
 
 /// (certificate, key) of a fixture approver: `approver-1`, `approver-2` or `approver-rogue`.
 pub fn approver_files(name: &str) -> (PathBuf, PathBuf) {
@@ -357,24 +356,4 @@ pub fn approval_text(national: &str, tracking: &str, approver: &str) -> String {
 pub fn openssl_cms_sign(signer: &str, data: &[u8], noattr: bool, attached: bool) -> Vec<u8> {
     let (cert, key) = approver_files(signer);
     openssl_cms_with(&cert, &key, data, attached, !noattr, &[])
-}
-
-/// Python `cryptography`'s `PKCS7SignatureBuilder` (SHA-256, DetachedSignature + Binary) by the
-/// fixture approver `signer` over `data`; DER.
-pub fn python_pkcs7_detached(signer: &str, data: &[u8]) -> Vec<u8> {
-    let (cert, key) = approver_files(signer);
-    let out = python(
-        "import sys, base64\n\
-         from cryptography import x509\n\
-         from cryptography.hazmat.primitives import hashes, serialization\n\
-         from cryptography.hazmat.primitives.serialization import pkcs7\n\
-         cert = x509.load_pem_x509_certificate(open(sys.argv[1], 'rb').read())\n\
-         key = serialization.load_pem_private_key(open(sys.argv[2], 'rb').read(), None)\n\
-         sig = pkcs7.PKCS7SignatureBuilder().set_data(base64.b64decode(sys.argv[3]))\
-         .add_signer(cert, key, hashes.SHA256())\
-         .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary])\n\
-         print(base64.b64encode(sig).decode())",
-        &[cert.to_str().unwrap(), key.to_str().unwrap(), &b64(data)],
-    );
-    unb64(out.trim())
 }

@@ -178,7 +178,8 @@ pub fn doc_num(xml: &str) -> String {
         .to_string()
 }
 
-fn multipart(u: Upload) -> reqwest::blocking::multipart::Form {
+/// The upload as reqwest's multipart form: its fields, then each file as a `uf` part.
+pub fn upload_form(u: Upload) -> reqwest::blocking::multipart::Form {
     let mut form = reqwest::blocking::multipart::Form::new();
     for (k, v) in u.fields {
         form = form.text(k, v);
@@ -200,7 +201,7 @@ impl TestEmulator {
         let resp = self
             .client
             .post(format!("{}/api.php", self.url))
-            .multipart(multipart(u))
+            .multipart(upload_form(u))
             .send()
             .unwrap();
         (resp.status().as_u16(), resp.text().unwrap())
@@ -211,7 +212,7 @@ impl TestEmulator {
         Answer::from(
             self.client
                 .post(format!("{}/api.php", self.url))
-                .multipart(multipart(u))
+                .multipart(upload_form(u))
                 .send()
                 .unwrap(),
         )
@@ -260,24 +261,6 @@ impl TestEmulator {
                 .send()
                 .unwrap(),
         )
-    }
-
-    /// Any request to `path` (`/api.php`, `/apistatus.php`) with a raw body, as an [`Answer`].
-    pub fn pod_raw_answer(
-        &self,
-        method: &str,
-        path: &str,
-        content_type: Option<&str>,
-        body: Vec<u8>,
-    ) -> Answer {
-        let mut req = self.client.request(
-            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-            format!("{}{path}", self.url),
-        );
-        if let Some(ct) = content_type {
-            req = req.header("Content-Type", ct);
-        }
-        Answer::from(req.body(body).send().unwrap())
     }
 
     /// The account's `counts` from getavailabledocs.
@@ -339,7 +322,8 @@ pub fn answer_xml(a: &Answer) -> String {
     x
 }
 
-fn unescape(s: &str) -> String {
+/// The text of an XML attribute or element with its five entities replaced.
+pub fn unescape(s: &str) -> String {
     s.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&apos;", "'")
@@ -348,7 +332,7 @@ fn unescape(s: &str) -> String {
 }
 
 /// The exact text between `head` and `tail`, or a panic showing the answer.
-fn between<'a>(x: &'a str, head: &str, tail: &str) -> &'a str {
+pub fn between<'a>(x: &'a str, head: &str, tail: &str) -> &'a str {
     assert!(
         x.starts_with(head) && x.ends_with(tail) && x.len() >= head.len() + tail.len(),
         "expected\n{head}…{tail}\n got\n{x}"
@@ -366,17 +350,6 @@ pub fn assert_command_refused(a: &Answer, oper: &str, status: u32, needles: &[&s
     let desc = between(&x, &head, "</errdesc>\n</resp>");
     assert!(!desc.contains('<'), "errdesc holds markup: {x}");
     let desc = unescape(desc);
-    for n in needles {
-        assert!(desc.contains(n), "errdesc lacks «{n}»: {x}");
-    }
-    x
-}
-
-/// A request-level refusal (`<resp err="yes"><status>N</status><errdesc>…`).
-pub fn assert_request_refused(a: &Answer, status: u32, needles: &[&str]) -> String {
-    let x = answer_xml(a);
-    let head = format!("{DECL}<resp err=\"yes\">\n<status>{status}</status>\n<errdesc>");
-    let desc = unescape(between(&x, &head, "</errdesc>\n</resp>"));
     for n in needles {
         assert!(desc.contains(n), "errdesc lacks «{n}»: {x}");
     }

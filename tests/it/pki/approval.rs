@@ -1,4 +1,4 @@
-//! Identity approval (SPEC 1.3–1.5, issue 3): `IsApproved` and `RequestApprove`, in person
+//! Identity approval: `IsApproved` and `RequestApprove`, in person
 //! (a CMS detached `approverSign` by a scenario approver) and remote (face authentication,
 //! `orderId`). Approver signatures are made by `openssl cms` (with and without signed
 //! attributes) and by Python `cryptography`'s PKCS7 builder over UTF-16LE made by iconv;
@@ -13,6 +13,8 @@ const FACE_AUTH_PRICE: i64 = 200_000;
 const SILVER_PRICE: i64 = 600_000;
 const MEHDI: &str = "0012345679";
 const SARA: &str = "1273141598";
+/// The scenario's second in-person approver.
+const APPROVER_2: &str = "TEST Approver Maryam Karimi";
 
 /// Registers Mehdi for customer A in CA 01 / Bronze-Sign-InPerson; returns the tracking code.
 fn pending_in_person(emu: &TestEmulator) -> String {
@@ -152,33 +154,45 @@ fn in_person_approval_with_an_openssl_detached_cms_then_issue() {
     issue_after_approval(&emu, dir.path(), &tracking);
 }
 
+/// Other detached signatures by the approver are accepted too: (case, the signer, whether
+/// openssl prints signed attributes in it, or `None` when that is not the point).
 #[test]
-fn detached_cms_without_signed_attributes_is_accepted() {
-    let emu = TestEmulator::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = pending_in_person(&emu);
-    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), true, false);
-    let printed = openssl_cms_print(&cms);
-    assert!(printed.contains("eContent: <ABSENT>"), "{printed}");
-    assert!(!has_signed_attributes(&printed), "{printed}");
-    assert_approved(&approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms))));
-    assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
-    issue_after_approval(&emu, dir.path(), &tracking);
-}
-
-#[test]
-fn python_pkcs7_detached_signature_is_accepted() {
-    let emu = TestEmulator::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = pending_in_person(&emu);
-    let cms = python_pkcs7_detached("approver-1", &approval_bytes(&tracking));
-    assert!(
-        openssl_cms_print(&cms).contains("eContent: <ABSENT>"),
-        "python made an attached signature"
+fn other_detached_approver_signatures_are_accepted() {
+    type Case = (&'static str, fn(&[u8]) -> Vec<u8>, Option<bool>);
+    let cases: &[Case] = &[
+        (
+            "openssl cms without signed attributes",
+            |data| openssl_cms_sign("approver-1", data, true, false),
+            Some(false),
+        ),
+        (
+            "Python cryptography's PKCS7 builder",
+            |data| python_pkcs7_detached("approver-1", data),
+            None,
+        ),
+    ];
+    each_case(
+        cases,
+        |c| c.0,
+        |&(_, sign, signed_attributes)| {
+            let emu = TestEmulator::spawn();
+            let dir = tempfile::tempdir().unwrap();
+            let tracking = pending_in_person(&emu);
+            let cms = sign(&approval_bytes(&tracking));
+            let printed = openssl_cms_print(&cms);
+            assert!(
+                printed.contains("eContent: <ABSENT>"),
+                "an attached signature: {printed}"
+            );
+            if let Some(attrs) = signed_attributes {
+                assert_eq!(has_signed_attributes(&printed), attrs, "{printed}");
+            }
+            assert_approved(&approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms))));
+            assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
+            assert_eq!(emu.state_of(&tracking), "Approved");
+            issue_after_approval(&emu, dir.path(), &tracking);
+        },
     );
-    assert_approved(&approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms))));
-    assert_eq!(emu.state_of(&tracking), "Approved");
-    issue_after_approval(&emu, dir.path(), &tracking);
 }
 
 #[test]
@@ -395,50 +409,56 @@ fn wrong_customer_sign_is_refused_before_anything_else() {
     assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
 }
 
+/// RequestApprove is refused, naming the tracking code and the next call, where nothing awaits
+/// approval: (case, how the tracking code gets there, its state, what else ErrorMessage
+/// names). The state, IsApproved and the credit stay as they were.
 #[test]
-fn approving_twice_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = pending_in_person(&emu);
-    emu.approve_in_person(&Customer::A, MEHDI, &tracking);
-    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(
-        &resp,
-        200,
-        402,
-        &[
-            &tracking,
-            "already Approved",
-            "IssueCertificateByTrackingCode",
-        ],
+fn approving_what_awaits_no_approval_is_refused() {
+    type Case = (
+        &'static str,
+        fn(&TestEmulator) -> String,
+        &'static str,
+        &'static [&'static str],
     );
-    assert_eq!(emu.state_of(&tracking), "Approved");
-    assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
-    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
-}
-
-#[test]
-fn approving_a_profile_without_approval_is_refused() {
-    let emu = TestEmulator::spawn();
-    let tracking = emu.register_mehdi();
-    // Nothing is pending for a Bronze-Sign registration.
-    assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
-    let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
-    let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
-    assert_refused(
-        &resp,
-        200,
-        402,
-        &[
-            &tracking,
+    let cases: &[Case] = &[
+        (
+            "approved already",
+            |emu| {
+                let tracking = pending_in_person(emu);
+                emu.approve_in_person(&Customer::A, MEHDI, &tracking);
+                tracking
+            },
+            "Approved",
+            &["already Approved"],
+        ),
+        (
+            "a profile without approval",
+            |emu| {
+                let tracking = emu.register_mehdi();
+                // Nothing is pending for a Bronze-Sign registration.
+                assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
+                tracking
+            },
             "Registered",
-            "Bronze-Sign",
-            "needs no approval",
-            "IssueCertificateByTrackingCode",
-        ],
+            &["Registered", "Bronze-Sign", "needs no approval"],
+        ),
+    ];
+    each_case(
+        cases,
+        |c| c.0,
+        |&(_, setup, state, needles)| {
+            let emu = TestEmulator::spawn();
+            let tracking = setup(&emu);
+            let cms = openssl_cms_sign("approver-1", &approval_bytes(&tracking), false, false);
+            let resp = approve(&emu, &tracking, APPROVER_1, Some(&b64(&cms)));
+            let mut all = vec![tracking.as_str(), "IssueCertificateByTrackingCode"];
+            all.extend_from_slice(needles);
+            assert_refused(&resp, 200, 402, &all);
+            assert_eq!(emu.state_of(&tracking), state);
+            assert_eq!(emu.is_approved(&tracking), (json!(true), json!("Success")));
+            assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
+        },
     );
-    assert_eq!(emu.state_of(&tracking), "Registered");
-    assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
 }
 
 #[test]
@@ -829,4 +849,34 @@ fn request_approve_and_the_control_api_refuse_the_same_states_alike() {
         assert_eq!(emu.state_of(&tracking), state);
     }
     assert_eq!(emu.credit(&Customer::A), FULL_CREDIT);
+}
+
+/// `openssl cms -cmsout -print` of a DER CMS: the structure as openssl sees it.
+fn openssl_cms_print(der: &[u8]) -> String {
+    String::from_utf8_lossy(&run(
+        "openssl",
+        &["cms", "-cmsout", "-print", "-inform", "DER"],
+        der,
+    ))
+    .into_owned()
+}
+
+/// Python `cryptography`'s `PKCS7SignatureBuilder` (SHA-256, DetachedSignature + Binary) by the
+/// fixture approver `signer` over `data`; DER.
+fn python_pkcs7_detached(signer: &str, data: &[u8]) -> Vec<u8> {
+    let (cert, key) = approver_files(signer);
+    let out = python(
+        "import sys, base64\n\
+         from cryptography import x509\n\
+         from cryptography.hazmat.primitives import hashes, serialization\n\
+         from cryptography.hazmat.primitives.serialization import pkcs7\n\
+         cert = x509.load_pem_x509_certificate(open(sys.argv[1], 'rb').read())\n\
+         key = serialization.load_pem_private_key(open(sys.argv[2], 'rb').read(), None)\n\
+         sig = pkcs7.PKCS7SignatureBuilder().set_data(base64.b64decode(sys.argv[3]))\
+         .add_signer(cert, key, hashes.SHA256())\
+         .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary])\n\
+         print(base64.b64encode(sig).decode())",
+        &[cert.to_str().unwrap(), key.to_str().unwrap(), &b64(data)],
+    );
+    unb64(out.trim())
 }

@@ -1,6 +1,5 @@
-//! Concurrent requests (SPEC 6, "Safety under bad input"): credit is never double-spent, a
-//! tracking code is issued once, and one subject gets one tracking code however many
-//! registrations race.
+//! Concurrent requests: credit is never double-spent, a tracking code is issued once, and one
+//! subject gets one tracking code however many registrations race.
 
 use crate::helpers::*;
 use serde_json::{json, Value};
@@ -8,30 +7,17 @@ use std::sync::Barrier;
 
 const N: usize = 8;
 
-/// A valid Iranian national code from nine leading digits (check digit per src/ids.rs and
-/// fixtures/README.md: s = Σ d_i·(10−i), r = s mod 11, check = r if r < 2 else 11 − r).
-fn national_code(first9: u32) -> String {
-    let head = format!("{first9:09}");
-    let s: u32 = head
-        .bytes()
-        .enumerate()
-        .map(|(i, b)| (b - b'0') as u32 * (10 - i as u32))
-        .sum();
-    let r = s % 11;
-    format!("{head}{}", if r < 2 { r } else { 11 - r })
-}
-
 #[test]
 fn national_code_generator_agrees_with_the_fixtures() {
-    assert_eq!(national_code(1234567), "0012345679");
-    assert_eq!(national_code(49937089), "0499370899");
-    assert_eq!(national_code(8457594), "0084575948");
-    assert_eq!(national_code(127314159), "1273141598");
+    assert_eq!(valid_national_code(1234567), "0012345679");
+    assert_eq!(valid_national_code(49937089), "0499370899");
+    assert_eq!(valid_national_code(8457594), "0084575948");
+    assert_eq!(valid_national_code(127314159), "1273141598");
 }
 
 fn applicant(i: usize) -> Value {
     json!({
-        "NationalCode": national_code(234_567_000 + i as u32 * 13),
+        "NationalCode": valid_national_code(234_567_000 + i as u32 * 13),
         "Name": "آزمون",
         "LastName": format!("شماره {i}"),
         "EnName": "Test",
@@ -153,55 +139,66 @@ fn parallel_issues_of_one_tracking_code_issue_once() {
     assert_eq!(emu.state_of(&tracking), "Issued");
 }
 
+/// N registrations of one subject racing: (case, CA, profile, the tracking codes they get in
+/// order, what the next registration (Zahra's, in CA 01) gets when that is the point).
 #[test]
-fn parallel_registrations_of_one_subject_get_one_tracking_code() {
-    let emu = TestEmulator::spawn();
-    let body = Customer::A.register_body("01", "Bronze-Sign", mehdi());
-    let barrier = Barrier::new(N);
-    let codes: Vec<Value> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..N)
-            .map(|_| {
-                let (emu, barrier, body) = (&emu, &barrier, &body);
-                s.spawn(move || {
-                    barrier.wait();
-                    let resp = emu.post("RegisterInfo", body);
-                    assert_ok(&resp);
-                    resp.1["TrackingCode"].clone()
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    assert!(codes.iter().all(|c| *c == "1000001"), "{codes:?}");
-    // Only one number was taken.
-    assert_eq!(
-        emu.register(&Customer::A, "01", "Bronze-Sign", zahra()),
-        "1000002"
+fn parallel_registrations_of_one_subject_get_the_tracking_codes_of_their_ca() {
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        fn() -> Vec<String>,
+        Option<&'static str>,
     );
-}
-
-#[test]
-fn parallel_registrations_in_the_government_ca_get_distinct_tracking_codes() {
-    let emu = TestEmulator::spawn();
-    let body = Customer::A.register_body("03", "Gov-Sign", mehdi());
-    let barrier = Barrier::new(N);
-    let mut codes: Vec<String> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..N)
-            .map(|_| {
-                let (emu, barrier, body) = (&emu, &barrier, &body);
-                s.spawn(move || {
-                    barrier.wait();
-                    let resp = emu.post("RegisterInfo", body);
-                    assert_ok(&resp);
-                    resp.1["TrackingCode"].as_str().unwrap().to_string()
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    codes.sort();
-    let want: Vec<String> = (1_000_001..=1_000_000 + N as u64)
-        .map(|c| c.to_string())
-        .collect();
-    assert_eq!(codes, want);
+    let cases: &[Case] = &[
+        (
+            "CA 01 gives them one tracking code, and only one number is taken",
+            "01",
+            "Bronze-Sign",
+            || vec!["1000001".to_string(); N],
+            Some("1000002"),
+        ),
+        (
+            "the government CA gives each its own",
+            "03",
+            "Gov-Sign",
+            || {
+                (1_000_001..=1_000_000 + N as u64)
+                    .map(|c| c.to_string())
+                    .collect()
+            },
+            None,
+        ),
+    ];
+    each_case(
+        cases,
+        |c| c.0,
+        |&(_, ca, profile, want, next)| {
+            let emu = TestEmulator::spawn();
+            let body = Customer::A.register_body(ca, profile, mehdi());
+            let barrier = Barrier::new(N);
+            let mut codes: Vec<String> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..N)
+                    .map(|_| {
+                        let (emu, barrier, body) = (&emu, &barrier, &body);
+                        s.spawn(move || {
+                            barrier.wait();
+                            let resp = emu.post("RegisterInfo", body);
+                            assert_ok(&resp);
+                            resp.1["TrackingCode"].as_str().unwrap().to_string()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            codes.sort();
+            assert_eq!(codes, want());
+            if let Some(next) = next {
+                assert_eq!(
+                    emu.register(&Customer::A, "01", "Bronze-Sign", zahra()),
+                    next
+                );
+            }
+        },
+    );
 }

@@ -1,4 +1,4 @@
-//! IssueCertificateByTrackingCode (SPEC 1.4): CSR checks, the state machine (one active
+//! IssueCertificateByTrackingCode: CSR checks, the state machine (one active
 //! certificate per subject in the government CA too), ownership, billing, and CA availability
 //! and validity. CSRs are made by openssl and Python `cryptography`; what signsim issues is
 //! verified by `openssl verify` and by `cryptography`.

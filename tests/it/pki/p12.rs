@@ -1,4 +1,4 @@
-//! TokenType P12 (SPEC 1.4, issue 3): signsim generates the key and answers with a base64
+//! TokenType P12: signsim generates the key and answers with a base64
 //! PKCS#12 under the registration's password. The PKCS#12 is opened by `openssl pkcs12`
 //! (default and `-legacy`) and by Python `cryptography`; the key is matched to the certificate
 //! with `openssl pkey`/`openssl x509`, and the certificate is verified with `openssl verify`.

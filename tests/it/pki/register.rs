@@ -1,4 +1,4 @@
-//! RegisterInfo (SPEC 1.4): customers and licenses, identity checks against the scenario's
+//! RegisterInfo: customers and licenses, identity checks against the scenario's
 //! civil registry, Shahkar and postal codes, the government public CA's rules, binding, and the
 //! read-backs GetTrackingCodeInfo and IsApproved. Every refusal is shown to change nothing:
 //! the next good registration still gets the first tracking code, 1000001.

@@ -1,4 +1,4 @@
-//! RevokeCertificate, RecievedCertConfirmation and the CRLs (SPEC 1.4): only the owner
+//! RevokeCertificate, RecievedCertConfirmation and the CRLs: only the owner
 //! revokes, once, with an RFC 5280 reason that openssl reads back from a CRL it verifies.
 
 use crate::helpers::*;

@@ -1,4 +1,4 @@
-//! Transaction signatures (SPEC 1.3): every refusal names the mistake, and the ambiguous
+//! Transaction signatures: every refusal names the mistake, and the ambiguous
 //! `Sign(csr)` accepts the forms its policy allows. Signatures are made by openssl (over
 //! UTF-16LE made by iconv) and by Python's `cryptography`, never by signsim's own code.
 
@@ -227,59 +227,56 @@ fn strict() -> TestEmulator {
     })
 }
 
+/// Under the strict policy `Sign(csr)` has one form, the ASCII text of the field exactly as
+/// sent: (case, the form signed, the refusal's words or `None` for accepted). A refusal
+/// charges nothing and leaves the tracking code Registered.
 #[test]
-fn strict_policy_refuses_sign_csr_over_der_explaining_the_policy() {
-    let emu = strict();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_mehdi();
-    let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_signed(CsrForm::Der, &tracking, &csr),
+fn strict_policy_takes_sign_csr_only_over_the_ascii_text() {
+    type Case = (&'static str, CsrForm, Option<&'static [&'static str]>);
+    let cases: &[Case] = &[
+        (
+            "over the DER bytes, explaining the policy",
+            CsrForm::Der,
+            Some(&[
+                "verifies over the base64-decoded DER bytes",
+                "policy is strict",
+                "only the ASCII text of the field exactly as sent",
+            ]),
+        ),
+        (
+            "over UTF-16LE",
+            CsrForm::Utf16le,
+            Some(&["verifies over UTF-16LE", "strict"]),
+        ),
+        ("over the ASCII text", CsrForm::Ascii, None),
+    ];
+    each_case(
+        cases,
+        |c| c.0,
+        |&(_, form, refusal)| {
+            let emu = strict();
+            let dir = tempfile::tempdir().unwrap();
+            let tracking = emu.register_mehdi();
+            let (_key, csr) = openssl_csr(dir.path(), 2048);
+            let resp = emu.post(
+                "IssueCertificateByTrackingCode",
+                &issue_signed(form, &tracking, &csr),
+            );
+            match refusal {
+                Some(needles) => {
+                    assert_refused(&resp, 401, 203, needles);
+                    assert_eq!(resp.1["Certificate"], Value::Null);
+                    assert_eq!(emu.credit(&Customer::A), 10_000_000);
+                    assert_eq!(emu.state_of(&tracking), "Registered");
+                }
+                None => {
+                    assert_ok(&resp);
+                    assert_eq!(resp.1["PaymentStatus"], "Paid");
+                    assert_eq!(emu.credit(&Customer::A), 10_000_000 - 150_000);
+                }
+            }
+        },
     );
-    assert_refused(
-        &resp,
-        401,
-        203,
-        &[
-            "verifies over the base64-decoded DER bytes",
-            "policy is strict",
-            "only the ASCII text of the field exactly as sent",
-        ],
-    );
-    assert_eq!(resp.1["Certificate"], Value::Null);
-    assert_eq!(emu.credit(&Customer::A), 10_000_000);
-    assert_eq!(emu.state_of(&tracking), "Registered");
-}
-
-#[test]
-fn strict_policy_refuses_sign_csr_over_utf16le() {
-    let emu = strict();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_mehdi();
-    let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_signed(CsrForm::Utf16le, &tracking, &csr),
-    );
-    assert_refused(&resp, 401, 203, &["verifies over UTF-16LE", "strict"]);
-    assert_eq!(emu.credit(&Customer::A), 10_000_000);
-    assert_eq!(emu.state_of(&tracking), "Registered");
-}
-
-#[test]
-fn strict_policy_accepts_sign_csr_over_ascii() {
-    let emu = strict();
-    let dir = tempfile::tempdir().unwrap();
-    let tracking = emu.register_mehdi();
-    let (_key, csr) = openssl_csr(dir.path(), 2048);
-    let resp = emu.post(
-        "IssueCertificateByTrackingCode",
-        &issue_signed(CsrForm::Ascii, &tracking, &csr),
-    );
-    assert_ok(&resp);
-    assert_eq!(resp.1["PaymentStatus"], "Paid");
-    assert_eq!(emu.credit(&Customer::A), 10_000_000 - 150_000);
 }
 
 #[test]
@@ -365,4 +362,13 @@ fn dotnet_xml_key_refuses_customer_a_signature_naming_customer_a() {
     let resp = emu.post("RegisterInfo", &b_register_sara(&sig));
     assert_ok(&resp);
     assert_eq!(resp.1["TrackingCode"], "1000001");
+}
+
+/// `openssl dgst -sha256 -sign key` over `data`, base64 (the "wrong hash" mistake).
+fn openssl_sign_sha256(key: &std::path::Path, data: &[u8]) -> String {
+    b64(&run(
+        "openssl",
+        &["dgst", "-sha256", "-sign", key.to_str().unwrap()],
+        data,
+    ))
 }

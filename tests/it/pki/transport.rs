@@ -1,4 +1,4 @@
-//! Transport (SPEC 1.1): status codes, the JSON error shape on every failure, headers, exact
+//! Transport: status codes, the JSON error shape on every failure, headers, exact
 //! response casing, case-insensitive method and parameter names, and bad input that must
 //! neither crash the server nor change anything.
 
@@ -244,57 +244,89 @@ fn hostile_bodies_do_not_crash_the_server() {
 
 // ── methods and paths ────────────────────────────────────────────────────────────────────
 
+/// A method signsim does not know is a 404 (ErrorCode 105) that helps: (case, the method
+/// posted to, what ErrorMessage names).
 #[test]
-fn unknown_method_is_404_listing_the_methods() {
-    let emu = TestEmulator::spawn();
-    let a = post_bytes(&emu, "NoSuchMethod", b"{}");
-    assert_refused(
-        &a.pair(),
-        404,
-        105,
-        &[
-            "there is no method 'NoSuchMethod' under /api/",
-            "RegisterInfo",
-            "GetCAList",
-        ],
-    );
-    let a = post_bytes(&emu, "RegisterInf", b"{}");
-    assert_refused(&a.pair(), 404, 105, &["did you mean RegisterInfo?"]);
-    assert_still_serving_and_unchanged(&emu);
-}
-
-#[test]
-fn received_cert_confirmation_hint_names_the_upstream_spelling() {
-    let emu = TestEmulator::spawn();
-    let a = post_bytes(&emu, "ReceivedCertConfirmation", b"{}");
-    assert_refused(
-        &a.pair(),
-        404,
-        105,
-        &[
+fn unknown_methods_are_404_naming_what_was_meant() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "no such method: the methods are listed",
+            "NoSuchMethod",
+            &[
+                "there is no method 'NoSuchMethod' under /api/",
+                "RegisterInfo",
+                "GetCAList",
+            ],
+        ),
+        (
+            "a near miss",
+            "RegisterInf",
+            &["did you mean RegisterInfo?"],
+        ),
+        (
+            "the correct spelling of the upstream's misspelt method",
             "ReceivedCertConfirmation",
-            "RecievedCertConfirmation (sic)",
-            "/api/RecievedCertConfirmation",
-        ],
+            &[
+                "ReceivedCertConfirmation",
+                "RecievedCertConfirmation (sic)",
+                "/api/RecievedCertConfirmation",
+            ],
+        ),
+    ];
+    let emu = TestEmulator::spawn();
+    each_case(
+        cases,
+        |c| c.0,
+        |&(_, method, needles)| {
+            let a = post_bytes(&emu, method, b"{}");
+            assert_refused(&a.pair(), 404, 105, needles);
+        },
     );
     assert_still_serving_and_unchanged(&emu);
 }
 
+/// A method called with the other verb is a 405 (ErrorCode 106) whose Allow header names the
+/// right one: (case, the verb sent, the path, the body's content type, Allow, what
+/// ErrorMessage names).
 #[test]
-fn get_on_a_post_method_is_405_with_an_allow_header() {
-    let emu = TestEmulator::spawn();
-    let a = send(&emu, Method::GET, "/api/RegisterInfo", None, vec![]);
-    assert_eq!(a.header("allow"), "POST");
-    assert_refused(&a.pair(), 405, 106, &["RegisterInfo", "POST", "GET"]);
-    let a = send(
-        &emu,
-        Method::POST,
-        "/api/GetCAList?Customercode=10320874334",
-        Some("application/json"),
-        b"{}".to_vec(),
+fn the_wrong_verb_is_405_with_an_allow_header() {
+    type Case = (
+        &'static str,
+        Method,
+        &'static str,
+        Option<&'static str>,
+        &'static str,
+        &'static [&'static str],
     );
-    assert_eq!(a.header("allow"), "GET");
-    assert_refused(&a.pair(), 405, 106, &["GetCAList", "GET", "POST"]);
+    let cases: &[Case] = &[
+        (
+            "GET on a POST method",
+            Method::GET,
+            "/api/RegisterInfo",
+            None,
+            "POST",
+            &["RegisterInfo", "POST", "GET"],
+        ),
+        (
+            "POST on a GET method",
+            Method::POST,
+            "/api/GetCAList?Customercode=10320874334",
+            Some("application/json"),
+            "GET",
+            &["GetCAList", "GET", "POST"],
+        ),
+    ];
+    let emu = TestEmulator::spawn();
+    each_case(
+        cases,
+        |c| c.0,
+        |(_, verb, path, ct, allow, needles)| {
+            let body = if ct.is_some() { b"{}".to_vec() } else { vec![] };
+            let a = send(&emu, verb.clone(), path, *ct, body);
+            assert_eq!(a.header("allow"), *allow);
+            assert_refused(&a.pair(), 405, 106, needles);
+        },
+    );
     assert_still_serving_and_unchanged(&emu);
 }
 

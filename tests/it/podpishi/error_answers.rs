@@ -71,7 +71,7 @@ fn every_error_answer_is_http_200_text_xml_and_none_breaks_the_server() {
     };
     // (label, answer): every one must be an error answer, except the two odd getlistdocs.
     let raw = |method: &str, path: &str, ct: Option<&str>, body: &[u8]| {
-        emu.pod_raw_answer(method, path, ct, body.to_vec())
+        raw_answer(&emu, method, path, ct, body.to_vec())
     };
     let form = |fields: &[(&str, &str)]| emu.pod_form_answer(fields);
     let up = |u: Upload| emu.pod_upload_answer(u);
@@ -531,4 +531,33 @@ fn control_characters_in_requests_never_make_an_answer_ill_formed() {
     let all: Vec<(&str, &Answer)> = answers.iter().map(|(l, a)| (*l, a)).collect();
     problems.extend(not_well_formed(&all));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Any request to `path` (`/api.php`, `/apistatus.php`) with a raw body, as an [`Answer`].
+fn raw_answer(
+    emu: &TestEmulator,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Answer {
+    let mut req = emu.client.request(
+        reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+        format!("{}{path}", emu.url),
+    );
+    if let Some(ct) = content_type {
+        req = req.header("Content-Type", ct);
+    }
+    Answer::from(req.body(body).send().unwrap())
+}
+
+/// A request-level refusal (`<resp err="yes"><status>N</status><errdesc>…`).
+fn assert_request_refused(a: &Answer, status: u32, needles: &[&str]) -> String {
+    let x = answer_xml(a);
+    let head = format!("{DECL}<resp err=\"yes\">\n<status>{status}</status>\n<errdesc>");
+    let desc = unescape(between(&x, &head, "</errdesc>\n</resp>"));
+    for n in needles {
+        assert!(desc.contains(n), "errdesc lacks «{n}»: {x}");
+    }
+    x
 }

@@ -102,22 +102,38 @@ fn history_with_a_bad_signature_is_refused_and_does_not_burn_the_rnd() {
     let emu = TestEmulator::spawn();
     emu.register_mehdi();
     let text = format!("{MEHDI}fresh-rnd");
-    let mut body = history_body(&Customer::A, MEHDI, "fresh-rnd");
-    body["signature"] = json!(Customer::A.sign(text.as_bytes()));
-    let resp = emu.post("GetUserCertHistory", &body);
-    assert_refused(&resp, 401, 203, &["UTF-8", "UTF-16LE", &text]);
-    body["signature"] = json!(sign_unicode(&fixture("pki/customers/stranger.key"), &text));
-    let resp = emu.post("GetUserCertHistory", &body);
-    assert_refused(
-        &resp,
-        401,
-        203,
-        &["does not verify", &text, Customer::A.code],
+    // (case, the signature sent over `{MEHDI}fresh-rnd`'s body, what ErrorMessage names
+    // besides the text that should have been signed).
+    type Case = (&'static str, fn(&str) -> String, &'static [&'static str]);
+    let cases: &[Case] = &[
+        (
+            "signed over UTF-8",
+            |text| Customer::A.sign(text.as_bytes()),
+            &["UTF-8", "UTF-16LE"],
+        ),
+        (
+            "signed by another key",
+            |text| sign_unicode(&fixture("pki/customers/stranger.key"), text),
+            &["does not verify", Customer::A.code],
+        ),
+        (
+            "signed over another rnd than the one sent",
+            |_| Customer::A.sign_unicode(&format!("{MEHDI}other-rnd")),
+            &["does not verify"],
+        ),
+    ];
+    each_case(
+        cases,
+        |c| c.0,
+        |&(_, sign, needles)| {
+            let mut body = history_body(&Customer::A, MEHDI, "fresh-rnd");
+            body["signature"] = json!(sign(&text));
+            let resp = emu.post("GetUserCertHistory", &body);
+            let mut all = vec![text.as_str()];
+            all.extend_from_slice(needles);
+            assert_refused(&resp, 401, 203, &all);
+        },
     );
-    // Signed over another rnd than the one sent.
-    body["signature"] = json!(Customer::A.sign_unicode(&format!("{MEHDI}other-rnd")));
-    let resp = emu.post("GetUserCertHistory", &body);
-    assert_refused(&resp, 401, 203, &["does not verify", &text]);
     // The refused calls did not record the rnd.
     let resp = history(&emu, &Customer::A, MEHDI, "fresh-rnd");
     assert_ok(&resp);

@@ -16,45 +16,50 @@ fn rows_sorted(mut rows: Vec<Value>) -> Vec<Value> {
     rows
 }
 
+/// The PerCA reports count registrations, issues and revocations of the calling customer's
+/// world: (case, the customer, the report type, its rows sorted).
 #[test]
-fn per_ca_counts_registrations_issues_and_revocations() {
+fn per_ca_reports_count_the_customers_registrations_issues_and_revocations() {
     let emu = TestEmulator::spawn();
     let _w = build_world(&emu);
-    let rows = rows_sorted(report(&emu, &Customer::A, (TODAY, TODAY), "PerCA", None));
-    // 01/Bronze-Sign: Mehdi twice (one revoked), Zahra (registered), Reza.
-    assert_eq!(
-        rows,
-        vec![
-            row("01", "Bronze-Sign", "", [3, 4, 3, 1]),
-            row("01", "Bronze-Sign-InPerson", "", [0, 1, 0, 0]),
-            row("08", "Silver-Sign", "", [1, 1, 1, 0]),
-        ]
-    );
-    // Customer B's report holds B's activity only.
-    let rows = report(&emu, &Customer::B, (TODAY, TODAY), "PerCA", None);
-    assert_eq!(rows, vec![row("01", "Bronze-Sign", "", [1, 1, 1, 0])]);
-}
-
-#[test]
-fn per_ca_and_status_splits_by_current_status() {
-    let emu = TestEmulator::spawn();
-    let _w = build_world(&emu);
-    let rows = rows_sorted(report(
-        &emu,
-        &Customer::A,
-        (TODAY, TODAY),
-        "PerCA&Status",
-        None,
-    ));
-    assert_eq!(
-        rows,
-        vec![
-            row("01", "Bronze-Sign", "Issued", [2, 2, 2, 0]),
-            row("01", "Bronze-Sign", "Registered", [1, 1, 0, 0]),
-            row("01", "Bronze-Sign", "Revoked", [1, 1, 1, 1]),
-            row("01", "Bronze-Sign-InPerson", "Registered", [1, 1, 0, 0]),
-            row("08", "Silver-Sign", "Issued", [1, 1, 1, 0]),
-        ]
+    let cases: &[(&str, Customer, &str, Vec<Value>)] = &[
+        (
+            // 01/Bronze-Sign: Mehdi twice (one revoked), Zahra (registered), Reza.
+            "PerCA counts per CA and profile",
+            Customer::A,
+            "PerCA",
+            vec![
+                row("01", "Bronze-Sign", "", [3, 4, 3, 1]),
+                row("01", "Bronze-Sign-InPerson", "", [0, 1, 0, 0]),
+                row("08", "Silver-Sign", "", [1, 1, 1, 0]),
+            ],
+        ),
+        (
+            "customer B's report holds B's activity only",
+            Customer::B,
+            "PerCA",
+            vec![row("01", "Bronze-Sign", "", [1, 1, 1, 0])],
+        ),
+        (
+            "PerCA&Status splits by current status",
+            Customer::A,
+            "PerCA&Status",
+            vec![
+                row("01", "Bronze-Sign", "Issued", [2, 2, 2, 0]),
+                row("01", "Bronze-Sign", "Registered", [1, 1, 0, 0]),
+                row("01", "Bronze-Sign", "Revoked", [1, 1, 1, 1]),
+                row("01", "Bronze-Sign-InPerson", "Registered", [1, 1, 0, 0]),
+                row("08", "Silver-Sign", "Issued", [1, 1, 1, 0]),
+            ],
+        ),
+    ];
+    each_case(
+        cases,
+        |c| c.0,
+        |(_, customer, kind, expected)| {
+            let rows = rows_sorted(report(&emu, customer, (TODAY, TODAY), kind, None));
+            assert_eq!(&rows, expected);
+        },
     );
 }
 

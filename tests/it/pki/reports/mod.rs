@@ -1,4 +1,4 @@
-//! The report methods (SPEC 1.5, issue 3), one file per method family: GetCredit,
+//! The report methods, one file per method family: GetCredit,
 //! GetUserCertHistory (signed, replay window), GetAllCert and GetAllMobileCert (active
 //! certificates, filters, latency), IssuingReport (PerCA, PerCA&Status, detail, both calendars,
 //! dates over several days) and its detail paging. Every report is checked against a world
