@@ -3,7 +3,7 @@
 # during writes and 10 during reset on a data dir, 1000 idle connections with SIGTERM, and 1000
 # hostile 1 MB JSON bodies against the journal budget. Each prints its numbers (--nocapture).
 #
-#   bash tests/hardening.sh           # against the release binary (built first): the figures quoted in CONTRIBUTING.md
+#   bash tests/hardening.sh           # against the release binary (built first): the figures to quote
 #   bash tests/hardening.sh debug     # against the debug binary `cargo test` already built (CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
