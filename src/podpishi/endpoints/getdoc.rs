@@ -13,8 +13,23 @@ use crate::podpishi::wire::Command;
 use crate::podpishi::{Ctx, Reply};
 use std::io::Write;
 
+/// `getdoc`'s elements, each bound once.
+struct Request {
+    num: u64,
+}
+
+impl Request {
+    fn parse(cmd: &Command) -> Result<Request, PodpishiError> {
+        Ok(Request {
+            num: cmd.required_u64("docnum")?,
+        })
+    }
+}
+
+/// parse → authorize (the document is this account's) → its files and signatures → render the
+/// ZIP.
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
-    let num = cmd.required_u64("docnum")?;
+    let Request { num } = Request::parse(cmd)?;
     let doc = ctx.document(num, "docnum")?;
     let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
     let mut used = std::collections::HashSet::new();
