@@ -2,10 +2,11 @@
 //!
 //! Checks: customer → signature over the `csr` field (`Sign(csr)`, an ambiguous form: see
 //! `signature`) → CA allowed and available → the tracking code is the customer's and was
-//! registered for this CA and profile → its state allows issuing (Registered, or Approved
-//! after RequestApprove) → the token: for `USERGENERATED` the CSR parses, its self-signature
-//! verifies and its RSA key is large enough; for `P12` the csr is `"none"`, the password is
-//! given (and equals the registration's) and a fresh key comes from the key pool. Then one
+//! registered for this CA and profile → for `P12` the password is given (and equals the
+//! registration's) → its state allows issuing (Registered, or Approved after RequestApprove)
+//! → the token: for `USERGENERATED` the CSR parses, its self-signature verifies and its RSA
+//! key is large enough; for `P12` the csr is `"none"` and a fresh key comes from the key
+//! pool. Then one
 //! transaction re-reads the state, checks and debits the credit, takes the next serial of the
 //! CA, signs the certificate (and wraps key + chain in a PKCS#12) and records it: concurrent
 //! calls can neither double-spend nor issue twice.
