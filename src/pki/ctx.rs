@@ -90,12 +90,10 @@ impl<'a> Ctx<'a> {
         Ok(customer)
     }
 
-    /// The customer named by a bare code (query strings, reports).
-    /// The customer named by a bare code (query strings, reports). `CODE-LICENSE` in such a
-    /// position is accepted with the license checked, and a `bare-customercode` warning: the
-    /// document puts the bare code there.
-    pub fn customer_bare(&mut self, f: &Fields, name: &str) -> Result<&'a Customer, PkiError> {
-        let sent = f.str(name)?;
+    /// The customer named by a bare code (query strings, reports): `sent` is the field `name`
+    /// as parsed (present, trimmed). `CODE-LICENSE` in such a position is accepted with the
+    /// license checked, and a `bare-customercode` warning: the document puts the bare code there.
+    pub fn customer_bare(&mut self, name: &str, sent: &str) -> Result<&'a Customer, PkiError> {
         let Some((code, license)) = sent.split_once('-') else {
             return self.world.customer(sent.trim());
         };

@@ -360,113 +360,39 @@ impl<'a> Fields<'a> {
         format!("{}{}", self.prefix, name)
     }
 
-    /// A string field; numbers and booleans convert, `null` and absence are `None`.
-    pub fn opt_str(&self, name: &str) -> Result<Option<String>, PkiError> {
-        Ok(self.opt_text(name)?.map(Cow::into_owned))
+    /// The property `name` (any case), looked up once: convert it with [`Field`]'s methods,
+    /// at the step that needs it, with the same answers and refusals as the accessors below.
+    pub fn field<'f>(&'f self, name: &'f str) -> Field<'f> {
+        Field {
+            of: self,
+            name,
+            sent: self.get(name).map(|(_, v)| v),
+        }
     }
 
-    /// [`Fields::opt_str`], borrowed when the field is a JSON string.
-    fn opt_text(&self, name: &str) -> Result<Option<Cow<'_, str>>, PkiError> {
-        match self.get(name) {
-            None | Some((_, Node::Null)) => Ok(None),
-            Some((_, Node::Str(t))) => Ok(Some(Cow::Borrowed(self.text(t)))),
-            Some((_, Node::Number(n))) => Ok(Some(Cow::Owned(n.to_string()))),
-            Some((_, Node::Bool(b))) => Ok(Some(Cow::Borrowed(if *b { "True" } else { "False" }))),
-            Some((_, other)) => Err(PkiError::new(
-                Kind::InvalidField,
-                format!(
-                    "{} is a JSON {}; a string is expected",
-                    self.path(name),
-                    node_type(other)
-                ),
-            )),
-        }
+    /// A string field; numbers and booleans convert, `null` and absence are `None`.
+    pub fn opt_str(&self, name: &str) -> Result<Option<String>, PkiError> {
+        self.field(name).opt_str()
     }
 
     /// A string field that must be present and non-blank; returned trimmed.
     pub fn str(&self, name: &str) -> Result<String, PkiError> {
-        match self.opt_text(name)? {
-            Some(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
-            Some(_) => Err(PkiError::new(
-                Kind::MissingField,
-                format!("{} is empty", self.path(name)),
-            )),
-            None => Err(PkiError::new(
-                Kind::MissingField,
-                format!("{} is missing", self.path(name)),
-            )),
-        }
+        self.field(name).str()
     }
 
     /// A string field, empty when absent.
     pub fn str_or_empty(&self, name: &str) -> Result<String, PkiError> {
-        Ok(self
-            .opt_text(name)?
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default())
+        self.field(name).str_or_empty()
     }
 
     /// A boolean: true/false, "true"/"false" (any case), 1/0.
     pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, PkiError> {
-        let bad = |v: &Node| {
-            PkiError::new(
-                Kind::InvalidField,
-                format!(
-                    "{} is {}; true or false is expected",
-                    self.path(name),
-                    self.value(v)
-                ),
-            )
-        };
-        match self.get(name) {
-            None | Some((_, Node::Null)) => Ok(None),
-            Some((_, Node::Bool(b))) => Ok(Some(*b)),
-            Some((_, v @ Node::Str(t))) => {
-                let s = self.text(t).trim();
-                if s.is_empty() {
-                    Ok(None)
-                } else if s.eq_ignore_ascii_case("true") {
-                    Ok(Some(true))
-                } else if s.eq_ignore_ascii_case("false") {
-                    Ok(Some(false))
-                } else {
-                    Err(bad(v))
-                }
-            }
-            Some((_, v @ Node::Number(n))) => match n.as_i64() {
-                Some(0) => Ok(Some(false)),
-                Some(1) => Ok(Some(true)),
-                _ => Err(bad(v)),
-            },
-            Some((_, v)) => Err(bad(v)),
-        }
+        self.field(name).opt_bool()
     }
 
     /// An integer: a JSON number or a numeric string.
     pub fn opt_int(&self, name: &str) -> Result<Option<i64>, PkiError> {
-        let bad = |v: &Node| {
-            PkiError::new(
-                Kind::InvalidField,
-                format!(
-                    "{} is {}; an integer is expected",
-                    self.path(name),
-                    self.value(v)
-                ),
-            )
-        };
-        match self.get(name) {
-            None | Some((_, Node::Null)) => Ok(None),
-            Some((_, v @ Node::Number(n))) => n.as_i64().map(Some).ok_or_else(|| bad(v)),
-            Some((_, v @ Node::Str(t))) => {
-                let s = self.text(t).trim();
-                if s.is_empty() {
-                    Ok(None)
-                } else {
-                    s.parse().map(Some).map_err(|_| bad(v))
-                }
-            }
-            Some((_, v)) => Err(bad(v)),
-        }
+        self.field(name).opt_int()
     }
 
     /// A nested object.
@@ -571,6 +497,137 @@ impl<'a> Fields<'a> {
                     .map(|(sent, _)| format!("{}{d} ← '{sent}'", self.prefix))
             })
             .collect()
+    }
+}
+
+/// One property of a request, bound once by its documented name ([`Fields::field`]): what was
+/// sent, if anything. Binding it never fails; each conversion answers and refuses exactly as the
+/// [`Fields`] accessor of the same name, so a handler binds every field when it parses the
+/// request and converts each at the step whose refusal it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Field<'f> {
+    of: &'f Fields<'f>,
+    name: &'f str,
+    sent: Option<&'f Node>,
+}
+
+impl<'f> Field<'f> {
+    /// The documented name (as the handler asked for it, not as sent).
+    pub fn name(&self) -> &'f str {
+        self.name
+    }
+
+    /// The documented name with its object's path, for messages.
+    pub fn path(&self) -> String {
+        self.of.path(self.name)
+    }
+
+    /// A string; numbers and booleans convert, `null` and absence are `None`.
+    pub fn opt_str(self) -> Result<Option<String>, PkiError> {
+        Ok(self.opt_text()?.map(Cow::into_owned))
+    }
+
+    /// [`Field::opt_str`], borrowed when the field is a JSON string.
+    pub fn opt_text(self) -> Result<Option<Cow<'f, str>>, PkiError> {
+        let of = self.of;
+        match self.sent {
+            None | Some(Node::Null) => Ok(None),
+            Some(Node::Str(t)) => Ok(Some(Cow::Borrowed(of.text(t)))),
+            Some(Node::Number(n)) => Ok(Some(Cow::Owned(n.to_string()))),
+            Some(Node::Bool(b)) => Ok(Some(Cow::Borrowed(if *b { "True" } else { "False" }))),
+            Some(other) => Err(PkiError::new(
+                Kind::InvalidField,
+                format!(
+                    "{} is a JSON {}; a string is expected",
+                    self.path(),
+                    node_type(other)
+                ),
+            )),
+        }
+    }
+
+    /// A string that must be present and non-blank; returned trimmed.
+    pub fn str(self) -> Result<String, PkiError> {
+        match self.opt_text()? {
+            Some(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+            Some(_) => Err(PkiError::new(
+                Kind::MissingField,
+                format!("{} is empty", self.path()),
+            )),
+            None => Err(PkiError::new(
+                Kind::MissingField,
+                format!("{} is missing", self.path()),
+            )),
+        }
+    }
+
+    /// A string, trimmed, empty when absent.
+    pub fn str_or_empty(self) -> Result<String, PkiError> {
+        Ok(self
+            .opt_text()?
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default())
+    }
+
+    /// A boolean: true/false, "true"/"false" (any case), 1/0.
+    pub fn opt_bool(self) -> Result<Option<bool>, PkiError> {
+        let of = self.of;
+        let bad = |v: &Node| {
+            PkiError::new(
+                Kind::InvalidField,
+                format!(
+                    "{} is {}; true or false is expected",
+                    self.path(),
+                    of.value(v)
+                ),
+            )
+        };
+        match self.sent {
+            None | Some(Node::Null) => Ok(None),
+            Some(Node::Bool(b)) => Ok(Some(*b)),
+            Some(v @ Node::Str(t)) => {
+                let s = of.text(t).trim();
+                if s.is_empty() {
+                    Ok(None)
+                } else if s.eq_ignore_ascii_case("true") {
+                    Ok(Some(true))
+                } else if s.eq_ignore_ascii_case("false") {
+                    Ok(Some(false))
+                } else {
+                    Err(bad(v))
+                }
+            }
+            Some(v @ Node::Number(n)) => match n.as_i64() {
+                Some(0) => Ok(Some(false)),
+                Some(1) => Ok(Some(true)),
+                _ => Err(bad(v)),
+            },
+            Some(v) => Err(bad(v)),
+        }
+    }
+
+    /// An integer: a JSON number or a numeric string.
+    pub fn opt_int(self) -> Result<Option<i64>, PkiError> {
+        let of = self.of;
+        let bad = |v: &Node| {
+            PkiError::new(
+                Kind::InvalidField,
+                format!("{} is {}; an integer is expected", self.path(), of.value(v)),
+            )
+        };
+        match self.sent {
+            None | Some(Node::Null) => Ok(None),
+            Some(v @ Node::Number(n)) => n.as_i64().map(Some).ok_or_else(|| bad(v)),
+            Some(v @ Node::Str(t)) => {
+                let s = of.text(t).trim();
+                if s.is_empty() {
+                    Ok(None)
+                } else {
+                    s.parse().map(Some).map_err(|_| bad(v))
+                }
+            }
+            Some(v) => Err(bad(v)),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::error::{Kind, PodpishiError};
 use super::state::{self, Account};
-use super::wire::{self, Command};
+use super::wire::{self, Element};
 use super::world::World;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -52,9 +52,10 @@ impl Ctx<'_> {
         Ok(doc)
     }
 
-    /// `owner_bin` if given (it must be one of the account's templates), else the first.
-    pub fn owner_bin(&self, cmd: &Command) -> Result<String, PodpishiError> {
-        match cmd.optional("owner_bin")? {
+    /// The command's `owner_bin` element if given (it must be one of the account's templates),
+    /// else the account's first template.
+    pub fn owner_bin(&self, owner_bin: Element) -> Result<String, PodpishiError> {
+        match owner_bin.optional()? {
             Some(b) => {
                 if self.account.bins.iter().any(|x| x == b) {
                     Ok(b.to_string())

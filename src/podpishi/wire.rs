@@ -216,20 +216,22 @@ impl Command {
         Ok(Command { oper, items })
     }
 
-    /// The text of the one element `name`; `None` when absent. Repeating it is an error.
-    pub fn one(&self, name: &str) -> Result<Option<&str>, PodpishiError> {
+    /// The element `name`, looked up once: convert it with [`Element`]'s methods, at the step
+    /// that needs it, with the same answers and refusals as the accessors below.
+    pub fn element<'c>(&'c self, name: &'c str) -> Element<'c> {
         let mut it = self.items.iter().filter(|(k, _)| k == name);
         let first = it.next().map(|(_, v)| v.as_str());
-        if it.next().is_some() {
-            return Err(PodpishiError::new(
-                Kind::InvalidField,
-                format!(
-                    "<{name}> appears more than once in {}; send it once",
-                    self.oper
-                ),
-            ));
+        Element {
+            oper: &self.oper,
+            name,
+            first,
+            repeated: it.next().is_some(),
         }
-        Ok(first)
+    }
+
+    /// The text of the one element `name`; `None` when absent. Repeating it is an error.
+    pub fn one<'c>(&'c self, name: &'c str) -> Result<Option<&'c str>, PodpishiError> {
+        self.element(name).one()
     }
 
     pub fn all(&self, name: &str) -> Vec<&str> {
@@ -241,29 +243,76 @@ impl Command {
     }
 
     /// A present, non-empty element.
-    pub fn required(&self, name: &str) -> Result<&str, PodpishiError> {
-        match self.one(name)? {
-            Some(v) if !v.is_empty() => Ok(v),
-            Some(_) => Err(PodpishiError::new(
-                Kind::MissingField,
-                format!("<{name}> of {} is empty", self.oper),
-            )),
-            None => Err(PodpishiError::new(
-                Kind::MissingField,
-                format!("<{name}> is missing from {}", self.oper),
-            )),
-        }
+    pub fn required<'c>(&'c self, name: &'c str) -> Result<&'c str, PodpishiError> {
+        self.element(name).required()
     }
 
     /// A required non-negative integer element.
     pub fn required_u64(&self, name: &str) -> Result<u64, PodpishiError> {
-        let v = self.required(name)?;
-        parse_u64(name, v)
+        self.element(name).required_u64()
     }
 
     /// An optional non-empty element.
-    pub fn optional(&self, name: &str) -> Result<Option<&str>, PodpishiError> {
-        Ok(self.one(name)?.filter(|v| !v.is_empty()))
+    pub fn optional<'c>(&'c self, name: &'c str) -> Result<Option<&'c str>, PodpishiError> {
+        self.element(name).optional()
+    }
+}
+
+/// One element of a command, bound once by name ([`Command::element`]): its text, if sent,
+/// and whether it was sent more than once. Binding never fails; each conversion answers and
+/// refuses exactly as the [`Command`] accessor of the same name, so a handler binds every
+/// element when it parses the command and converts each at the step whose refusal it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Element<'c> {
+    oper: &'c str,
+    name: &'c str,
+    first: Option<&'c str>,
+    repeated: bool,
+}
+
+impl<'c> Element<'c> {
+    /// The element's name, for messages.
+    pub fn name(&self) -> &'c str {
+        self.name
+    }
+
+    /// Its text; `None` when absent. Repeating it is an error.
+    pub fn one(self) -> Result<Option<&'c str>, PodpishiError> {
+        if self.repeated {
+            return Err(PodpishiError::new(
+                Kind::InvalidField,
+                format!(
+                    "<{}> appears more than once in {}; send it once",
+                    self.name, self.oper
+                ),
+            ));
+        }
+        Ok(self.first)
+    }
+
+    /// Present and non-empty.
+    pub fn required(self) -> Result<&'c str, PodpishiError> {
+        match self.one()? {
+            Some(v) if !v.is_empty() => Ok(v),
+            Some(_) => Err(PodpishiError::new(
+                Kind::MissingField,
+                format!("<{}> of {} is empty", self.name, self.oper),
+            )),
+            None => Err(PodpishiError::new(
+                Kind::MissingField,
+                format!("<{}> is missing from {}", self.name, self.oper),
+            )),
+        }
+    }
+
+    /// Required, a non-negative integer.
+    pub fn required_u64(self) -> Result<u64, PodpishiError> {
+        parse_u64(self.name, self.required()?)
+    }
+
+    /// Optional, non-empty when present.
+    pub fn optional(self) -> Result<Option<&'c str>, PodpishiError> {
+        Ok(self.one()?.filter(|v| !v.is_empty()))
     }
 }
 

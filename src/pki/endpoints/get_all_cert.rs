@@ -9,9 +9,23 @@ use crate::pki::wire::Fields;
 use crate::pki::Ctx;
 use serde_json::Value;
 
+/// `GetAllCert`'s query, every parameter bound once.
+struct Request {
+    serial_number: String,
+}
+
+impl Request {
+    fn parse(f: &Fields) -> Result<Request, PkiError> {
+        Ok(Request {
+            serial_number: f.str("SerialNumber")?,
+        })
+    }
+}
+
+/// parse → (unauthenticated, as upstream) the person's lifecycles → render the active ones.
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let serial = f.str("SerialNumber")?;
-    let items = lifecycles_of(ctx, &serial)?
+    let req = Request::parse(f)?;
+    let items = lifecycles_of(ctx, &req.serial_number)?
         .iter()
         .filter(|r| is_active(r, ctx.now))
         .map(|r| cert_item(ctx, r))

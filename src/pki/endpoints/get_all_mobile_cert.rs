@@ -9,13 +9,37 @@ use crate::pki::wire::Fields;
 use crate::pki::Ctx;
 use serde_json::Value;
 
+/// `GetAllMobileCert`'s query, every parameter bound once (each empty when absent).
+struct Request {
+    national_code: String,
+    tracking_code: String,
+    ca_name: String,
+    customer_code: String,
+}
+
+impl Request {
+    fn parse(f: &Fields) -> Result<Request, PkiError> {
+        Ok(Request {
+            national_code: f.str_or_empty("NationalCode")?,
+            tracking_code: f.str_or_empty("TrackingCode")?,
+            ca_name: f.str_or_empty("CAName")?,
+            customer_code: f.str_or_empty("CustomerCode")?,
+        })
+    }
+}
+
+/// parse → (unauthenticated, as upstream) the filter's customer → the lifecycles by tracking
+/// code or national code → render the active ones the filters keep.
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let national = f.str_or_empty("NationalCode")?;
-    let tracking = f.str_or_empty("TrackingCode")?;
-    let ca = f.str_or_empty("CAName")?;
-    let customer = match f.str_or_empty("CustomerCode")?.as_str() {
+    let Request {
+        national_code: national,
+        tracking_code: tracking,
+        ca_name: ca,
+        customer_code,
+    } = Request::parse(f)?;
+    let customer = match customer_code.as_str() {
         "" => String::new(),
-        _ => ctx.customer_bare(f, "CustomerCode")?.code.clone(),
+        sent => ctx.customer_bare("CustomerCode", sent)?.code.clone(),
     };
     let records: Vec<TrackingRecord> = if !tracking.is_empty() {
         ctx.model().tracking(&tracking)?.into_iter().collect()

@@ -8,8 +8,23 @@ use crate::pki::Ctx;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
+/// `GetCAList`'s query, every parameter bound once.
+struct Request {
+    customercode: String,
+}
+
+impl Request {
+    fn parse(f: &Fields) -> Result<Request, PkiError> {
+        Ok(Request {
+            customercode: f.str("Customercode")?,
+        })
+    }
+}
+
+/// parse → authorize (the bare customer code) → the customer's CAs, from the world → render.
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let customer = ctx.customer_bare(f, "Customercode")?;
+    let req = Request::parse(f)?;
+    let customer = ctx.customer_bare("Customercode", &req.customercode)?;
     let list: Vec<Value> = customer
         .spec
         .cas

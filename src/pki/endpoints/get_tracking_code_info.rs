@@ -8,15 +8,47 @@
 use crate::clock::wire_time;
 use crate::pki::error::PkiError;
 use crate::pki::identity::province_id;
+use crate::pki::state::TrackingRecord;
 use crate::pki::wire::Fields;
 use crate::pki::Ctx;
 use serde_json::{json, Value};
 
+/// `GetTrackingCodeInfo`'s body, every field bound once (`customercode` and `sign` are the
+/// signed opening's, [`Ctx::signed_customer`]). Both as sent, empty when absent: the
+/// signature covers them untrimmed.
+struct Request {
+    national_code: String,
+    tracking_code: String,
+}
+
+impl Request {
+    fn parse(f: &Fields) -> Result<Request, PkiError> {
+        Ok(Request {
+            national_code: f.opt_str("nationalCode")?.unwrap_or_default(),
+            tracking_code: f.opt_str("trackingCode")?.unwrap_or_default(),
+        })
+    }
+}
+
+/// parse → authorize (signature over `nationalCode + trackingCode`, the tracking code is the
+/// customer's and the national code's) → render the registered identity.
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let national = f.opt_str("nationalCode")?.unwrap_or_default();
-    let code = f.opt_str("trackingCode")?.unwrap_or_default();
+    let Request {
+        national_code: national,
+        tracking_code: code,
+    } = Request::parse(f)?;
     let customer = ctx.signed_customer(f, &format!("{national}{code}"))?;
     let rec = ctx.tracking_of(&code, &customer.code, &national)?;
+    ctx.diag.push(format!(
+        "tracking code {} is {}",
+        rec.code,
+        rec.status.name()
+    ));
+    Ok(render(&rec))
+}
+
+/// The answer: the identity as a JSON string in `Description`, the document's field list.
+fn render(rec: &TrackingRecord) -> Value {
     let p = &rec.person;
     let expiration = rec
         .issue
@@ -62,10 +94,5 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         "ProvinceName": p.province_name,
         "ProvinceId": province_id(&p.province_name),
     });
-    ctx.diag.push(format!(
-        "tracking code {} is {}",
-        rec.code,
-        rec.status.name()
-    ));
-    Ok(json!({"ResultCode": true, "Description": description.to_string(), "Message": "Success"}))
+    json!({"ResultCode": true, "Description": description.to_string(), "Message": "Success"})
 }

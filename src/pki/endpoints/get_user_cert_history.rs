@@ -10,20 +10,45 @@ use crate::pki::wire::Fields;
 use crate::pki::Ctx;
 use serde_json::Value;
 
+/// `GetUserCertHistory`'s body, every field bound once (`customercode` and `signature` are
+/// the signed opening's, [`Ctx::signed_customer`]). Both as sent, empty when absent: the
+/// signature covers them untrimmed, and their absence is refused after the signature.
+struct Request {
+    serial_number: String,
+    rnd: String,
+}
+
+impl Request {
+    fn parse(f: &Fields) -> Result<Request, PkiError> {
+        Ok(Request {
+            serial_number: f.opt_str("SerialNumber")?.unwrap_or_default(),
+            rnd: f.opt_str("rnd")?.unwrap_or_default(),
+        })
+    }
+
+    /// Both fields are given (checked once the signature verified).
+    fn require(&self) -> Result<(), PkiError> {
+        if self.serial_number.trim().is_empty() {
+            return Err(PkiError::new(
+                Kind::MissingField,
+                "SerialNumber is missing: the person's national code or the company's legal ID",
+            ));
+        }
+        if self.rnd.is_empty() {
+            return Err(PkiError::new(Kind::MissingField, "rnd is missing: a random string, new for every call, signed together with SerialNumber"));
+        }
+        Ok(())
+    }
+}
+
+/// parse → authorize (signature over `SerialNumber + rnd`, then both given, the `rnd` new) →
+/// the person's lifecycles → render this customer's.
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let serial = f.opt_str("SerialNumber")?.unwrap_or_default();
-    let rnd = f.opt_str("rnd")?.unwrap_or_default();
+    let req = Request::parse(f)?;
+    let (serial, rnd) = (&req.serial_number, &req.rnd);
     let customer = ctx.signed_customer(f, &format!("{serial}{rnd}"))?;
-    if serial.trim().is_empty() {
-        return Err(PkiError::new(
-            Kind::MissingField,
-            "SerialNumber is missing: the person's national code or the company's legal ID",
-        ));
-    }
-    if rnd.is_empty() {
-        return Err(PkiError::new(Kind::MissingField, "rnd is missing: a random string, new for every call, signed together with SerialNumber"));
-    }
-    ctx.remember_rnd(&customer.code, &rnd)?;
+    req.require()?;
+    ctx.remember_rnd(&customer.code, rnd)?;
     let items = lifecycles_of(ctx, serial.trim())?
         .iter()
         .filter(|r| r.customer == customer.code)

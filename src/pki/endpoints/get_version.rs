@@ -6,6 +6,7 @@ use crate::pki::wire::Fields;
 use crate::pki::Ctx;
 use serde_json::{json, Value};
 
+/// No fields to parse, no one to authorize, nothing to apply: the world's version, rendered.
 pub fn handle(ctx: &mut Ctx<'_>, _f: &Fields) -> Result<Value, PkiError> {
     Ok(json!({"IsSuccess": true, "Version": ctx.world.version, "ErrorCode": 0, "ErrorMessage": ""}))
 }

@@ -8,8 +8,24 @@ use crate::pki::wire::Fields;
 use crate::pki::Ctx;
 use serde_json::{json, Value};
 
+/// `IsApproved`'s body, every field bound once.
+struct Request {
+    tracking_code: String,
+}
+
+impl Request {
+    fn parse(f: &Fields) -> Result<Request, PkiError> {
+        Ok(Request {
+            tracking_code: f.str("trackingCode")?,
+        })
+    }
+}
+
+/// parse → (unsigned, as upstream) the tracking record → render its approval.
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let code = f.str("trackingCode")?;
+    let Request {
+        tracking_code: code,
+    } = Request::parse(f)?;
     let rec = ctx.model().tracking_known(&code)?;
     let approved = !matches!(rec.status, Status::AwaitingApproval | Status::Rejected);
     Ok(json!({

@@ -6,8 +6,23 @@ use crate::pki::Ctx;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
+/// `IsAvailable`'s query, every parameter bound once.
+struct Request {
+    ca_name: String,
+}
+
+impl Request {
+    fn parse(f: &Fields) -> Result<Request, PkiError> {
+        Ok(Request {
+            ca_name: f.str("caName")?,
+        })
+    }
+}
+
+/// parse → (no one to authorize) the CA's state, from the world → render.
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let ca = ctx.world.ca(&f.str("caName")?)?;
+    let req = Request::parse(f)?;
+    let ca = ctx.world.ca(&req.ca_name)?;
     let up = ca.available.load(Ordering::Relaxed);
     let description = if up {
         ""

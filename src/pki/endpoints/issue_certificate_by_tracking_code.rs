@@ -2,10 +2,11 @@
 //!
 //! Checks: customer → signature over the `csr` field (`Sign(csr)`, an ambiguous form: see
 //! `signature`) → CA allowed and available → the tracking code is the customer's and was
-//! registered for this CA and profile → its state allows issuing (Registered, or Approved
-//! after RequestApprove) → the token: for `USERGENERATED` the CSR parses, its self-signature
-//! verifies and its RSA key is large enough; for `P12` the csr is `"none"`, the password is
-//! given (and equals the registration's) and a fresh key comes from the key pool. Then one
+//! registered for this CA and profile → for `P12` the password is given (and equals the
+//! registration's) → its state allows issuing (Registered, or Approved after RequestApprove)
+//! → the token: for `USERGENERATED` the CSR parses, its self-signature verifies and its RSA
+//! key is large enough; for `P12` the csr is `"none"` and a fresh key comes from the key
+//! pool. Then one
 //! transaction re-reads the state, checks and debits the credit, takes the next serial of the
 //! CA, signs the certificate (and wraps key + chain in a PKCS#12) and records it: concurrent
 //! calls can neither double-spend nor issue twice.
@@ -20,7 +21,7 @@ use crate::pki::error::{Kind, PkiError};
 use crate::pki::keypool::PoolKey;
 use crate::pki::model::certificates::{may_issue, same_request, IssueRequest, Issued, Made};
 use crate::pki::state::{Issue, Status, TrackingRecord};
-use crate::pki::wire::Fields;
+use crate::pki::wire::{Field, Fields};
 use crate::pki::{Ca, Ctx, Customer, Profile};
 use serde_json::{json, Value};
 use time::Duration;
@@ -37,13 +38,45 @@ enum Token {
     },
 }
 
+/// `IssueCertificateByTrackingCode`'s body, every field bound once (`customercode` and
+/// `signature` are the signed opening's, [`Ctx::signed_customer`]).
+struct Request<'f> {
+    /// As sent, empty when absent: the signature covers it.
+    csr: String,
+    /// The rest are read at the step that checks them, in the order of the checks above (a
+    /// bad signature is refused before a missing caName, and so on).
+    ca_name: Field<'f>,
+    profile_name: Field<'f>,
+    tracking_code: Field<'f>,
+    /// P12 tokens only.
+    password: Field<'f>,
+    payment_id: Field<'f>,
+}
+
+impl<'f> Request<'f> {
+    fn parse(f: &'f Fields) -> Result<Request<'f>, PkiError> {
+        Ok(Request {
+            csr: f.opt_str("csr")?.unwrap_or_default(),
+            ca_name: f.field("caName"),
+            profile_name: f.field("profileName"),
+            tracking_code: f.field("trackingCode"),
+            password: f.field("password"),
+            payment_id: f.field("paymentId"),
+        })
+    }
+}
+
+/// parse → authorize (the signed customer, CA, profile, tracking code; the P12 password) →
+/// the same request again is answered as before → the state, the CA's validity, a sibling's
+/// certificate, the token → the issue transition → render.
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let csr_text = f.opt_str("csr")?.unwrap_or_default();
-    let (customer, ca, profile, rec) = authorize(ctx, f, &csr_text)?;
+    let req = Request::parse(f)?;
+    let csr_text = &req.csr;
+    let (customer, ca, profile, rec) = authorize(ctx, f, &req)?;
     let code = rec.code.clone();
     let p12 = rec.token_type == "P12";
     let password = if p12 {
-        p12_password(f, &rec)?
+        p12_password(req.password, &rec)?
     } else {
         String::new()
     };
@@ -52,18 +85,18 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     if let Some(issue) = rec
         .issue
         .as_ref()
-        .filter(|i| rec.status == Status::Issued && same_request(i, &csr_text, p12))
+        .filter(|i| rec.status == Status::Issued && same_request(i, csr_text, p12))
     {
         ctx.diag.push(format!("tracking code {code} already Issued for this request: the same answer returned, not charged"));
         return answer(ctx, ca, issue, false);
     }
     may_issue(&rec)?;
     ca_can_sign(ctx, ca)?;
-    if let Some(answered) = held_by_sibling(ctx, ca, &rec, &csr_text, p12)? {
+    if let Some(answered) = held_by_sibling(ctx, ca, &rec, csr_text, p12)? {
         return Ok(answered);
     }
-    let token = token(ctx, &code, &csr_text, p12, password)?;
-    let payment_id = f.str_or_empty("paymentId")?;
+    let token = token(ctx, &code, csr_text, p12, password)?;
+    let payment_id = req.payment_id.str_or_empty()?;
     let price = profile.spec.price as i64 + rec.lookup_charge as i64;
     let now = ctx.now;
     let validity = Duration::days(profile.spec.validity_days as i64);
@@ -74,7 +107,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         ca: &ca.spec.name,
         profile: &profile.spec.name,
         price,
-        csr: &csr_text,
+        csr: csr_text,
         p12,
         payment_id: &payment_id,
         now,
@@ -97,13 +130,13 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
 fn authorize<'a>(
     ctx: &mut Ctx<'a>,
     f: &Fields,
-    csr_text: &str,
+    req: &Request,
 ) -> Result<(&'a Customer, &'a Ca, &'a Profile, TrackingRecord), PkiError> {
-    let customer = ctx.signed_customer(f, csr_text)?;
-    let ca = ctx.ca_for(customer, &f.str("caName")?)?;
+    let customer = ctx.signed_customer(f, &req.csr)?;
+    let ca = ctx.ca_for(customer, &req.ca_name.str()?)?;
     ca.require_available()?;
-    let profile = ca.profile(&f.str("profileName")?)?;
-    let code = f.str("trackingCode")?;
+    let profile = ca.profile(&req.profile_name.str()?)?;
+    let code = req.tracking_code.str()?;
     let rec = ctx.tracking(&code, &customer.code)?;
     if rec.ca != ca.spec.name || !rec.profile.eq_ignore_ascii_case(&profile.spec.name) {
         return Err(PkiError::new(
@@ -320,8 +353,8 @@ fn answer(
 }
 
 /// The P12 password of the issue request, which must equal the registration's.
-fn p12_password(f: &Fields, rec: &TrackingRecord) -> Result<String, PkiError> {
-    let password = f.str_or_empty("password")?;
+fn p12_password(password: Field, rec: &TrackingRecord) -> Result<String, PkiError> {
+    let password = password.str_or_empty()?;
     if password.is_empty() {
         return Err(PkiError::new(
             Kind::PasswordRequired,

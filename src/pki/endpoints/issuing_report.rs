@@ -18,7 +18,7 @@ use crate::clock::wire_time;
 use crate::ids::parse_either_calendar;
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::report::report_status;
-use crate::pki::wire::Fields;
+use crate::pki::wire::{Field, Fields};
 use crate::pki::Ctx;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,18 +31,62 @@ const TEHRAN: UtcOffset = match UtcOffset::from_hms(3, 30, 0) {
     Err(_) => UtcOffset::UTC,
 };
 
+/// `IssuingReport`'s body, every field bound once. All but the customer code are read at the
+/// step that checks them, so the refusals come in the order the report is built: the customer,
+/// its report key, the dates, the type, the page.
+struct Request<'f> {
+    customercode: String,
+    reportkey: Field<'f>,
+    startdate: Field<'f>,
+    enddate: Field<'f>,
+    kind: Field<'f>,
+    /// `detail`'s page: the last `Id` of the previous page.
+    id: Field<'f>,
+}
+
+impl<'f> Request<'f> {
+    fn parse(f: &'f Fields) -> Result<Request<'f>, PkiError> {
+        Ok(Request {
+            customercode: f.str("customercode")?,
+            reportkey: f.field("reportkey"),
+            startdate: f.field("startdate"),
+            enddate: f.field("enddate"),
+            kind: f.field("type"),
+            id: f.field("id"),
+        })
+    }
+}
+
+/// parse → authorize (the bare customer code, its report key) → the range's events → render
+/// them as the type asks.
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let customer = ctx.customer_bare(f, "customercode")?;
-    check_report_key(customer, &f.str_or_empty("reportkey")?)?;
-    let start = day(ctx, f, "startdate")?;
-    let end = day(ctx, f, "enddate")?;
+    let req = Request::parse(f)?;
+    let customer = ctx.customer_bare("customercode", &req.customercode)?;
+    check_report_key(customer, req.reportkey)?;
+    let (from, to) = range(ctx, req.startdate, req.enddate)?;
+    let kind = req.kind.str()?;
+    // (tracking code → events in range), from the event index.
+    let events = ctx.model().events(&customer.code, from, to)?;
+    match kind.to_ascii_lowercase().as_str() {
+        "perca" | "perca&status" => per_ca(ctx, &events, kind.eq_ignore_ascii_case("PerCA&Status")),
+        "detail" => detail(ctx, req.id, &events),
+        other => Err(PkiError::new(
+            Kind::InvalidField,
+            format!("type is '{other}'; PerCA, PerCA&Status or detail is expected"),
+        )),
+    }
+}
+
+/// The Unix seconds from the start of `startdate` to the end of `enddate`, Tehran time.
+fn range(ctx: &mut Ctx<'_>, startdate: Field, enddate: Field) -> Result<(i64, i64), PkiError> {
+    let start = day(ctx, startdate)?;
+    let end = day(ctx, enddate)?;
     if end < start {
         return Err(PkiError::new(
             Kind::InvalidField,
             format!("enddate {end} is before startdate {start}"),
         ));
     }
-    let kind = f.str("type")?;
     let from = start.midnight().assume_offset(TEHRAN).unix_timestamp();
     let to = end
         .next_day()
@@ -51,17 +95,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         .assume_offset(TEHRAN)
         .unix_timestamp()
         - 1;
-
-    // (tracking code → events in range), from the event index.
-    let events = ctx.model().events(&customer.code, from, to)?;
-    match kind.to_ascii_lowercase().as_str() {
-        "perca" | "perca&status" => per_ca(ctx, &events, kind.eq_ignore_ascii_case("PerCA&Status")),
-        "detail" => detail(ctx, f, &events),
-        other => Err(PkiError::new(
-            Kind::InvalidField,
-            format!("type is '{other}'; PerCA, PerCA&Status or detail is expected"),
-        )),
-    }
+    Ok((from, to))
 }
 
 /// `PerCA` (`split` false) or `PerCA&Status` rows: one per CA and profile (and status).
@@ -101,11 +135,11 @@ fn per_ca(
 /// `detail`: a page of at most [`PAGE`] lifecycles with activity in the range, after `id`.
 fn detail(
     ctx: &mut Ctx<'_>,
-    f: &Fields,
+    id: Field,
     events: &BTreeMap<u64, Vec<String>>,
 ) -> Result<Value, PkiError> {
     let record = |id: &u64| ctx.model().tracking(&id.to_string());
-    let after = f.opt_int("id")?.unwrap_or(0).max(0) as u64;
+    let after = id.opt_int()?.unwrap_or(0).max(0) as u64;
     let ids: BTreeSet<u64> = events
         .keys()
         .copied()
@@ -138,8 +172,10 @@ fn detail(
     Ok(Value::Array(items))
 }
 
-fn day(ctx: &mut Ctx<'_>, f: &Fields, name: &str) -> Result<Date, PkiError> {
-    let text = f.str(name)?;
+/// A date field: present, `yyyy/mm/dd` (another form that parses is warned), either calendar.
+fn day(ctx: &mut Ctx<'_>, field: Field) -> Result<Date, PkiError> {
+    let name = field.name();
+    let text = field.str()?;
     ctx.date_form(name, &text)?;
     parse_either_calendar(&text).map_err(|e| {
         PkiError::new(

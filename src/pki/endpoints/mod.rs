@@ -1,5 +1,8 @@
-//! One file per upstream method, each a `handle(ctx, fields)` that checks, then changes state
-//! in one transaction, then answers with the document's success shape.
+//! One file per upstream method, each a `handle(ctx, fields)` in one shape: parse (a `Request`
+//! binding every field once) → authorize (the signed opening, the customer, who owns what) →
+//! apply (one model call: one transaction) → render (the document's success shape). A field
+//! whose refusal comes after an authorization step stays a [`crate::pki::wire::Field`] until
+//! that step, so the refusal order (docs/reference.md) is the one tests hold.
 
 pub mod get_all_cert;
 pub mod get_all_mobile_cert;

@@ -15,7 +15,7 @@ use crate::pki::identity;
 use crate::pki::model::tracking::{is_active, Registered, Registration};
 use crate::pki::state::{HistoryEntry, Person, Status, TrackingRecord};
 use crate::pki::subject::Field;
-use crate::pki::wire::Fields;
+use crate::pki::wire::{self, Fields};
 use crate::pki::{Ca, Ctx, Customer, Profile};
 use crate::scenario::model::PersonSpec;
 use serde::Serialize;
@@ -23,21 +23,100 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+/// `RegisterInfo`'s body, every field bound once (`customercode` and `signature` are also the
+/// signed opening's, [`Ctx::signed_customer`]).
+struct Request<'f> {
+    /// As sent, empty when absent: the signature covers `customercode-NationalCode`.
+    customercode: String,
+    person_data: Fields<'f>,
+    /// `personData.NationalCode`, present (its checks come after the signature).
+    national_code: String,
+    /// Read after the signature: a bad signature is refused before a missing CA or profile.
+    ca_name: wire::Field<'f>,
+    profile_name: wire::Field<'f>,
+}
+
+impl<'f> Request<'f> {
+    fn parse(f: &'f Fields) -> Result<Request<'f>, PkiError> {
+        let customercode = f.opt_str("customercode")?.unwrap_or_default();
+        let person_data = f.object("personData")?;
+        let national_code = person_data.str("NationalCode")?;
+        Ok(Request {
+            customercode,
+            person_data,
+            national_code,
+            ca_name: f.field("caName"),
+            profile_name: f.field("profileName"),
+        })
+    }
+
+    /// The rest of `personData`, bound once.
+    fn person(&self) -> PersonData<'_> {
+        PersonData::bind(&self.person_data)
+    }
+}
+
+/// `personData`'s fields but `NationalCode`, each read by the check that needs it (after the
+/// signature, the CA and the national code), in the order the checks come.
+struct PersonData<'p> {
+    is_foreign: wire::Field<'p>,
+    token_type: wire::Field<'p>,
+    password: wire::Field<'p>,
+    name: wire::Field<'p>,
+    last_name: wire::Field<'p>,
+    en_name: wire::Field<'p>,
+    en_last_name: wire::Field<'p>,
+    father_name: wire::Field<'p>,
+    is_man: wire::Field<'p>,
+    postal_code: wire::Field<'p>,
+    telephone: wire::Field<'p>,
+    birth_certificate_id: wire::Field<'p>,
+    birth_date: wire::Field<'p>,
+    city: wire::Field<'p>,
+    province_name: wire::Field<'p>,
+    agency_sn: wire::Field<'p>,
+    email: wire::Field<'p>,
+}
+
+impl<'p> PersonData<'p> {
+    fn bind(pd: &'p Fields) -> PersonData<'p> {
+        PersonData {
+            is_foreign: pd.field("IsForeign"),
+            token_type: pd.field("TokenType"),
+            password: pd.field("password"),
+            name: pd.field("Name"),
+            last_name: pd.field("LastName"),
+            en_name: pd.field("EnName"),
+            en_last_name: pd.field("EnLastName"),
+            father_name: pd.field("FatherName"),
+            is_man: pd.field("IsMan"),
+            postal_code: pd.field("PostalCode"),
+            telephone: pd.field("Telephone"),
+            birth_certificate_id: pd.field("BirthCertificateID"),
+            birth_date: pd.field("BirthDate"),
+            city: pd.field("City"),
+            province_name: pd.field("ProvinceName"),
+            agency_sn: pd.field("AgencySN"),
+            email: pd.field("Email"),
+        }
+    }
+}
+
+/// parse → authorize (the signed customer, CA, profile) → the applicant's checks (national
+/// code, token type, the person, the customer's identity checks) → the register transition →
+/// render.
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let customercode = f.opt_str("customercode")?.unwrap_or_default();
-    let pd = f.object("personData")?;
-    let national = pd.str("NationalCode")?;
-    let (customer, ca, profile) = authorize(ctx, f, &format!("{customercode}-{national}"))?;
-    national_code(ctx, &pd, &national, profile)?;
-    let token_type = token_type(&pd, profile)?;
-    let mut person = read_person(&pd, &national)?;
+    let req = Request::parse(f)?;
+    let (customercode, national) = (&req.customercode, &req.national_code);
+    let (customer, ca, profile) = authorize(ctx, f, &req, &format!("{customercode}-{national}"))?;
+    let pd = req.person();
+    national_code(ctx, pd.is_foreign, national, profile)?;
+    let (token_type, password) = token_type(&pd, profile)?;
+    let mut person = read_person(&pd, national)?;
     ctx.date_form("personData.BirthDate", &person.birth_date)?;
     let lookup_charge = identity_checks(ctx, customer, ca, profile, &mut person)?;
     let applicant = Applicant {
-        p12_password_sha256: (token_type == "P12")
-            .then(|| pd.str_or_empty("password").ok())
-            .flatten()
-            .map(|p| crate::crypto::sha256_hex(p.as_bytes())),
+        p12_password_sha256: password.map(|p| crate::crypto::sha256_hex(p.as_bytes())),
         token_type,
         subject: profile
             .template
@@ -54,12 +133,13 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
 fn authorize<'a>(
     ctx: &mut Ctx<'a>,
     f: &Fields,
+    req: &Request,
     signed: &str,
 ) -> Result<(&'a Customer, &'a Ca, &'a Profile), PkiError> {
     let customer = ctx.signed_customer(f, signed)?;
-    let ca = ctx.ca_for(customer, &f.str("caName")?)?;
+    let ca = ctx.ca_for(customer, &req.ca_name.str()?)?;
     ca.require_available()?;
-    let profile = ca.profile(&f.str("profileName")?)?;
+    let profile = ca.profile(&req.profile_name.str()?)?;
     ctx.diag.extend(f.bindings(&[
         "caName",
         "customercode",
@@ -231,7 +311,7 @@ fn render(
 /// ID); a foreign national's plausible identifier passes with a warning.
 fn national_code(
     ctx: &mut Ctx<'_>,
-    pd: &Fields,
+    is_foreign: wire::Field,
     national: &str,
     profile: &Profile,
 ) -> Result<(), PkiError> {
@@ -241,7 +321,8 @@ fn national_code(
     } else {
         ids::national_code_problem(national)
     };
-    let foreign = !legal && pd.opt_bool("IsForeign")?.unwrap_or(false);
+    // Read for natural persons only: a legal person's IsForeign is read with the person.
+    let foreign = !legal && is_foreign.opt_bool()?.unwrap_or(false);
     let foreign_id = |n: &str| (8..=16).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
     match &id_problem {
         // A foreign national's identifier is not an Iranian national code; the document does
@@ -308,8 +389,9 @@ fn active_certificate(
         .map(|issue| (issue.csr, issue.certificate)))
 }
 
-fn token_type(pd: &Fields, profile: &Profile) -> Result<String, PkiError> {
-    let t = pd.str_or_empty("TokenType")?.to_ascii_uppercase();
+/// `personData.TokenType`, one the profile offers, and for P12 the password (required).
+fn token_type(pd: &PersonData, profile: &Profile) -> Result<(String, Option<String>), PkiError> {
+    let t = pd.token_type.str_or_empty()?.to_ascii_uppercase();
     if t != "USERGENERATED" && t != "P12" {
         return Err(PkiError::new(
             Kind::TokenTypeInvalid,
@@ -326,33 +408,38 @@ fn token_type(pd: &Fields, profile: &Profile) -> Result<String, PkiError> {
             ),
         ));
     }
-    if t == "P12" && pd.str_or_empty("password")?.is_empty() {
+    if t != "P12" {
+        return Ok((t, None));
+    }
+    let password = pd.password.str_or_empty()?;
+    if password.is_empty() {
         return Err(PkiError::new(
             Kind::PasswordRequired,
             "personData.password is required when TokenType is P12 (it protects the PKCS#12 file)",
         ));
     }
-    Ok(t)
+    Ok((t, Some(password)))
 }
 
-fn read_person(pd: &Fields, national: &str) -> Result<Person, PkiError> {
+/// The person as sent, in this order of refusals.
+fn read_person(pd: &PersonData, national: &str) -> Result<Person, PkiError> {
     Ok(Person {
         national_code: national.to_string(),
-        name: pd.str_or_empty("Name")?,
-        last_name: pd.str_or_empty("LastName")?,
-        en_name: pd.str_or_empty("EnName")?,
-        en_last_name: pd.str_or_empty("EnLastName")?,
-        father_name: pd.str_or_empty("FatherName")?,
-        is_man: pd.opt_bool("IsMan")?,
-        postal_code: pd.str_or_empty("PostalCode")?,
-        telephone: pd.str_or_empty("Telephone")?,
-        is_foreign: pd.opt_bool("IsForeign")?.unwrap_or(false),
-        birth_certificate_id: pd.str_or_empty("BirthCertificateID")?,
-        birth_date: pd.str_or_empty("BirthDate")?,
-        city: pd.str_or_empty("City")?,
-        province_name: pd.str_or_empty("ProvinceName")?,
-        agency_sn: pd.str_or_empty("AgencySN")?,
-        email: pd.str_or_empty("Email")?,
+        name: pd.name.str_or_empty()?,
+        last_name: pd.last_name.str_or_empty()?,
+        en_name: pd.en_name.str_or_empty()?,
+        en_last_name: pd.en_last_name.str_or_empty()?,
+        father_name: pd.father_name.str_or_empty()?,
+        is_man: pd.is_man.opt_bool()?,
+        postal_code: pd.postal_code.str_or_empty()?,
+        telephone: pd.telephone.str_or_empty()?,
+        is_foreign: pd.is_foreign.opt_bool()?.unwrap_or(false),
+        birth_certificate_id: pd.birth_certificate_id.str_or_empty()?,
+        birth_date: pd.birth_date.str_or_empty()?,
+        city: pd.city.str_or_empty()?,
+        province_name: pd.province_name.str_or_empty()?,
+        agency_sn: pd.agency_sn.str_or_empty()?,
+        email: pd.email.str_or_empty()?,
     })
 }
 

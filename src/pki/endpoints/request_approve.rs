@@ -17,22 +17,54 @@ use crate::crypto::utf16le;
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::model::approval::{may_approve, Approver};
 use crate::pki::signature::show;
-use crate::pki::wire::Fields;
+use crate::pki::wire::{Field, Fields};
 use crate::pki::{Ctx, Customer, Profile};
 use serde_json::{json, Value};
 
+/// `RequestApprove`'s body, every field bound once (`customercode` and `sign` are the signed
+/// opening's, [`Ctx::signed_customer`]).
+struct Request<'f> {
+    /// These three as sent, empty when absent: the signature covers them untrimmed.
+    national_code: String,
+    tracking_code: String,
+    approver: String,
+    /// These two are read once the tracking code's profile is known: a bad signature, a foreign
+    /// tracking code or an unavailable CA is refused first.
+    approver_sign: Field<'f>,
+    order_id: Field<'f>,
+}
+
+impl<'f> Request<'f> {
+    fn parse(f: &'f Fields) -> Result<Request<'f>, PkiError> {
+        Ok(Request {
+            national_code: f.opt_str("nationalCode")?.unwrap_or_default(),
+            tracking_code: f.opt_str("trackingCode")?.unwrap_or_default(),
+            approver: f.opt_str("approver")?.unwrap_or_default(),
+            approver_sign: f.field("approverSign"),
+            order_id: f.field("orderId"),
+        })
+    }
+}
+
+/// parse → authorize (signature over `nationalCode + trackingCode + approver`, the tracking
+/// code is the customer's and the national code's, its CA up, then the order, the state and the
+/// approver's proof: CMS in person, the order remotely) → the approve transition → render.
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let national = f.opt_str("nationalCode")?.unwrap_or_default();
-    let code = f.opt_str("trackingCode")?.unwrap_or_default();
-    let approver = f.opt_str("approver")?.unwrap_or_default();
+    let Request {
+        national_code: national,
+        tracking_code: code,
+        approver,
+        approver_sign,
+        order_id,
+    } = Request::parse(f)?;
     let text = format!("{national}{code}{approver}");
     let customer = ctx.signed_customer(f, &text)?;
     let rec = ctx.tracking_of(&code, &customer.code, &national)?;
     let ca = ctx.world.ca(&rec.ca)?;
     ca.require_available()?;
     let profile = ca.profile(&rec.profile)?;
-    let approver_sign = f.str_or_empty("approverSign")?;
-    let order_id = f.str_or_empty("orderId")?;
+    let approver_sign = approver_sign.str_or_empty()?;
+    let order_id = order_id.str_or_empty()?;
     let remote = profile.spec.face_auth && !profile.spec.approval;
     let model = ctx.model();
     // A used order says so before the state does: "already Approved" would hide the reuse.

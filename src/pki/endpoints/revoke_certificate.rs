@@ -9,20 +9,35 @@ use crate::crypto::x509;
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::model::certificates::unknown_certificate;
 pub use crate::pki::model::certificates::Sent;
-use crate::pki::wire::Fields;
+use crate::pki::wire::{Field, Fields};
 use crate::pki::Ctx;
 use serde_json::{json, Value};
 
+/// `RevokeCertificate`'s body, every field bound once (`customercode` and `signature` are the
+/// signed opening's, [`Ctx::signed_customer`]).
+struct Request<'f> {
+    /// As sent, empty when absent: the signature covers it.
+    certificate: String,
+    /// Read after the signature ([`reason`]): a bad signature is refused before a bad reason.
+    revoke_cert_reason: Field<'f>,
+}
+
+impl<'f> Request<'f> {
+    fn parse(f: &'f Fields) -> Result<Request<'f>, PkiError> {
+        Ok(Request {
+            certificate: f.opt_str("certificate")?.unwrap_or_default(),
+            revoke_cert_reason: f.field("revokeCertReason"),
+        })
+    }
+}
+
+/// parse → authorize (signature over the certificate, then the reason, the certificate is one
+/// of ours, its CA the customer's and up) → the revoke transition → render.
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
-    let cert_text = f.opt_str("certificate")?.unwrap_or_default();
+    let req = Request::parse(f)?;
+    let cert_text = req.certificate;
     let customer = ctx.signed_customer(f, &cert_text)?;
-    let reason = f.opt_int("revokeCertReason")?.unwrap_or(0);
-    let reason_name = x509::revocation_reason(reason).ok_or_else(|| {
-        PkiError::new(
-            Kind::RevokeReasonInvalid,
-            format!("revokeCertReason {reason} is not an RFC 5280 CRLReason: 0 unspecified, 1 keyCompromise, 2 cACompromise, 3 affiliationChanged, 4 superseded, 5 cessationOfOperation, 6 certificateHold, 8 removeFromCRL, 9 privilegeWithdrawn, 10 aACompromise")
-        )
-    })?;
+    let (reason, reason_name) = reason(req.revoke_cert_reason)?;
     let sent = find_certificate(ctx, &cert_text)?;
     let serial = sent.serial;
     let ca = ctx.ca_for(customer, &sent.ca)?;
@@ -44,6 +59,18 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         "ErrorCode": 0,
         "ErrorMessage": "",
     }))
+}
+
+/// `revokeCertReason`: an RFC 5280 CRLReason code (0, unspecified, when absent) and its name.
+fn reason(field: Field) -> Result<(i64, &'static str), PkiError> {
+    let reason = field.opt_int()?.unwrap_or(0);
+    let reason_name = x509::revocation_reason(reason).ok_or_else(|| {
+        PkiError::new(
+            Kind::RevokeReasonInvalid,
+            format!("revokeCertReason {reason} is not an RFC 5280 CRLReason: 0 unspecified, 1 keyCompromise, 2 cACompromise, 3 affiliationChanged, 4 superseded, 5 cessationOfOperation, 6 certificateHold, 8 removeFromCRL, 9 privilegeWithdrawn, 10 aACompromise")
+        )
+    })?;
+    Ok((reason, reason_name))
 }
 
 /// The CA, serial and DER of a certificate sent as base64 DER (a `CERTIFICATE` PEM tolerated).

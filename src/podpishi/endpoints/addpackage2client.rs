@@ -6,11 +6,33 @@
 use crate::ids;
 use crate::podpishi::error::{Kind, PodpishiError};
 use crate::podpishi::model::partner;
-use crate::podpishi::wire::Command;
+use crate::podpishi::wire::{Command, Element};
 use crate::podpishi::{ok_resp, Ctx, Reply};
 
-pub fn bin2client(ctx: &Ctx<'_>, cmd: &Command) -> Result<String, PodpishiError> {
-    let b = cmd.required("bin2client")?;
+/// `addpackage2client`'s elements, each bound once. They are read after the partner check, in
+/// this order: a non-partner is refused before a malformed element.
+struct Request<'c> {
+    owner_bin: Element<'c>,
+    refnum: Element<'c>,
+    bin2client: Element<'c>,
+    packet: Element<'c>,
+}
+
+impl<'c> Request<'c> {
+    fn parse(cmd: &'c Command) -> Request<'c> {
+        Request {
+            owner_bin: cmd.element("owner_bin"),
+            refnum: cmd.element("refnum"),
+            bin2client: cmd.element("bin2client"),
+            packet: cmd.element("packet"),
+        }
+    }
+}
+
+/// `<bin2client>`: a client's BIN, 12 digits (check digit verified unless
+/// `podpishi.check_digits` is off).
+pub fn bin2client(ctx: &Ctx<'_>, bin2client: Element) -> Result<String, PodpishiError> {
+    let b = bin2client.required()?;
     if b.len() != 12 || !b.bytes().all(|c| c.is_ascii_digit()) {
         return Err(PodpishiError::new(
             Kind::InvalidField,
@@ -28,13 +50,14 @@ pub fn bin2client(ctx: &Ctx<'_>, cmd: &Command) -> Result<String, PodpishiError>
     Ok(b.to_string())
 }
 
-/// authorize (a partner, its template) → parse → one model call → render.
+/// parse → authorize (a partner, its template) → the elements read → one model call → render.
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
+    let req = Request::parse(cmd);
     ctx.require_partner("addpackage2client")?;
-    ctx.owner_bin(cmd)?;
-    let refnum = cmd.required_u64("refnum")?;
-    let bin = bin2client(ctx, cmd)?;
-    let packet = cmd.required_u64("packet")?;
+    ctx.owner_bin(req.owner_bin)?;
+    let refnum = req.refnum.required_u64()?;
+    let bin = bin2client(ctx, req.bin2client)?;
+    let packet = req.packet.required_u64()?;
     let tariff = ctx.world.tariff(packet, "packet")?.clone();
     let added = partner::add_package(
         ctx.store,

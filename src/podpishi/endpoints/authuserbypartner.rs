@@ -5,17 +5,38 @@
 
 use crate::podpishi::error::PodpishiError;
 use crate::podpishi::model::sessions;
-use crate::podpishi::wire::Command;
+use crate::podpishi::wire::{Command, Element};
 use crate::podpishi::{ok_resp, Ctx, Reply};
 
-/// authorize (a partner, its template) → parse → one model call (which checks the client is
-/// this partner's) → render.
+/// `authuserbypartner`'s elements, each bound once; read after the partner check, in this
+/// order.
+struct Request<'c> {
+    owner_bin: Element<'c>,
+    serviceid: Element<'c>,
+    remoteid: Element<'c>,
+    userip: Element<'c>,
+}
+
+impl<'c> Request<'c> {
+    fn parse(cmd: &'c Command) -> Request<'c> {
+        Request {
+            owner_bin: cmd.element("owner_bin"),
+            serviceid: cmd.element("serviceid"),
+            remoteid: cmd.element("remoteid"),
+            userip: cmd.element("userip"),
+        }
+    }
+}
+
+/// parse → authorize (a partner, its template) → the elements read → one model call (which
+/// checks the client is this partner's) → render.
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
+    let req = Request::parse(cmd);
     ctx.require_partner("authuserbypartner")?;
-    ctx.owner_bin(cmd)?;
-    let sid = cmd.required_u64("serviceid")?;
-    let remote_id = cmd.required_u64("remoteid")?;
-    let userip = cmd.optional("userip")?.unwrap_or("");
+    ctx.owner_bin(req.owner_bin)?;
+    let sid = req.serviceid.required_u64()?;
+    let remote_id = req.remoteid.required_u64()?;
+    let userip = req.userip.optional()?.unwrap_or("");
     let opened = sessions::open_by_partner(
         ctx.store,
         ctx.now + time::Duration::seconds(ctx.world.spec.session_seconds as i64),

@@ -8,17 +8,66 @@
 use crate::crypto::cms;
 use crate::podpishi::error::{PodpishiError, XML_DECL};
 use crate::podpishi::model;
-use crate::podpishi::signing;
-use crate::podpishi::wire::Command;
+use crate::podpishi::signing::{self, Verdict};
+use crate::podpishi::wire::{Command, Element};
 use crate::podpishi::{Ctx, Reply};
+use crate::scenario::model::TariffSpec;
 use bytes::Bytes;
+use time::OffsetDateTime;
 
+/// `getcreateinvoice`'s elements, each bound once.
+struct Request<'c> {
+    tarif: u64,
+    /// Read after the tariff is known: an unknown tariff is refused first.
+    owner_bin: Element<'c>,
+}
+
+impl<'c> Request<'c> {
+    fn parse(cmd: &'c Command) -> Result<Request<'c>, PodpishiError> {
+        Ok(Request {
+            tarif: cmd.required_u64("tarif")?,
+            owner_bin: cmd.element("owner_bin"),
+        })
+    }
+}
+
+/// parse → the tariff → authorize (`owner_bin`, the client, is a template of the account) →
+/// the service signs the invoice → the invoice transition → render (the empty `resp`).
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
-    let tarif = ctx
-        .world
-        .tariff(cmd.required_u64("tarif")?, "tarif")?
-        .clone();
-    let client_bin = ctx.owner_bin(cmd)?;
+    let req = Request::parse(cmd)?;
+    let tarif = ctx.world.tariff(req.tarif, "tarif")?.clone();
+    let client_bin = ctx.owner_bin(req.owner_bin)?;
+    let now = ctx.now;
+    let (service_bin, bytes, verdict) = signed_invoice(ctx, &tarif, &client_bin, now)?;
+    let num = model::documents::invoice(
+        ctx.store,
+        ctx.world.spec.first_document_number,
+        now,
+        &ctx.account.login,
+        &service_bin,
+        &client_bin,
+        &tarif.name,
+        &bytes,
+        &verdict,
+        ctx.changes,
+    )?;
+    ctx.diag.push(format!(
+        "invoice document {num} for tariff {} to BIN {client_bin}",
+        tarif.id
+    ));
+    Ok(Reply::Xml(format!(
+        "{XML_DECL}<resp err=\"no\" command=\"getcreateinvoice\" ></resp>"
+    )))
+}
+
+/// The invoice's text for `tarif` to `client_bin`, signed by the service (detached CMS) and
+/// judged like any signature; with the service's BIN.
+fn signed_invoice(
+    ctx: &Ctx<'_>,
+    tarif: &TariffSpec,
+    client_bin: &str,
+    now: OffsetDateTime,
+) -> Result<(String, Bytes, Verdict), PodpishiError> {
     let service = ctx
         .world
         .signer(&ctx.world.spec.service_signer)
@@ -26,7 +75,6 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
             PodpishiError::internal("issuing an invoice", "the service signer is missing")
         })?;
     let service_bin = service.info.signed_for().to_string();
-    let now = ctx.now;
     let text = format!(
         "СЧЁТ НА ОПЛАТУ\nПоставщик: {} (БИН {})\nПокупатель: БИН {}\nТарифный план № {}: «{}», {} документов\nСумма к оплате: {} тенге\nДата: {}\n",
         service.info.organization, service_bin, client_bin, tarif.id, tarif.name, tarif.counts, tarif.price, ctx.time(now)
@@ -50,23 +98,5 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
         &bytes,
         &service_bin,
     )?;
-    let num = model::documents::invoice(
-        ctx.store,
-        ctx.world.spec.first_document_number,
-        now,
-        &ctx.account.login,
-        &service_bin,
-        &client_bin,
-        &tarif.name,
-        &bytes,
-        &verdict,
-        ctx.changes,
-    )?;
-    ctx.diag.push(format!(
-        "invoice document {num} for tariff {} to BIN {client_bin}",
-        tarif.id
-    ));
-    Ok(Reply::Xml(format!(
-        "{XML_DECL}<resp err=\"no\" command=\"getcreateinvoice\" ></resp>"
-    )))
+    Ok((service_bin, bytes, verdict))
 }

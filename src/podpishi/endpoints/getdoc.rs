@@ -9,13 +9,41 @@
 
 use crate::podpishi::error::PodpishiError;
 use crate::podpishi::model;
+use crate::podpishi::state::Document;
 use crate::podpishi::wire::Command;
 use crate::podpishi::{Ctx, Reply};
 use std::io::Write;
 
+/// `getdoc`'s elements, each bound once.
+struct Request {
+    num: u64,
+}
+
+impl Request {
+    fn parse(cmd: &Command) -> Result<Request, PodpishiError> {
+        Ok(Request {
+            num: cmd.required_u64("docnum")?,
+        })
+    }
+}
+
+/// parse → authorize (the document is this account's) → its files and signatures → render the
+/// ZIP.
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
-    let num = cmd.required_u64("docnum")?;
+    let Request { num } = Request::parse(cmd)?;
     let doc = ctx.document(num, "docnum")?;
+    let entries = entries(ctx, &doc)?;
+    let bytes = zip_entries(&entries, ctx.time(doc.created))
+        .map_err(|e| PodpishiError::internal("building the ZIP", e))?;
+    Ok(Reply::Zip {
+        name: format!("document-{num}.zip"),
+        bytes,
+    })
+}
+
+/// The ZIP's entries: the files under their names (duplicates renamed), then the signatures.
+fn entries(ctx: &Ctx<'_>, doc: &Document) -> Result<Vec<(String, Vec<u8>)>, PodpishiError> {
+    let num = doc.num;
     let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
     let mut used = std::collections::HashSet::new();
     // Signature files keep their documented names; an uploaded file that happens to carry one
@@ -48,12 +76,7 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
         entries.push((name, bytes));
     }
     entries.extend(signatures);
-    let bytes = zip_entries(&entries, ctx.time(doc.created))
-        .map_err(|e| PodpishiError::internal("building the ZIP", e))?;
-    Ok(Reply::Zip {
-        name: format!("document-{num}.zip"),
-        bytes,
-    })
+    Ok(entries)
 }
 
 fn zip_entries(entries: &[(String, Vec<u8>)], stamp: String) -> Result<Vec<u8>, String> {

@@ -6,14 +6,31 @@ use crate::podpishi::error::{Kind, PodpishiError};
 use crate::podpishi::wire::{parse_u64, Command};
 use crate::podpishi::{ok_resp, permission_xml, Ctx, Reply};
 
-pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
-    let nums = cmd.all("docuniq");
-    if nums.iter().all(|n| n.is_empty()) {
-        return Err(PodpishiError::new(
-            Kind::MissingField,
-            "<docuniq> is missing from getstatus: send one or more document numbers",
-        ));
+/// `getstatus`'s elements, bound once.
+struct Request<'c> {
+    /// The `<docuniq>` texts as sent, at least one not empty. Each is read as a number just
+    /// before its document is looked up, so the first bad one refuses the command, whatever it
+    /// is.
+    docuniq: Vec<&'c str>,
+}
+
+impl<'c> Request<'c> {
+    fn parse(cmd: &'c Command) -> Result<Request<'c>, PodpishiError> {
+        let docuniq = cmd.all("docuniq");
+        if docuniq.iter().all(|n| n.is_empty()) {
+            return Err(PodpishiError::new(
+                Kind::MissingField,
+                "<docuniq> is missing from getstatus: send one or more document numbers",
+            ));
+        }
+        Ok(Request { docuniq })
     }
+}
+
+/// parse → for each number: read it, authorize (the document is this account's) → render its
+/// permissions.
+pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
+    let Request { docuniq: nums } = Request::parse(cmd)?;
     let mut out = String::new();
     for n in nums.into_iter().filter(|n| !n.is_empty()) {
         let doc = ctx.document(parse_u64("docuniq", n)?, "docuniq")?;

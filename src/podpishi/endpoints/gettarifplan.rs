@@ -6,6 +6,8 @@ use crate::podpishi::wire::Command;
 use crate::podpishi::{Ctx, Reply};
 use quick_xml::escape::escape;
 
+/// No elements to parse, no one to authorize beyond the account, nothing to apply: the
+/// scenario's tariffs, rendered.
 pub fn handle(ctx: &mut Ctx<'_>, _cmd: &Command) -> Result<Reply, PodpishiError> {
     let mut out = String::from("<resp err='no' command='gettarifplan'>\n");
     for t in &ctx.world.spec.tariffs {

@@ -1,5 +1,8 @@
 //! One file per upstream operation: `upload` (`POST /api.php`) and one per `oper` of
-//! `/apistatus.php`.
+//! `/apistatus.php`, each in one shape: parse (a `Request` binding every element once) →
+//! authorize (a partner, the account's template, its document) → apply (one model call) →
+//! render. An element whose refusal comes after an authorization step stays a
+//! [`crate::podpishi::wire::Element`] until that step (docs/reference.md lists the orders).
 
 pub mod addpackage2client;
 pub mod addsignature;

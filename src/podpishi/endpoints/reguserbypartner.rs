@@ -13,20 +13,40 @@
 use crate::ids;
 use crate::podpishi::error::{Kind, PodpishiError};
 use crate::podpishi::model::accounts;
-use crate::podpishi::wire::Command;
+use crate::podpishi::wire::{Command, Element};
 use crate::podpishi::{ok_resp, Ctx, Reply};
 
-/// `reguserbypartner`'s elements, each bound once.
-struct Request {
+/// `reguserbypartner`'s elements, each bound once. They are read after the partner check
+/// ([`Client::read`]): a non-partner is refused before a malformed element.
+struct Request<'c> {
+    owner_bin: Element<'c>,
+    email: Element<'c>,
+    remoteid: Element<'c>,
+    client_bin: Element<'c>,
+}
+
+impl<'c> Request<'c> {
+    fn parse(cmd: &'c Command) -> Request<'c> {
+        Request {
+            owner_bin: cmd.element("owner_bin"),
+            email: cmd.element("email"),
+            remoteid: cmd.element("remoteid"),
+            client_bin: cmd.element("client_bin"),
+        }
+    }
+}
+
+/// The client to register, its elements read and checked in this order.
+struct Client {
     email: String,
     remote_id: u64,
     /// The emulator's `<client_bin>`: the new account's template, if given.
     client_bins: Vec<String>,
 }
 
-impl Request {
-    fn parse(cmd: &Command) -> Result<Request, PodpishiError> {
-        let email = cmd.required("email")?.to_string();
+impl Client {
+    fn read(req: &Request) -> Result<Client, PodpishiError> {
+        let email = req.email.required()?.to_string();
         if email.chars().count() > 30 || !email.contains('@') || email.contains(char::is_whitespace)
         {
             return Err(PodpishiError::new(
@@ -34,8 +54,8 @@ impl Request {
                 format!("<email> '{email}' is not an email of at most 30 characters"),
             ));
         }
-        let remote_id = cmd.required_u64("remoteid")?;
-        let client_bins = match cmd.optional("client_bin")? {
+        let remote_id = req.remoteid.required_u64()?;
+        let client_bins = match req.client_bin.optional()? {
             Some(b) => {
                 if let Some(p) = ids::iin_bin_problem(b) {
                     return Err(PodpishiError::new(
@@ -47,7 +67,7 @@ impl Request {
             }
             None => vec![],
         };
-        Ok(Request {
+        Ok(Client {
             email,
             remote_id,
             client_bins,
@@ -55,18 +75,19 @@ impl Request {
     }
 }
 
-/// authorize (a partner, its template) → parse → one model call → render.
+/// parse → authorize (a partner, its template) → the client read → one model call → render.
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
+    let req = Request::parse(cmd);
     ctx.require_partner("reguserbypartner")?;
-    ctx.owner_bin(cmd)?;
-    let req = Request::parse(cmd)?;
+    ctx.owner_bin(req.owner_bin)?;
+    let client = Client::read(&req)?;
     let r = accounts::register_by_partner(
         ctx.store,
         ctx.world.spec.first_service_id,
         &ctx.account.login,
-        &req.email,
-        req.remote_id,
-        &req.client_bins,
+        &client.email,
+        client.remote_id,
+        &client.client_bins,
     )?;
     Ok(ok_resp(
         "reguserbypartner",

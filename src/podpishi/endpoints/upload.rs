@@ -183,8 +183,9 @@ impl Upload {
     }
 }
 
-/// parse → authorize (the owner BIN is the account's) → judge the owner's signature → one
-/// model call → render.
+/// parse (every field rule in the documented order; the owner BIN being one of the account's is
+/// among them, checked right after `owner_bin` is read, so the form's refusals keep that order)
+/// → judge the owner's signature → one model call → render.
 fn run(
     pod: &Podpishi,
     form: &Form,
