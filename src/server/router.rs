@@ -3,25 +3,35 @@
 //! Patterns are `/`-separated segments: a literal, `{name}` (captures one segment),
 //! `{name}.ext` (captures one segment that ends in `.ext`, without it), or a last `{*name}`
 //! (captures the rest of the path, one segment or more). A route added with [`Router::any`]
-//! matches every method (a mount point that hands the request to an API's own router). Literal segments match
-//! case-insensitively when the router says so (ASP.NET routes do; PHP file names don't).
-//! The router knows no wire format: callers turn [`Match::NotFound`] and
-//! [`Match::MethodNotAllowed`] into their API's own error shape.
+//! matches every method. Literal segments match case-insensitively when the router or the
+//! route says so (ASP.NET routes do; PHP file names don't).
+//!
+//! A mount point ([`Router::mount`]) claims the paths under it for an owner: a request no route
+//! serves there is [`Match::Mounted`], so the owner answers it in its own shape, with the
+//! methods the path does take. One router can so hold several APIs' routes and still tell
+//! whose 404 or 405 a miss is. The router knows no wire format: callers turn a miss into their
+//! API's own error shape.
 
 use hyper::Method;
 
-pub struct Router<H> {
+/// Routes to handlers of type `H`, under mount points owned by an `M`.
+pub struct Router<H, M = ()> {
     routes: Vec<Route<H>>,
+    mounts: Vec<(Pattern, M)>,
     case_insensitive: bool,
 }
 
 struct Route<H> {
     /// `None`: every method.
     method: Option<Method>,
+    pattern: Pattern,
+    handler: H,
+}
+
+struct Pattern {
     /// Literals match in any case even when the router's do not.
     any_case: bool,
     segments: Vec<Segment>,
-    handler: H,
 }
 
 enum Segment {
@@ -30,10 +40,16 @@ enum Segment {
     Rest,
 }
 
-pub enum Match<'a, H> {
+pub enum Match<'a, H, M = ()> {
     Found {
         handler: &'a H,
         params: Vec<String>,
+    },
+    /// No route serves the path with this method, but a mount point claims it: its owner
+    /// answers, and `allowed` lists the methods the path takes (none: no route has the path).
+    Mounted {
+        owner: &'a M,
+        allowed: Vec<Method>,
     },
     /// The path exists, but not for this method; the allowed methods are listed.
     MethodNotAllowed(Vec<Method>),
@@ -42,63 +58,61 @@ pub enum Match<'a, H> {
 
 impl<H> Router<H> {
     pub fn new(case_insensitive: bool) -> Self {
+        Router::with_mounts(case_insensitive)
+    }
+}
+
+impl<H, M> Router<H, M> {
+    /// A router whose mount points are owned by an `M`.
+    pub fn with_mounts(case_insensitive: bool) -> Self {
         Router {
             routes: Vec::new(),
+            mounts: Vec::new(),
             case_insensitive,
         }
     }
 
     pub fn route(self, method: Method, pattern: &str, handler: H) -> Self {
-        self.add(Some(method), pattern, handler)
+        self.add(Some(method), pattern, false, handler)
+    }
+
+    /// A route whose literals match in any case (an ASP.NET route in a router whose other
+    /// routes are case-sensitive).
+    pub fn route_any_case(self, method: Method, pattern: &str, handler: H) -> Self {
+        self.add(Some(method), pattern, true, handler)
     }
 
     /// A route for every method.
     pub fn any(self, pattern: &str, handler: H) -> Self {
-        self.add(None, pattern, handler)
+        self.add(None, pattern, false, handler)
     }
 
-    /// A route for every method whose literals match in any case (an ASP.NET mount point in
-    /// a router whose other routes are case-sensitive).
-    pub fn any_case(mut self, pattern: &str, handler: H) -> Self {
-        self = self.add(None, pattern, handler);
-        if let Some(r) = self.routes.last_mut() {
-            r.any_case = true;
-        }
+    /// Claims the paths `pattern` matches for `owner`, when no route serves them.
+    pub fn mount(mut self, pattern: &str, owner: M) -> Self {
+        self.mounts.push((Pattern::parse(pattern, false), owner));
         self
     }
 
-    fn add(mut self, method: Option<Method>, pattern: &str, handler: H) -> Self {
-        let segments = pattern
-            .trim_start_matches('/')
-            .split('/')
-            .map(|s| {
-                if s.starts_with("{*") {
-                    Segment::Rest
-                } else if let Some(rest) = s.strip_prefix('{') {
-                    let (_, suffix) = rest.split_once('}').unwrap_or((rest, ""));
-                    Segment::Param {
-                        suffix: suffix.to_string(),
-                    }
-                } else {
-                    Segment::Literal(s.to_string())
-                }
-            })
-            .collect();
+    /// [`Router::mount`] with literals that match in any case.
+    pub fn mount_any_case(mut self, pattern: &str, owner: M) -> Self {
+        self.mounts.push((Pattern::parse(pattern, true), owner));
+        self
+    }
+
+    fn add(mut self, method: Option<Method>, pattern: &str, any_case: bool, handler: H) -> Self {
         self.routes.push(Route {
             method,
-            any_case: false,
-            segments,
+            pattern: Pattern::parse(pattern, any_case),
             handler,
         });
         self
     }
 
-    pub fn find(&self, method: &Method, path: &str) -> Match<'_, H> {
+    pub fn find(&self, method: &Method, path: &str) -> Match<'_, H, M> {
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let mut allowed = Vec::new();
         for route in &self.routes {
-            let any_case = self.case_insensitive || route.any_case;
-            let Some(params) = match_segments(any_case, &route.segments, &parts) else {
+            let Some(params) = route.pattern.matches(self.case_insensitive, &parts) else {
                 continue;
             };
             // HEAD is served wherever GET is.
@@ -118,11 +132,42 @@ impl<H> Router<H> {
                 }
             }
         }
-        if allowed.is_empty() {
-            Match::NotFound
-        } else {
-            Match::MethodNotAllowed(allowed)
+        let mount = self
+            .mounts
+            .iter()
+            .find(|(pattern, _)| pattern.matches(self.case_insensitive, &parts).is_some());
+        match mount {
+            Some((_, owner)) => Match::Mounted { owner, allowed },
+            None if allowed.is_empty() => Match::NotFound,
+            None => Match::MethodNotAllowed(allowed),
         }
+    }
+}
+
+impl Pattern {
+    fn parse(pattern: &str, any_case: bool) -> Pattern {
+        let segments = pattern
+            .trim_start_matches('/')
+            .split('/')
+            .map(|s| {
+                if s.starts_with("{*") {
+                    Segment::Rest
+                } else if let Some(rest) = s.strip_prefix('{') {
+                    let (_, suffix) = rest.split_once('}').unwrap_or((rest, ""));
+                    Segment::Param {
+                        suffix: suffix.to_string(),
+                    }
+                } else {
+                    Segment::Literal(s.to_string())
+                }
+            })
+            .collect();
+        Pattern { any_case, segments }
+    }
+
+    /// The path parameters when `parts` match.
+    fn matches(&self, case_insensitive: bool, parts: &[&str]) -> Option<Vec<String>> {
+        match_segments(case_insensitive || self.any_case, &self.segments, parts)
     }
 }
 
@@ -262,6 +307,30 @@ mod tests {
             _ => panic!("no match"),
         }
         assert!(matches!(r.find(&Method::GET, "/API.php"), Match::NotFound));
+    }
+
+    #[test]
+    fn a_miss_under_a_mount_is_its_owners_with_the_methods_the_path_takes() {
+        let r = Router::with_mounts(false)
+            .route_any_case(Method::GET, "/api/GetCAList", 1)
+            .route(Method::POST, "/api.php", 2)
+            .mount_any_case("/api/{*method}", 'p')
+            .mount("/api.php", 'u');
+        assert!(matches!(
+            r.find(&Method::GET, "/API/getcalist"),
+            Match::Found { handler: 1, .. }
+        ));
+        assert!(
+            matches!(r.find(&Method::POST, "/api/GetCAList"), Match::Mounted { owner: 'p', allowed } if allowed == vec![Method::GET])
+        );
+        assert!(
+            matches!(r.find(&Method::GET, "/Api/Nope"), Match::Mounted { owner: 'p', allowed } if allowed.is_empty())
+        );
+        assert!(
+            matches!(r.find(&Method::GET, "/api.php"), Match::Mounted { owner: 'u', allowed } if allowed == vec![Method::POST])
+        );
+        assert!(matches!(r.find(&Method::GET, "/API.php"), Match::NotFound));
+        assert!(matches!(r.find(&Method::GET, "/api"), Match::NotFound));
     }
 
     #[test]
