@@ -17,6 +17,11 @@ use hyper::Method;
 /// Routes to handlers of type `H`, under mount points owned by an `M`.
 pub struct Router<H, M = ()> {
     routes: Vec<Route<H>>,
+    /// By the literal first segment of their pattern (in lower case), the routes a path that
+    /// starts so may match, in the order they were added: a lookup tries only those.
+    by_first: Vec<(String, Vec<usize>)>,
+    /// The routes whose pattern starts with a parameter (in every list of `by_first` too).
+    wild: Vec<usize>,
     mounts: Vec<(Pattern, M)>,
     case_insensitive: bool,
 }
@@ -67,6 +72,8 @@ impl<H, M> Router<H, M> {
     pub fn with_mounts(case_insensitive: bool) -> Self {
         Router {
             routes: Vec::new(),
+            by_first: Vec::new(),
+            wild: Vec::new(),
             mounts: Vec::new(),
             case_insensitive,
         }
@@ -100,19 +107,53 @@ impl<H, M> Router<H, M> {
     }
 
     fn add(mut self, method: Option<Method>, pattern: &str, any_case: bool, handler: H) -> Self {
+        let pattern = Pattern::parse(pattern, any_case);
+        let i = self.routes.len();
+        match pattern.segments.first() {
+            Some(Segment::Literal(first)) => {
+                let first = first.to_ascii_lowercase();
+                match self.by_first.iter_mut().find(|(f, _)| *f == first) {
+                    Some((_, list)) => list.push(i),
+                    None => {
+                        let list = self.wild.iter().copied().chain([i]).collect();
+                        self.by_first.push((first, list));
+                    }
+                }
+            }
+            _ => {
+                self.wild.push(i);
+                for (_, list) in &mut self.by_first {
+                    list.push(i);
+                }
+            }
+        }
         self.routes.push(Route {
             method,
-            pattern: Pattern::parse(pattern, any_case),
+            pattern,
             handler,
         });
         self
     }
 
     pub fn find(&self, method: &Method, path: &str) -> Match<'_, H, M> {
-        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let mut stack = [""; 8];
+        let heap: Vec<&str>;
+        let parts = match segments(path, &mut stack) {
+            Some(parts) => parts,
+            None => {
+                heap = path.trim_start_matches('/').split('/').collect();
+                &heap
+            }
+        };
+        let first = parts.first().copied().unwrap_or_default();
+        let candidates = self
+            .by_first
+            .iter()
+            .find(|(f, _)| f.eq_ignore_ascii_case(first))
+            .map_or(&self.wild, |(_, list)| list);
         let mut allowed = Vec::new();
-        for route in &self.routes {
-            let Some(params) = route.pattern.matches(self.case_insensitive, &parts) else {
+        for route in candidates.iter().map(|i| &self.routes[*i]) {
+            let Some(params) = route.pattern.matches(self.case_insensitive, parts) else {
                 continue;
             };
             // HEAD is served wherever GET is.
@@ -135,13 +176,23 @@ impl<H, M> Router<H, M> {
         let mount = self
             .mounts
             .iter()
-            .find(|(pattern, _)| pattern.matches(self.case_insensitive, &parts).is_some());
+            .find(|(pattern, _)| pattern.matches(self.case_insensitive, parts).is_some());
         match mount {
             Some((_, owner)) => Match::Mounted { owner, allowed },
             None if allowed.is_empty() => Match::NotFound,
             None => Match::MethodNotAllowed(allowed),
         }
     }
+}
+
+/// The `/`-separated segments of `path` in `stack`, or `None` when there are more than it holds.
+fn segments<'p, 's>(path: &'p str, stack: &'s mut [&'p str; 8]) -> Option<&'s [&'p str]> {
+    let mut n = 0;
+    for part in path.trim_start_matches('/').split('/') {
+        *stack.get_mut(n)? = part;
+        n += 1;
+    }
+    Some(&stack[..n])
 }
 
 impl Pattern {
@@ -331,6 +382,38 @@ mod tests {
         );
         assert!(matches!(r.find(&Method::GET, "/API.php"), Match::NotFound));
         assert!(matches!(r.find(&Method::GET, "/api"), Match::NotFound));
+    }
+
+    #[test]
+    fn routes_are_tried_in_the_order_they_were_added() {
+        let r = Router::new(false)
+            .route(Method::GET, "/a/{x}", 1)
+            .route(Method::GET, "/{x}/b", 2)
+            .route(Method::GET, "/a/b", 3)
+            .route(Method::GET, "/c/d", 4);
+        assert!(matches!(
+            r.find(&Method::GET, "/a/b"),
+            Match::Found { handler: 1, .. }
+        ));
+        assert!(matches!(
+            r.find(&Method::GET, "/c/b"),
+            Match::Found { handler: 2, .. }
+        ));
+        assert!(matches!(
+            r.find(&Method::GET, "/z/b"),
+            Match::Found { handler: 2, .. }
+        ));
+        assert!(matches!(
+            r.find(&Method::GET, "/c/d"),
+            Match::Found { handler: 4, .. }
+        ));
+        let deep = "/a/1/2/3/4/5/6/7/8/9";
+        assert!(matches!(r.find(&Method::GET, deep), Match::NotFound));
+        let rest = Router::new(false).route(Method::GET, "/a/{*rest}", 5);
+        match rest.find(&Method::GET, deep) {
+            Match::Found { params, .. } => assert_eq!(params, ["1/2/3/4/5/6/7/8/9"]),
+            _ => panic!("no match"),
+        }
     }
 
     #[test]
