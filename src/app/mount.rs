@@ -38,6 +38,11 @@ static TABLE: LazyLock<Router<Entry, Owner>> = LazyLock::new(|| {
     admin::routes::paths(table, Entry::Admin, Owner::Admin)
 });
 
+/// Builds the table now (at start), so that no request waits for it.
+pub(super) fn build_table() {
+    LazyLock::force(&TABLE);
+}
+
 /// Where one lookup sends a request.
 enum Target {
     Pki(Routed<&'static pki::routes::Route>),
