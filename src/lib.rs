@@ -13,19 +13,20 @@
 //!   observer.
 //! - [`store`]: state behind typed verbs and transactions (sled in a data directory, maps in
 //!   memory without one).
-//! - [`server`]: hyper plumbing — accept loop, routing, body limits, TLS, graceful stop.
+//! - [`server`]: hyper plumbing — accept loop, the router, body limits, TLS, graceful stop.
 //! - [`journal`]: the bounded record of every request and how it was judged.
 //! - [`portability`]: the acceptances production may not share, as named warning kinds.
 //! - [`config`]: the typed configuration, built once from flags and `SIGNSIM_*` variables.
 //! - [`faults`]: named, seeded fault rules (chaos on purpose, off by default).
 //! - [`events`]: scheduled scenario events and reactions to requests, on the scenario clock.
 //! - [`scenario`]: the TOML world — format, validation with line numbers, embedded default.
-//! - [`pipeline`]: the one request pipeline every API goes through (route, admit, body,
-//!   bind, faults, handler, journal, answer).
+//! - [`pipeline`]: the one request pipeline every API goes through, handed the route the app
+//!   found (admit, body, bind, faults, handler, journal, answer).
 //! - [`pki`]: the PKI RA API, one file per upstream method under `pki/endpoints/`.
 //! - [`podpishi`]: the Podpishi.Online API, one file per operation under `podpishi/endpoints/`.
 //! - [`admin`]: the control API under `/__admin/` and the dashboard.
-//! - [`app`]: wiring — store, scenario, both APIs and the control API behind one listener.
+//! - [`app`]: wiring — store, scenario, both APIs and the control API behind one listener and
+//!   one routing table.
 //! - [`probe`]: the client of `signsim health`.
 //!
 //! [`start`] runs an emulator and returns a handle with its URL and a way to stop it.

@@ -9,11 +9,13 @@
 //! - The control plane reaches the world through the narrow [`Control`] handle the app
 //!   implements — it does not import the app — and the APIs only through their public verbs
 //!   (`pki::control`, `podpishi::counterparty`).
-//! - It goes through the same request pipeline as the APIs (`pipeline`): routing,
-//!   body limit, handler, journal entry and log line; fault rules never apply to it.
+//! - It goes through the same request pipeline as the APIs (`pipeline`): its routes are in the
+//!   app's one routing table ([`routes::paths`]); body limit, handler, journal entry and log
+//!   line; it has no fault hooks, so fault rules never apply to it.
 //!
 //! - [`access`] decides who may call it (token, `--admin-open`, loopback) and refuses what a web
-//!   page of another site can send (Host, Origin, Sec-Fetch-Site, content type), before routing.
+//!   page of another site can send (Host, Origin, Sec-Fetch-Site, content type), before any route
+//!   or 404 is answered.
 
 mod access;
 mod call;
@@ -32,12 +34,11 @@ use crate::journal::{Meta, Refusal};
 use crate::pipeline::{Answer, Api, Call, Gate, RouteInfo, Shared};
 use crate::scenario::Problem;
 use crate::server::body::BodyError;
-use crate::server::router::{query_pairs, Router};
+use crate::server::router::query_pairs;
 pub use call::{AdminError, Reply, Req};
 use hyper::http::request::Parts;
 use hyper::Method;
 use route::AdminRoute;
-use routes::ROUTER;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -131,10 +132,6 @@ impl Api for Admin {
     type Input = Call;
     type Error = AdminError;
 
-    fn router(&self) -> &Router<&'static AdminRoute> {
-        &ROUTER
-    }
-
     fn admit(&self, head: &Parts, meta: &mut Meta) -> Option<Answer> {
         let e = self.authorize(head).err()?;
         meta.operation = "auth".into();
@@ -182,10 +179,6 @@ impl Api for Admin {
         Ok(call)
     }
 
-    fn field(&self, _input: &Call, _name: &str) -> Option<String> {
-        None
-    }
-
     fn handle(
         &self,
         route: &&'static AdminRoute,
@@ -210,28 +203,11 @@ impl Api for Admin {
     fn refuse(&self, _route: &&'static AdminRoute, e: AdminError, meta: &mut Meta) -> Answer {
         Admin::answer(Err(e), meta)
     }
-
-    fn injected(
-        &self,
-        _route: &&'static AdminRoute,
-        code: i64,
-        message: &str,
-        meta: &Meta,
-    ) -> Answer {
-        let mut meta = meta.clone();
-        Admin::answer(
-            Err(AdminError::new(500, format!("fault {code}: {message}"))),
-            &mut meta,
-        )
-    }
 }
 
 impl RouteInfo for &'static AdminRoute {
     fn name(&self) -> &'static str {
         self.name
-    }
-    fn faults(&self) -> bool {
-        false
     }
     fn gate(&self) -> Gate {
         self.gate

@@ -7,7 +7,6 @@ use super::route::{exclusive, on_record, open, AdminRoute};
 use super::{faults, journal, openapi, pki, podpishi, ui, world, AdminError, Reply, Req};
 use crate::server::router::Router;
 use hyper::Method;
-use std::sync::LazyLock;
 
 /// `GET /__admin/openapi/{api}.json`: the admin document is built from this table.
 fn openapi_json(c: &Req<'_>) -> Result<Reply, AdminError> {
@@ -108,10 +107,19 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
         .doc("the dashboard's script and style", "")),
 ];
 
-pub static ROUTER: LazyLock<Router<&'static AdminRoute>> = LazyLock::new(|| {
+/// The control API's part of the one routing table: its routes, and whatever else is under
+/// `/__admin` is its to refuse. `to` makes a route the table's entry and `owner` names the
+/// control API as the owner of its mount points.
+pub fn paths<H, M: Copy>(
+    table: Router<H, M>,
+    to: fn(&'static AdminRoute) -> H,
+    owner: M,
+) -> Router<H, M> {
     ROUTES
         .iter()
-        .fold(Router::new(false), |r, (method, path, route)| {
-            r.route(method.clone(), path, route)
+        .fold(table, |t, (method, path, route)| {
+            t.route(method.clone(), path, to(route))
         })
-});
+        .mount("/__admin", owner)
+        .mount("/__admin/{*route}", owner)
+}

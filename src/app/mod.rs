@@ -1,15 +1,16 @@
 //! Wiring: opens the store, loads the scenario, builds each API, binds the listener, and
-//! mounts each API at its paths. It handles no request itself: every request goes through the
-//! one pipeline (`pipeline`) of the API that owns its path.
+//! routes each request once, in one table of every API's routes. It handles no API request
+//! itself: every one goes through the one pipeline (`pipeline`), handed the route found.
 //!
 //! Paths: `/api/…` and `/crl/…` belong to the PKI API, `/api.php`, `/apistatus.php` and
-//! `/cabinet` to Podpishi, `/__admin/…` to the control API. A path no API owns gets a 404
-//! naming the method, the path and the active scenario (journaled as API `other`).
+//! `/cabinet` to Podpishi, `/__admin/…` to the control API (each API's `routes::paths` says
+//! so). A path no API owns gets a 404 naming the method, the path and the active scenario
+//! (journaled as API `other`).
 //!
 //! The APIs are rebuilt — not mutated — when the scenario is reset or replaced: [`App::load`]
 //! validates a scenario completely before anything changes, then swaps it in.
 //!
-//! Files: `startup` binds and builds the [`App`], `mount` is the mount table and what the app
+//! Files: `startup` binds and builds the [`App`], `mount` is the routing table and what the app
 //! answers itself, `scenario` loads a whole scenario, `reactions` performs scheduled events
 //! and reactions, `control` is the app as the control API's `Control` handle, `ready` the
 //! ready file, `names` the scenario's name checks.

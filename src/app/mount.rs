@@ -1,35 +1,83 @@
-//! The mount table — which API owns a path — and what the app answers itself: CORS
-//! preflights under `--cors`, the way to the dashboard, and the 404 for a path no API owns.
+//! The routing table — one lookup decides the API and its route — and what the app answers
+//! itself: CORS preflights under `--cors`, the way to the dashboard, and the 404 for a path no
+//! API owns.
 
 use super::App;
+use crate::admin::route::AdminRoute;
 use crate::admin::Admin;
 use crate::journal::Meta;
-use crate::pipeline::{self, Answer};
+use crate::pipeline::{self, Answer, Routed};
 use crate::server::router::{Match, Router};
 use crate::server::{Request, Response, Service};
+use crate::{admin, pki, podpishi};
+use hyper::Method;
 use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock};
 
-/// Which API owns a path.
+/// A route of one API: an entry of the table.
 #[derive(Clone, Copy)]
-enum Mount {
+enum Entry {
+    Pki(&'static pki::routes::Route),
+    Podpishi(podpishi::routes::Route),
+    Admin(&'static AdminRoute),
+}
+
+/// Which API owns a path that none of its routes serves.
+#[derive(Clone, Copy)]
+enum Owner {
     Pki,
     Podpishi,
     Admin,
 }
 
-#[rustfmt::skip]
-static MOUNTS: LazyLock<Router<Mount>> = LazyLock::new(|| {
-    Router::new(false)
-        // ASP.NET routes are case-insensitive, `/API/GetCAList` included; PHP file names are not.
-        .any_case("/api/{*method}", Mount::Pki)
-        .any("/crl/{*file}", Mount::Pki)
-        .any("/api.php", Mount::Podpishi)
-        .any("/apistatus.php", Mount::Podpishi)
-        .any("/cabinet", Mount::Podpishi)
-        .any("/__admin", Mount::Admin)
-        .any("/__admin/{*route}", Mount::Admin)
+/// Every API's routes and mount points, in one table built once: each API states its own paths.
+static TABLE: LazyLock<Router<Entry, Owner>> = LazyLock::new(|| {
+    let table = Router::with_mounts(false);
+    let table = pki::routes::paths(table, Entry::Pki, Owner::Pki);
+    let table = podpishi::routes::paths(table, Entry::Podpishi, Owner::Podpishi);
+    admin::routes::paths(table, Entry::Admin, Owner::Admin)
 });
+
+/// Builds the table now (at start), so that no request waits for it.
+pub(super) fn build_table() {
+    LazyLock::force(&TABLE);
+}
+
+/// Where one lookup sends a request.
+enum Target {
+    Pki(Routed<&'static pki::routes::Route>),
+    Podpishi(Routed<podpishi::routes::Route>),
+    Admin(Routed<&'static AdminRoute>),
+    /// `GET /`, `/__admin` and `/__admin/`.
+    Dashboard,
+    /// A path no API owns.
+    Nothing,
+}
+
+fn lookup(method: &Method, path: &str) -> Target {
+    match TABLE.find(method, path) {
+        Match::Found { handler, params } => match *handler {
+            Entry::Pki(route) => Target::Pki(Routed::Found(route, params)),
+            Entry::Podpishi(route) => Target::Podpishi(Routed::Found(route, params)),
+            Entry::Admin(route) => Target::Admin(Routed::Found(route, params)),
+        },
+        // What people type for the dashboard; the control API's refusals of other methods
+        // stay its own.
+        Match::Mounted {
+            owner: Owner::Admin,
+            ..
+        } if *method == Method::GET && matches!(path, "/__admin" | "/__admin/") => {
+            Target::Dashboard
+        }
+        Match::Mounted { owner, allowed } => match owner {
+            Owner::Pki => Target::Pki(Routed::Missed(allowed)),
+            Owner::Podpishi => Target::Podpishi(Routed::Missed(allowed)),
+            Owner::Admin => Target::Admin(Routed::Missed(allowed)),
+        },
+        _ if *method == Method::GET && path == "/" => Target::Dashboard,
+        Match::MethodNotAllowed(_) | Match::NotFound => Target::Nothing,
+    }
+}
 
 /// The service: scheduled actions that are due, then the owning API's pipeline.
 pub fn service(app: Arc<App>) -> Service {
@@ -45,27 +93,24 @@ pub fn service(app: Arc<App>) -> Service {
 }
 
 async fn dispatch(app: &Arc<App>, req: Request, peer: SocketAddr) -> Response {
-    let mount = match MOUNTS.find(req.method(), req.uri().path()) {
-        Match::Found { handler, .. } => Some(*handler),
-        _ => None,
-    };
-    let api = match mount {
-        Some(Mount::Pki) => Some("pki"),
-        Some(Mount::Podpishi) => Some("podpishi"),
+    let target = lookup(req.method(), req.uri().path());
+    let api = match target {
+        Target::Pki(_) => Some("pki"),
+        Target::Podpishi(_) => Some("podpishi"),
         _ => None,
     };
     match api {
         Some(api) if app.config.cors => {
-            if req.method() == hyper::Method::OPTIONS
+            if req.method() == Method::OPTIONS
                 && req.headers().contains_key("access-control-request-method")
             {
                 return preflight(app, req, api);
             }
-            let mut resp = route(app, mount, req, peer).await;
+            let mut resp = route(app, target, req, peer).await;
             allow_origin(resp.headers_mut());
             resp
         }
-        _ => route(app, mount, req, peer).await,
+        _ => route(app, target, req, peer).await,
     }
 }
 
@@ -109,34 +154,28 @@ fn preflight(app: &App, req: Request, api: &'static str) -> Response {
     resp
 }
 
-async fn route(app: &Arc<App>, mount: Option<Mount>, req: Request, peer: SocketAddr) -> Response {
+async fn route(app: &Arc<App>, target: Target, req: Request, peer: SocketAddr) -> Response {
     let shared = &app.shared;
-    match mount {
-        // What people type for the dashboard; the control API's routes stay its own.
-        Some(Mount::Admin)
-            if req.method() == hyper::Method::GET
-                && matches!(req.uri().path(), "/__admin" | "/__admin/") =>
-        {
-            return to_dashboard(app, req.into_parts().0);
+    match target {
+        Target::Pki(routed) => {
+            if let Some(pki) = app.pki() {
+                return pipeline::serve(&pki, shared, req, routed).await;
+            }
         }
-        Some(Mount::Admin) => {
+        Target::Podpishi(routed) => {
+            if let Some(pod) = app.podpishi() {
+                return pipeline::serve(&pod, shared, req, routed).await;
+            }
+        }
+        Target::Admin(routed) => {
             let admin = Admin {
                 control: app.clone(),
                 peer,
             };
-            return pipeline::serve(&admin, shared, req).await;
+            return pipeline::serve(&admin, shared, req, routed).await;
         }
-        Some(Mount::Pki) => {
-            if let Some(pki) = app.pki() {
-                return pipeline::serve(&pki, shared, req).await;
-            }
-        }
-        Some(Mount::Podpishi) => {
-            if let Some(pod) = app.podpishi() {
-                return pipeline::serve(&pod, shared, req).await;
-            }
-        }
-        None => {}
+        Target::Dashboard => return to_dashboard(app, req.into_parts().0),
+        Target::Nothing => {}
     }
     nothing_here(app, req)
 }
@@ -160,9 +199,6 @@ fn to_dashboard(app: &App, head: hyper::http::request::Parts) -> Response {
 fn nothing_here(app: &App, req: Request) -> Response {
     let (head, _) = req.into_parts();
     let seen = pipeline::Seen::of(&head);
-    if head.method == hyper::Method::GET && head.uri.path() == "/" {
-        return to_dashboard(app, head);
-    }
     let body = serde_json::json!({
         "error": format!(
             "signsim has nothing at {} {}: scenario '{}' serves /api/{{Method}} and /crl/{{caName}}.crl (PKI RA), /api.php, /apistatus.php and /cabinet (Podpishi.Online), and /__admin/",
@@ -173,4 +209,81 @@ fn nothing_here(app: &App, req: Request) -> Response {
     });
     let answer = Answer::new(404, "application/json; charset=utf-8", body.to_string());
     pipeline::finish(&app.shared, seen, Meta::new("other", ""), answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A path a route's pattern matches: each `{name}` becomes `1`, its suffix kept.
+    fn path_of(pattern: &str) -> String {
+        pattern
+            .split('/')
+            .map(|s| match s.split_once('}') {
+                Some((_, suffix)) if s.starts_with('{') => format!("1{suffix}"),
+                _ => s.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    #[test]
+    fn one_lookup_finds_every_route_of_every_api() {
+        for route in pki::routes::ROUTES {
+            let path = format!("/API/{}", route.name.to_ascii_lowercase());
+            assert!(
+                matches!(lookup(&route.verb.method(), &path), Target::Pki(Routed::Found(r, _)) if std::ptr::eq(r, route)),
+                "{path}"
+            );
+        }
+        assert!(matches!(
+            lookup(&Method::GET, "/crl/01.crl"),
+            Target::Pki(Routed::Found(r, p)) if r.name == "crl" && p == ["01"]
+        ));
+        for (method, pattern, route) in admin::routes::ROUTES {
+            let path = path_of(pattern);
+            assert!(
+                matches!(lookup(method, &path), Target::Admin(Routed::Found(r, _)) if std::ptr::eq(r, route)),
+                "{method} {path}"
+            );
+        }
+        assert!(matches!(
+            lookup(&Method::POST, "/apistatus.php"),
+            Target::Podpishi(Routed::Found(podpishi::routes::Route::Command, _))
+        ));
+    }
+
+    #[test]
+    fn a_miss_goes_to_the_api_that_owns_the_path_or_to_the_app() {
+        let missed = |method: Method, path: &str| match lookup(&method, path) {
+            Target::Pki(Routed::Missed(allowed)) => ("pki", allowed),
+            Target::Podpishi(Routed::Missed(allowed)) => ("podpishi", allowed),
+            Target::Admin(Routed::Missed(allowed)) => ("admin", allowed),
+            Target::Dashboard => ("dashboard", vec![]),
+            Target::Nothing => ("nothing", vec![]),
+            _ => ("found", vec![]),
+        };
+        assert_eq!(
+            missed(Method::POST, "/api/GetCAList"),
+            ("pki", vec![Method::GET])
+        );
+        assert_eq!(missed(Method::GET, "/api/Nope"), ("pki", vec![]));
+        assert_eq!(
+            missed(Method::POST, "/crl/01.crl"),
+            ("pki", vec![Method::GET])
+        );
+        assert_eq!(
+            missed(Method::GET, "/api.php"),
+            ("podpishi", vec![Method::POST])
+        );
+        assert_eq!(missed(Method::GET, "/__admin/nope"), ("admin", vec![]));
+        assert_eq!(missed(Method::POST, "/__admin"), ("admin", vec![]));
+        assert_eq!(missed(Method::HEAD, "/__admin/"), ("admin", vec![]));
+        assert_eq!(missed(Method::GET, "/__admin"), ("dashboard", vec![]));
+        assert_eq!(missed(Method::GET, "/__admin/"), ("dashboard", vec![]));
+        assert_eq!(missed(Method::GET, "/"), ("dashboard", vec![]));
+        assert_eq!(missed(Method::HEAD, "/"), ("nothing", vec![]));
+        assert_eq!(missed(Method::GET, "/CRL/01.crl"), ("nothing", vec![]));
+        assert_eq!(missed(Method::GET, "/API.php"), ("nothing", vec![]));
+    }
 }

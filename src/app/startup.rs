@@ -90,6 +90,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         names: RwLock::new(None),
     };
     app.install(scenario, config.scenario.clone(), None)?;
+    super::mount::build_table();
     Ok((listener, addr, Arc::new(app)))
 }
 

@@ -1,6 +1,7 @@
-//! What an API tells the pipeline ([`Api`], [`RouteInfo`]) and the values that pass between
-//! them: the routed [`Call`], the [`Answer`], the [`Shared`] state every request sees, the
-//! world [`Gate`], and what the journal keeps of the request ([`Seen`]).
+//! What an API tells the pipeline ([`Api`], [`RouteInfo`], and [`FaultHooks`] where fault rules
+//! meet it) and the values that pass between them: what routing found ([`Routed`]), the routed
+//! [`Call`], the [`Answer`], the [`Shared`] state every request sees, the world [`Gate`], and
+//! what the journal keeps of the request ([`Seen`]).
 
 use super::GetCache;
 use crate::clock::Clock;
@@ -8,7 +9,6 @@ use crate::events::Schedule;
 use crate::faults::Faults;
 use crate::journal::{Journal, Meta};
 use crate::server::body::BodyError;
-use crate::server::router::Router;
 use crate::server::ConnectionFault;
 use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
@@ -48,7 +48,7 @@ pub enum Gate {
 pub trait RouteInfo {
     /// The operation the journal, the log and fault rules know the route by.
     fn name(&self) -> &'static str;
-    /// Whether fault rules apply to it.
+    /// Whether fault rules apply to it (in an API they meet: see [`Api::fault_hooks`]).
     fn faults(&self) -> bool {
         true
     }
@@ -91,6 +91,15 @@ impl Answer {
     }
 }
 
+/// What the one routing table found for a request of an API (the app looks it up once).
+pub enum Routed<R> {
+    /// A route of the API, with its path parameters.
+    Found(R, Vec<String>),
+    /// A path the API owns that no route of it serves with this method: the methods the path
+    /// takes (none: no route has the path).
+    Missed(Vec<Method>),
+}
+
 /// A routed request: its head, the route's path parameters and its body (empty when the route
 /// reads none).
 pub struct Call {
@@ -129,15 +138,14 @@ pub trait Api: Send + Sync {
     /// Its refusals; a store failure after the handler (the flush) becomes one.
     type Error: Send + From<crate::store::StoreError>;
 
-    fn router(&self) -> &Router<Self::Route>;
-
-    /// Whether the request may be served at all, asked before routing (the control API's
-    /// loopback/token rule); `Some` is the refusal.
+    /// Whether the request may be served at all, asked before its route is acted on (the
+    /// control API's loopback/token rule); `Some` is the refusal.
     fn admit(&self, _head: &Parts, _meta: &mut Meta) -> Option<Answer> {
         None
     }
 
-    /// A path or method the router does not serve, in the API's own shape (404 / 405).
+    /// A path of the API that no route serves with this method, in the API's own shape (404,
+    /// or 405 when `allowed` lists the methods the path takes).
     fn no_route(&self, head: &Parts, allowed: &[Method], meta: &mut Meta) -> Answer;
 
     /// The content-type check and the body limit; `None` reads no body.
@@ -155,9 +163,6 @@ pub trait Api: Send + Sync {
         meta: &mut Meta,
     ) -> impl Future<Output = Result<Self::Input, Self::Error>> + Send;
 
-    /// A request field by name, for fault rules that match one.
-    fn field(&self, input: &Self::Input, name: &str) -> Option<String>;
-
     /// A scenario's fixed latency for the route.
     fn latency(&self, _route: &Self::Route) -> Duration {
         Duration::ZERO
@@ -173,13 +178,25 @@ pub trait Api: Send + Sync {
     /// The one mapping of an error to the wire; records the refusal in `meta`.
     fn refuse(&self, route: &Self::Route, error: Self::Error, meta: &mut Meta) -> Answer;
 
-    /// The error a fault rule injects, in the route's own shape.
-    fn injected(&self, route: &Self::Route, code: i64, message: &str, meta: &Meta) -> Answer;
-
     /// The API's GET cache and the generation of the world its answers depend on.
     fn cache(&self) -> Option<(&GetCache, u64)> {
         None
     }
+
+    /// What fault rules need of the API; `None` (the control API) when they never meet it.
+    fn fault_hooks(&self) -> Option<&dyn FaultHooks<Self>> {
+        None
+    }
+}
+
+/// What fault rules need of an API they meet (PKI, Podpishi): a request's field to match on,
+/// and the error a rule injects in the route's own shape.
+pub trait FaultHooks<A: Api + ?Sized>: Sync {
+    /// A request field by name, for fault rules that match one.
+    fn field(&self, input: &A::Input, name: &str) -> Option<String>;
+
+    /// The error a fault rule injects, in the route's own shape.
+    fn injected(&self, route: &A::Route, code: i64, message: &str, meta: &Meta) -> Answer;
 }
 
 /// What the journal needs of the request itself, taken before the head is handed over.

@@ -2,14 +2,15 @@
 //! cabinet) and the control API alike.
 //!
 //! ```text
-//! route lookup ─► gate ─► cache ─► body (limit) ─► bind ─► early fault ─► latency
-//!     ─► handler ─► answer (or the API's refusal) ─► late fault ─► journal entry + log line
+//! admit ─► route (or the API's 404/405) ─► gate ─► cache ─► body (limit) ─► bind ─► early fault
+//!     ─► latency ─► handler ─► answer (or the API's refusal) ─► late fault ─► journal entry + log line
 //! ```
 //!
-//! Each step is written once, here; an API says what is particular to it by implementing
-//! [`Api`]: its route table (one [`crate::server::router::Router`] of routes that carry their
-//! properties, [`RouteInfo`]), how a request binds to its input, its handler, and its one
-//! mapping of an error to the wire. Handlers fill the typed [`Meta`] (record touched,
+//! The pipeline looks nothing up: the app's one routing table has found the API and its route
+//! ([`Routed`]) before [`serve`] is called. Each step is written once, here; an API says what is
+//! particular to it by implementing [`Api`]: who may call it, its 404/405, how a request binds
+//! to its input (its routes carry their properties, [`RouteInfo`]), its handler, and its one
+//! mapping of an error to the wire; an API that fault rules meet adds [`FaultHooks`]. Handlers fill the typed [`Meta`] (record touched,
 //! diagnostics, warnings); the pipeline adds what it decided (fault applied, refusal, timing)
 //! and writes the journal entry and the access log line from it.
 //!
@@ -26,13 +27,12 @@ mod api;
 pub mod cache;
 mod finish;
 
-pub use api::{header, Answer, Api, Call, Gate, RouteInfo, Seen, Shared};
+pub use api::{header, Answer, Api, Call, FaultHooks, Gate, RouteInfo, Routed, Seen, Shared};
 pub use finish::{finish, header_text, observe};
 
 use crate::faults::{Action, MALFORMED_BODY};
 use crate::journal::Meta;
 use crate::server::body::{read_limited, Timeouts};
-use crate::server::router::Match;
 use crate::server::{ConnectionFault, Request, Response};
 use bytes::Bytes;
 use hyper::http::request::Parts;
@@ -40,26 +40,27 @@ use std::time::Duration;
 
 pub use cache::GetCache;
 
-/// Serves one request of `api`: every step of the module map above.
-pub async fn serve<A: Api>(api: &A, shared: &Shared, req: Request) -> Response {
+/// Serves one request of `api`, routed by the app's table: every step of the module map above.
+pub async fn serve<A: Api>(
+    api: &A,
+    shared: &Shared,
+    req: Request,
+    routed: Routed<A::Route>,
+) -> Response {
     let (head, body) = req.into_parts();
     let seen = Seen::of(&head);
     let mut meta = Meta::new(A::NAME, "");
     if let Some(refusal) = api.admit(&head, &mut meta) {
         return finish(shared, seen, meta, refusal);
     }
-    let answer = match api.router().find(&head.method, head.uri.path()) {
-        Match::Found { handler, params } => {
-            meta.operation = handler.name().to_string();
-            run(api, shared, handler, head, params, body, &mut meta).await
+    let answer = match routed {
+        Routed::Found(route, params) => {
+            meta.operation = route.name().to_string();
+            run(api, shared, &route, head, params, body, &mut meta).await
         }
-        Match::MethodNotAllowed(allowed) => {
+        Routed::Missed(allowed) => {
             meta.success = Some(false);
             api.no_route(&head, &allowed, &mut meta)
-        }
-        Match::NotFound => {
-            meta.success = Some(false);
-            api.no_route(&head, &[], &mut meta)
         }
     };
     finish(shared, seen, meta, answer)
@@ -81,9 +82,13 @@ async fn run<A: Api>(
         Gate::Exclusive => _write = Some(shared.gate.write().await),
         Gate::Open => {}
     }
-    let armed = route.faults() && shared.faults.armed();
+    let hooks = api
+        .fault_hooks()
+        .filter(|_| route.faults() && shared.faults.armed());
     let cached = match api.cache() {
-        Some((cache, generation)) if route.cacheable() && !armed => Some((cache, generation)),
+        Some((cache, generation)) if route.cacheable() && hooks.is_none() => {
+            Some((cache, generation))
+        }
         _ => None,
     };
     let query = head.uri.query().unwrap_or("").to_string();
@@ -96,16 +101,17 @@ async fn run<A: Api>(
         }
     }
     let bound = bind(api, route, head, params, body, meta).await;
-    let decision = if armed {
+    let decision = hooks.and_then(|hooks| {
         shared.faults.decide(A::NAME, &meta.operation, &|name| {
-            bound.as_ref().ok().and_then(|input| api.field(input, name))
+            bound
+                .as_ref()
+                .ok()
+                .and_then(|input| hooks.field(input, name))
         })
-    } else {
-        None
-    };
-    if let Some(d) = &decision {
+    });
+    if let (Some(d), Some(hooks)) = (&decision, hooks) {
         meta.fault = Some(d.describe());
-        if let Some(answer) = early_fault(api, route, d, meta).await {
+        if let Some(answer) = early_fault(hooks, route, d, meta).await {
             return answer;
         }
     }
@@ -129,7 +135,7 @@ async fn run<A: Api>(
 /// A fault that acts before the handler: a delay (then the request goes on), or an answer
 /// instead of the handler's — an injected error, a bare status, a dropped connection.
 async fn early_fault<A: Api>(
-    api: &A,
+    hooks: &dyn FaultHooks<A>,
     route: &A::Route,
     d: &crate::faults::Decision,
     meta: &mut Meta,
@@ -141,7 +147,7 @@ async fn early_fault<A: Api>(
         }
         Action::Error { code, message } => {
             meta.success = Some(false);
-            Some(api.injected(route, *code, message, meta))
+            Some(hooks.injected(route, *code, message, meta))
         }
         Action::Status { status, body } => {
             meta.success = Some(false);

@@ -4,14 +4,14 @@
 
 use super::ctx::Ctx;
 use super::error::{Kind, PkiError};
-use super::routes::{self, Op, Route, ROUTER};
+use super::routes::{self, Op, Route};
 use super::wire::Fields;
 use super::Pki;
 use crate::changes::Changes;
 use crate::journal::{Meta, Refusal, Request};
-use crate::pipeline::{header, Answer, Api, Call, GetCache};
+use crate::pipeline::{header, Answer, Api, Call, FaultHooks, GetCache};
 use crate::server::body::BodyError;
-use crate::server::router::{query_pairs, Router};
+use crate::server::router::query_pairs;
 use hyper::header::{ALLOW, CONTENT_TYPE, HOST};
 use hyper::http::request::Parts;
 use hyper::Method;
@@ -45,10 +45,6 @@ impl Api for Pki {
     type Route = &'static Route;
     type Input = Bound;
     type Error = PkiError;
-
-    fn router(&self) -> &Router<&'static Route> {
-        &ROUTER
-    }
 
     fn no_route(&self, head: &Parts, allowed: &[Method], meta: &mut Meta) -> Answer {
         let path = head.uri.path();
@@ -163,10 +159,6 @@ impl Api for Pki {
         Ok(Bound { fields, base_url })
     }
 
-    fn field(&self, input: &Bound, name: &str) -> Option<String> {
-        input.fields.lookup(name)
-    }
-
     fn latency(&self, route: &&'static Route) -> Duration {
         match route.slow {
             true => Duration::from_millis(self.world().get_all_cert_latency_ms),
@@ -245,16 +237,26 @@ impl Api for Pki {
         Answer::new(status, JSON, serde_json::to_vec(&body).unwrap_or_default())
     }
 
-    fn injected(&self, route: &&'static Route, code: i64, message: &str, _meta: &Meta) -> Answer {
-        let (status, body) =
-            PkiError::injected(code, message).into_body(route.shape, &self.world().overrides);
-        Answer::new(status, JSON, serde_json::to_vec(&body).unwrap_or_default())
-    }
-
     fn cache(&self) -> Option<(&GetCache, u64)> {
         Some((
             &self.inner.get_cache,
             self.world().generation.load(Ordering::Acquire),
         ))
+    }
+
+    fn fault_hooks(&self) -> Option<&dyn FaultHooks<Pki>> {
+        Some(self)
+    }
+}
+
+impl FaultHooks<Pki> for Pki {
+    fn field(&self, input: &Bound, name: &str) -> Option<String> {
+        input.fields.lookup(name)
+    }
+
+    fn injected(&self, route: &&'static Route, code: i64, message: &str, _meta: &Meta) -> Answer {
+        let (status, body) =
+            PkiError::injected(code, message).into_body(route.shape, &self.world().overrides);
+        Answer::new(status, JSON, serde_json::to_vec(&body).unwrap_or_default())
     }
 }

@@ -14,7 +14,6 @@ use crate::pipeline::RouteInfo;
 use crate::server::router::Router;
 use hyper::Method;
 use serde_json::Value;
-use std::sync::LazyLock;
 
 pub type Handler = fn(&mut Ctx<'_>, &Fields) -> Result<Value, PkiError>;
 
@@ -165,15 +164,28 @@ pub static CRL: Route = Route {
     )
 };
 
-/// The router over [`ROUTES`] and [`CRL`].
-pub static ROUTER: LazyLock<Router<&'static Route>> = LazyLock::new(|| {
+/// PKI's part of the one routing table: each method at `/api/{name}` in any case (ASP.NET's
+/// routes are case-insensitive, `/API/GetCAList` included) and the CRLs; a request no route
+/// serves under `/api/` or `/crl/` is PKI's to refuse. `to` makes a route the table's entry and
+/// `owner` names PKI as the owner of its mount points.
+pub fn paths<H, M: Copy>(
+    table: Router<H, M>,
+    to: fn(&'static Route) -> H,
+    owner: M,
+) -> Router<H, M> {
     ROUTES
         .iter()
-        .fold(Router::new(true), |r, route| {
-            r.route(route.verb.method(), &format!("/api/{}", route.name), route)
+        .fold(table, |t, route| {
+            t.route_any_case(
+                route.verb.method(),
+                &format!("/api/{}", route.name),
+                to(route),
+            )
         })
-        .route(Method::GET, "/crl/{ca}.crl", &CRL)
-});
+        .route(Method::GET, "/crl/{ca}.crl", to(&CRL))
+        .mount_any_case("/api/{*method}", owner)
+        .mount("/crl/{*file}", owner)
+}
 
 impl RouteInfo for &'static Route {
     fn name(&self) -> &'static str {

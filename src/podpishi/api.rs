@@ -8,16 +8,15 @@
 
 use super::ctx::portable;
 use super::error::{DocContext, Kind, PodpishiError, Refused, Shape};
-use super::routes::{self, Reply, Route, ROUTER};
+use super::routes::{self, Reply, Route};
 use super::state::Account;
 use super::wire::{self, Command, Form};
 use super::xml::{xml_answer, XML};
 use super::{cabinet, endpoints, Ctx, Podpishi};
 use crate::changes::Changes;
 use crate::journal::{Meta, Refusal, Request};
-use crate::pipeline::{Answer, Api, Call};
+use crate::pipeline::{Answer, Api, Call, FaultHooks};
 use crate::server::body::BodyError;
-use crate::server::router::Router;
 use hyper::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use hyper::http::request::Parts;
 use hyper::Method;
@@ -37,10 +36,6 @@ impl Api for Podpishi {
     type Route = Route;
     type Input = Input;
     type Error = Refused;
-
-    fn router(&self) -> &Router<Route> {
-        &ROUTER
-    }
 
     fn no_route(&self, head: &Parts, allowed: &[Method], meta: &mut Meta) -> Answer {
         let path = head.uri.path();
@@ -155,14 +150,6 @@ impl Api for Podpishi {
         Ok(Input::Command { account, cmd })
     }
 
-    fn field(&self, input: &Input, name: &str) -> Option<String> {
-        match input {
-            Input::Upload { form, .. } => form.text(name).ok().flatten(),
-            Input::Command { cmd, .. } => cmd.one(name).ok().flatten().map(str::to_string),
-            Input::Cabinet { .. } => None,
-        }
-    }
-
     fn handle(&self, _route: &Route, input: Input, meta: &mut Meta) -> Result<Answer, Refused> {
         match input {
             Input::Cabinet { query } => Ok(cabinet::handle(self, query.as_deref())),
@@ -214,6 +201,20 @@ impl Api for Podpishi {
             );
         }
         answer
+    }
+
+    fn fault_hooks(&self) -> Option<&dyn FaultHooks<Podpishi>> {
+        Some(self)
+    }
+}
+
+impl FaultHooks<Podpishi> for Podpishi {
+    fn field(&self, input: &Input, name: &str) -> Option<String> {
+        match input {
+            Input::Upload { form, .. } => form.text(name).ok().flatten(),
+            Input::Command { cmd, .. } => cmd.one(name).ok().flatten().map(str::to_string),
+            Input::Cabinet { .. } => None,
+        }
     }
 
     fn injected(&self, route: &Route, code: i64, message: &str, meta: &Meta) -> Answer {

@@ -10,7 +10,6 @@ use super::wire::Command;
 use crate::pipeline::RouteInfo;
 use crate::server::router::Router;
 use hyper::Method;
-use std::sync::LazyLock;
 
 /// What a command answers.
 pub enum Reply {
@@ -58,13 +57,19 @@ pub enum Route {
     Cabinet,
 }
 
+/// Podpishi's part of the one routing table (PHP file names are case-sensitive); another
+/// method at one of its paths is Podpishi's to refuse. `to` makes a route the table's entry and
+/// `owner` names Podpishi as the owner of its paths.
 #[rustfmt::skip]
-pub static ROUTER: LazyLock<Router<Route>> = LazyLock::new(|| {
-    Router::new(false)
-        .route(Method::POST, "/api.php", Route::Upload)
-        .route(Method::POST, "/apistatus.php", Route::Command)
-        .route(Method::GET, "/cabinet", Route::Cabinet)
-});
+pub fn paths<H, M: Copy>(table: Router<H, M>, to: fn(Route) -> H, owner: M) -> Router<H, M> {
+    table
+        .route(Method::POST, "/api.php", to(Route::Upload))
+        .route(Method::POST, "/apistatus.php", to(Route::Command))
+        .route(Method::GET, "/cabinet", to(Route::Cabinet))
+        .mount("/api.php", owner)
+        .mount("/apistatus.php", owner)
+        .mount("/cabinet", owner)
+}
 
 impl RouteInfo for Route {
     fn name(&self) -> &'static str {

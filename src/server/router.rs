@@ -3,25 +3,40 @@
 //! Patterns are `/`-separated segments: a literal, `{name}` (captures one segment),
 //! `{name}.ext` (captures one segment that ends in `.ext`, without it), or a last `{*name}`
 //! (captures the rest of the path, one segment or more). A route added with [`Router::any`]
-//! matches every method (a mount point that hands the request to an API's own router). Literal segments match
-//! case-insensitively when the router says so (ASP.NET routes do; PHP file names don't).
-//! The router knows no wire format: callers turn [`Match::NotFound`] and
-//! [`Match::MethodNotAllowed`] into their API's own error shape.
+//! matches every method. Literal segments match case-insensitively when the router or the
+//! route says so (ASP.NET routes do; PHP file names don't).
+//!
+//! A mount point ([`Router::mount`]) claims the paths under it for an owner: a request no route
+//! serves there is [`Match::Mounted`], so the owner answers it in its own shape, with the
+//! methods the path does take. One router can so hold several APIs' routes and still tell
+//! whose 404 or 405 a miss is. The router knows no wire format: callers turn a miss into their
+//! API's own error shape.
 
 use hyper::Method;
 
-pub struct Router<H> {
+/// Routes to handlers of type `H`, under mount points owned by an `M`.
+pub struct Router<H, M = ()> {
     routes: Vec<Route<H>>,
+    /// By the literal first segment of their pattern (in lower case), the routes a path that
+    /// starts so may match, in the order they were added: a lookup tries only those.
+    by_first: Vec<(String, Vec<usize>)>,
+    /// The routes whose pattern starts with a parameter (in every list of `by_first` too).
+    wild: Vec<usize>,
+    mounts: Vec<(Pattern, M)>,
     case_insensitive: bool,
 }
 
 struct Route<H> {
     /// `None`: every method.
     method: Option<Method>,
+    pattern: Pattern,
+    handler: H,
+}
+
+struct Pattern {
     /// Literals match in any case even when the router's do not.
     any_case: bool,
     segments: Vec<Segment>,
-    handler: H,
 }
 
 enum Segment {
@@ -30,10 +45,16 @@ enum Segment {
     Rest,
 }
 
-pub enum Match<'a, H> {
+pub enum Match<'a, H, M = ()> {
     Found {
         handler: &'a H,
         params: Vec<String>,
+    },
+    /// No route serves the path with this method, but a mount point claims it: its owner
+    /// answers, and `allowed` lists the methods the path takes (none: no route has the path).
+    Mounted {
+        owner: &'a M,
+        allowed: Vec<Method>,
     },
     /// The path exists, but not for this method; the allowed methods are listed.
     MethodNotAllowed(Vec<Method>),
@@ -42,63 +63,97 @@ pub enum Match<'a, H> {
 
 impl<H> Router<H> {
     pub fn new(case_insensitive: bool) -> Self {
+        Router::with_mounts(case_insensitive)
+    }
+}
+
+impl<H, M> Router<H, M> {
+    /// A router whose mount points are owned by an `M`.
+    pub fn with_mounts(case_insensitive: bool) -> Self {
         Router {
             routes: Vec::new(),
+            by_first: Vec::new(),
+            wild: Vec::new(),
+            mounts: Vec::new(),
             case_insensitive,
         }
     }
 
     pub fn route(self, method: Method, pattern: &str, handler: H) -> Self {
-        self.add(Some(method), pattern, handler)
+        self.add(Some(method), pattern, false, handler)
+    }
+
+    /// A route whose literals match in any case (an ASP.NET route in a router whose other
+    /// routes are case-sensitive).
+    pub fn route_any_case(self, method: Method, pattern: &str, handler: H) -> Self {
+        self.add(Some(method), pattern, true, handler)
     }
 
     /// A route for every method.
     pub fn any(self, pattern: &str, handler: H) -> Self {
-        self.add(None, pattern, handler)
+        self.add(None, pattern, false, handler)
     }
 
-    /// A route for every method whose literals match in any case (an ASP.NET mount point in
-    /// a router whose other routes are case-sensitive).
-    pub fn any_case(mut self, pattern: &str, handler: H) -> Self {
-        self = self.add(None, pattern, handler);
-        if let Some(r) = self.routes.last_mut() {
-            r.any_case = true;
-        }
+    /// Claims the paths `pattern` matches for `owner`, when no route serves them.
+    pub fn mount(mut self, pattern: &str, owner: M) -> Self {
+        self.mounts.push((Pattern::parse(pattern, false), owner));
         self
     }
 
-    fn add(mut self, method: Option<Method>, pattern: &str, handler: H) -> Self {
-        let segments = pattern
-            .trim_start_matches('/')
-            .split('/')
-            .map(|s| {
-                if s.starts_with("{*") {
-                    Segment::Rest
-                } else if let Some(rest) = s.strip_prefix('{') {
-                    let (_, suffix) = rest.split_once('}').unwrap_or((rest, ""));
-                    Segment::Param {
-                        suffix: suffix.to_string(),
+    /// [`Router::mount`] with literals that match in any case.
+    pub fn mount_any_case(mut self, pattern: &str, owner: M) -> Self {
+        self.mounts.push((Pattern::parse(pattern, true), owner));
+        self
+    }
+
+    fn add(mut self, method: Option<Method>, pattern: &str, any_case: bool, handler: H) -> Self {
+        let pattern = Pattern::parse(pattern, any_case);
+        let i = self.routes.len();
+        match pattern.segments.first() {
+            Some(Segment::Literal(first)) => {
+                let first = first.to_ascii_lowercase();
+                match self.by_first.iter_mut().find(|(f, _)| *f == first) {
+                    Some((_, list)) => list.push(i),
+                    None => {
+                        let list = self.wild.iter().copied().chain([i]).collect();
+                        self.by_first.push((first, list));
                     }
-                } else {
-                    Segment::Literal(s.to_string())
                 }
-            })
-            .collect();
+            }
+            _ => {
+                self.wild.push(i);
+                for (_, list) in &mut self.by_first {
+                    list.push(i);
+                }
+            }
+        }
         self.routes.push(Route {
             method,
-            any_case: false,
-            segments,
+            pattern,
             handler,
         });
         self
     }
 
-    pub fn find(&self, method: &Method, path: &str) -> Match<'_, H> {
-        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    pub fn find(&self, method: &Method, path: &str) -> Match<'_, H, M> {
+        let mut stack = [""; 8];
+        let heap: Vec<&str>;
+        let parts = match segments(path, &mut stack) {
+            Some(parts) => parts,
+            None => {
+                heap = path.trim_start_matches('/').split('/').collect();
+                &heap
+            }
+        };
+        let first = parts.first().copied().unwrap_or_default();
+        let candidates = self
+            .by_first
+            .iter()
+            .find(|(f, _)| f.eq_ignore_ascii_case(first))
+            .map_or(&self.wild, |(_, list)| list);
         let mut allowed = Vec::new();
-        for route in &self.routes {
-            let any_case = self.case_insensitive || route.any_case;
-            let Some(params) = match_segments(any_case, &route.segments, &parts) else {
+        for route in candidates.iter().map(|i| &self.routes[*i]) {
+            let Some(params) = route.pattern.matches(self.case_insensitive, parts) else {
                 continue;
             };
             // HEAD is served wherever GET is.
@@ -118,11 +173,52 @@ impl<H> Router<H> {
                 }
             }
         }
-        if allowed.is_empty() {
-            Match::NotFound
-        } else {
-            Match::MethodNotAllowed(allowed)
+        let mount = self
+            .mounts
+            .iter()
+            .find(|(pattern, _)| pattern.matches(self.case_insensitive, parts).is_some());
+        match mount {
+            Some((_, owner)) => Match::Mounted { owner, allowed },
+            None if allowed.is_empty() => Match::NotFound,
+            None => Match::MethodNotAllowed(allowed),
         }
+    }
+}
+
+/// The `/`-separated segments of `path` in `stack`, or `None` when there are more than it holds.
+fn segments<'p, 's>(path: &'p str, stack: &'s mut [&'p str; 8]) -> Option<&'s [&'p str]> {
+    let mut n = 0;
+    for part in path.trim_start_matches('/').split('/') {
+        *stack.get_mut(n)? = part;
+        n += 1;
+    }
+    Some(&stack[..n])
+}
+
+impl Pattern {
+    fn parse(pattern: &str, any_case: bool) -> Pattern {
+        let segments = pattern
+            .trim_start_matches('/')
+            .split('/')
+            .map(|s| {
+                if s.starts_with("{*") {
+                    Segment::Rest
+                } else if let Some(rest) = s.strip_prefix('{') {
+                    let (_, suffix) = rest.split_once('}').unwrap_or((rest, ""));
+                    Segment::Param {
+                        suffix: suffix.to_string(),
+                    }
+                } else {
+                    Segment::Literal(s.to_string())
+                }
+            })
+            .collect();
+        Pattern { any_case, segments }
+    }
+
+    /// The path parameters when `parts` match.
+    fn matches(&self, case_insensitive: bool, parts: &[&str]) -> Option<Vec<String>> {
+        match_segments(case_insensitive || self.any_case, &self.segments, parts)
     }
 }
 
@@ -262,6 +358,62 @@ mod tests {
             _ => panic!("no match"),
         }
         assert!(matches!(r.find(&Method::GET, "/API.php"), Match::NotFound));
+    }
+
+    #[test]
+    fn a_miss_under_a_mount_is_its_owners_with_the_methods_the_path_takes() {
+        let r = Router::with_mounts(false)
+            .route_any_case(Method::GET, "/api/GetCAList", 1)
+            .route(Method::POST, "/api.php", 2)
+            .mount_any_case("/api/{*method}", 'p')
+            .mount("/api.php", 'u');
+        assert!(matches!(
+            r.find(&Method::GET, "/API/getcalist"),
+            Match::Found { handler: 1, .. }
+        ));
+        assert!(
+            matches!(r.find(&Method::POST, "/api/GetCAList"), Match::Mounted { owner: 'p', allowed } if allowed == vec![Method::GET])
+        );
+        assert!(
+            matches!(r.find(&Method::GET, "/Api/Nope"), Match::Mounted { owner: 'p', allowed } if allowed.is_empty())
+        );
+        assert!(
+            matches!(r.find(&Method::GET, "/api.php"), Match::Mounted { owner: 'u', allowed } if allowed == vec![Method::POST])
+        );
+        assert!(matches!(r.find(&Method::GET, "/API.php"), Match::NotFound));
+        assert!(matches!(r.find(&Method::GET, "/api"), Match::NotFound));
+    }
+
+    #[test]
+    fn routes_are_tried_in_the_order_they_were_added() {
+        let r = Router::new(false)
+            .route(Method::GET, "/a/{x}", 1)
+            .route(Method::GET, "/{x}/b", 2)
+            .route(Method::GET, "/a/b", 3)
+            .route(Method::GET, "/c/d", 4);
+        assert!(matches!(
+            r.find(&Method::GET, "/a/b"),
+            Match::Found { handler: 1, .. }
+        ));
+        assert!(matches!(
+            r.find(&Method::GET, "/c/b"),
+            Match::Found { handler: 2, .. }
+        ));
+        assert!(matches!(
+            r.find(&Method::GET, "/z/b"),
+            Match::Found { handler: 2, .. }
+        ));
+        assert!(matches!(
+            r.find(&Method::GET, "/c/d"),
+            Match::Found { handler: 4, .. }
+        ));
+        let deep = "/a/1/2/3/4/5/6/7/8/9";
+        assert!(matches!(r.find(&Method::GET, deep), Match::NotFound));
+        let rest = Router::new(false).route(Method::GET, "/a/{*rest}", 5);
+        match rest.find(&Method::GET, deep) {
+            Match::Found { params, .. } => assert_eq!(params, ["1/2/3/4/5/6/7/8/9"]),
+            _ => panic!("no match"),
+        }
     }
 
     #[test]

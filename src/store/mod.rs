@@ -37,6 +37,11 @@
 //! The memory backend relies on it outright: a transaction there buffers its writes and applies
 //! them at the end, which is serializable only because no other writer runs meanwhile.
 //! Readers never take it.
+//!
+//! Files: this one opens a store and switches generations; `read` holds the reads (and the
+//! shared bytes [`Decoded`] compares), `tx` the transaction ([`Store::write`] and the [`Tx`]
+//! its closure sees), [`flush`] the group commit, `table` the tables, [`codec`] the keys and
+//! values, `disk` and `memory` the backends.
 
 pub mod codec;
 pub mod decoded;
@@ -44,6 +49,7 @@ mod disk;
 mod error;
 pub mod flush;
 mod memory;
+mod read;
 mod table;
 mod tx;
 
@@ -52,15 +58,11 @@ pub use error::{refuse, Abort, StoreError, WriteError};
 pub use table::Table;
 pub use tx::Tx;
 
-use error::Aborted;
 use table::TABLES;
 
 use disk::Disk;
-use tx::View;
+use read::{Span, Stored};
 
-use serde::de::DeserializeOwned;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use sled::Transactional;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -82,44 +84,7 @@ enum Backend {
     /// No data directory: process memory only.
     Memory(memory::Memory),
 }
-/// The keys a scan visits.
-#[derive(Clone, Copy)]
-enum Span<'a> {
-    /// Keys starting with these bytes.
-    Prefix(&'a [u8]),
-    /// Keys in `[start, end)`.
-    Range(&'a [u8], &'a [u8]),
-}
 
-/// A value's bytes as its backend keeps them, shared rather than copied: what
-/// [`Decoded`] compares to know whether its decoded value is still current.
-#[derive(Clone)]
-enum Stored {
-    Sled(sled::IVec),
-    Memory(Arc<[u8]>),
-}
-
-impl std::ops::Deref for Stored {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            Stored::Sled(v) => v,
-            Stored::Memory(v) => v,
-        }
-    }
-}
-
-impl PartialEq for Stored {
-    fn eq(&self, other: &Stored) -> bool {
-        match (self, other) {
-            // Values are never changed in place and both handles keep the allocation alive,
-            // so one allocation means equal bytes: a cache hit compares no bytes.
-            (Stored::Memory(a), Stored::Memory(b)) if Arc::ptr_eq(a, b) => true,
-            _ => **self == **other,
-        }
-    }
-}
 impl Store {
     /// Opens the store in `dir` (its current generation), or in memory when `dir` is `None`.
     pub fn open(dir: Option<&Path>) -> Result<Store, StoreError> {
@@ -146,6 +111,7 @@ impl Store {
             }),
         })
     }
+
     /// An empty store that will replace this one: the next generation of the data directory,
     /// not current until [`Store::commit`] (dropped uncommitted, it is removed), or a new
     /// store in memory.
@@ -173,160 +139,6 @@ impl Store {
 
     pub fn is_durable(&self) -> bool {
         matches!(self.inner.backend, Backend::Sled(_))
-    }
-
-    /// The bytes stored under `key`, shared with the backend.
-    fn stored(&self, t: Table, key: &[u8]) -> Result<Option<Stored>, StoreError> {
-        Ok(match &self.inner.backend {
-            Backend::Sled(disk) => disk.tree(t).get(key)?.map(Stored::Sled),
-            Backend::Memory(memory) => memory.get(t.index(), key).map(Stored::Memory),
-        })
-    }
-
-    pub fn get<V: DeserializeOwned>(&self, t: Table, key: &[u8]) -> Result<Option<V>, StoreError> {
-        match self.stored(t, key)? {
-            Some(bytes) => codec::decode(&bytes).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// The bytes stored under `key` by [`Tx::put_raw`].
-    pub fn get_raw(&self, t: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.stored(t, key)?.map(|v| v.to_vec()))
-    }
-
-    pub fn contains(&self, t: Table, key: &[u8]) -> Result<bool, StoreError> {
-        Ok(match &self.inner.backend {
-            Backend::Sled(disk) => disk.tree(t).contains_key(key)?,
-            Backend::Memory(memory) => memory.contains(t.index(), key),
-        })
-    }
-
-    /// Keys and stored bytes in `span`, in key order, at most `limit`. In memory the entries
-    /// are gathered under the read lock and decoded by the caller after it is released.
-    fn entries(
-        &self,
-        t: Table,
-        span: Span<'_>,
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Stored)>, StoreError> {
-        match &self.inner.backend {
-            Backend::Sled(disk) => disk
-                .iter(t, span)
-                .take(limit)
-                .map(|item| {
-                    let (k, v) = item?;
-                    Ok((k.to_vec(), Stored::Sled(v)))
-                })
-                .collect(),
-            Backend::Memory(memory) => Ok(memory.scan(t.index(), span, limit, |k, v| {
-                (k.to_vec(), Stored::Memory(v.clone()))
-            })),
-        }
-    }
-
-    /// Keys in `span`, in key order, at most `limit`.
-    fn keys(&self, t: Table, span: Span<'_>, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
-        match &self.inner.backend {
-            Backend::Sled(disk) => disk
-                .iter(t, span)
-                .take(limit)
-                .map(|item| Ok(item?.0.to_vec()))
-                .collect(),
-            Backend::Memory(memory) => Ok(memory.scan(t.index(), span, limit, |k, _| k.to_vec())),
-        }
-    }
-
-    /// Values under `prefix` in key order, at most `limit` of them.
-    pub fn scan_prefix<V: DeserializeOwned>(
-        &self,
-        t: Table,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, V)>, StoreError> {
-        self.entries(t, Span::Prefix(prefix), limit)?
-            .into_iter()
-            .map(|(k, v)| Ok((k, codec::decode(&v)?)))
-            .collect()
-    }
-
-    /// Keys under `prefix` in order, at most `limit`; values are not decoded.
-    pub fn keys_with_prefix(
-        &self,
-        t: Table,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.keys(t, Span::Prefix(prefix), limit)
-    }
-
-    /// Keys in `[start, end)`, in order, at most `limit`; values are not decoded.
-    pub fn keys_in_range(
-        &self,
-        t: Table,
-        start: &[u8],
-        end: &[u8],
-        limit: usize,
-    ) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.keys(t, Span::Range(start, end), limit)
-    }
-
-    /// Number of entries in a table (admin and tests; O(n) on disk).
-    pub fn len(&self, t: Table) -> usize {
-        match &self.inner.backend {
-            Backend::Sled(disk) => disk.tree(t).len(),
-            Backend::Memory(memory) => memory.len(t.index()),
-        }
-    }
-
-    /// Runs `f` as one transaction over every table. When durable, the write is on disk
-    /// before the request that made it is answered: inside a handler (see [`flush::collect`])
-    /// the pipeline waits for the group flush that covers it; elsewhere this call waits.
-    pub fn write<R, E>(
-        &self,
-        f: impl Fn(&Tx<'_>) -> Result<R, Abort<E>>,
-    ) -> Result<R, WriteError<E>> {
-        let guard = crate::sync::lock(&self.inner.write_lock);
-        let disk = match &self.inner.backend {
-            Backend::Sled(disk) => disk,
-            Backend::Memory(memory) => {
-                let pending = memory.begin();
-                let tx = Tx {
-                    view: View::Memory(&pending),
-                };
-                // A failure returns here and drops `pending` with every write it buffered.
-                let r = f(&tx).map_err(Abort::unapplied)?;
-                // Applied before the write lock is released: the next writer reads this state.
-                pending.apply();
-                return Ok(r);
-            }
-        };
-        let result = disk.trees.as_slice().transaction(|trees| {
-            let tx = Tx {
-                view: View::Sled(trees),
-            };
-            match f(&tx) {
-                Ok(r) => Ok(r),
-                // Aborting (not returning Ok) makes sled discard every write the closure made,
-                // so a refusal after a partial change leaves nothing behind.
-                Err(Abort::Refuse(e)) => {
-                    Err(ConflictableTransactionError::Abort(Aborted::Refused(e)))
-                }
-                Err(Abort::Store(e)) => Err(ConflictableTransactionError::Abort(Aborted::Store(e))),
-                Err(Abort::Conflict(c)) => Err(c.into()),
-            }
-        });
-        let r = match result {
-            Ok(r) => r,
-            Err(TransactionError::Abort(Aborted::Refused(e))) => {
-                return Err(WriteError::Refused(e))
-            }
-            Err(TransactionError::Abort(Aborted::Store(e))) => return Err(WriteError::Store(e)),
-            Err(TransactionError::Storage(e)) => return Err(WriteError::Store(e.into())),
-        };
-        drop(guard);
-        disk.flusher.committed().map_err(WriteError::Store)?;
-        Ok(r)
     }
 }
 

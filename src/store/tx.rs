@@ -1,10 +1,64 @@
-//! One transaction's view of every table: what a [`super::Store::write`] closure reads and
-//! writes through, over either backend.
+//! The transaction: [`Store::write`] runs a closure over every table at once, and the closure
+//! reads and writes through one [`Tx`], its view of every table over either backend.
 
-use super::{codec, memory, Abort, Stored, Table};
+use super::error::Aborted;
+use super::{codec, memory, Abort, Backend, Store, Stored, Table, WriteError};
 use serde::{de::DeserializeOwned, Serialize};
-use sled::transaction::TransactionalTree;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
 use std::sync::Arc;
+
+impl Store {
+    /// Runs `f` as one transaction over every table. When durable, the write is on disk
+    /// before the request that made it is answered: inside a handler (see [`super::flush::collect`])
+    /// the pipeline waits for the group flush that covers it; elsewhere this call waits.
+    pub fn write<R, E>(
+        &self,
+        f: impl Fn(&Tx<'_>) -> Result<R, Abort<E>>,
+    ) -> Result<R, WriteError<E>> {
+        let guard = crate::sync::lock(&self.inner.write_lock);
+        let disk = match &self.inner.backend {
+            Backend::Sled(disk) => disk,
+            Backend::Memory(memory) => {
+                let pending = memory.begin();
+                let tx = Tx {
+                    view: View::Memory(&pending),
+                };
+                // A failure returns here and drops `pending` with every write it buffered.
+                let r = f(&tx).map_err(Abort::unapplied)?;
+                // Applied before the write lock is released: the next writer reads this state.
+                pending.apply();
+                return Ok(r);
+            }
+        };
+        let result = disk.trees.as_slice().transaction(|trees| {
+            let tx = Tx {
+                view: View::Sled(trees),
+            };
+            match f(&tx) {
+                Ok(r) => Ok(r),
+                // Aborting (not returning Ok) makes sled discard every write the closure made,
+                // so a refusal after a partial change leaves nothing behind.
+                Err(Abort::Refuse(e)) => {
+                    Err(ConflictableTransactionError::Abort(Aborted::Refused(e)))
+                }
+                Err(Abort::Store(e)) => Err(ConflictableTransactionError::Abort(Aborted::Store(e))),
+                Err(Abort::Conflict(c)) => Err(c.into()),
+            }
+        });
+        let r = match result {
+            Ok(r) => r,
+            Err(TransactionError::Abort(Aborted::Refused(e))) => {
+                return Err(WriteError::Refused(e))
+            }
+            Err(TransactionError::Abort(Aborted::Store(e))) => return Err(WriteError::Store(e)),
+            Err(TransactionError::Storage(e)) => return Err(WriteError::Store(e.into())),
+        };
+        drop(guard);
+        disk.flusher.committed().map_err(WriteError::Store)?;
+        Ok(r)
+    }
+}
 
 /// One transaction's view of every table.
 pub struct Tx<'a> {
