@@ -227,3 +227,84 @@ fn tests_name_behaviour_not_issue_numbers() {
         cited.join("\n")
     );
 }
+
+/// The functions of rustfmt-formatted `text` longer than `max` lines, as `name (lines)`: a
+/// function runs from its `fn` line to the first line after it that is its indentation and `}`
+/// (a body on one line, or a declaration ending in `;`, is short).
+fn long_functions(text: &str, max: usize) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut long = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let code = line.trim_start();
+        let indent = &line[..line.len() - code.len()];
+        let after_qualifiers = [
+            "pub(crate) ",
+            "pub(super) ",
+            "pub ",
+            "async ",
+            "const ",
+            "unsafe ",
+        ]
+        .iter()
+        .fold(code, |c, q| c.strip_prefix(q).unwrap_or(c));
+        let Some(rest) = after_qualifiers.strip_prefix("fn ") else {
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let close = format!("{indent}}}");
+        let one_line = code.trim_end().ends_with('}').then_some(0);
+        let Some(end) = one_line.or_else(|| {
+            lines[i..].iter().position(|l| {
+                *l == close
+                    || l.trim_end().ends_with(';')
+                        && l.starts_with(indent)
+                        && !l[indent.len()..].starts_with(' ')
+            })
+        }) else {
+            continue;
+        };
+        if end + 1 > max {
+            long.push(format!("{name} ({} lines)", end + 1));
+        }
+    }
+    long
+}
+
+#[test]
+fn the_length_rule_finds_a_long_function_and_passes_short_ones() {
+    let body = "    let x = 1;\n".repeat(101);
+    let long = format!("pub fn long() {{\n{body}}}\n\nfn short() {{\n    1\n}}\n");
+    assert_eq!(long_functions(&long, 100), ["long (103 lines)"]);
+    let deeper = "        let x = 1;\n".repeat(101);
+    let nested = format!("impl A {{\n    fn method(&self) {{\n{deeper}    }}\n}}\n");
+    assert_eq!(long_functions(&nested, 100), ["method (103 lines)"]);
+    let declaration = format!("trait T {{\n    fn f(&self);\n{body}}}\n");
+    assert_eq!(long_functions(&declaration, 100), Vec::<String>::new());
+    assert_eq!(
+        long_functions("fn one() -> u8 { 1 }\n", 0),
+        ["one (1 lines)"]
+    );
+}
+
+/// No function in `src/` is over 100 lines and no `mod.rs` over 300: a function that long mixes
+/// steps that want names, and a `mod.rs` that long hides what its folder's files are for.
+#[test]
+fn no_function_over_100_lines_and_no_mod_rs_over_300() {
+    let src = repo().join("src");
+    let mut wrong = Vec::new();
+    for f in files_under(&src, "rs") {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let rel = f.strip_prefix(&src).unwrap().display().to_string();
+        for long in long_functions(&text, 100) {
+            wrong.push(format!("{rel}: fn {long}"));
+        }
+        let lines = text.lines().count();
+        if f.ends_with("mod.rs") && lines > 300 {
+            wrong.push(format!("{rel}: {lines} lines"));
+        }
+    }
+    assert!(wrong.is_empty(), "too long: {wrong:#?}");
+}
