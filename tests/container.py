@@ -121,7 +121,10 @@ def both_apis(addr, host):
     check(status == 200 and b'"IsSuccess":true' in body, f"PKI GetCAList via Host {host}: {status} {body[:300]!r}")
     import base64
     import urllib.parse
-    command = base64.b64encode(b"<data><oper>getavailabledocs</oper><time></time></data>").decode()
+    import datetime
+    # <time> is the request's time in the service's zone (Almaty, UTC+5), as the document shows.
+    now = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=5))).strftime("%Y%m%d%H%M%S")
+    command = base64.b64encode(f"<data><oper>getavailabledocs</oper><time>{now}</time></data>".encode()).decode()
     form = urllib.parse.urlencode({
         "login": "alfa@test.kz", "apikey": "7588ca38acc4ef76149caa0b0c115d94", "command": command,
     })

@@ -40,7 +40,7 @@ fn cases(mode: Mode) -> Vec<Case> {
             what: "getavailabledocs",
             make: Box::new(|_, _| {
                 Some(command(
-                    "<data><oper>getavailabledocs</oper><time></time></data>",
+                    "<data><oper>getavailabledocs</oper><time>20260601130000</time></data>",
                 ))
             }),
             ok: ok_pod,
@@ -62,7 +62,7 @@ fn cases(mode: Mode) -> Vec<Case> {
             what: "getstatus (one 2 KiB document each)",
             make: Box::new(|w, _| {
                 Some(command(&format!(
-                    "<data><oper>getstatus</oper><docuniq>{}</docuniq><time></time></data>",
+                    "<data><oper>getstatus</oper><docuniq>{}</docuniq><time>20260601130000</time></data>",
                     1001 + w
                 )))
             }),
@@ -73,7 +73,7 @@ fn cases(mode: Mode) -> Vec<Case> {
             what: "getdoc (document 1001, 2 KiB, ZIP)",
             make: Box::new(|_, _| {
                 Some(command(
-                    "<data><oper>getdoc</oper><docnum>1001</docnum><time></time></data>",
+                    "<data><oper>getdoc</oper><docnum>1001</docnum><time>20260601130000</time></data>",
                 ))
             }),
             ok: ok_zip,

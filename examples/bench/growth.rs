@@ -85,7 +85,7 @@ struct Query {
 /// detail page of it.
 fn queries() -> [Query; 2] {
     let list = command(&format!(
-        "<data><oper>getlistdocs</oper><time1>{d}</time1><time2>{d}</time2><time></time></data>",
+        "<data><oper>getlistdocs</oper><time1>{d}000000</time1><time2>{d}235959</time2><time>20260601130000</time></data>",
         d = DAY.1
     ));
     let detail = post_json(

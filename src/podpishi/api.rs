@@ -11,10 +11,11 @@ use super::error::{DocContext, Kind, PodpishiError, Refused, Shape};
 use super::routes::{self, Reply, Route};
 use super::state::Account;
 use super::wire::{self, Command, Form};
+use super::world::World;
 use super::xml::{xml_answer, XML};
 use super::{cabinet, endpoints, Ctx, Podpishi};
 use crate::changes::Changes;
-use crate::journal::{Meta, Refusal, Request};
+use crate::journal::{Meta, Refusal, Request, Warning};
 use crate::pipeline::{Answer, Api, Call, FaultHooks};
 use crate::server::body::BodyError;
 use hyper::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -22,6 +23,7 @@ use hyper::http::request::Parts;
 use hyper::Method;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use time::OffsetDateTime;
 
 /// A request bound to what its handler reads.
 pub enum Input {
@@ -230,7 +232,8 @@ impl FaultHooks<Podpishi> for Podpishi {
 }
 
 impl Podpishi {
-    /// Runs a decoded command: its handler by `oper`, after the `<time>` check.
+    /// Runs a decoded command: its handler by `oper`, after the checks every command shares
+    /// (`<oper>` as written, `<time>` present, its form and its distance from now).
     fn run_command(
         &self,
         account: Arc<Account>,
@@ -253,37 +256,8 @@ impl Podpishi {
                 ),
             ));
         };
-        if name != cmd.oper {
-            portable(
-                world,
-                &mut meta.warnings,
-                "oper-case",
-                format!("<oper> is '{}'; the document writes '{name}'", cmd.oper),
-            )?;
-        }
-        if let Some(t) = cmd.one("time")?.filter(|t| !t.is_empty()) {
-            let at = wire::parse_time("time", t, world.zone, false)?;
-            if t.len() == 8 {
-                portable(
-                    world,
-                    &mut meta.warnings,
-                    "time-date-only",
-                    format!("<time> is '{t}'; the document's form is YYYYMMDDhhmmss"),
-                )?;
-            }
-            let window = world.spec.stale_time_seconds;
-            if window > 0 && (now - at).whole_seconds().unsigned_abs() > window {
-                return Err(PodpishiError::new(
-                    Kind::StaleTime,
-                    format!(
-                        "<time> {t} is {} s away from the service's time {} ({}); podpishi.stale_time_seconds allows {window} s",
-                        (now - at).whole_seconds().abs(),
-                        wire::format_time(now, world.zone),
-                        world.spec.zone
-                    ),
-                ));
-            }
-        }
+        check_oper(world, cmd, name, &mut meta.warnings)?;
+        check_time(world, now, cmd, name, &mut meta.warnings)?;
         let changes = Changes::new();
         let mut ctx = Ctx {
             world,
@@ -300,6 +274,83 @@ impl Podpishi {
         meta.changes = changes.take();
         r
     }
+}
+
+/// `<oper>` as the document writes it (the Podpishi document, line 127): another case or
+/// whitespace around the name is accepted with a warning.
+fn check_oper(
+    world: &World,
+    cmd: &Command,
+    name: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), PodpishiError> {
+    if name != cmd.oper {
+        portable(
+            world,
+            warnings,
+            "oper-case",
+            format!("<oper> is '{}'; the document writes '{name}'", cmd.oper),
+        )?;
+    }
+    if let Some(sent) = &cmd.oper_padded {
+        portable(
+            world,
+            warnings,
+            "oper-spaces",
+            format!(
+                "<oper> is '{sent}' (whitespace around the name); expected exactly '{name}' (the Podpishi document, line 127)"
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// `<time>`, which every command carries (the Podpishi document, lines 131, 192, 225, …):
+/// absent or empty, or a date only, is accepted with a warning; a time further from now than
+/// `podpishi.stale_time_seconds` is refused.
+fn check_time(
+    world: &World,
+    now: OffsetDateTime,
+    cmd: &Command,
+    name: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), PodpishiError> {
+    let time = cmd.one("time")?.filter(|t| !t.is_empty());
+    if time.is_none() {
+        portable(
+            world,
+            warnings,
+            "field-missing",
+            format!(
+                "<time> of {name} is {}; expected the request's time as YYYYMMDDhhmmss, e.g. 20150130162514 (the Podpishi document, line 131: every command carries <time>)",
+                if cmd.one("time")?.is_some() { "empty" } else { "missing" }
+            ),
+        )?;
+    }
+    if let Some(t) = time {
+        let at = wire::parse_time("time", t, world.zone, false)?;
+        if t.len() == 8 {
+            portable(
+                world,
+                warnings,
+                "time-date-only",
+                format!("<time> is '{t}'; expected YYYYMMDDhhmmss, e.g. 20150130162514 (the Podpishi document, line 131)"),
+            )?;
+        }
+        let window = world.spec.stale_time_seconds;
+        if window > 0 && (now - at).whole_seconds().unsigned_abs() > window {
+            return Err(PodpishiError::new(
+                Kind::StaleTime,
+                format!(
+                    "<time> {t} is {} s away from the service's time {} ({}); podpishi.stale_time_seconds allows {window} s",
+                    (now - at).whole_seconds().abs(),
+                    wire::format_time(now, world.zone),
+                    world.spec.zone
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The journal's view of a urlencoded command form kept as sent: its login (as sent, trimmed)

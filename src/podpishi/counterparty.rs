@@ -80,6 +80,7 @@ impl Podpishi {
         let cmd = super::wire::Command {
             oper: "getdoc".into(),
             items: vec![("docnum".into(), num.to_string())],
+            oper_padded: None,
         };
         let mut ctx = super::Ctx {
             world: self.world(),

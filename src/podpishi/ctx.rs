@@ -97,8 +97,58 @@ impl Ctx<'_> {
         }
     }
 
+    /// `time1`/`time2` of a period (the Podpishi document, lines 189–190 and 417–418:
+    /// `YYYYMMDDhhmmss`). A date only (`YYYYMMDD`) is read as the whole day — its start for
+    /// `time1`, its last second for `time2` (`end_of_day`), an emulator-defined meaning — and
+    /// warned as `time-date-only`.
+    pub fn period_time(
+        &mut self,
+        field: &str,
+        text: &str,
+        end_of_day: bool,
+    ) -> Result<OffsetDateTime, PodpishiError> {
+        let at = wire::parse_time(field, text, self.world.zone, end_of_day)?;
+        if text.len() == 8 {
+            let (example, line, meaning) = if end_of_day {
+                ("20170830235959", 190, "its last second, 235959")
+            } else {
+                ("20170825162514", 189, "its start, 000000")
+            };
+            self.portable(
+                "time-date-only",
+                format!("<{field}> is '{text}'; expected YYYYMMDDhhmmss, e.g. {example} (the Podpishi document, line {line}); signsim reads the date as {meaning}, which the document does not say"),
+            )?;
+        }
+        Ok(at)
+    }
+
     pub fn time(&self, at: OffsetDateTime) -> String {
         wire::format_time(at, self.world.zone)
+    }
+}
+
+/// The check digit of a 12-digit BIN/IIN element (`owner_bin`, `receiver_bin`, `bin2client`,
+/// `client_bin`): the Podpishi document states no check-digit rule (its own examples
+/// 169999070809 and 191919020202, lines 94–95, fail it), so a wrong one is the warning
+/// `bin-check-digit` (refused under `portability = "refuse"`). `podpishi.check_digits = false`
+/// skips the check, warning nothing.
+pub fn bin_check_digit(
+    world: &World,
+    warnings: &mut Vec<crate::journal::Warning>,
+    field: &str,
+    bin: &str,
+) -> Result<(), PodpishiError> {
+    if !world.spec.check_digits {
+        return Ok(());
+    }
+    match crate::ids::iin_bin_problem(bin) {
+        Some(p) => portable(
+            world,
+            warnings,
+            "bin-check-digit",
+            format!("<{field}> {p} (the Kazakh IIN/BIN mod-11 rule); the Podpishi document, line 34, asks for 12 digits only and states no check-digit rule, so production may accept it or refuse it"),
+        ),
+        None => Ok(()),
     }
 }
 

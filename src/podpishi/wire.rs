@@ -155,6 +155,8 @@ fn malformed_multipart(e: multer::Error) -> PodpishiError {
 pub struct Command {
     pub oper: String,
     pub items: Vec<(String, String)>,
+    /// `<oper>` as sent, when it had whitespace around the name (`<oper> getstatus </oper>`).
+    pub oper_padded: Option<String>,
 }
 
 impl Command {
@@ -208,12 +210,21 @@ impl Command {
     }
 
     pub fn parse(xml: &str) -> Result<Command, PodpishiError> {
-        let items: Vec<(String, String)> = read_items(xml)?
+        let raw = read_items(xml)?;
+        let oper_padded = raw
+            .iter()
+            .find(|(k, v)| k == "oper" && v.trim().len() != v.len() && !v.trim().is_empty())
+            .map(|(_, v)| v.clone());
+        let items: Vec<(String, String)> = raw
             .into_iter()
             .map(|(k, v)| (k, v.trim().to_string()))
             .collect();
         let oper = the_oper(&items)?;
-        Ok(Command { oper, items })
+        Ok(Command {
+            oper,
+            items,
+            oper_padded,
+        })
     }
 
     /// The element `name`, looked up once: convert it with [`Element`]'s methods, at the step
@@ -565,6 +576,7 @@ mod tests {
     fn parses_the_documented_command() {
         let c = Command::parse("<?xml version=\"1.0\"?>\n<data>\n<oper> getstatus </oper>\n<docuniq>1</docuniq><docuniq>2</docuniq>\n<time></time>\n<x>a &amp; &#1575;</x></data>").unwrap();
         assert_eq!(c.oper, "getstatus");
+        assert_eq!(c.oper_padded.as_deref(), Some(" getstatus "));
         assert_eq!(c.all("docuniq"), vec!["1", "2"]);
         assert_eq!(c.one("time").unwrap(), Some(""));
         assert_eq!(c.one("x").unwrap(), Some("a & ا"));

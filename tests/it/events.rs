@@ -360,7 +360,9 @@ do = { kind = "sign", signer = "petrova" }
     // The signature is a real CMS over the document.
     let (_, zip) = emu.pod_command_bytes(
         ALFA,
-        &format!("<data><oper>getdoc</oper><docnum>{num}</docnum><time></time></data>"),
+        &format!(
+            "<data><oper>getdoc</oper><docnum>{num}</docnum><time>20260601130000</time></data>"
+        ),
     );
     let files = unzip(&zip);
     let p7s = files

@@ -75,7 +75,7 @@ fn counterparty_signs_later_and_refuses_the_other() {
     let status = |n: &str| {
         emu.pod_command(
             ALFA,
-            &format!("<data><oper>getstatus</oper><docuniq>{n}</docuniq><time></time></data>"),
+            &format!("<data><oper>getstatus</oper><docuniq>{n}</docuniq><time>20260601130000</time></data>"),
         )
         .1
     };
@@ -171,7 +171,7 @@ fn flaky_network_is_the_same_every_run() {
             .unwrap()
             .to_string();
         let cmd =
-            format!("<data><oper>getstatus</oper><docuniq>{num}</docuniq><time></time></data>");
+            format!("<data><oper>getstatus</oper><docuniq>{num}</docuniq><time>20260601130000</time></data>");
         let first = emu.pod_command(ALFA, &cmd).0;
         let second = emu.pod_command(ALFA, &cmd);
         assert_eq!((first, second.0), (200, 503));

@@ -1,12 +1,12 @@
 //! `getlistdocs`: own and incoming documents created between `time1` and `time2`
-//! (inclusive, service-local; `YYYYMMDD` means the whole day) for `owner_bin` (default: the
+//! (inclusive, service-local, `YYYYMMDDhhmmss`; a date only, `YYYYMMDD`, is read as the whole
+//! day and warned `time-date-only`) for `owner_bin` (default: the
 //! account's first template). One `<permission …/>` per permission of each document, oldest
 //! first. The by-BIN index makes the cost proportional to the result.
 
-use crate::clock::Zone;
 use crate::podpishi::error::{Kind, PodpishiError};
 use crate::podpishi::model::documents;
-use crate::podpishi::wire::{format_time, parse_time, Command, Element};
+use crate::podpishi::wire::{format_time, Command, Element};
 use crate::podpishi::{ok_resp, permission_xml, Ctx, Reply};
 use time::OffsetDateTime;
 
@@ -20,9 +20,10 @@ struct Request<'c> {
 }
 
 impl<'c> Request<'c> {
-    fn parse(cmd: &'c Command, zone: Zone) -> Result<Request<'c>, PodpishiError> {
-        let t1 = parse_time("time1", cmd.required("time1")?, zone, false)?;
-        let t2 = parse_time("time2", cmd.required("time2")?, zone, true)?;
+    fn parse(cmd: &'c Command, ctx: &mut Ctx<'_>) -> Result<Request<'c>, PodpishiError> {
+        let zone = ctx.world.zone;
+        let t1 = ctx.period_time("time1", cmd.required("time1")?, false)?;
+        let t2 = ctx.period_time("time2", cmd.required("time2")?, true)?;
         if t2 < t1 {
             return Err(PodpishiError::new(
                 Kind::InvalidField,
@@ -44,7 +45,7 @@ impl<'c> Request<'c> {
 /// parse → authorize (`owner_bin` is a template of the account) → the BIN's documents in the
 /// range → render one `<permission>` per permission.
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
-    let req = Request::parse(cmd, ctx.world.zone)?;
+    let req = Request::parse(cmd, ctx)?;
     let (t1, t2) = (req.time1, req.time2);
     let bin = ctx.owner_bin(req.owner_bin)?;
     let mut out = String::new();

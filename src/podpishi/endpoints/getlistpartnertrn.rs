@@ -3,7 +3,7 @@
 
 use crate::podpishi::error::PodpishiError;
 use crate::podpishi::model::partner;
-use crate::podpishi::wire::{parse_time, Command, Element};
+use crate::podpishi::wire::{Command, Element};
 use crate::podpishi::{ok_resp, Ctx, Reply};
 
 /// `getlistpartnertrn`'s elements, each bound once; read after the partner check, in this
@@ -30,9 +30,8 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
     let req = Request::parse(cmd);
     ctx.require_partner("getlistpartnertrn")?;
     ctx.owner_bin(req.owner_bin)?;
-    let zone = ctx.world.zone;
-    let t1 = parse_time("time1", req.time1.required()?, zone, false)?;
-    let t2 = parse_time("time2", req.time2.required()?, zone, true)?;
+    let t1 = ctx.period_time("time1", req.time1.required()?, false)?;
+    let t2 = ctx.period_time("time2", req.time2.required()?, true)?;
     let mut out = String::new();
     for t in partner::transactions_between(ctx.store, &ctx.account.login, t1, t2)? {
         out.push_str(&format!(

@@ -234,7 +234,7 @@ fn podpishi_commands_can_be_reset_too() {
         &json!({"name": "pod-rst", "api": "podpishi", "operation": "getavailabledocs",
                           "action": {"kind": "reset"}, "trigger": {"when": "first", "n": 1}}),
     );
-    let command = b64(b"<data><oper>getavailabledocs</oper><time></time></data>");
+    let command = b64(b"<data><oper>getavailabledocs</oper><time>20260601130000</time></data>");
     let form = [
         ("login", ALFA.0),
         ("apikey", ALFA.1),
@@ -491,7 +491,9 @@ fn a_podpishi_rule_matches_its_oper_and_field() {
     );
     let x = emu.pod_command(
         ALFA,
-        &format!("<data><oper>getdoc</oper><docnum>{first}</docnum><time></time></data>"),
+        &format!(
+            "<data><oper>getdoc</oper><docnum>{first}</docnum><time>20260601130000</time></data>"
+        ),
     );
     assert_eq!(x.0, 200);
     assert!(!x.1.contains("document locked"), "getdoc is another oper");

@@ -70,7 +70,7 @@ fn every_response_carries_an_increasing_request_id_naming_its_journal_entry() {
             "/apistatus.php",
             emu.pod_command_answer(
                 ALFA,
-                "<data><oper>getavailabledocs</oper><time></time></data>",
+                "<data><oper>getavailabledocs</oper><time>20260601130000</time></data>",
             ),
         ),
         (
@@ -271,7 +271,7 @@ fn journal_filters_select_exactly_the_matching_entries() {
     let polled = emu.post_answer("IsApproved", &json!({"trackingCode": "1000001"}));
     let pod = emu.pod_command_answer(
         ALFA,
-        "<data><oper>getavailabledocs</oper><time></time></data>",
+        "<data><oper>getavailabledocs</oper><time>20260601130000</time></data>",
     );
     let nowhere = Answer::from(
         emu.client
@@ -356,13 +356,13 @@ fn a_command_entry_shows_the_login_and_the_decoded_command_never_the_apikey() {
     let emu = TestEmulator::spawn();
     let (status, _) = emu.pod_command(
         ALFA,
-        "<data><oper>getstatus</oper><docuniq>1001</docuniq><docuniq>1002</docuniq><time></time></data>",
+        "<data><oper>getstatus</oper><docuniq>1001</docuniq><docuniq>1002</docuniq><time>20260601130000</time></data>",
     );
     assert_eq!(status, 200);
     let entry = &emu.journal("api=podpishi&operation=getstatus")[0];
     assert_eq!(
         entry["request"],
-        json!({"login": ALFA.0, "command": {"oper": "getstatus", "docuniq": ["1001", "1002"], "time": ""}}),
+        json!({"login": ALFA.0, "command": {"oper": "getstatus", "docuniq": ["1001", "1002"], "time": "20260601130000"}}),
         "{entry}"
     );
     assert!(
@@ -382,7 +382,7 @@ fn a_command_entry_shows_the_login_and_the_decoded_command_never_the_apikey() {
     let many: String = (0..80).map(|i| format!("<e{i}>x</e{i}>")).collect();
     emu.pod_command(
         ALFA,
-        &format!("<data><oper>getavailabledocs</oper>{many}<time></time></data>"),
+        &format!("<data><oper>getavailabledocs</oper>{many}<time>20260601130000</time></data>"),
     );
     let entry = &emu.journal("api=podpishi&operation=getavailabledocs")[0];
     let command = entry["request"]["command"].as_object().unwrap();

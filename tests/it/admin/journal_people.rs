@@ -149,7 +149,7 @@ fn count_and_list_match_a_request_field_by_its_value() {
     // A Podpishi command's elements by their own name.
     emu.pod_command_answer(
         ALFA,
-        "<data><oper>getavailabledocs</oper><time></time></data>",
+        "<data><oper>getavailabledocs</oper><time>20260601130000</time></data>",
     );
     assert_eq!(
         emu.journal_count(

@@ -41,7 +41,7 @@ fn podpishi_documents_accounts_outbox_and_partner_transactions() {
     assert_eq!(outbox[0]["to"], "beta@test.kz", "{outbox}");
     assert_eq!(outbox[0]["document"], 1001, "{outbox}");
 
-    let x = emu.pod_command(PARTNER, "<data><oper>addpackage2client</oper><refnum>77</refnum><bin2client>160940007893</bin2client><packet>1</packet><time></time></data>").1;
+    let x = emu.pod_command(PARTNER, "<data><oper>addpackage2client</oper><refnum>77</refnum><bin2client>160940007893</bin2client><packet>1</packet><time>20260601130000</time></data>").1;
     assert!(x.contains("err=\"no\""), "{x}");
     let trn = emu.admin_ok("podpishi/partner-transactions");
     let values: Vec<&Value> = trn
@@ -110,7 +110,9 @@ fn podpishi_counterparty_signs_with_real_cms_or_refuses() {
     // getdoc's ZIP carries the signature; openssl verifies it over the document.
     let (_, zip) = emu.pod_command_bytes(
         ALFA,
-        &format!("<data><oper>getdoc</oper><docnum>{num}</docnum><time></time></data>"),
+        &format!(
+            "<data><oper>getdoc</oper><docnum>{num}</docnum><time>20260601130000</time></data>"
+        ),
     );
     let files = unzip(&zip);
     let p7s = files

@@ -228,9 +228,9 @@ fn cases() -> Vec<Case> {
         ("billion laughs", cmd(&laughs)),
         (
             "unknown oper",
-            cmd("<data><oper>dropdb</oper><time></time></data>"),
+            cmd("<data><oper>dropdb</oper><time>20260601130000</time></data>"),
         ),
-        ("no oper", cmd("<data><time></time></data>")),
+        ("no oper", cmd("<data><time>20260601130000</time></data>")),
         (
             "bad time",
             cmd("<data><oper>gettarifplan</oper><time>yesterday</time></data>"),
@@ -333,7 +333,7 @@ fn cases() -> Vec<Case> {
     ];
     for (oper, bodies) in opers {
         for body in bodies {
-            let xml = format!("<data><oper>{oper}</oper>{body}<time></time></data>");
+            let xml = format!("<data><oper>{oper}</oper>{body}<time>20260601130000</time></data>");
             add(
                 format!("podpishi {oper}: {body:?}"),
                 Send::PodForm {
@@ -416,7 +416,7 @@ fn cases() -> Vec<Case> {
         ("receiver_bin", "abcdefghijkl"),
         ("type_delegate", "7"),
         ("type_delegate", "x"),
-        ("receiver_mail", "not-an-email"),
+        ("receiver_mail", "not-an-email-of-thirty-one-chars"),
         ("pack_reference", "12a"),
         ("signature_pem", "AAAA"),
         ("signature_pem", "%%%"),

@@ -267,7 +267,7 @@ impl TestEmulator {
     pub fn pod_balance(&self, acc: (&str, &str)) -> i64 {
         let (_, x) = self.pod_command(
             acc,
-            "<data><oper>getavailabledocs</oper><time></time></data>",
+            "<data><oper>getavailabledocs</oper><time>20260601130000</time></data>",
         );
         let v = x
             .split("counts=\"")
@@ -279,14 +279,14 @@ impl TestEmulator {
 
     /// getlistdocs over all of 2026 for the account's first BIN.
     pub fn pod_list(&self, acc: (&str, &str)) -> String {
-        self.pod_command(acc, "<data><oper>getlistdocs</oper><time1>20260101</time1><time2>20261231</time2><time></time></data>").1
+        self.pod_command(acc, "<data><oper>getlistdocs</oper><time1>20260101000000</time1><time2>20261231235959</time2><time>20260601130000</time></data>").1
     }
 
     /// The Podpishi `getstatus` answer for document `num`, asked by `acc`.
     pub fn pod_status(&self, acc: (&str, &str), num: &str) -> String {
         self.pod_command(
             acc,
-            &format!("<data><oper>getstatus</oper><docuniq>{num}</docuniq><time></time></data>"),
+            &format!("<data><oper>getstatus</oper><docuniq>{num}</docuniq><time>20260601130000</time></data>"),
         )
         .1
     }
@@ -424,9 +424,12 @@ pub fn permissions(x: &str) -> Vec<BTreeMap<String, String>> {
 }
 
 impl TestEmulator {
-    /// A command `<data>{body}<time></time></data>` by `acc`, as an [`Answer`].
+    /// A command `<data>{body}<time>20260601130000</time></data>` by `acc`, as an [`Answer`].
     pub fn pod_oper(&self, acc: (&str, &str), body: &str) -> Answer {
-        self.pod_command_answer(acc, &format!("<data>{body}<time></time></data>"))
+        self.pod_command_answer(
+            acc,
+            &format!("<data>{body}<time>20260601130000</time></data>"),
+        )
     }
 
     /// Uploads, asserting the transport and an `ok` document; its `num`.

@@ -185,17 +185,17 @@ fn a_signed_permission_can_not_be_deleted_by_anyone() {
 fn delpermission_by_owner_then_signing_is_refused() {
     let emu = TestEmulator::spawn();
     let num = doc_num(&emu.pod_upload(Upload::alfa_to_beta("D1")).1);
-    let x = emu.pod_command(ALFA, &format!("<data><oper>delpermission</oper><docnum>{num}</docnum><indexnum>1</indexnum><time></time></data>")).1;
+    let x = emu.pod_command(ALFA, &format!("<data><oper>delpermission</oper><docnum>{num}</docnum><indexnum>1</indexnum><time>20260601130000</time></data>")).1;
     assert!(x.contains("<status>13</status>\n<errdesc>permission 1 is the owner&apos;s own (signed_type 1); it can not be deleted"), "{x}");
-    let x = emu.pod_command(ALFA, &format!("<data><oper>delpermission</oper><docnum>{num}</docnum><indexnum>2</indexnum><time></time></data>")).1;
+    let x = emu.pod_command(ALFA, &format!("<data><oper>delpermission</oper><docnum>{num}</docnum><indexnum>2</indexnum><time>20260601130000</time></data>")).1;
     assert_eq!(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<resp err=\"no\" command=\"delpermission\">\n</resp>");
-    let x = emu.pod_command(ALFA, &format!("<data><oper>delpermission</oper><docnum>{num}</docnum><indexnum>2</indexnum><time></time></data>")).1;
+    let x = emu.pod_command(ALFA, &format!("<data><oper>delpermission</oper><docnum>{num}</docnum><indexnum>2</indexnum><time>20260601130000</time></data>")).1;
     assert!(
         x.contains("<errdesc>permission 2 of document 1001 is already deleted"),
         "{x}"
     );
     let sig = b64(&openssl_cms_sign_kz("petrova", &contract(), false, true));
-    let x = emu.pod_command(BETA, &format!("<data><oper>addsignature</oper><docnum>{num}</docnum><indexnum>2</indexnum><signature_pem>{sig}</signature_pem><time></time></data>")).1;
+    let x = emu.pod_command(BETA, &format!("<data><oper>addsignature</oper><docnum>{num}</docnum><indexnum>2</indexnum><signature_pem>{sig}</signature_pem><time>20260601130000</time></data>")).1;
     assert!(x.contains("<errdesc>permission 2 of document 1001 was deleted (sign_deleted=1); it can not be signed"), "{x}");
 }
 

@@ -60,15 +60,18 @@ fn bad_commands_get_the_command_level_shape_and_change_nothing() {
         "command decodes to bytes that are not UTF-8",
     );
     assert_cmd_error(
-        &f(&b64(b"<data><time></time></data>")),
+        &f(&b64(b"<data><time>20260601130000</time></data>")),
         "",
         3,
         "&lt;oper&gt; is missing from &lt;data&gt;",
     );
-    assert_cmd_error(&emu.pod_command(ALFA, "<data><oper>getstatuss</oper><time></time></data>").1, "getstatuss", 7, "&lt;oper&gt; &apos;getstatuss&apos; is not a command of /apistatus.php; the commands are: getstatus, getlistdocs");
+    assert_cmd_error(&emu.pod_command(ALFA, "<data><oper>getstatuss</oper><time>20260601130000</time></data>").1, "getstatuss", 7, "&lt;oper&gt; &apos;getstatuss&apos; is not a command of /apistatus.php; the commands are: getstatus, getlistdocs");
     assert_cmd_error(
-        &emu.pod_command(ALFA, "<data><oper>getdoc</oper><time></time></data>")
-            .1,
+        &emu.pod_command(
+            ALFA,
+            "<data><oper>getdoc</oper><time>20260601130000</time></data>",
+        )
+        .1,
         "getdoc",
         3,
         "&lt;docnum&gt; is missing from getdoc",
@@ -76,7 +79,7 @@ fn bad_commands_get_the_command_level_shape_and_change_nothing() {
     assert_cmd_error(
         &emu.pod_command(
             ALFA,
-            "<data><oper>getdoc</oper><docnum>12x</docnum><time></time></data>",
+            "<data><oper>getdoc</oper><docnum>12x</docnum><time>20260601130000</time></data>",
         )
         .1,
         "getdoc",
@@ -86,7 +89,7 @@ fn bad_commands_get_the_command_level_shape_and_change_nothing() {
     assert_cmd_error(
         &emu.pod_command(
             ALFA,
-            "<data><oper>getdoc</oper><docnum>4711</docnum><time></time></data>",
+            "<data><oper>getdoc</oper><docnum>4711</docnum><time>20260601130000</time></data>",
         )
         .1,
         "getdoc",
@@ -94,8 +97,11 @@ fn bad_commands_get_the_command_level_shape_and_change_nothing() {
         "&lt;docnum&gt; 4711: there is no document 4711",
     );
     assert_cmd_error(
-        &emu.pod_command(ALFA, "<data><oper>getstatus</oper><time></time></data>")
-            .1,
+        &emu.pod_command(
+            ALFA,
+            "<data><oper>getstatus</oper><time>20260601130000</time></data>",
+        )
+        .1,
         "getstatus",
         3,
         "&lt;docuniq&gt; is missing",
@@ -110,7 +116,7 @@ fn bad_commands_get_the_command_level_shape_and_change_nothing() {
         4,
         "&lt;time&gt; is &apos;2026-06-01&apos;: not 14 or 8 digits",
     );
-    assert_cmd_error(&emu.pod_command(ALFA, "<data><oper>getlistdocs</oper><time1>20261301</time1><time2>20261231</time2><time></time></data>").1, "getlistdocs", 4, "&lt;time1&gt; is &apos;20261301&apos;: the month is not 01..12");
+    assert_cmd_error(&emu.pod_command(ALFA, "<data><oper>getlistdocs</oper><time1>20261301</time1><time2>20261231</time2><time>20260601130000</time></data>").1, "getlistdocs", 4, "&lt;time1&gt; is &apos;20261301&apos;: the month is not 01..12");
     assert_eq!(emu.pod_balance(ALFA), balance);
 }
 
@@ -122,7 +128,7 @@ fn authorization_errors_are_request_level() {
         let x = String::from_utf8(x.to_vec()).unwrap();
         assert_authorization_refused(&emu, &x, why);
     };
-    let c = b64(b"<data><oper>getavailabledocs</oper><time></time></data>");
+    let c = b64(b"<data><oper>getavailabledocs</oper><time>20260601130000</time></data>");
     expect(
         &emu.pod_form(&[
             ("login", "nobody@test.kz"),

@@ -10,7 +10,7 @@ use serde_json::json;
 fn status(emu: &TestEmulator, acc: (&str, &str), num: &str) -> String {
     emu.pod_command(
         acc,
-        &format!("<data><oper>getstatus</oper><docuniq>{num}</docuniq><time></time></data>"),
+        &format!("<data><oper>getstatus</oper><docuniq>{num}</docuniq><time>20260601130000</time></data>"),
     )
     .1
 }
@@ -30,7 +30,9 @@ fn owner_signature_pem_made_by_openssl_in_every_form() {
         // getdoc returns the CMS exactly as sent; openssl verifies it.
         let (_, zip) = emu.pod_command_bytes(
             BETA,
-            &format!("<data><oper>getdoc</oper><docnum>{num}</docnum><time></time></data>"),
+            &format!(
+                "<data><oper>getdoc</oper><docnum>{num}</docnum><time>20260601130000</time></data>"
+            ),
         );
         let files = unzip(&zip);
         let p7s = &files.iter().find(|(n, _)| n.ends_with(".p7s")).unwrap();
@@ -75,20 +77,22 @@ fn receiver_adds_an_openssl_signature_and_cannot_sign_twice() {
     let num = doc_num(&emu.pod_upload(Upload::alfa_to_beta("A1")).1);
     // nurlanov (HR, role 4) signs for Бета.
     let sig = openssl_cms_sign_kz("nurlanov", &contract(), false, false);
-    let cmd = format!("<data><oper>addsignature</oper><docnum>{num}</docnum><indexnum>2</indexnum><signature_pem>{}</signature_pem><time></time></data>", b64(&sig));
+    let cmd = format!("<data><oper>addsignature</oper><docnum>{num}</docnum><indexnum>2</indexnum><signature_pem>{}</signature_pem><time>20260601130000</time></data>", b64(&sig));
     let (_, x) = emu.pod_command(BETA, &cmd);
     assert_eq!(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<resp err=\"no\" command=\"addsignature\">\n</resp>");
     let s = status(&emu, ALFA, &num);
     assert!(s.contains("i='2' is_own_doc='1' created='20260601130000' signed_type='2' must_signed_by_bin='160940004561' signed='1' signed_bin='160940004561' signed_fio='НУРЛАНОВ АРМАН БОЛАТОВИЧ' signed_firm='АО «Бета Тест»' signed_policy='4'"), "{s}");
     let again = openssl_cms_sign_kz("petrova", &contract(), false, true);
-    let cmd = format!("<data><oper>addsignature</oper><docnum>{num}</docnum><indexnum>2</indexnum><signature_pem>{}</signature_pem><time></time></data>", b64(&again));
+    let cmd = format!("<data><oper>addsignature</oper><docnum>{num}</docnum><indexnum>2</indexnum><signature_pem>{}</signature_pem><time>20260601130000</time></data>", b64(&again));
     let (_, x) = emu.pod_command(BETA, &cmd);
     assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<resp err=\"yes\" command=\"addsignature\">\n<status>13</status>\n<errdesc>permission 2 of document 1001 is already signed by НУРЛАНОВ АРМАН БОЛАТОВИЧ (160940004561)"), "{x}");
     assert_eq!(status(&emu, ALFA, &num), s);
     // The downloaded signature verifies with openssl.
     let (_, zip) = emu.pod_command_bytes(
         ALFA,
-        &format!("<data><oper>getdoc</oper><docnum>{num}</docnum><time></time></data>"),
+        &format!(
+            "<data><oper>getdoc</oper><docnum>{num}</docnum><time>20260601130000</time></data>"
+        ),
     );
     let files = unzip(&zip);
     assert_eq!(files[1].0, "signature-2-160940004561.p7s");
@@ -102,7 +106,7 @@ fn addsignature_refusals_leave_the_permission_unsigned() {
     let before = status(&emu, ALFA, &num);
     let sig = |who: &str| b64(&openssl_cms_sign_kz(who, &contract(), false, true));
     let add = |acc, i: &str, pem: &str| {
-        emu.pod_command(acc, &format!("<data><oper>addsignature</oper><docnum>{num}</docnum><indexnum>{i}</indexnum><signature_pem>{pem}</signature_pem><time></time></data>")).1
+        emu.pod_command(acc, &format!("<data><oper>addsignature</oper><docnum>{num}</docnum><indexnum>{i}</indexnum><signature_pem>{pem}</signature_pem><time>20260601130000</time></data>")).1
     };
     let cases = [
         (add(BETA, "2", &sig("omarov")), 21, "&lt;signature_pem&gt; is signed by ОМАРОВ ДАНИЯР КАЙРАТОВИЧ with a certificate of BIN 160940007893 (IIN 800210300900), but it must be signed for BIN/IIN 160940004561"),
@@ -321,7 +325,7 @@ fn signed_policy_and_firm_come_from_the_role_oid_and_o_of_each_certificate() {
         // getlistdocs carries the same attributes.
         let listed = answer_xml(&emu.pod_oper(
             acc,
-            "<oper>getlistdocs</oper><time1>20260601</time1><time2>20260601</time2>",
+            "<oper>getlistdocs</oper><time1>20260601000000</time1><time2>20260601235959</time2>",
         ));
         assert!(
             listed.contains(&format!("<permission id='{num}' i='{i}' api_reference='POL-{n}' name='Договор № 15' is_own_doc='0' created='{CREATED}' signed_type='2' must_signed_by_bin='{bin}' {signed} sign_deleted='0' />")),
