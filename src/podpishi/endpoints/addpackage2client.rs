@@ -1,9 +1,10 @@
 //! `addpackage2client` (partner): add tariff `<packet>`'s documents to the client holding
 //! BIN `<bin2client>`. `<refnum>` is unique per partner: the same refnum with the same
-//! bin2client and packet answers success again without adding twice (a retry); with other
+//! bin2client and packet answers success again without adding twice (a retry), warned
+//! `refnum-repeated` (the document does not say what production answers); with other
 //! parameters it is refused naming the earlier transaction.
 
-use crate::ids;
+use crate::podpishi::ctx::bin_check_digit;
 use crate::podpishi::error::{Kind, PodpishiError};
 use crate::podpishi::model::partner;
 use crate::podpishi::wire::{Command, Element};
@@ -29,9 +30,9 @@ impl<'c> Request<'c> {
     }
 }
 
-/// `<bin2client>`: a client's BIN, 12 digits (check digit verified unless
-/// `podpishi.check_digits` is off).
-pub fn bin2client(ctx: &Ctx<'_>, bin2client: Element) -> Result<String, PodpishiError> {
+/// `<bin2client>`: a client's BIN, 12 digits (a wrong check digit warns `bin-check-digit`
+/// unless `podpishi.check_digits` is off).
+pub fn bin2client(ctx: &mut Ctx<'_>, bin2client: Element) -> Result<String, PodpishiError> {
     let b = bin2client.required()?;
     if b.len() != 12 || !b.bytes().all(|c| c.is_ascii_digit()) {
         return Err(PodpishiError::new(
@@ -39,14 +40,7 @@ pub fn bin2client(ctx: &Ctx<'_>, bin2client: Element) -> Result<String, Podpishi
             format!("<bin2client> is '{b}'; expected exactly 12 digits"),
         ));
     }
-    if ctx.world.spec.check_digits {
-        if let Some(p) = ids::iin_bin_problem(b) {
-            return Err(PodpishiError::new(
-                Kind::InvalidField,
-                format!("<bin2client>: {p}"),
-            ));
-        }
-    }
+    bin_check_digit(ctx.world, &mut ctx.warnings, "bin2client", b)?;
     Ok(b.to_string())
 }
 
@@ -70,10 +64,18 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
             counts: tariff.counts,
         },
     )?;
-    ctx.diag.push(if added == partner::PackageAdded::Added {
-        format!("refnum {refnum}: {} documents to {bin}", tariff.counts)
+    if added == partner::PackageAdded::Added {
+        ctx.diag.push(format!(
+            "refnum {refnum}: {} documents to {bin}",
+            tariff.counts
+        ));
     } else {
-        format!("refnum {refnum}: repeated, nothing added")
-    });
+        ctx.diag
+            .push(format!("refnum {refnum}: repeated, nothing added"));
+        ctx.portable(
+            "refnum-repeated",
+            format!("<refnum> {refnum} was already used by this partner for bin2client {bin} and packet {packet}; signsim answers success again without adding documents, but the Podpishi document, line 388, calls refnum the partner's unique order number and does not say what production answers to a repeat"),
+        )?;
+    }
     Ok(ok_resp("addpackage2client", ""))
 }

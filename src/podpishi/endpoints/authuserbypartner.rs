@@ -28,6 +28,24 @@ impl<'c> Request<'c> {
     }
 }
 
+/// `<userip>`, the IP of the client to authorize (the Podpishi document, line 516): absent or
+/// empty warns `field-missing`, text that is not an IPv4/IPv6 address warns `userip-not-ip`.
+fn check_userip(ctx: &mut Ctx<'_>, userip: &str) -> Result<(), PodpishiError> {
+    if userip.is_empty() {
+        return ctx.portable(
+            "field-missing",
+            "<userip> of authuserbypartner is missing or empty; expected the IP address of the client to authorize, e.g. 192.0.2.10 (the Podpishi document, line 516)".into(),
+        );
+    }
+    if userip.parse::<std::net::IpAddr>().is_err() {
+        return ctx.portable(
+            "userip-not-ip",
+            format!("<userip> is '{userip}', not an IPv4 or IPv6 address; expected the IP of the client to authorize, e.g. 192.0.2.10 (the Podpishi document, line 516)"),
+        );
+    }
+    Ok(())
+}
+
 /// parse → authorize (a partner, its template) → the elements read → one model call (which
 /// checks the client is this partner's) → render.
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
@@ -37,6 +55,7 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
     let sid = req.serviceid.required_u64()?;
     let remote_id = req.remoteid.required_u64()?;
     let userip = req.userip.optional()?.unwrap_or("");
+    check_userip(ctx, userip)?;
     let opened = sessions::open_by_partner(
         ctx.store,
         ctx.now + time::Duration::seconds(ctx.world.spec.session_seconds as i64),

@@ -10,7 +10,7 @@
 //! - Emulator extension: an optional `<client_bin>` gives the new account its BIN template
 //!   (the upstream has the client add it in the cabinet).
 
-use crate::ids;
+use crate::podpishi::ctx::bin_check_digit;
 use crate::podpishi::error::{Kind, PodpishiError};
 use crate::podpishi::model::accounts;
 use crate::podpishi::wire::{Command, Element};
@@ -57,10 +57,10 @@ impl Client {
         let remote_id = req.remoteid.required_u64()?;
         let client_bins = match req.client_bin.optional()? {
             Some(b) => {
-                if let Some(p) = ids::iin_bin_problem(b) {
+                if b.len() != 12 || !b.bytes().all(|c| c.is_ascii_digit()) {
                     return Err(PodpishiError::new(
                         Kind::InvalidField,
-                        format!("<client_bin>: {p}"),
+                        format!("<client_bin> is '{b}'; expected exactly 12 digits"),
                     ));
                 }
                 vec![b.to_string()]
@@ -81,6 +81,9 @@ pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> 
     ctx.require_partner("reguserbypartner")?;
     ctx.owner_bin(req.owner_bin)?;
     let client = Client::read(&req)?;
+    if let Some(b) = client.client_bins.first() {
+        bin_check_digit(ctx.world, &mut ctx.warnings, "client_bin", b)?;
+    }
     let r = accounts::register_by_partner(
         ctx.store,
         ctx.world.spec.first_service_id,
