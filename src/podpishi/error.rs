@@ -72,6 +72,7 @@ catalogue! {
     UnverifiableAlgorithm = 23, "GOST signature refused by podpishi.unverifiable_algorithm = \"refuse\"";
     DuplicateReference = 30, "uniq_reference already used by this account (`Document already exist at DB`)";
     ClientBlocked = 31, "the account is blocked (setblockuser) and cannot upload";
+    NoDocumentsLeft = 32, "the account's document count (getavailabledocs) is used up: getcreateinvoice or a partner's addpackage2client adds more";
     NotPartner = 40, "a partner command from an account that is not a partner";
     RefnumReused = 41, "refnum already used by this partner with other parameters";
     UnknownTariff = 42, "no tariff plan with that number";
@@ -88,6 +89,7 @@ impl Kind {
             self,
             Kind::DuplicateReference
                 | Kind::ClientBlocked
+                | Kind::NoDocumentsLeft
                 | Kind::SignatureInvalid
                 | Kind::SignerMismatch
                 | Kind::UntrustedSigner

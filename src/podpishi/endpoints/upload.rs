@@ -3,14 +3,14 @@
 //! Checks, in order: the form (multipart; urlencoded is read too so that a `uf` sent as text
 //! gets its own message), login+apikey, every field rule of the document, the owner's
 //! `signature_pem` (verified over the first file), then ONE transaction: `uniq_reference`
-//! unique per account, a blocked client refused, the balance decremented (it may go
-//! negative, as documented), the document, its files (stored once by SHA-256), the permission
+//! unique per account, a blocked client refused, an account with no documents left refused,
+//! the balance decremented (never below zero), the document, its files (stored once by SHA-256), the permission
 //! of the owner (i, signed_type 1) and of the receiver (signed_type 2 for `type_delegate` 1,
 //! 3 for 2), the by-BIN index and the receiver's email.
 
 use crate::changes::Changes;
-use crate::ids;
-use crate::journal::Meta;
+use crate::journal::{Meta, Warning};
+use crate::podpishi::ctx::{bin_check_digit, portable};
 use crate::podpishi::error::{DocContext, Kind, PodpishiError, Refused, XML_DECL};
 use crate::podpishi::model::documents;
 use crate::podpishi::signing::{self, Verdict};
@@ -84,7 +84,14 @@ fn text_limited(form: &Form, name: &str, max: usize) -> Result<Option<String>, P
     }
 }
 
-fn bin_field(pod: &Podpishi, form: &Form, name: &str) -> Result<String, PodpishiError> {
+/// A BIN/IIN field: 12 digits (refused otherwise, as documented); a wrong check digit warns
+/// `bin-check-digit` ([`bin_check_digit`]).
+fn bin_field(
+    pod: &Podpishi,
+    form: &Form,
+    name: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<String, PodpishiError> {
     let v = form.required(name, Kind::MissingField)?;
     if v.len() != 12 || !v.bytes().all(|b| b.is_ascii_digit()) {
         return Err(PodpishiError::new(
@@ -92,14 +99,7 @@ fn bin_field(pod: &Podpishi, form: &Form, name: &str) -> Result<String, Podpishi
             format!("{name} is '{v}'; expected exactly 12 digits (a BIN or IIN)"),
         ));
     }
-    if pod.world().spec.check_digits {
-        if let Some(p) = ids::iin_bin_problem(&v) {
-            return Err(PodpishiError::new(
-                Kind::InvalidField,
-                format!("{name}: {p} (IIN/BIN check digit; podpishi.check_digits = false turns this off)"),
-            ));
-        }
-    }
+    bin_check_digit(pod.world(), warnings, name, &v)?;
     Ok(v)
 }
 
@@ -194,7 +194,7 @@ fn run(
     changes: &Changes,
 ) -> Result<(u64, String), PodpishiError> {
     remember_context(form, ctx);
-    let up = parse(pod, form, &account)?;
+    let up = parse(pod, form, &account, &mut ctx.warnings)?;
     let filetxt = up.filetxt();
     ctx.filetxt = filetxt.clone();
     let now = pod.now();
@@ -241,7 +241,12 @@ fn remember_context(form: &Form, ctx: &mut DocContext) {
 }
 
 /// Every field rule of the document, in the order the refusals are documented.
-fn parse(pod: &Podpishi, form: &Form, account: &Account) -> Result<Upload, PodpishiError> {
+fn parse(
+    pod: &Podpishi,
+    form: &Form,
+    account: &Account,
+    warnings: &mut Vec<Warning>,
+) -> Result<Upload, PodpishiError> {
     let nametxt = text_limited(form, "nametxt", 250)?
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
@@ -249,16 +254,24 @@ fn parse(pod: &Podpishi, form: &Form, account: &Account) -> Result<Upload, Podpi
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     let package = pack_reference(form)?;
-    let owner_bin = bin_field(pod, form, "owner_bin")?;
+    let owner_bin = bin_field(pod, form, "owner_bin", warnings)?;
     if !account.bins.contains(&owner_bin) {
         return Err(PodpishiError::new(
             Kind::InvalidField,
             format!("owner_bin {owner_bin} is not a template (шаблон ЭЦП) of account {}; its BINs are: {}", account.login, account.bins.join(", ")),
         ));
     }
-    let receiver_bin = bin_field(pod, form, "receiver_bin")?;
+    let receiver_bin = bin_field(pod, form, "receiver_bin", warnings)?;
+    if receiver_bin == owner_bin {
+        portable(
+            pod.world(),
+            warnings,
+            "receiver-is-owner",
+            format!("receiver_bin {receiver_bin} is owner_bin; expected the BIN of the organisation that must sign the document (the Podpishi document, line 34), which the document does not say may be the owner's own"),
+        )?;
+    }
     let receiver_type = type_delegate(form)?;
-    let receiver_mail = receiver_mail(form)?;
+    let receiver_mail = receiver_mail(pod, form, warnings)?;
     let files = files(form)?;
     Ok(Upload {
         nametxt,
@@ -305,26 +318,32 @@ fn type_delegate(form: &Form) -> Result<u8, PodpishiError> {
     }
 }
 
-/// `receiver_mail`: an email address of at most 30 characters.
-fn receiver_mail(form: &Form) -> Result<String, PodpishiError> {
+/// `receiver_mail`: required, at most 30 characters (the Podpishi document, line 41; both
+/// refused). Trimmed, as the document's sample sends `' some@email2.com'`. The document gives
+/// no other rule: one `@` and no whitespace is accepted silently, any other form with the
+/// warning `mail-form`.
+fn receiver_mail(
+    pod: &Podpishi,
+    form: &Form,
+    warnings: &mut Vec<Warning>,
+) -> Result<String, PodpishiError> {
     let receiver_mail = form.required("receiver_mail", Kind::MissingField)?;
     if receiver_mail.chars().count() > 30 {
         return Err(PodpishiError::new(
             Kind::InvalidField,
             format!(
-                "receiver_mail '{receiver_mail}' has {} characters; at most 30 are allowed",
+                "receiver_mail '{receiver_mail}' has {} characters; at most 30 are allowed (the Podpishi document, line 41)",
                 receiver_mail.chars().count()
             ),
         ));
     }
-    let at = receiver_mail.find('@');
-    if !matches!(at, Some(i) if i > 0 && i + 1 < receiver_mail.len())
-        || receiver_mail.contains(char::is_whitespace)
-    {
-        return Err(PodpishiError::new(
-            Kind::InvalidField,
-            format!("receiver_mail '{receiver_mail}' is not an email address"),
-        ));
+    if receiver_mail.matches('@').count() != 1 || receiver_mail.contains(char::is_whitespace) {
+        portable(
+            pod.world(),
+            warnings,
+            "mail-form",
+            format!("receiver_mail is '{receiver_mail}'; expected an email address with one '@' and no spaces, e.g. some@email2.com (the Podpishi document, line 41); production may not deliver the notification or may refuse the upload"),
+        )?;
     }
     Ok(receiver_mail)
 }

@@ -90,13 +90,15 @@ pub struct NewUpload {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Uploaded {
     pub num: u64,
-    /// The account's document count after the upload (it may go negative, as documented).
+    /// The account's document count after the upload (never below zero: an upload needs one).
     pub balance: i64,
 }
 
-/// An upload by account `login`: refused if the account is blocked or `uniq_reference` is
-/// already one of its documents; otherwise the document, its two permissions and indexes, and
-/// the balance charged by one.
+/// An upload by account `login`: refused if the account is blocked, its document count is used
+/// up (zero, or below zero when a scenario seeds it so), or `uniq_reference` is already one of
+/// its documents; otherwise the document, its two permissions and indexes, and the balance
+/// charged by one — checked and charged in the one transaction, so concurrent uploads racing
+/// for the last documents can not take the count below zero.
 pub fn upload(
     store: &Store,
     first_number: u64,
@@ -113,6 +115,12 @@ pub fn upload(
             return refuse(PodpishiError::new(
                 Kind::ClientBlocked,
                 format!("account {login} is blocked by its partner (setblockuser) and cannot upload documents"),
+            ));
+        }
+        if acc.balance <= 0 {
+            return refuse(PodpishiError::new(
+                Kind::NoDocumentsLeft,
+                format!("account {login} has {} documents left to upload (getavailabledocs counts); an upload needs 1. Get more: getcreateinvoice with a <tarif> of gettarifplan, paid, or a partner's addpackage2client (the Podpishi document, line 237)", acc.balance),
             ));
         }
         let reference = &new.reference;

@@ -107,7 +107,8 @@ fn concurrent_addsignature_on_one_permission_stores_exactly_one() {
 
 #[test]
 fn concurrent_addsignature_and_delpermission_one_wins() {
-    let emu = TestEmulator::spawn();
+    // 40 uploads: alfa is seeded with 40 documents instead of 10.
+    let emu = TestEmulator::spawn_edited(|t| t.replacen("balance = 10\n", "balance = 40\n", 1));
     let sig = openssl_cms_sign_kz("petrova", &contract(), false, true);
     // The delete starts 0, 5, … 195 µs after the signature, so some rounds land while the
     // signature is being verified (between addsignature's first check and its transaction).

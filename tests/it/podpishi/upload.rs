@@ -27,7 +27,7 @@ fn upload_with_reqwest_then_getstatus() {
     // The receiver sees it as incoming.
     let (_, x) = emu.pod_command(
         BETA,
-        "<data><oper>getstatus</oper><docuniq>1001</docuniq><time></time></data>",
+        "<data><oper>getstatus</oper><docuniq>1001</docuniq><time>20260601130000</time></data>",
     );
     assert!(x.contains("<permission i='2' is_own_doc='0'"), "{x}");
     // The email went to the outbox.
@@ -83,7 +83,7 @@ fn upload_with_curl_like_the_php_sample() {
     // type_delegate 2: the receiver may only view.
     let (_, x) = emu.pod_command(
         GAMMA,
-        &format!("<data><oper>getstatus</oper><docuniq>{num}</docuniq><time></time></data>"),
+        &format!("<data><oper>getstatus</oper><docuniq>{num}</docuniq><time>20260601130000</time></data>"),
     );
     assert!(
         x.contains("signed_type='3' must_signed_by_bin='160940007893'"),
@@ -92,7 +92,9 @@ fn upload_with_curl_like_the_php_sample() {
     // The file comes back byte for byte.
     let (s, zip) = emu.pod_command_bytes(
         GAMMA,
-        &format!("<data><oper>getdoc</oper><docnum>{num}</docnum><time></time></data>"),
+        &format!(
+            "<data><oper>getdoc</oper><docnum>{num}</docnum><time>20260601130000</time></data>"
+        ),
     );
     assert_eq!(s, 200);
     let files = unzip(&zip);
@@ -115,7 +117,9 @@ fn several_files_come_back_byte_exact_and_same_names_are_kept_apart() {
     let num = doc_num(&emu.pod_upload(u).1);
     let (_, zip) = emu.pod_command_bytes(
         BETA,
-        &format!("<data><oper>getdoc</oper><docnum>{num}</docnum><time></time></data>"),
+        &format!(
+            "<data><oper>getdoc</oper><docnum>{num}</docnum><time>20260601130000</time></data>"
+        ),
     );
     let files = unzip(&zip);
     assert_eq!(
@@ -135,7 +139,7 @@ fn reused_reference_is_refused_and_the_document_untouched() {
     let status_before = emu
         .pod_command(
             ALFA,
-            &format!("<data><oper>getstatus</oper><docuniq>{num}</docuniq><time></time></data>"),
+            &format!("<data><oper>getstatus</oper><docuniq>{num}</docuniq><time>20260601130000</time></data>"),
         )
         .1;
     let balance = emu.pod_balance(ALFA);
@@ -151,14 +155,16 @@ fn reused_reference_is_refused_and_the_document_untouched() {
     assert_eq!(
         emu.pod_command(
             ALFA,
-            &format!("<data><oper>getstatus</oper><docuniq>{num}</docuniq><time></time></data>")
+            &format!("<data><oper>getstatus</oper><docuniq>{num}</docuniq><time>20260601130000</time></data>")
         )
         .1,
         status_before
     );
     let (_, zip) = emu.pod_command_bytes(
         ALFA,
-        &format!("<data><oper>getdoc</oper><docnum>{num}</docnum><time></time></data>"),
+        &format!(
+            "<data><oper>getdoc</oper><docnum>{num}</docnum><time>20260601130000</time></data>"
+        ),
     );
     assert_eq!(unzip(&zip), vec![("contract.txt".to_string(), contract())]);
     // Another account may use the same reference.
@@ -235,10 +241,10 @@ fn every_field_rule_is_checked_and_nothing_is_stored() {
         (Upload::alfa_to_beta("x").without("owner_bin"), 3, "owner_bin is missing"),
         (Upload::alfa_to_beta("x").set("owner_bin", "16094000123"), 4, "owner_bin is &apos;16094000123&apos;; expected exactly 12 digits"),
         (Upload::alfa_to_beta("x").set("owner_bin", BETA_BIN), 4, "owner_bin 160940004561 is not a template (шаблон ЭЦП) of account alfa@test.kz; its BINs are: 160940001237"),
-        (Upload::alfa_to_beta("x").set("receiver_bin", "191919020202"), 4, "receiver_bin: &apos;191919020202&apos; fails the check digit: the last digit should be 1"),
+        (Upload::alfa_to_beta("x").set("receiver_bin", "19191902020"), 4, "receiver_bin is &apos;19191902020&apos;; expected exactly 12 digits (a BIN or IIN)"),
         (Upload::alfa_to_beta("x").set("type_delegate", "3"), 4, "type_delegate is &apos;3&apos;; expected 1 (view and sign) or 2 (view only)"),
         (Upload::alfa_to_beta("x").set("receiver_mail", "a-very-long-address@example.com"), 4, "receiver_mail &apos;a-very-long-address@example.com&apos; has 31 characters; at most 30 are allowed"),
-        (Upload::alfa_to_beta("x").set("receiver_mail", "nobody"), 4, "receiver_mail &apos;nobody&apos; is not an email address"),
+        (Upload::alfa_to_beta("x").set("receiver_mail", "  "), 3, "receiver_mail is empty"),
         (Upload::alfa_to_beta("x").without("uf"), 3, "uf is missing: attach the document as a file part named uf"),
     ];
     for (u, status, needle) in cases {
@@ -256,15 +262,18 @@ fn every_field_rule_is_checked_and_nothing_is_stored() {
 }
 
 #[test]
-fn blocked_client_and_negative_balance() {
-    // gamma has 0 documents: the upload still goes through and the balance goes negative.
+fn blocked_client_and_used_up_document_count() {
+    // gamma has 0 documents: the upload is refused (the Podpishi document, line 237: the
+    // count can be exhausted) and the balance stays 0; the answer says how to get more.
     let emu = TestEmulator::spawn();
     let u = Upload::alfa_to_beta("G1")
         .set("login", GAMMA.0)
         .set("apikey", GAMMA.1)
         .set("owner_bin", GAMMA_BIN);
-    doc_num(&emu.pod_upload(u).1);
-    assert_eq!(emu.pod_balance(GAMMA), -1);
+    let (_, xml) = emu.pod_upload(u);
+    assert!(xml.contains("<doc num='' reference='G1'") && xml.contains("errtxt='account gamma@test.kz has 0 documents left to upload (getavailabledocs counts); an upload needs 1. Get more: getcreateinvoice"), "{xml}");
+    assert_eq!(emu.pod_balance(GAMMA), 0);
+    assert_eq!(emu.pod_list(GAMMA).matches("<permission").count(), 0);
     let emu = TestEmulator::spawn_edited(|t| {
         t.replace(
             "login = \"gamma@test.kz\"",
@@ -331,7 +340,7 @@ fn acknowledged_upload_survives_kill_9() {
     child.wait().unwrap();
     let (mut child, url) = start();
     let cmd = b64(format!(
-        "<data><oper>getstatus</oper><docuniq>{num}</docuniq><time></time></data>"
+        "<data><oper>getstatus</oper><docuniq>{num}</docuniq><time>20260601130000</time></data>"
     )
     .as_bytes());
     let x = client
