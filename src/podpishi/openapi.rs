@@ -13,13 +13,13 @@ use serde_json::{json, Map, Value};
 pub static COMMAND_DOCS: &[(&str, &str, &str)] = &[
     (
         "getstatus",
-        "docuniq (repeat for several documents)",
+        "docuniq: the document's number in the service, the num an upload answers — not uniq_reference (repeat for several documents)",
         "<docuniq>1001</docuniq>",
     ),
     (
         "getlistdocs",
-        "time1, time2 (YYYYMMDD or YYYYMMDDhhmmss, inclusive), owner_bin?",
-        "<time1>20260601</time1><time2>20260630</time2>",
+        "time1, time2 (YYYYMMDDhhmmss, inclusive; a date only, YYYYMMDD, is warned time-date-only), owner_bin?",
+        "<time1>20260601000000</time1><time2>20260630235959</time2>",
     ),
     ("getavailabledocs", "owner_bin?", ""),
     (
@@ -46,8 +46,8 @@ pub static COMMAND_DOCS: &[(&str, &str, &str)] = &[
     ),
     (
         "getlistpartnertrn",
-        "time1, time2",
-        "<time1>20260601</time1><time2>20260630</time2>",
+        "time1, time2 (YYYYMMDDhhmmss), owner_bin?",
+        "<time1>20260601000000</time1><time2>20260630235959</time2>",
     ),
     (
         "setblockuser",
@@ -61,8 +61,8 @@ pub static COMMAND_DOCS: &[(&str, &str, &str)] = &[
     ),
     (
         "authuserbypartner",
-        "serviceid, remoteid, userip?",
-        "<serviceid>5001</serviceid><remoteid>42</remoteid>",
+        "serviceid, remoteid, userip (the client's IP address; absent is warned field-missing), owner_bin?",
+        "<serviceid>5001</serviceid><remoteid>42</remoteid><userip>192.0.2.10</userip>",
     ),
 ];
 
@@ -70,7 +70,7 @@ const ALFA: (&str, &str) = ("alfa@test.kz", "7588ca38acc4ef76149caa0b0c115d94");
 const PARTNER: (&str, &str) = ("partner@test.kz", "9f8e7d6c5b4a39281706f5e4d3c2b1a0");
 
 fn xml_of(oper: &str, inner: &str) -> String {
-    format!("<data><oper>{oper}</oper>{inner}<time></time></data>")
+    format!("<data><oper>{oper}</oper>{inner}<time>20260601130000</time></data>")
 }
 
 fn html_answer(description: &str) -> Value {
@@ -174,7 +174,7 @@ fn command_form() -> Value {
         "properties": {
             "login": {"type": "string", "description": "the account's e-mail"},
             "apikey": {"type": "string", "description": "the account's 32-character API key"},
-            "command": {"type": "string", "contentEncoding": "base64", "description": "base64 of UTF-8 XML `<data><oper>…</oper>…<time>YYYYMMDDhhmmss or empty</time></data>`"},
+            "command": {"type": "string", "contentEncoding": "base64", "description": "base64 of UTF-8 XML `<data><oper>…</oper>…<time>YYYYMMDDhhmmss</time></data>` (an absent or empty <time> is warned field-missing)"},
         },
     })
 }

@@ -24,7 +24,7 @@ pub type CommandHandler = fn(&mut Ctx<'_>, &Command) -> Result<Reply, PodpishiEr
 /// Every `oper` of `/apistatus.php`, in the document's order: (oper, handler, summary).
 #[rustfmt::skip]
 pub const COMMANDS: &[(&str, CommandHandler, &str)] = &[
-    ("getstatus", getstatus::handle, "the permissions of documents by uniq_reference"),
+    ("getstatus", getstatus::handle, "the permissions of documents by their document number in the service (docuniq, the num an upload answers)"),
     ("getlistdocs", getlistdocs::handle, "own and incoming documents of a period"),
     ("getavailabledocs", getavailabledocs::handle, "how many documents the account may still upload"),
     ("getcreateinvoice", getcreateinvoice::handle, "an invoice for a tariff, as an incoming document"),
