@@ -71,7 +71,13 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("oper-case", "podpishi", "<oper> in another case than the document's (GETSTATUS); a PHP switch on the string is case-sensitive"),
     ("login-case", "podpishi", "login matched an account only case-insensitively; whether the provider compares logins case-insensitively is not documented"),
     ("signature-pem-armor", "podpishi", "signature_pem sent PEM-armoured (-----BEGIN …); the document sends plain base64 of the CMS"),
-    ("time-date-only", "podpishi", "<time> given as YYYYMMDD; the document's format is YYYYMMDDhhmmss (only time1/time2 are sent as dates by the sample client)"),
+    ("time-date-only", "podpishi", "<time>, or time1/time2 of getlistdocs and getlistpartnertrn, given as YYYYMMDD; the document's format is YYYYMMDDhhmmss, and signsim's whole-day reading of a date is its own (the Podpishi document, lines 131 and 189–190)"),
+    ("oper-spaces", "podpishi", "<oper> with whitespace around the name (<oper> getstatus </oper>); a PHP switch on the untrimmed string matches no command (the Podpishi document, line 127)"),
+    ("refnum-repeated", "podpishi", "addpackage2client with a refnum already used for the same client and packet, answered as success without adding again; the document calls refnum unique and does not say what production answers to a repeat (the Podpishi document, line 388)"),
+    ("userip-not-ip", "podpishi", "authuserbypartner with a <userip> that is not an IPv4/IPv6 address; production may refuse it or bind the session to it (the Podpishi document, line 516)"),
+    ("receiver-is-owner", "podpishi", "an upload whose receiver_bin is its own owner_bin; the document has the receiver be the organisation that must sign, and does not say production takes the owner itself (the Podpishi document, line 34)"),
+    ("bin-check-digit", "podpishi", "a BIN/IIN element (owner_bin, receiver_bin, bin2client, client_bin) that fails the Kazakh mod-11 check digit; the document asks for 12 digits only, and its own examples 169999070809 and 191919020202 fail the check, so whether production checks is unknown (the Podpishi document, line 34)"),
+    ("mail-form", "podpishi", "receiver_mail without exactly one '@' or with spaces inside; the document asks only for the receiver's email of at most 30 characters, and production may refuse it or fail to notify (the Podpishi document, line 41)"),
 ];
 
 /// The production risk of a kind.

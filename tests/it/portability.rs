@@ -86,6 +86,23 @@ fn upload_signed(emu: &TestEmulator, armored: bool) -> Answer {
     emu.pod_upload_answer(Upload::alfa_to_beta(reference).set("signature_pem", &text))
 }
 
+/// addpackage2client with refnum 77, then with `second` (77 again: a repeat).
+fn package_twice(emu: &TestEmulator, second: &str) -> Answer {
+    let package = |refnum: &str| {
+        format!("<data><oper>addpackage2client</oper><refnum>{refnum}</refnum><bin2client>160940007893</bin2client><packet>1</packet><time>20260601130000</time></data>")
+    };
+    let first = emu.pod_command_answer(PARTNER, &package("77"));
+    assert!(pod_ok(&first), "{}", first.text());
+    emu.pod_command_answer(PARTNER, &package(second))
+}
+
+/// A client registered by the partner, then authuserbypartner with `userip`.
+fn authorize_client(emu: &TestEmulator, userip: &str) -> Answer {
+    let reg = emu.pod_command_answer(PARTNER, "<data><oper>reguserbypartner</oper><email>client@shop.kz</email><remoteid>42</remoteid><time>20260601130000</time></data>");
+    assert!(pod_ok(&reg), "{}", reg.text());
+    emu.pod_command_answer(PARTNER, &format!("<data><oper>authuserbypartner</oper><serviceid>5001</serviceid><remoteid>42</remoteid><userip>{userip}</userip><time>20260601130000</time></data>"))
+}
+
 const AVAILABLE: &str = "<data><oper>getavailabledocs</oper><time>20260601130000</time></data>";
 
 fn leniencies() -> Vec<Leniency> {
@@ -141,6 +158,63 @@ fn leniencies() -> Vec<Leniency> {
             kind: "signature-pem-armor",
             lenient: |emu| upload_signed(emu, true),
             documented: |emu| upload_signed(emu, false),
+            ok: pod_ok,
+        },
+        Leniency {
+            kind: "field-missing",
+            lenient: |emu| {
+                emu.pod_command_answer(ALFA, "<data><oper>getavailabledocs</oper></data>")
+            },
+            documented: |emu| emu.pod_command_answer(ALFA, AVAILABLE),
+            ok: pod_ok,
+        },
+        Leniency {
+            kind: "oper-spaces",
+            lenient: |emu| {
+                emu.pod_command_answer(
+                    ALFA,
+                    &AVAILABLE.replace("getavailabledocs", " getavailabledocs "),
+                )
+            },
+            documented: |emu| emu.pod_command_answer(ALFA, AVAILABLE),
+            ok: pod_ok,
+        },
+        Leniency {
+            kind: "refnum-repeated",
+            lenient: |emu| package_twice(emu, "77"),
+            documented: |emu| package_twice(emu, "78"),
+            ok: pod_ok,
+        },
+        Leniency {
+            kind: "userip-not-ip",
+            lenient: |emu| authorize_client(emu, "my-laptop"),
+            documented: |emu| authorize_client(emu, "192.0.2.10"),
+            ok: pod_ok,
+        },
+        Leniency {
+            kind: "receiver-is-owner",
+            lenient: |emu| {
+                emu.pod_upload_answer(Upload::alfa_to_beta("O1").set("receiver_bin", ALFA_BIN))
+            },
+            documented: |emu| emu.pod_upload_answer(Upload::alfa_to_beta("O1")),
+            ok: pod_ok,
+        },
+        Leniency {
+            kind: "bin-check-digit",
+            lenient: |emu| {
+                emu.pod_upload_answer(
+                    Upload::alfa_to_beta("C1").set("receiver_bin", "191919020202"),
+                )
+            },
+            documented: |emu| emu.pod_upload_answer(Upload::alfa_to_beta("C1")),
+            ok: pod_ok,
+        },
+        Leniency {
+            kind: "mail-form",
+            lenient: |emu| {
+                emu.pod_upload_answer(Upload::alfa_to_beta("E1").set("receiver_mail", "nobody"))
+            },
+            documented: |emu| emu.pod_upload_answer(Upload::alfa_to_beta("E1")),
             ok: pod_ok,
         },
         Leniency {
