@@ -364,7 +364,9 @@ pub struct PodpishiSpec {
     /// Largest command (`/apistatus.php`) body.
     #[serde(default = "default_command_body")]
     pub max_command_bytes: usize,
-    /// Validate IIN/BIN check digits of `owner_bin`/`receiver_bin`/`bin2client`.
+    /// Check the IIN/BIN check digit of `owner_bin`, `receiver_bin`, `bin2client` and
+    /// `client_bin`: a wrong one is the portability warning `bin-check-digit` (the document
+    /// states no check-digit rule); false skips the check.
     #[serde(default = "yes")]
     pub check_digits: bool,
     /// The first document number (`num`) handed out.

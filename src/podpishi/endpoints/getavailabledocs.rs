@@ -1,4 +1,5 @@
-//! `getavailabledocs`: how many documents the account may still upload (may be negative).
+//! `getavailabledocs`: how many documents the account may still upload (below zero only when a
+//! scenario seeds it so: an upload needs one left).
 //! The balance belongs to the account, whatever `owner_bin` names (emulator-defined);
 //! `owner_bin` is still checked to be one of its templates.
 
