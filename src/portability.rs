@@ -71,6 +71,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("oper-case", "podpishi", "<oper> in another case than the document's (GETSTATUS); a PHP switch on the string is case-sensitive"),
     ("login-case", "podpishi", "login matched an account only case-insensitively; whether the provider compares logins case-insensitively is not documented"),
     ("signature-pem-armor", "podpishi", "signature_pem sent PEM-armoured (-----BEGIN …); the document sends plain base64 of the CMS"),
+    ("field-missing", "both", "a documented request field or element left out that the document does not mark optional (اختیاری in the PKI document, необязательное in the Podpishi one); the provider may refuse the request or read the field as empty (the PKI document, lines 327–357 and 547–552; the Podpishi document, lines 131 and 513–518)"),
     ("time-date-only", "podpishi", "<time>, or time1/time2 of getlistdocs and getlistpartnertrn, given as YYYYMMDD; the document's format is YYYYMMDDhhmmss, and signsim's whole-day reading of a date is its own (the Podpishi document, lines 131 and 189–190)"),
     ("oper-spaces", "podpishi", "<oper> with whitespace around the name (<oper> getstatus </oper>); a PHP switch on the untrimmed string matches no command (the Podpishi document, line 127)"),
     ("refnum-repeated", "podpishi", "addpackage2client with a refnum already used for the same client and packet, answered as success without adding again; the document calls refnum unique and does not say what production answers to a repeat (the Podpishi document, line 388)"),
