@@ -61,17 +61,21 @@ pub fn judge(
     }
 }
 
-/// (kind, API, the production risk) — docs/portability.md's catalogue is checked against this list.
+/// (kind, API — `pki`, `podpishi` or `both` —, the production risk) — docs/portability.md's
+/// catalogue is checked against this list.
 pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("signature-form", "pki", "Sign(csr) / Sign(certificate) verified only over an undocumented byte form (UTF-16LE of the text, or the decoded DER); the provider may verify the ASCII text only and answer 401"),
     ("bare-customercode", "pki", "a bare Customercode position (GetCAList, GetCAProfileInfo, GetCredit, IssuingReport, GetAllMobileCert) got CODE-LICENSE; the provider may look the whole string up and not find the customer"),
     ("date-format", "pki", "a date not written yyyy/mm/dd with two-digit month and day (1990-05-12, 1369/2/22); v1.8 of the document insists on the format and the provider may refuse or misread others"),
     ("profile-changed", "pki", "RegisterInfo for a Subject DN that already has a tracking code in this CA, under another profile: the document promises one tracking code per Subject DN, but not what happens to the profile"),
-    ("foreign-identifier", "pki", "IsForeign applicant whose identifier is not an Iranian national code; the document does not say which identifiers the provider accepts for foreigners"),
+    ("foreign-identifier", "pki", "IsForeign applicant whose identifier is not an Iranian national code (digits or a passport-style number); the document does not say which identifiers the provider accepts for foreigners (the PKI document, line 343)"),
+    ("token-type-case", "pki", "personData.TokenType in another case than the document's USERGENERATED / P12 (usergenerated, p12); the provider may compare the string exactly (the PKI document, line 352)"),
+    ("rnd-repeated", "pki", "GetUserCertHistory rnd repeated by the same customer within pki.replay_window_seconds; the document asks for a random string and names no uniqueness rule, so the provider may refuse a repeat as a replay (the PKI document, line 758)"),
+    ("certificate-pem-armor", "pki", "RecievedCertConfirmation certificate sent PEM-armoured (-----BEGIN CERTIFICATE-----); the document shows no form for it and the service hands certificates out as plain base64, which a .NET Convert.FromBase64String reads and '-----BEGIN' it does not (the PKI document, lines 522 and 659)"),
+    ("field-missing", "both", "a request field the document's request body shows, not marked optional (اختیاری / необязательное), was left out; the provider may bind it as null or false and refuse or misread the request (the PKI document, lines 327–357 and each method's body; the Podpishi document, lines 131 and 513–518, and its field tables)"),
     ("oper-case", "podpishi", "<oper> in another case than the document's (GETSTATUS); a PHP switch on the string is case-sensitive"),
     ("login-case", "podpishi", "login matched an account only case-insensitively; whether the provider compares logins case-insensitively is not documented"),
     ("signature-pem-armor", "podpishi", "signature_pem sent PEM-armoured (-----BEGIN …); the document sends plain base64 of the CMS"),
-    ("field-missing", "both", "a documented request field or element left out that the document does not mark optional (اختیاری in the PKI document, необязательное in the Podpishi one); the provider may refuse the request or read the field as empty (the PKI document, lines 327–357 and 547–552; the Podpishi document, lines 131 and 513–518)"),
     ("time-date-only", "podpishi", "<time>, or time1/time2 of getlistdocs and getlistpartnertrn, given as YYYYMMDD; the document's format is YYYYMMDDhhmmss, and signsim's whole-day reading of a date is its own (the Podpishi document, lines 131 and 189–190)"),
     ("oper-spaces", "podpishi", "<oper> with whitespace around the name (<oper> getstatus </oper>); a PHP switch on the untrimmed string matches no command (the Podpishi document, line 127)"),
     ("refnum-repeated", "podpishi", "addpackage2client with a refnum already used for the same client and packet, answered as success without adding again; the document calls refnum unique and does not say what production answers to a repeat (the Podpishi document, line 388)"),

@@ -92,7 +92,7 @@ fn queries() -> [Query; 2] {
         "/api/IssuingReport",
         &serde_json::json!({
             "reportkey": REPORT_KEY_B, "customercode": CUSTOMER_B.0,
-            "startdate": DAY.2, "enddate": DAY.2, "type": "detail",
+            "startdate": DAY.2, "enddate": DAY.2, "type": "detail", "id": "",
         }),
     );
     [

@@ -5,10 +5,15 @@
 //! switched off). The API bumps a generation when that happens; an entry of an older
 //! generation is a miss. The cache is bounded: when full it is emptied, so random queries can
 //! not grow it.
+//!
+//! An answer is kept with how its request was judged ([`Judged`]: the portability warnings, the
+//! diagnostics, the refusal), and a hit hands them back: a repeated request that relies on
+//! uncertain behaviour warns and is counted like the first, and its journal entry says why.
 
 use super::Answer;
+use crate::journal::{Meta, Refusal, Warning};
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 /// Distinct (route, query) pairs remembered.
 const ENTRIES: usize = 1024;
@@ -21,15 +26,53 @@ pub struct GetCache {
 struct Cached {
     generation: u64,
     answer: Answer,
-    ok: bool,
+    judged: Arc<Judged>,
+}
+
+/// How a cached answer's request was judged: what its journal entry and the warning tally
+/// get again on every hit.
+#[derive(Debug, Default)]
+pub struct Judged {
+    pub ok: bool,
+    pub warnings: Vec<Warning>,
+    pub diagnostics: Vec<String>,
+    pub refusal: Option<Refusal>,
+    pub record: Option<String>,
+}
+
+impl Judged {
+    /// What the handler decided, from the request's journal metadata.
+    pub fn of(meta: &Meta) -> Judged {
+        Judged {
+            ok: meta.success == Some(true),
+            warnings: meta.warnings.clone(),
+            diagnostics: meta.diagnostics.clone(),
+            refusal: meta.refusal.clone(),
+            record: meta.record.clone(),
+        }
+    }
+
+    /// Puts the judgement back on a request answered from the cache.
+    pub fn restore(&self, meta: &mut Meta) {
+        meta.success = Some(self.ok);
+        meta.warnings.clone_from(&self.warnings);
+        meta.diagnostics.clone_from(&self.diagnostics);
+        meta.refusal.clone_from(&self.refusal);
+        meta.record.clone_from(&self.record);
+    }
 }
 
 impl GetCache {
-    /// The answer for `route?query` of this generation, and whether it was a success.
-    pub fn get(&self, route: &'static str, query: &str, generation: u64) -> Option<(Answer, bool)> {
+    /// The answer for `route?query` of this generation, and how its request was judged.
+    pub fn get(
+        &self,
+        route: &'static str,
+        query: &str,
+        generation: u64,
+    ) -> Option<(Answer, Arc<Judged>)> {
         let entries = crate::sync::read(&self.entries);
         let c = entries.get(&(route, query.to_string()))?;
-        (c.generation == generation).then(|| (c.answer.clone(), c.ok))
+        (c.generation == generation).then(|| (c.answer.clone(), c.judged.clone()))
     }
 
     pub fn put(
@@ -38,7 +81,7 @@ impl GetCache {
         query: String,
         generation: u64,
         answer: &Answer,
-        ok: bool,
+        judged: Judged,
     ) {
         let mut entries = crate::sync::write(&self.entries);
         if entries.len() >= ENTRIES {
@@ -49,7 +92,7 @@ impl GetCache {
             Cached {
                 generation,
                 answer: answer.clone(),
-                ok,
+                judged: Arc::new(judged),
             },
         );
     }

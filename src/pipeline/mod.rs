@@ -93,10 +93,11 @@ async fn run<A: Api>(
     };
     let query = head.uri.query().unwrap_or("").to_string();
     if let Some((cache, generation)) = cached {
-        if let Some((answer, ok)) = cache.get(route.name(), &query, generation) {
+        if let Some((answer, judged)) = cache.get(route.name(), &query, generation) {
             // The cheapest summary that still shows the fields: the query as sent.
             meta.request = crate::journal::Request::Query(query);
-            meta.success = Some(ok);
+            // Warned and counted again, with the first answer's diagnostics.
+            judged.restore(meta);
             return answer;
         }
     }
@@ -126,7 +127,7 @@ async fn run<A: Api>(
             query,
             generation,
             &answer,
-            meta.success == Some(true),
+            cache::Judged::of(meta),
         );
     }
     late_fault(decision.map(|d| d.action), answer)

@@ -175,28 +175,68 @@ impl<'a> Ctx<'a> {
         Ok(rec)
     }
 
-    /// Records a report nonce; refuses one seen from the same customer within the window.
-    pub fn remember_rnd(&self, customer: &str, rnd: &str) -> Result<(), PkiError> {
+    /// Records a report nonce. One seen from the same customer within the window is accepted
+    /// with an `rnd-repeated` warning: the document asks for "a random string" (the PKI
+    /// document, line 758) and names no uniqueness rule, so whether the provider refuses a
+    /// repeat is unknown.
+    pub fn remember_rnd(&mut self, customer: &str, rnd: &str) -> Result<(), PkiError> {
         let window = time::Duration::seconds(self.world.replay_window_seconds as i64);
-        let mut seen = crate::sync::lock(self.replays);
         let now = self.now;
-        if let Some(at) = seen.get(&(customer.to_string(), rnd.to_string())) {
-            if now - *at < window {
-                return Err(PkiError::new(
-                    Kind::ReplayedRequest,
-                    format!(
-                        "rnd '{rnd}' was already used by customer {customer} at {} (within pki.replay_window_seconds = {}): send a new random string with every call",
-                        crate::clock::wire_time(*at),
-                        window.whole_seconds()
-                    ),
-                ));
+        let earlier = {
+            let mut seen = crate::sync::lock(self.replays);
+            let earlier = seen
+                .get(&(customer.to_string(), rnd.to_string()))
+                .copied()
+                .filter(|at| now - *at < window);
+            if seen.len() > 100_000 {
+                seen.retain(|_, at| now - *at < window);
             }
+            // The first use is kept: a repeat within the window stays a repeat.
+            if earlier.is_none() {
+                seen.insert((customer.to_string(), rnd.to_string()), now);
+            }
+            earlier
+        };
+        let Some(at) = earlier else {
+            return Ok(());
+        };
+        self.portable(
+            "rnd-repeated",
+            format!(
+                "rnd '{rnd}' was already sent by customer {customer} at {} (within pki.replay_window_seconds = {}); the document asks for a random string (the PKI document, line 758): send a new one with every call",
+                crate::clock::wire_time(at),
+                window.whole_seconds()
+            ),
+        )
+    }
+
+    /// Documented request fields the request left out (absent or `null`) although the
+    /// document's request body has them and does not mark them optional (`اختیاری`): one
+    /// `field-missing` warning naming them all, and where the document shows them (`rests_on`,
+    /// "the PKI document, line N").
+    pub fn documented_fields(
+        &mut self,
+        fields: &[wire::Field<'_>],
+        rests_on: &str,
+    ) -> Result<(), PkiError> {
+        let missing: Vec<String> = fields
+            .iter()
+            .filter(|f| !f.is_sent())
+            .map(wire::Field::path)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
         }
-        if seen.len() > 100_000 {
-            seen.retain(|_, at| now - *at < window);
-        }
-        seen.insert((customer.to_string(), rnd.to_string()), now);
-        Ok(())
+        let (names, verb, it) = match missing.as_slice() {
+            [one] => (one.clone(), "is", "it"),
+            _ => (missing.join(", "), "are", "them"),
+        };
+        self.portable(
+            "field-missing",
+            format!(
+                "{names} {verb} not sent; expected as the document's request body shows {it}, which does not mark {it} optional ({rests_on}): send {it} (an empty value rather than none)"
+            ),
+        )
     }
 
     /// A tracking record of `customer` that must also belong to `national_code`.

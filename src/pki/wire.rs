@@ -522,6 +522,12 @@ impl<'f> Field<'f> {
         self.of.path(self.name)
     }
 
+    /// Whether the property was sent with a value: absent and JSON `null` are not (Json.NET
+    /// binds both to the property's default).
+    pub fn is_sent(&self) -> bool {
+        !matches!(self.sent, None | Some(Node::Null))
+    }
+
     /// A string; numbers and booleans convert, `null` and absence are `None`.
     pub fn opt_str(self) -> Result<Option<String>, PkiError> {
         Ok(self.opt_text()?.map(Cow::into_owned))

@@ -123,8 +123,8 @@ pub struct PkiSpec {
     /// Delay before GetAllCert answers (the upstream asks every CA and is slow), milliseconds.
     #[serde(default)]
     pub get_all_cert_latency_ms: u64,
-    /// A GetUserCertHistory `rnd` reused by the same customer within this many seconds is
-    /// refused as a replay.
+    /// A GetUserCertHistory `rnd` reused by the same customer within this many seconds (from
+    /// its first use) is warned `rnd-repeated` (refused under `portability = "refuse"`).
     #[serde(default = "default_replay_window")]
     pub replay_window_seconds: u64,
     /// RSA keys generated ahead for P12 tokens (0 generates on demand).

@@ -309,6 +309,14 @@ fn pki_body_builds_requests_the_server_accepts() {
         "--set",
         "personData.BirthDate=1990/05/12",
         "--set",
+        "personData.IsMan=true",
+        "--set",
+        "personData.IsForeign=false",
+        "--set",
+        "personData.BirthCertificateID=1234",
+        "--set",
+        "personData.AgencySN=",
+        "--set",
         "personData.TokenType=USERGENERATED",
     ]);
     let (status, r) = emu.post("RegisterInfo", &reg);
@@ -347,6 +355,8 @@ fn pki_body_builds_requests_the_server_accepts() {
         "profileName=Bronze-Sign-InPerson",
         "--set",
         &format!("trackingCode={tc}"),
+        "--set",
+        "paymentId=pay-1",
         "--csr",
         csr_file.to_str().unwrap(),
     ]);

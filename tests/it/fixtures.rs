@@ -167,7 +167,7 @@ cat > reg.json <<JSON
  "personData":{"NationalCode":"0012345679","Name":"مهدی","LastName":"احمدی","EnName":"Mehdi",
    "EnLastName":"Ahmadi","FatherName":"حسن","IsMan":true,"Telephone":"09121234567",
    "BirthDate":"1369/02/22","TokenType":"USERGENERATED","City":"تهران","ProvinceName":"تهران",
-   "PostalCode":"1136913111"}}
+   "PostalCode":"1136913111","IsForeign":false,"BirthCertificateID":"1234","AgencySN":""}}
 JSON
 TC=$(curl -fsS -H 'Content-Type: application/json' --data-binary @reg.json "$URL/api/RegisterInfo" \
   | python3 -c 'import json,sys;print(json.load(sys.stdin)["TrackingCode"])')

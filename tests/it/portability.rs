@@ -103,6 +103,70 @@ fn authorize_client(emu: &TestEmulator, userip: &str) -> Answer {
     emu.pod_command_answer(PARTNER, &format!("<data><oper>authuserbypartner</oper><serviceid>5001</serviceid><remoteid>42</remoteid><userip>{userip}</userip><time>20260601130000</time></data>"))
 }
 
+fn register_token_type(emu: &TestEmulator, token_type: &str) -> Answer {
+    let mut p = mehdi();
+    p["TokenType"] = json!(token_type);
+    emu.post_answer(
+        "RegisterInfo",
+        &Customer::A.register_body("01", "Bronze-Sign", p),
+    )
+}
+
+/// GetUserCertHistory twice, the second time with `rnd` `second`.
+fn history_twice(emu: &TestEmulator, second: &str) -> Answer {
+    let serial = "0012345679";
+    let history = |rnd: &str| {
+        emu.post_answer(
+            "GetUserCertHistory",
+            &json!({
+                "customercode": Customer::A.customercode(),
+                "SerialNumber": serial,
+                "rnd": rnd,
+                "signature": Customer::A.sign_unicode(&format!("{serial}{rnd}")),
+            }),
+        )
+    };
+    let first = history("r-1");
+    assert!(pki_ok(&first), "{}", first.text());
+    history(second)
+}
+
+/// Mehdi issued, then RecievedCertConfirmation with the certificate PEM-armoured or not.
+fn confirm_issued(emu: &TestEmulator, armoured: bool) -> Answer {
+    let tracking = emu.register_mehdi();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, der) = openssl_csr(dir.path(), 2048);
+    let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &der);
+    let cert = issued["Certificate"].as_str().unwrap();
+    let cert = if armoured {
+        format!("-----BEGIN CERTIFICATE-----\n{cert}\n-----END CERTIFICATE-----\n")
+    } else {
+        cert.to_string()
+    };
+    emu.post_answer(
+        "RecievedCertConfirmation",
+        &json!({
+            "certificate": cert,
+            "signature": Customer::A.sign_unicode(&cert),
+            "customercode": Customer::A.customercode(),
+            "trackingCode": tracking,
+        }),
+    )
+}
+
+/// Mehdi issued, then revoked with or without `revokeCertReason`.
+fn revoke_issued(emu: &TestEmulator, with_reason: bool) -> Answer {
+    let tracking = emu.register_mehdi();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, der) = openssl_csr(dir.path(), 2048);
+    let issued = emu.issue(&Customer::A, "01", "Bronze-Sign", &tracking, &der);
+    let mut body = Customer::A.revoke_body(issued["Certificate"].as_str().unwrap(), 0);
+    if !with_reason {
+        body.as_object_mut().unwrap().remove("revokeCertReason");
+    }
+    emu.post_answer("RevokeCertificate", &body)
+}
+
 const AVAILABLE: &str = "<data><oper>getavailabledocs</oper><time>20260601130000</time></data>";
 
 fn leniencies() -> Vec<Leniency> {
@@ -135,6 +199,30 @@ fn leniencies() -> Vec<Leniency> {
             kind: "foreign-identifier",
             lenient: |emu| register_foreign(emu, "100200300400"),
             documented: |emu| register_foreign(emu, "0012345679"),
+            ok: pki_ok,
+        },
+        Leniency {
+            kind: "token-type-case",
+            lenient: |emu| register_token_type(emu, "UserGenerated"),
+            documented: |emu| register_token_type(emu, "USERGENERATED"),
+            ok: pki_ok,
+        },
+        Leniency {
+            kind: "rnd-repeated",
+            lenient: |emu| history_twice(emu, "r-1"),
+            documented: |emu| history_twice(emu, "r-2"),
+            ok: pki_ok,
+        },
+        Leniency {
+            kind: "certificate-pem-armor",
+            lenient: |emu| confirm_issued(emu, true),
+            documented: |emu| confirm_issued(emu, false),
+            ok: pki_ok,
+        },
+        Leniency {
+            kind: "field-missing",
+            lenient: |emu| revoke_issued(emu, false),
+            documented: |emu| revoke_issued(emu, true),
             ok: pki_ok,
         },
         Leniency {

@@ -1,8 +1,9 @@
 //! `POST /api/GetUserCertHistory`: every lifecycle of a person under this customer.
 //!
-//! Signed over `Unicode(SerialNumber + rnd)`; `rnd` is a one-time random string: the same
-//! `rnd` from the same customer within `pki.replay_window_seconds` is refused as a replay
-//! (emulator-defined window; the document only says "a random string").
+//! Signed over `Unicode(SerialNumber + rnd)`; `rnd` is "a random string" (the PKI document,
+//! line 758), which names no uniqueness rule: the same `rnd` from the same customer within
+//! `pki.replay_window_seconds` is accepted with an `rnd-repeated` warning (refused under
+//! `portability = "refuse"`).
 
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::report::{cert_item, cert_list, lifecycles_of};
@@ -41,7 +42,7 @@ impl Request {
     }
 }
 
-/// parse → authorize (signature over `SerialNumber + rnd`, then both given, the `rnd` new) →
+/// parse → authorize (signature over `SerialNumber + rnd`, then both given, a repeated `rnd` warned) →
 /// the person's lifecycles → render this customer's.
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let req = Request::parse(f)?;

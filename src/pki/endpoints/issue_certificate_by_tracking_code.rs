@@ -5,8 +5,9 @@
 //! registered for this CA and profile → for `P12` the password is given (and equals the
 //! registration's) → its state allows issuing (Registered, or Approved after RequestApprove)
 //! → the token: for `USERGENERATED` the CSR parses, its self-signature verifies and its RSA
-//! key is large enough; for `P12` the csr is `"none"` and a fresh key comes from the key
-//! pool. Then one
+//! key is large enough (the CSR is base64 DER, as the document writes it — the PKI document,
+//! line 506 —, so a PEM is refused); for `P12` the csr is `"none"` and a fresh key comes from
+//! the key pool. A request without `paymentId` is warned `field-missing` (line 507). Then one
 //! transaction re-reads the state, checks and debits the credit, takes the next serial of the
 //! CA, signs the certificate (and wraps key + chain in a PKCS#12) and records it: concurrent
 //! calls can neither double-spend nor issue twice.
@@ -97,6 +98,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     }
     let token = token(ctx, &code, csr_text, p12, password)?;
     let payment_id = req.payment_id.str_or_empty()?;
+    ctx.documented_fields(&[req.payment_id], "the PKI document, line 507")?;
     let price = profile.spec.price as i64 + rec.lookup_charge as i64;
     let now = ctx.now;
     let validity = Duration::days(profile.spec.validity_days as i64);
@@ -383,11 +385,16 @@ fn csr_spki(ctx: &mut Ctx<'_>, code: &str, csr_text: &str) -> Result<Vec<u8>, Pk
             format!("csr is 'none', which is for P12 tokens; tracking code {code} was registered with TokenType USERGENERATED: send base64 of the DER PKCS#10 request"),
         ));
     }
-    let csr_der = crate::crypto::der_from_b64_or_labelled_pem(
-        csr_text,
-        &["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"],
-    )
-    .map_err(|e| {
+    if csr_text.trim_start().starts_with("-----") {
+        return Err(PkiError::new(
+            Kind::CsrInvalid,
+            format!(
+                "csr is PEM-armoured ({}); the document sends base64(csr) (the PKI document, line 506), and a .NET Convert.FromBase64String can not read '-': strip the -----BEGIN/-----END lines and send the base64 between them",
+                super::revoke_certificate::pem_first_line(csr_text)
+            ),
+        ));
+    }
+    let csr_der = crate::crypto::b64_decode(csr_text.trim()).map_err(|e| {
         PkiError::new(
             Kind::CsrInvalid,
             format!("csr is not base64 of a DER PKCS#10 request: {e}"),

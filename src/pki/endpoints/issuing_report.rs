@@ -12,6 +12,8 @@
 //!   ascending `Id`; pass the last `Id` as `id` to get the next page. Ids are tracking codes,
 //!   which only grow, so pages stay stable while new certificates are issued. The item shape
 //!   is emulator-defined (see docs/reference.md).
+//! - `id` is in the document's body for every type, not marked optional: left out, it is warned
+//!   `field-missing` (send `""` or `0` for the first page and for the `PerCA` types).
 
 use super::get_credit::check_report_key;
 use crate::clock::wire_time;
@@ -65,6 +67,8 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     check_report_key(customer, req.reportkey)?;
     let (from, to) = range(ctx, req.startdate, req.enddate)?;
     let kind = req.kind.str()?;
+    // The document's body has `id` for every type (line 805): left out, it is warned.
+    ctx.documented_fields(&[req.id], "the PKI document, lines 797-806")?;
     // (tracking code → events in range), from the event index.
     let events = ctx.model().events(&customer.code, from, to)?;
     match kind.to_ascii_lowercase().as_str() {

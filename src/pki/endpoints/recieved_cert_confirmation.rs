@@ -1,7 +1,8 @@
 //! `POST /api/RecievedCertConfirmation` (sic): the applicant received the certificate.
 //!
 //! Signed over `Unicode(certificate)`. Optional upstream; recorded in the history. The
-//! certificate must be the one issued for the tracking code. Confirming twice is accepted and
+//! certificate must be the one issued for the tracking code; the document gives no form for it
+//! (the PKI document, line 659), so a PEM is accepted with a `certificate-pem-armor` warning. Confirming twice is accepted and
 //! changes nothing (the first time is kept).
 
 use crate::clock::wire_time;
@@ -37,7 +38,11 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let code = req.tracking_code.str()?;
     let rec = ctx.tracking(&code, &customer.code)?;
     ctx.world.ca(&rec.ca)?.require_available()?;
-    let sent = super::revoke_certificate::find_certificate(ctx, &cert_text)?;
+    let sent = super::revoke_certificate::find_certificate(
+        ctx,
+        &cert_text,
+        super::revoke_certificate::CertificateForm::Unspecified,
+    )?;
     let serial = sent.serial;
     let (applied, first) = ctx.model().confirm(&code, &sent, ctx.now)?;
     let rec = applied.record;

@@ -111,10 +111,11 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let (customer, ca, profile) = authorize(ctx, f, &req, &format!("{customercode}-{national}"))?;
     let pd = req.person();
     national_code(ctx, pd.is_foreign, national, profile)?;
-    let (token_type, password) = token_type(&pd, profile)?;
+    let (token_type, password) = token_type(ctx, &pd, profile)?;
     let mut person = read_person(&pd, national)?;
     ctx.date_form("personData.BirthDate", &person.birth_date)?;
     let lookup_charge = identity_checks(ctx, customer, ca, profile, &mut person)?;
+    documented_person(ctx, &pd, customer)?;
     let applicant = Applicant {
         p12_password_sha256: password.map(|p| crate::crypto::sha256_hex(p.as_bytes())),
         token_type,
@@ -323,18 +324,18 @@ fn national_code(
     };
     // Read for natural persons only: a legal person's IsForeign is read with the person.
     let foreign = !legal && is_foreign.opt_bool()?.unwrap_or(false);
-    let foreign_id = |n: &str| (8..=16).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
     match &id_problem {
-        // A foreign national's identifier is not an Iranian national code; the document does
-        // not say which identifiers the provider takes, so any plausible one passes, warned.
-        Some(p) if foreign && foreign_id(national) => ctx.portable(
+        // A foreign national's identifier is not an Iranian national code; the document names
+        // no format for it (the PKI document, line 343), so any plausible one — digits or a
+        // passport-style number — passes, warned.
+        Some(p) if foreign && foreign_identifier(national) => ctx.portable(
             "foreign-identifier",
-            format!("personData.NationalCode '{national}' of an IsForeign applicant {p}; accepted as a foreign identifier (8 to 16 digits)"),
+            format!("personData.NationalCode '{national}' of an IsForeign applicant {p}; accepted as a foreign identifier ({FOREIGN_ID}), a format the document does not give (the PKI document, line 343)"),
         )?,
         Some(p) if foreign => {
             return Err(PkiError::new(
                 Kind::NationalCodeInvalid,
-                format!("personData.NationalCode {p}; an IsForeign applicant's identifier is expected as 8 to 16 digits"),
+                format!("personData.NationalCode {p}; an IsForeign applicant's identifier is expected as {FOREIGN_ID} (a foreign national's number or passport number)"),
             ))
         }
         _ => {}
@@ -351,6 +352,15 @@ fn national_code(
         ));
     }
     Ok(())
+}
+
+/// What a foreign national's identifier may be (emulator-defined: the document names no format).
+const FOREIGN_ID: &str = "5 to 20 ASCII letters or digits";
+
+/// A foreign national's identifier: [`FOREIGN_ID`]. It becomes the certificate subject's
+/// serialNumber (a PrintableString), so only letters and digits pass.
+fn foreign_identifier(id: &str) -> bool {
+    (5..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// The `Description` of a RegisterInfo answer: a JSON object written into a string, its
@@ -389,14 +399,27 @@ fn active_certificate(
         .map(|issue| (issue.csr, issue.certificate)))
 }
 
-/// `personData.TokenType`, one the profile offers, and for P12 the password (required).
-fn token_type(pd: &PersonData, profile: &Profile) -> Result<(String, Option<String>), PkiError> {
-    let t = pd.token_type.str_or_empty()?.to_ascii_uppercase();
+/// `personData.TokenType`, one the profile offers, and for P12 the password (required). The
+/// document writes the two values in capitals (the PKI document, line 352); another case is
+/// accepted with a `token-type-case` warning.
+fn token_type(
+    ctx: &mut Ctx<'_>,
+    pd: &PersonData,
+    profile: &Profile,
+) -> Result<(String, Option<String>), PkiError> {
+    let sent = pd.token_type.str_or_empty()?;
+    let t = sent.to_ascii_uppercase();
     if t != "USERGENERATED" && t != "P12" {
         return Err(PkiError::new(
             Kind::TokenTypeInvalid,
-            format!("personData.TokenType is '{t}'; USERGENERATED (you send a CSR) or P12 (the service makes the key) is expected"),
+            format!("personData.TokenType is '{sent}'; USERGENERATED (you send a CSR) or P12 (the service makes the key) is expected"),
         ));
+    }
+    if sent != t {
+        ctx.portable(
+            "token-type-case",
+            format!("personData.TokenType is '{sent}'; the document writes it '{t}' (the PKI document, line 352)"),
+        )?;
     }
     if !profile.spec.token_types.contains(&t) {
         return Err(PkiError::new(
@@ -441,6 +464,38 @@ fn read_person(pd: &PersonData, national: &str) -> Result<Person, PkiError> {
         agency_sn: pd.agency_sn.str_or_empty()?,
         email: pd.email.str_or_empty()?,
     })
+}
+
+/// Every `personData` field the document's body shows without marking it optional (the PKI
+/// document, lines 327–357) was sent: those left out are one `field-missing` warning. Not
+/// asked for: `Email` (marked optional), `PostalCode`, `City` and `ProvinceName` (optional
+/// outside the government public CA, line 399, where they are refused when missing),
+/// `password` (for P12 only, refused there), and the names (with `FatherName`) when the
+/// customer has name lookup (the service fills them from the registry, lines 407–411).
+fn documented_person(
+    ctx: &mut Ctx<'_>,
+    pd: &PersonData,
+    customer: &Customer,
+) -> Result<(), PkiError> {
+    let mut fields = Vec::with_capacity(11);
+    if !customer.spec.checks.name_lookup {
+        fields.extend([
+            pd.name,
+            pd.last_name,
+            pd.en_name,
+            pd.en_last_name,
+            pd.father_name,
+        ]);
+    }
+    fields.extend([
+        pd.is_man,
+        pd.telephone,
+        pd.is_foreign,
+        pd.birth_certificate_id,
+        pd.birth_date,
+        pd.agency_sn,
+    ]);
+    ctx.documented_fields(&fields, "the PKI document, lines 327-357")
 }
 
 pub fn person_value(p: &Person, field: Field) -> &str {

@@ -7,7 +7,9 @@
 //!   lists under the name given in `approver`; it is verified for real (messageDigest and
 //!   contentType of the signed attributes, the signature, the signer certificate);
 //! - **remote** (`FaceAuth`): `approverSign` must be empty, and `orderId` is required when the
-//!   customer uses the provider's own face authentication (`provider_face_auth`).
+//!   customer uses the provider's own face authentication (`provider_face_auth`); `approver` or
+//!   `approverSign` left out (not sent empty) is warned `field-missing` (`orderId` is optional,
+//!   line 642).
 //!
 //! `AwaitingApproval` → `Approved` by the model's one approval transition (the control API's
 //! too); any other state is refused with the next valid step.
@@ -28,6 +30,8 @@ struct Request<'f> {
     national_code: String,
     tracking_code: String,
     approver: String,
+    /// `approver` as bound, to tell a left-out one from an empty one.
+    approver_field: Field<'f>,
     /// These two are read once the tracking code's profile is known: a bad signature, a foreign
     /// tracking code or an unavailable CA is refused first.
     approver_sign: Field<'f>,
@@ -40,6 +44,7 @@ impl<'f> Request<'f> {
             national_code: f.opt_str("nationalCode")?.unwrap_or_default(),
             tracking_code: f.opt_str("trackingCode")?.unwrap_or_default(),
             approver: f.opt_str("approver")?.unwrap_or_default(),
+            approver_field: f.field("approver"),
             approver_sign: f.field("approverSign"),
             order_id: f.field("orderId"),
         })
@@ -54,7 +59,8 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
         national_code: national,
         tracking_code: code,
         approver,
-        approver_sign,
+        approver_field,
+        approver_sign: approver_sign_field,
         order_id,
     } = Request::parse(f)?;
     let text = format!("{national}{code}{approver}");
@@ -63,7 +69,7 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let ca = ctx.world.ca(&rec.ca)?;
     ca.require_available()?;
     let profile = ca.profile(&rec.profile)?;
-    let approver_sign = approver_sign.str_or_empty()?;
+    let approver_sign = approver_sign_field.str_or_empty()?;
     let order_id = order_id.str_or_empty()?;
     let remote = profile.spec.face_auth && !profile.spec.approval;
     let model = ctx.model();
@@ -80,6 +86,11 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     may_approve(&rec, profile.spec.approval || profile.spec.face_auth)?;
     let approved_by = if remote {
         check_remote(ctx, customer, profile, &approver_sign, &order_id)?;
+        // Remotely approverSign "must be empty" (line 638): sent empty, not left out.
+        ctx.documented_fields(
+            &[approver_field, approver_sign_field],
+            "the PKI document, lines 605-618 and 638",
+        )?;
         approver.trim().to_string()
     } else {
         verify_approver_sign(ctx, &approver_sign, &approver, &text)?

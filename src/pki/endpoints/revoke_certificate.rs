@@ -2,8 +2,10 @@
 //!
 //! The signature is `Sign(certificate)` (ambiguous form, see `signature`). The certificate is
 //! found by its issuer (one of our CAs) and serial; only the customer that registered it may
-//! revoke it. `revokeCertReason` is an RFC 5280 CRLReason code (default 0, unspecified); the
-//! revocation appears in the CA's CRL at `/crl/{caName}.crl` with that reason.
+//! revoke it. `revokeCertReason` is an RFC 5280 CRLReason code (0, unspecified, when left out,
+//! with a `field-missing` warning: the document's body has it); the revocation appears in the
+//! CA's CRL at `/crl/{caName}.crl` with that reason. The certificate is base64 DER, as the
+//! document writes it (the PKI document, line 548): a PEM is refused.
 
 use crate::crypto::x509;
 use crate::pki::error::{Kind, PkiError};
@@ -38,7 +40,8 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Value, PkiError> {
     let cert_text = req.certificate;
     let customer = ctx.signed_customer(f, &cert_text)?;
     let (reason, reason_name) = reason(req.revoke_cert_reason)?;
-    let sent = find_certificate(ctx, &cert_text)?;
+    ctx.documented_fields(&[req.revoke_cert_reason], "the PKI document, lines 547-552")?;
+    let sent = find_certificate(ctx, &cert_text, CertificateForm::Base64)?;
     let serial = sent.serial;
     let ca = ctx.ca_for(customer, &sent.ca)?;
     ca.require_available()?;
@@ -73,10 +76,35 @@ fn reason(field: Field) -> Result<(i64, &'static str), PkiError> {
     Ok((reason, reason_name))
 }
 
-/// The CA, serial and DER of a certificate sent as base64 DER (a `CERTIFICATE` PEM tolerated).
-pub fn find_certificate(ctx: &Ctx<'_>, text: &str) -> Result<Sent, PkiError> {
+/// How a method's document writes its `certificate` field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CertificateForm {
+    /// `(base64(certificate))` (RevokeCertificate, the PKI document, line 548): a PEM is
+    /// refused, as .NET's `Convert.FromBase64String` refuses its `-----` lines.
+    Base64,
+    /// No form given (RecievedCertConfirmation, the PKI document, line 659): a `CERTIFICATE`
+    /// PEM is accepted with a `certificate-pem-armor` warning.
+    Unspecified,
+}
+
+/// The CA, serial and DER of a certificate sent as base64 DER (a PEM as `form` says).
+pub fn find_certificate(
+    ctx: &mut Ctx<'_>,
+    text: &str,
+    form: CertificateForm,
+) -> Result<Sent, PkiError> {
     if text.trim().is_empty() {
         return Err(PkiError::new(Kind::MissingField, "certificate is missing: send the base64 DER certificate IssueCertificateByTrackingCode returned"));
+    }
+    let armoured = text.trim_start().starts_with("-----");
+    if armoured && form == CertificateForm::Base64 {
+        return Err(PkiError::new(
+            Kind::CertificateInvalid,
+            format!(
+                "certificate is PEM-armoured ({}); the document sends base64(certificate) (the PKI document, line 548), and a .NET Convert.FromBase64String can not read '-': strip the -----BEGIN/-----END lines and send the base64 between them",
+                pem_first_line(text)
+            ),
+        ));
     }
     let der = crate::crypto::der_from_b64_or_labelled_pem(text, &["CERTIFICATE"]).map_err(|e| {
         PkiError::new(
@@ -86,6 +114,15 @@ pub fn find_certificate(ctx: &Ctx<'_>, text: &str) -> Result<Sent, PkiError> {
     })?;
     let info = x509::parse_certificate(&der)
         .map_err(|e| PkiError::new(Kind::CertificateInvalid, format!("certificate: {e}")))?;
+    if armoured {
+        ctx.portable(
+            "certificate-pem-armor",
+            format!(
+                "certificate is PEM-armoured ({}); the document gives no form for it (the PKI document, line 659) and the service hands certificates out as plain base64 (line 522): send the base64 between the armour lines",
+                pem_first_line(text)
+            ),
+        )?;
+    }
     let ca = ctx
         .world
         .cas
@@ -108,4 +145,10 @@ pub fn find_certificate(ctx: &Ctx<'_>, text: &str) -> Result<Sent, PkiError> {
         serial,
         der,
     })
+}
+
+/// The first line of a PEM, quoted and shortened, for messages.
+pub fn pem_first_line(text: &str) -> String {
+    let first = text.trim_start().lines().next().unwrap_or("").trim();
+    format!("'{}'", first.chars().take(48).collect::<String>())
 }

@@ -124,7 +124,7 @@ fn issuing_report_ranges_follow_the_clock() {
         let (status, body) = emu.post(
             "IssuingReport",
             &json!({"reportkey": Customer::A.report_key, "customercode": Customer::A.code,
-                    "startdate": start, "enddate": end, "type": "PerCA"}),
+                    "startdate": start, "enddate": end, "type": "PerCA", "id": ""}),
         );
         assert_eq!(status, 200, "{body}");
         body
@@ -141,7 +141,7 @@ fn issuing_report_ranges_follow_the_clock() {
         let (_, body) = emu.post(
             "IssuingReport",
             &json!({"reportkey": Customer::A.report_key, "customercode": Customer::A.code,
-                    "startdate": "2026/07/15", "enddate": "2026/07/15", "type": "detail"}),
+                    "startdate": "2026/07/15", "enddate": "2026/07/15", "type": "detail", "id": ""}),
         );
         body
     };

@@ -24,41 +24,50 @@ fn pem(label: &str, der: &[u8], end: bool) -> String {
 }
 
 #[test]
-fn a_csr_pem_must_be_a_certificate_request_and_complete() {
+fn a_csr_pem_is_refused_whatever_its_label_or_shape() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
     let tracking = emu.register_mehdi();
     let (_, csr) = openssl_csr(dir.path(), 2048);
     let before = dumps(&emu);
+    // The document sends base64(csr) (the PKI document, line 506): a PEM of any label, whole
+    // or cut off, is refused, naming its first line.
+    let request = "'-----BEGIN CERTIFICATE REQUEST-----'";
     for (text, needle) in [
-        (pem("PRIVATE KEY", &csr, true), "labelled 'PRIVATE KEY'"),
-        (pem("CERTIFICATE", &csr, true), "labelled 'CERTIFICATE'"),
         (
-            pem("CERTIFICATE REQUEST", &csr, false),
-            "no '-----END CERTIFICATE REQUEST-----' line",
+            pem("PRIVATE KEY", &csr, true),
+            "'-----BEGIN PRIVATE KEY-----'",
         ),
+        (
+            pem("CERTIFICATE", &csr, true),
+            "'-----BEGIN CERTIFICATE-----'",
+        ),
+        (pem("CERTIFICATE REQUEST", &csr, false), request),
         (
             pem("CERTIFICATE REQUEST", &csr, true).replace(
                 "-----END CERTIFICATE REQUEST-----",
                 "-----END PRIVATE KEY-----",
             ),
-            "where '-----END CERTIFICATE REQUEST-----' was expected",
+            request,
         ),
-        (
-            pem("CERTIFICATE REQUEST", &csr, true) + "trailing",
-            "text follows",
-        ),
+        (pem("CERTIFICATE REQUEST", &csr, true) + "trailing", request),
+        (pem("CERTIFICATE REQUEST", &csr, true), request),
     ] {
         let r = emu.post(
             "IssueCertificateByTrackingCode",
             &issue_text(&tracking, &text),
         );
-        assert_refused(&r, 200, 404, &["csr", needle]);
+        assert_refused(
+            &r,
+            200,
+            404,
+            &["csr is PEM-armoured", needle, "the PKI document, line 506"],
+        );
     }
     assert_eq!(dumps(&emu), before);
     assert_ok(&emu.post(
         "IssueCertificateByTrackingCode",
-        &issue_text(&tracking, &pem("CERTIFICATE REQUEST", &csr, true)),
+        &issue_text(&tracking, &b64(&csr)),
     ));
 }
 

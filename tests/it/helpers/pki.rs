@@ -101,7 +101,8 @@ impl Customer {
     }
 
     /// A RequestApprove body: `sign` is `Unicode(nationalCode + trackingCode + approver)`;
-    /// `approverSign` and `orderId` are left out when `None`.
+    /// `approverSign` is sent empty when `None` (the document: "must be empty" for remote
+    /// approval), `orderId` (optional) is left out when `None`.
     pub fn request_approve_body(
         &self,
         national: &str,
@@ -116,10 +117,8 @@ impl Customer {
             "trackingCode": tracking,
             "approver": approver,
             "sign": self.sign_unicode(&approval_text(national, tracking, approver)),
+            "approverSign": approver_sign.unwrap_or(""),
         });
-        if let Some(s) = approver_sign {
-            body["approverSign"] = json!(s);
-        }
         if let Some(o) = order_id {
             body["orderId"] = json!(o);
         }
@@ -147,6 +146,7 @@ pub fn mehdi() -> Value {
         "City": "تهران",
         "ProvinceName": "تهران",
         "TokenType": "USERGENERATED",
+        "AgencySN": "",
         "Email": "mehdi@example.test"
     })
 }
@@ -167,7 +167,9 @@ pub fn zahra() -> Value {
         "City": "اصفهان",
         "ProvinceName": "اصفهان",
         "PostalCode": "8173613411",
-        "TokenType": "USERGENERATED"
+        "IsForeign": false,
+        "TokenType": "USERGENERATED",
+        "AgencySN": ""
     })
 }
 
@@ -184,8 +186,31 @@ pub fn reza() -> Value {
         "Telephone": "09151234567",
         "BirthCertificateID": "8842",
         "BirthDate": "1985/11/30",
-        "TokenType": "USERGENERATED"
+        "IsForeign": false,
+        "TokenType": "USERGENERATED",
+        "AgencySN": ""
     })
+}
+
+/// `person` with every personData field the document's body shows and does not mark optional
+/// (the PKI document, lines 327–357) that it left out sent empty (`IsMan` true, `IsForeign`
+/// false): what a client that always writes the whole body sends. The names stay left out
+/// when they are (customer B looks them up).
+pub fn documented(mut person: Value) -> Value {
+    let defaults = [
+        ("IsMan", json!(true)),
+        ("Telephone", json!("")),
+        ("IsForeign", json!(false)),
+        ("BirthCertificateID", json!("")),
+        ("BirthDate", json!("")),
+        ("AgencySN", json!("")),
+    ];
+    if let Some(p) = person.as_object_mut() {
+        for (name, value) in defaults {
+            p.entry(name).or_insert(value);
+        }
+    }
+    person
 }
 
 /// A valid Iranian national code from nine leading digits (check digit per src/ids.rs:

@@ -738,7 +738,7 @@ fn remote_approval_without_order_id_is_fine_without_provider_face_auth() {
         &Customer::B,
         "01",
         "Bronze-Sign-FaceAuth",
-        json!({"NationalCode": SARA, "TokenType": "USERGENERATED"}),
+        documented(json!({"NationalCode": SARA, "IsMan": false, "TokenType": "USERGENERATED"})),
     );
     assert_eq!(emu.state_of(&tracking), "AwaitingApproval");
     let refused = emu.issue_certificate(

@@ -16,7 +16,7 @@ fn national_code_generator_agrees_with_the_fixtures() {
 }
 
 fn applicant(i: usize) -> Value {
-    json!({
+    documented(json!({
         "NationalCode": valid_national_code(234_567_000 + i as u32 * 13),
         "Name": "آزمون",
         "LastName": format!("شماره {i}"),
@@ -25,7 +25,7 @@ fn applicant(i: usize) -> Value {
         "FatherName": "پدر",
         "IsMan": true,
         "TokenType": "USERGENERATED"
-    })
+    }))
 }
 
 /// Customer A with room for exactly three Bronze certificates and no identity checks.

@@ -1,11 +1,12 @@
 //! PKI RA API over real HTTP, one file per behaviour: RegisterInfo,
 //! IssueCertificateByTrackingCode, approval, P12 tokens, revocation and CRLs, transaction
-//! signatures, transport, concurrency, the whole lifecycle, and the report methods
-//! (`reports/`).
+//! signatures, transport, concurrency, the whole lifecycle, the report methods
+//! (`reports/`), and what the document leaves open or settles (`leniency`).
 
 mod approval;
 mod concurrency;
 mod issue;
+mod leniency;
 mod lifecycle;
 mod p12;
 mod register;

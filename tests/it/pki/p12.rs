@@ -301,7 +301,7 @@ fn parallel_p12_issues_never_share_a_key() {
                 &Customer::B,
                 "01",
                 "Bronze-Sign",
-                json!({
+                documented(json!({
                     "NationalCode": valid_national_code(345_678_000 + i * 11),
                     "Name": "آزمون",
                     "LastName": format!("کلید {i}"),
@@ -310,7 +310,7 @@ fn parallel_p12_issues_never_share_a_key() {
                     "FatherName": "پدر",
                     "TokenType": "P12",
                     "password": PASSWORD,
-                }),
+                })),
             )
         })
         .collect();

@@ -388,6 +388,8 @@ fn property_names_bind_case_insensitively() {
             "city": p["City"],
             "PROVINCENAME": p["ProvinceName"],
             "tokentype": p["TokenType"],
+            "ISFOREIGN": p["IsForeign"],
+            "agencysn": p["AgencySN"],
             "email": p["Email"],
         }
     });
@@ -596,10 +598,11 @@ fn profile_without_approval_is_approved_at_once() {
 fn name_lookup_adds_its_price_to_the_issue_charge() {
     let emu = TestEmulator::spawn();
     let dir = tempfile::tempdir().unwrap();
-    let sara = json!({
+    let sara = documented(json!({
         "NationalCode": "1273141598",
+        "IsMan": false,
         "TokenType": "USERGENERATED"
-    });
+    }));
     let resp = emu.register_info(&Customer::B, "01", "Bronze-Sign", sara);
     assert_ok(&resp);
     let tracking = resp.1["TrackingCode"].as_str().unwrap().to_string();

@@ -311,7 +311,10 @@ fn sara_without_names() -> Value {
         "IsMan": false,
         "Telephone": "09351234567",
         "BirthDate": "1372/07/01",
-        "TokenType": "USERGENERATED"
+        "IsForeign": false,
+        "BirthCertificateID": "",
+        "TokenType": "USERGENERATED",
+        "AgencySN": ""
     })
 }
 

@@ -110,7 +110,7 @@ fn build_world(emu: &TestEmulator) -> World {
         &Customer::B,
         "01",
         "Bronze-Sign",
-        json!({"NationalCode": MEHDI, "TokenType": "USERGENERATED"}),
+        documented(json!({"NationalCode": MEHDI, "TokenType": "USERGENERATED"})),
     );
     let b_mehdi = issued_life(
         t.clone(),
@@ -185,17 +185,15 @@ fn report_body(
     kind: &str,
     id: Option<u64>,
 ) -> Value {
-    let mut body = json!({
+    // `id` is in the document's body for every type: "" for the first page (and PerCA).
+    json!({
         "reportkey": key,
         "customercode": customer,
         "startdate": start,
         "enddate": end,
         "type": kind,
-    });
-    if let Some(id) = id {
-        body["id"] = json!(id);
-    }
-    body
+        "id": id.map(|i| i.to_string()).unwrap_or_default(),
+    })
 }
 
 /// A successful IssuingReport's top-level array, asked by `c` with its report key.

@@ -27,7 +27,7 @@ fn issue_many(
                     let mut mine = Vec::new();
                     for i in (t * per)..((t + 1) * per).min(count) {
                         let n = first + i;
-                        let person = json!({
+                        let person = documented(json!({
                             "NationalCode": valid_national_code(400_000_000 + n * 7),
                             "Name": "آزمون",
                             "LastName": format!("گزارش {n}"),
@@ -35,7 +35,7 @@ fn issue_many(
                             "EnLastName": format!("Applicant{n}"),
                             "FatherName": "پدر",
                             "TokenType": "USERGENERATED"
-                        });
+                        }));
                         let tracking = emu.register(c, "01", "Bronze-Sign", person);
                         let resp = emu.post(
                             "IssueCertificateByTrackingCode",
