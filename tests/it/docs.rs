@@ -118,7 +118,7 @@ fn the_command_table_lists_every_podpishi_command() {
 }
 
 #[test]
-fn the_portability_table_lists_every_warning_kind_with_its_api() {
+fn the_portability_table_lists_every_warning_kind_with_its_api_and_the_document_line_it_rests_on() {
     let page = read("docs/portability.md");
     for (kind, api, _) in signsim::portability::CATALOGUE {
         let api = match *api {
@@ -126,7 +126,13 @@ fn the_portability_table_lists_every_warning_kind_with_its_api() {
             "both" => "PKI, Podpishi",
             _ => "Podpishi",
         };
-        let row = format!("| `{kind}` | {api} |");
+        let risk = signsim::portability::risk(kind);
+        let rests_on = risk
+            .rfind("(the ")
+            .map(|at| risk[at + 1..].trim_end_matches(')'))
+            .filter(|r| r.contains(" document, line"))
+            .unwrap_or_else(|| panic!("{kind}'s risk names no document line it rests on: {risk}"));
+        let row = format!("| `{kind}` | {api} | {rests_on} |");
         assert!(
             page.contains(&row),
             "docs/portability.md's table lacks {row}"
