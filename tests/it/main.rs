@@ -17,6 +17,7 @@ mod crypto;
 mod dashboard;
 mod distribution;
 mod docs;
+mod documented_flows;
 mod events;
 mod examples;
 mod fixtures;
