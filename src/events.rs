@@ -110,7 +110,34 @@ pub enum ActionSpec {
     },
 }
 
+/// Every action kind, as a scenario writes it (`kind = "approve"`), with what it does: the
+/// contract coverage report's universe of events and reactions.
+pub const ACTION_KINDS: &[(&str, &str)] = &[
+    ("approve", "an RA officer approves a tracking code"),
+    ("reject", "an RA officer rejects a tracking code"),
+    ("ca_availability", "a CA goes down or up"),
+    ("clock_jump", "the clock jumps"),
+    ("credit", "a customer's credit changes"),
+    ("face_auth", "the provider's face authentication ends"),
+    ("sign", "the counterparty signs a document"),
+    ("refuse", "the counterparty refuses a document"),
+];
+
 impl ActionSpec {
+    /// The kind, as [`ACTION_KINDS`] and a scenario's `kind` name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ActionSpec::Approve { .. } => "approve",
+            ActionSpec::Reject { .. } => "reject",
+            ActionSpec::CaAvailability { .. } => "ca_availability",
+            ActionSpec::ClockJump { .. } => "clock_jump",
+            ActionSpec::Credit { .. } => "credit",
+            ActionSpec::FaceAuth { .. } => "face_auth",
+            ActionSpec::Sign { .. } => "sign",
+            ActionSpec::Refuse { .. } => "refuse",
+        }
+    }
+
     /// Problems, as (field, message), that can be told without the world.
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut p = Vec::new();
@@ -319,4 +346,35 @@ fn matches(m: &Match, meta: &Meta) -> Vec<String> {
         return Vec::new();
     }
     vec![meta.record.clone().unwrap_or_default()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_kind_is_listed_as_scenarios_write_it() {
+        let actions = [
+            ActionSpec::Approve { approver: None },
+            ActionSpec::Reject { reason: None },
+            ActionSpec::CaAvailability {
+                ca: "c".into(),
+                available: true,
+            },
+            ActionSpec::ClockJump { by: "1d".into() },
+            ActionSpec::Credit {
+                customer: "c".into(),
+                set: Some(1),
+                add: None,
+            },
+            ActionSpec::FaceAuth { outcome: None },
+            ActionSpec::Sign { signer: "s".into() },
+            ActionSpec::Refuse { reason: None },
+        ];
+        assert_eq!(actions.len(), ACTION_KINDS.len());
+        for (a, (kind, _)) in actions.iter().zip(ACTION_KINDS) {
+            assert_eq!(a.kind(), *kind);
+            assert_eq!(serde_json::to_value(a).unwrap()["kind"], *kind);
+        }
+    }
 }

@@ -82,6 +82,33 @@ pub enum Trigger {
     Probability { p: f64, seed: u64 },
 }
 
+/// Every action kind, as a rule writes it (`kind = "delay"`), with what it does to a request:
+/// the contract coverage report's universe of faults.
+pub const KINDS: &[(&str, &str)] = &[
+    ("delay", "the answer comes late"),
+    ("error", "the API's own error shape with the rule's code"),
+    ("status", "a bare HTTP status"),
+    ("reset", "the connection reset"),
+    ("empty", "the connection closed without an answer"),
+    ("truncate", "half of the answer's body"),
+    ("malformed", "a proxy's HTML error page instead of the body"),
+];
+
+impl Action {
+    /// The kind, as [`KINDS`] and a rule's `kind` name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Delay { .. } => "delay",
+            Action::Error { .. } => "error",
+            Action::Status { .. } => "status",
+            Action::Reset => "reset",
+            Action::Empty => "empty",
+            Action::Truncate => "truncate",
+            Action::Malformed => "malformed",
+        }
+    }
+}
+
 /// What a `malformed` fault sends: a proxy's error page where the API's body was expected.
 pub const MALFORMED_BODY: &[u8] = b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
 
@@ -323,6 +350,34 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_action_kind_is_listed_as_rules_write_it() {
+        let actions = [
+            Action::Delay {
+                ms: Some(1),
+                min_ms: None,
+                max_ms: None,
+            },
+            Action::Error {
+                code: 1,
+                message: "m".into(),
+            },
+            Action::Status {
+                status: 502,
+                body: None,
+            },
+            Action::Reset,
+            Action::Empty,
+            Action::Truncate,
+            Action::Malformed,
+        ];
+        assert_eq!(actions.len(), KINDS.len());
+        for (a, (kind, _)) in actions.iter().zip(KINDS) {
+            assert_eq!(a.kind(), *kind);
+            assert_eq!(serde_json::to_value(a).unwrap()["kind"], *kind);
+        }
+    }
 
     fn rule(trigger: Trigger) -> FaultRule {
         FaultRule {

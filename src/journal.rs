@@ -57,6 +57,17 @@ pub struct Meta {
     /// The state-machine transitions the request applied, in order (see [`crate::changes`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<crate::changes::Change>,
+    /// Whose request it was, once the API knew: the PKI customer code, the Podpishi login
+    /// (contract coverage is kept per tenant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// The kind of the fault rule's action applied (`delay`, `error`, …; see `fault`).
+    #[serde(skip)]
+    pub fault_kind: Option<&'static str>,
+    /// What a scenario event or reaction did (its action kind: `approve`, `clock_jump`, …), or
+    /// how a control call moved the clock (`set`, `advance`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'static str>,
 }
 
 /// A request as the journal keeps it. A small JSON body or a query string is kept as sent

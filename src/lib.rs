@@ -16,6 +16,8 @@
 //! - [`server`]: hyper plumbing — accept loop, the router, body limits, TLS, graceful stop.
 //! - [`journal`]: the bounded record of every request and how it was judged.
 //! - [`portability`]: the acceptances production may not share, as named warning kinds.
+//! - [`coverage`]: which outcomes of both APIs a test suite reached, per tenant (the contract
+//!   coverage report).
 //! - [`config`]: the typed configuration, built once from flags and `SIGNSIM_*` variables.
 //! - [`faults`]: named, seeded fault rules (chaos on purpose, off by default).
 //! - [`events`]: scheduled scenario events and reactions to requests, on the scenario clock.
@@ -36,6 +38,7 @@ pub mod app;
 pub mod changes;
 pub mod clock;
 pub mod config;
+pub mod coverage;
 pub mod crypto;
 pub mod events;
 pub mod faults;

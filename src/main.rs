@@ -44,6 +44,10 @@ enum Command {
     /// For container health checks and scripts that wait for it; reads the same SIGNSIM_*
     /// variables as `serve`.
     Health(HealthArgs),
+    /// Print a running signsim's contract coverage report (GET /__admin/coverage): which
+    /// operations, errors, transitions, warnings and faults your tests reached. With
+    /// --require FILE, exit 1 listing the required outcomes not reached (docs/coverage.md).
+    Coverage(CoverageArgs),
     /// The test fixtures built into the binary.
     Fixtures {
         #[command(subcommand)]
@@ -147,6 +151,39 @@ struct HealthArgs {
 }
 
 #[derive(Args)]
+struct CoverageArgs {
+    /// The server's URL (default: the loopback address of --addr, https with --tls).
+    #[arg(long, env = "SIGNSIM_COVERAGE_URL")]
+    url: Option<String>,
+    /// The address the server listens on, as given to `serve`.
+    #[arg(long, env = "SIGNSIM_ADDR", default_value = "127.0.0.1:8080", value_parser = signsim::config::parse_addr)]
+    addr: SocketAddr,
+    /// The server serves HTTPS (`serve --tls`).
+    #[arg(long, env = "SIGNSIM_TLS", value_parser = BoolishValueParser::new())]
+    tls: bool,
+    /// The control API's token, when the server has one.
+    #[arg(long, env = "SIGNSIM_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// text, markdown (a CI job summary), json, or junit (one test case per outcome, the
+    /// never-reached ones skipped). Default text; with --require, only the verdict unless given.
+    #[arg(long, value_parser = ["text", "markdown", "json", "junit"])]
+    format: Option<String>,
+    /// Only this tenant: a PKI customer code or a Podpishi login.
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Only this API: pki or podpishi.
+    #[arg(long, value_parser = ["pki", "podpishi"])]
+    api: Option<String>,
+    /// A file of required outcomes, one a line (`RevokeCertificate:ok`, `upload:status=22`,
+    /// `tracking:Approved->Issued`, `warning:*=0`; `#` comments): exit 1 if any is not met.
+    #[arg(long)]
+    require: Option<PathBuf>,
+    /// How long to wait for the answer (e.g. 5s).
+    #[arg(long, default_value = "10s", value_parser = std_duration)]
+    timeout: std::time::Duration,
+}
+
+#[derive(Args)]
 struct ServeArgs {
     /// Address to listen on: IP:PORT, [IPv6]:PORT or localhost:PORT; 0.0.0.0:PORT listens on
     /// every interface; port 0 lets the OS pick (the URL is printed on the first stdout line).
@@ -225,6 +262,10 @@ struct ServeArgs {
     /// Log format: `text` for people, `json` (one object per line) for log collectors.
     #[arg(long, env = "SIGNSIM_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
+    /// Write the contract coverage report (JSON, as GET /__admin/coverage) to this file when
+    /// the server stops (SIGTERM, Ctrl-C).
+    #[arg(long, env = "SIGNSIM_COVERAGE_OUT")]
+    coverage_out: Option<PathBuf>,
 }
 
 /// A positive duration like `10s`, `500ms`, `2m` (the scenario's duration syntax).
@@ -255,6 +296,7 @@ fn main() -> ExitCode {
         }) => cms_sign(signer, cert, key, &input, attached),
         Some(Command::Pki { command }) => pki_tool(command),
         Some(Command::Health(args)) => health(args),
+        Some(Command::Coverage(args)) => coverage(args),
         Some(Command::Fixtures {
             command: FixturesCommand::Export { dir },
         }) => match signsim::scenario::embedded::export(&dir) {
@@ -290,6 +332,92 @@ fn health(args: HealthArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `signsim coverage`: the report in a format, or the verdict of a require file (exit 1 on
+/// misses, 2 on a file that names what the report does not have).
+fn coverage(args: CoverageArgs) -> ExitCode {
+    use signsim::coverage::{format, require};
+    let url = args
+        .url
+        .unwrap_or_else(|| signsim::probe::local_url(args.addr, args.tls));
+    let url = url.trim_end_matches('/');
+    let token = signsim::config::token(args.admin_token.as_deref());
+    let query: Vec<String> = [("tenant", &args.tenant), ("api", &args.api)]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k}={}", encode(v))))
+        .collect();
+    let report = match signsim::probe::coverage(url, &query.join("&"), token, args.timeout) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("signsim coverage: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let shown = args
+        .format
+        .as_deref()
+        .or(args.require.is_none().then_some("text"));
+    if let Some(f) = shown {
+        match format::render(&report, f) {
+            Ok(out) => print!("{out}"),
+            Err(e) => {
+                eprintln!("signsim coverage: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Some(file) = args.require else {
+        return ExitCode::SUCCESS;
+    };
+    let text = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("signsim coverage: --require {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let reqs = match require::parse(&text, &report) {
+        Ok(r) => r,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("signsim coverage: {}: {p}", file.display());
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let misses = require::misses(&reqs, &report);
+    if misses.is_empty() {
+        println!(
+            "coverage: all {} requirements of {} met ({})",
+            reqs.len(),
+            file.display(),
+            format::headline(&report)
+        );
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "coverage: {} of {} requirements of {} not met:",
+        misses.len(),
+        reqs.len(),
+        file.display()
+    );
+    for m in misses {
+        eprintln!("  {m}");
+    }
+    ExitCode::FAILURE
+}
+
+/// A query value, percent-encoded.
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn pki_tool(command: PkiCommand) -> ExitCode {
@@ -447,6 +575,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         eprintln!("signsim serve: {e}");
         return ExitCode::from(2);
     }
+    let args_coverage_out = args.coverage_out.clone();
     let frozen_clock = match args
         .clock
         .as_deref()
@@ -532,8 +661,32 @@ fn serve(args: ServeArgs) -> ExitCode {
         if let Some(summary) = app.shared.warnings.summary() {
             eprintln!("{summary}");
         }
-        ExitCode::SUCCESS
+        write_coverage(&app, args_coverage_out.as_deref())
     })
+}
+
+/// `--coverage-out FILE`: the whole coverage report, written once the server has stopped.
+fn write_coverage(app: &signsim::app::App, path: Option<&Path>) -> ExitCode {
+    let Some(path) = path else {
+        return ExitCode::SUCCESS;
+    };
+    let report = app.shared.coverage.report(&Default::default());
+    let json = serde_json::to_vec_pretty(&report).unwrap_or_default();
+    match std::fs::write(path, json) {
+        Ok(()) => {
+            tracing::info!(
+                "coverage report written to {} ({} of {} outcomes reached)",
+                path.display(),
+                report.reached,
+                report.total
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("signsim: --coverage-out {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is called, not when

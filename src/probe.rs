@@ -1,5 +1,6 @@
 //! `signsim health`: one GET of `/__admin/health` from a blocking client, for container
-//! health checks (a FROM-scratch image has no curl) and for scripts that wait for signsim.
+//! health checks (a FROM-scratch image has no curl) and for scripts that wait for signsim;
+//! `signsim coverage` fetches `/__admin/coverage` with the same client.
 //!
 //! Plain HTTP/1.0 over a `TcpStream` (the server closes after its answer and never chunks it,
 //! so the answer is read to its end as it is), or
@@ -141,6 +142,47 @@ fn tls_client(host: &str) -> Result<rustls::ClientConnection, String> {
 /// GETs `url`/__admin/health; `Ok` with a one-line summary when the server says it is
 /// healthy, `Err` with what went wrong otherwise.
 pub fn health(url: &str, token: Option<&str>, timeout: Duration) -> Result<String, String> {
+    let answer = get(url, "/__admin/health", token, timeout, MAX_ANSWER)?;
+    judge(url, &answer)
+}
+
+/// `signsim coverage`: GETs `url`/__admin/coverage with `query` (`tenant=…&api=…`, already
+/// encoded) and reads the report.
+pub fn coverage(
+    url: &str,
+    query: &str,
+    token: Option<&str>,
+    timeout: Duration,
+) -> Result<crate::coverage::Report, String> {
+    let path = match query {
+        "" => "/__admin/coverage".to_string(),
+        q => format!("/__admin/coverage?{q}"),
+    };
+    let answer = get(url, &path, token, timeout, 64 * MAX_ANSWER)?;
+    let text = String::from_utf8_lossy(&answer);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse::<u16>().ok())
+        .ok_or_else(|| format!("{url} gave no HTTP answer"))?;
+    if status != 200 {
+        let doc: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        let why = doc["error"].as_str().unwrap_or(body.trim());
+        return Err(format!("{url}{path} answered {status}: {why}"));
+    }
+    serde_json::from_str(body).map_err(|e| format!("{url}{path}: not a coverage report: {e}"))
+}
+
+/// One GET of `path` under `url`, the whole answer (head and body) as sent.
+fn get(
+    url: &str,
+    path: &str,
+    token: Option<&str>,
+    timeout: Duration,
+    max: u64,
+) -> Result<Vec<u8>, String> {
     let started = Instant::now();
     let t = parse_url(url)?;
     let stream = connect(&t, timeout)?;
@@ -155,7 +197,7 @@ pub fn health(url: &str, token: Option<&str>, timeout: Duration) -> Result<Strin
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
     let request = format!(
-        "GET {}/__admin/health HTTP/1.0\r\nHost: {}\r\nUser-Agent: signsim-health/{}\r\nAccept: application/json\r\n{auth}\r\n",
+        "GET {}{path} HTTP/1.0\r\nHost: {}\r\nUser-Agent: signsim-probe/{}\r\nAccept: application/json\r\n{auth}\r\n",
         t.prefix,
         t.authority,
         crate::VERSION
@@ -177,7 +219,7 @@ pub fn health(url: &str, token: Option<&str>, timeout: Duration) -> Result<Strin
         let mut tls = rustls::Stream::new(&mut conn, &mut stream);
         tls.write_all(request.as_bytes()).map_err(io)?;
         // A server that closes without close_notify still gave the whole answer.
-        match tls.take(MAX_ANSWER).read_to_end(&mut answer) {
+        match tls.take(max).read_to_end(&mut answer) {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !answer.is_empty() => {}
             Err(e) => return Err(io(e)),
@@ -185,12 +227,9 @@ pub fn health(url: &str, token: Option<&str>, timeout: Duration) -> Result<Strin
     } else {
         let mut stream = stream;
         stream.write_all(request.as_bytes()).map_err(io)?;
-        stream
-            .take(MAX_ANSWER)
-            .read_to_end(&mut answer)
-            .map_err(io)?;
+        stream.take(max).read_to_end(&mut answer).map_err(io)?;
     }
-    judge(url, &answer)
+    Ok(answer)
 }
 
 /// Reads the status line and the health document.

@@ -71,6 +71,9 @@ pub struct Req<'a> {
     /// The transitions the call applied (an approval, a counterparty's signature), for the
     /// journal entry and the one observer.
     pub changes: crate::changes::Changes,
+    /// What the call did, where its route's name does not say (how it moved the clock), for
+    /// the journal entry's `action` and the coverage report.
+    pub action: std::sync::OnceLock<&'static str>,
 }
 
 impl Req<'_> {

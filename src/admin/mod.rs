@@ -19,6 +19,7 @@
 
 mod access;
 mod call;
+pub mod coverage;
 pub mod faults;
 pub mod journal;
 pub mod openapi;
@@ -194,9 +195,11 @@ impl Api for Admin {
             params: call.params,
             body: call.body,
             changes: Default::default(),
+            action: Default::default(),
         };
         let reply = (route.handler)(&req);
         meta.changes = req.changes.take();
+        meta.action = req.action.get().copied();
         reply.map(|reply| Admin::answer(Ok(reply), meta))
     }
 

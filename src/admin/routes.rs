@@ -4,7 +4,7 @@
 //! table, so a route can not exist undescribed; docs/control-api.md lists the same rows.
 
 use super::route::{exclusive, on_record, open, AdminRoute};
-use super::{faults, journal, openapi, pki, podpishi, ui, world, AdminError, Reply, Req};
+use super::{coverage, faults, journal, openapi, pki, podpishi, ui, world, AdminError, Reply, Req};
 use crate::server::router::Router;
 use hyper::Method;
 
@@ -39,6 +39,10 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
         .doc("one journal entry", "")),
     (M::GET, "/__admin/warnings", open("warnings", journal::warnings)
         .doc("portability warnings since start, per kind, with the policy", "")),
+    (M::GET, "/__admin/coverage", open("coverage", coverage::get)
+        .doc("the contract coverage report: every outcome of both APIs with its count, and the never-reached ones (?tenant=, ?api=pki|podpishi); kept through reset", "")),
+    (M::DELETE, "/__admin/coverage", open("coverage.clear", coverage::clear)
+        .doc("clear the coverage counts: counting starts again now", "")),
     (M::GET, "/__admin/faults", open("faults", faults::list)
         .doc("fault rules with their matched-call counts", "")),
     (M::POST, "/__admin/faults", open("faults.add", faults::add)

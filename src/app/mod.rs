@@ -16,6 +16,7 @@
 //! ready file, `names` the scenario's name checks.
 
 mod control;
+pub mod coverage;
 mod mount;
 pub mod names;
 mod reactions;

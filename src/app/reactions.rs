@@ -36,11 +36,15 @@ impl App {
                     "reaction"
                 };
                 let id = self.shared.journal.next_id();
+                let changes = changes.take();
                 let meta = Meta {
+                    // Whose record it acted on, as its transitions say.
+                    tenant: changes.first().map(|c| c.tenant.clone()),
                     success: Some(outcome.is_ok()),
                     request: crate::journal::Request::Summary(Value::String(p.origin.clone())),
                     record: p.record.clone(),
-                    changes: changes.take(),
+                    changes,
+                    action: Some(p.action.kind()),
                     ..Meta::new("scenario", operation)
                 };
                 crate::pipeline::observe(&self.shared, id, &meta);

@@ -71,6 +71,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
             clock: Clock::system(),
             schedule: Default::default(),
             warnings: Default::default(),
+            coverage: Default::default(),
             gate: tokio::sync::RwLock::new(()),
         },
         // Bound to a definite address, the first stdout line and the ready file name it (a
@@ -90,6 +91,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         names: RwLock::new(None),
     };
     app.install(scenario, config.scenario.clone(), None)?;
+    app.shared.coverage.install(super::coverage::universe());
     super::mount::build_table();
     Ok((listener, addr, Arc::new(app)))
 }

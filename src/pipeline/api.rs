@@ -28,6 +28,8 @@ pub struct Shared {
     pub schedule: Schedule,
     /// Portability warnings seen, per kind.
     pub warnings: crate::portability::Tally,
+    /// The contract coverage counts, per tenant; kept through resets.
+    pub coverage: crate::coverage::Coverage,
     /// API requests hold it shared while they run; reset and scenario loading take it
     /// exclusively, so no request of the old world writes into the store of the new one.
     pub gate: tokio::sync::RwLock<()>,
@@ -194,6 +196,12 @@ pub trait Api: Send + Sync {
 pub trait FaultHooks<A: Api + ?Sized>: Sync {
     /// A request field by name, for fault rules that match one.
     fn field(&self, input: &A::Input, name: &str) -> Option<String>;
+
+    /// Whose request it is, when a fault answers before the handler could tell (the
+    /// coverage report counts the fault for that tenant); only a tenant of the world.
+    fn tenant(&self, _input: &A::Input) -> Option<String> {
+        None
+    }
 
     /// The error a fault rule injects, in the route's own shape.
     fn injected(&self, route: &A::Route, code: i64, message: &str, meta: &Meta) -> Answer;

@@ -112,6 +112,10 @@ async fn run<A: Api>(
     });
     if let (Some(d), Some(hooks)) = (&decision, hooks) {
         meta.fault = Some(d.describe());
+        meta.fault_kind = Some(d.action.kind());
+        if meta.tenant.is_none() {
+            meta.tenant = bound.as_ref().ok().and_then(|input| hooks.tenant(input));
+        }
         if let Some(answer) = early_fault(hooks, route, d, meta).await {
             return answer;
         }

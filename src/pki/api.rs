@@ -195,8 +195,12 @@ impl Api for Pki {
             signing: route.signed,
             warnings: Vec::new(),
             changes: &changes,
+            tenant: Default::default(),
         };
         let result = handler(&mut ctx, &f);
+        if let Some(t) = ctx.tenant.get() {
+            meta.tenant = Some(t.to_string());
+        }
         meta.diagnostics.append(&mut ctx.diag);
         meta.warnings.append(&mut ctx.warnings);
         meta.changes = changes.take();
@@ -252,6 +256,14 @@ impl Api for Pki {
 impl FaultHooks<Pki> for Pki {
     fn field(&self, input: &Bound, name: &str) -> Option<String> {
         input.fields.lookup(name)
+    }
+
+    /// The customer a faulted request names (`customercode` or a bare `Customercode`), when
+    /// the world has it.
+    fn tenant(&self, input: &Bound) -> Option<String> {
+        let sent = input.fields.lookup("customercode")?;
+        let code = sent.split('-').next().unwrap_or("").trim();
+        self.world().customer(code).ok().map(|c| c.code.clone())
     }
 
     fn injected(&self, route: &&'static Route, code: i64, message: &str, _meta: &Meta) -> Answer {

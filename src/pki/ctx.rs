@@ -34,6 +34,8 @@ pub struct Ctx<'a> {
     pub warnings: Vec<Warning>,
     /// The transitions the request applied (the model records them).
     pub changes: &'a Changes,
+    /// The customer the request named, once found: its tenant in the coverage report.
+    pub tenant: std::cell::Cell<Option<&'a str>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -49,10 +51,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Notes `c` as the request's tenant.
+    fn known(&self, c: &'a Customer) -> &'a Customer {
+        self.tenant.set(Some(&c.code));
+        c
+    }
+
     /// The customer of a POST body (`customercode` = `Code-License`), license checked.
     pub fn customer_post(&self, f: &Fields) -> Result<&'a Customer, PkiError> {
         let (code, license) = wire::split_customercode(f, "customercode")?;
-        let c = self.world.customer(&code)?;
+        let c = self.known(self.world.customer(&code)?);
         if c.spec.license != license {
             return Err(PkiError::new(
                 Kind::LicenseMismatch,
@@ -95,9 +103,9 @@ impl<'a> Ctx<'a> {
     /// license checked, and a `bare-customercode` warning: the document puts the bare code there.
     pub fn customer_bare(&mut self, name: &str, sent: &str) -> Result<&'a Customer, PkiError> {
         let Some((code, license)) = sent.split_once('-') else {
-            return self.world.customer(sent.trim());
+            return Ok(self.known(self.world.customer(sent.trim())?));
         };
-        let c = self.world.customer(code.trim())?;
+        let c = self.known(self.world.customer(code.trim())?);
         if c.spec.license != license.trim() {
             return Err(PkiError::new(
                 Kind::LicenseMismatch,

@@ -129,6 +129,7 @@ impl Api for Podpishi {
             .and_then(|l| Ok((l, form.text_ref("apikey")?)))
             .and_then(|(l, k)| self.authenticate(l, k, &mut meta.warnings))
             .map_err(as_refusal)?;
+        meta.tenant = Some(account.login.clone());
         if upload {
             return Ok(Input::Upload { form, account });
         }
