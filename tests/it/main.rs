@@ -13,6 +13,7 @@ mod architecture;
 mod ci_hygiene;
 mod ci_recipe;
 mod cli;
+mod coverage;
 mod crypto;
 mod dashboard;
 mod distribution;
