@@ -65,6 +65,7 @@ walks! {
         the_portability_page_runs_as_written: "docs/portability.md", "18089";
         the_https_page_runs_as_written: "docs/https.md", "18092";
         the_ci_page_runs_as_written: "docs/ci.md", "";
+        the_coverage_page_runs_as_written: "docs/coverage.md", "18093";
     }
 }
 

@@ -150,6 +150,7 @@ fn actionlint_passes_the_workflows_and_the_github_templates() {
     }
     files.push("examples/ci/github-actions-service.yml".into());
     files.push("examples/ci/github-actions-binary.yml".into());
+    files.push("examples/ci/github-actions-coverage.yml".into());
     let mut args = vec!["-no-color".to_string()];
     if !has_shellcheck {
         args.push("-shellcheck=".into());
