@@ -57,6 +57,10 @@ pub struct Meta {
     /// The state-machine transitions the request applied, in order (see [`crate::changes`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<crate::changes::Change>,
+    /// The query and body bytes as they arrived, for `GET /__admin/requests/{id}/curl` (never
+    /// in the entry's JSON: they hold what the summary masks).
+    #[serde(skip)]
+    pub sent: crate::replay::Sent,
 }
 
 /// A request as the journal keeps it. A small JSON body or a query string is kept as sent
@@ -854,6 +858,7 @@ fn entry_weight(e: &Entry) -> usize {
             .sum::<usize>()
         + e.meta.fault.as_ref().map_or(0, String::len)
         + e.meta.record.as_ref().map_or(0, String::len)
+        + e.meta.sent.weight()
 }
 
 #[cfg(test)]

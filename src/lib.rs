@@ -46,6 +46,7 @@ pub mod pki;
 pub mod podpishi;
 pub mod portability;
 pub mod probe;
+pub mod replay;
 pub mod scenario;
 pub mod server;
 pub mod store;
