@@ -14,6 +14,8 @@
 //! - [`store`]: state behind typed verbs and transactions (sled in a data directory, maps in
 //!   memory without one).
 //! - [`server`]: hyper plumbing — accept loop, the router, body limits, TLS, graceful stop.
+//! - [`replay`]: the bytes a journal entry keeps to send its request again, and the `curl`
+//!   command that does.
 //! - [`journal`]: the bounded record of every request and how it was judged.
 //! - [`portability`]: the acceptances production may not share, as named warning kinds.
 //! - [`config`]: the typed configuration, built once from flags and `SIGNSIM_*` variables.
