@@ -93,6 +93,26 @@ impl Clock {
         Ok(())
     }
 
+    /// Freezes the clock at its present instant, or sets a frozen one running from where it
+    /// stands (`POST /__admin/clock {"frozen": bool}`); either way "now" does not jump.
+    pub fn freeze(&self, frozen: bool) {
+        let mut mode = crate::sync::write(&self.inner);
+        let now = match *mode {
+            Mode::Running { offset } => {
+                let real = OffsetDateTime::now_utc();
+                real.checked_add(offset).unwrap_or(real)
+            }
+            Mode::Frozen { at } => at,
+        };
+        *mode = if frozen {
+            Mode::Frozen { at: now }
+        } else {
+            Mode::Running {
+                offset: now - OffsetDateTime::now_utc(),
+            }
+        };
+    }
+
     /// Moves the clock by `by` (may be negative).
     pub fn advance(&self, by: Duration) -> Result<(), String> {
         let target = self
@@ -176,6 +196,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn freezing_and_unfreezing_keep_the_instant() {
+        let c = Clock::frozen(datetime!(2026-06-01 08:00 UTC));
+        c.freeze(false);
+        assert!(!c.is_frozen());
+        let now = c.now();
+        assert!(now >= datetime!(2026-06-01 08:00 UTC) && now < datetime!(2026-06-01 08:01 UTC));
+        c.freeze(true);
+        assert!(c.is_frozen());
+        let at = c.now();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(c.now(), at);
+    }
 
     #[test]
     fn frozen_clock_moves_only_when_told() {

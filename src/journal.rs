@@ -68,6 +68,10 @@ pub struct Meta {
     /// how a control call moved the clock (`set`, `advance`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<&'static str>,
+    /// The query and body bytes as they arrived, for `GET /__admin/requests/{id}/curl` (never
+    /// in the entry's JSON: they hold what the summary masks).
+    #[serde(skip)]
+    pub sent: crate::replay::Sent,
 }
 
 /// A request as the journal keeps it. A small JSON body or a query string is kept as sent
@@ -865,6 +869,7 @@ fn entry_weight(e: &Entry) -> usize {
             .sum::<usize>()
         + e.meta.fault.as_ref().map_or(0, String::len)
         + e.meta.record.as_ref().map_or(0, String::len)
+        + e.meta.sent.weight()
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@
 //! - [`store`]: state behind typed verbs and transactions (sled in a data directory, maps in
 //!   memory without one).
 //! - [`server`]: hyper plumbing — accept loop, the router, body limits, TLS, graceful stop.
+//! - [`replay`]: the bytes a journal entry keeps to send its request again, and the `curl`
+//!   command that does.
 //! - [`journal`]: the bounded record of every request and how it was judged.
 //! - [`portability`]: the acceptances production may not share, as named warning kinds.
 //! - [`coverage`]: which outcomes of both APIs a test suite reached, per tenant (the contract
@@ -49,6 +51,7 @@ pub mod pki;
 pub mod podpishi;
 pub mod portability;
 pub mod probe;
+pub mod replay;
 pub mod scenario;
 pub mod server;
 pub mod store;

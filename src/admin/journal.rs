@@ -207,3 +207,40 @@ pub fn warnings(c: &Req<'_>) -> Result<Reply, AdminError> {
         "policy": c.control.portability(),
     })))
 }
+
+/// `GET /__admin/requests/{id}/curl?url=BASE`: a `curl` command that sends the entry's request
+/// again, exactly — method, path and query, `Content-Type`, body bytes (secrets included: the
+/// entry keeps them for this, out of its JSON) — to `url` (default: the public URL).
+/// `{"command", "exact": true}`, or `{"exact": false, "why"}` when the body was too large to keep.
+pub fn curl(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let id: u64 = c.params[0]
+        .parse()
+        .map_err(|_| AdminError::bad(format!("'{}' is not a request id", c.params[0])))?;
+    let s = c.shared();
+    let e = s
+        .journal
+        .get(id)
+        .or_else(|| s.admin_journal.get(id))
+        .ok_or_else(|| {
+            AdminError::not_found(format!("request {id} is not (or no longer) in the journal"))
+        })?;
+    if e.meta.api == "scenario" {
+        return Err(AdminError::bad(format!(
+            "request {id} is a scenario event or reaction, not a request a client sent"
+        )));
+    }
+    let base = c
+        .query("url")
+        .map(str::to_string)
+        .unwrap_or_else(|| c.control.public_url());
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(AdminError::bad(format!(
+            "url '{base}' is not an http(s) base URL such as http://127.0.0.1:8080"
+        )));
+    }
+    let answer = crate::replay::curl(&base, &e.method, &e.path, &e.content_type, &e.meta.sent);
+    Ok(Reply::Json(match answer {
+        Ok(command) => json!({"id": id, "command": command, "exact": true}),
+        Err(why) => json!({"id": id, "exact": false, "why": why}),
+    }))
+}

@@ -189,6 +189,7 @@ impl Api for Admin {
         if route.record {
             meta.record = call.params.first().cloned();
         }
+        let writes = call.head.method != Method::GET;
         let req = Req {
             control: self.control.as_ref(),
             query: query_pairs(call.query()),
@@ -200,6 +201,10 @@ impl Api for Admin {
         let reply = (route.handler)(&req);
         meta.changes = req.changes.take();
         meta.action = req.action.get().copied();
+        if writes && reply.is_ok() {
+            let revision = &self.control.shared().revision;
+            revision.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         reply.map(|reply| Admin::answer(Ok(reply), meta))
     }
 

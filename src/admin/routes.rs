@@ -26,7 +26,7 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
     (M::GET, "/__admin/clock", open("clock", world::clock_get)
         .doc("the scenario clock", "")),
     (M::POST, "/__admin/clock", open("clock", world::clock_set)
-        .doc("move the clock: {\"set\": RFC 3339} or {\"advance\": \"30d\"}; due events and reactions run at once", r#"{"advance": "1d"}"#)),
+        .doc("move the clock: {\"set\": RFC 3339} or {\"advance\": \"30d\"}, and/or freeze it or let it run ({\"frozen\": bool}); due events and reactions run at once", r#"{"advance": "1d"}"#)),
     (M::GET, "/__admin/schedule", open("schedule", world::schedule)
         .doc("pending and done events and reactions", "")),
     (M::GET, "/__admin/requests", open("requests", journal::requests)
@@ -109,6 +109,8 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
         .doc("the dashboard (HTML)", "")),
     (M::GET, "/__admin/ui/{file}", open("ui.asset", ui::asset)
         .doc("the dashboard's script and style", "")),
+    (M::GET, "/__admin/requests/{id}/curl", open("requests.curl", journal::curl)
+        .doc("a curl command that sends a journaled request again exactly (?url=BASE; secrets included)", "")),
 ];
 
 /// The control API's part of the one routing table: its routes, and whatever else is under

@@ -20,6 +20,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/css; charset=utf-8",
         include_str!("ui/style.css"),
     ),
+    ("icon.svg", "image/svg+xml", include_str!("ui/icon.svg")),
 ];
 
 pub fn page(_c: &Req<'_>) -> Result<Reply, AdminError> {

@@ -19,6 +19,7 @@ pub fn health(c: &Req<'_>) -> Result<Reply, AdminError> {
         "admin_journal": super::journal::sizes(c).1,
         "journal_bytes": {"kept": s.journal.bytes(), "budget": s.journal.budget()},
         "faults": s.faults.list().len(),
+        "revision": s.revision.load(std::sync::atomic::Ordering::Relaxed),
         "p12_keys": c.control.pki().map(|p| p.key_pool()),
     })))
 }
@@ -77,16 +78,29 @@ pub fn clock_get(c: &Req<'_>) -> Result<Reply, AdminError> {
     ))
 }
 
-/// The ways `POST /__admin/clock` moves the clock (its body's one key), as the coverage report
+/// The ways `POST /__admin/clock` moves the clock (`frozen` only stops or starts it), as the coverage report
 /// counts them.
 pub const CLOCK_TRAVELS: &[(&str, &str)] = &[
     ("set", "POST /__admin/clock {\"set\": RFC 3339}"),
     ("advance", "POST /__admin/clock {\"advance\": \"30d\"}"),
 ];
 
-/// `{"set": RFC3339}` or `{"advance": "30d" | "2h" | "90s" | "-1d"}`.
+/// `{"set": RFC3339}` or `{"advance": "30d" | "2h" | "90s" | "-1d"}`, and/or `{"frozen": bool}`
+/// (freeze the clock where it stands, or let it run from there).
 pub fn clock_set(c: &Req<'_>) -> Result<Reply, AdminError> {
     let v = c.json()?;
+    let frozen = match v.get("frozen") {
+        None => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(other) => {
+            return Err(AdminError::bad(format!(
+                "frozen: {other} is not true or false"
+            )))
+        }
+    };
+    if let Some(f) = frozen {
+        c.shared().clock.freeze(f);
+    }
     if let Some(at) = v.get("set").and_then(Value::as_str) {
         let t = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
             .map_err(|e| AdminError::bad(format!("set: '{at}' is not RFC 3339 ({e})")))?;
@@ -98,9 +112,9 @@ pub fn clock_set(c: &Req<'_>) -> Result<Reply, AdminError> {
             .advance(crate::clock::parse_duration(by).map_err(AdminError::bad)?)
             .map_err(AdminError::bad)?;
         let _ = c.action.set("advance");
-    } else {
+    } else if frozen.is_none() {
         return Err(AdminError::bad(
-            "send {\"set\": \"2026-06-01T08:00:00Z\"} or {\"advance\": \"30d\"}",
+            "send {\"set\": \"2026-06-01T08:00:00Z\"}, {\"advance\": \"30d\"} or {\"frozen\": true}",
         ));
     }
     // Whatever the new time makes due happens now, before the answer.

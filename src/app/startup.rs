@@ -73,6 +73,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
             warnings: Default::default(),
             coverage: Default::default(),
             gate: tokio::sync::RwLock::new(()),
+            revision: Default::default(),
         },
         // Bound to a definite address, the first stdout line and the ready file name it (a
         // client on this machine connects there); bound to 0.0.0.0, the public URL.

@@ -33,6 +33,9 @@ pub struct Shared {
     /// API requests hold it shared while they run; reset and scenario loading take it
     /// exclusively, so no request of the old world writes into the store of the new one.
     pub gate: tokio::sync::RwLock<()>,
+    /// Grows with every control-API call that changed something (a POST or DELETE answered
+    /// 2xx): with the journal's ids, what a page polls to know that the world changed.
+    pub revision: std::sync::atomic::AtomicU64,
 }
 
 /// How a route takes the world gate.

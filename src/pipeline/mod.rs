@@ -50,6 +50,7 @@ pub async fn serve<A: Api>(
     let (head, body) = req.into_parts();
     let seen = Seen::of(&head);
     let mut meta = Meta::new(A::NAME, "");
+    meta.sent.query = head.uri.query().map(str::to_string);
     if let Some(refusal) = api.admit(&head, &mut meta) {
         return finish(shared, seen, meta, refusal);
     }
@@ -240,5 +241,8 @@ async fn bind<A: Api>(
                 .map_err(|e| api.body_error(route, e))?
         }
     };
+    if !body.is_empty() || head.method != hyper::Method::GET {
+        meta.sent.keep_body(&body);
+    }
     api.bind(route, Call { head, params, body }, meta).await
 }

@@ -71,7 +71,7 @@ fn the_dashboard_approves_signs_and_shows_the_live_journal_in_a_real_browser() {
     assert_eq!(browser.text("#clock"), TEST_CLOCK);
     let row = format!("#tracking-{tracking}");
     assert_eq!(browser.text(&format!("{row} .status")), "AwaitingApproval");
-    assert!(browser.text("#customers").contains("10,000,000"));
+    assert!(browser.text("#tenant-10320874334").contains("10,000,000"));
 
     // Approve through the page; the control API sees it.
     browser.click(&format!("{row} button.approve"));
@@ -159,8 +159,7 @@ fn the_dashboard_approves_signs_and_shows_the_live_journal_in_a_real_browser() {
     );
 
     // No console errors at any point.
-    let console = browser.console();
-    let errors: Vec<_> = console.iter().filter(|e| e["level"] == "SEVERE").collect();
+    let errors = console_errors(&browser);
     assert!(errors.is_empty(), "console errors: {errors:?}");
 
     let shot = repo().join("target").join("dashboard.png");
@@ -197,6 +196,458 @@ fn the_dashboard_and_the_openapi_documents_follow_the_control_api_rule() {
             .unwrap();
         assert_eq!(served.status(), 200, "{path}");
     }
+}
+
+/// The browser console's errors.
+fn console_errors(browser: &Browser) -> Vec<serde_json::Value> {
+    browser
+        .console()
+        .into_iter()
+        .filter(|e| e["level"] == "SEVERE")
+        .collect()
+}
+
+/// The id of the newest upload in the journal.
+fn last_upload(emu: &TestEmulator) -> u64 {
+    let j = emu.admin_ok("requests?operation=upload&limit=1");
+    j["requests"][0]["id"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{j}"))
+}
+
+/// The page open at `emu` and drawn once.
+fn open_dashboard(emu: &TestEmulator) -> Browser {
+    let browser = Browser::start().expect("chromium and chromedriver");
+    browser.goto(&format!("{}/__admin/ui", emu.url));
+    browser.wait_for(
+        "the first drawing",
+        "return document.body.dataset.ready === 'true'",
+        20,
+    );
+    browser
+}
+
+fn browser_present() -> bool {
+    std::path::Path::new("/usr/bin/chromium").exists()
+        && std::path::Path::new("/usr/bin/chromedriver").exists()
+        || std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+#[test]
+fn the_dashboard_keeps_a_selection_through_a_burst_and_follows_the_clock_and_faults() {
+    if !browser_present() {
+        return eprintln!("SKIPPED: chromium or chromedriver missing");
+    }
+    let emu = TestEmulator::spawn();
+    let num = emu.pod_upload_num(Upload::alfa_to_beta("KEEP-1"));
+    let browser = open_dashboard(&emu);
+    let doc = format!("#doc-{num}");
+    // A person picks a signer other than the one offered, and opens a journal row.
+    browser.click(&format!("{doc} select.signer option[value='ivanov']"));
+    let first = emu.get_answer("GetCAList", &[("Customercode", "10320874334")]);
+    let entry = format!("#journal-{}", first.id);
+    browser.wait_for(
+        "the entry",
+        &format!("return !!document.querySelector('{entry}')"),
+        10,
+    );
+    browser.click(&entry);
+    browser.run(
+        &format!("document.querySelector('{doc} select.signer').mark = 1; document.querySelector('{entry}').mark = 1;"),
+        vec![],
+    );
+    // A burst of 50 requests, 5 of them new documents (the tables around the row change).
+    let mut last = 0;
+    for i in 0..50 {
+        last = if i % 10 == 9 {
+            emu.pod_upload_answer(Upload::alfa_to_beta(&format!("BURST-{i}")))
+                .id
+        } else {
+            emu.get_answer("GetCAList", &[("Customercode", "10320874334")])
+                .id
+        };
+    }
+    browser.wait_for(
+        "the burst on the page",
+        &format!("return !!document.querySelector('#journal-{last}') && document.querySelectorAll('#documents tr[data-key]').length === 6"),
+        15,
+    );
+    // One more poll after the burst, so the state views were redrawn after it.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let kept = browser.run(
+        &format!("const s = document.querySelector('{doc} select.signer'); const r = document.querySelector('{entry}');
+         return {{signer: s.value, same_select: s.mark === 1, row_open: r.getAttribute('aria-expanded'), same_row: r.mark === 1,
+                 detail_shown: !r.nextElementSibling.hidden, diagnostics: !!r.nextElementSibling.querySelector('.diagnostics')}};"),
+        vec![],
+    );
+    assert_eq!(
+        kept,
+        json!({"signer": "ivanov", "same_select": true, "row_open": "true", "same_row": true, "detail_shown": true, "diagnostics": true})
+    );
+
+    // The clock, set through the control API by someone else, appears without a reload.
+    assert_eq!(
+        emu.admin_post("clock", &json!({"set": "2027-01-02T03:04:05Z"}))
+            .0,
+        200
+    );
+    browser.wait_for(
+        "the clock set elsewhere",
+        "return document.querySelector('#clock').textContent === '2027-01-02T03:04:05Z'",
+        10,
+    );
+    // A running clock ticks on the page.
+    assert_eq!(emu.admin_post("clock", &json!({"frozen": false})).0, 200);
+    browser.wait_for(
+        "the running clock",
+        "return document.querySelector('#clock-frozen').textContent === '(running)'",
+        10,
+    );
+    let t0 = browser.text("#clock");
+    browser.wait_for(
+        "the clock to tick",
+        &format!("return document.querySelector('#clock').textContent > '{t0}'"),
+        10,
+    );
+    // Freeze, set and advance from the page reach the control API.
+    browser.click("#clock-freeze");
+    browser.wait_for(
+        "the frozen clock",
+        "return document.querySelector('#clock-frozen').textContent === '(frozen)'",
+        10,
+    );
+    assert_eq!(emu.admin_ok("clock")["frozen"], true);
+    browser.run(
+        "document.querySelector('#clock-set').value = '2027-03-01T00:00:00Z'",
+        vec![],
+    );
+    browser.click("#clock-set-btn");
+    browser.wait_for(
+        "the clock set on the page",
+        "return document.querySelector('#clock').textContent === '2027-03-01T00:00:00Z'",
+        10,
+    );
+    browser.click("#clock-advance-btn");
+    browser.wait_for(
+        "the clock advanced",
+        "return document.querySelector('#clock').textContent === '2027-03-02T00:00:00Z'",
+        10,
+    );
+    assert_eq!(emu.admin_ok("clock")["now"], "2027-03-02T00:00:00Z");
+
+    // A fault rule added through the control API shows up, and so does a reset's empty journal.
+    let rule = json!({"name": "slow-ca-list", "api": "pki", "operation": "GetCAList", "action": {"kind": "delay", "ms": 1}, "trigger": {"when": "always"}});
+    assert_eq!(emu.admin_post("faults", &rule).0, 200);
+    browser.wait_for(
+        "the fault rule",
+        "return document.querySelector('#faults').textContent.includes('slow-ca-list')",
+        10,
+    );
+    assert_eq!(emu.admin_post("reset", &json!({})).0, 200);
+    browser.wait_for(
+        "the reset world",
+        "return !document.querySelector('#faults').textContent.includes('slow-ca-list') && document.querySelectorAll('#journal tr.entry').length === 0",
+        10,
+    );
+    let errors = console_errors(&browser);
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+/// Runs a copied curl command with `-w` appended: (status, body).
+fn run_curl(command: &str) -> (u16, Vec<u8>) {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{command} -w '\\n%{{http_code}}'"))
+        .output()
+        .expect("sh and curl");
+    assert!(
+        out.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut body = out.stdout;
+    let nl = body.iter().rposition(|b| *b == b'\n').unwrap();
+    let status = std::str::from_utf8(&body[nl + 1..])
+        .unwrap()
+        .parse()
+        .unwrap();
+    body.truncate(nl);
+    (status, body)
+}
+
+/// Filters the page's journal down to `text` (and the operation `op`) and answers the ids shown.
+fn filter_journal(browser: &Browser, op: &str, text: &str) -> Vec<u64> {
+    browser.wait_for(
+        "the operation among the filter's choices",
+        &format!("return !!document.querySelector('#f-operation option[value=\"{op}\"]')"),
+        10,
+    );
+    browser.click(&format!("#f-operation option[value='{op}']"));
+    browser.run(
+        &format!("const t = document.querySelector('#f-text'); t.value = {}; t.dispatchEvent(new Event('input'));", json!(text)),
+        vec![],
+    );
+    let ids = browser.run(
+        "return [...document.querySelectorAll('#journal tr.entry')].filter((r) => !r.hidden).map((r) => Number(r.id.slice(8)))",
+        vec![],
+    );
+    serde_json::from_value(ids).unwrap()
+}
+
+/// Opens the entry, clicks *copy as curl* and answers the command shown.
+fn copied_curl(browser: &Browser, id: u64) -> String {
+    browser.click(&format!("#journal-{id}"));
+    browser.click(&format!("#journal-{id} + tr.detail button.copy-curl"));
+    let cmd = browser.wait_for(
+        "the curl command",
+        &format!("const p = document.querySelector('#journal-{id} + tr.detail pre.curl'); return p && p.textContent"),
+        10,
+    );
+    cmd.as_str().unwrap().to_string()
+}
+
+#[test]
+fn the_journal_filters_find_one_request_and_copy_as_curl_reproduces_it() {
+    if !browser_present() {
+        return eprintln!("SKIPPED: chromium or chromedriver missing");
+    }
+    let emu = TestEmulator::spawn();
+    // Noise around the one request to find.
+    for _ in 0..5 {
+        emu.get_answer("GetCAList", &[("Customercode", "10320874334")]);
+    }
+    emu.register(&Customer::A, "01", "Bronze-Sign", mehdi());
+    let wanted = emu.post_answer(
+        "RegisterInfo",
+        &Customer::A.register_body("01", "Bronze-Sign", zahra()),
+    );
+    assert_eq!(wanted.status, 200, "{}", wanted.text());
+    let num = emu.pod_upload_num(Upload::alfa_to_beta("CURL-1"));
+    let status = emu.pod_oper(
+        ALFA,
+        &format!("<oper>getstatus</oper><docuniq>{num}</docuniq>"),
+    );
+    assert_eq!(status.status, 200);
+    let browser = open_dashboard(&emu);
+    browser.wait_for(
+        "the entries",
+        &format!("return !!document.querySelector('#journal-{}')", status.id),
+        10,
+    );
+
+    // The filters find the one RegisterInfo of Zahra (by her national code), then by tenant.
+    assert_eq!(
+        filter_journal(&browser, "RegisterInfo", "0023456787"),
+        vec![wanted.id]
+    );
+    browser.click("#f-tenant option[value='10320874334']");
+    assert_eq!(
+        filter_journal(&browser, "RegisterInfo", "0023456787"),
+        vec![wanted.id]
+    );
+    browser.click("#f-outcome option[value='refused']");
+    assert_eq!(
+        filter_journal(&browser, "RegisterInfo", "0023456787"),
+        Vec::<u64>::new()
+    );
+    browser.click("#f-clear");
+    assert_eq!(filter_journal(&browser, "getstatus", ""), vec![status.id]);
+    browser.click("#f-clear");
+
+    // Copy as curl: the exact request, run by curl against this server, gets the same answer.
+    for (id, answer) in [(wanted.id, &wanted), (status.id, &status)] {
+        let cmd = copied_curl(&browser, id);
+        assert!(
+            cmd.starts_with("curl ") || cmd.starts_with("printf "),
+            "{cmd}"
+        );
+        let (code, body) = run_curl(&cmd);
+        assert_eq!(code, answer.status, "{cmd}");
+        assert_eq!(
+            String::from_utf8_lossy(&body),
+            String::from_utf8_lossy(&answer.body),
+            "{cmd}"
+        );
+    }
+    // A multipart upload goes through base64 and arrives byte for byte: the same fields and file,
+    // so the service knows its reference already.
+    let upload = last_upload(&emu);
+    let cmd = copied_curl(&browser, upload);
+    assert!(cmd.starts_with("printf %s "), "{cmd}");
+    let (code, body) = run_curl(&cmd);
+    assert_eq!(code, 200);
+    assert!(
+        String::from_utf8_lossy(&body).contains(
+            "reference='CURL-1' package='201707' nametxt='Договор № 15' filetxt='contract.txt' errtxt='Document already exist at DB'"
+        ),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let errors = console_errors(&browser);
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+#[test]
+fn request_fields_render_as_text_and_the_page_is_ready_for_a_strict_csp() {
+    if !browser_present() {
+        return eprintln!("SKIPPED: chromium or chromedriver missing");
+    }
+    let emu = TestEmulator::spawn();
+    let mut person = mehdi();
+    person["Name"] = json!("<img src=x onerror=\"window.pwned=1\">مهدی");
+    person["EnLastName"] = json!("<script>window.pwned=2</script>Ahmadi");
+    let a = emu.post_answer(
+        "RegisterInfo",
+        &Customer::A.register_body("01", "Bronze-Sign", person),
+    );
+    let mut upload = Upload::alfa_to_beta("<b>ref</b>\"'&amp;")
+        .set("nametxt", "<img src=x onerror=window.pwned=3>Договор № 7");
+    upload.files = vec![(
+        "<img src=x onerror=window.pwned=4>контракт.txt".into(),
+        contract(),
+    )];
+    let num = emu.pod_upload_num(upload);
+    let browser = open_dashboard(&emu);
+    browser.wait_for(
+        "the document",
+        &format!("return !!document.querySelector('#doc-{num}')"),
+        10,
+    );
+    for id in [a.id, last_upload(&emu)] {
+        browser.click(&format!("#journal-{id}"));
+    }
+    let page = browser.run(
+        &format!("const d = document.querySelector('#doc-{num}');
+         return {{pwned: window.pwned === undefined ? null : window.pwned, imgs: document.querySelectorAll('main img').length,
+                 scripts: document.querySelectorAll('script').length, bold: document.querySelectorAll('main b:not(.warning)').length,
+                 name: d.querySelector('.doc-name').textContent, journal: document.querySelector('#journal').textContent}};"),
+        vec![],
+    );
+    assert_eq!(page["pwned"], json!(null), "{page}");
+    assert_eq!(page["imgs"], 0, "{page}");
+    assert_eq!(page["scripts"], 1, "only app.js: {page}");
+    let name = page["name"].as_str().unwrap();
+    for text in [
+        "<img src=x onerror=window.pwned=3>Договор № 7",
+        "<img src=x onerror=window.pwned=4>контракт.txt",
+        "ref <b>ref</b>\"'&amp;",
+    ] {
+        assert!(name.contains(text), "{text} in {name}");
+    }
+    let journal = page["journal"].as_str().unwrap();
+    assert!(
+        journal.contains("<script>window.pwned=2</script>Ahmadi"),
+        "{journal}"
+    );
+    assert!(journal.contains("مهدی"), "{journal}");
+    // Ready for `Content-Security-Policy: default-src 'self'`: no inline script, handler or style,
+    // nothing from elsewhere, and no HTML built from strings.
+    let html = emu.admin_raw("ui").text();
+    let js = emu.admin_raw("ui/app.js").text();
+    assert!(
+        !html.contains("<script>") && !html.contains(" style=") && !html.contains("data:"),
+        "{html}"
+    );
+    assert!(
+        !regex_like_handler(&html),
+        "an inline on…= handler in the page"
+    );
+    for sink in [
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+    ] {
+        assert!(!js.contains(sink), "app.js uses {sink}");
+    }
+    let errors = console_errors(&browser);
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+/// Whether an HTML text has an inline event handler attribute (` onclick=`, ` onload=` …).
+fn regex_like_handler(html: &str) -> bool {
+    html.match_indices(" on").any(|(i, _)| {
+        let rest = &html[i + 3..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        !name.is_empty() && rest[name.len()..].starts_with('=')
+    })
+}
+
+/// The coverage JSON `GET /__admin/coverage` answers (docs/coverage.md), as the page's stub.
+const COVERAGE_STUB: &str = r#"{"since": "2026-12-06T23:50:00.000Z", "tenants": ["10320874334", "alfa@test.kz"],
+  "total": 412, "reached": 37,
+  "outcomes": [
+    {"id": "pki:RevokeCertificate:ok", "api": "pki", "group": "operation", "subject": "RevokeCertificate", "text": "RevokeCertificate succeeded", "count": 3},
+    {"id": "tracking:Issued->Revoked", "api": "pki", "group": "transition", "subject": "tracking", "text": "a tracking code went Issued → Revoked (revoke)", "count": 0}],
+  "never": [{"id": "tracking:Issued->Revoked", "api": "pki", "group": "transition", "subject": "tracking", "text": "your tests never saw a certificate revoked <script>"}]}"#;
+
+#[test]
+fn the_coverage_view_and_the_screenshots_at_1280_and_800_px() {
+    if !browser_present() {
+        return eprintln!("SKIPPED: chromium or chromedriver missing");
+    }
+    let emu = TestEmulator::spawn();
+    emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", mehdi());
+    emu.pod_upload_num(Upload::alfa_to_beta("SHOT-1"));
+    let browser = open_dashboard(&emu);
+    // Live: the view shows the server's own report.
+    assert_eq!(emu.admin_raw("coverage").status, 200);
+    browser.wait_for(
+        "the coverage",
+        "return document.querySelector('#coverage-summary').textContent.startsWith('reached ')",
+        10,
+    );
+    // Against the agreed JSON, served to the page by the test (the server is not touched).
+    browser.run(
+        &format!("const stub = {COVERAGE_STUB}; const real = window.fetch;
+         window.fetch = (url, init) => String(url).startsWith('/__admin/coverage')
+           ? Promise.resolve(new Response(JSON.stringify(stub), {{headers: {{'content-type': 'application/json'}}}}))
+           : real(url, init);"),
+        vec![],
+    );
+    browser.click("#cov-retry");
+    browser.wait_for(
+        "the stubbed coverage",
+        "return document.querySelector('#coverage-summary').textContent.startsWith('reached 37 of 412 outcomes')",
+        10,
+    );
+    assert!(browser
+        .text("#coverage-never")
+        .contains("your tests never saw a certificate revoked <script>"));
+    assert!(browser
+        .text("#coverage-never")
+        .contains("tracking:Issued->Revoked"));
+    assert_eq!(
+        browser.run(
+            "return document.querySelectorAll('#coverage-outcomes tr.never').length",
+            vec![]
+        ),
+        1
+    );
+    browser.click("#cov-tenant option[value='alfa@test.kz']");
+
+    // Usable at 1 280 and at 800 px: nothing wider than the window; screenshots for the notes.
+    for width in [1280, 800] {
+        browser.resize(width, 1600);
+        let overflow = browser.run(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            vec![],
+        );
+        assert_eq!(overflow, 0, "the page is wider than {width} px");
+        let shot = repo().join("target").join(format!("dashboard-{width}.png"));
+        browser.screenshot(&shot);
+        report(&format!(
+            "dashboard screenshot at {width} px: {}",
+            shot.display()
+        ));
+    }
+    let errors = console_errors(&browser);
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 }
 
 /// A real browser for the dashboard test: Debian's headless Chromium driven through
@@ -387,9 +838,16 @@ mod browser {
             panic!("{doing} {css}: the element kept being replaced");
         }
 
-        /// Clicks the element `css` selects, as a user would (WebDriver element click).
+        /// Clicks the element `css` selects, as a user would (WebDriver element click), after
+        /// scrolling it to the middle of the window as a user would, clear of the sticky header.
         pub fn click(&self, css: &str) {
             self.on_element(css, "click", |id| {
+                let element = json!({ELEMENT: id});
+                self.try_call(
+                    "POST",
+                    &self.s("/execute/sync"),
+                    Some(json!({"script": "arguments[0].scrollIntoView({block: 'center'})", "args": [element]})),
+                )?;
                 self.try_call(
                     "POST",
                     &self.s(&format!("/element/{id}/click")),
@@ -416,6 +874,15 @@ mod browser {
 
         /// Saves a PNG of the page at `path`, making its folder (`target/` is not there when
         /// CARGO_TARGET_DIR points elsewhere).
+        /// Sizes the browser window (the page's viewport follows).
+        pub fn resize(&self, width: u32, height: u32) {
+            self.call(
+                "POST",
+                &self.s("/window/rect"),
+                Some(json!({"width": width, "height": height})),
+            );
+        }
+
         pub fn screenshot(&self, path: &Path) {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             let b64 = self.call("GET", &self.s("/screenshot"), None);
