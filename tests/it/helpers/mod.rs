@@ -188,6 +188,26 @@ impl TestEmulator {
 
 impl Drop for TestEmulator {
     fn drop(&mut self) {
+        // `tests/own_coverage.sh`: each emulator's coverage report, for the project's own tally.
+        if let (Some(dir), true) = (
+            std::env::var_os("SIGNSIM_TEST_COVERAGE_DIR"),
+            self.stop.is_some(),
+        ) {
+            if let Ok(r) = self
+                .client
+                .get(format!("{}/__admin/coverage", self.url))
+                .send()
+            {
+                if let Ok(text) = r.text() {
+                    let name = format!(
+                        "{}-{}.json",
+                        std::process::id(),
+                        self.url.replace([':', '/', '.'], "_")
+                    );
+                    let _ = std::fs::write(std::path::Path::new(&dir).join(name), text);
+                }
+            }
+        }
         // A client that follows only the documented forms sees no warning: every test is one.
         if !self
             .relies_on_leniency
