@@ -1,7 +1,7 @@
 //! PKI RA API over real HTTP, one file per behaviour: RegisterInfo,
 //! IssueCertificateByTrackingCode, approval, P12 tokens, revocation and CRLs, transaction
-//! signatures, transport, concurrency, the whole lifecycle, and the report methods
-//! (`reports/`).
+//! signatures, transport, concurrency, the whole lifecycle, renewal (the same tracking code
+//! restarted), every method's documented refusal shape, and the report methods (`reports/`).
 
 mod approval;
 mod concurrency;
@@ -11,5 +11,6 @@ mod p12;
 mod register;
 mod reports;
 mod revoke;
+mod shapes;
 mod signatures;
 mod transport;
