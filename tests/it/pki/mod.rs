@@ -9,6 +9,7 @@ mod issue;
 mod lifecycle;
 mod p12;
 mod register;
+mod renewal;
 mod reports;
 mod revoke;
 mod shapes;
