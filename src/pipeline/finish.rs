@@ -78,16 +78,30 @@ pub fn observe(shared: &Shared, id: u64, meta: &Meta) {
     shared.schedule.observe(meta, shared.clock.now());
 }
 
-/// Text a header value can carry: characters outside printable ASCII become `?`.
+/// Text as a header value a client can read back: printable ASCII as it is; anything else
+/// (Persian, Cyrillic, a line break) RFC 8187 style, `UTF-8''` and the text's UTF-8 bytes
+/// percent-encoded (every byte but RFC 8187's `attr-char`), which PHP's `rawurldecode`,
+/// .NET's `Uri.UnescapeDataString` and Python's `urllib.parse.unquote` decode once the
+/// `UTF-8''` prefix is cut off (docs/errors.md).
 pub fn header_text(text: &str) -> String {
-    text.chars()
-        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
-        .collect()
+    if text.chars().all(|c| (' '..='~').contains(&c)) {
+        return text.to_string();
+    }
+    let mut out = String::from("UTF-8''");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
-/// `X-Signsim-Warning: <kind> <reason>`.
+/// `X-Signsim-Warning: <kind> <reason>`, the reason as [`header_text`] writes it (a kind is
+/// plain ASCII, so a client reads it as the first word either way).
 fn warning_header(w: &crate::journal::Warning) -> Option<HeaderValue> {
-    HeaderValue::from_str(&header_text(&format!("{} {}", w.kind, w.reason))).ok()
+    HeaderValue::from_str(&format!("{} {}", w.kind, header_text(&w.reason))).ok()
 }
 
 /// One access line per request at info; the judgement (diagnostics, warnings) at debug.
@@ -122,5 +136,48 @@ fn log(id: u64, seen: &Seen, meta: &Meta, status: u16, duration: Duration) {
         for w in &meta.warnings {
             tracing::debug!(target: "signsim::access", request_id = id, "  warning {} {}", w.kind, w.reason);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_text;
+
+    /// Decodes what [`header_text`] wrote, as a client's percent-decoder does.
+    fn decode(value: &str) -> String {
+        let Some(encoded) = value.strip_prefix("UTF-8''") else {
+            return value.to_string();
+        };
+        let bytes = encoded.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn ascii_stays_and_the_rest_is_rfc_8187() {
+        let plain = "402 WrongState: tracking code 7 is Registered (see 'x')";
+        assert_eq!(header_text(plain), plain);
+        for text in [
+            "کد رهگیری ۱۰۰۰۰۰۱ یافت نشد",
+            "Неверная подпись: ключ 'abc' 100%",
+            "line\nbreak",
+        ] {
+            let v = header_text(text);
+            assert!(v.starts_with("UTF-8''"), "{v}");
+            assert!(v.bytes().all(|b| b.is_ascii_graphic()), "{v}");
+            assert_eq!(decode(&v), text);
+        }
+        assert_eq!(header_text("й"), "UTF-8''%D0%B9");
     }
 }

@@ -3,19 +3,18 @@
 //! becomes HTTP.
 
 use super::ctx::Ctx;
-use super::error::{Kind, PkiError};
+use super::error::{Kind, PkiError, Wire};
 use super::routes::{self, Op, Route};
 use super::wire::Fields;
 use super::Pki;
 use crate::changes::Changes;
 use crate::journal::{Meta, Refusal, Request};
-use crate::pipeline::{header, Answer, Api, Call, FaultHooks, GetCache};
+use crate::pipeline::{header, header_text, Answer, Api, Call, FaultHooks, GetCache};
 use crate::server::body::BodyError;
 use crate::server::router::query_pairs;
-use hyper::header::{ALLOW, CONTENT_TYPE, HOST};
+use hyper::header::{HeaderName, ALLOW, CONTENT_TYPE, HOST};
 use hyper::http::request::Parts;
 use hyper::Method;
-use serde_json::Value;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -225,20 +224,17 @@ impl Api for Pki {
             kind.code(),
             e.message
         ));
-        let (mut status, body) = e.into_body(route.shape, &world.overrides);
+        let mut wire = e.into_body(route.shape, route.answers_401, &world.overrides);
         meta.refusal = Some(Refusal {
             kind: kind.name(),
-            code: body
-                .get("ErrorCode")
-                .and_then(Value::as_i64)
-                .unwrap_or(kind.code()),
+            code: wire.code,
         });
         // A CRL is a file, not a method: an unknown CA is a missing file (404), with the
         // API's error body saying which CAs exist.
         if matches!(route.op, Op::Crl) && kind == Kind::UnknownCa {
-            status = 404;
+            wire.status = 404;
         }
-        Answer::new(status, JSON, serde_json::to_vec(&body).unwrap_or_default())
+        answer(kind, wire)
     }
 
     fn cache(&self) -> Option<(&GetCache, u64)> {
@@ -267,8 +263,29 @@ impl FaultHooks<Pki> for Pki {
     }
 
     fn injected(&self, route: &&'static Route, code: i64, message: &str, _meta: &Meta) -> Answer {
-        let (status, body) =
-            PkiError::injected(code, message).into_body(route.shape, &self.world().overrides);
-        Answer::new(status, JSON, serde_json::to_vec(&body).unwrap_or_default())
+        let wire = PkiError::injected(code, message).into_body(
+            route.shape,
+            route.answers_401,
+            &self.world().overrides,
+        );
+        answer(Kind::InjectedFault, wire)
     }
+}
+
+/// A refusal's answer: its status and body, and `X-Signsim-Diagnostic: <ErrorCode> <kind>:
+/// <message>` (the message as [`header_text`] writes it) — the body of GetTrackingCodeInfo and
+/// IsApproved has no room for the code and the message.
+fn answer(kind: Kind, wire: Wire) -> Answer {
+    let diagnostic = format!(
+        "{} {}: {}",
+        wire.code,
+        kind.name(),
+        header_text(&wire.message)
+    );
+    Answer::new(
+        wire.status,
+        JSON,
+        serde_json::to_vec(&wire.body).unwrap_or_default(),
+    )
+    .with_header(HeaderName::from_static("x-signsim-diagnostic"), &diagnostic)
 }

@@ -1,11 +1,17 @@
 //! The PKI API's one error type and its one mapping to the wire.
 //!
 //! Handlers return `Result<_, PkiError>`; [`PkiError::into_body`] alone decides the HTTP status
-//! and the JSON the upstream would send. The upstream answers in three envelopes,
-//! so the route says which one its method uses ([`Shape`]): `IsSuccess` (most methods), the
-//! `ResultCode`/`Message` pair (GetTrackingCodeInfo, IsApproved, RequestApprove) and
-//! `IsAvailable`. Every failure carries `ErrorCode` and `ErrorMessage`, even in the
-//! `ResultCode` envelope whose document omits them — clients that do not know them ignore them.
+//! and the JSON the upstream would send. The upstream answers in four envelopes, so the route
+//! says which one its method uses ([`Shape`]): `IsSuccess` (most methods), the
+//! `ResultCode`/`Description`/`Message` triple exactly as documented (GetTrackingCodeInfo,
+//! IsApproved: no other member, refusals included), the same triple with `ErrorCode` and
+//! `ErrorMessage` (RequestApprove, the PKI document, lines 626–631) and `IsAvailable`.
+//!
+//! The HTTP status: the PKI document lists `401 Unauthorized` only for GetCAList,
+//! GetCAProfileInfo and IsAvailable (lines 230, 259, 291); every other method lists only
+//! `Status Code 200` (e.g. lines 363, 446, 516, 556), so there a refusal whose kind is 401 in
+//! the catalogue answers 200 with the method's failure envelope. The refusal's code and message
+//! always travel in the `X-Signsim-Diagnostic` header and the journal as well.
 //!
 //! The catalogue ([`Kind`]) is emulator-defined (docs/errors.md): stable numeric codes grouped by
 //! cause, listed in docs/errors.md. A scenario may override code and message per kind
@@ -25,6 +31,7 @@ macro_rules! catalogue {
         }
 
         /// (kind, name, code, HTTP status, meaning) — docs/errors.md's table is checked against it.
+        /// A 401 is answered only by the methods whose document lists it ([`PkiError::into_body`]).
         pub const CATALOGUE: &[(Kind, &str, i64, u16, &str)] = &[
             $((Kind::$kind, stringify!($kind), $code, $status, $meaning)),*
         ];
@@ -119,14 +126,35 @@ pub enum Shape {
     /// `{IsSuccess, <fields…>, ErrorCode, ErrorMessage}`; the listed fields are `null` on failure
     /// (`Description` repeats the message, as the document's "Error Description" suggests).
     IsSuccess(&'static [&'static str]),
-    /// `{ResultCode, Description, Message}` where Description is a JSON string on success
-    /// (GetTrackingCodeInfo): on failure `Message` is `"Unsuccess"` and Description empty.
+    /// Exactly `{ResultCode, Description, Message}` (GetTrackingCodeInfo, the PKI document,
+    /// lines 449–488): Description is a JSON string on success; on failure `Message` is
+    /// `"Unsuccess"` and Description empty.
     ResultCode,
-    /// `{ResultCode, Description, Message}` with a free-text Description (IsApproved,
-    /// RequestApprove): on failure `Message` is `"Unsuccess"`, Description the reason.
+    /// Exactly `{ResultCode, Description, Message}` with a free-text Description (IsApproved,
+    /// lines 587–591): on failure `Message` is `"Unsuccess"`, Description the reason.
     Approval,
+    /// `{ResultCode, Description, Message, ErrorCode, ErrorMessage}` (RequestApprove, lines
+    /// 626–632): as [`Shape::Approval`], with the error fields the document gives it.
+    ApprovalWithError,
     /// `{IsAvailable, Description, ErrorCode, ErrorMessage}`.
     IsAvailable,
+}
+
+impl Shape {
+    /// Whether the method's documented answer has `ErrorCode` and `ErrorMessage`.
+    pub fn has_error_fields(self) -> bool {
+        !matches!(self, Shape::ResultCode | Shape::Approval)
+    }
+}
+
+/// A refusal as it goes on the wire: the HTTP status, the body in the method's envelope, and
+/// the code and message (after scenario overrides) for the diagnostic header and the journal.
+#[derive(Debug, Clone)]
+pub struct Wire {
+    pub status: u16,
+    pub body: Value,
+    pub code: i64,
+    pub message: String,
 }
 
 /// Scenario overrides: kind name → (code, message).
@@ -168,8 +196,10 @@ impl PkiError {
         )
     }
 
-    /// The HTTP status and JSON body the upstream shape gives this error.
-    pub fn into_body(self, shape: Shape, overrides: &Overrides) -> (u16, Value) {
+    /// The HTTP status and JSON body the upstream shape gives this error. `answers_401`: the
+    /// method's document lists `401 Unauthorized` (GetCAList, GetCAProfileInfo, IsAvailable);
+    /// elsewhere an authentication refusal answers 200, the only status those methods document.
+    pub fn into_body(self, shape: Shape, answers_401: bool, overrides: &Overrides) -> Wire {
         let (code, message) = match overrides.get(self.kind.name()) {
             Some((code, msg)) => (
                 code.unwrap_or(self.kind.code()),
@@ -189,13 +219,13 @@ impl PkiError {
                 }
             }
             // The document's Message is "Success" or "Unsuccess" and nothing else; the reason
-            // is in ErrorMessage, and in Description where that is free text.
+            // is in Description where that is free text, and in X-Signsim-Diagnostic.
             Shape::ResultCode => {
                 body.insert("ResultCode".into(), json!(false));
                 body.insert("Description".into(), json!(""));
                 body.insert("Message".into(), json!("Unsuccess"));
             }
-            Shape::Approval => {
+            Shape::Approval | Shape::ApprovalWithError => {
                 body.insert("ResultCode".into(), json!(false));
                 body.insert("Description".into(), json!(message));
                 body.insert("Message".into(), json!("Unsuccess"));
@@ -205,9 +235,20 @@ impl PkiError {
                 body.insert("Description".into(), json!(message));
             }
         }
-        body.insert("ErrorCode".into(), json!(code));
-        body.insert("ErrorMessage".into(), json!(message));
-        (self.kind.status(), Value::Object(body))
+        if shape.has_error_fields() {
+            body.insert("ErrorCode".into(), json!(code));
+            body.insert("ErrorMessage".into(), json!(message));
+        }
+        let status = match self.kind.status() {
+            401 if !answers_401 => 200,
+            s => s,
+        };
+        Wire {
+            status,
+            body: Value::Object(body),
+            code,
+            message,
+        }
     }
 }
 
@@ -246,21 +287,62 @@ mod tests {
     #[test]
     fn shapes() {
         let e = || PkiError::new(Kind::WrongState, "tracking code 7 is Registered");
-        let (status, body) = e().into_body(
+        let w = e().into_body(
             Shape::IsSuccess(&["Certificate", "Description"]),
+            false,
             &Overrides::new(),
         );
-        assert_eq!(status, 200);
+        assert_eq!(w.status, 200);
+        let body = w.body;
         assert_eq!(body["IsSuccess"], false);
         assert_eq!(body["Certificate"], Value::Null);
         assert_eq!(body["Description"], "tracking code 7 is Registered");
         assert_eq!(body["ErrorCode"], 402);
         let mut o = Overrides::new();
         o.insert("WrongState".into(), (Some(-5), None));
-        let (_, body) = e().into_body(Shape::Approval, &o);
-        assert_eq!(body["ResultCode"], false);
-        assert_eq!(body["Message"], "Unsuccess");
-        assert_eq!(body["Description"], "tracking code 7 is Registered");
-        assert_eq!(body["ErrorCode"], -5);
+        let w = e().into_body(Shape::ApprovalWithError, false, &o);
+        assert_eq!(w.body["ResultCode"], false);
+        assert_eq!(w.body["Message"], "Unsuccess");
+        assert_eq!(w.body["Description"], "tracking code 7 is Registered");
+        assert_eq!(w.body["ErrorCode"], -5);
+        assert_eq!(
+            (w.code, w.message.as_str()),
+            (-5, "tracking code 7 is Registered")
+        );
+    }
+
+    /// GetTrackingCodeInfo and IsApproved answer exactly the documented members; the code
+    /// stays in the diagnostic.
+    #[test]
+    fn documented_members_only() {
+        for shape in [Shape::ResultCode, Shape::Approval] {
+            let w = PkiError::new(Kind::TrackingCodeUnknown, "no").into_body(
+                shape,
+                false,
+                &Overrides::new(),
+            );
+            let mut keys: Vec<&String> = w
+                .body
+                .as_object()
+                .map(|m| m.keys().collect())
+                .unwrap_or_default();
+            keys.sort();
+            assert_eq!(keys, ["Description", "Message", "ResultCode"], "{shape:?}");
+            assert_eq!(w.code, 401);
+        }
+    }
+
+    /// 401 only where the document lists it.
+    #[test]
+    fn unauthorized_only_where_documented() {
+        let e = || PkiError::new(Kind::SignatureInvalid, "bad");
+        let shape = Shape::IsSuccess(&["Description"]);
+        assert_eq!(e().into_body(shape, true, &Overrides::new()).status, 401);
+        assert_eq!(e().into_body(shape, false, &Overrides::new()).status, 200);
+        let transport = PkiError::new(Kind::UnsupportedMediaType, "json");
+        assert_eq!(
+            transport.into_body(shape, false, &Overrides::new()).status,
+            415
+        );
     }
 }

@@ -373,7 +373,7 @@ fn envelope(route: &Route, io: &Io) -> Value {
             );
             add("ErrorMessage", json!({"type": "string"}), true);
         }
-        Shape::ResultCode | Shape::Approval => {
+        Shape::ResultCode | Shape::Approval | Shape::ApprovalWithError => {
             add("ResultCode", json!({"type": "boolean"}), true);
             add(
                 "Description",
@@ -385,8 +385,12 @@ fn envelope(route: &Route, io: &Io) -> Value {
                 json!({"type": "string", "description": "Success, Unsuccess, or why not"}),
                 true,
             );
-            add("ErrorCode", json!({"type": "integer"}), false);
-            add("ErrorMessage", json!({"type": "string"}), false);
+            // Only RequestApprove documents the error fields; GetTrackingCodeInfo and
+            // IsApproved answer the three members alone (the code is in X-Signsim-Diagnostic).
+            if route.shape.has_error_fields() {
+                add("ErrorCode", json!({"type": "integer"}), false);
+                add("ErrorMessage", json!({"type": "string"}), false);
+            }
         }
         Shape::IsAvailable => {
             add("IsAvailable", json!({"type": "boolean"}), true);
@@ -427,10 +431,14 @@ fn success_example(route: &Route, io: &Io) -> Value {
             m.insert("ErrorCode".into(), json!(0));
             m.insert("ErrorMessage".into(), json!(""));
         }
-        Shape::ResultCode | Shape::Approval => {
+        Shape::ResultCode | Shape::Approval | Shape::ApprovalWithError => {
             m.insert("ResultCode".into(), json!(true));
             m.insert("Description".into(), json!(""));
             m.insert("Message".into(), json!("Success"));
+            if route.shape.has_error_fields() {
+                m.insert("ErrorCode".into(), json!(0));
+                m.insert("ErrorMessage".into(), json!(""));
+            }
         }
         Shape::IsAvailable => {
             m.insert("IsAvailable".into(), json!(true));
@@ -497,11 +505,11 @@ fn operation(route: &Route, io: &Io) -> Value {
     let schema_ref = json!({"$ref": format!("#/components/schemas/{}Response", route.name)});
     op["responses"] = json!({
         "200": {
-            "description": "the answer: a success, or a processed refusal (IsSuccess/ResultCode false with ErrorCode and ErrorMessage)",
+            "description": if route.answers_401 { "the answer: a success, or a processed refusal (IsSuccess/IsAvailable false with ErrorCode and ErrorMessage)" } else { "the answer: a success, or a refusal, authentication included (IsSuccess/ResultCode false, with ErrorCode and ErrorMessage where the method documents them; X-Signsim-Diagnostic carries `<ErrorCode> <kind>: <message>`)" },
             "content": {"application/json": {"schema": schema_ref, "example": success_example(route, io)}},
         },
         "default": {
-            "description": "401 (customer, license, signature, report key), 400/404/405/413/415 (transport), 500: the same envelope",
+            "description": if route.answers_401 { "401 (customer, license), 400/404/405/413/415 (transport), 500: the same envelope" } else { "400/404/405/413/415 (transport), 500: the same envelope" },
             "content": {"application/json": {"schema": schema_ref}},
         },
     });

@@ -54,6 +54,10 @@ pub struct Route {
     pub slow: bool,
     /// Fault rules apply.
     pub faults: bool,
+    /// The method's document lists `401 Unauthorized` beside `200` (GetCAList,
+    /// GetCAProfileInfo, IsAvailable: the PKI document, lines 230, 259, 291); every other
+    /// method lists only 200 and answers an authentication refusal with 200 and its envelope.
+    pub answers_401: bool,
     pub summary: &'static str,
 }
 
@@ -88,6 +92,7 @@ const fn route(
         cached: false,
         slow: false,
         faults: true,
+        answers_401: false,
         summary,
     }
 }
@@ -95,6 +100,12 @@ const fn route(
 impl Route {
     const fn cached(mut self) -> Route {
         self.cached = true;
+        self
+    }
+
+    /// The document lists `401 Unauthorized` for this method.
+    const fn answers_401(mut self) -> Route {
+        self.answers_401 = true;
         self
     }
 
@@ -128,20 +139,20 @@ static APPROVE: Rule = unicode("sign", "Unicode(nationalCode + trackingCode + ap
 static CONFIRM: Rule = unicode("signature", "Unicode(certificate)");
 static HISTORY: Rule = unicode("signature", "Unicode(SerialNumber + rnd)");
 
-use Shape::{Approval, IsAvailable, IsSuccess, ResultCode};
+use Shape::{Approval, ApprovalWithError, IsAvailable, IsSuccess, ResultCode};
 
 /// Every method of the API, in the document's order of groups.
 #[rustfmt::skip]
 pub static ROUTES: &[Route] = &[
     get("GetVersion", IsSuccess(&["Version"]), get_version::handle, "the API version").cached(),
-    get("GetCAList", IsSuccess(&["CAList"]), get_ca_list::handle, "the CAs this customer may use").cached(),
-    get("GetCAProfileInfo", IsSuccess(&["Profile"]), get_ca_profile_info::handle, "the profiles of a CA").cached(),
-    get("IsAvailable", IsAvailable, is_available::handle, "whether a CA is up").cached(),
+    get("GetCAList", IsSuccess(&["CAList"]), get_ca_list::handle, "the CAs this customer may use").cached().answers_401(),
+    get("GetCAProfileInfo", IsSuccess(&["Profile"]), get_ca_profile_info::handle, "the profiles of a CA").cached().answers_401(),
+    get("IsAvailable", IsAvailable, is_available::handle, "whether a CA is up").cached().answers_401(),
     post("RegisterInfo", IsSuccess(&["TrackingCode", "Description"]), register_info::handle, Some(&REGISTER), "register an applicant's identity; returns the tracking code"),
     post("GetTrackingCodeInfo", ResultCode, get_tracking_code_info::handle, Some(&TRACKING_INFO), "the identity registered under a tracking code"),
     post("IssueCertificateByTrackingCode", IsSuccess(&["Certificate", "PaymentStatus", "Description", "CN", "IssuerName", "ValidFrom", "ValidTo"]), issue_certificate_by_tracking_code::handle, Some(&ISSUE), "issue the certificate from a CSR, or a P12"),
     post("RevokeCertificate", IsSuccess(&["Description"]), revoke_certificate::handle, Some(&REVOKE), "revoke a certificate"),
-    post("RequestApprove", Approval, request_approve::handle, Some(&APPROVE), "approve an identity (in person or by face authentication)"),
+    post("RequestApprove", ApprovalWithError, request_approve::handle, Some(&APPROVE), "approve an identity (in person or by face authentication)"),
     get("GetAllCert", IsSuccess(&["CertList"]), get_all_cert::handle, "a person's active certificates across all CAs").slow(),
     get("GetAllMobileCert", IsSuccess(&["CertList"]), get_all_mobile_cert::handle, "certificates by national code or tracking code"),
     post("GetUserCertHistory", IsSuccess(&["CertList"]), get_user_cert_history::handle, Some(&HISTORY), "every lifecycle of a person"),

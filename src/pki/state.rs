@@ -22,7 +22,8 @@ pub enum Status {
 }
 
 impl Status {
-    /// Revoked and Rejected end a lifecycle: registering again starts a new one.
+    /// Revoked and Rejected end a lifecycle: registering the subject again restarts it under
+    /// the same tracking code (a new one in the government public CA).
     pub fn is_final(self) -> bool {
         matches!(self, Status::Revoked | Status::Rejected)
     }
@@ -158,6 +159,15 @@ pub mod keys {
     pub fn tracking(code: &str) -> Vec<u8> {
         codec::key(&[code])
     }
+    /// An ended lifecycle of a tracking code that was restarted (one tracking code per subject
+    /// DN): the `n`th, from 1, kept beside the live one in `PkiTracking` for the reports.
+    pub fn past_lifecycle(code: &str, n: u64) -> Vec<u8> {
+        codec::key(&[code, &codec::be(n)])
+    }
+    /// Every ended lifecycle of a tracking code, oldest first.
+    pub fn past_lifecycles(code: &str) -> Vec<u8> {
+        codec::key(&[code, ""])
+    }
     pub fn face_auth(order_id: &str) -> Vec<u8> {
         codec::key(&[order_id])
     }
@@ -176,9 +186,21 @@ pub mod keys {
         codec::key(&[national_code, tracking])
     }
     /// The report index: one entry per lifecycle event (`Registered`, `Issued`, `Revoked`)
-    /// of a customer, ordered by time. Empty value.
-    pub fn event(customer: &str, unix: i64, tracking: &str, event: &str) -> Vec<u8> {
-        codec::key(&[customer, &codec::be(unix.max(0) as u64), tracking, event])
+    /// of a customer, ordered by time. Empty value. `lifecycle` is how many times the tracking
+    /// code was restarted before (0 for most codes, whose key has no fifth part), so that a
+    /// restarted code's events in the same second do not overwrite the earlier lifecycle's.
+    pub fn event(
+        customer: &str,
+        unix: i64,
+        tracking: &str,
+        event: &str,
+        lifecycle: u64,
+    ) -> Vec<u8> {
+        let at = codec::be(unix.max(0) as u64);
+        match lifecycle {
+            0 => codec::key(&[customer, &at, tracking, event]),
+            n => codec::key(&[customer, &at, tracking, event, &codec::be(n)]),
+        }
     }
     /// Events of `customer` in `[from, to]` (unix seconds, inclusive).
     pub fn event_range(customer: &str, from: i64, to: i64) -> (Vec<u8>, Vec<u8>) {

@@ -152,22 +152,27 @@ fn detail(
         .collect();
     let mut items = Vec::new();
     for id in ids {
-        let Some(rec) = record(&id)? else { continue };
-        items.push(json!({
-            "Id": id,
-            "TrackingCode": rec.code,
-            "CAName": rec.ca,
-            "ProfileName": rec.profile,
-            "NationalCode": rec.person.national_code,
-            "FirstName": rec.person.name,
-            "LastName": rec.person.last_name,
-            "Status": report_status(&rec, ctx.now),
-            "SerialNumber": rec.issue.as_ref().map(|i| format!("{:x}", i.serial)),
-            "Price": rec.issue.as_ref().map(|i| i.charged),
-            "RegisterDate": wire_time(rec.registered_at),
-            "IssueDate": rec.issue.as_ref().map(|i| wire_time(i.at)),
-            "RevokeDate": rec.revoked_at.map(wire_time),
-        }));
+        let Some(live) = record(&id)? else { continue };
+        // A restarted tracking code's ended lifecycles first, each a row with the code's Id.
+        let mut lifecycles = ctx.model().past_lifecycles(&live.code)?;
+        lifecycles.push(live);
+        for rec in lifecycles {
+            items.push(json!({
+                "Id": id,
+                "TrackingCode": rec.code,
+                "CAName": rec.ca,
+                "ProfileName": rec.profile,
+                "NationalCode": rec.person.national_code,
+                "FirstName": rec.person.name,
+                "LastName": rec.person.last_name,
+                "Status": report_status(&rec, ctx.now),
+                "SerialNumber": rec.issue.as_ref().map(|i| format!("{:x}", i.serial)),
+                "Price": rec.issue.as_ref().map(|i| i.charged),
+                "RegisterDate": wire_time(rec.registered_at),
+                "IssueDate": rec.issue.as_ref().map(|i| wire_time(i.at)),
+                "RevokeDate": rec.revoked_at.map(wire_time),
+            }));
+        }
     }
     ctx.diag.push(format!(
         "detail page after id {after}: {} items",

@@ -270,7 +270,13 @@ fn render(
         // An issue will follow: have a key ready for it.
         ctx.keys.warm();
     }
-    ctx.diag.push(if how != Registered::New {
+    ctx.diag.push(if how == Registered::Restarted {
+        format!(
+            "subject DN '{subject_dn}' registered again after its lifecycle ended: tracking code {} restarted in state {}",
+            record.code,
+            record.status.name()
+        )
+    } else if how != Registered::New {
         format!(
             "subject DN '{subject_dn}' is already registered: tracking code {} returned ({})",
             record.code,

@@ -61,7 +61,7 @@ pub fn may_issue(rec: &TrackingRecord) -> Result<(), PkiError> {
             rec.issue.as_ref().map(|i| i.serial).unwrap_or_default()
         ),
         Status::Rejected => format!("tracking code {code} is Rejected: the RA refused the identity; call RegisterInfo to start again"),
-        Status::Revoked => format!("tracking code {code} is Revoked; call RegisterInfo to start a new lifecycle with a new tracking code"),
+        Status::Revoked => format!("tracking code {code} is Revoked; call RegisterInfo again to restart its lifecycle (the same tracking code; a new one in the government public CA)"),
         other => format!("tracking code {code} is {}: no certificate can be issued", other.name()),
     };
     Err(PkiError::new(Kind::WrongState, message))
@@ -221,7 +221,13 @@ impl Model<'_> {
             )?;
             tx.put_raw(
                 Table::PkiByCustomerTime,
-                &keys::event(req.customer, req.now.unix_timestamp(), req.code, "Issued"),
+                &keys::event(
+                    req.customer,
+                    req.now.unix_timestamp(),
+                    req.code,
+                    "Issued",
+                    super::tracking::restarts(tx, req.code)?,
+                ),
                 b"",
             )?;
             Ok((
@@ -335,12 +341,21 @@ impl Model<'_> {
                 .get(Table::PkiTracking, &keys::tracking(&cert.tracking_code))?
                 .ok_or_else(|| Abort::Refuse(PkiError::internal("revoking", "the certificate's tracking code is missing")))?;
             let from = rec.status;
+            let current = rec.issue.as_ref().map(|i| i.serial) == Some(serial) && rec.ca == name;
+            if !current {
+                // Its lifecycle ended (the certificate expired) and the tracking code restarted.
+                return refuse(PkiError::new(
+                    Kind::WrongState,
+                    format!("certificate serial {serial:x} of CA '{name}' belongs to an ended lifecycle of tracking code {}, which RegisterInfo restarted; it is no longer valid and cannot be revoked", rec.code),
+                ));
+            }
             may_revoke(&rec).map_err(Abort::Refuse)?;
             rec.status = next(Transition::Revoke, from).unwrap_or(Status::Revoked);
             rec.revoked_at = Some(now);
             rec.history.push(HistoryEntry { at: now, event: format!("Revoked serial {serial:x}, reason {reason} ({reason_name})") });
             tx.put(Table::PkiTracking, &keys::tracking(&rec.code), &rec)?;
-            tx.put_raw(Table::PkiByCustomerTime, &keys::event(&rec.customer, now.unix_timestamp(), &rec.code, "Revoked"), b"")?;
+            let lifecycle = super::tracking::restarts(tx, &rec.code)?;
+            tx.put_raw(Table::PkiByCustomerTime, &keys::event(&rec.customer, now.unix_timestamp(), &rec.code, "Revoked", lifecycle), b"")?;
             Ok(Applied { transition: Transition::Revoke, from, to: rec.status, record: rec })
         })?;
         self.record(Transition::Revoke, Some(applied.from), &applied.record);

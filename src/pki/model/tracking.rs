@@ -1,7 +1,13 @@
 //! Tracking records: RegisterInfo's transitions (register, amend) and the reads of
 //! lifecycles — by tracking code, by person (`PkiByPerson`), and what reports make of them.
+//!
+//! One tracking code per subject DN in a CA (the PKI document, lines 403–405): registering the
+//! subject of an ended lifecycle again restarts it under the same code (`register` from
+//! Revoked, Rejected or an expired Issued); the ended lifecycle is kept under
+//! [`keys::past_lifecycle`] and the reports list it beside the live one. The government public
+//! CA, excepted by the document, gives a new code for every registration.
 
-use super::transitions::{allowed, Transition};
+use super::transitions::{allowed, leads_to, Transition};
 use super::Model;
 use crate::pki::error::{Kind, PkiError};
 use crate::pki::state::{keys, HistoryEntry, Status, TrackingRecord};
@@ -45,6 +51,8 @@ pub enum Registered {
     Existing,
     /// The live lifecycle, now for the registration's profile and token type.
     Amended,
+    /// The subject's ended lifecycle started again under the same tracking code.
+    Restarted,
 }
 
 impl Model<'_> {
@@ -58,9 +66,29 @@ impl Model<'_> {
             .ok_or_else(|| PkiError::tracking_unknown(code))
     }
 
-    /// Every lifecycle of the person with this national code (or legal ID), oldest first.
+    /// Every lifecycle of the person with this national code (or legal ID), oldest first: the
+    /// ended lifecycles of a restarted tracking code come before its live one.
     pub fn lifecycles_of(&self, national_code: &str) -> Result<Vec<TrackingRecord>, PkiError> {
-        self.lifecycles_but(national_code, None)
+        let mut out = Vec::new();
+        for rec in self.lifecycles_but(national_code, None)? {
+            out.extend(self.past_lifecycles(&rec.code)?);
+            out.push(rec);
+        }
+        Ok(out)
+    }
+
+    /// The ended lifecycles of a restarted tracking code, oldest first (none for most codes).
+    pub fn past_lifecycles(&self, code: &str) -> Result<Vec<TrackingRecord>, PkiError> {
+        Ok(self
+            .store
+            .scan_prefix::<TrackingRecord>(
+                Table::PkiTracking,
+                &keys::past_lifecycles(code),
+                usize::MAX,
+            )?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect())
     }
 
     /// The person's lifecycles, oldest first, without reading the one named `skip` (a
@@ -131,8 +159,9 @@ impl Model<'_> {
 
     /// RegisterInfo's transition, given the live lifecycle read by
     /// [`Model::live_registration`]: that lifecycle when it asks for the same token already
-    /// (no transaction); otherwise one transaction that amends the live lifecycle before issue
-    /// or creates a new one from `new_record` (its code is filled in here) with its indexes.
+    /// (no transaction); otherwise one transaction that amends the live lifecycle before issue,
+    /// restarts the subject's ended lifecycle under its tracking code, or creates a new one —
+    /// each from `new_record` (its code is filled in here) with its indexes.
     pub fn register(
         &self,
         reg: &Registration<'_>,
@@ -145,7 +174,7 @@ impl Model<'_> {
         let first = self.world.first_tracking_code;
         let skey = reg.subject_key();
         let now = reg.now;
-        let (rec, how) = self.store.write(|tx: &Tx<'_>| {
+        let (rec, how, from) = self.store.write(|tx: &Tx<'_>| {
             let previous: Option<TrackingRecord> =
                 match tx.get::<String, PkiError>(Table::PkiSubjects, &skey)? {
                     Some(code) => tx.get(Table::PkiTracking, &keys::tracking(&code))?,
@@ -158,22 +187,40 @@ impl Model<'_> {
                 if !reg.same_as(prev) && may_amend(prev, now).is_ok() {
                     let updated = amended(prev, reg);
                     tx.put(Table::PkiTracking, &keys::tracking(&updated.code), &updated)?;
-                    return Ok((updated, Registered::Amended));
+                    return Ok((updated, Registered::Amended, Some(prev.status)));
                 }
-                return Ok((prev.clone(), Registered::Existing));
+                return Ok((prev.clone(), Registered::Existing, Some(prev.status)));
             }
-            let code = tx.next_seq("pki.tracking", first)?.to_string();
             let mut rec = new_record();
+            let restart = previous
+                .as_ref()
+                .filter(|p| !reg.government && may_restart(p, now))
+                .filter(|p| leads_to(Some(p.status), Transition::Register, rec.status));
+            let (code, lifecycle) = match restart {
+                Some(prev) => (prev.code.clone(), keep_ended(tx, prev, now)?),
+                None => (tx.next_seq("pki.tracking", first)?.to_string(), 0),
+            };
             rec.code = code.clone();
-            // In the government CA the previous lifecycle may still hold the active certificate.
-            if let Some(prev) = previous.filter(|p| p.status == Status::Issued) {
-                rec.history.push(HistoryEntry {
+            match (restart, previous.as_ref()) {
+                (Some(prev), _) => rec.history.push(HistoryEntry {
                     at: now,
                     event: format!(
-                        "subject already holds an active certificate under tracking code {}",
-                        prev.code
+                        "lifecycle restarted by RegisterInfo: the subject's tracking code, {} since {}, starts again (one tracking code per subject DN)",
+                        report_status(prev, now),
+                        crate::clock::wire_time(prev.revoked_at.unwrap_or(prev.registered_at)),
                     ),
-                });
+                }),
+                // In the government CA the previous lifecycle may still hold the active certificate.
+                (None, Some(prev)) if prev.status == Status::Issued => {
+                    rec.history.push(HistoryEntry {
+                        at: now,
+                        event: format!(
+                            "subject already holds an active certificate under tracking code {}",
+                            prev.code
+                        ),
+                    })
+                }
+                (None, _) => {}
             }
             tx.put(Table::PkiTracking, &keys::tracking(&code), &rec)?;
             tx.put(Table::PkiSubjects, &skey, &code)?;
@@ -184,18 +231,74 @@ impl Model<'_> {
             )?;
             tx.put_raw(
                 Table::PkiByCustomerTime,
-                &keys::event(&rec.customer, now.unix_timestamp(), &code, "Registered"),
+                &keys::event(&rec.customer, now.unix_timestamp(), &code, "Registered", lifecycle),
                 b"",
             )?;
-            Ok::<_, Abort<PkiError>>((rec, Registered::New))
+            Ok::<_, Abort<PkiError>>(match restart {
+                Some(prev) => (rec, Registered::Restarted, Some(prev.status)),
+                None => (rec, Registered::New, None),
+            })
         })?;
         match how {
-            Registered::New => self.record(Transition::Register, None, &rec),
+            Registered::New | Registered::Restarted => {
+                self.record(Transition::Register, from, &rec)
+            }
             Registered::Amended => self.record(Transition::Amend, Some(rec.status), &rec),
             Registered::Existing => {}
         }
         Ok((Arc::new(rec), how))
     }
+}
+
+/// How many ended lifecycles a tracking code keeps (how often it was restarted), read in `tx`:
+/// one read for a code never restarted.
+pub fn restarts(tx: &Tx<'_>, code: &str) -> Result<u64, Abort<PkiError>> {
+    let mut n = 0;
+    while tx
+        .get::<TrackingRecord, PkiError>(Table::PkiTracking, &keys::past_lifecycle(code, n + 1))?
+        .is_some()
+    {
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Keeps an ended lifecycle, before its tracking code restarts, as the code's next past
+/// lifecycle ([`keys::past_lifecycle`]); returns its number (the restarts so far).
+fn keep_ended(
+    tx: &Tx<'_>,
+    prev: &TrackingRecord,
+    now: OffsetDateTime,
+) -> Result<u64, Abort<PkiError>> {
+    let n = restarts(tx, &prev.code)? + 1;
+    let mut ended = prev.clone();
+    ended.history.push(HistoryEntry {
+        at: now,
+        event: format!(
+            "lifecycle ended ({}); tracking code {} restarted by RegisterInfo",
+            report_status(prev, now),
+            prev.code
+        ),
+    });
+    tx.put(
+        Table::PkiTracking,
+        &keys::past_lifecycle(&prev.code, n),
+        &ended,
+    )?;
+    Ok(n)
+}
+
+/// The precondition of restarting a lifecycle under its tracking code: it ended — revoked,
+/// rejected, or issued with its certificate past NotAfter.
+pub fn may_restart(rec: &TrackingRecord, now: OffsetDateTime) -> bool {
+    restartable(rec.status, report_status(rec, now) == "Expired")
+}
+
+/// Whether a lifecycle in `status` (`expired`: its certificate is past NotAfter) may restart:
+/// what [`TRANSITIONS`](super::TRANSITIONS) lists as `register` from a state.
+pub fn restartable(status: Status, expired: bool) -> bool {
+    (status.is_final() || (status == Status::Issued && expired))
+        && allowed(Transition::Register, status)
 }
 
 /// The precondition of amending a lifecycle: live (not ended) and not issued yet — an issued
@@ -232,7 +335,8 @@ fn amended(prev: &TrackingRecord, reg: &Registration<'_>) -> TrackingRecord {
 }
 
 /// A lifecycle that is over: revoked, rejected, or issued with a certificate past its NotAfter
-/// (registering the same subject again starts a new one).
+/// (registering the same subject again restarts it under the same tracking code; in the
+/// government public CA it starts a new one).
 pub fn ended(rec: &TrackingRecord, now: OffsetDateTime) -> bool {
     rec.status.is_final() || report_status(rec, now) == "Expired"
 }

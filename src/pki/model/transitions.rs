@@ -6,13 +6,20 @@
 //! Expiry is not in the table: it changes no stored state. An `Issued` lifecycle whose
 //! certificate is past its NotAfter reads as `Expired` in reports
 //! ([`super::tracking::report_status`]) and counts as ended for RegisterInfo.
+//!
+//! One tracking code per subject DN (the PKI document, lines 403–405): registering the subject
+//! of an ended lifecycle (Revoked, Rejected, or Issued with its certificate expired) again is a
+//! `register` from that state — the same tracking code, its lifecycle restarted, the ended one
+//! kept for the reports ([`super::tracking`]). The government public CA, which the document
+//! excepts, gives a new tracking code instead (`register` from nothing).
 
 use crate::pki::state::Status;
 
 /// A change of a tracking record's state, named as the model's functions are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transition {
-    /// RegisterInfo creates a lifecycle (a new tracking code).
+    /// RegisterInfo creates a lifecycle: a new tracking code, or the same tracking code
+    /// restarted after its lifecycle ended.
     Register,
     /// RegisterInfo again for a live lifecycle with another profile, token type or P12
     /// password before issue: the same tracking code, its state kept.
@@ -49,6 +56,8 @@ pub struct Edge {
     pub from: Option<Status>,
     pub transition: Transition,
     pub to: Status,
+    /// The guard beyond the state, drawn beside the transition's name ("" for none).
+    pub when: &'static str,
 }
 
 const fn edge(from: Option<Status>, transition: Transition, to: Status) -> Edge {
@@ -56,6 +65,17 @@ const fn edge(from: Option<Status>, transition: Transition, to: Status) -> Edge 
         from,
         transition,
         to,
+        when: "",
+    }
+}
+
+/// An edge taken only when `when` holds besides the state.
+const fn guarded(from: Status, transition: Transition, to: Status, when: &'static str) -> Edge {
+    Edge {
+        from: Some(from),
+        transition,
+        to,
+        when,
     }
 }
 
@@ -78,6 +98,14 @@ pub const TRANSITIONS: &[Edge] = &[
     edge(Some(Approved), Issue, Issued),
     edge(Some(Issued), Confirm, Issued),
     edge(Some(Issued), Revoke, Revoked),
+    // The subject registered again after its lifecycle ended: the same tracking code,
+    // restarted (the PKI document, lines 403–405); the profile decides the state, as above.
+    edge(Some(Revoked), Register, Registered),
+    edge(Some(Revoked), Register, AwaitingApproval),
+    edge(Some(Rejected), Register, Registered),
+    edge(Some(Rejected), Register, AwaitingApproval),
+    guarded(Issued, Register, Registered, "certificate expired"),
+    guarded(Issued, Register, AwaitingApproval, "certificate expired"),
 ];
 
 /// Whether `transition` may start from `from`.
@@ -85,7 +113,8 @@ pub fn allowed(transition: Transition, from: Status) -> bool {
     next(transition, from).is_some()
 }
 
-/// The state `transition` leads to from `from` (`None`: not allowed).
+/// The state `transition` leads to from `from` (`None`: not allowed). For `register`, where
+/// the profile chooses between two states, the first; ask [`leads_to`] for a given one.
 pub fn next(transition: Transition, from: Status) -> Option<Status> {
     TRANSITIONS
         .iter()
@@ -93,15 +122,27 @@ pub fn next(transition: Transition, from: Status) -> Option<Status> {
         .map(|e| e.to)
 }
 
+/// Whether the table has the edge `from --transition--> to` (`from` `None`: no lifecycle yet).
+pub fn leads_to(from: Option<Status>, transition: Transition, to: Status) -> bool {
+    TRANSITIONS
+        .iter()
+        .any(|e| e.from == from && e.transition == transition && e.to == to)
+}
+
 /// The state machine as a Mermaid `stateDiagram-v2`, one line per edge of [`TRANSITIONS`]
-/// in its order (`[*]` is "no lifecycle yet" and the end after a final state): what the
-/// docs' diagram is drawn from, or checked against.
+/// in its order (`[*]` is "no lifecycle yet" and the end after a final state, which the
+/// government public CA's lifecycles reach: they are not restarted): what the docs' diagram
+/// is drawn from, or checked against.
 pub fn mermaid() -> String {
     let mut out = String::from("stateDiagram-v2\n");
     for e in TRANSITIONS {
         let from = e.from.map_or("[*]", Status::name);
+        let when = match e.when {
+            "" => String::new(),
+            w => format!(" ({w})"),
+        };
         out.push_str(&format!(
-            "    {from} --> {}: {}\n",
+            "    {from} --> {}: {}{when}\n",
             e.to.name(),
             e.transition.name()
         ));
@@ -194,16 +235,26 @@ mod tests {
             accepted(|r| approval::may_approve(r, false)),
             table_from(Approve)
         );
-        // A lifecycle is created only from nothing, into the two states a profile chooses.
+        // A lifecycle is created from nothing, or restarted from an ended one (an Issued one
+        // only once its certificate expired), into the two states a profile chooses.
+        let restart = STATES
+            .iter()
+            .filter(|s| super::super::tracking::restartable(**s, **s == Issued))
+            .map(|s| s.name())
+            .collect::<BTreeSet<_>>();
+        assert_eq!(restart, table_from(Register));
+        assert!(!super::super::tracking::restartable(Issued, false));
         let register: BTreeSet<_> = TRANSITIONS
             .iter()
             .filter(|e| e.transition == Register)
             .map(|e| (e.from.map(Status::name), e.to.name()))
             .collect();
-        assert_eq!(
-            register,
-            BTreeSet::from([(None, "AwaitingApproval"), (None, "Registered")])
-        );
+        let mut expected = BTreeSet::new();
+        for from in [None, Some("Revoked"), Some("Rejected"), Some("Issued")] {
+            expected.insert((from, "AwaitingApproval"));
+            expected.insert((from, "Registered"));
+        }
+        assert_eq!(register, expected);
     }
 
     #[test]
@@ -223,6 +274,10 @@ mod tests {
             "{diagram}"
         );
         assert!(diagram.contains("    Rejected --> [*]\n"), "{diagram}");
+        assert!(
+            diagram.contains("    Issued --> Registered: register (certificate expired)\n"),
+            "{diagram}"
+        );
         assert_eq!(
             diagram.lines().count(),
             1 + TRANSITIONS.len() + 2,
@@ -230,18 +285,25 @@ mod tests {
         );
     }
 
-    /// Each (state, transition) has one next state, and final states lead nowhere.
+    /// Each (state, transition) has one next state — but `register`, whose two next states the
+    /// profile chooses — and a final state is left only by `register` (the restart).
     #[test]
-    fn the_machine_is_deterministic_and_final_states_are_final() {
+    fn the_machine_is_deterministic_and_final_states_are_left_only_by_register() {
         for e in TRANSITIONS {
             let same: Vec<_> = TRANSITIONS
                 .iter()
                 .filter(|o| o.from == e.from && o.transition == e.transition && e.from.is_some())
                 .collect();
-            assert!(same.len() <= 1, "{e:?} is ambiguous");
+            let most = if e.transition == Register { 2 } else { 1 };
+            assert!(same.len() <= most, "{e:?} is ambiguous");
             if let Some(from) = e.from {
-                assert!(!from.is_final(), "{e:?} leaves a final state");
+                assert!(
+                    !from.is_final() || e.transition == Register,
+                    "{e:?} leaves a final state"
+                );
             }
         }
+        assert!(leads_to(Some(Revoked), Register, AwaitingApproval));
+        assert!(!leads_to(Some(Registered), Register, Registered));
     }
 }

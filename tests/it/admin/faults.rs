@@ -120,8 +120,15 @@ fn a_pki_error_answers_in_the_methods_own_envelope() {
     assert_eq!(body["ResultCode"], false, "{body}");
     assert_eq!(body["Message"], "Unsuccess", "{body}");
     assert_eq!(body["Description"], "approval service down", "{body}");
-    assert_eq!(body["ErrorCode"], 9001, "{body}");
-    assert_eq!(body["ErrorMessage"], "approval service down", "{body}");
+    // IsApproved documents only ResultCode, Description and Message (the PKI document, lines
+    // 587–591): the rule's code is in X-Signsim-Diagnostic.
+    assert_eq!(body.get("ErrorCode"), None, "{body}");
+    assert_eq!(body.get("ErrorMessage"), None, "{body}");
+    assert_eq!(
+        last_diagnostic().as_deref(),
+        Some("9001 InjectedFault: approval service down"),
+        "{body}"
+    );
     assert_eq!(last_entry(&emu, "IsApproved")["fault"], "poll: error 9001");
 }
 

@@ -144,24 +144,22 @@ fn reject_ends_the_lifecycle_and_registering_again_starts_a_new_one() {
     );
     assert_refused(&resp, 200, 402, &["is Rejected", "RegisterInfo"]);
     assert_eq!(emu.credit(&Customer::A), credit);
-    // Registering again starts a new lifecycle.
-    let again = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", zahra());
-    assert_ne!(again, t);
-    assert_eq!(
-        emu.admin_ok(&format!("pki/tracking/{again}"))["status"],
-        "AwaitingApproval"
-    );
-    assert_eq!(
-        emu.admin_ok(&format!("pki/tracking/{t}"))["status"],
-        "Rejected"
-    );
-
     // Rejecting twice, or rejecting an issued certificate's lifecycle: 409.
     assert_admin_error(
         &emu.admin_post(&format!("pki/tracking/{t}/reject"), &json!({})),
         409,
         &["is Rejected"],
     );
+    // Registering again restarts the lifecycle under the same tracking code (one tracking
+    // code per subject DN: the PKI document, lines 403–405); the rejected one is kept.
+    let again = emu.register(&Customer::A, "01", "Bronze-Sign-InPerson", zahra());
+    assert_eq!(again, t);
+    assert_eq!(
+        emu.admin_ok(&format!("pki/tracking/{again}"))["status"],
+        "AwaitingApproval"
+    );
+    let lives = emu.admin_ok(&format!("pki/tracking?nationalCode={}", "0023456787"));
+    assert!(lives.to_string().contains("Rejected"), "{lives}");
     let m = emu.register_mehdi();
     emu.issue(
         &Customer::A,

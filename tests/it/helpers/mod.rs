@@ -143,6 +143,7 @@ impl TestEmulator {
             .send()
             .unwrap();
         let status = resp.status().as_u16();
+        remember_diagnostic(resp.headers());
         (status, resp.json().unwrap_or(Value::Null))
     }
 
@@ -160,6 +161,7 @@ impl TestEmulator {
             .send()
             .unwrap();
         let status = resp.status().as_u16();
+        remember_diagnostic(resp.headers());
         let text = resp.text().unwrap();
         (
             status,
@@ -276,6 +278,59 @@ pub fn each_case<C>(cases: &[C], name: impl Fn(&C) -> &str, check: impl Fn(&C)) 
         cases.len(),
         failed.join("\n")
     );
+}
+
+// ── the diagnostic of the last PKI answer ────────────────────────────────────────────────
+
+thread_local! {
+    static LAST_DIAGNOSTIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps the `X-Signsim-Diagnostic` of the answer [`TestEmulator::get`] / `post` just read,
+/// decoded, for this thread: GetTrackingCodeInfo and IsApproved refusals carry their code and
+/// message only there (their documented body has no `ErrorCode`).
+fn remember_diagnostic(headers: &reqwest::header::HeaderMap) {
+    let text = headers
+        .get("x-signsim-diagnostic")
+        .and_then(|v| v.to_str().ok())
+        .map(decode_header_text);
+    LAST_DIAGNOSTIC.with(|d| *d.borrow_mut() = text);
+}
+
+/// The decoded `X-Signsim-Diagnostic` of the last `get`/`post` on this thread.
+pub fn last_diagnostic() -> Option<String> {
+    LAST_DIAGNOSTIC.with(|d| d.borrow().clone())
+}
+
+/// A header value as a client decodes it: as it is, or with the text after `UTF-8''`
+/// percent-decoded (RFC 8187 style, docs/errors.md: `X-Signsim-Diagnostic: <code> <kind>:
+/// UTF-8''…`, `X-Signsim-Warning: <kind> UTF-8''…`), as Python's `urllib.parse.unquote` does.
+pub fn decode_header_text(value: &str) -> String {
+    let Some((plain, encoded)) = value.split_once("UTF-8''") else {
+        return value.to_string();
+    };
+    let bytes = encoded.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    let text =
+        String::from_utf8(out).unwrap_or_else(|e| panic!("{value} is not UTF-8 once decoded: {e}"));
+    format!("{plain}{text}")
 }
 
 // ── answers with their journal id ────────────────────────────────────────────────────────

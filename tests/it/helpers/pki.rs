@@ -239,12 +239,60 @@ pub fn assert_refused(resp: &(u16, Value), http: u16, code: i64, needles: &[&str
         .find(|k| body.get(**k).is_some())
         .unwrap_or_else(|| panic!("no IsSuccess/ResultCode/IsAvailable in {body}"));
     assert_eq!(body[*flag], false, "{flag}; body: {body}");
+    if *flag == "ResultCode" && body.get("ErrorCode").is_none() {
+        // GetTrackingCodeInfo and IsApproved: exactly the documented members; the code and
+        // the message are in X-Signsim-Diagnostic (`<ErrorCode> <kind>: <message>`).
+        return assert_refused_in_diagnostic(body, code, needles);
+    }
     assert_eq!(body["ErrorCode"], code, "ErrorCode; body: {body}");
     let msg = body["ErrorMessage"]
         .as_str()
         .unwrap_or_else(|| panic!("ErrorMessage is not a string in {body}"));
     for n in needles {
         assert!(msg.contains(n), "ErrorMessage lacks {n:?}: {msg}");
+    }
+}
+
+/// A PKI refusal's `(ErrorCode, ErrorMessage)` as a client reads them: from the body, or — for
+/// GetTrackingCodeInfo and IsApproved, whose documented body has no room for them — from
+/// `X-Signsim-Diagnostic` (`<ErrorCode> <kind>: <message>`, docs/errors.md).
+pub fn refusal_of(a: &Answer) -> Option<(i64, String)> {
+    let v: Value = serde_json::from_slice(&a.body).ok()?;
+    if let Some(code) = v.get("ErrorCode").and_then(Value::as_i64) {
+        let message = v["ErrorMessage"].as_str().unwrap_or("").to_string();
+        return Some((code, message));
+    }
+    let diagnostic = decode_header_text(a.diagnostic.as_deref()?);
+    let (code, rest) = diagnostic.split_once(' ')?;
+    let (_kind, message) = rest.split_once(": ")?;
+    Some((code.parse().ok()?, message.to_string()))
+}
+
+/// A refusal in the `{ResultCode, Description, Message}` envelope: those members only, and
+/// the code and message in the last answer's `X-Signsim-Diagnostic`.
+fn assert_refused_in_diagnostic(body: &Value, code: i64, needles: &[&str]) {
+    let mut members: Vec<&String> = body
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    members.sort();
+    assert_eq!(
+        members,
+        ["Description", "Message", "ResultCode"],
+        "the documented members only: {body}"
+    );
+    assert_eq!(body["Message"], "Unsuccess", "{body}");
+    let diagnostic =
+        last_diagnostic().unwrap_or_else(|| panic!("no X-Signsim-Diagnostic beside {body}"));
+    assert!(
+        diagnostic.starts_with(&format!("{code} ")),
+        "ErrorCode {code} in X-Signsim-Diagnostic: {diagnostic}"
+    );
+    for n in needles {
+        assert!(
+            diagnostic.contains(n),
+            "X-Signsim-Diagnostic lacks {n:?}: {diagnostic}"
+        );
     }
 }
 

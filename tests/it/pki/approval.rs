@@ -400,12 +400,12 @@ fn wrong_customer_sign_is_refused_before_anything_else() {
     // Signed by a key that is not customer A's.
     body["sign"] = json!(sign_unicode(&fixture("pki/customers/stranger.key"), &text));
     let resp = emu.post("RequestApprove", &body);
-    assert_refused(&resp, 401, 203, &["sign", "does not verify", &text]);
+    assert_refused(&resp, 200, 203, &["sign", "does not verify", &text]);
     assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
     // Signed over UTF-8 by the right key: the message says so.
     body["sign"] = json!(Customer::A.sign(text.as_bytes()));
     let resp = emu.post("RequestApprove", &body);
-    assert_refused(&resp, 401, 203, &["UTF-8", "UTF-16LE"]);
+    assert_refused(&resp, 200, 203, &["UTF-8", "UTF-16LE"]);
     assert_still_awaiting(&emu, &tracking, FULL_CREDIT);
 }
 

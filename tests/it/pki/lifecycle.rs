@@ -80,9 +80,11 @@ fn full_lifecycle_verified_by_openssl() {
     .into_owned();
     assert!(crl_text.contains("Key Compromise"), "{crl_text}");
 
-    // A new registration of the same subject starts a new lifecycle
+    // A new registration of the same subject restarts its lifecycle under the same tracking
+    // code (one tracking code per subject DN: the PKI document, lines 403–405).
     let (_, fresh) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
-    assert_ne!(fresh["TrackingCode"], tracking.as_str());
+    assert_eq!(fresh["TrackingCode"], tracking.as_str());
+    assert_eq!(emu.state_of(&tracking), "Registered");
 }
 
 fn verify_against_chain(_emu: &TestEmulator, dir: &std::path::Path, cert: &[u8]) {
@@ -113,10 +115,12 @@ fn an_expired_certificate_ends_the_lifecycle() {
     assert_eq!(again["TrackingCode"], tracking.as_str());
     let desc: Value = serde_json::from_str(again["Description"].as_str().unwrap()).unwrap();
     assert_eq!(desc["Certificate"], issued["Certificate"]);
-    // Past NotAfter: a new lifecycle, no active certificate.
+    // Past NotAfter: the lifecycle restarts under the same tracking code (the PKI document,
+    // lines 403–405), with no active certificate.
     move_clock("2d");
     let (_, fresh) = emu.register_info(&Customer::A, "01", "Bronze-Sign", mehdi());
-    assert_ne!(fresh["TrackingCode"], tracking.as_str(), "{fresh}");
+    assert_eq!(fresh["TrackingCode"], tracking.as_str(), "{fresh}");
+    assert_eq!(emu.state_of(&tracking), "Registered");
     let desc: Value = serde_json::from_str(fresh["Description"].as_str().unwrap()).unwrap();
     assert_eq!(desc["Certificate"], Value::Null);
 }

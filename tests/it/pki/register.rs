@@ -53,7 +53,7 @@ const REFUSALS: &[Refusal] = &[
             };
             stranger.register_body("01", "Bronze-Sign", mehdi())
         },
-        401,
+        200,
         201,
         &["customer code '99999999999'", "not known"],
     ),
@@ -67,7 +67,7 @@ const REFUSALS: &[Refusal] = &[
             };
             unlicensed.register_body("01", "Bronze-Sign", mehdi())
         },
-        401,
+        200,
         202,
         &[
             "'10320874334-9999'",
@@ -541,7 +541,7 @@ fn get_tracking_code_info_with_another_national_code_is_a_mismatch() {
 }
 
 #[test]
-fn get_tracking_code_info_signed_over_utf8_is_401() {
+fn get_tracking_code_info_signed_over_utf8_is_refused() {
     let emu = TestEmulator::spawn();
     let tracking = emu.register_mehdi();
     let mut body = tracking_info_body("0012345679", &tracking);
@@ -549,7 +549,7 @@ fn get_tracking_code_info_signed_over_utf8_is_401() {
     let resp = emu.post("GetTrackingCodeInfo", &body);
     assert_refused(
         &resp,
-        401,
+        200,
         203,
         &["sign verifies over UTF-8", "'00123456791000001'"],
     );

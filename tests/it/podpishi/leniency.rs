@@ -29,7 +29,8 @@ const SAMPLE: (&str, &str) = ("sample@test.kz", "0123456789abcdef0123456789abcde
 /// The one warning of an answer: its kind, and its reason containing each needle.
 fn warned(a: &Answer, kind: &str, needles: &[&str]) {
     assert_eq!(a.warnings.len(), 1, "{:?}: {}", a.warnings, a.text());
-    let w = &a.warnings[0];
+    // As a client reads it: text that is not plain ASCII comes RFC 8187-encoded.
+    let w = &decode_header_text(&a.warnings[0]);
     assert!(w.starts_with(&format!("{kind} ")), "{w}");
     for n in needles {
         assert!(w.contains(n), "{n:?} not in {w}");

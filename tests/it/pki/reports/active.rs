@@ -119,8 +119,13 @@ fn get_all_mobile_cert_filters() {
         mobile(&emu, &[("TrackingCode", &w.issued.tracking)]),
         sorted(&[&w.issued])
     );
-    // Only active certificates: the revoked and the pending tracking codes give nothing.
-    assert!(mobile(&emu, &[("TrackingCode", &w.revoked.tracking)]).is_empty());
+    // Only active certificates: the revoked lifecycle's tracking code, restarted (one tracking
+    // code per subject DN), gives only the renewed certificate; the pending code gives nothing.
+    assert_eq!(w.revoked.tracking, w.issued.tracking);
+    assert_eq!(
+        mobile(&emu, &[("TrackingCode", &w.revoked.tracking)]),
+        sorted(&[&w.issued])
+    );
     assert!(mobile(&emu, &[("TrackingCode", &w.pending.tracking)]).is_empty());
     // CAName.
     assert_eq!(

@@ -72,7 +72,12 @@ fn build_world(emu: &TestEmulator) -> World {
     assert_eq!(emu.state_of(&revoked.tracking), "Revoked");
 
     let t = emu.register_mehdi();
-    assert_ne!(t, revoked.tracking, "a revoked lifecycle starts a new one");
+    // One tracking code per subject DN (the PKI document, lines 403–405): the revoked
+    // lifecycle restarts under the same code, and the reports keep both.
+    assert_eq!(
+        t, revoked.tracking,
+        "a revoked lifecycle restarts under its tracking code"
+    );
     let issued = issued_life(
         t.clone(),
         emu.issue(&Customer::A, "01", "Bronze-Sign", &t, &csr),
@@ -148,11 +153,16 @@ fn sorted(lives: &[&Life]) -> Vec<String> {
     v
 }
 
+/// The item of `life`: its tracking code and, for an issued lifecycle, its certificate (a
+/// restarted tracking code has an item per lifecycle).
 fn item<'a>(list: &'a Value, life: &Life) -> &'a Value {
     list.as_array()
         .unwrap()
         .iter()
-        .find(|i| i["TrackingCode"] == life.tracking.as_str())
+        .find(|i| {
+            i["TrackingCode"] == life.tracking.as_str()
+                && (life.cert.is_empty() || i["Certificate"] == life.cert.as_str())
+        })
         .unwrap_or_else(|| panic!("{} not in {list}", life.tracking))
 }
 
