@@ -78,12 +78,32 @@ pub fn observe(shared: &Shared, id: u64, meta: &Meta) {
     shared.schedule.observe(meta, shared.clock.now());
 }
 
+/// How many characters of a message [`header_text`] writes into a header (at most 6 KiB once
+/// percent-encoded).
+pub const HEADER_CHARS: usize = 500;
+
 /// Text as a header value a client can read back: printable ASCII as it is; anything else
 /// (Persian, Cyrillic, a line break) RFC 8187 style, `UTF-8''` and the text's UTF-8 bytes
 /// percent-encoded (every byte but RFC 8187's `attr-char`), which PHP's `rawurldecode`,
 /// .NET's `Uri.UnescapeDataString` and Python's `urllib.parse.unquote` decode once the
 /// `UTF-8''` prefix is cut off (docs/errors.md).
+///
+/// A message longer than [`HEADER_CHARS`] characters (one that quotes a hostile megabyte, say)
+/// is cut there, saying how much was left out: the journal keeps it whole, and clients cap the
+/// size of a response head (a few KiB to 100 KiB).
 pub fn header_text(text: &str) -> String {
+    let cut;
+    let text = match text.char_indices().nth(HEADER_CHARS) {
+        Some((at, _)) => {
+            let rest = text[at..].chars().count();
+            cut = format!(
+                "{}... (+{rest} characters: the journal has the whole text)",
+                &text[..at]
+            );
+            cut.as_str()
+        }
+        None => text,
+    };
     if text.chars().all(|c| (' '..='~').contains(&c)) {
         return text.to_string();
     }
@@ -179,5 +199,24 @@ mod tests {
             assert_eq!(decode(&v), text);
         }
         assert_eq!(header_text("й"), "UTF-8''%D0%B9");
+    }
+
+    #[test]
+    fn a_long_message_is_cut_saying_how_much_is_left_out() {
+        let long = format!("customer code '{}' is not known", "9".repeat(950_000));
+        let v = header_text(&long);
+        assert!(v.len() < 1_000, "{}", v.len());
+        assert!(v.starts_with("customer code '999"), "{v}");
+        assert!(
+            v.ends_with("characters: the journal has the whole text)"),
+            "{v}"
+        );
+        let persian = "ک".repeat(10_000);
+        let v = header_text(&persian);
+        assert!(v.len() <= 6 * 1024 + 100, "{}", v.len());
+        assert!(
+            decode(&v).starts_with(&"ک".repeat(super::HEADER_CHARS)),
+            "{v}"
+        );
     }
 }
