@@ -159,20 +159,13 @@ pub fn coverage(
         q => format!("/__admin/coverage?{q}"),
     };
     let answer = get(url, &path, token, timeout, 64 * MAX_ANSWER)?;
-    let text = String::from_utf8_lossy(&answer);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .lines()
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse::<u16>().ok())
-        .ok_or_else(|| format!("{url} gave no HTTP answer"))?;
+    let (status, body) = status_and_body(url, &answer)?;
     if status != 200 {
-        let doc: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        let doc: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
         let why = doc["error"].as_str().unwrap_or(body.trim());
         return Err(format!("{url}{path} answered {status}: {why}"));
     }
-    serde_json::from_str(body).map_err(|e| format!("{url}{path}: not a coverage report: {e}"))
+    serde_json::from_str(&body).map_err(|e| format!("{url}{path}: not a coverage report: {e}"))
 }
 
 /// One GET of `path` under `url`, the whole answer (head and body) as sent.
@@ -232,8 +225,8 @@ fn get(
     Ok(answer)
 }
 
-/// Reads the status line and the health document.
-fn judge(url: &str, answer: &[u8]) -> Result<String, String> {
+/// The status code and the body of an HTTP/1.x answer read whole.
+fn status_and_body(url: &str, answer: &[u8]) -> Result<(u16, String), String> {
     let text = String::from_utf8_lossy(answer);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head
@@ -242,7 +235,13 @@ fn judge(url: &str, answer: &[u8]) -> Result<String, String> {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|c| c.parse::<u16>().ok())
         .ok_or_else(|| format!("{url} gave no HTTP answer"))?;
-    let doc: serde_json::Value = serde_json::from_str(body).unwrap_or(serde_json::Value::Null);
+    Ok((status, body.to_string()))
+}
+
+/// Reads the status line and the health document.
+fn judge(url: &str, answer: &[u8]) -> Result<String, String> {
+    let (status, body) = status_and_body(url, answer)?;
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
     if status != 200 {
         let why = doc["error"].as_str().unwrap_or(body.trim());
         return Err(format!("{url}/__admin/health answered {status}: {why}"));

@@ -163,6 +163,12 @@ pub fn count(c: &Req<'_>) -> Result<Reply, AdminError> {
 }
 
 pub fn get(c: &Req<'_>) -> Result<Reply, AdminError> {
+    let (_, e) = entry(c)?;
+    Ok(Reply::Json(serde_json::to_value(e).unwrap_or_default()))
+}
+
+/// The journal entry (of either ring) whose id is the route's `{id}`.
+fn entry(c: &Req<'_>) -> Result<(u64, crate::journal::Entry), AdminError> {
     let id: u64 = c.params[0]
         .parse()
         .map_err(|_| AdminError::bad(format!("'{}' is not a request id", c.params[0])))?;
@@ -174,7 +180,7 @@ pub fn get(c: &Req<'_>) -> Result<Reply, AdminError> {
         .ok_or_else(|| {
             AdminError::not_found(format!("request {id} is not (or no longer) in the journal"))
         })?;
-    Ok(Reply::Json(serde_json::to_value(e).unwrap_or_default()))
+    Ok((id, e))
 }
 
 pub fn clear(c: &Req<'_>) -> Result<Reply, AdminError> {
@@ -213,17 +219,7 @@ pub fn warnings(c: &Req<'_>) -> Result<Reply, AdminError> {
 /// entry keeps them for this, out of its JSON) — to `url` (default: the public URL).
 /// `{"command", "exact": true}`, or `{"exact": false, "why"}` when the body was too large to keep.
 pub fn curl(c: &Req<'_>) -> Result<Reply, AdminError> {
-    let id: u64 = c.params[0]
-        .parse()
-        .map_err(|_| AdminError::bad(format!("'{}' is not a request id", c.params[0])))?;
-    let s = c.shared();
-    let e = s
-        .journal
-        .get(id)
-        .or_else(|| s.admin_journal.get(id))
-        .ok_or_else(|| {
-            AdminError::not_found(format!("request {id} is not (or no longer) in the journal"))
-        })?;
+    let (id, e) = entry(c)?;
     if e.meta.api == "scenario" {
         return Err(AdminError::bad(format!(
             "request {id} is a scenario event or reaction, not a request a client sent"
