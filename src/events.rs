@@ -110,17 +110,18 @@ pub enum ActionSpec {
     },
 }
 
-/// Every action kind, as a scenario writes it (`kind = "approve"`), with what it does: the
-/// contract coverage report's universe of events and reactions.
-pub const ACTION_KINDS: &[(&str, &str)] = &[
-    ("approve", "an RA officer approves a tracking code"),
-    ("reject", "an RA officer rejects a tracking code"),
-    ("ca_availability", "a CA goes down or up"),
-    ("clock_jump", "the clock jumps"),
-    ("credit", "a customer's credit changes"),
-    ("face_auth", "the provider's face authentication ends"),
-    ("sign", "the counterparty signs a document"),
-    ("refuse", "the counterparty refuses a document"),
+/// Every action kind, as a scenario writes it (`kind = "approve"`), whether it acts on the
+/// triggering request's record (so only a reaction can run it: a timed event has no record),
+/// and what it does: the contract coverage report's universe of events and reactions.
+pub const ACTION_KINDS: &[(&str, bool, &str)] = &[
+    ("approve", true, "an RA officer approves a tracking code"),
+    ("reject", true, "an RA officer rejects a tracking code"),
+    ("ca_availability", false, "a CA goes down or up"),
+    ("clock_jump", false, "the clock jumps"),
+    ("credit", false, "a customer's credit changes"),
+    ("face_auth", true, "the provider's face authentication ends"),
+    ("sign", true, "the counterparty signs a document"),
+    ("refuse", true, "the counterparty refuses a document"),
 ];
 
 impl ActionSpec {
@@ -135,6 +136,21 @@ impl ActionSpec {
             ActionSpec::FaceAuth { .. } => "face_auth",
             ActionSpec::Sign { .. } => "sign",
             ActionSpec::Refuse { .. } => "refuse",
+        }
+    }
+
+    /// Whether the action acts on the triggering request's record (its tracking code or
+    /// document): such an action can be a reaction, never a timed event.
+    pub fn needs_record(&self) -> bool {
+        match self {
+            ActionSpec::Approve { .. }
+            | ActionSpec::Reject { .. }
+            | ActionSpec::FaceAuth { .. }
+            | ActionSpec::Sign { .. }
+            | ActionSpec::Refuse { .. } => true,
+            ActionSpec::CaAvailability { .. }
+            | ActionSpec::ClockJump { .. }
+            | ActionSpec::Credit { .. } => false,
         }
     }
 
@@ -372,8 +388,9 @@ mod tests {
             ActionSpec::Refuse { reason: None },
         ];
         assert_eq!(actions.len(), ACTION_KINDS.len());
-        for (a, (kind, _)) in actions.iter().zip(ACTION_KINDS) {
+        for (a, (kind, on_record, _)) in actions.iter().zip(ACTION_KINDS) {
             assert_eq!(a.kind(), *kind);
+            assert_eq!(a.needs_record(), *on_record, "{kind}");
             assert_eq!(serde_json::to_value(a).unwrap()["kind"], *kind);
         }
     }

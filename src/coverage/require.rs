@@ -9,7 +9,7 @@
 //! RegisterInfo:SignatureInvalid   # … with that error kind
 //! tracking:Approved->Issued       # a transition (→ too); permission:[*]->signed:upload
 //! tracking:Revoked                # a state reached
-//! fault:reset   clock:advance   event:approve   reaction:sign   error:StaleTime
+//! fault:reset   clock:advance   event:credit    reaction:sign   error:StaleTime
 //! warning:*=0                     # no portability warning of any kind
 //! warning:field-missing=0         # none of this kind
 //! ```

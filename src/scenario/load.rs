@@ -491,6 +491,16 @@ impl Checker {
                     format!("'{}' is not a time like +30s, +2h, +1d", e.at),
                 );
             }
+            if e.action.needs_record() {
+                self.problem(
+                    &format!("events[{i}].action.kind"),
+                    format!(
+                        "'{}' needs a record (the triggering request's), which a timed event \
+                         has none of: use it in a reaction",
+                        e.action.kind()
+                    ),
+                );
+            }
             for (field, message) in e.action.problems() {
                 self.problem(&format!("events[{i}].action.{field}"), message);
             }

@@ -177,3 +177,32 @@ fn the_control_api_refuses_a_fault_rule_that_names_nothing() {
         "{body}"
     );
 }
+
+/// A timed event has no triggering request, so an action that acts on its record (approve,
+/// reject, face_auth, sign, refuse) could never run as one: the scenario names it a problem.
+#[test]
+fn an_event_whose_action_needs_a_record_is_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_file(
+        dir.path(),
+        r#"
+[[events]]
+at = "+30s"
+action = { kind = "approve" }
+
+[[events]]
+at = "+1m"
+action = { kind = "clock_jump", by = "1d" }
+"#,
+    );
+    let (code, out) = check(&path);
+    assert_eq!(code, Some(1), "{out}");
+    let p = path.display();
+    let e = format!(
+        "{p}:{}: events[0].action.kind: 'approve' needs a record",
+        line_of(&path, "kind = \"approve\"")
+    );
+    assert!(out.contains(&e), "missing «{e}» in:\n{out}");
+    assert!(out.contains("use it in a reaction"), "{out}");
+    assert!(!out.contains("events[1]"), "{out}");
+}
