@@ -14,8 +14,8 @@ use std::sync::Mutex;
 /// One applied transition of a state machine.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// The state machine: `tracking` (a PKI tracking code) or `permission` (a Podpishi
-    /// document's permission).
+    /// The state machine: `tracking` (a PKI tracking code), `certificate` (a PKI certificate)
+    /// or `permission` (a Podpishi document's permission).
     pub machine: &'static str,
     /// The transition's name in its model's `TRANSITIONS` table (`approve`, `sign`, …).
     pub transition: &'static str,
@@ -26,7 +26,8 @@ pub struct Change {
     /// Whose world it changed: the PKI customer code, or the Podpishi login that acted (the
     /// document owner's when the control plane acted as the counterparty).
     pub tenant: String,
-    /// The record: a tracking code, or a document number.
+    /// The record: a tracking code, a certificate (`CA/serial`, the serial in hex), or a
+    /// document number.
     pub record: String,
     /// The permission of the document (its `indexnum`), for the `permission` machine.
     #[serde(skip_serializing_if = "Option::is_none")]

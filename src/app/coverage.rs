@@ -1,8 +1,8 @@
 //! The contract coverage universe, built where both APIs are known: every operation of their
 //! route tables, every error of their catalogues, every portability warning kind each can
-//! raise, every fault kind, every row and state of both transition tables, the clock's travels
-//! and the scenario action kinds — all read from the code's own tables, in the report's
-//! reading order (docs/coverage.md).
+//! raise, every fault kind, every row and state of the transition tables (tracking code and
+//! certificate, permission), the clock's travels and the scenario action kinds — all read from
+//! the code's own tables, in the report's reading order (docs/coverage.md).
 
 use crate::coverage::{Edge, Universe};
 
@@ -43,6 +43,16 @@ fn pki(u: &mut Universe) {
         .iter()
         .map(|e| Edge {
             machine: "tracking",
+            transition: e.transition.name(),
+            from: e.from.map_or("[*]", |s| s.name()),
+            to: e.to.name(),
+        })
+        .collect();
+    machine(u, "pki", &edges);
+    let edges: Vec<Edge> = crate::pki::model::CERTIFICATE_TRANSITIONS
+        .iter()
+        .map(|e| Edge {
+            machine: "certificate",
             transition: e.transition.name(),
             from: e.from.map_or("[*]", |s| s.name()),
             to: e.to.name(),
@@ -127,6 +137,8 @@ fn phrase(e: &Edge) -> String {
         ("tracking", "issue", from, _) => format!("a certificate issued from {from}"),
         ("tracking", "confirm", ..) => "a certificate's receipt confirmed".into(),
         ("tracking", "revoke", ..) => "a certificate revoked".into(),
+        ("certificate", "issue", ..) => "a certificate issued (Active)".into(),
+        ("certificate", "revoke", ..) => "a certificate revoked (into its CA's CRL)".into(),
         ("permission", "upload", _, to) => format!("an upload create a {to} permission"),
         ("permission", "getcreateinvoice", _, to) => {
             format!("an invoice create a {to} permission")

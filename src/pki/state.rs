@@ -129,6 +129,16 @@ pub enum CertStatus {
     Revoked,
 }
 
+impl CertStatus {
+    /// The state's name in the certificate machine's table and diagram.
+    pub fn name(self) -> &'static str {
+        match self {
+            CertStatus::Active => "Active",
+            CertStatus::Revoked => "Revoked",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CertRecord {
     pub ca: String,

@@ -269,6 +269,11 @@ fn the_state_diagrams_are_the_models_transition_tables() {
             "pki::model::TRANSITIONS",
         ),
         (
+            "### PKI: a certificate",
+            signsim::pki::model::certificate_mermaid(),
+            "pki::model::CERTIFICATE_TRANSITIONS",
+        ),
+        (
             "### Podpishi: a permission",
             signsim::podpishi::model::mermaid(),
             "podpishi::model::TRANSITIONS",

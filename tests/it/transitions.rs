@@ -21,6 +21,11 @@ fn tracking(transition: &str, from: &str, to: &str, code: &str) -> Value {
            "tenant": Customer::A.code, "record": code})
 }
 
+fn certificate(transition: &str, from: &str, to: &str, record: &str) -> Value {
+    json!({"machine": "certificate", "transition": transition, "from": from, "to": to,
+           "tenant": Customer::A.code, "record": record})
+}
+
 fn permission(transition: &str, from: &str, to: &str, tenant: &str, num: &str, i: u64) -> Value {
     json!({"machine": "permission", "transition": transition, "from": from, "to": to,
            "tenant": tenant, "record": num, "permission": i})
@@ -64,7 +69,10 @@ fn a_tracking_codes_transitions_are_in_the_journal_entries_that_applied_them() {
     assert_eq!(issued["PaymentStatus"], "Paid", "{issued}");
     assert_eq!(
         changes_of(&emu, "operation=IssueCertificateByTrackingCode"),
-        json!([tracking("issue", "Approved", "Issued", &t)])
+        json!([
+            tracking("issue", "Approved", "Issued", &t),
+            certificate("issue", "[*]", "Active", "01/1001"),
+        ])
     );
     // The same request again is answered from the record, uncharged: no transition.
     emu.issue(&Customer::A, "01", "Bronze-Sign-InPerson", &t, &csr);
@@ -75,6 +83,20 @@ fn a_tracking_codes_transitions_are_in_the_journal_entries_that_applied_them() {
     // Reads apply nothing.
     emu.is_approved(&t);
     assert_eq!(changes_of(&emu, "operation=IsApproved"), json!([]));
+
+    // Revoking moves the tracking code and its certificate, in the one request's entry;
+    // revoking again is refused and applies nothing.
+    let cert = issued["Certificate"].as_str().unwrap().to_string();
+    assert_ok(&emu.revoke_certificate(&Customer::A, &cert, 4));
+    assert_eq!(
+        changes_of(&emu, "operation=RevokeCertificate"),
+        json!([
+            tracking("revoke", "Issued", "Revoked", &t),
+            certificate("revoke", "Active", "Revoked", "01/1001"),
+        ])
+    );
+    emu.revoke_certificate(&Customer::A, &cert, 4);
+    assert_eq!(changes_of(&emu, "operation=RevokeCertificate"), json!([]));
 }
 
 #[test]

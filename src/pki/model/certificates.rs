@@ -239,17 +239,30 @@ impl Model<'_> {
             ))
         })?;
         if issued.charged_now {
-            self.changes.push(crate::changes::Change {
-                machine: "tracking",
-                transition: Transition::Issue.name(),
-                from: from.name(),
-                to: Status::Issued.name(),
-                tenant: req.customer.to_string(),
-                record: req.code.to_string(),
-                permission: None,
-            });
+            self.record_issue(req, from, issued.issue.serial);
         }
         Ok(issued)
+    }
+
+    /// Records a charged issue: the tracking code's `issue` and its new certificate's.
+    fn record_issue(&self, req: &IssueRequest<'_>, from: Status, serial: u64) {
+        self.changes.push(crate::changes::Change {
+            machine: "tracking",
+            transition: Transition::Issue.name(),
+            from: from.name(),
+            to: Status::Issued.name(),
+            tenant: req.customer.to_string(),
+            record: req.code.to_string(),
+            permission: None,
+        });
+        self.record_certificate(
+            Transition::Issue,
+            None,
+            CertStatus::Active,
+            req.customer,
+            req.ca,
+            serial,
+        );
     }
 
     /// Confirms receipt of the certificate `sent` for tracking code `code`: recorded once in
@@ -322,7 +335,7 @@ impl Model<'_> {
                     format!("certificate serial {serial:x} of CA '{name}' was issued through another customer; only that customer may revoke it"),
                 ));
             }
-            if cert.status == CertStatus::Revoked {
+            let Some(revoked) = super::transitions::certificate_next(Transition::Revoke, cert.status) else {
                 return refuse(PkiError::new(
                     Kind::AlreadyRevoked,
                     format!(
@@ -331,8 +344,8 @@ impl Model<'_> {
                         cert.revoke_reason.unwrap_or(0)
                     ),
                 ));
-            }
-            cert.status = CertStatus::Revoked;
+            };
+            cert.status = revoked;
             cert.revoked_at = Some(now);
             cert.revoke_reason = Some(reason);
             tx.put(Table::PkiCerts, &keys::cert(name, serial), &cert)?;
@@ -359,6 +372,14 @@ impl Model<'_> {
             Ok(Applied { transition: Transition::Revoke, from, to: rec.status, record: rec })
         })?;
         self.record(Transition::Revoke, Some(applied.from), &applied.record);
+        self.record_certificate(
+            Transition::Revoke,
+            Some(CertStatus::Active),
+            CertStatus::Revoked,
+            customer,
+            name,
+            serial,
+        );
         Ok(applied)
     }
 }

@@ -9,7 +9,7 @@
 //! The read queries the reports and the control API need live here too, so that the store
 //! layout (keys, indexes) is known in one place.
 //!
-//! - [`transitions`]: the tracking-code state machine as data;
+//! - [`transitions`]: the tracking-code and certificate state machines as data;
 //! - [`tracking`]: register, reads of lifecycles and the report index;
 //! - [`approval`]: approve (in person, remote, by an officer), reject, face-auth orders;
 //! - [`certificates`]: issue (charges credit), confirm, revoke (CRL), certificate reads;
@@ -23,9 +23,11 @@ pub mod reports;
 pub mod tracking;
 pub mod transitions;
 
-pub use transitions::{mermaid, Transition, TRANSITIONS};
+pub use transitions::{
+    certificate_mermaid, mermaid, Transition, CERTIFICATE_TRANSITIONS, TRANSITIONS,
+};
 
-use super::state::{Status, TrackingRecord};
+use super::state::{CertStatus, Status, TrackingRecord};
 use super::World;
 use crate::changes::{Change, Changes};
 use crate::store::{Decoded, Store, Table};
@@ -52,6 +54,30 @@ impl Model<'_> {
             to: rec.status.name(),
             tenant: rec.customer.clone(),
             record: rec.code.clone(),
+            permission: None,
+        });
+    }
+}
+
+impl Model<'_> {
+    /// Records a certificate transition this model has written (after its transaction
+    /// committed): the record is `CA/serial` (hex), the tenant the customer.
+    fn record_certificate(
+        &self,
+        transition: Transition,
+        from: Option<CertStatus>,
+        to: CertStatus,
+        customer: &str,
+        ca: &str,
+        serial: u64,
+    ) {
+        self.changes.push(Change {
+            machine: "certificate",
+            transition: transition.name(),
+            from: from.map_or("[*]", CertStatus::name),
+            to: to.name(),
+            tenant: customer.to_string(),
+            record: format!("{ca}/{serial:x}"),
             permission: None,
         });
     }

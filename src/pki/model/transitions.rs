@@ -13,7 +13,7 @@
 //! kept for the reports ([`super::tracking`]). The government public CA, which the document
 //! excepts, gives a new tracking code instead (`register` from nothing).
 
-use crate::pki::state::Status;
+use crate::pki::state::{CertStatus, Status};
 
 /// A change of a tracking record's state, named as the model's functions are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -163,6 +163,58 @@ pub const STATES: [Status; 6] = [
     Rejected,
 ];
 
+/// One edge of the certificate state machine. `from` is `None` for a certificate not issued yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CertEdge {
+    pub from: Option<CertStatus>,
+    pub transition: Transition,
+    pub to: CertStatus,
+}
+
+/// Every transition the PKI model applies to an issued certificate (a `PkiCerts` record, named
+/// `CA/serial` in hex), beside its tracking code's: `issue` creates it Active, `revoke` puts it
+/// into its CA's CRL. Expiry, as for the tracking code, changes no stored state.
+pub const CERTIFICATE_TRANSITIONS: &[CertEdge] = &[
+    CertEdge {
+        from: None,
+        transition: Issue,
+        to: CertStatus::Active,
+    },
+    CertEdge {
+        from: Some(CertStatus::Active),
+        transition: Revoke,
+        to: CertStatus::Revoked,
+    },
+];
+
+/// The state a certificate's `transition` leads to from `from` (`None`: not allowed).
+pub fn certificate_next(transition: Transition, from: CertStatus) -> Option<CertStatus> {
+    CERTIFICATE_TRANSITIONS
+        .iter()
+        .find(|e| e.transition == transition && e.from == Some(from))
+        .map(|e| e.to)
+}
+
+/// The certificate machine as a Mermaid `stateDiagram-v2`, one line per edge of
+/// [`CERTIFICATE_TRANSITIONS`], then `[*]` after each state no transition leaves.
+pub fn certificate_mermaid() -> String {
+    let mut out = String::from("stateDiagram-v2\n");
+    for e in CERTIFICATE_TRANSITIONS {
+        let from = e.from.map_or("[*]", CertStatus::name);
+        out.push_str(&format!(
+            "    {from} --> {}: {}\n",
+            e.to.name(),
+            e.transition.name()
+        ));
+    }
+    for s in [CertStatus::Active, CertStatus::Revoked] {
+        if !CERTIFICATE_TRANSITIONS.iter().any(|e| e.from == Some(s)) {
+            out.push_str(&format!("    {} --> [*]\n", s.name()));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{approval, certificates};
@@ -283,6 +335,19 @@ mod tests {
             1 + TRANSITIONS.len() + 2,
             "{diagram}"
         );
+    }
+
+    #[test]
+    fn the_certificate_machine_is_issued_active_and_revoked_once() {
+        assert_eq!(
+            certificate_mermaid(),
+            "stateDiagram-v2\n    [*] --> Active: issue\n    Active --> Revoked: revoke\n    Revoked --> [*]\n"
+        );
+        assert_eq!(
+            certificate_next(Revoke, CertStatus::Active),
+            Some(CertStatus::Revoked)
+        );
+        assert_eq!(certificate_next(Revoke, CertStatus::Revoked), None);
     }
 
     /// Each (state, transition) has one next state — but `register`, whose two next states the
