@@ -162,6 +162,21 @@ mod tests {
         let n = ids.len();
         ids.dedup();
         assert_eq!(ids.len(), n, "duplicate ids");
+        // The ids docs/coverage.md names for invoices, partner sessions and certificates.
+        for id in [
+            "permission:[*]->signed:getcreateinvoice",
+            "permission:[*]->unsigned:getcreateinvoice",
+            "podpishi:authuserbypartner:ok",
+            "podpishi:cabinet:ok",
+            "certificate:[*]->Active",
+            "certificate:Active->Revoked",
+            "certificate:Revoked",
+        ] {
+            assert!(ids.contains(&id), "{id} is not in the universe");
+        }
+        assert!(ids.contains(&"reaction:approve") && ids.contains(&"event:credit"));
+        assert!(!ids.contains(&"event:approve"));
+        assert!(!ids.contains(&"pki:error:ReplayedRequest"));
         for o in u.outcomes.iter().filter(|o| o.group == "transition") {
             assert!(
                 !o.never.contains(" go "),
