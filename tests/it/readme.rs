@@ -66,6 +66,7 @@ walks! {
         the_https_page_runs_as_written: "docs/https.md", "18092";
         the_ci_page_runs_as_written: "docs/ci.md", "";
         the_coverage_page_runs_as_written: "docs/coverage.md", "18093";
+        the_dashboard_page_runs_as_written: "docs/dashboard.md", "18094";
     }
 }
 
