@@ -39,6 +39,8 @@ pub struct Server {
     /// `host:port`, as the first stdout line named it.
     pub addr: String,
     _dir: Option<tempfile::TempDir>,
+    /// The bench's scenario file (see [`Server::signsim`]), kept while the server runs.
+    _scenario: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -67,14 +69,35 @@ impl Server {
             child,
             addr,
             _dir: dir,
+            _scenario: None,
         }
     }
 
     /// `signsim serve` on a free loopback port with errors-only logging, plus `args`.
+    /// The world is the default scenario with alfa's document count raised, so that the upload
+    /// cases measure uploads, not the refusal of a used-up count.
     pub fn signsim(args: &[&str], mode: Mode) -> Server {
-        let mut all = vec!["serve", "--addr", "127.0.0.1:0", "--log", "error"];
+        let dir = tempfile::tempdir().expect("a temporary directory for the scenario");
+        let scenario = dir.path().join("bench.toml");
+        std::fs::write(
+            &scenario,
+            "extends = \"default\"\n\n[[podpishi.accounts]]\nlogin = \"alfa@test.kz\"\napikey = \"7588ca38acc4ef76149caa0b0c115d94\"\nbins = [\"160940001237\"]\nbalance = 1000000000\n",
+        )
+        .expect("the bench scenario is written");
+        let scenario = scenario.to_str().expect("a UTF-8 temp path").to_string();
+        let mut all = vec![
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--log",
+            "error",
+            "--scenario",
+            &scenario,
+        ];
         all.extend_from_slice(args);
-        Server::start(&release_bin("signsim"), &all, mode == Mode::Durable)
+        let mut server = Server::start(&release_bin("signsim"), &all, mode == Mode::Durable);
+        server._scenario = Some(dir);
+        server
     }
 
     /// The JSON answer to `req` (the control API, mostly); panics naming the request when
