@@ -131,11 +131,9 @@ enum ScenarioCommand {
     Check { file: PathBuf },
 }
 
+/// How a client command (`health`, `coverage`) reaches a running server without a URL.
 #[derive(Args)]
-struct HealthArgs {
-    /// The server's URL (default: the loopback address of --addr, https with --tls).
-    #[arg(long, env = "SIGNSIM_HEALTH_URL")]
-    url: Option<String>,
+struct Reach {
     /// The address the server listens on, as given to `serve` (0.0.0.0 is asked on 127.0.0.1).
     #[arg(long, env = "SIGNSIM_ADDR", default_value = "127.0.0.1:8080", value_parser = signsim::config::parse_addr)]
     addr: SocketAddr,
@@ -145,6 +143,24 @@ struct HealthArgs {
     /// The control API's token, when the server has one.
     #[arg(long, env = "SIGNSIM_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+}
+
+impl Reach {
+    /// `url` as given, else the loopback URL of `--addr`; and the token, when not blank.
+    fn resolve(&self, url: Option<String>) -> (String, Option<&str>) {
+        let url = url.unwrap_or_else(|| signsim::probe::local_url(self.addr, self.tls));
+        let url = url.trim_end_matches('/').to_string();
+        (url, signsim::config::token(self.admin_token.as_deref()))
+    }
+}
+
+#[derive(Args)]
+struct HealthArgs {
+    /// The server's URL (default: the loopback address of --addr, https with --tls).
+    #[arg(long, env = "SIGNSIM_HEALTH_URL")]
+    url: Option<String>,
+    #[command(flatten)]
+    reach: Reach,
     /// How long to wait for the answer (e.g. 2s).
     #[arg(long, env = "SIGNSIM_HEALTH_TIMEOUT", default_value = "2s", value_parser = std_duration)]
     timeout: std::time::Duration,
@@ -155,15 +171,8 @@ struct CoverageArgs {
     /// The server's URL (default: the loopback address of --addr, https with --tls).
     #[arg(long, env = "SIGNSIM_COVERAGE_URL")]
     url: Option<String>,
-    /// The address the server listens on, as given to `serve`.
-    #[arg(long, env = "SIGNSIM_ADDR", default_value = "127.0.0.1:8080", value_parser = signsim::config::parse_addr)]
-    addr: SocketAddr,
-    /// The server serves HTTPS (`serve --tls`).
-    #[arg(long, env = "SIGNSIM_TLS", value_parser = BoolishValueParser::new())]
-    tls: bool,
-    /// The control API's token, when the server has one.
-    #[arg(long, env = "SIGNSIM_ADMIN_TOKEN", hide_env_values = true)]
-    admin_token: Option<String>,
+    #[command(flatten)]
+    reach: Reach,
     /// text, markdown (a CI job summary), json, or junit (one test case per outcome, the
     /// never-reached ones skipped). Default text; with --require, only the verdict unless given.
     #[arg(long, value_parser = ["text", "markdown", "json", "junit"])]
@@ -318,11 +327,8 @@ fn main() -> ExitCode {
 }
 
 fn health(args: HealthArgs) -> ExitCode {
-    let url = args
-        .url
-        .unwrap_or_else(|| signsim::probe::local_url(args.addr, args.tls));
-    let token = signsim::config::token(args.admin_token.as_deref());
-    match signsim::probe::health(url.trim_end_matches('/'), token, args.timeout) {
+    let (url, token) = args.reach.resolve(args.url.clone());
+    match signsim::probe::health(&url, token, args.timeout) {
         Ok(line) => {
             println!("{line}");
             ExitCode::SUCCESS
@@ -338,11 +344,8 @@ fn health(args: HealthArgs) -> ExitCode {
 /// misses, 2 on a file that names what the report does not have).
 fn coverage(args: CoverageArgs) -> ExitCode {
     use signsim::coverage::{format, require};
-    let url = args
-        .url
-        .unwrap_or_else(|| signsim::probe::local_url(args.addr, args.tls));
-    let url = url.trim_end_matches('/');
-    let token = signsim::config::token(args.admin_token.as_deref());
+    let (url, token) = args.reach.resolve(args.url.clone());
+    let url = url.as_str();
     let query: Vec<String> = [("tenant", &args.tenant), ("api", &args.api)]
         .into_iter()
         .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k}={}", encode(v))))
