@@ -114,16 +114,10 @@ fn register_token_type(emu: &TestEmulator, token_type: &str) -> Answer {
 
 /// GetUserCertHistory twice, the second time with `rnd` `second`.
 fn history_twice(emu: &TestEmulator, second: &str) -> Answer {
-    let serial = "0012345679";
     let history = |rnd: &str| {
         emu.post_answer(
             "GetUserCertHistory",
-            &json!({
-                "customercode": Customer::A.customercode(),
-                "SerialNumber": serial,
-                "rnd": rnd,
-                "signature": Customer::A.sign_unicode(&format!("{serial}{rnd}")),
-            }),
+            &history_body(&Customer::A, "0012345679", rnd),
         )
     };
     let first = history("r-1");

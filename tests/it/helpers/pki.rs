@@ -126,6 +126,16 @@ impl Customer {
     }
 }
 
+/// A signed GetUserCertHistory body: `Unicode(SerialNumber + rnd)`.
+pub fn history_body(c: &Customer, serial: &str, rnd: &str) -> Value {
+    json!({
+        "customercode": c.customercode(),
+        "SerialNumber": serial,
+        "rnd": rnd,
+        "signature": c.sign_unicode(&format!("{serial}{rnd}")),
+    })
+}
+
 // ── registry persons ─────────────────────────────────────────────────────────────────────
 
 /// The registry person 0012345679 (Mehdi Ahmadi) as personData.

@@ -457,15 +457,9 @@ fn token_type_in_another_case_is_warned_and_refused_under_refuse() {
 // ── 14. a repeated rnd under refuse ──────────────────────────────────────────────────────
 
 fn history(emu: &TestEmulator, rnd: &str) -> Answer {
-    let serial = "0012345679";
     emu.post_answer(
         "GetUserCertHistory",
-        &json!({
-            "customercode": Customer::A.customercode(),
-            "SerialNumber": serial,
-            "rnd": rnd,
-            "signature": Customer::A.sign_unicode(&format!("{serial}{rnd}")),
-        }),
+        &history_body(&Customer::A, "0012345679", rnd),
     )
 }
 

@@ -174,15 +174,6 @@ fn get_credit(emu: &TestEmulator, customer: &str, key: Option<&str>) -> (u16, Va
     emu.post("GetCredit", &body)
 }
 
-fn history_body(c: &Customer, serial: &str, rnd: &str) -> Value {
-    json!({
-        "customercode": c.customercode(),
-        "SerialNumber": serial,
-        "rnd": rnd,
-        "signature": c.sign_unicode(&format!("{serial}{rnd}")),
-    })
-}
-
 fn history(emu: &TestEmulator, c: &Customer, serial: &str, rnd: &str) -> (u16, Value) {
     emu.post("GetUserCertHistory", &history_body(c, serial, rnd))
 }
