@@ -6,7 +6,7 @@ use super::heap::{limit_arenas, trim_heap};
 use super::{ConnectionFault, Limits};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
@@ -65,6 +65,8 @@ pub struct ConnState {
     pub(super) epoch: Instant,
     /// 0: none; 1: reset; 2: close (see [`ConnectionFault`]).
     pub(super) fault: AtomicU8,
+    /// In its TLS handshake: the first to close when the cap is reached.
+    pub(super) handshaking: AtomicBool,
     pub(super) closing: Notify,
 }
 
@@ -93,6 +95,16 @@ impl ConnState {
     pub(super) fn end(&self) {
         self.busy.fetch_sub(1, Ordering::AcqRel);
         self.last.store(self.now_ms(), Ordering::Release);
+    }
+    /// The TLS handshake finished: the connection waits for its first request, on the idle
+    /// clock from now (the handshake's bytes began no request head).
+    pub(super) fn handshake_done(&self) {
+        self.handshaking.store(false, Ordering::Release);
+        self.head.store(0, Ordering::Release);
+        self.last.store(self.now_ms(), Ordering::Release);
+    }
+    pub(super) fn in_handshake(&self) -> bool {
+        self.handshaking.load(Ordering::Acquire)
     }
     pub(super) fn is_busy(&self) -> bool {
         self.busy.load(Ordering::Acquire) > 0
@@ -124,7 +136,8 @@ pub(super) struct Registry {
 }
 
 impl Registry {
-    pub(super) fn add(&self, peer: SocketAddr) -> Arc<ConnState> {
+    /// A new connection; `handshaking` when it begins with a TLS handshake.
+    pub(super) fn add(&self, peer: SocketAddr, handshaking: bool) -> Arc<ConnState> {
         let epoch = *self.epoch.get_or_init(Instant::now);
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let state = Arc::new(ConnState {
@@ -135,6 +148,7 @@ impl Registry {
             head: AtomicU64::new(0),
             epoch,
             fault: AtomicU8::new(0),
+            handshaking: AtomicBool::new(handshaking),
             closing: Notify::new(),
         });
         crate::sync::lock(&self.open).insert(id, state.clone());
@@ -146,13 +160,14 @@ impl Registry {
     pub(super) fn len(&self) -> usize {
         crate::sync::lock(&self.open).len()
     }
-    /// Closes the connection idle the longest (none when all are busy); its peer.
+    /// Closes the connection idle the longest (none when all are busy) — one still in its TLS
+    /// handshake before any other, the oldest first; its peer.
     pub(super) fn close_longest_idle(&self) -> Option<SocketAddr> {
         let mut open = crate::sync::lock(&self.open);
         let victim = open
             .values()
             .filter(|c| !c.is_busy())
-            .max_by_key(|c| c.idle_ms())
+            .max_by_key(|c| (c.in_handshake(), c.idle_ms()))
             .cloned()?;
         // Out of the count at once, so a flood does not pick the same victim twice.
         open.remove(&victim.id);
@@ -253,4 +268,40 @@ pub(super) fn raise_fd_limit() -> Option<u64> {
     }
     #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every unix
     Some(lim.rlim_cur as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handshake_in_progress_is_closed_before_a_longer_idle_connection() {
+        let registry = Registry::default();
+        let idle = registry.add("127.0.0.1:1001".parse().unwrap(), false);
+        std::thread::sleep(Duration::from_millis(20));
+        let old_shake = registry.add("127.0.0.1:1002".parse().unwrap(), true);
+        std::thread::sleep(Duration::from_millis(20));
+        let new_shake = registry.add("127.0.0.1:1003".parse().unwrap(), true);
+        assert_eq!(registry.close_longest_idle(), Some(old_shake.peer));
+        assert_eq!(registry.close_longest_idle(), Some(new_shake.peer));
+        assert_eq!(registry.close_longest_idle(), Some(idle.peer));
+        assert_eq!(registry.close_longest_idle(), None);
+    }
+
+    #[test]
+    fn a_finished_handshake_puts_the_connection_on_the_idle_clock() {
+        let registry = Registry::default();
+        let c = registry.add("127.0.0.1:1001".parse().unwrap(), true);
+        std::thread::sleep(Duration::from_millis(20));
+        c.read(); // the ClientHello
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(c.head_ms().is_some());
+        c.handshake_done();
+        assert!(!c.in_handshake());
+        assert_eq!(c.head_ms(), None, "the handshake began no request head");
+        assert!(
+            c.idle_ms() < 20,
+            "idle since the handshake, not the connect"
+        );
+    }
 }

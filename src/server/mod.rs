@@ -18,6 +18,9 @@
 //!   one, or, when every open connection is busy, gets a `503` and is closed (one warning line
 //!   per second says so). The process's open-file limit is raised to its hard limit at start,
 //!   and the cap is lowered to fit what is left of it.
+//! - under `--tls` a connection counts from its connect, handshake included: one still in its
+//!   handshake is the first closed to make room, and the handshake must finish within the read
+//!   timeout (see [`tls::handshake`]); once it has, the connection is on the idle clock.
 //!
 //! Graceful stop: when `shutdown` resolves the loop stops accepting; connections with no
 //! request in progress (idle keep-alives, half-sent heads) close at once, the others finish
@@ -145,20 +148,19 @@ pub async fn run_with(
                     }
                 }
                 let _ = stream.set_nodelay(true);
-                let state = registry.add(peer);
+                let state = registry.add(peer, tls.is_some());
                 let socket = Socket { inner: stream, state: state.clone() };
                 let service = service.clone();
-                let stop = stop_rx.clone();
+                let mut stop = stop_rx.clone();
                 let registry = registry.clone();
                 let tls = tls.clone();
                 tokio::spawn(async move {
                     match tls {
                         None => serve_connection(socket, peer, service, state.clone(), stop, limits).await,
                         Some(acceptor) => {
-                            match tokio::time::timeout(tls::HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
-                                Ok(Ok(stream)) => serve_connection(stream, peer, service, state.clone(), stop, limits).await,
-                                Ok(Err(e)) => tracing::debug!("TLS handshake with {peer} failed: {e}"),
-                                Err(_) => tracing::debug!("TLS handshake with {peer} timed out"),
+                            let shaken = tls::handshake(&acceptor, socket, &state, &mut stop, limits.read_timeout).await;
+                            if let Some(stream) = shaken {
+                                serve_connection(stream, peer, service, state.clone(), stop, limits).await;
                             }
                         }
                     }

@@ -226,3 +226,185 @@ fn issued_certificates_name_the_https_crl_and_plain_http_has_no_tls_root() {
     let plain = TestEmulator::spawn();
     assert_admin_error(&plain.admin_get("tls/root"), 404, &["--tls"]);
 }
+
+/// The server's open sockets (the listener included), from /proc.
+fn open_sockets(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| target.to_string_lossy().starts_with("socket:"))
+        .count()
+}
+
+/// A TLS record header announcing a 512-byte ClientHello, then its first bytes only.
+const TRUNCATED_CLIENT_HELLO: [u8; 11] = [
+    0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+];
+
+/// A raw TCP connection to the TLS port, sending nothing or the start of a ClientHello.
+fn half_open(port: u16, truncated_hello: bool) -> std::net::TcpStream {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(15)))
+        .unwrap();
+    if truncated_hello {
+        s.write_all(&TRUNCATED_CLIENT_HELLO).unwrap();
+    }
+    s
+}
+
+/// Blocks until the server closes `s` (EOF or reset); how long after `since`.
+fn closed_after(mut s: std::net::TcpStream, since: std::time::Instant) -> std::time::Duration {
+    use std::io::Read;
+    let mut buf = [0u8; 1024];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return since.elapsed(),
+            Ok(_) => continue,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                panic!("still open {:?} after connecting", since.elapsed())
+            }
+            Err(_) => return since.elapsed(),
+        }
+    }
+}
+
+/// A real TLS client (curl, checking the certificate) gets the health answer.
+fn assert_served_over_https(port: u16) {
+    let (ok, body, err) = curl(&[
+        "--cacert",
+        fixture("pki/root-ca.pem").to_str().unwrap(),
+        &format!("https://localhost:{port}/__admin/health"),
+    ]);
+    assert!(ok && body.contains("\"status\": \"ok\""), "{err}{body}");
+}
+
+#[test]
+fn half_open_handshakes_beyond_the_connection_cap_close_the_oldest() {
+    use std::time::{Duration, Instant};
+    // A read timeout far longer than the test's waits: only the cap can close a connection.
+    let server = TlsServer::start(&["--max-connections", "20", "--read-timeout", "8s"]);
+    let pid = server.child.id();
+    let before = open_sockets(pid);
+    // 200 connections in the handshake, half silent, half with a truncated ClientHello.
+    let started = Instant::now();
+    let flood: Vec<_> = (0..200)
+        .map(|i| half_open(server.port, i % 2 == 1))
+        .collect();
+    let mut held = open_sockets(pid) - before;
+    while held > 20 + 5 && started.elapsed() < Duration::from_secs(4) {
+        std::thread::sleep(Duration::from_millis(50));
+        held = open_sockets(pid) - before;
+    }
+    report(&format!(
+        "TLS: 200 half-open handshakes with --max-connections 20: {held} held by the server after {:?}",
+        started.elapsed()
+    ));
+    assert!(
+        held <= 20 + 5,
+        "{held} half-open handshakes held open {:?} after connecting, with --max-connections 20",
+        started.elapsed()
+    );
+    // The oldest were closed: the first one reads EOF (or a reset), well before the read timeout.
+    let mut flood = flood.into_iter();
+    let t = closed_after(flood.next().unwrap(), started);
+    assert!(
+        t < Duration::from_secs(5),
+        "the oldest handshake was open {t:?}"
+    );
+    // A real client still gets a connection with the newest 20 half-open ones held.
+    let newest: Vec<_> = flood.skip(180).collect();
+    assert_served_over_https(server.port);
+    drop(newest);
+}
+
+#[test]
+fn a_silent_or_truncated_handshake_is_closed_after_the_read_timeout() {
+    use std::time::{Duration, Instant};
+    let server = TlsServer::start(&["--read-timeout", "2s", "--idle-timeout", "30s"]);
+    let since = Instant::now();
+    let silent = half_open(server.port, false);
+    let truncated = half_open(server.port, true);
+    let (t_silent, t_truncated) = (closed_after(silent, since), closed_after(truncated, since));
+    report(&format!(
+        "TLS: with --read-timeout 2s a silent connection was closed after {t_silent:?}, a truncated ClientHello after {t_truncated:?}"
+    ));
+    // After the read timeout (2 s), and well before the 10 s the handshake was once allowed.
+    for (what, t) in [("silent", t_silent), ("truncated ClientHello", t_truncated)] {
+        assert!(
+            t >= Duration::from_millis(1800) && t < Duration::from_secs(7),
+            "{what} handshake closed after {t:?} with --read-timeout 2s"
+        );
+    }
+    assert_served_over_https(server.port);
+}
+
+#[test]
+fn sigterm_with_half_open_handshakes_exits_at_once() {
+    use std::time::{Duration, Instant};
+    let mut server = TlsServer::start(&[]);
+    let open: Vec<_> = (0..20)
+        .map(|i| half_open(server.port, i % 2 == 1))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "still running {:?} after SIGTERM with 20 half-open handshakes",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    report(&format!(
+        "TLS: SIGTERM with 20 half-open handshakes: exited in {:?}",
+        started.elapsed()
+    ));
+    drop(open);
+}
+
+#[test]
+fn an_established_tls_connection_waits_for_its_first_request_on_the_idle_timeout() {
+    use std::time::{Duration, Instant};
+    let server = TlsServer::start(&["--read-timeout", "1s", "--idle-timeout", "4s"]);
+    // s_client completes the handshake, then sends nothing (its stdin stays open) and exits when
+    // the server closes the connection.
+    let started = Instant::now();
+    let mut client = Command::new("openssl")
+        .args(["s_client", "-quiet", "-connect"])
+        .arg(format!("127.0.0.1:{}", server.port))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let closed = loop {
+        if client.try_wait().unwrap().is_some() {
+            break started.elapsed();
+        }
+        if started.elapsed() > Duration::from_secs(15) {
+            let _ = client.kill();
+            panic!("still open after {:?}", started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    report(&format!(
+        "TLS: an established connection with no request, --read-timeout 1s --idle-timeout 4s: closed after {closed:?}"
+    ));
+    // The idle timeout (4 s), not the read timeout (1 s): the handshake began no request head.
+    assert!(
+        closed >= Duration::from_millis(3500) && closed < Duration::from_secs(10),
+        "closed after {closed:?}"
+    );
+}
