@@ -227,10 +227,12 @@ struct ServeArgs {
     /// How many bytes the journal keeps in all (default 16 MiB; the oldest entries go first).
     #[arg(long, env = "SIGNSIM_JOURNAL_BYTES", default_value_t = signsim::config::JOURNAL_BYTES)]
     journal_bytes: usize,
-    /// Open connections at most; beyond it the longest-idle one is closed (or, all busy, 503).
+    /// Open connections at most, TLS handshakes in progress included; beyond it one still in its
+    /// handshake, else the longest-idle one, is closed (or, all busy, 503).
     #[arg(long, env = "SIGNSIM_MAX_CONNECTIONS", default_value_t = 1024)]
     max_connections: usize,
-    /// A request head must arrive within this, and a body may pause no longer (e.g. 10s).
+    /// A request head must arrive within this, and a body may pause no longer (e.g. 10s);
+    /// under --tls a handshake must finish within it of the connect.
     #[arg(long, env = "SIGNSIM_READ_TIMEOUT", default_value = "10s", value_parser = std_duration)]
     read_timeout: std::time::Duration,
     /// A connection with no request in progress is closed after this (e.g. 30s).
