@@ -58,8 +58,16 @@ enum Command {
 #[derive(Subcommand)]
 enum FixturesCommand {
     /// Write the embedded fixtures (keys, private ones included; certificates; documents) to
-    /// DIR/fixtures, the default scenario to DIR/scenarios/default.toml, and a README.
-    Export { dir: PathBuf },
+    /// DIR/fixtures, the default scenario to DIR/scenarios/default.toml, and a README. DIR must
+    /// be new or empty unless --force; nothing is ever written through a symbolic link.
+    Export {
+        dir: PathBuf,
+        /// Write into a DIR that is not empty (a previous export, say): the files the export
+        /// writes are replaced, each atomically; other files are left alone. A symbolic link
+        /// in the way is refused all the same.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -307,8 +315,8 @@ fn main() -> ExitCode {
         Some(Command::Health(args)) => health(args),
         Some(Command::Coverage(args)) => coverage(args),
         Some(Command::Fixtures {
-            command: FixturesCommand::Export { dir },
-        }) => match signsim::scenario::embedded::export(&dir) {
+            command: FixturesCommand::Export { dir, force },
+        }) => match signsim::scenario::export::export(&dir, force) {
             Ok(written) => {
                 println!(
                     "{}: {} files written (fixtures/, scenarios/default.toml, README.md); TEST keys only",
