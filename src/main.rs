@@ -218,7 +218,9 @@ struct ServeArgs {
     /// Freeze the clock at this RFC 3339 instant (overrides the scenario's clock).
     #[arg(long, env = "SIGNSIM_CLOCK")]
     clock: Option<String>,
-    /// The URL clients use to reach signsim (goes into certificates' CRL distribution points).
+    /// The URL clients use to reach signsim (goes into certificates' CRL distribution points):
+    /// http(s)://HOST[:PORT], HOST a DNS name, an IPv4 or a bracketed IPv6 address. Without it,
+    /// bound to 0.0.0.0, certificates name the request's Host when well-formed, else the bound URL.
     #[arg(long, env = "SIGNSIM_PUBLIC_URL")]
     public_url: Option<String>,
     /// Token the control API (/__admin) requires as `Authorization: Bearer <token>`; to listen
