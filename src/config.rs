@@ -145,9 +145,201 @@ pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
     ))
 }
 
+/// Why `text` is not a `host[:port]` signsim may write into a URL it builds from a request (a
+/// certificate's CRL distribution point from `Host`, copy as curl's base): the host is a DNS
+/// name (labels of 1–63 letters, digits and hyphens, no hyphen first or last, 253 characters at
+/// most, one final dot allowed, the last label not all digits unless the whole is an IPv4
+/// address), an IPv4 address or a bracketed IPv6 address; the port, when present, 1–65535.
+/// Anything else — `[[[::`, `evil.example:99999`, `a b`, `user@host` — is refused, so no URL
+/// signsim writes is malformed.
+pub fn check_authority(text: &str) -> Result<(), String> {
+    let (host, port) = match text.strip_prefix('[') {
+        Some(rest) => {
+            let (inside, after) = rest
+                .split_once(']')
+                .ok_or("an IPv6 address opened with '[' is not closed with ']'")?;
+            if inside.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(format!("'[{inside}]' is not an IPv6 address"));
+            }
+            match after {
+                "" => (None, None),
+                _ => match after.strip_prefix(':') {
+                    Some(port) => (None, Some(port)),
+                    None => return Err(format!("'{after}' follows ']', where only :PORT may")),
+                },
+            }
+        }
+        None => match text.rsplit_once(':') {
+            Some((host, port)) => (Some(host), Some(port)),
+            None => (Some(text), None),
+        },
+    };
+    if let Some(host) = host {
+        check_host_name(host)?;
+    }
+    match port {
+        Some(p) if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(format!("port '{p}' is not a number from 1 to 65535"))
+        }
+        Some(p) if !(1..=65535).contains(&p.parse::<u32>().unwrap_or(0)) => {
+            Err(format!("port {p} is not from 1 to 65535"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A DNS name or an IPv4 address (see [`check_authority`]).
+fn check_host_name(host: &str) -> Result<(), String> {
+    if host.contains(':') {
+        return Err(format!(
+            "'{host}' has a ':' in its host: an IPv6 address takes brackets, e.g. [::1]:8080"
+        ));
+    }
+    if host.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Ok(());
+    }
+    let name = host.strip_suffix('.').unwrap_or(host);
+    if name.is_empty() || name.len() > 253 {
+        return Err(format!("'{host}' is not a host name (1 to 253 characters)"));
+    }
+    for label in name.split('.') {
+        let ok = (1..=63).contains(&label.len())
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !ok {
+            return Err(format!(
+                "'{host}' is not a host name: its label '{label}' is not 1 to 63 letters, digits and hyphens with no hyphen first or last"
+            ));
+        }
+    }
+    if name
+        .rsplit('.')
+        .next()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(format!(
+            "'{host}' is neither an IPv4 address nor a host name (its last label is a number)"
+        ));
+    }
+    Ok(())
+}
+
+/// Why `url` is not an `http(s)://host[:port]` base URL, with an optional path, that signsim may
+/// put a path after: the authority as [`check_authority`] says, the path without a query, a
+/// fragment, spaces or control characters.
+pub fn check_base_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or("it does not start with http:// or https://")?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    check_authority(authority)?;
+    match path
+        .chars()
+        .find(|c| c.is_control() || c.is_whitespace() || "?#".contains(*c))
+    {
+        Some(c) => Err(format!(
+            "its path has {c:?}: give a base URL without a query or fragment"
+        )),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_well_formed_hosts_and_ports_may_be_written_into_a_url() {
+        for good in [
+            "localhost",
+            "localhost:8080",
+            "signsim",
+            "signsim.ci:1",
+            "pki-emulator.example.com:65535",
+            "Signsim.CI",
+            "signsim.ci.",
+            "127.0.0.1:8080",
+            "10.0.0.1",
+            "[::1]",
+            "[::1]:8080",
+            "[2001:db8::7]:443",
+            "[::ffff:10.0.0.1]:80",
+            "a1.b2.c3",
+            "xn--80ak6aa92e.example",
+        ] {
+            assert_eq!(check_authority(good), Ok(()), "{good}");
+        }
+        let long_label = format!("{}.example", "a".repeat(64));
+        let long_name = vec!["abcdefghi"; 26].join(".");
+        for bad in [
+            "",
+            ":8080",
+            "[[[::",
+            "[::1",
+            "[::1]x",
+            "[::1]:",
+            "[not-v6]:80",
+            "[::1]:0",
+            "::1",
+            "::1:8080",
+            "evil.example:99999",
+            "evil.example:0",
+            "evil.example:",
+            "evil.example:80:80",
+            "evil.example:+80",
+            "evil.example:008080",
+            "evil.example:http",
+            "-evil.example",
+            "evil-.example",
+            "evil..example",
+            ".evil",
+            ".",
+            "evil example",
+            "evil_example",
+            "user@evil.example",
+            "evil.example/path",
+            "evil.example?q",
+            "evil.example#f",
+            "evil.example\\x",
+            "ev\u{0}il",
+            "еvil.example",
+            "999.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            &long_label,
+            &long_name,
+        ] {
+            assert!(check_authority(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_base_url_is_a_scheme_a_valid_authority_and_a_plain_path() {
+        for good in [
+            "http://127.0.0.1:8080",
+            "https://signsim:8443/",
+            "http://[::1]:8080/behind/a/proxy",
+        ] {
+            assert_eq!(check_base_url(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "ftp://signsim",
+            "signsim:8080",
+            "http://",
+            "http://[[[::",
+            "http://evil.example:99999",
+            "http://signsim:8080/a b",
+            "http://signsim:8080/?q=1",
+            "http://signsim:8080/#f",
+            "http://user@signsim",
+        ] {
+            assert!(check_base_url(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
 
     #[test]
     fn addresses_and_localhost_are_accepted_names_are_not() {

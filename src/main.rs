@@ -58,8 +58,16 @@ enum Command {
 #[derive(Subcommand)]
 enum FixturesCommand {
     /// Write the embedded fixtures (keys, private ones included; certificates; documents) to
-    /// DIR/fixtures, the default scenario to DIR/scenarios/default.toml, and a README.
-    Export { dir: PathBuf },
+    /// DIR/fixtures, the default scenario to DIR/scenarios/default.toml, and a README. DIR must
+    /// be new or empty unless --force; nothing is ever written through a symbolic link.
+    Export {
+        dir: PathBuf,
+        /// Write into a DIR that is not empty (a previous export, say): the files the export
+        /// writes are replaced, each atomically; other files are left alone. A symbolic link
+        /// in the way is refused all the same.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,7 +218,9 @@ struct ServeArgs {
     /// Freeze the clock at this RFC 3339 instant (overrides the scenario's clock).
     #[arg(long, env = "SIGNSIM_CLOCK")]
     clock: Option<String>,
-    /// The URL clients use to reach signsim (goes into certificates' CRL distribution points).
+    /// The URL clients use to reach signsim (goes into certificates' CRL distribution points):
+    /// http(s)://HOST[:PORT], HOST a DNS name, an IPv4 or a bracketed IPv6 address. Without it,
+    /// bound to 0.0.0.0, certificates name the request's Host when well-formed, else the bound URL.
     #[arg(long, env = "SIGNSIM_PUBLIC_URL")]
     public_url: Option<String>,
     /// Token the control API (/__admin) requires as `Authorization: Bearer <token>`; to listen
@@ -309,8 +319,8 @@ fn main() -> ExitCode {
         Some(Command::Health(args)) => health(args),
         Some(Command::Coverage(args)) => coverage(args),
         Some(Command::Fixtures {
-            command: FixturesCommand::Export { dir },
-        }) => match signsim::scenario::embedded::export(&dir) {
+            command: FixturesCommand::Export { dir, force },
+        }) => match signsim::scenario::export::export(&dir, force) {
             Ok(written) => {
                 println!(
                     "{}: {} files written (fixtures/, scenarios/default.toml, README.md); TEST keys only",

@@ -229,9 +229,9 @@ pub fn curl(c: &Req<'_>) -> Result<Reply, AdminError> {
         .query("url")
         .map(str::to_string)
         .unwrap_or_else(|| c.control.public_url());
-    if !(base.starts_with("http://") || base.starts_with("https://")) {
+    if let Err(why) = crate::config::check_base_url(&base) {
         return Err(AdminError::bad(format!(
-            "url '{base}' is not an http(s) base URL such as http://127.0.0.1:8080"
+            "url '{base}' is not an http(s) base URL such as http://127.0.0.1:8080: {why}"
         )));
     }
     let answer = crate::replay::curl(&base, &e.method, &e.path, &e.content_type, &e.meta.sent);

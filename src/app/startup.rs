@@ -98,7 +98,8 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
 }
 
 /// `--public-url`: an absolute http(s) URL without a path, query or fragment (certificates
-/// append `/crl/…` to it), without a trailing `/`.
+/// append `/crl/…` to it), without a trailing `/`; its host[:port] as `config::check_authority`
+/// says.
 fn public_url(url: &str) -> Result<String, StartError> {
     let bad = |why: &str| {
         StartError::Config(format!(
@@ -113,6 +114,8 @@ fn public_url(url: &str) -> Result<String, StartError> {
     if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
         return Err(bad("is not a scheme and a host[:port] only"));
     }
+    // The same rule as a request's Host: certificates never name a malformed URI.
+    crate::config::check_authority(rest).map_err(|why| bad(&format!("has a bad host: {why}")))?;
     Ok(trimmed.to_string())
 }
 

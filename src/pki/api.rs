@@ -27,15 +27,22 @@ pub struct Bound {
     base_url: Option<String>,
 }
 
-/// `scheme://host` from a `Host` header that is a plain host[:port] (letters, digits, `.-:[]`);
-/// anything else is not written into a certificate.
-fn host_url(scheme: &str, host: &str) -> Option<String> {
-    let plain = !host.is_empty()
-        && host.len() <= 255
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c));
-    plain.then(|| format!("{scheme}://{host}"))
+/// `scheme://host` from the request's `Host` when it is a well-formed host[:port]
+/// (`config::check_authority`); else `None` — the configured URL is used — and a diagnostic says
+/// why, so no certificate names a malformed URI. An absent `Host` says nothing.
+fn host_url(scheme: &str, host: &str, fallback: &str, diag: &mut Vec<String>) -> Option<String> {
+    if host.is_empty() {
+        return None;
+    }
+    match crate::config::check_authority(host) {
+        Ok(()) => Some(format!("{scheme}://{host}")),
+        Err(why) => {
+            diag.push(format!(
+                "Host '{host}' is not used in URLs ({why}): certificates name {fallback} instead (start signsim with --public-url to choose)"
+            ));
+            None
+        }
+    }
 }
 
 impl Api for Pki {
@@ -134,10 +141,10 @@ impl Api for Pki {
         call: Call,
         meta: &mut Meta,
     ) -> Result<Bound, PkiError> {
-        let base_url = self
-            .inner
-            .host_scheme
-            .and_then(|scheme| host_url(scheme, call.header(HOST)));
+        let base_url = self.inner.host_scheme.and_then(|scheme| {
+            let fallback = &self.inner.base_url;
+            host_url(scheme, call.header(HOST), fallback, &mut meta.diagnostics)
+        });
         let fields = match (&route.op, route.verb) {
             (Op::Crl, _) => {
                 let f = Fields::from_query(vec![("caName".into(), call.params.join("/"))]);

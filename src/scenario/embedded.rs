@@ -4,8 +4,8 @@
 //! scenario copied anywhere must be able to use the same files (`fixtures = "embedded"`, or
 //! `extends = "default"`), and an integrator with only the binary needs the customers' and
 //! signers' private keys to sign with: `signsim fixtures export DIR` writes every file listed
-//! here (docs/scenarios.md, reusable fixtures). Every key here is a public TEST key
-//! (fixtures/README.md).
+//! here ([`super::export`]; docs/scenarios.md, reusable fixtures). Every key here is a public
+//! TEST key (fixtures/README.md).
 
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
 
@@ -80,30 +80,6 @@ fixtures!(
     "docs/invoice.pdf",
     "docs/blob.bin",
 );
-
-/// Writes the embedded fixtures under `dir/fixtures/`, the default scenario as
-/// `dir/scenarios/default.toml` (its paths resolve there) and a README; returns the paths
-/// written. Existing files are overwritten; nothing else in `dir` is touched.
-pub fn export(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
-    let mut written = Vec::new();
-    let mut put = |rel: &str, bytes: &[u8]| -> Result<(), String> {
-        let path = dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-        std::fs::write(&path, bytes)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        written.push(path);
-        Ok(())
-    };
-    for (rel, bytes) in FILES {
-        put(&format!("fixtures/{rel}"), bytes)?;
-    }
-    put("scenarios/default.toml", DEFAULT_SCENARIO.as_bytes())?;
-    put("README.md", EXPORT_README.as_bytes())?;
-    Ok(written)
-}
 
 #[cfg(test)]
 mod tests {

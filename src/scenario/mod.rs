@@ -4,12 +4,14 @@
 //! *every* problem with file, line and field, and hands each API a [`load::Checker`] to check
 //! its own section and resolve the files it names (keys, certificates) into material. The
 //! default scenario and the fixture files it names are embedded in the binary ([`embedded`])
-//! so `signsim` alone starts a complete world from any directory.
+//! so `signsim` alone starts a complete world from any directory; [`export`] writes them out
+//! (`signsim fixtures export`) without leaving the directory it is given.
 //!
 //! This module knows no API, does not serve HTTP and keeps no state: applying a scenario
 //! (seeding the store, setting the clock) is done by the app and each API.
 
 pub mod embedded;
+pub mod export;
 pub mod load;
 pub mod model;
 

@@ -296,3 +296,144 @@ fn with_cors_browsers_may_call_the_apis_but_not_the_control_api() {
     let body: serde_json::Value = pre.json().unwrap();
     assert_eq!(body["ErrorCode"], json!(106), "{body}");
 }
+
+/// One raw HTTP/1.1 request (so any `Host` goes as written): status, headers, body.
+fn raw_post(url: &str, path: &str, host: &str, body: &str) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let authority = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(authority).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no HTTP answer for Host {host:?}: {text:?}"));
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap();
+    (status, head.to_string(), body.to_string())
+}
+
+#[test]
+fn bound_to_all_addresses_a_malformed_host_never_reaches_a_certificate() {
+    let server = SignsimProcess::start(&["--addr", "0.0.0.0:0", "--admin-token", "t"]);
+    let port = server.url.rsplit(':').next().unwrap().to_string();
+    let configured = format!("http://127.0.0.1:{port}/crl/01.crl");
+    let client = reqwest::blocking::Client::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, csr) = openssl_csr(dir.path(), 2048);
+    let credit = client
+        .post(format!(
+            "{}/__admin/pki/customers/14105318760/credit",
+            server.url
+        ))
+        .bearer_auth("t")
+        .json(&json!({"set": 100_000_000}))
+        .send()
+        .unwrap();
+    assert_eq!(credit.status(), 200);
+    let cases = [
+        ("[[[::", configured.clone()),
+        ("evil.example:99999", configured.clone()),
+        ("evil.example:0", configured.clone()),
+        ("user@evil.example", configured.clone()),
+        ("evil.example/x?y", configured.clone()),
+        ("evil_example", configured.clone()),
+        ("-evil.example", configured.clone()),
+        ("[::1", configured.clone()),
+        // Well-formed hosts are still used.
+        (
+            "signsim.ci:8443",
+            "http://signsim.ci:8443/crl/01.crl".into(),
+        ),
+        ("[::1]:9", "http://[::1]:9/crl/01.crl".into()),
+        ("10.1.2.3", "http://10.1.2.3/crl/01.crl".into()),
+    ];
+    for (i, (host, expected)) in cases.iter().enumerate() {
+        let person = documented(json!({
+            "NationalCode": valid_national_code(510_000_000 + i as u32 * 13),
+            "Name": "آزمون",
+            "LastName": format!("میزبان {i}"),
+            "EnName": "Host",
+            "EnLastName": format!("Applicant{i}"),
+            "FatherName": "پدر",
+            "TokenType": "USERGENERATED"
+        }));
+        let reg: serde_json::Value = client
+            .post(format!("{}/api/RegisterInfo", server.url))
+            .json(&Customer::B.register_body("01", "Bronze-Sign", person))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(reg["IsSuccess"], true, "{reg}");
+        let body = Customer::B.issue_body(
+            "01",
+            "Bronze-Sign",
+            reg["TrackingCode"].as_str().unwrap(),
+            &csr,
+        );
+        let (status, head, text) = raw_post(
+            &server.url,
+            "/api/IssueCertificateByTrackingCode",
+            host,
+            &body.to_string(),
+        );
+        let issued: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("Host {host:?}: {status} {e}: {text}"));
+        assert_eq!(issued["IsSuccess"], true, "Host {host:?}: {issued}");
+        // openssl, an independent reader, finds exactly one URI: the configured one, or the Host's.
+        let cert = openssl_text(&unb64(issued["Certificate"].as_str().unwrap()));
+        let uris: Vec<&str> = cert
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("URI:"))
+            .collect();
+        assert_eq!(uris, [expected.as_str()], "Host {host:?}:\n{cert}");
+        // The journal says why a Host was not used.
+        let id = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("x-signsim-request-id: ")
+                    .map(str::to_string)
+            })
+            .unwrap();
+        let entry: serde_json::Value = client
+            .get(format!("{}/__admin/requests/{}", server.url, id.trim()))
+            .bearer_auth("t")
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let said = entry["diagnostics"].to_string();
+        let used = expected != &configured;
+        assert_eq!(
+            said.contains(&format!("Host '{host}' is not used in URLs")),
+            !used,
+            "Host {host:?}: {said}"
+        );
+    }
+}
+
+#[test]
+fn a_public_url_with_a_malformed_host_stops_the_start() {
+    for (url, why) in [
+        ("http://[[[::", "is not closed"),
+        ("http://signsim:99999", "port 99999"),
+        ("http://user@signsim:8080", "user@signsim"),
+        ("http://signsim_ci:8080", "signsim_ci"),
+    ] {
+        let (code, _, err) = signsim_exit(&["--addr", "127.0.0.1:0", "--public-url", url]);
+        assert_eq!(code, Some(1), "{url}: {err}");
+        assert!(
+            err.contains(&format!("--public-url '{url}'")) && err.contains(why),
+            "{url}: {err}"
+        );
+    }
+}

@@ -280,3 +280,176 @@ fn fixtures_export_writes_everything_needed_to_walk_through_with_only_the_binary
         crate::readme::run_walk_with(name, port, sections, &dir.path().join("fixtures"));
     }
 }
+
+/// `signsim fixtures export DIR [--force]`: exit code, stdout, stderr.
+fn export(dir: &std::path::Path, force: bool) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["fixtures", "export"]).arg(dir);
+    if force {
+        cmd.arg("--force");
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every entry under `dir` (links not followed): its path and its bytes, or where it links.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(dir).unwrap().display().to_string();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            if m.file_type().is_symlink() {
+                out.insert(
+                    rel,
+                    format!("-> {}", std::fs::read_link(&p).unwrap().display()),
+                );
+            } else if m.is_dir() {
+                out.insert(rel, "dir".into());
+                stack.push(p);
+            } else {
+                out.insert(
+                    rel,
+                    String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into(),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The export of a refused run: a failure that names `path` and writes nothing anywhere.
+fn assert_refused(dir: &std::path::Path, force: bool, path: &std::path::Path, why: &str) {
+    let (code, stdout, stderr) = export(dir, force);
+    assert_eq!(code, Some(1), "stdout {stdout}\nstderr {stderr}");
+    assert!(
+        stderr.contains(&path.display().to_string()) && stderr.contains(why),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing written"), "{stderr}");
+}
+
+#[test]
+fn fixtures_export_refuses_a_directory_that_is_not_empty_and_leaves_it_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("README.md"), "my own notes").unwrap();
+    std::fs::create_dir(dir.path().join("scenarios")).unwrap();
+    std::fs::write(dir.path().join("scenarios/default.toml"), "# mine").unwrap();
+    let before = tree(dir.path());
+    let (code, stdout, stderr) = export(dir.path(), false);
+    assert_eq!(code, Some(1), "stdout {stdout}\nstderr {stderr}");
+    assert!(
+        stderr.contains(&format!("{} is not empty", dir.path().display()))
+            && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(tree(dir.path()), before);
+}
+
+#[test]
+fn fixtures_export_with_force_replaces_a_previous_export_and_leaves_other_files_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = export(dir.path(), false);
+    assert_eq!(code, Some(0), "{stderr}");
+    let exported = tree(dir.path());
+    // The user edits an exported file and adds one of their own.
+    let key = dir.path().join("fixtures/pki/customers/10320874334.key");
+    std::fs::write(&key, "edited").unwrap();
+    std::fs::write(dir.path().join("fixtures/notes.txt"), "mine").unwrap();
+    let (code, stdout, stderr) = export(dir.path(), true);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("files written"), "{stdout}");
+    assert_eq!(
+        std::fs::read(&key).unwrap(),
+        std::fs::read(fixture("pki/customers/10320874334.key")).unwrap()
+    );
+    let mut expected = exported;
+    expected.insert("fixtures/notes.txt".into(), "mine".into());
+    // Byte for byte the first export again, the user's file kept, no temporary file left.
+    assert_eq!(tree(dir.path()), expected);
+}
+
+#[test]
+fn fixtures_export_refuses_a_symlinked_readme_and_leaves_its_target_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("precious.md");
+    std::fs::write(&target, "precious").unwrap();
+    let link = dir.path().join("README.md");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let before = tree(dir.path());
+    assert_refused(dir.path(), true, &link, "is a symbolic link");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+    assert_eq!(tree(outside.path()).len(), 1);
+    assert_eq!(tree(dir.path()), before);
+}
+
+#[test]
+fn fixtures_export_refuses_a_symlinked_fixtures_directory_and_writes_nothing_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let link = dir.path().join("fixtures");
+    std::os::unix::fs::symlink(outside.path(), &link).unwrap();
+    // A link one level deeper is refused the same way.
+    let deeper = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(deeper.path().join("fixtures/pki")).unwrap();
+    let deep_link = deeper.path().join("fixtures/pki/customers");
+    std::os::unix::fs::symlink(outside.path(), &deep_link).unwrap();
+    for (dir, link) in [(dir.path(), &link), (deeper.path(), &deep_link)] {
+        let before = tree(dir);
+        assert_refused(dir, true, link, "is a symbolic link");
+        assert!(
+            tree(outside.path()).is_empty(),
+            "{:?}",
+            tree(outside.path())
+        );
+        assert_eq!(tree(dir), before);
+    }
+}
+
+#[test]
+fn fixtures_export_through_a_dangling_symlink_creates_nothing_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let nowhere = outside.path().join("created-by-signsim.md");
+    let link = dir.path().join("README.md");
+    std::os::unix::fs::symlink(&nowhere, &link).unwrap();
+    assert_refused(dir.path(), true, &link, "is a symbolic link");
+    assert!(!nowhere.exists());
+    assert!(tree(outside.path()).is_empty());
+    // DIR itself a link (dangling or not) is refused too.
+    let linked_dir = outside.path().join("linked");
+    std::os::unix::fs::symlink(outside.path().join("missing"), &linked_dir).unwrap();
+    assert_refused(&linked_dir, false, &linked_dir, "is a symbolic link");
+    assert!(!outside.path().join("missing").exists());
+}
+
+#[test]
+fn fixtures_export_into_an_empty_or_missing_directory_writes_every_file() {
+    let parent = tempfile::tempdir().unwrap();
+    let empty = parent.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let missing = parent.path().join("not/yet/there");
+    for dir in [&empty, &missing] {
+        let (code, stdout, stderr) = export(dir, false);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stdout.contains("files written"), "{stdout}");
+        let files = tree(dir);
+        assert_eq!(
+            files.get("README.md").map(|t| t.contains("TEST ONLY")),
+            Some(true)
+        );
+        assert_eq!(
+            std::fs::read(dir.join("fixtures/kz/signers/petrova.key")).unwrap(),
+            std::fs::read(fixture("kz/signers/petrova.key")).unwrap()
+        );
+        assert!(files.contains_key("scenarios/default.toml"));
+        assert!(!files.keys().any(|k| k.contains(".tmp")), "{files:?}");
+    }
+}

@@ -578,3 +578,38 @@ fn the_journal_is_a_bounded_ring_with_evictions_counted() {
         .unwrap();
     assert_eq!(gone.status(), 404);
 }
+
+#[test]
+fn copy_as_curl_names_only_a_well_formed_base_url() {
+    let emu = TestEmulator::spawn();
+    let resp = emu
+        .client
+        .get(format!("{}/api/GetVersion", emu.url))
+        .send()
+        .unwrap();
+    let id = request_id(resp.headers());
+    // Sent percent-encoded, as the dashboard's encodeURIComponent does.
+    for (bad, why) in [
+        ("http%3A%2F%2F%5B%5B%5B%3A%3A", "is not closed"),
+        ("http%3A%2F%2Fevil.example%3A99999", "port 99999"),
+        ("http%3A%2F%2Fuser%40evil.example", "user@evil.example"),
+        ("http%3A%2F%2Fsignsim%3A8080%2Fa%20b", "path"),
+        ("ftp%3A%2F%2Fsignsim", "http://"),
+    ] {
+        let (status, body) = emu.admin_get(&format!("requests/{id}/curl?url={bad}"));
+        assert_eq!(status, 400, "{bad}: {body}");
+        let error = body["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("url '") && error.contains(why),
+            "{bad}: {body}"
+        );
+    }
+    let (status, body) = emu.admin_get(&format!(
+        "requests/{id}/curl?url=http%3A%2F%2F%5B%3A%3A1%5D%3A9%2Fbehind"
+    ));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["command"], "curl -sS 'http://[::1]:9/behind/api/GetVersion'",
+        "{body}"
+    );
+}
