@@ -38,7 +38,7 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
     (M::GET, "/__admin/requests/{id}", open("requests.get", journal::get)
         .doc("one journal entry", "")),
     (M::GET, "/__admin/warnings", open("warnings", journal::warnings)
-        .doc("portability warnings since start, per kind, with the policy", "")),
+        .doc("portability warnings since start, per kind (kinds), and the requests refused under portability = refuse, per kind (refused), with the policy in force", "")),
     (M::GET, "/__admin/coverage", open("coverage", coverage::get)
         .doc("the contract coverage report: every outcome of both APIs with its count, and the never-reached ones (?tenant=, ?api=pki|podpishi); kept through reset", "")),
     (M::DELETE, "/__admin/coverage", open("coverage.clear", coverage::clear)

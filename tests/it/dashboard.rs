@@ -401,6 +401,46 @@ fn the_dashboard_keeps_a_selection_through_a_burst_and_follows_the_clock_and_fau
     assert_no_csp_violation(&browser);
 }
 
+#[test]
+fn the_warnings_view_shows_what_was_refused_under_refuse_by_kind() {
+    if !browser_present() {
+        return eprintln!("SKIPPED: chromium or chromedriver missing");
+    }
+    let emu = TestEmulator::spawn_edited(|s| {
+        s.replacen("portability = \"warn\"", "portability = \"refuse\"", 1)
+    });
+    let browser = open_dashboard(&emu);
+    assert!(
+        browser.text("#refused").contains("nothing refused"),
+        "{}",
+        browser.text("#refused")
+    );
+    let mut last = 0;
+    for _ in 0..2 {
+        let a = emu.get_answer("GetCAList", &[("Customercode", "10320874334-1234")]);
+        assert_eq!(a.json()["ErrorCode"], 108, "{}", a.text());
+        last = a.id;
+    }
+    browser.wait_for(
+        "the refused kind",
+        "const r = document.querySelector('#refused-bare-customercode'); return r && r.querySelector('td.num').textContent === '2';",
+        10,
+    );
+    assert!(browser
+        .text("#refused-bare-customercode")
+        .contains(&format!("#{last}")));
+    assert!(
+        browser
+            .text("#warnings-policy")
+            .contains("policy: refuse; 0 requests warned, 2 refused"),
+        "{}",
+        browser.text("#warnings-policy")
+    );
+    let errors = console_errors(&browser);
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_no_csp_violation(&browser);
+}
+
 /// Runs a copied curl command with `-w` appended: (status, body).
 fn run_curl(command: &str) -> (u16, Vec<u8>) {
     let out = std::process::Command::new("sh")
