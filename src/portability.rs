@@ -6,14 +6,15 @@
 //! header per warning) and in the journal entry, and [`Tally`] counts it for
 //! `GET /__admin/warnings` and the summary printed at shutdown. Under [`Policy::Refuse`] the
 //! same acceptance is a refusal in the API's own error shape naming the kind, so a CI job can
-//! prove its client uses documented forms only; [`Policy::Allow`] accepts silently.
+//! prove its client uses documented forms only — and [`Tally`] counts those refusals by kind
+//! beside the warnings; [`Policy::Allow`] accepts silently.
 //!
 //! Rationale: where the upstream is known to be strict signsim is strict, and where it is
 //! known to accept more (PHP's lenient base64 decoder, ASP.NET's case-insensitive routes and
 //! property names) signsim accepts silently; a warning is for the cases in between, where
 //! nobody outside the provider knows.
 
-use crate::journal::Warning;
+use crate::journal::{Meta, Warning};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -55,10 +56,25 @@ pub fn judge(
         Policy::Allow => Ok(None),
         Policy::Warn => Ok(Some(Warning { kind, reason })),
         Policy::Refuse => Err(format!(
-            "not portable ({kind}): {reason}. portability = \"refuse\" refuses what production may not accept; {}",
+            "{REFUSED}{kind}): {reason}{REFUSED_END}{}",
             risk(kind)
         )),
     }
+}
+
+/// How a refusal under `refuse` starts: `not portable (<kind>): <reason>` (docs/portability.md
+/// promises it to clients, and [`Tally::observe`] reads the kind back from it).
+const REFUSED: &str = "not portable (";
+/// What follows the reason in a refusal, before the kind's risk.
+const REFUSED_END: &str = ". portability = \"refuse\" refuses what production may not accept; ";
+
+/// The catalogue kind and the reason of a refusal's text that [`judge`] wrote.
+fn refused_kind(message: &str) -> Option<(&'static str, &str)> {
+    let rest = &message[message.find(REFUSED)? + REFUSED.len()..];
+    let (kind, rest) = rest.split_once("): ")?;
+    let kind = CATALOGUE.iter().find(|(k, ..)| *k == kind)?.0;
+    let reason = rest.split(REFUSED_END).next().unwrap_or(rest);
+    Some((kind, reason))
 }
 
 /// (kind, API — `pki`, `podpishi` or `both` —, the production risk) — docs/portability.md's
@@ -94,12 +110,28 @@ pub fn risk(kind: &str) -> &'static str {
         .unwrap_or("")
 }
 
-/// How often each kind was seen, and by which requests first and last.
+/// How often each kind was seen, and by which requests first and last: accepted with a
+/// warning, or refused under `refuse`.
 #[derive(Default)]
 pub struct Tally {
     kinds: Mutex<BTreeMap<&'static str, Seen>>,
     /// Requests with at least one warning.
     requests: std::sync::atomic::AtomicU64,
+    /// Refusals under `refuse`, per kind (a refused request names one kind).
+    refused: Mutex<BTreeMap<&'static str, Seen>>,
+}
+
+/// Counts one more sighting of `kind` by `request`.
+fn seen(kinds: &mut BTreeMap<&'static str, Seen>, kind: &'static str, request: u64, reason: &str) {
+    let seen = kinds.entry(kind).or_insert(Seen {
+        count: 0,
+        first_request: request,
+        last_request: request,
+        last_reason: String::new(),
+    });
+    seen.count += 1;
+    seen.last_request = request;
+    reason.clone_into(&mut seen.last_reason);
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -112,6 +144,23 @@ pub struct Seen {
 }
 
 impl Tally {
+    /// What one finished request adds: its warnings, or the kind it was refused for under
+    /// `refuse` (an API's `NotPortable` refusal, whose text [`judge`] wrote).
+    pub fn observe(&self, request: u64, meta: &Meta) {
+        self.record(request, &meta.warnings);
+        if meta
+            .refusal
+            .as_ref()
+            .is_some_and(|r| r.kind == "NotPortable")
+        {
+            if let Some((kind, reason)) =
+                meta.diagnostics.iter().rev().find_map(|d| refused_kind(d))
+            {
+                seen(&mut crate::sync::lock(&self.refused), kind, request, reason);
+            }
+        }
+    }
+
     pub fn record(&self, request: u64, warnings: &[Warning]) {
         if warnings.is_empty() {
             return;
@@ -120,20 +169,17 @@ impl Tally {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut kinds = crate::sync::lock(&self.kinds);
         for w in warnings {
-            let seen = kinds.entry(w.kind).or_insert(Seen {
-                count: 0,
-                first_request: request,
-                last_request: request,
-                last_reason: String::new(),
-            });
-            seen.count += 1;
-            seen.last_request = request;
-            seen.last_reason.clone_from(&w.reason);
+            seen(&mut kinds, w.kind, request, &w.reason);
         }
     }
 
     pub fn snapshot(&self) -> BTreeMap<&'static str, Seen> {
         crate::sync::lock(&self.kinds).clone()
+    }
+
+    /// The refusals under `refuse`, per kind.
+    pub fn refused(&self) -> BTreeMap<&'static str, Seen> {
+        crate::sync::lock(&self.refused).clone()
     }
 
     /// Requests that carried at least one warning.
@@ -144,13 +190,24 @@ impl Tally {
     /// The shutdown summary, or `None` when nothing relied on uncertain behaviour.
     pub fn summary(&self) -> Option<String> {
         let kinds = self.snapshot();
-        if kinds.is_empty() {
-            return None;
+        let refused = self.refused();
+        match (kinds.is_empty(), refused.is_empty()) {
+            (true, true) => None,
+            (true, false) => Some(refused_summary(&refused)),
+            (false, true) => Some(self.warned_summary(&kinds)),
+            (false, false) => Some(format!(
+                "{}\n{}",
+                self.warned_summary(&kinds),
+                refused_summary(&refused)
+            )),
         }
+    }
+
+    fn warned_summary(&self, kinds: &BTreeMap<&'static str, Seen>) -> String {
         let requests = self.requests();
         let mut out =
             format!("signsim: {requests} request(s) relied on behaviour production may not share:");
-        for (kind, s) in &kinds {
+        for (kind, s) in kinds {
             out.push_str(&format!(
                 "\n  {kind}: {} (requests {}…{}): {}",
                 s.count,
@@ -162,8 +219,24 @@ impl Tally {
         out.push_str(
             "\n  (run with --portability refuse to make these failures; see docs/portability.md)",
         );
-        Some(out)
+        out
     }
+}
+
+/// The shutdown lines of the refusals under `refuse`.
+fn refused_summary(refused: &BTreeMap<&'static str, Seen>) -> String {
+    let total: u64 = refused.values().map(|s| s.count).sum();
+    let mut out = format!(
+        "signsim: {total} request(s) were refused as not portable (portability = \"refuse\"):"
+    );
+    for (kind, s) in refused {
+        out.push_str(&format!(
+            "\n  {kind}: {} (requests {}…{})",
+            s.count, s.first_request, s.last_request
+        ));
+    }
+    out.push_str("\n  (the documented forms: docs/portability.md)");
+    out
 }
 
 #[cfg(test)]
@@ -195,5 +268,48 @@ mod tests {
         assert_eq!(s["date-format"].first_request, 3);
         assert_eq!(s["date-format"].last_request, 9);
         assert!(t.summary().unwrap().contains("2 request(s)"));
+    }
+
+    #[test]
+    fn a_refusal_under_refuse_is_counted_by_the_kind_its_text_names() {
+        let t = Tally::default();
+        let refused = |id, kind| {
+            let text = judge(Policy::Refuse, kind, format!("reason {id}")).unwrap_err();
+            let mut meta = Meta::new("pki", "GetCAList");
+            meta.diagnostics
+                .push(format!("refused: NotPortable (108): {text}"));
+            meta.refusal = Some(crate::journal::Refusal {
+                kind: "NotPortable",
+                code: 108,
+            });
+            t.observe(id, &meta);
+        };
+        refused(4, "bare-customercode");
+        refused(7, "bare-customercode");
+        refused(8, "oper-case");
+        // Another refusal, or a diagnostic that only quotes the words, counts nothing.
+        let mut other = Meta::new("pki", "GetCAList");
+        other
+            .diagnostics
+            .push("refused: WrongState (402): not portable (oper-case): x".into());
+        other.refusal = Some(crate::journal::Refusal {
+            kind: "WrongState",
+            code: 402,
+        });
+        t.observe(9, &other);
+        let r = t.refused();
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert_eq!(r["bare-customercode"].count, 2);
+        assert_eq!(r["bare-customercode"].first_request, 4);
+        assert_eq!(r["bare-customercode"].last_request, 7);
+        assert_eq!(r["bare-customercode"].last_reason, "reason 7");
+        assert_eq!(r["oper-case"].count, 1);
+        assert!(t.snapshot().is_empty(), "a refusal is not a warning");
+        let summary = t.summary().unwrap();
+        assert!(
+            summary.contains("3 request(s) were refused as not portable"),
+            "{summary}"
+        );
+        assert!(!summary.contains("relied on behaviour"), "{summary}");
     }
 }

@@ -194,22 +194,27 @@ pub fn clear_all(c: &Req<'_>) {
     c.shared().admin_journal.clear();
 }
 
-/// Portability warnings per kind since start (or the last reset): count, first and last
-/// request id, the last reason, and the kind's production risk.
+/// Portability warnings per kind since start: count, first and last request id, the last
+/// reason, and the kind's production risk; beside them, `refused`: the same per kind for the
+/// requests refused under `portability = "refuse"`, and the policy in force.
 pub fn warnings(c: &Req<'_>) -> Result<Reply, AdminError> {
     let tally = &c.shared().warnings;
-    let kinds: serde_json::Map<String, serde_json::Value> = tally
-        .snapshot()
-        .into_iter()
-        .map(|(kind, seen)| {
-            let mut v = serde_json::to_value(&seen).unwrap_or_default();
-            v["risk"] = json!(crate::portability::risk(kind));
-            (kind.to_string(), v)
-        })
-        .collect();
+    let by_kind = |seen: std::collections::BTreeMap<&'static str, crate::portability::Seen>| {
+        seen.into_iter()
+            .map(|(kind, seen)| {
+                let mut v = serde_json::to_value(&seen).unwrap_or_default();
+                v["risk"] = json!(crate::portability::risk(kind));
+                (kind.to_string(), v)
+            })
+            .collect::<serde_json::Map<String, serde_json::Value>>()
+    };
+    let refused = tally.refused();
+    let refused_requests: u64 = refused.values().map(|s| s.count).sum();
     Ok(Reply::Json(json!({
         "requests": tally.requests(),
-        "kinds": kinds,
+        "kinds": by_kind(tally.snapshot()),
+        "refused_requests": refused_requests,
+        "refused": by_kind(refused),
         "policy": c.control.portability(),
     })))
 }

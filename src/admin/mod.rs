@@ -93,6 +93,10 @@ pub struct Admin {
 impl Admin {
     /// The one mapping of an admin answer to HTTP.
     fn answer(result: Result<Reply, AdminError>, meta: &mut Meta) -> Answer {
+        ui::guarded(Admin::unguarded(result, meta))
+    }
+
+    fn unguarded(result: Result<Reply, AdminError>, meta: &mut Meta) -> Answer {
         match result {
             Ok(Reply::Json(v)) => {
                 Answer::new(200, JSON, serde_json::to_vec_pretty(&v).unwrap_or_default())

@@ -228,20 +228,23 @@ pub fn ca_crl(c: &Req<'_>) -> Result<Reply, AdminError> {
     })
 }
 
+/// The outcomes a face-authentication session may end with; `outcome` left out is the first.
+pub const FACE_AUTH_OUTCOMES: &[&str] = &["verified", "failed"];
+
 /// The provider's face-authentication service: `{"nationalCode", "trackingCode", "outcome"?}`
 /// (`verified` by default, or `failed`) → the order whose `orderId` RequestApprove carries.
 pub fn face_auth(c: &Req<'_>) -> Result<Reply, AdminError> {
     let v = c.json()?;
     let field = |name: &str| {
-        v.get(name)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| AdminError::bad(format!("send {{\"nationalCode\": …, \"trackingCode\": …, \"outcome\": \"verified\"|\"failed\"}}: {name} is missing")))
+        match v.get(name) {
+        Some(Value::String(s)) => Ok(s.to_string()),
+        None => Err(AdminError::bad(format!("send {{\"nationalCode\": …, \"trackingCode\": …, \"outcome\": \"verified\"|\"failed\"}}: {name} is missing"))),
+        Some(other) => Err(AdminError::bad(format!(
+            "{name}: {other} is not a string; send {{\"nationalCode\": \"…\", \"trackingCode\": \"…\"}}"
+        ))),
+    }
     };
-    let outcome = v
-        .get("outcome")
-        .and_then(Value::as_str)
-        .unwrap_or("verified");
+    let outcome = face_auth_outcome(v.get("outcome"))?;
     let order = c
         .pki()?
         .face_auth(&field("nationalCode")?, &field("trackingCode")?, outcome)?;
@@ -251,6 +254,34 @@ pub fn face_auth(c: &Req<'_>) -> Result<Reply, AdminError> {
         "trackingCode": order.tracking_code,
         "outcome": order.outcome,
     })))
+}
+
+/// `outcome` as sent: left out is `verified`; otherwise exactly one of
+/// [`FACE_AUTH_OUTCOMES`] as a JSON string — `false`, `0`, `null`, a list or an object is
+/// refused naming the value, never read as the default.
+fn face_auth_outcome(sent: Option<&Value>) -> Result<&'static str, AdminError> {
+    let Some(sent) = sent else {
+        return Ok(FACE_AUTH_OUTCOMES[0]);
+    };
+    if let Some(known) = sent
+        .as_str()
+        .and_then(|s| FACE_AUTH_OUTCOMES.iter().find(|o| **o == s))
+    {
+        return Ok(known);
+    }
+    let hint = sent
+        .as_str()
+        .and_then(|s| crate::suggest::closest(s, FACE_AUTH_OUTCOMES.iter().copied()))
+        .map(|o| format!("; did you mean \"{o}\"?"))
+        .unwrap_or_default();
+    let mut shown = sent.to_string();
+    if let Some((at, _)) = shown.char_indices().nth(80) {
+        shown = format!("{}…", &shown[..at]);
+    }
+    Err(AdminError::bad(format!(
+        "outcome: {shown} is not a face-authentication outcome: send \"verified\" or \"failed\" as a string, or leave outcome out for \"verified\"{hint}"
+    ))
+    .with_details(json!({"field": "outcome", "expected": FACE_AUTH_OUTCOMES})))
 }
 
 /// `?trackingCode=`: the face-authentication orders issued for it.

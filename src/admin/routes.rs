@@ -38,7 +38,7 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
     (M::GET, "/__admin/requests/{id}", open("requests.get", journal::get)
         .doc("one journal entry", "")),
     (M::GET, "/__admin/warnings", open("warnings", journal::warnings)
-        .doc("portability warnings since start, per kind, with the policy", "")),
+        .doc("portability warnings since start, per kind (kinds), and the requests refused under portability = refuse, per kind (refused), with the policy in force", "")),
     (M::GET, "/__admin/coverage", open("coverage", coverage::get)
         .doc("the contract coverage report: every outcome of both APIs with its count, and the never-reached ones (?tenant=, ?api=pki|podpishi); kept through reset", "")),
     (M::DELETE, "/__admin/coverage", open("coverage.clear", coverage::clear)
@@ -64,7 +64,7 @@ pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
     (M::POST, "/__admin/pki/tracking/{code}/reject", open("pki.reject", pki::reject)
         .doc("the RA officer rejects", r#"{"reason": "documents unreadable"}"#)),
     (M::POST, "/__admin/pki/face-auth", open("pki.face-auth", pki::face_auth)
-        .doc("issue a face-authentication orderId for a tracking code (the provider's session)", r#"{"nationalCode": "0012345679", "trackingCode": "1000003", "outcome": "verified"}"#)),
+        .doc("issue a face-authentication orderId for a tracking code (the provider's session); outcome is the string \"verified\" (the default when left out) or \"failed\", any other value is a 400 naming it", r#"{"nationalCode": "0012345679", "trackingCode": "1000003", "outcome": "verified"}"#)),
     (M::GET, "/__admin/pki/face-auth", open("pki.face-auth.list", pki::face_auth_orders)
         .doc("the face-authentication orders (?trackingCode=)", "")),
     (M::GET, "/__admin/pki/certificates/{ca}/{serial}", open("pki.certificate", pki::certificate)

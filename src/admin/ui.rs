@@ -4,7 +4,31 @@
 //! else, so it works on a machine without a network.
 
 use super::{AdminError, Reply, Req};
+use crate::pipeline::Answer;
 use bytes::Bytes;
+use hyper::header::HeaderName;
+
+/// The policy the dashboard keeps to: its script, styles and icon come from signsim itself,
+/// nothing inline (no `<script>` body, `style=` attribute or `on…=` handler: app.js attaches
+/// its handlers), it talks only to its own origin, and no other site may frame it.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The headers on every answer under `/__admin` — the page, its files, and every JSON, text,
+/// ZIP, PEM or DER document of the control API, refusals included (docs/dashboard.md).
+pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+];
+
+/// `answer` with [`SECURITY_HEADERS`].
+pub fn guarded(mut answer: Answer) -> Answer {
+    for (name, value) in SECURITY_HEADERS {
+        answer = answer.with_header(HeaderName::from_static(name), value);
+    }
+    answer
+}
 
 const PAGE: &str = include_str!("ui/index.html");
 

@@ -190,8 +190,10 @@ fn to_dashboard(app: &App, head: hyper::http::request::Parts) -> Response {
         crate::VERSION,
         app.scenario_name()
     );
-    let answer = Answer::new(303, "text/plain; charset=utf-8", body)
-        .with_header(hyper::header::LOCATION, "/__admin/ui");
+    let answer = admin::ui::guarded(
+        Answer::new(303, "text/plain; charset=utf-8", body)
+            .with_header(hyper::header::LOCATION, "/__admin/ui"),
+    );
     pipeline::finish(&app.shared, seen, Meta::new("other", ""), answer)
 }
 

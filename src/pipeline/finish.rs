@@ -56,12 +56,12 @@ pub fn finish(shared: &Shared, seen: Seen, meta: Meta, answer: Answer) -> Respon
 }
 
 /// The one observer of what a finished request (or a scenario event or reaction, journaled by
-/// `app::reactions`) did: its portability warnings tallied, its outcomes counted for the
+/// `app::reactions`) did: its portability warnings (and refusals under `refuse`) tallied, its outcomes counted for the
 /// contract coverage report ([`crate::coverage`]), each state-machine transition it
 /// applied logged ([`crate::changes`]), and the reactions it triggers scheduled — by the
 /// request itself or by a transition it applied. Its journal entry keeps the transitions.
 pub fn observe(shared: &Shared, id: u64, meta: &Meta) {
-    shared.warnings.record(id, &meta.warnings);
+    shared.warnings.observe(id, meta);
     shared.coverage.count(meta);
     for c in &meta.changes {
         tracing::debug!(

@@ -45,6 +45,7 @@ fn the_dashboard_approves_signs_and_shows_the_live_journal_in_a_real_browser() {
     assert_eq!(emu.admin_raw("ui/app.js").status, 200);
     assert_admin_error(&emu.admin_get("ui/nope.js"), 404, &["app.js", "style.css"]);
 
+    browser.watch_csp();
     let started = std::time::Instant::now();
     browser.goto(&format!("{}/__admin/ui", emu.url));
     let loaded = started.elapsed();
@@ -158,9 +159,11 @@ fn the_dashboard_approves_signs_and_shows_the_live_journal_in_a_real_browser() {
         10,
     );
 
-    // No console errors at any point.
+    // No console errors at any point, and nothing the page did broke its own policy.
     let errors = console_errors(&browser);
     assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_no_csp_violation(&browser);
+    assert_the_policy_is_in_force(&browser);
 
     let shot = repo().join("target").join("dashboard.png");
     browser.screenshot(&shot);
@@ -207,6 +210,49 @@ fn console_errors(browser: &Browser) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The page reported no `securitypolicyviolation` (what [`browser::Browser::watch_csp`] gathers
+/// from the first byte of the page on): everything it loads and runs is allowed by the policy
+/// the control API sends.
+fn assert_no_csp_violation(browser: &Browser) {
+    let seen = browser.csp_violations();
+    assert_eq!(
+        seen,
+        json!([]),
+        "the page broke its Content-Security-Policy"
+    );
+    let reported: Vec<_> = browser
+        .console()
+        .into_iter()
+        .filter(|e| {
+            e["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Content Security Policy")
+        })
+        .collect();
+    assert!(reported.is_empty(), "console: {reported:?}");
+}
+
+/// The policy is really there: an inline script added to the page is blocked and reported.
+/// (Run last: the blocked script is also a console error.)
+fn assert_the_policy_is_in_force(browser: &Browser) {
+    browser.run(
+        "const s = document.createElement('script'); s.textContent = 'window.inlineRan = true'; document.body.append(s);",
+        vec![],
+    );
+    let blocked = browser.wait_for(
+        "the inline script's violation",
+        "return window.cspViolations.length > 0 && window.cspViolations;",
+        5,
+    );
+    assert_eq!(blocked[0]["directive"], "script-src-elem", "{blocked}");
+    assert_eq!(
+        browser.run("return window.inlineRan === true", vec![]),
+        false,
+        "an inline script ran"
+    );
+}
+
 /// The id of the newest upload in the journal.
 fn last_upload(emu: &TestEmulator) -> u64 {
     let j = emu.admin_ok("requests?operation=upload&limit=1");
@@ -218,6 +264,7 @@ fn last_upload(emu: &TestEmulator) -> u64 {
 /// The page open at `emu` and drawn once.
 fn open_dashboard(emu: &TestEmulator) -> Browser {
     let browser = Browser::start().expect("chromium and chromedriver");
+    browser.watch_csp();
     browser.goto(&format!("{}/__admin/ui", emu.url));
     browser.wait_for(
         "the first drawing",
@@ -351,6 +398,47 @@ fn the_dashboard_keeps_a_selection_through_a_burst_and_follows_the_clock_and_fau
     );
     let errors = console_errors(&browser);
     assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_no_csp_violation(&browser);
+}
+
+#[test]
+fn the_warnings_view_shows_what_was_refused_under_refuse_by_kind() {
+    if !browser_present() {
+        return eprintln!("SKIPPED: chromium or chromedriver missing");
+    }
+    let emu = TestEmulator::spawn_edited(|s| {
+        s.replacen("portability = \"warn\"", "portability = \"refuse\"", 1)
+    });
+    let browser = open_dashboard(&emu);
+    assert!(
+        browser.text("#refused").contains("nothing refused"),
+        "{}",
+        browser.text("#refused")
+    );
+    let mut last = 0;
+    for _ in 0..2 {
+        let a = emu.get_answer("GetCAList", &[("Customercode", "10320874334-1234")]);
+        assert_eq!(a.json()["ErrorCode"], 108, "{}", a.text());
+        last = a.id;
+    }
+    browser.wait_for(
+        "the refused kind",
+        "const r = document.querySelector('#refused-bare-customercode'); return r && r.querySelector('td.num').textContent === '2';",
+        10,
+    );
+    assert!(browser
+        .text("#refused-bare-customercode")
+        .contains(&format!("#{last}")));
+    assert!(
+        browser
+            .text("#warnings-policy")
+            .contains("policy: refuse; 0 requests warned, 2 refused"),
+        "{}",
+        browser.text("#warnings-policy")
+    );
+    let errors = console_errors(&browser);
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_no_csp_violation(&browser);
 }
 
 /// Runs a copied curl command with `-w` appended: (status, body).
@@ -485,6 +573,7 @@ fn the_journal_filters_find_one_request_and_copy_as_curl_reproduces_it() {
     );
     let errors = console_errors(&browser);
     assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_no_csp_violation(&browser);
 }
 
 #[test]
@@ -564,6 +653,7 @@ fn request_fields_render_as_text_and_the_page_is_ready_for_a_strict_csp() {
     }
     let errors = console_errors(&browser);
     assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_no_csp_violation(&browser);
 }
 
 /// Whether an HTML text has an inline event handler attribute (` onclick=`, ` onload=` …).
@@ -648,6 +738,7 @@ fn the_coverage_view_and_the_screenshots_at_1280_and_800_px() {
     }
     let errors = console_errors(&browser);
     assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_no_csp_violation(&browser);
 }
 
 /// A real browser for the dashboard test: Debian's headless Chromium driven through
@@ -862,6 +953,26 @@ mod browser {
                 self.try_call("GET", &self.s(&format!("/element/{id}/text")), None)
             });
             t.as_str().unwrap_or_default().to_string()
+        }
+
+        /// From the next page on, every `securitypolicyviolation` the page reports is kept in
+        /// `window.cspViolations` — listened for before any of the page's own script runs
+        /// (ChromeDriver's DevTools command `Page.addScriptToEvaluateOnNewDocument`).
+        pub fn watch_csp(&self) {
+            let source = "window.cspViolations = []; document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push({directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample, source: e.sourceFile, line: e.lineNumber}), true);";
+            self.call(
+                "POST",
+                &self.s("/goog/cdp/execute"),
+                Some(json!({"cmd": "Page.addScriptToEvaluateOnNewDocument", "params": {"source": source}})),
+            );
+        }
+
+        /// What [`Browser::watch_csp`] gathered on the page shown.
+        pub fn csp_violations(&self) -> Value {
+            self.run(
+                "return window.cspViolations === undefined ? 'not watched' : window.cspViolations;",
+                vec![],
+            )
         }
 
         /// The browser console's entries so far (ChromeDriver's log endpoint).

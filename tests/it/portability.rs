@@ -414,6 +414,13 @@ fn under_refuse_each_leniency_is_refused_in_the_apis_own_shape_naming_the_kind()
                 assert!(x.contains("<status>9</status>"), "{}: {x}", l.kind);
                 assert!(x.contains(&needle), "{x}");
             }
+            // Counted by its kind beside the warnings (of which there are none).
+            let tally = emu.admin_ok("warnings");
+            assert_eq!(tally["policy"], "refuse", "{tally}");
+            assert_eq!(tally["refused"][l.kind]["count"], 1, "{tally}");
+            assert_eq!(tally["refused"][l.kind]["last_request"], a.id, "{tally}");
+            assert_eq!(tally["refused_requests"], 1, "{tally}");
+            assert_eq!(tally["kinds"], json!({}), "{tally}");
             // The documented form still passes under refuse.
             let emu = refusing();
             let d = (l.documented)(&emu);
@@ -425,6 +432,76 @@ fn under_refuse_each_leniency_is_refused_in_the_apis_own_shape_naming_the_kind()
             );
         },
     );
+}
+
+/// One client's run: a bare Customercode twice (the second answered from the response cache)
+/// and a Podpishi `<oper>` in capitals once.
+fn two_kinds_three_times(emu: &TestEmulator) -> Vec<Answer> {
+    let bare = || emu.get_answer("GetCAList", &[("Customercode", "10320874334-1234")]);
+    let oper = emu.pod_command_answer(
+        ALFA,
+        &AVAILABLE.replace("getavailabledocs", "GETAVAILABLEDOCS"),
+    );
+    vec![bare(), oper, bare()]
+}
+
+#[test]
+fn under_refuse_the_warnings_tally_counts_each_refused_kind_and_under_warn_the_warnings() {
+    let emu = refusing();
+    let sent = two_kinds_three_times(&emu);
+    let tally = emu.admin_ok("warnings");
+    assert_eq!(tally["policy"], "refuse", "{tally}");
+    assert_eq!(tally["refused_requests"], 3, "{tally}");
+    let refused = &tally["refused"];
+    assert_eq!(
+        refused
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(vec![
+            "bare-customercode".to_string(),
+            "oper-case".to_string()
+        ]),
+        "{tally}"
+    );
+    assert_eq!(refused["bare-customercode"]["count"], 2, "{tally}");
+    assert_eq!(
+        refused["bare-customercode"]["first_request"], sent[0].id,
+        "{tally}"
+    );
+    assert_eq!(
+        refused["bare-customercode"]["last_request"], sent[2].id,
+        "{tally}"
+    );
+    assert_eq!(refused["oper-case"]["count"], 1, "{tally}");
+    assert_eq!(refused["oper-case"]["first_request"], sent[1].id, "{tally}");
+    for kind in ["bare-customercode", "oper-case"] {
+        assert!(
+            !refused[kind]["risk"].as_str().unwrap_or("").is_empty(),
+            "{tally}"
+        );
+        assert!(
+            !refused[kind]["last_reason"]
+                .as_str()
+                .unwrap_or("")
+                .is_empty(),
+            "{tally}"
+        );
+    }
+    // Nothing was accepted, so nothing warned.
+    assert_eq!(tally["requests"], 0, "{tally}");
+    assert_eq!(tally["kinds"], json!({}), "{tally}");
+
+    // The same client under warn: accepted, warned, and nothing refused.
+    let emu = TestEmulator::spawn();
+    emu.relies_on_leniency();
+    two_kinds_three_times(&emu);
+    let tally = emu.admin_ok("warnings");
+    assert_eq!(tally["policy"], "warn", "{tally}");
+    assert_eq!(tally["refused"], json!({}), "{tally}");
+    assert_eq!(tally["refused_requests"], 0, "{tally}");
+    assert_eq!(tally["kinds"]["bare-customercode"]["count"], 2, "{tally}");
+    assert_eq!(tally["kinds"]["oper-case"]["count"], 1, "{tally}");
+    assert_eq!(tally["requests"], 3, "{tally}");
 }
 
 #[test]
@@ -562,4 +639,10 @@ fn the_portability_flag_overrides_the_scenario() {
     assert_eq!(v["ErrorCode"], 108, "{v}");
     let stderr = p.stop();
     assert!(!stderr.contains("relied on behaviour"), "{stderr}");
+    // The shutdown summary tallies the refusal instead.
+    assert!(
+        stderr.contains("1 request(s) were refused as not portable"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("bare-customercode: 1"), "{stderr}");
 }

@@ -372,16 +372,25 @@ function wireFaults() {
 
 async function drawWarnings() {
   const w = await api("warnings");
-  $("#warnings-policy").textContent = "(policy: " + w.policy + "; " + plural(w.requests, "request", "requests") + " warned)";
-  const kinds = Object.entries(w.kinds).map(([kind, k]) => ({ kind, ...k })).sort((a, b) => b.count - a.count);
-  keyed($("#warnings tbody"), kinds, (k) => k.kind, (k) => el("tr", { id: "warning-" + k.kind },
+  $("#warnings-policy").textContent = "(policy: " + w.policy + "; " + plural(w.requests, "request", "requests") + " warned, " +
+    (w.refused_requests || 0) + " refused)";
+  kindRows($("#warnings tbody"), w.kinds, "warning-", "no portability warnings: every request kept to what the documents say");
+  kindRows($("#refused tbody"), w.refused || {}, "refused-", w.policy === "refuse"
+    ? "nothing refused: every request kept to what the documents say"
+    : "nothing is refused under policy " + w.policy + " (start with --portability refuse)");
+}
+
+/// One row per portability kind of `seen` (`{kind: {count, last_reason, risk, first_request, last_request}}`).
+function kindRows(tbody, seen, idPrefix, empty) {
+  const kinds = Object.entries(seen).map(([kind, k]) => ({ kind, ...k })).sort((a, b) => b.count - a.count);
+  keyed(tbody, kinds, (k) => k.kind, (k) => el("tr", { id: idPrefix + k.kind },
     el("td", { class: "warning" }, k.kind),
     el("td", { class: "num" }, k.count),
     el("td", {}, k.last_reason),
     el("td", { class: "muted" }, k.risk),
     el("td", {}, el("button", { onclick: () => showEntry(k.first_request) }, "#" + k.first_request), " ",
       k.last_request !== k.first_request ? el("button", { onclick: () => showEntry(k.last_request) }, "#" + k.last_request) : null)),
-  "no portability warnings: every request kept to what the documents say");
+  empty);
 }
 
 // ── coverage (GET /__admin/coverage) ────────────────────────────────────────────────────

@@ -689,6 +689,86 @@ fn face_auth_orders_must_be_issued_matching_verified_and_unused() {
     );
 }
 
+/// A face-authentication `outcome` that is not one of the documented strings: (case, the
+/// value sent, what the 400's error names besides the field, the value and the accepted ones).
+const BAD_OUTCOMES: &[(&str, &str, &[&str])] = &[
+    ("false", "false", &[]),
+    ("zero", "0", &[]),
+    ("null", "null", &[]),
+    ("a list holding a good value", r#"["failed"]"#, &[]),
+    ("an empty object", "{}", &[]),
+    ("a true", "true", &[]),
+    ("an empty string", r#""""#, &[]),
+    (
+        "a misspelled verified",
+        r#""verifed""#,
+        &[r#"did you mean "verified"?"#],
+    ),
+    (
+        "another case",
+        r#""Failed""#,
+        &[r#"did you mean "failed"?"#],
+    ),
+];
+
+#[test]
+fn a_face_auth_outcome_that_is_not_a_documented_string_is_refused_naming_it() {
+    let emu = TestEmulator::spawn();
+    let tracking = pending_face_auth(&emu);
+    each_case(
+        BAD_OUTCOMES,
+        |c| c.0,
+        |&(_, sent, needles)| {
+            let body = format!(
+                r#"{{"nationalCode": "{MEHDI}", "trackingCode": "{tracking}", "outcome": {sent}}}"#
+            );
+            let resp = emu.admin_post_text("pki/face-auth", "application/json", &body);
+            let mut all = vec!["outcome", sent, r#""verified""#, r#""failed""#];
+            all.extend_from_slice(needles);
+            assert_admin_error(&resp, 400, &all);
+            assert_eq!(resp.1["field"], "outcome", "{}", resp.1);
+            assert_eq!(
+                resp.1["expected"],
+                json!(["verified", "failed"]),
+                "{}",
+                resp.1
+            );
+        },
+    );
+    // Nothing was issued for any of them.
+    let orders = emu.admin_ok(&format!("pki/face-auth?trackingCode={tracking}"));
+    assert_eq!(orders["orders"], json!([]), "{orders}");
+    // The documented forms still work: left out is verified.
+    let cases: &[(&str, Option<&str>, &str)] = &[
+        ("left out", None, "verified"),
+        ("verified", Some("verified"), "verified"),
+        ("failed", Some("failed"), "failed"),
+    ];
+    each_case(
+        cases,
+        |c| c.0,
+        |&(_, sent, expected)| {
+            let mut body = json!({"nationalCode": MEHDI, "trackingCode": tracking});
+            if let Some(o) = sent {
+                body["outcome"] = json!(o);
+            }
+            let (status, order) = emu.admin_post("pki/face-auth", &body);
+            assert_eq!(status, 200, "{order}");
+            assert_eq!(order["outcome"], expected, "{order}");
+        },
+    );
+    // A failed order still does not approve; a verified one does.
+    let failed = face_auth_order(&emu, MEHDI, &tracking, "failed");
+    assert_refused(
+        &approve_with_order(&emu, &tracking, &failed),
+        200,
+        311,
+        &["ended 'failed'"],
+    );
+    let verified = face_auth_order(&emu, MEHDI, &tracking, "verified");
+    assert_approved(&approve_with_order(&emu, &tracking, &verified));
+}
+
 #[test]
 fn a_face_auth_reaction_issues_an_order_the_client_can_read() {
     let emu = TestEmulator::spawn_edited(|s| {
