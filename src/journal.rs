@@ -99,10 +99,15 @@ pub enum Request {
 impl Request {
     /// A JSON body the API parsed: kept as sent when small, otherwise summarised now from
     /// `summary` (which the API builds from what it parsed).
-    pub fn json(body: &[u8], summary: impl FnOnce() -> Value) -> Request {
+    pub fn json(
+        sent: &crate::replay::Sent,
+        body: &[u8],
+        summary: impl FnOnce() -> Value,
+    ) -> Request {
         if body.len() <= KEEP_BYTES {
-            // A copy: the body may share a larger read buffer the entry must not keep alive.
-            Request::Json(bytes::Bytes::copy_from_slice(body))
+            // A copy (the body may share a larger read buffer the entry must not keep alive):
+            // the one kept for copy as curl.
+            Request::Json(sent.share(body))
         } else {
             Request::Summary(summary())
         }
@@ -110,10 +115,14 @@ impl Request {
 
     /// A body the API read and summarises with `render` when the journal is read; the caller
     /// keeps it to at most [`KEEP_BYTES`].
-    pub fn deferred(body: &[u8], render: fn(&[u8]) -> Value) -> Request {
+    pub fn deferred(
+        sent: &crate::replay::Sent,
+        body: &[u8],
+        render: fn(&[u8]) -> Value,
+    ) -> Request {
         Request::Deferred {
             // A copy, as in [`Request::json`].
-            bytes: bytes::Bytes::copy_from_slice(body),
+            bytes: sent.share(body),
             render,
         }
     }
@@ -974,7 +983,7 @@ mod tests {
         let body = format!(
             r#"{{"customercode":"1-2","password":"s3cret","signature":"{long}","personData":{{"NationalCode":"7"}}}}"#
         );
-        let r = Request::json(body.as_bytes(), || {
+        let r = Request::json(&crate::replay::Sent::default(), body.as_bytes(), || {
             unreachable!("a small body is kept as sent")
         });
         assert!(matches!(r, Request::Json(_)));
@@ -986,7 +995,11 @@ mod tests {
         );
         assert_eq!(r.field("PERSONDATA.nationalcode").as_deref(), Some("7"));
         let big = format!(r#"{{"x":"{}"}}"#, "b".repeat(KEEP_BYTES));
-        let r = Request::json(big.as_bytes(), || serde_json::json!({"summarised": true}));
+        let r = Request::json(
+            &crate::replay::Sent::default(),
+            big.as_bytes(),
+            || serde_json::json!({"summarised": true}),
+        );
         assert_eq!(r.render(), serde_json::json!({"summarised": true}));
         let q = Request::Query("Customercode=10320874334&reportkey=k&name=%D9%85".into());
         assert_eq!(

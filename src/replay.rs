@@ -42,6 +42,15 @@ impl Sent {
         };
     }
 
+    /// `body` as a value the journal can keep: the copy [`Sent::keep_body`] made when it is
+    /// these bytes (shared, not copied again), else a copy of its own.
+    pub fn share(&self, body: &[u8]) -> bytes::Bytes {
+        match &self.body {
+            SentBody::Kept(b) if b[..] == *body => b.clone(),
+            _ => bytes::Bytes::copy_from_slice(body),
+        }
+    }
+
     /// Roughly the bytes it holds on to.
     pub fn weight(&self) -> usize {
         self.query.as_ref().map_or(0, String::len)

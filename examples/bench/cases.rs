@@ -28,7 +28,7 @@ fn cases(mode: Mode) -> Vec<Case> {
             what: "GET GetCAList",
             make: Box::new(|_, _| Some(get("/api/GetCAList?Customercode=10320874334"))),
             ok: pki::ok_pki,
-            target: Some(Target::CpuRatio(1.5)),
+            target: Some(Target::CpuRatio(1.3)),
         },
         Case {
             what: "POST RegisterInfo (signed, idempotent repeat)",
@@ -44,7 +44,7 @@ fn cases(mode: Mode) -> Vec<Case> {
                 ))
             }),
             ok: ok_pod,
-            target: Some(Target::CpuRatio(2.0)),
+            target: Some(Target::CpuRatio(1.8)),
         },
         Case {
             what: "upload 2 KiB",

@@ -343,10 +343,16 @@ pub fn b64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }
 
-/// Sends `requests` open-loop, one every `interval` whatever the answers do: each on its own
-/// thread and connection, opened shortly before its send time so the latency (send to whole
-/// answer) does not include the TCP handshake, and a slow answer delays no later request.
-pub fn open_loop(server: &Server, requests: &[Vec<u8>], interval: Duration, ok: Judge) -> Measured {
+/// Sends `requests` open-loop, request `i` at `at(i)` after the start whatever the answers do:
+/// each on its own thread and connection, opened shortly before its send time so the latency
+/// (send to whole answer) does not include the TCP handshake, and a slow answer delays no
+/// later request.
+pub fn open_loop(
+    server: &Server,
+    requests: &[Vec<u8>],
+    at: &dyn Fn(usize) -> Duration,
+    ok: Judge,
+) -> Measured {
     const LEAD: Duration = Duration::from_millis(50);
     let cpu0 = server.cpu_ticks();
     let start = Instant::now() + LEAD;
@@ -355,7 +361,7 @@ pub fn open_loop(server: &Server, requests: &[Vec<u8>], interval: Duration, ok: 
             .iter()
             .enumerate()
             .map(|(i, req)| {
-                let at = start + interval * i as u32;
+                let at = start + at(i);
                 sleep_until(at - LEAD);
                 let addr = &server.addr;
                 scope.spawn(move || {

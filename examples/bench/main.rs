@@ -81,6 +81,7 @@ fn main() {
     if runs("p12") {
         for mode in Mode::BOTH {
             p12::run(&mut report, mode, 2.0 * secs, &people);
+            p12::bursts(&mut report, mode, &people);
         }
     }
     if runs("journal") {

@@ -14,6 +14,8 @@ pub enum Target {
     MinRps(f64),
     /// Client latency percentiles at most these (ms).
     Latency { p50_ms: f64, p99_ms: f64 },
+    /// The client's p99 only.
+    P99 { p99_ms: f64 },
 }
 
 impl Target {
@@ -34,6 +36,10 @@ impl Target {
                     mark(p50),
                     mark(p99)
                 )
+            }
+            Target::P99 { p99_ms } => {
+                let ok = answered && m.p99_us as f64 <= p99_ms * 1000.0;
+                format!("p99 ≤ {p99_ms} ms {}", mark(ok))
             }
         }
     }

@@ -14,7 +14,13 @@ use sha2::{Digest, Sha256};
 
 /// .NET's `Encoding.Unicode`: UTF-16 little-endian, no byte-order mark.
 pub fn utf16le(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+    // One allocation of the size an ASCII text needs (a signed text is ASCII), not a
+    // `flat_map` collected byte by byte.
+    let mut out = Vec::with_capacity(2 * s.len());
+    for u in s.encode_utf16() {
+        out.extend_from_slice(&u.to_le_bytes());
+    }
+    out
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {

@@ -20,7 +20,8 @@ const ENTRIES: usize = 1024;
 
 #[derive(Default)]
 pub struct GetCache {
-    entries: RwLock<HashMap<(&'static str, String), Cached>>,
+    /// By route, then by query: a lookup by `&str` allocates nothing.
+    entries: RwLock<HashMap<&'static str, HashMap<String, Cached>>>,
 }
 
 struct Cached {
@@ -71,7 +72,7 @@ impl GetCache {
         generation: u64,
     ) -> Option<(Answer, Arc<Judged>)> {
         let entries = crate::sync::read(&self.entries);
-        let c = entries.get(&(route, query.to_string()))?;
+        let c = entries.get(route)?.get(query)?;
         (c.generation == generation).then(|| (c.answer.clone(), c.judged.clone()))
     }
 
@@ -84,11 +85,11 @@ impl GetCache {
         judged: Judged,
     ) {
         let mut entries = crate::sync::write(&self.entries);
-        if entries.len() >= ENTRIES {
+        if entries.values().map(HashMap::len).sum::<usize>() >= ENTRIES {
             entries.clear();
         }
-        entries.insert(
-            (route, query),
+        entries.entry(route).or_default().insert(
+            query,
             Cached {
                 generation,
                 answer: answer.clone(),

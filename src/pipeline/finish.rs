@@ -6,8 +6,13 @@ use super::{Answer, Seen, Shared};
 use crate::journal::{Body, Entry, Meta};
 use crate::server::Response;
 use http_body_util::Full;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use std::time::Duration;
+
+// Parsed once, not per request (a `&str` name is parsed and hashed at every insert).
+static X_SIGNSIM: HeaderName = HeaderName::from_static("x-signsim");
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-signsim-request-id");
+static X_WARNING: HeaderName = HeaderName::from_static("x-signsim-warning");
 
 /// The last step of every request, served by an API or not: the id, the access log line,
 /// reactions, the journal entry and the emulator's headers.
@@ -44,10 +49,10 @@ pub fn finish(shared: &Shared, seen: Seen, meta: Meta, answer: Answer) -> Respon
     for (name, value) in answer.headers {
         headers.append(name, value);
     }
-    headers.insert("x-signsim", HeaderValue::from_static(crate::VERSION));
-    headers.insert("x-signsim-request-id", HeaderValue::from(id));
+    headers.insert(X_SIGNSIM.clone(), HeaderValue::from_static(crate::VERSION));
+    headers.insert(X_REQUEST_ID.clone(), HeaderValue::from(id));
     for w in warnings {
-        headers.append("x-signsim-warning", w);
+        headers.append(X_WARNING.clone(), w);
     }
     if let Some(fault) = answer.connection {
         resp.extensions_mut().insert(fault);

@@ -92,7 +92,11 @@ async fn run<A: Api>(
         }
         _ => None,
     };
-    let query = head.uri.query().unwrap_or("").to_string();
+    // Only a cacheable route needs the query as its own string (its cache key).
+    let query = match cached {
+        Some(_) => head.uri.query().unwrap_or("").to_string(),
+        None => String::new(),
+    };
     if let Some((cache, generation)) = cached {
         if let Some((answer, judged)) = cache.get(route.name(), &query, generation) {
             // The cheapest summary that still shows the fields: the query as sent.

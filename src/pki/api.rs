@@ -157,7 +157,7 @@ impl Api for Pki {
             }
             (_, routes::Verb::Post) => {
                 let f = Fields::from_json(&call.body)?;
-                meta.request = Request::json(&call.body, || f.to_json());
+                meta.request = Request::json(&meta.sent, &call.body, || f.to_json());
                 f
             }
         };

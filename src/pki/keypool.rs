@@ -10,7 +10,12 @@
 //!
 //! Rationale for the sizes: with the default 16 keys and two fillers (~10 keys/s each on an
 //! idle core) a burst of 8 P12 issues a second is served from the pool and refilled before the
-//! next burst.
+//! next burst. The fillers run at the lowest CPU priority while the pool is more than half
+//! full, so a full pool costs requests nothing; below half (bursts are draining it faster than
+//! idle cores refill it) the first filler works at normal priority, because a miss costs the
+//! issue that meets it a whole key generation (~70–100 ms), while a key generated beside a
+//! request costs that request about a millisecond. A world none of whose profiles issues P12
+//! tokens gets no pool (`pki::world`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +40,8 @@ struct Inner {
 struct State {
     keys: VecDeque<PoolKey>,
     fillers: usize,
+    /// Whether the urgent filler (see [`fill`]) is among them.
+    urgent: bool,
     wanted: bool,
 }
 
@@ -77,6 +84,7 @@ impl KeyPool {
                 state: Mutex::new(State {
                     keys: VecDeque::new(),
                     fillers: 0,
+                    urgent: false,
                     wanted: false,
                 }),
                 wake: Condvar::new(),
@@ -98,11 +106,16 @@ impl KeyPool {
         while st.fillers < FILLERS.min(self.inner.target) {
             st.fillers += 1;
             let inner = self.inner.clone();
+            // The first filler tops the pool up to half at normal priority, the others fill it
+            // at the lowest.
+            let urgent = !st.urgent;
+            st.urgent = true;
             let spawned = std::thread::Builder::new()
                 .name("signsim-keypool".into())
-                .spawn(move || fill(inner));
+                .spawn(move || fill(inner, urgent));
             if spawned.is_err() {
                 st.fillers -= 1;
+                st.urgent &= !urgent;
                 return;
             }
         }
@@ -143,13 +156,30 @@ impl KeyPool {
     }
 }
 
-fn fill(inner: Arc<Inner>) {
-    yield_to_requests();
+/// The keys an urgent filler keeps ready: half the pool, at least one.
+fn low_water(target: usize) -> usize {
+    target.div_ceil(2)
+}
+
+/// A filler's loop: generate while the pool is below its limit (the whole pool, or for the
+/// `urgent` filler, at normal priority, [`low_water`]); sleep when it is not; end after a minute
+/// without being wanted.
+fn fill(inner: Arc<Inner>, urgent: bool) {
+    let limit = if urgent {
+        low_water(inner.target)
+    } else {
+        yield_to_requests();
+        inner.target
+    };
     loop {
         {
             let mut st = crate::sync::lock(&inner.state);
-            while st.keys.len() >= inner.target || !st.wanted {
-                st.wanted = false;
+            while st.keys.len() >= limit || !st.wanted {
+                // Wanted until full: the urgent filler resting at half leaves the rest to
+                // the others.
+                if st.keys.len() >= inner.target {
+                    st.wanted = false;
+                }
                 let (guard, timeout) = inner
                     .wake
                     .wait_timeout(st, std::time::Duration::from_secs(60))
@@ -157,6 +187,7 @@ fn fill(inner: Arc<Inner>) {
                 st = guard;
                 if timeout.timed_out() && !st.wanted {
                     st.fillers -= 1;
+                    st.urgent &= !urgent;
                     return;
                 }
             }

@@ -28,6 +28,13 @@ pub struct Profile {
     pub template: Template,
 }
 
+/// Whether any profile of any CA issues P12 tokens (`token_types` has `P12`).
+fn offers_p12(cas: &[Ca]) -> bool {
+    cas.iter()
+        .flat_map(|ca| &ca.profiles)
+        .any(|p| p.spec.token_types.iter().any(|t| t == "P12"))
+}
+
 impl Ca {
     pub fn is_government_public(&self) -> bool {
         self.spec.kind == CaKind::GovernmentPublic
@@ -121,6 +128,12 @@ impl World {
                 profiles,
             });
         }
+        // No key is made ahead for a world none of whose profiles issues P12 tokens.
+        let p12_key_pool = if offers_p12(&cas) {
+            spec.p12_key_pool
+        } else {
+            0
+        };
         Ok(World {
             version: spec.version.clone(),
             policy: policy.clone(),
@@ -147,7 +160,7 @@ impl World {
                 .collect(),
             get_all_cert_latency_ms: spec.get_all_cert_latency_ms,
             replay_window_seconds: spec.replay_window_seconds,
-            p12_key_pool: spec.p12_key_pool,
+            p12_key_pool,
             persons: spec
                 .registry
                 .persons

@@ -139,7 +139,7 @@ impl Api for Podpishi {
             .map_err(as_refusal)?;
         meta.operation = cmd.oper.clone();
         meta.request = match raw {
-            Some(body) => Request::deferred(&body, command_request),
+            Some(body) => Request::deferred(&meta.sent, &body, command_request),
             None => {
                 Request::Summary(json!({"login": account.login, "command": command_summary(&cmd)}))
             }

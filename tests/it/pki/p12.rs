@@ -577,3 +577,23 @@ fn a_warm_pool_serves_p12_keys_without_a_miss() {
         "{entry}"
     );
 }
+
+#[test]
+fn a_world_whose_profiles_issue_no_p12_tokens_keeps_no_key_pool() {
+    let emu = TestEmulator::spawn_edited(|s| {
+        s.replace(
+            "  [[pki.cas.profiles]]\n",
+            "  [[pki.cas.profiles]]\n  token_types = [\"USERGENERATED\"]\n",
+        )
+    });
+    let keys = &emu.admin_ok("health")["p12_keys"];
+    assert_eq!(keys["pool"], 0, "{keys}");
+    // The world still registers the tokens it offers.
+    assert!(!emu.register_mehdi().is_empty());
+    let keys = &emu.admin_ok("health")["p12_keys"];
+    assert_eq!(
+        (keys["pool"].as_u64(), keys["ready"].as_u64()),
+        (Some(0), Some(0)),
+        "{keys}"
+    );
+}
