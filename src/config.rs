@@ -55,6 +55,9 @@ pub struct Config {
     pub journal_bytes: usize,
     /// Connection limits and timeouts.
     pub limits: crate::server::Limits,
+    /// The store's watermark, cache and timeout (`--min-free`, `--store-cache`,
+    /// `--store-timeout`).
+    pub store: crate::store::Options,
 }
 
 /// The journal's default byte budget: 16 MiB.
@@ -78,6 +81,7 @@ impl Default for Config {
             portability: None,
             journal_bytes: JOURNAL_BYTES,
             limits: crate::server::Limits::default(),
+            store: crate::store::Options::default(),
         }
     }
 }

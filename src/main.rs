@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the APIs (the default: `signsim` alone serves the embedded default scenario on 127.0.0.1:8080).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Work with scenario files.
     Scenario {
         #[command(subcommand)]
@@ -248,6 +248,19 @@ struct ServeArgs {
     /// A connection with no request in progress is closed after this (e.g. 30s).
     #[arg(long, env = "SIGNSIM_IDLE_TIMEOUT", default_value = "30s", value_parser = std_duration)]
     idle_timeout: std::time::Duration,
+    /// Writes are refused (in each API's own error shape; reads go on) while the data
+    /// directory's filesystem — without one, the memory — has less free than this: a size
+    /// (64MiB), a share (2%) or `auto`, the larger of 64 MiB and 2 %. Writes resume by
+    /// themselves once space is freed.
+    #[arg(long, env = "SIGNSIM_MIN_FREE", default_value = "auto", value_parser = signsim::store::MinFree::parse)]
+    min_free: signsim::store::MinFree,
+    /// The most memory the data directory's page cache takes (e.g. 8MiB, 64MiB).
+    #[arg(long, env = "SIGNSIM_STORE_CACHE", default_value = "8MiB", value_parser = cache_size)]
+    store_cache: u64,
+    /// How long a request waits for the store before it is answered with an error (a stalled
+    /// disk); `/__admin/health` then says why.
+    #[arg(long, env = "SIGNSIM_STORE_TIMEOUT", default_value = "10s", value_parser = std_duration)]
+    store_timeout: std::time::Duration,
     /// How long SIGTERM waits for requests in progress before closing their connections.
     #[arg(long, env = "SIGNSIM_SHUTDOWN_GRACE", default_value = "5s", value_parser = std_duration)]
     shutdown_grace: std::time::Duration,
@@ -289,6 +302,14 @@ struct ServeArgs {
     coverage_out: Option<PathBuf>,
 }
 
+/// A size like `8MiB`, `64MiB` or `1048576` (bytes).
+fn cache_size(text: &str) -> Result<u64, String> {
+    match signsim::store::MinFree::parse(text)? {
+        signsim::store::MinFree::Bytes(b) => Ok(b),
+        _ => Err(format!("'{text}' is not a size such as 8MiB or 67108864")),
+    }
+}
+
 /// A positive duration like `10s`, `500ms`, `2m` (the scenario's duration syntax).
 fn std_duration(text: &str) -> Result<std::time::Duration, String> {
     let d = signsim::clock::parse_duration(text)?;
@@ -304,7 +325,7 @@ fn main() -> ExitCode {
         Some(Command::Scenario {
             command: ScenarioCommand::Check { file },
         }) => check(&file),
-        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Serve(args)) => serve(*args),
         Some(Command::Cms {
             command:
                 CmsCommand::Sign {
@@ -630,6 +651,11 @@ fn serve(args: ServeArgs) -> ExitCode {
             idle_timeout: args.idle_timeout,
             shutdown_grace: args.shutdown_grace,
             ..Default::default()
+        },
+        store: signsim::store::Options {
+            min_free: args.min_free,
+            cache_bytes: args.store_cache,
+            timeout: args.store_timeout,
         },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

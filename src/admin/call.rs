@@ -35,8 +35,15 @@ impl AdminError {
 impl From<crate::store::StoreError> for AdminError {
     /// The cause goes to the log, not to the client.
     fn from(e: crate::store::StoreError) -> AdminError {
-        tracing::error!("control API: {e}");
-        AdminError::new(500, "the store failed; the server log has the cause")
+        use crate::store::StoreError;
+        match e {
+            StoreError::Full(m) => AdminError::new(507, m),
+            StoreError::Stalled(m) => AdminError::new(503, m),
+            e => {
+                tracing::error!("control API: {e}");
+                AdminError::new(500, "the store failed; the server log has the cause")
+            }
+        }
     }
 }
 
@@ -49,6 +56,7 @@ impl From<LoadError> for AdminError {
             ))
             .with_details(json!({"problems": problems.iter().map(|p| json!({"line": p.line, "field": p.field, "message": p.message})).collect::<Vec<_>>()})),
             LoadError::Failed(m) => AdminError::bad(m),
+            LoadError::Store(e) => e.into(),
         }
     }
 }

@@ -66,6 +66,8 @@ pub trait Control: Send + Sync {
     fn run_due(&self);
     /// `memory` or `persistent (DIR)`.
     fn store_mode(&self) -> String;
+    /// The store in force.
+    fn store(&self) -> crate::store::Store;
     fn uptime_ms(&self) -> u64;
     /// Who may call the control API (a token in force is never blank).
     fn admin_access(&self) -> crate::config::AdminAccess<'_>;
@@ -82,9 +84,12 @@ pub trait Control: Send + Sync {
 pub enum LoadError {
     Problems(Vec<Problem>),
     Failed(String),
+    /// The store refused or failed (a full disk): the server's failure, the old state whole.
+    Store(crate::store::StoreError),
 }
 
 /// The control API for one request: the world handle and who is asking.
+#[derive(Clone)]
 pub struct Admin {
     pub control: Arc<dyn Control>,
     pub peer: SocketAddr,
@@ -136,6 +141,17 @@ impl Api for Admin {
     type Route = &'static AdminRoute;
     type Input = Call;
     type Error = AdminError;
+
+    /// Calls that read or change the world run off the async workers on a data directory;
+    /// health, the journal, faults and the page never touch the store and stay in place.
+    fn offload(&self, route: &&'static AdminRoute) -> Option<std::time::Duration> {
+        let name = route.name;
+        let touches = name.starts_with("pki.")
+            || name.starts_with("podpishi.")
+            || matches!(name, "reset" | "scenario" | "clock");
+        let store = self.control.store();
+        (touches && store.is_durable()).then(|| store.timeout())
+    }
 
     fn admit(&self, head: &Parts, meta: &mut Meta) -> Option<Answer> {
         let e = self.authorize(head).err()?;

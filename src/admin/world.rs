@@ -4,10 +4,37 @@ use super::{AdminError, Reply, Req};
 use crate::config::ScenarioSource;
 use serde_json::{json, Value};
 
+/// Never waits on the store: the room is one `statvfs` (or `/proc/meminfo`), the stalls are
+/// counters. `status` is `degraded`, with the reasons in `problems`, while writes are refused
+/// for want of space or requests give up waiting for the store.
 pub fn health(c: &Req<'_>) -> Result<Reply, AdminError> {
     let s = c.shared();
+    let room = c.control.store().room();
+    let stalls = s.stalls.report();
+    let mut problems = Vec::new();
+    if room.full {
+        problems.push(format!(
+            "writes are refused: the {} has {} free, below --min-free {} ({}); they resume by themselves once space is freed",
+            match room.on {
+                "disk" => "data directory's filesystem",
+                _ => "memory for the in-memory store",
+            },
+            crate::store::space::size(room.free_bytes),
+            crate::store::space::size(room.min_free_bytes),
+            room.min_free
+        ));
+    }
+    if stalls.stuck > 0 {
+        problems.push(format!(
+            "the store is stuck: {} call(s) still running after their request gave up waiting (--store-timeout); {} request(s) gave up since start",
+            stalls.stuck, stalls.count
+        ));
+    }
     Ok(Reply::Json(json!({
-        "status": "ok",
+        "status": if problems.is_empty() { "ok" } else { "degraded" },
+        "problems": problems,
+        "space": room,
+        "store_stalls": stalls,
         "version": crate::VERSION,
         "commit": crate::COMMIT,
         "scenario": c.control.scenario_name(),

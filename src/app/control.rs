@@ -10,6 +10,7 @@ impl From<StartError> for LoadError {
     fn from(e: StartError) -> LoadError {
         match e {
             StartError::Scenario(problems) => LoadError::Problems(problems),
+            StartError::Switch(e) => LoadError::Store(e),
             other => LoadError::Failed(other.to_string()),
         }
     }
@@ -42,6 +43,9 @@ impl Control for App {
     }
     fn store_mode(&self) -> String {
         App::store_mode(self)
+    }
+    fn store(&self) -> crate::store::Store {
+        App::store(self)
     }
     fn uptime_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64

@@ -55,6 +55,8 @@ pub enum StartError {
         error: String,
     },
     Store(String),
+    /// A fresh store could not be made, seeded or switched to (a full disk): the old one stays.
+    Switch(crate::store::StoreError),
     Build(String),
     Config(String),
     Tls(String),
@@ -92,6 +94,7 @@ impl std::fmt::Display for StartError {
                 write!(f, "--ready-file {}: {error}", path.display())
             }
             StartError::Store(e) => write!(f, "cannot open the store: {e}"),
+            StartError::Switch(e) => write!(f, "cannot switch to a fresh store: {e}"),
             StartError::Tls(e) => write!(f, "--tls: {e}"),
             StartError::Build(e) => write!(f, "cannot build the world: {e}"),
             StartError::Config(e) => write!(f, "{e}"),
@@ -165,10 +168,7 @@ impl App {
     /// changes.
     pub fn load(&self, source: ScenarioSource) -> Result<(), StartError> {
         let scenario = load_scenario(&source).map_err(StartError::Scenario)?;
-        let fresh = self
-            .store()
-            .fresh()
-            .map_err(|e| StartError::Store(e.to_string()))?;
+        let fresh = self.store().fresh().map_err(StartError::Switch)?;
         self.install(scenario, source, Some(fresh))
     }
 
@@ -206,7 +206,10 @@ impl App {
                         self.base_url.clone(),
                         self.host_scheme,
                     )
-                    .map_err(|e| StartError::Build(e.message))?,
+                    .map_err(|e| match e.store_error() {
+                        Some(e) => StartError::Switch(e),
+                        None => StartError::Build(e.message),
+                    })?,
                 )
             }
             _ => None,
@@ -218,15 +221,16 @@ impl App {
                     shared.clock.clone(),
                     crate::podpishi::World::build(spec, material, policy.portability),
                 )
-                .map_err(|e| StartError::Build(e.message))?,
+                .map_err(|e| match e.store_error() {
+                    Some(e) => StartError::Switch(e),
+                    None => StartError::Build(e.message),
+                })?,
             ),
             _ => None,
         };
         if let Some(fresh) = fresh {
             let mut current = crate::sync::write(&self.store);
-            fresh
-                .commit(&current)
-                .map_err(|e| StartError::Store(e.to_string()))?;
+            fresh.commit(&current).map_err(StartError::Switch)?;
             *current = fresh;
         }
         shared.clock.assume(&initial);

@@ -34,7 +34,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         _ => {}
     }
     let scenario = load_scenario(&config.scenario).map_err(StartError::Scenario)?;
-    let store = Store::open(config.data_dir.as_deref()).map_err(|e| {
+    let store = Store::open_with(config.data_dir.as_deref(), &config.store).map_err(|e| {
         StartError::Store(match &config.data_dir {
             Some(d) => format!("--data-dir {}: {e}", d.display()),
             None => e.to_string(),
@@ -73,6 +73,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
             warnings: Default::default(),
             coverage: Default::default(),
             gate: tokio::sync::RwLock::new(()),
+            stalls: Default::default(),
             revision: Default::default(),
         },
         // Bound to a definite address, the first stdout line and the ready file name it (a

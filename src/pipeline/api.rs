@@ -33,6 +33,8 @@ pub struct Shared {
     /// API requests hold it shared while they run; reset and scenario loading take it
     /// exclusively, so no request of the old world writes into the store of the new one.
     pub gate: tokio::sync::RwLock<()>,
+    /// Requests that gave up waiting for a stalled store (`--store-timeout`), for health.
+    pub stalls: super::Stalls,
     /// Grows with every control-API call that changed something (a POST or DELETE answered
     /// 2xx): with the journal's ids, what a page polls to know that the world changed.
     pub revision: std::sync::atomic::AtomicU64,
@@ -132,16 +134,16 @@ pub fn header(head: &Parts, name: HeaderName) -> &str {
 }
 
 /// What an API tells the pipeline about itself.
-pub trait Api: Send + Sync {
+pub trait Api: Send + Sync + Clone + 'static {
     /// `pki`, `podpishi`, `admin`: in the journal, the log and fault rules.
     const NAME: &'static str;
     /// The content type of its answers (and of a fault's bare status body).
     const CONTENT_TYPE: &'static str;
-    type Route: RouteInfo + Send + Sync + 'static;
+    type Route: RouteInfo + Send + Sync + Clone + 'static;
     /// A request bound to what the handler reads.
-    type Input: Send;
+    type Input: Send + 'static;
     /// Its refusals; a store failure after the handler (the flush) becomes one.
-    type Error: Send + From<crate::store::StoreError>;
+    type Error: Send + 'static + From<crate::store::StoreError>;
 
     /// Whether the request may be served at all, asked before its route is acted on (the
     /// control API's loopback/token rule); `Some` is the refusal.
@@ -180,6 +182,12 @@ pub trait Api: Send + Sync {
         meta: &mut Meta,
     ) -> Result<Answer, Self::Error>;
 
+    /// `Some(timeout)` when the route's handler touches a data directory: it then runs off
+    /// the async workers and the request waits for it at most `timeout` (see `offload`).
+    fn offload(&self, _route: &Self::Route) -> Option<Duration> {
+        None
+    }
+
     /// The one mapping of an error to the wire; records the refusal in `meta`.
     fn refuse(&self, route: &Self::Route, error: Self::Error, meta: &mut Meta) -> Answer;
 
@@ -196,7 +204,7 @@ pub trait Api: Send + Sync {
 
 /// What fault rules need of an API they meet (PKI, Podpishi): a request's field to match on,
 /// and the error a rule injects in the route's own shape.
-pub trait FaultHooks<A: Api + ?Sized>: Sync {
+pub trait FaultHooks<A: Api>: Sync {
     /// A request field by name, for fault rules that match one.
     fn field(&self, input: &A::Input, name: &str) -> Option<String>;
 

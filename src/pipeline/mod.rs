@@ -26,6 +26,7 @@
 mod api;
 pub mod cache;
 mod finish;
+mod offload;
 
 pub use api::{header, Answer, Api, Call, FaultHooks, Gate, RouteInfo, Routed, Seen, Shared};
 pub use finish::{finish, header_text, observe};
@@ -39,6 +40,7 @@ use hyper::http::request::Parts;
 use std::time::Duration;
 
 pub use cache::GetCache;
+pub use offload::{Stall, StallReport, Stalls};
 
 /// Serves one request of `api`, routed by the app's table: every step of the module map above.
 pub async fn serve<A: Api>(
@@ -129,7 +131,7 @@ async fn run<A: Api>(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let answer = apply(api, route, bound, meta).await;
+    let answer = apply(api, shared, route, bound, meta).await;
     if let (Some((cache, generation)), None) = (cached, &decision) {
         cache.put(
             route.name(),
@@ -181,21 +183,29 @@ async fn early_fault<A: Api>(
 }
 
 /// The handler on the bound input, acknowledged only once its writes are on disk (the group
-/// flush covering them), its refusal mapped by the API.
+/// flush covering them), its refusal mapped by the API. A handler on a data directory runs off
+/// the async workers, waited for at most `--store-timeout` (see [`offload`]).
 async fn apply<A: Api>(
     api: &A,
+    shared: &Shared,
     route: &A::Route,
     bound: Result<A::Input, A::Error>,
     meta: &mut Meta,
 ) -> Answer {
-    let (handled, pending) =
-        crate::store::flush::collect(|| bound.and_then(|input| api.handle(route, input, meta)));
-    let handled = match pending {
-        Some(p) => match p.wait().await {
-            Ok(()) => handled,
-            Err(e) => Err(A::Error::from(e)),
-        },
-        None => handled,
+    let handled = match api.offload(route) {
+        Some(wait) => offload::handle(api, shared, route, bound, meta, wait).await,
+        None => {
+            let (handled, pending) = crate::store::flush::collect(|| {
+                bound.and_then(|input| api.handle(route, input, meta))
+            });
+            match pending {
+                Some(p) => match p.wait().await {
+                    Ok(()) => handled,
+                    Err(e) => Err(A::Error::from(e)),
+                },
+                None => handled,
+            }
+        }
     };
     match handled {
         Ok(a) => {

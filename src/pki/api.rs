@@ -244,6 +244,11 @@ impl Api for Pki {
         answer(kind, wire)
     }
 
+    fn offload(&self, _route: &&'static Route) -> Option<std::time::Duration> {
+        let store = self.store();
+        store.is_durable().then(|| store.timeout())
+    }
+
     fn cache(&self) -> Option<(&GetCache, u64)> {
         Some((
             &self.inner.get_cache,

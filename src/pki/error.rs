@@ -116,6 +116,8 @@ catalogue! {
     // 9xx the emulator itself
     InjectedFault = 990, 200, "a fault rule answered with an error (the rule's code replaces 990)";
     Internal = 901, 500, "signsim itself failed (a bug: please report)";
+    StoreFull = 902, 507, "the disk (or memory) holding signsim's store is below --min-free: writes are refused, nothing was changed; they resume once space is freed, reads go on";
+    StoreStalled = 903, 503, "the store did not answer within --store-timeout (a stalled disk); /__admin/health says why";
 }
 
 #[derive(Debug, Clone)]
@@ -258,9 +260,27 @@ impl PkiError {
     }
 }
 
+impl PkiError {
+    /// The store's refusal this error carries (full or stalled), for a caller outside a
+    /// request (reset seeding a fresh store) that must report it as the server's failure.
+    pub fn store_error(&self) -> Option<crate::store::StoreError> {
+        use crate::store::StoreError;
+        match self.kind {
+            Kind::StoreFull => Some(StoreError::Full(self.message.clone())),
+            Kind::StoreStalled => Some(StoreError::Stalled(self.message.clone())),
+            _ => None,
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for PkiError {
     fn from(e: crate::store::StoreError) -> Self {
-        PkiError::internal("using the store", e)
+        use crate::store::StoreError;
+        match e {
+            StoreError::Full(m) => PkiError::new(Kind::StoreFull, m),
+            StoreError::Stalled(m) => PkiError::new(Kind::StoreStalled, m),
+            e => PkiError::internal("using the store", e),
+        }
     }
 }
 

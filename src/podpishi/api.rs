@@ -39,6 +39,11 @@ impl Api for Podpishi {
     type Input = Input;
     type Error = Refused;
 
+    fn offload(&self, _route: &Route) -> Option<std::time::Duration> {
+        let store = self.store();
+        store.is_durable().then(|| store.timeout())
+    }
+
     fn no_route(&self, head: &Parts, allowed: &[Method], meta: &mut Meta) -> Answer {
         let path = head.uri.path();
         let only = allowed.first().unwrap_or(&Method::POST);

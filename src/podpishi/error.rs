@@ -78,6 +78,8 @@ catalogue! {
     UnknownTariff = 42, "no tariff plan with that number";
     ClientUnknown = 43, "no client account with that BIN / serviceid (for this partner)";
     RegistrationConflict = 44, "email already registered by this partner with another remoteid";
+    StoreStalled = 97, "the store did not answer within --store-timeout (a stalled disk); /__admin/health says why";
+    StoreFull = 98, "the disk (or memory) holding signsim's store is below --min-free: writes are refused, nothing was changed; they resume once space is freed, reads go on";
     Internal = 99, "the emulator failed (store error); nothing was changed";
 }
 
@@ -232,9 +234,27 @@ impl From<crate::store::StoreError> for Refused {
     }
 }
 
+impl PodpishiError {
+    /// The store's refusal this error carries (full or stalled), for a caller outside a
+    /// request (reset seeding a fresh store) that must report it as the server's failure.
+    pub fn store_error(&self) -> Option<crate::store::StoreError> {
+        use crate::store::StoreError;
+        match self.kind {
+            Kind::StoreFull => Some(StoreError::Full(self.message.clone())),
+            Kind::StoreStalled => Some(StoreError::Stalled(self.message.clone())),
+            _ => None,
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for PodpishiError {
     fn from(e: crate::store::StoreError) -> Self {
-        PodpishiError::internal("reading the store", e)
+        use crate::store::StoreError;
+        match e {
+            StoreError::Full(m) => PodpishiError::new(Kind::StoreFull, m),
+            StoreError::Stalled(m) => PodpishiError::new(Kind::StoreStalled, m),
+            e => PodpishiError::internal("using the store", e),
+        }
     }
 }
 
@@ -242,7 +262,7 @@ impl<E: Into<PodpishiError>> From<crate::store::WriteError<E>> for PodpishiError
     fn from(e: crate::store::WriteError<E>) -> Self {
         match e {
             crate::store::WriteError::Refused(e) => e.into(),
-            crate::store::WriteError::Store(e) => PodpishiError::internal("writing the store", e),
+            crate::store::WriteError::Store(e) => e.into(),
         }
     }
 }

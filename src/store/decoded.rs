@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn a_changed_value_is_decoded_again_and_the_cache_stays_bounded() {
-        let store = Store::open_at(None, None).unwrap();
+        let store = Store::open(None).unwrap();
         let cache: Decoded<String> = Decoded::new(Table::Meta);
         let put = |v: &str| {
             store

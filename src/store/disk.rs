@@ -3,7 +3,7 @@
 //! emptying a database in place). Everything here touches the filesystem; the memory backend
 //! never reaches it.
 
-use super::{flush, Span, StoreError, Table, TABLES};
+use super::{files, flush, Span, Stored, StoreError, Table, TABLES};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -23,18 +23,20 @@ impl Disk {
     pub(super) fn open(
         generation: (PathBuf, String),
         retire: Option<PathBuf>,
+        cache_bytes: u64,
     ) -> Result<Disk, StoreError> {
         let (dir, name) = &generation;
         let db = sled::Config::new()
             .path(dir.join(name))
             .flush_every_ms(Some(500))
-            .cache_capacity(8 * 1024 * 1024)
+            .cache_capacity(cache_bytes)
             .open()?;
         let trees = TABLES
             .iter()
             .map(|(_, name)| db.open_tree(name))
             .collect::<Result<Vec<_>, _>>()?;
         let flusher = flush::Flusher::start(db.clone())?;
+        files::sweep(&dir.join(name), &trees);
         Ok(Disk {
             db,
             trees,
@@ -42,6 +44,19 @@ impl Disk {
             flusher,
             retire: Retire(Mutex::new(retire)),
         })
+    }
+
+    /// This generation's directory (the data directory itself in the layout before generations).
+    pub(super) fn dir(&self) -> PathBuf {
+        self.generation.0.join(&self.generation.1)
+    }
+
+    /// A value as sled holds it, or the file its marker names ([`files`]).
+    pub(super) fn resolve(&self, t: Table, key: &[u8], v: sled::IVec) -> Result<Stored, StoreError> {
+        if v.len() > files::INLINE_MAX || !files::is_marker(key, &v) {
+            return Ok(Stored::Sled(v));
+        }
+        Ok(Stored::Sled(files::read(&self.dir(), t, key)?.into()))
     }
 
     pub(super) fn tree(&self, t: Table) -> &sled::Tree {
@@ -151,7 +166,7 @@ impl Drop for Retire {
 /// The name of the file naming the current generation.
 const CURRENT: &str = "CURRENT";
 /// Files sled keeps at the top of its directory (a data directory from before generations).
-const SLED_FILES: [&str; 3] = ["conf", "db", "blobs"];
+const SLED_FILES: [&str; 4] = ["conf", "db", "blobs", "files"];
 
 fn remove_generation(dir: &Path) {
     if dir.join(CURRENT).exists() {

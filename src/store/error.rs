@@ -9,6 +9,18 @@ pub enum StoreError {
     Backend(String),
     /// A stored value did not decode: the data directory was written by an incompatible version.
     Corrupt(String),
+    /// Writing would take the disk (or, in memory, the memory) below the watermark
+    /// ([`super::space`]): nothing was written; the text says how full and what to do.
+    Full(String),
+    /// The store did not answer in time (a stalled disk): the request gave up waiting.
+    Stalled(String),
+}
+
+impl StoreError {
+    /// Whether the store is full rather than broken: the client may retry once space is freed.
+    pub fn is_full(&self) -> bool {
+        matches!(self, StoreError::Full(_))
+    }
 }
 
 impl std::fmt::Display for StoreError {
@@ -16,6 +28,8 @@ impl std::fmt::Display for StoreError {
         match self {
             StoreError::Backend(e) => write!(f, "storage error: {e}"),
             StoreError::Corrupt(e) => write!(f, "stored data does not decode: {e}"),
+            StoreError::Full(e) => f.write_str(e),
+            StoreError::Stalled(e) => f.write_str(e),
         }
     }
 }

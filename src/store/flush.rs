@@ -36,6 +36,11 @@ pub fn collect<R>(f: impl FnOnce() -> R) -> (R, Option<Pending>) {
     })
 }
 
+/// Whether the caller runs inside [`collect`]: a request's handler.
+pub fn in_request() -> bool {
+    PENDING.try_with(|_| ()).is_ok()
+}
+
 /// A committed write that is not on disk yet.
 pub struct Pending {
     flusher: Arc<Shared>,

@@ -47,14 +47,17 @@ pub mod codec;
 pub mod decoded;
 mod disk;
 mod error;
+mod files;
 pub mod flush;
 mod memory;
 mod read;
+pub mod space;
 mod table;
 mod tx;
 
 pub use decoded::Decoded;
 pub use error::{refuse, Abort, StoreError, WriteError};
+pub use space::{MinFree, Room};
 pub use table::Table;
 pub use tx::Tx;
 
@@ -65,6 +68,37 @@ use read::{Span, Stored};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How a store is kept: the watermark, sled's cache, how long a request waits for it.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Writes of requests are refused below it (see [`space`]): `--min-free`.
+    pub min_free: MinFree,
+    /// The most memory sled may use to cache pages of a data directory: `--store-cache`.
+    pub cache_bytes: u64,
+    /// How long a request waits for the store before it is answered with an error:
+    /// `--store-timeout`.
+    pub timeout: Duration,
+}
+
+/// sled's page cache by default: enough for the working set of a test suite, small beside a
+/// CI runner's memory (a data directory of 15 000 documents idles in 64 MiB with it).
+pub const CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// What a fresh generation takes before the old one is removed: sled's files and the seeded
+/// world (about 600 KiB for the default scenario), rounded up.
+pub const FRESH_BYTES: u64 = 1024 * 1024;
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            min_free: MinFree::Auto,
+            cache_bytes: CACHE_BYTES,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
 
 /// A cheap-clone handle to the emulator's state.
 #[derive(Clone)]
@@ -75,6 +109,9 @@ pub struct Store {
 struct Inner {
     backend: Backend,
     write_lock: Mutex<()>,
+    /// The room left to write in; shared by every generation of one data directory.
+    space: Arc<space::Space>,
+    options: Options,
 }
 
 /// Where a store's tables live.
@@ -86,12 +123,23 @@ enum Backend {
 }
 
 impl Store {
-    /// Opens the store in `dir` (its current generation), or in memory when `dir` is `None`.
+    /// Opens the store in `dir` (its current generation), or in memory when `dir` is `None`,
+    /// with the default [`Options`].
     pub fn open(dir: Option<&Path>) -> Result<Store, StoreError> {
-        match dir {
-            Some(dir) => Store::open_at(Some(disk::current_generation(dir)?), None),
-            None => Store::open_at(None, None),
-        }
+        Store::open_with(dir, &Options::default())
+    }
+
+    /// Opens the store in `dir` (its current generation), or in memory when `dir` is `None`.
+    pub fn open_with(dir: Option<&Path>, options: &Options) -> Result<Store, StoreError> {
+        let space = Arc::new(match dir {
+            Some(dir) => space::Space::disk(dir, options.min_free),
+            None => space::Space::memory(options.min_free),
+        });
+        let generation = match dir {
+            Some(dir) => Some(disk::current_generation(dir)?),
+            None => None,
+        };
+        Store::open_at(generation, None, space, options.clone())
     }
 
     /// Opens one generation (`None`: a new store in memory); `retire` is removed when its last
@@ -99,15 +147,19 @@ impl Store {
     fn open_at(
         generation: Option<(PathBuf, String)>,
         retire: Option<PathBuf>,
+        space: Arc<space::Space>,
+        options: Options,
     ) -> Result<Store, StoreError> {
         let backend = match generation {
-            Some(generation) => Backend::Sled(Disk::open(generation, retire)?),
+            Some(generation) => Backend::Sled(Disk::open(generation, retire, options.cache_bytes)?),
             None => Backend::Memory(memory::Memory::new(TABLES.len())),
         };
         Ok(Store {
             inner: Arc::new(Inner {
                 backend,
                 write_lock: Mutex::new(()),
+                space,
+                options,
             }),
         })
     }
@@ -115,13 +167,17 @@ impl Store {
     /// An empty store that will replace this one: the next generation of the data directory,
     /// not current until [`Store::commit`] (dropped uncommitted, it is removed), or a new
     /// store in memory.
+    /// Refused, with nothing created, unless [`FRESH_BYTES`] fit above the watermark: a reset
+    /// on a full disk leaves the old state whole.
     pub fn fresh(&self) -> Result<Store, StoreError> {
+        self.inner.space.check(FRESH_BYTES)?;
+        let (space, options) = (self.inner.space.clone(), self.inner.options.clone());
         match &self.inner.backend {
             Backend::Sled(disk) => {
                 let (generation, path) = disk.next_generation()?;
-                Store::open_at(Some(generation), Some(path))
+                Store::open_at(Some(generation), Some(path), space, options)
             }
-            Backend::Memory(_) => Store::open_at(None, None),
+            Backend::Memory(_) => Store::open_at(None, None, space, options),
         }
     }
 
@@ -139,6 +195,16 @@ impl Store {
 
     pub fn is_durable(&self) -> bool {
         matches!(self.inner.backend, Backend::Sled(_))
+    }
+
+    /// The room left to write in, measured now.
+    pub fn room(&self) -> Room {
+        self.inner.space.room()
+    }
+
+    /// How long a request waits for the store.
+    pub fn timeout(&self) -> Duration {
+        self.inner.options.timeout
     }
 }
 

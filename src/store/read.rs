@@ -49,7 +49,10 @@ impl Store {
     /// The bytes stored under `key`, shared with the backend.
     pub(super) fn stored(&self, t: Table, key: &[u8]) -> Result<Option<Stored>, StoreError> {
         Ok(match &self.inner.backend {
-            Backend::Sled(disk) => disk.tree(t).get(key)?.map(Stored::Sled),
+            Backend::Sled(disk) => match disk.tree(t).get(key)? {
+                Some(v) => Some(disk.resolve(t, key, v)?),
+                None => None,
+            },
             Backend::Memory(memory) => memory.get(t.index(), key).map(Stored::Memory),
         })
     }
@@ -87,7 +90,8 @@ impl Store {
                 .take(limit)
                 .map(|item| {
                     let (k, v) = item?;
-                    Ok((k.to_vec(), Stored::Sled(v)))
+                    let v = disk.resolve(t, &k, v)?;
+                    Ok((k.to_vec(), v))
                 })
                 .collect(),
             Backend::Memory(memory) => Ok(memory.scan(t.index(), span, limit, |k, v| {

@@ -110,3 +110,49 @@ fn a_fresh_generation_replaces_the_old_only_when_committed() {
         .collect();
     assert_eq!(gens.len(), 1, "{gens:?}");
 }
+
+#[test]
+fn large_values_live_in_files_of_their_own_and_a_refused_write_leaves_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let big: Vec<u8> = (0..100_000u32).map(|i| (i * 7) as u8).collect();
+    let files_in = |dir: &Path| -> Vec<String> {
+        let g = std::fs::read_to_string(dir.join("CURRENT")).unwrap();
+        std::fs::read_dir(dir.join(g.trim()).join("files"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    {
+        let store = Store::open(Some(dir.path())).unwrap();
+        store
+            .write::<_, ()>(|tx| tx.put_raw(Table::PodFiles, b"doc", &big))
+            .unwrap();
+        let r: Result<(), WriteError<&str>> = store.write(|tx| {
+            tx.put_raw(Table::PodFiles, b"refused", &big)?;
+            refuse("no")
+        });
+        assert!(r.is_err());
+        assert_eq!(store.get_raw(Table::PodFiles, b"doc").unwrap(), Some(big.clone()));
+        assert_eq!(store.get_raw(Table::PodFiles, b"refused").unwrap(), None);
+        // A small value stays in sled; bytes that look like a marker of another key are a value.
+        let lookalike = files::marker(b"doc");
+        store
+            .write::<_, ()>(|tx| tx.put_raw(Table::PodFiles, b"small", &lookalike))
+            .unwrap();
+        assert_eq!(
+            store.get_raw(Table::PodFiles, b"small").unwrap(),
+            Some(lookalike)
+        );
+    }
+    assert_eq!(files_in(dir.path()).len(), 1, "{:?}", files_in(dir.path()));
+    // A file no committed marker names (a crash between the two) is swept at the next open.
+    let g = std::fs::read_to_string(dir.path().join("CURRENT")).unwrap();
+    let files_dir = dir.path().join(g.trim()).join("files");
+    std::fs::write(files_dir.join("10-6f7270686171"), b"orphan").unwrap();
+    let store = Store::open(Some(dir.path())).unwrap();
+    assert_eq!(store.get_raw(Table::PodFiles, b"doc").unwrap(), Some(big));
+    assert_eq!(files_in(dir.path()).len(), 1, "{:?}", files_in(dir.path()));
+}

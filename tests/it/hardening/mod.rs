@@ -14,6 +14,7 @@ mod bad_input;
 mod certificates;
 mod connections;
 mod crash;
+mod disk_full;
 mod journal_memory;
 mod props;
 mod races;
