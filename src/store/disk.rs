@@ -3,7 +3,7 @@
 //! emptying a database in place). Everything here touches the filesystem; the memory backend
 //! never reaches it.
 
-use super::{files, flush, Span, Stored, StoreError, Table, TABLES};
+use super::{files, flush, Span, StoreError, Stored, Table, TABLES};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -52,7 +52,12 @@ impl Disk {
     }
 
     /// A value as sled holds it, or the file its marker names ([`files`]).
-    pub(super) fn resolve(&self, t: Table, key: &[u8], v: sled::IVec) -> Result<Stored, StoreError> {
+    pub(super) fn resolve(
+        &self,
+        t: Table,
+        key: &[u8],
+        v: sled::IVec,
+    ) -> Result<Stored, StoreError> {
         if v.len() > files::INLINE_MAX || !files::is_marker(key, &v) {
             return Ok(Stored::Sled(v));
         }

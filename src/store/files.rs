@@ -30,7 +30,9 @@ pub fn marker(key: &[u8]) -> Vec<u8> {
 
 /// Whether `value`, stored under `key`, is the marker of a file.
 pub fn is_marker(key: &[u8], value: &[u8]) -> bool {
-    value.len() == MAGIC.len() + key.len() && value.starts_with(MAGIC) && &value[MAGIC.len()..] == key
+    value.len() == MAGIC.len() + key.len()
+        && value.starts_with(MAGIC)
+        && &value[MAGIC.len()..] == key
 }
 
 /// The file holding `key`'s value of table `t` in the generation directory `generation`.

@@ -135,7 +135,10 @@ fn large_values_live_in_files_of_their_own_and_a_refused_write_leaves_none() {
             refuse("no")
         });
         assert!(r.is_err());
-        assert_eq!(store.get_raw(Table::PodFiles, b"doc").unwrap(), Some(big.clone()));
+        assert_eq!(
+            store.get_raw(Table::PodFiles, b"doc").unwrap(),
+            Some(big.clone())
+        );
         assert_eq!(store.get_raw(Table::PodFiles, b"refused").unwrap(), None);
         // A small value stays in sled; bytes that look like a marker of another key are a value.
         let lookalike = files::marker(b"doc");

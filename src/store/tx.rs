@@ -1,14 +1,14 @@
 //! The transaction: [`Store::write`] runs a closure over every table at once, and the closure
 //! reads and writes through one [`Tx`], its view of every table over either backend.
 
+use super::disk::Disk;
 use super::error::Aborted;
+use super::files;
+use super::space::Space;
 use super::{codec, memory, Abort, Backend, Store, Stored, Table, WriteError};
 use serde::{de::DeserializeOwned, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
-use super::disk::Disk;
-use super::files;
-use super::space::Space;
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -139,9 +139,7 @@ impl Tx<'_> {
                 }
                 let existed = files::write(&disk.dir(), t, key, value).map_err(Abort::Store)?;
                 if !existed {
-                    created
-                        .borrow_mut()
-                        .push(files::path(&disk.dir(), t, key));
+                    created.borrow_mut().push(files::path(&disk.dir(), t, key));
                 }
                 trees[t.index()].insert(key, files::marker(key))?;
             }
