@@ -5,7 +5,8 @@
 //! content-type, exponent, CA validity and docnum leniencies refused), [`scenario_files`]
 //! (confined and bounded), [`bad_input`] (the table of malformed requests over every API),
 //! [`races`] (every "exactly one" rule), [`crash`] (kill -9 during writes and during reset on a
-//! data dir), [`connections`] (slow clients, idle floods, bounded stop), [`journal_memory`]
+//! data dir), [`disk_full`] (a data directory on a full tmpfs: writes refused in each API's shape,
+//! health and reads answering, resumed once space is freed), [`connections`] (slow clients, idle floods, bounded stop), [`journal_memory`]
 //! (RSS under the journal's byte budget) and [`props`] (property tests of the parsers over
 //! HTTP). The longest loops are `#[ignore]`d; `tests/hardening.sh` runs them.
 
