@@ -88,10 +88,17 @@ impl Admin {
             && !is_local_or_address(host_of(&host))
             && Some(host_of(&host)) != public_host
         {
+            // Only a well-formed host is worth a --public-url signsim would accept.
+            let remedy = match crate::config::check_authority(&host) {
+                Ok(()) => format!(
+                    "to reach it as '{host}', start signsim with --public-url http://{host}"
+                ),
+                Err(why) => format!("and it is not a host a URL can name ({why})"),
+            };
             return Err(AdminError::new(
                 403,
                 format!(
-                    "Host '{host}' is not a loopback name, an address, a single-label name or the public URL's host: the control API answers only under names of its own (DNS rebinding); to reach it as '{host}', start signsim with --public-url http://{host}"
+                    "Host '{host}' is not a loopback name, an address, a single-label name or the public URL's host: the control API answers only under names of its own (DNS rebinding); {remedy}"
                 ),
             ));
         }

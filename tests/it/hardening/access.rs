@@ -146,6 +146,13 @@ fn the_control_api_refuses_what_a_web_page_can_send_and_changes_nothing() {
             needle: "--public-url",
         },
         Case {
+            name: "a malformed Host is refused without suggesting it as a --public-url",
+            head: request("GET", "/__admin/requests", "evil.example:99999", &[], ""),
+            body: "",
+            status: 403,
+            needle: "and it is not a host a URL can name (",
+        },
+        Case {
             name: "Sec-Fetch-Site cross-site",
             head: request(
                 "POST",
