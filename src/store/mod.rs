@@ -154,14 +154,45 @@ impl Store {
             Some(generation) => Backend::Sled(Disk::open(generation, retire, options.cache_bytes)?),
             None => Backend::Memory(memory::Memory::new(TABLES.len())),
         };
-        Ok(Store {
+        let store = Store {
             inner: Arc::new(Inner {
                 backend,
                 write_lock: Mutex::new(()),
                 space,
                 options,
             }),
-        })
+        };
+        store.sweep_files();
+        Ok(store)
+    }
+
+    /// Removes, beside the requests, the files of large values no committed marker names (see
+    /// [`files`]): one at a time under the write lock, stopping when the store is dropped.
+    fn sweep_files(&self) {
+        let Backend::Sled(disk) = &self.inner.backend else {
+            return;
+        };
+        let listed = files::listed(&disk.dir());
+        if listed.is_empty() {
+            return;
+        }
+        let weak = Arc::downgrade(&self.inner);
+        let spawned = std::thread::Builder::new()
+            .name("signsim-sweep".into())
+            .spawn(move || {
+                for file in listed {
+                    let Some(inner) = weak.upgrade() else {
+                        return;
+                    };
+                    let _writers = crate::sync::lock(&inner.write_lock);
+                    if let Backend::Sled(disk) = &inner.backend {
+                        files::sweep_one(&file, &disk.trees);
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("could not start the sweep of unreferenced files: {e}");
+        }
     }
 
     /// An empty store that will replace this one: the next generation of the data directory,
