@@ -79,6 +79,9 @@ struct State {
     /// The last ticket taken.
     committed: u64,
     stop: bool,
+    /// Files of large values written since the last flush, and their directory (see
+    /// [`super::files`]): synced before sled is flushed, so a marker on disk names a whole file.
+    files: Vec<std::path::PathBuf>,
 }
 
 struct Shared {
@@ -115,6 +118,11 @@ impl Flusher {
             shared,
             thread: Some(thread),
         })
+    }
+
+    /// A file of a large value that the next flush syncs (with its directory) before sled's.
+    pub fn sync_before_flush(&self, file: std::path::PathBuf) {
+        crate::sync::lock(&self.shared.state).files.push(file);
     }
 
     /// Takes the next ticket for a write that has just committed (called in commit order)
@@ -172,12 +180,12 @@ impl Drop for Flusher {
 
 fn flush_loop(shared: &Shared, db: &sled::Db) {
     loop {
-        let target = {
+        let (target, files) = {
             let mut s = crate::sync::lock(&shared.state);
             loop {
                 let upto = shared.flushed.borrow().upto;
                 if s.committed > upto {
-                    break s.committed;
+                    break (s.committed, std::mem::take(&mut s.files));
                 }
                 if s.stop {
                     return;
@@ -185,7 +193,9 @@ fn flush_loop(shared: &Shared, db: &sled::Db) {
                 s = shared.work.wait(s).unwrap_or_else(|p| p.into_inner());
             }
         };
-        let result = db.flush();
+        let result = super::files::sync(&files)
+            .map_err(sled::Error::Io)
+            .and_then(|()| db.flush());
         {
             let _done = crate::sync::lock(&shared.done);
             shared.flushed.send_modify(|f| match &result {

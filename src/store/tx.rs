@@ -138,9 +138,11 @@ impl Tx<'_> {
                     space.check(self.written.get()).map_err(Abort::Store)?;
                 }
                 let existed = files::write(&disk.dir(), t, key, value).map_err(Abort::Store)?;
+                let path = files::path(&disk.dir(), t, key);
                 if !existed {
-                    created.borrow_mut().push(files::path(&disk.dir(), t, key));
+                    created.borrow_mut().push(path.clone());
                 }
+                disk.flusher.sync_before_flush(path);
                 trees[t.index()].insert(key, files::marker(key))?;
             }
             View::Sled(trees, _, _) => {
