@@ -363,6 +363,7 @@ pub fn parse_csr(der: &[u8]) -> Result<Csr, CsrError> {
             rest.len()
         )));
     }
+    check_csr_der(der)?;
     let info = &req.certification_request_info;
     let spki = &info.subject_pki;
     let key_bits = match spki.parsed() {
@@ -418,6 +419,56 @@ pub fn parse_csr(der: &[u8]) -> Result<Csr, CsrError> {
         subject: display_parsed(&info.subject),
         signature_algorithm: name,
     })
+}
+
+/// The request exactly as DER and PKCS#10 write it. The self-signature covers only the
+/// `CertificationRequestInfo` bytes; x509-parser reads the envelope around them (the outer
+/// SEQUENCE, the signatureAlgorithm, the signature BIT STRING) leniently — a changed tag class,
+/// an OID tag that is not OBJECT IDENTIFIER, an unterminated OID arc, non-NULL parameters,
+/// bytes after the parameters or after the signature, non-minimal lengths, unused bits in the
+/// signature — so an altered request would still verify. The `der` crate decodes strictly
+/// (tags, minimal lengths, nothing left over); what it keeps as it was read is checked here:
+/// the parameters (NULL, or absent as RFC 4055 section 5 lets a reader accept), the signature's
+/// unused bits (none: OpenSSL refuses them too), and that encoding the request again gives
+/// the same bytes (a SET OF in DER order).
+fn check_csr_der(der: &[u8]) -> Result<(), CsrError> {
+    use der::{Decode, Encode, Tag, Tagged};
+    let req = x509_cert::request::CertReq::from_der(der).map_err(|e| {
+        CsrError::Malformed(format!(
+            "not a DER PKCS#10 certification request ({e}); a CSR is DER (RFC 2986), its envelope as well as its signed part"
+        ))
+    })?;
+    if let Some(p) = &req.algorithm.parameters {
+        if p.tag() != Tag::Null || !p.value().is_empty() {
+            return Err(CsrError::Malformed(format!(
+                "the signatureAlgorithm's parameters are {} of length {}; NULL (05 00) or no parameters are expected",
+                p.tag(),
+                p.value().len()
+            )));
+        }
+    }
+    if req.signature.unused_bits() != 0 {
+        return Err(CsrError::Malformed(format!(
+            "the signature BIT STRING's unused-bits octet is {}; an RSA signature is whole octets, 0 is expected",
+            req.signature.unused_bits()
+        )));
+    }
+    let again = req.to_der().map_err(|e| {
+        CsrError::Malformed(format!(
+            "not a DER PKCS#10 certification request (it does not encode again: {e})"
+        ))
+    })?;
+    if again != der {
+        let at = again
+            .iter()
+            .zip(der)
+            .position(|(a, b)| a != b)
+            .unwrap_or(again.len().min(der.len()));
+        return Err(CsrError::Malformed(format!(
+            "not in DER's canonical form: encoded again the request differs at byte {at} (a SET OF out of DER order?)"
+        )));
+    }
+    Ok(())
 }
 
 /// What to put in an end-entity certificate.

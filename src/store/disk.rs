@@ -15,6 +15,8 @@ pub(super) struct Disk {
     pub(super) generation: (PathBuf, String),
     /// Group commit (see [`flush`]); joined before `retire` runs.
     pub(super) flusher: flush::Flusher,
+    /// After every handle above: waits until sled has let go of the files.
+    pub(super) _released: Released,
     /// Last, so the database is closed before a retired generation's files are removed.
     pub(super) retire: Retire,
 }
@@ -36,11 +38,13 @@ impl Disk {
             .map(|(_, name)| db.open_tree(name))
             .collect::<Result<Vec<_>, _>>()?;
         let flusher = flush::Flusher::start(db.clone())?;
+        let released = Released(dir.join(name).join("db"));
         Ok(Disk {
             db,
             trees,
             generation,
             flusher,
+            _released: released,
             retire: Retire(Mutex::new(retire)),
         })
     }
@@ -165,6 +169,68 @@ impl Drop for Retire {
             remove_generation(&dir);
         }
     }
+}
+
+/// sled's database file of a generation, whose release its drop waits for.
+///
+/// sled holds an exclusive lock (`flock`) on its database file for as long as the file is
+/// open, and the file closes with the last reference inside sled — which is not always the
+/// last handle: a write sled began on one of its own I/O threads (`sled-io-*`, a process-wide
+/// pool that outlives every database) holds the log until it finishes, after the handle's drop
+/// has returned. Opening the generation again in that window failed with "could not acquire
+/// lock" (a store reopened right after being dropped, about 2 reopens in 100 with six stores at
+/// work in one process), and a retired generation's files were removed while still written. So
+/// dropping the last handle waits, up to [`RELEASE_WAIT`], until the lock is free: once it
+/// returns, no thread of this process holds the database.
+pub(super) struct Released(PathBuf);
+
+/// How long dropping a store waits for sled's threads to let go of its files (they take a
+/// write's time: milliseconds); past it, a warning and the drop goes on.
+const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Drop for Released {
+    fn drop(&mut self) {
+        if !wait_unlocked(&self.0, RELEASE_WAIT) {
+            tracing::warn!(
+                "sled still held {} {} s after the store was dropped",
+                self.0.display(),
+                RELEASE_WAIT.as_secs()
+            );
+        }
+    }
+}
+
+/// Waits until nobody holds `file`'s `flock` (taking and releasing it at once), at most
+/// `limit`; false if it was still held then. A file that is gone is free.
+#[cfg(unix)]
+fn wait_unlocked(file: &Path, limit: std::time::Duration) -> bool {
+    use std::os::unix::io::AsRawFd;
+    let Ok(f) = std::fs::File::open(file) else {
+        return true;
+    };
+    let start = std::time::Instant::now();
+    loop {
+        // SAFETY: flock on a descriptor that `f` owns for the whole call.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            // SAFETY: as above; closing `f` would release it too.
+            unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
+            return true;
+        }
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::EWOULDBLOCK) | Some(libc::EINTR) => {}
+            // A filesystem without flock: sled could not have locked it either.
+            _ => return true,
+        }
+        if start.elapsed() >= limit {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+#[cfg(not(unix))]
+fn wait_unlocked(_file: &Path, _limit: std::time::Duration) -> bool {
+    true
 }
 
 /// The name of the file naming the current generation.

@@ -164,3 +164,35 @@ fn large_values_live_in_files_of_their_own_and_a_refused_write_leaves_none() {
     }
     assert_eq!(files_in(dir.path()).len(), 1, "{:?}", files_in(dir.path()));
 }
+
+/// Dropping the last handle of a store lets go of its directory: opening it again at once
+/// succeeds, even with other stores at work in the process (sled's I/O threads are shared, and
+/// one of them could still hold the database file's lock after the drop returned).
+#[test]
+fn a_store_opens_again_as_soon_as_its_last_handle_is_dropped() {
+    let (stores, rounds) = (10u32, 40u32);
+    std::thread::scope(|scope| {
+        for _ in 0..stores {
+            scope.spawn(move || {
+                let dir = tempfile::tempdir().unwrap();
+                for round in 0..rounds {
+                    let store = Store::open(Some(dir.path())).unwrap();
+                    for k in 0..8u32 {
+                        let key = (round * 8 + k).to_be_bytes();
+                        store
+                            .write::<_, ()>(|tx| tx.put(Table::PkiCerts, &key, &round))
+                            .unwrap();
+                    }
+                    drop(store);
+                    let again = Store::open(Some(dir.path()))
+                        .unwrap_or_else(|e| panic!("round {round}: reopening failed: {e}"));
+                    let last = (round * 8 + 7).to_be_bytes();
+                    assert_eq!(
+                        again.get::<u32>(Table::PkiCerts, &last).unwrap(),
+                        Some(round)
+                    );
+                }
+            });
+        }
+    });
+}

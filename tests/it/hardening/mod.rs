@@ -1,7 +1,8 @@
 //! The hardening suite: what an attacker or a careless CI job does to signsim, and
 //! what must hold afterwards. By concern: [`access`] (blank token, Host, Origin, content type),
 //! [`secrets`] (masked in the journal and the state dumps, the explicit P12 download),
-//! [`certificates`] (revoke and confirm compare the issued bytes), [`strictness`] (the CSR,
+//! [`certificates`] (revoke and confirm compare the issued bytes), [`csr_envelope`] (a CSR
+//! whose unsigned envelope is not DER), [`strictness`] (the CSR,
 //! content-type, exponent, CA validity and docnum leniencies refused), [`scenario_files`]
 //! (confined and bounded), [`bad_input`] (the table of malformed requests over every API),
 //! [`races`] (every "exactly one" rule), [`crash`] (kill -9 during writes and during reset on a
@@ -15,6 +16,7 @@ mod bad_input;
 mod certificates;
 mod connections;
 mod crash;
+mod csr_envelope;
 mod disk_full;
 mod journal_memory;
 mod props;
