@@ -193,7 +193,7 @@ async fn apply<A: Api>(
     meta: &mut Meta,
 ) -> Answer {
     let handled = match api.offload(route) {
-        Some(wait) => offload::handle(api, shared, route, bound, meta, wait).await,
+        Some(wait) => offload::handle(api, &shared.stalls, route, bound, meta, wait).await,
         None => {
             let (handled, pending) = crate::store::flush::collect(|| {
                 bound.and_then(|input| api.handle(route, input, meta))

@@ -15,7 +15,7 @@
 //! Without a data directory the store is process memory and cannot stall on a disk: handlers
 //! run in place, which spares the memory mode the hand-off (a few microseconds a request).
 
-use super::{Answer, Api, RouteInfo, Shared};
+use super::{Answer, Api, RouteInfo};
 use crate::journal::Meta;
 use crate::store::{flush, StoreError};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -25,7 +25,7 @@ use std::time::Duration;
 /// Runs the handler on the blocking pool and waits for it and its flush at most `wait`.
 pub(super) async fn handle<A: Api>(
     api: &A,
-    shared: &Shared,
+    stalls: &Stalls,
     route: &A::Route,
     bound: Result<A::Input, A::Error>,
     meta: &mut Meta,
@@ -35,7 +35,7 @@ pub(super) async fn handle<A: Api>(
     let operation = meta.operation.clone();
     let mut moved = std::mem::replace(meta, Meta::new(A::NAME, ""));
     let (api, handler_route) = (api.clone(), route.clone());
-    let running = shared.stalls.enter();
+    let running = stalls.enter();
     let state = running.state.clone();
     let task = tokio::task::spawn_blocking(move || {
         let (handled, pending) = flush::collect(|| {
@@ -50,14 +50,16 @@ pub(super) async fn handle<A: Api>(
             (handled, pending)
         }
         // The handler panicked: as when it ran on the worker, the panic goes on.
-        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // The runtime is shutting down.
+        Ok(Err(_)) => {
+            meta.operation = operation;
+            return Err(StoreError::Backend("the server is stopping".into()).into());
+        }
         Err(_) => {
             meta.operation = operation;
-            shared.stalls.abandon(&state);
-            return Err(shared
-                .stalls
-                .gave_up(route.name(), wait, meta, "answer")
-                .into());
+            stalls.abandon(&state);
+            return Err(stalls.gave_up(route.name(), wait, meta, "answer").into());
         }
     };
     match pending {
@@ -65,8 +67,7 @@ pub(super) async fn handle<A: Api>(
         Some(p) => match tokio::time::timeout_at(deadline, p.wait()).await {
             Ok(Ok(())) => handled,
             Ok(Err(e)) => Err(e.into()),
-            Err(_) => Err(shared
-                .stalls
+            Err(_) => Err(stalls
                 .gave_up(route.name(), wait, meta, "write its changes to disk")
                 .into()),
         },
@@ -173,5 +174,131 @@ impl Drop for Running {
         if self.state.swap(DONE, Ordering::AcqRel) == ABANDONED {
             self.counters.stuck.fetch_sub(1, Ordering::Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::Call;
+    use crate::server::body::BodyError;
+    use hyper::http::request::Parts;
+    use hyper::Method;
+
+    /// An API whose one handler takes as long as it is told, as a stalled store would.
+    #[derive(Clone)]
+    struct Slow(Duration);
+    #[derive(Clone, Copy)]
+    struct Route;
+    #[derive(Debug)]
+    struct Refused(String);
+
+    impl RouteInfo for Route {
+        fn name(&self) -> &'static str {
+            "slow"
+        }
+    }
+
+    impl From<StoreError> for Refused {
+        fn from(e: StoreError) -> Refused {
+            Refused(e.to_string())
+        }
+    }
+
+    impl Api for Slow {
+        const NAME: &'static str = "test";
+        const CONTENT_TYPE: &'static str = "text/plain";
+        type Route = Route;
+        type Input = ();
+        type Error = Refused;
+
+        fn no_route(&self, _: &Parts, _: &[Method], _: &mut Meta) -> Answer {
+            Answer::new(404, "text/plain", "")
+        }
+        fn body_limit(&self, _: &Route, _: &Parts) -> Result<Option<usize>, Refused> {
+            Ok(None)
+        }
+        fn body_error(&self, _: &Route, e: BodyError) -> Refused {
+            Refused(format!("{e:?}"))
+        }
+        async fn bind(&self, _: &Route, _: Call, _: &mut Meta) -> Result<(), Refused> {
+            Ok(())
+        }
+        fn handle(&self, _: &Route, _: (), meta: &mut Meta) -> Result<Answer, Refused> {
+            std::thread::sleep(self.0);
+            meta.record = Some("handled".into());
+            Ok(Answer::new(200, "text/plain", "ok"))
+        }
+        fn refuse(&self, _: &Route, e: Refused, _: &mut Meta) -> Answer {
+            Answer::new(503, "text/plain", e.0)
+        }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_handler_within_the_wait_answers_with_what_it_recorded() {
+        let stalls = Stalls::default();
+        let mut meta = Meta::new("test", "slow");
+        let api = Slow(Duration::from_millis(5));
+        let answer = runtime().block_on(handle(
+            &api,
+            &stalls,
+            &Route,
+            Ok(()),
+            &mut meta,
+            Duration::from_secs(5),
+        ));
+        assert_eq!(answer.unwrap().status, 200);
+        assert_eq!(meta.record.as_deref(), Some("handled"));
+        let r = stalls.report();
+        assert_eq!((r.count, r.running, r.stuck), (0, 0, 0));
+    }
+
+    #[test]
+    fn a_stalled_handler_is_given_up_on_in_time_and_counted_until_it_returns() {
+        let stalls = Stalls::default();
+        let mut meta = Meta::new("test", "slow");
+        let api = Slow(Duration::from_millis(600));
+        let rt = runtime();
+        let started = std::time::Instant::now();
+        let answer = rt.block_on(handle(
+            &api,
+            &stalls,
+            &Route,
+            Ok(()),
+            &mut meta,
+            Duration::from_millis(50),
+        ));
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            started.elapsed()
+        );
+        let e = answer.unwrap_err().0;
+        assert!(e.contains("the store did not answer within 50 ms"), "{e}");
+        assert!(e.contains("may still be applied"), "{e}");
+        assert_eq!(meta.operation, "slow");
+        assert!(
+            meta.diagnostics[0].contains("within 50 ms"),
+            "{:?}",
+            meta.diagnostics
+        );
+        let r = stalls.report();
+        assert_eq!((r.count, r.running, r.stuck), (1, 1, 1));
+        assert_eq!(r.last.unwrap().operation, "slow");
+        // Once the stuck handler returns, nothing is stuck any more.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while stalls.report().running > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let r = stalls.report();
+        assert_eq!((r.count, r.running, r.stuck), (1, 0, 0));
     }
 }
