@@ -132,25 +132,9 @@ fn verify(url: &str, world: &World, body: &Value, tally: &mut Tally, tag: &str) 
     }
 }
 
-/// The default world with alfa seeded with documents enough for every upload of the cycles
-/// (an upload with the count used up is refused), the scenario file written next to the logs.
+/// The default world with alfa seeded with documents enough for every upload of the cycles.
 fn start(data: &std::path::Path, logs: &std::path::Path) -> Child {
-    let scenario = logs.join("crash-scenario.toml");
-    std::fs::write(
-        &scenario,
-        "extends = \"default\"\n\n[[podpishi.accounts]]\nlogin = \"alfa@test.kz\"\napikey = \"7588ca38acc4ef76149caa0b0c115d94\"\nbins = [\"160940001237\"]\nbalance = 1000000\n",
-    )
-    .unwrap();
-    Child::start(
-        &[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--scenario",
-            scenario.to_str().unwrap(),
-        ],
-        &[],
-        logs,
-    )
+    start_with_documents(data, logs, &[])
 }
 
 fn kill_during_writes(cycles: usize) -> Tally {

@@ -124,24 +124,7 @@ fn upload(c: &reqwest::blocking::Client, url: &str, reference: &str, file: Vec<u
 }
 
 fn start(data: &Path, logs: &Path) -> Child {
-    let scenario = logs.join("disk-scenario.toml");
-    std::fs::write(
-        &scenario,
-        "extends = \"default\"\n\n[[podpishi.accounts]]\nlogin = \"alfa@test.kz\"\napikey = \"7588ca38acc4ef76149caa0b0c115d94\"\nbins = [\"160940001237\"]\nbalance = 1000000\n",
-    )
-    .unwrap();
-    Child::start(
-        &[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--scenario",
-            scenario.to_str().unwrap(),
-            "--min-free",
-            "8MiB",
-        ],
-        &[],
-        logs,
-    )
+    start_with_documents(data, logs, &["--min-free", "8MiB"])
 }
 
 /// Four clients upload until each has been refused for a full disk five times in a row, while

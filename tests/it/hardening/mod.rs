@@ -136,6 +136,30 @@ fn rand_id() -> u64 {
 }
 
 /// A reqwest client that never reuses a connection.
+/// Starts the binary on the data directory `data` with the default world, alfa seeded with
+/// documents enough for any upload loop (an upload with the count used up is refused), the
+/// scenario file written next to the logs in `logs`; `args` are more flags.
+pub fn start_with_documents(
+    data: &std::path::Path,
+    logs: &std::path::Path,
+    args: &[&str],
+) -> Child {
+    let scenario = logs.join("documents-scenario.toml");
+    std::fs::write(
+        &scenario,
+        "extends = \"default\"\n\n[[podpishi.accounts]]\nlogin = \"alfa@test.kz\"\napikey = \"7588ca38acc4ef76149caa0b0c115d94\"\nbins = [\"160940001237\"]\nbalance = 1000000\n",
+    )
+    .unwrap();
+    let mut all = vec![
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--scenario",
+        scenario.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    Child::start(&all, &[], logs)
+}
+
 pub fn one_shot() -> reqwest::blocking::Client {
     fresh_client()
 }
