@@ -180,13 +180,10 @@ impl Api for Pki {
     ) -> Result<Answer, PkiError> {
         let f = bound.fields;
         let world = self.world();
-        let handler = match route.op {
-            Op::Json(handler) => handler,
-            Op::Crl => {
-                let der = self.crl_der(world.ca(&f.str("caName")?)?)?;
-                return Ok(Answer::new(200, "application/pkix-crl", der));
-            }
-        };
+        if matches!(route.op, Op::Crl) {
+            let der = self.crl_der(world.ca(&f.str("caName")?)?)?;
+            return Ok(Answer::new(200, "application/pkix-crl", der));
+        }
         let changes = Changes::new();
         let mut ctx = Ctx {
             world: &world,
@@ -203,7 +200,13 @@ impl Api for Pki {
             changes: &changes,
             tenant: Default::default(),
         };
-        let result = handler(&mut ctx, &f);
+        let result = match route.op {
+            Op::Json(handler) => {
+                handler(&mut ctx, &f).map(|body| serde_json::to_vec(&body).unwrap_or_default())
+            }
+            Op::Written(handler) => handler(&mut ctx, &f),
+            Op::Crl => Ok(Vec::new()),
+        };
         if let Some(t) = ctx.tenant.get() {
             meta.tenant = Some(t.to_string());
         }
@@ -214,12 +217,7 @@ impl Api for Pki {
             .record
             .take()
             .or_else(|| f.lookup("trackingCode").filter(|s| !s.is_empty()));
-        let body = result?;
-        Ok(Answer::new(
-            200,
-            JSON,
-            serde_json::to_vec(&body).unwrap_or_default(),
-        ))
+        Ok(Answer::new(200, JSON, result?))
     }
 
     fn refuse(&self, route: &&'static Route, e: PkiError, meta: &mut Meta) -> Answer {

@@ -50,15 +50,32 @@ fn persian_chars(s: &str) -> impl Iterator<Item = char> + '_ {
 /// An Iranian mobile number in its canonical `09xxxxxxxxx` form; `+98`, `0098`, `98` and a
 /// bare `9…` are accepted.
 pub fn normalize_mobile(m: &str) -> Option<String> {
-    let digits: String = m.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let digits = mobile_digits(m)?;
+    let mut out = String::with_capacity(11);
+    out.push('0');
+    out.extend(digits.iter().map(|d| char::from(*d)));
+    Some(out)
+}
+
+/// The ten digits after the `0` of [`normalize_mobile`]'s form, without allocating (Shahkar
+/// compares a registration's number with each registered one on every RegisterInfo).
+fn mobile_digits(m: &str) -> Option<[u8; 10]> {
+    // Spaces and dashes dropped; a number in any accepted form has at most 14 characters left.
+    let mut kept = [0u8; 14];
+    let mut n = 0;
+    for b in m.bytes().filter(|b| !matches!(b, b' ' | b'-')) {
+        *kept.get_mut(n)? = b;
+        n += 1;
+    }
+    let digits = &kept[..n];
     let rest = digits
-        .strip_prefix("+98")
-        .or_else(|| digits.strip_prefix("0098"))
-        .or_else(|| digits.strip_prefix("98").filter(|r| r.len() == 10))
-        .or_else(|| digits.strip_prefix('0'))
-        .unwrap_or(&digits);
-    (rest.len() == 10 && rest.starts_with('9') && rest.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| format!("0{rest}"))
+        .strip_prefix(b"+98")
+        .or_else(|| digits.strip_prefix(b"0098"))
+        .or_else(|| digits.strip_prefix(b"98").filter(|r| r.len() == 10))
+        .or_else(|| digits.strip_prefix(b"0"))
+        .unwrap_or(digits);
+    let rest: [u8; 10] = rest.try_into().ok()?;
+    (rest[0] == b'9' && rest.iter().all(u8::is_ascii_digit)).then_some(rest)
 }
 
 /// The 31 provinces and the ids the service reports as `ProvinceId` (alphabetical order of
@@ -151,7 +168,7 @@ pub fn check_birth_date(given: &str, person: &PersonSpec) -> Result<(), PkiError
 }
 
 pub fn check_shahkar(mobile: &str, person: &PersonSpec) -> Result<(), PkiError> {
-    let Some(m) = normalize_mobile(mobile) else {
+    let Some(digits) = mobile_digits(mobile) else {
         return Err(PkiError::new(
             Kind::InvalidField,
             format!("personData.Telephone '{mobile}' is not an Iranian mobile number (09xxxxxxxxx); Shahkar needs the applicant's mobile"),
@@ -160,10 +177,11 @@ pub fn check_shahkar(mobile: &str, person: &PersonSpec) -> Result<(), PkiError> 
     if person
         .mobiles
         .iter()
-        .any(|x| normalize_mobile(x).as_deref() == Some(m.as_str()))
+        .any(|x| mobile_digits(x) == Some(digits))
     {
         Ok(())
     } else {
+        let m = normalize_mobile(mobile).unwrap_or_default();
         Err(PkiError::new(
             Kind::ShahkarMismatch,
             format!(
@@ -194,6 +212,52 @@ pub fn check_postal_code(code: &str, known: &[PostalSpec]) -> Result<(), PkiErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The allocating form this one replaced, kept as the reference it must agree with.
+    fn normalize_mobile_by_string(m: &str) -> Option<String> {
+        let digits: String = m.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let rest = digits
+            .strip_prefix("+98")
+            .or_else(|| digits.strip_prefix("0098"))
+            .or_else(|| digits.strip_prefix("98").filter(|r| r.len() == 10))
+            .or_else(|| digits.strip_prefix('0'))
+            .unwrap_or(&digits);
+        (rest.len() == 10 && rest.starts_with('9') && rest.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| format!("0{rest}"))
+    }
+
+    #[test]
+    fn mobiles_normalise_as_the_string_form_did() {
+        let cases = [
+            "",
+            "0",
+            "9",
+            "09121234567",
+            "9121234567",
+            "+989121234567",
+            "00989121234567",
+            "989121234567",
+            "98912123456",
+            "9898121234567",
+            "0912 123 4567",
+            "+98-912-123-4567",
+            " 0 9 1 2 1 2 3 4 5 6 7 ",
+            "0912123456",
+            "091212345678",
+            "0812123456",
+            "+9891212345a7",
+            "۰۹۱۲۱۲۳۴۵۶۷",
+            "0912123456۷",
+            "+98+9121234567",
+            "0098 0098 9121234567",
+            "--------------0912-123-4567----",
+            "0000009121234567",
+            "+989121234567890",
+        ];
+        for m in cases {
+            assert_eq!(normalize_mobile(m), normalize_mobile_by_string(m), "{m:?}");
+        }
+    }
 
     #[test]
     fn persian_normalisation_and_mobiles() {

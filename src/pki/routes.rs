@@ -16,6 +16,9 @@ use hyper::Method;
 use serde_json::Value;
 
 pub type Handler = fn(&mut Ctx<'_>, &Fields) -> Result<Value, PkiError>;
+/// A handler that writes its JSON answer straight into bytes (a hot answer: no `Value` tree
+/// built, serialised and freed per request).
+pub type WrittenHandler = fn(&mut Ctx<'_>, &Fields) -> Result<Vec<u8>, PkiError>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verb {
@@ -36,6 +39,8 @@ impl Verb {
 pub enum Op {
     /// An upstream method: a JSON answer in the route's [`Shape`].
     Json(Handler),
+    /// The same, its answer already written as JSON bytes.
+    Written(WrittenHandler),
     /// `GET /crl/{caName}.crl`: the CA's CRL, DER.
     Crl,
 }
@@ -73,6 +78,24 @@ const fn post(
     summary: &'static str,
 ) -> Route {
     route(name, Verb::Post, shape, Op::Json(handler), signed, summary)
+}
+
+/// [`post`] for a handler that writes its answer's bytes itself.
+const fn post_written(
+    name: &'static str,
+    shape: Shape,
+    handler: WrittenHandler,
+    signed: Option<&'static Rule>,
+    summary: &'static str,
+) -> Route {
+    route(
+        name,
+        Verb::Post,
+        shape,
+        Op::Written(handler),
+        signed,
+        summary,
+    )
 }
 
 const fn route(
@@ -148,7 +171,7 @@ pub static ROUTES: &[Route] = &[
     get("GetCAList", IsSuccess(&["CAList"]), get_ca_list::handle, "the CAs this customer may use").cached().answers_401(),
     get("GetCAProfileInfo", IsSuccess(&["Profile"]), get_ca_profile_info::handle, "the profiles of a CA").cached().answers_401(),
     get("IsAvailable", IsAvailable, is_available::handle, "whether a CA is up").cached().answers_401(),
-    post("RegisterInfo", IsSuccess(&["TrackingCode", "Description"]), register_info::handle, Some(&REGISTER), "register an applicant's identity; returns the tracking code"),
+    post_written("RegisterInfo", IsSuccess(&["TrackingCode", "Description"]), register_info::handle, Some(&REGISTER), "register an applicant's identity; returns the tracking code"),
     post("GetTrackingCodeInfo", ResultCode, get_tracking_code_info::handle, Some(&TRACKING_INFO), "the identity registered under a tracking code"),
     post("IssueCertificateByTrackingCode", IsSuccess(&["Certificate", "PaymentStatus", "Description", "CN", "IssuerName", "ValidFrom", "ValidTo"]), issue_certificate_by_tracking_code::handle, Some(&ISSUE), "issue the certificate from a CSR, or a P12"),
     post("RevokeCertificate", IsSuccess(&["Description"]), revoke_certificate::handle, Some(&REVOKE), "revoke a certificate"),

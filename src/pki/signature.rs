@@ -134,15 +134,31 @@ fn forms(s: &Signed<'_>, policy: SignaturePolicy) -> Vec<Form> {
     }
 }
 
-/// Shows a signed text in a message: whole when short, head…tail when long.
-pub fn show(text: &str) -> String {
-    let n = text.chars().count();
-    if n <= 72 {
-        format!("'{text}'")
-    } else {
-        let head: String = text.chars().take(32).collect();
-        let tail: String = text.chars().skip(n - 16).collect();
-        format!("'{head}…{tail}' ({n} characters)")
+/// Shows a signed text in a message: whole when short, head…tail when long (written straight
+/// into the message: a verified signature's diagnostic line is built on every signed call).
+pub fn show(text: &str) -> Shown<'_> {
+    Shown(text)
+}
+
+/// A signed text as [`show`] writes it.
+pub struct Shown<'a>(&'a str);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = self.0;
+        // At most 72 bytes is at most 72 characters: no need to count them.
+        let n = if text.len() <= 72 {
+            0
+        } else {
+            text.chars().count()
+        };
+        if n <= 72 {
+            write!(f, "'{text}'")
+        } else {
+            let at = |i: usize| text.char_indices().nth(i).map_or(text.len(), |(b, _)| b);
+            let (head, tail) = (&text[..at(32)], &text[at(n - 16)..]);
+            write!(f, "'{head}…{tail}' ({n} characters)")
+        }
     }
 }
 
@@ -300,4 +316,28 @@ fn mistake(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::show;
+
+    #[test]
+    fn signed_texts_show_whole_when_short_and_cut_when_long() {
+        assert_eq!(show("").to_string(), "''");
+        let code = "10320874334-1234-0012345679";
+        assert_eq!(show(code).to_string(), format!("'{code}'"));
+        let persian = "ک".repeat(72);
+        assert_eq!(show(&persian).to_string(), format!("'{persian}'"));
+        let long: String = ('a'..='z').cycle().take(73).collect();
+        assert_eq!(
+            show(&long).to_string(),
+            format!("'{}…{}' (73 characters)", &long[..32], &long[57..])
+        );
+        let mixed = format!("{}{}", "ک".repeat(40), "x".repeat(40));
+        assert_eq!(
+            show(&mixed).to_string(),
+            format!("'{}…{}' (80 characters)", "ک".repeat(32), "x".repeat(16))
+        );
+    }
 }

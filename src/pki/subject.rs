@@ -107,7 +107,8 @@ impl Template {
     pub fn render<S: AsRef<str>>(&self, value: impl Fn(Field) -> S) -> Vec<(Attr, String)> {
         let mut out = Vec::with_capacity(self.parts.len());
         for (attr, pieces) in self.parts.iter().rev() {
-            let mut s = String::new();
+            // Room for a usual attribute at once (they were grown some eleven times a subject).
+            let mut s = String::with_capacity(48);
             let mut any_field = false;
             let mut any_value = false;
             for p in pieces {
