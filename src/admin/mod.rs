@@ -142,15 +142,16 @@ impl Api for Admin {
     type Input = Call;
     type Error = AdminError;
 
-    /// Calls that read or change the world run off the async workers on a data directory;
-    /// health, the journal, faults and the page never touch the store and stay in place.
-    fn offload(&self, route: &&'static AdminRoute) -> Option<std::time::Duration> {
+    /// Calls that change the world run off the async workers on a data directory; reads,
+    /// health, the journal, faults and the page stay in place.
+    fn offload(&self, route: &&'static AdminRoute, call: &Call) -> Option<std::time::Duration> {
         let name = route.name;
         let touches = name.starts_with("pki.")
             || name.starts_with("podpishi.")
             || matches!(name, "reset" | "scenario" | "clock");
+        let writes = call.head.method != Method::GET;
         let store = self.control.store();
-        (touches && store.is_durable()).then(|| store.timeout())
+        (touches && writes && store.is_durable()).then(|| store.timeout())
     }
 
     fn admit(&self, head: &Parts, meta: &mut Meta) -> Option<Answer> {

@@ -182,9 +182,11 @@ pub trait Api: Send + Sync + Clone + 'static {
         meta: &mut Meta,
     ) -> Result<Answer, Self::Error>;
 
-    /// `Some(timeout)` when the route's handler touches a data directory: it then runs off
-    /// the async workers and the request waits for it at most `timeout` (see `offload`).
-    fn offload(&self, _route: &Self::Route) -> Option<Duration> {
+    /// `Some(timeout)` when the handler may write to a data directory: it then runs off the
+    /// async workers and the request waits for it at most `timeout` (see `offload`). Reads stay
+    /// on the worker: the hand-off costs more than a read, and the watermark keeps sled's flush
+    /// (which a read can wait behind) from failing.
+    fn offload(&self, _route: &Self::Route, _input: &Self::Input) -> Option<Duration> {
         None
     }
 

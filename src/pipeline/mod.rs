@@ -192,12 +192,24 @@ async fn apply<A: Api>(
     bound: Result<A::Input, A::Error>,
     meta: &mut Meta,
 ) -> Answer {
-    let handled = match api.offload(route) {
+    let offload = bound
+        .as_ref()
+        .ok()
+        .and_then(|input| api.offload(route, input));
+    let handled = match offload {
         Some(wait) => offload::handle(api, &shared.stalls, route, bound, meta, wait).await,
         None => {
             let (handled, pending) = crate::store::flush::collect(|| {
                 bound.and_then(|input| api.handle(route, input, meta))
             });
+            if pending.is_some() && offload.is_none() {
+                // A handler taken for a read wrote to a data directory from an async worker.
+                tracing::error!(
+                    "{} {}: wrote to the data directory on an async worker; Api::offload should send it to the blocking pool",
+                    A::NAME,
+                    meta.operation
+                );
+            }
             match pending {
                 Some(p) => match p.wait().await {
                     Ok(()) => handled,

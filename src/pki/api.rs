@@ -242,9 +242,11 @@ impl Api for Pki {
         answer(kind, wire)
     }
 
-    fn offload(&self, _route: &&'static Route) -> Option<std::time::Duration> {
+    /// Every POST method may write (a registration, an approval, an issue, a revoke, the
+    /// replay record of a report); the GET methods and CRLs only read.
+    fn offload(&self, route: &&'static Route, _input: &Bound) -> Option<std::time::Duration> {
         let store = self.store();
-        store.is_durable().then(|| store.timeout())
+        (route.verb == routes::Verb::Post && store.is_durable()).then(|| store.timeout())
     }
 
     fn cache(&self) -> Option<(&GetCache, u64)> {

@@ -39,9 +39,18 @@ impl Api for Podpishi {
     type Input = Input;
     type Error = Refused;
 
-    fn offload(&self, _route: &Route) -> Option<std::time::Duration> {
+    /// Uploads and the commands that change something may write; the cabinet and the read
+    /// commands ([`crate::podpishi::routes::READS`]) only read.
+    fn offload(&self, _route: &Route, input: &Input) -> Option<std::time::Duration> {
+        let writes = match input {
+            Input::Upload { .. } => true,
+            Input::Command { cmd, .. } => !crate::podpishi::routes::READS
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(cmd.oper.trim())),
+            Input::Cabinet { .. } => false,
+        };
         let store = self.store();
-        store.is_durable().then(|| store.timeout())
+        (writes && store.is_durable()).then(|| store.timeout())
     }
 
     fn no_route(&self, head: &Parts, allowed: &[Method], meta: &mut Meta) -> Answer {

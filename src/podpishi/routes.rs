@@ -39,6 +39,17 @@ pub const COMMANDS: &[(&str, CommandHandler, &str)] = &[
     ("authuserbypartner", authuserbypartner::handle, "partner: open a cabinet session for a client"),
 ];
 
+/// The commands that only read the store (the others may write): their handlers run on the
+/// async worker even on a data directory (see `pipeline::Api::offload`).
+pub const READS: &[&str] = &[
+    "getstatus",
+    "getlistdocs",
+    "getavailabledocs",
+    "gettarifplan",
+    "getdoc",
+    "getlistpartnertrn",
+];
+
 /// A command by its `oper`, any case.
 pub fn command(oper: &str) -> Option<(&'static str, CommandHandler)> {
     COMMANDS
@@ -82,5 +93,15 @@ impl RouteInfo for Route {
     /// The cabinet is a page, not an API call: fault rules leave it alone.
     fn faults(&self) -> bool {
         *self != Route::Cabinet
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_read_command_is_a_command() {
+        for r in super::READS {
+            assert!(super::command(r).is_some(), "{r} is not a command");
+        }
     }
 }

@@ -180,6 +180,22 @@ fn fill(url: &str, round: usize, files: &Mutex<BTreeMap<u64, Vec<u8>>>, figures:
                         p.1.push(format!("{path}: {answered:?}"));
                     }
                 }
+                // A read command of the API itself.
+                let available = c
+                    .post(format!("{url}/apistatus.php"))
+                    .form(&[
+                        ("login", ALFA.0),
+                        ("apikey", ALFA.1),
+                        ("command", &b64(READ_COMMAND.as_bytes())),
+                    ])
+                    .send()
+                    .and_then(|r| r.text());
+                let mut p = probes.lock().unwrap();
+                p.0 += 1;
+                if !available.as_ref().is_ok_and(|t| t.contains("err=\"no\"")) {
+                    p.1.push(format!("getavailabledocs: {available:?}"));
+                }
+                drop(p);
                 std::thread::sleep(Duration::from_millis(50));
             }
         });
@@ -207,6 +223,8 @@ impl Drop for Done<'_> {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
+
+const READ_COMMAND: &str = "<data><oper>getavailabledocs</oper><time>20260601130000</time></data>";
 
 fn health(url: &str) -> Value {
     client()
@@ -340,6 +358,11 @@ fn run_once(fs: &Tmpfs, kill_while_full: bool, bytes: bool) -> Figures {
     }
     server.child.kill().unwrap();
     server.child.wait().unwrap();
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    assert!(
+        !log.contains("on an async worker"),
+        "a request wrote on an async worker: {log}"
+    );
     std::fs::remove_dir_all(&data).unwrap();
     figures
 }
