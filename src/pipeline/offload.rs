@@ -32,6 +32,17 @@ pub(super) async fn handle<A: Api>(
     wait: Duration,
 ) -> Result<Answer, A::Error> {
     let deadline = tokio::time::Instant::now() + wait;
+    // As many handlers at once as there are cores: more only wait on the store's write lock.
+    let permit =
+        match tokio::time::timeout_at(deadline, stalls.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return Err(StoreError::Backend("the server is stopping".into()).into()),
+            Err(_) => {
+                return Err(stalls
+                    .gave_up(route.name(), wait, meta, "take the request")
+                    .into())
+            }
+        };
     let operation = meta.operation.clone();
     let mut moved = std::mem::replace(meta, Meta::new(A::NAME, ""));
     let (api, handler_route) = (api.clone(), route.clone());
@@ -41,7 +52,7 @@ pub(super) async fn handle<A: Api>(
         let (handled, pending) = flush::collect(|| {
             bound.and_then(|input| api.handle(&handler_route, input, &mut moved))
         });
-        drop(running);
+        drop((running, permit));
         (handled, pending, moved)
     });
     let (handled, pending) = match tokio::time::timeout_at(deadline, task).await {
@@ -74,11 +85,24 @@ pub(super) async fn handle<A: Api>(
     }
 }
 
-/// Requests that gave up waiting for the store, for `/__admin/health`.
-#[derive(Default)]
+/// Requests that gave up waiting for the store, for `/__admin/health`, and the handlers that
+/// may run on the store at once.
 pub struct Stalls {
     counters: Arc<Counters>,
     last: Mutex<Option<Stall>>,
+    /// One per core: handlers beyond it wait (asynchronously) for a turn.
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Stalls {
+    fn default() -> Stalls {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Stalls {
+            counters: Arc::default(),
+            last: Mutex::default(),
+            permits: Arc::new(tokio::sync::Semaphore::new(cores.max(2))),
+        }
+    }
 }
 
 #[derive(Default)]
