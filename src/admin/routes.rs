@@ -18,7 +18,7 @@ use Method as M;
 #[rustfmt::skip]
 pub static ROUTES: &[(Method, &str, AdminRoute)] = &[
     (M::GET, "/__admin/health", open("health", world::health)
-        .doc("status, version, scenario, store, clock and journal sizes: the readiness probe", "")),
+        .doc("status (ok, or degraded with problems: writes refused below --min-free, calls stuck on a stalled store), space, store stalls, version, scenario, store, clock and journal sizes: the readiness probe, which never waits on the store", "")),
     (M::POST, "/__admin/reset", exclusive("reset", world::reset)
         .doc("back to the loaded scenario's initial state (store, clock, faults, events, journal)", "")),
     (M::POST, "/__admin/scenario", exclusive("scenario", world::load_scenario)
