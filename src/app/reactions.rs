@@ -54,7 +54,7 @@ impl App {
                     wall_time: crate::clock::wall_now(),
                     method: "-".into(),
                     path: "-".into(),
-                    content_type: String::new(),
+                    content_type: "".into(),
                     status: if outcome.is_ok() { 200 } else { 409 },
                     response: Body::text(&line),
                     duration_us: 0,

@@ -81,7 +81,7 @@ impl Api for Pki {
             .to_string();
         match routes::by_name(&name).filter(|_| !allowed.is_empty()) {
             Some(route) => {
-                meta.operation = route.name.to_string();
+                meta.operation = route.name.into();
                 let e = PkiError::new(
                     Kind::MethodNotAllowed,
                     format!(
@@ -96,7 +96,7 @@ impl Api for Pki {
             }
             None => {
                 let e = PkiError::new(Kind::UnknownMethod, routes::unknown_method_message(&name));
-                meta.operation = name;
+                meta.operation = name.into();
                 self.refuse(&&routes::CRL, e, meta)
             }
         }
