@@ -300,9 +300,16 @@ impl Schedule {
         });
     }
 
-    /// Takes the actions due at `now`, earliest first.
-    pub fn due(&self, now: OffsetDateTime) -> Vec<Pending> {
-        if nanos(now) < self.next_at.load(Ordering::Acquire) {
+    /// Takes the actions due at `now`, earliest first; `now` is read only when something is
+    /// pending (every request asks, twice).
+    pub fn due(&self, now: impl FnOnce() -> OffsetDateTime) -> Vec<Pending> {
+        let next_at = self.next_at.load(Ordering::Acquire);
+        // An empty schedule (`i64::MAX` may also be an action beyond 2262, so look).
+        if next_at == i64::MAX && crate::sync::lock(&self.pending).is_empty() {
+            return Vec::new();
+        }
+        let now = now();
+        if nanos(now) < next_at {
             return Vec::new();
         }
         let mut pending = crate::sync::lock(&self.pending);

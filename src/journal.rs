@@ -831,6 +831,9 @@ fn bound_entry(e: &mut Entry) {
             "… {} more diagnostic lines not kept (the journal keeps {DIAGNOSTIC_LINES})",
             n - DIAGNOSTIC_LINES
         ));
+        // A truncated vector keeps its capacity: 60 000 diagnostic lines would still hold
+        // 1.4 MB. One that was not cut holds at most twice its lines: not reallocated.
+        e.meta.diagnostics.shrink_to_fit();
     }
     for line in &mut e.meta.diagnostics {
         cap_line(line, LINE_CHARS);
@@ -838,10 +841,8 @@ fn bound_entry(e: &mut Entry) {
     let n = e.meta.warnings.len();
     if n > DIAGNOSTIC_LINES {
         e.meta.warnings.truncate(DIAGNOSTIC_LINES);
+        e.meta.warnings.shrink_to_fit();
     }
-    // A truncated vector keeps its capacity: 60 000 diagnostic lines would still hold 1.4 MB.
-    e.meta.diagnostics.shrink_to_fit();
-    e.meta.warnings.shrink_to_fit();
     for w in &mut e.meta.warnings {
         cap_line(&mut w.reason, LINE_CHARS);
     }

@@ -12,7 +12,7 @@ impl App {
     /// Runs every scheduled event and reaction whose time has come on the scenario clock.
     pub fn run_due(&self) {
         loop {
-            let due = self.shared.schedule.due(self.shared.clock.now());
+            let due = self.shared.schedule.due(|| self.shared.clock.now());
             if due.is_empty() {
                 return;
             }

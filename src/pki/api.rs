@@ -210,8 +210,17 @@ impl Api for Pki {
         if let Some(t) = ctx.tenant.get() {
             meta.tenant = Some(t.to_string());
         }
-        meta.diagnostics.append(&mut ctx.diag);
-        meta.warnings.append(&mut ctx.warnings);
+        // Moved whole when the pipeline added none (the usual case): no second vector.
+        if meta.diagnostics.is_empty() {
+            meta.diagnostics = std::mem::take(&mut ctx.diag);
+        } else {
+            meta.diagnostics.append(&mut ctx.diag);
+        }
+        if meta.warnings.is_empty() {
+            meta.warnings = std::mem::take(&mut ctx.warnings);
+        } else {
+            meta.warnings.append(&mut ctx.warnings);
+        }
         meta.changes = changes.take();
         meta.record = ctx
             .record
