@@ -276,3 +276,43 @@ fn known_or_owned(ct: &str) -> Cow<'static, str> {
         None => Cow::Owned(ct.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{known_or_owned, method_text};
+    use hyper::Method;
+    use std::borrow::Cow;
+
+    #[test]
+    fn a_method_or_content_type_is_kept_byte_for_byte_borrowed_when_common() {
+        for m in [
+            "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+        ] {
+            let text = method_text(&Method::from_bytes(m.as_bytes()).unwrap());
+            assert!(matches!(text, Cow::Borrowed(_)), "{m}");
+            assert_eq!(text, m);
+        }
+        let odd = method_text(&Method::from_bytes(b"PROPFIND").unwrap());
+        assert!(matches!(odd, Cow::Owned(_)));
+        assert_eq!(odd, "PROPFIND");
+        for ct in [
+            "",
+            "application/json",
+            "text/xml",
+            "application/x-www-form-urlencoded",
+        ] {
+            let text = known_or_owned(ct);
+            assert!(matches!(text, Cow::Borrowed(_)), "{ct}");
+            assert_eq!(text, ct);
+        }
+        for ct in [
+            "Application/JSON",
+            "multipart/form-data; boundary=x",
+            "application/json;charset=utf-8",
+        ] {
+            let text = known_or_owned(ct);
+            assert!(matches!(text, Cow::Owned(_)), "{ct}");
+            assert_eq!(text, ct);
+        }
+    }
+}
