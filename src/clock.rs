@@ -52,9 +52,19 @@ impl Clock {
     }
 
     pub fn now(&self) -> OffsetDateTime {
+        self.at_real(OffsetDateTime::now_utc)
+    }
+
+    /// The emulator's time when the real time is `real` (read once by a caller that also
+    /// keeps the real time).
+    pub fn at(&self, real: OffsetDateTime) -> OffsetDateTime {
+        self.at_real(|| real)
+    }
+
+    fn at_real(&self, real: impl FnOnce() -> OffsetDateTime) -> OffsetDateTime {
         match *crate::sync::read(&self.inner) {
             Mode::Running { offset } => {
-                let real = OffsetDateTime::now_utc();
+                let real = real();
                 real.checked_add(offset).unwrap_or(real)
             }
             Mode::Frozen { at } => at,

@@ -258,10 +258,12 @@ impl Schedule {
 
     /// Schedules the reactions a served request triggers: by what it was (API, operation,
     /// success, a field), or by a transition it applied.
-    pub fn observe(&self, meta: &Meta, now: OffsetDateTime) {
+    /// `now` is read only when a reaction is declared (most requests meet none).
+    pub fn observe(&self, meta: &Meta, now: impl FnOnce() -> OffsetDateTime) {
         if !self.any_reactions.load(Ordering::Acquire) {
             return;
         }
+        let now = now();
         let reactions = crate::sync::lock(&self.reactions);
         for (i, r) in reactions.iter().enumerate() {
             for record in matches(&r.on, meta) {
@@ -288,7 +290,7 @@ impl Schedule {
             .unwrap_or_default();
         let what = match &r.on.transition {
             Some(t) => format!("{t} of"),
-            None => meta.operation.clone(),
+            None => meta.operation.to_string(),
         };
         self.add(Pending {
             at: now + after,
@@ -298,9 +300,16 @@ impl Schedule {
         });
     }
 
-    /// Takes the actions due at `now`, earliest first.
-    pub fn due(&self, now: OffsetDateTime) -> Vec<Pending> {
-        if nanos(now) < self.next_at.load(Ordering::Acquire) {
+    /// Takes the actions due at `now`, earliest first; `now` is read only when something is
+    /// pending (every request asks, twice).
+    pub fn due(&self, now: impl FnOnce() -> OffsetDateTime) -> Vec<Pending> {
+        let next_at = self.next_at.load(Ordering::Acquire);
+        // An empty schedule (`i64::MAX` may also be an action beyond 2262, so look).
+        if next_at == i64::MAX && crate::sync::lock(&self.pending).is_empty() {
+            return Vec::new();
+        }
+        let now = now();
+        if nanos(now) < next_at {
             return Vec::new();
         }
         let mut pending = crate::sync::lock(&self.pending);

@@ -26,6 +26,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -36,8 +37,9 @@ use std::sync::Mutex;
 pub struct Meta {
     /// `pki`, `podpishi`, `admin`, `scenario`, or `other` (a path no API owns).
     pub api: &'static str,
-    /// The upstream method (`RegisterInfo`) or command (`getstatus`), or the admin route.
-    pub operation: String,
+    /// The upstream method (`RegisterInfo`) or command (`getstatus`), or the admin route: a
+    /// route's own name is borrowed, not copied into every entry.
+    pub operation: Cow<'static, str>,
     /// Whether the API answered success in its own terms (`IsSuccess`, `err="no"`).
     pub success: Option<bool>,
     /// The request as the API read it (fields; long values shortened; binaries summarised).
@@ -206,7 +208,7 @@ pub struct Warning {
 }
 
 impl Meta {
-    pub fn new(api: &'static str, operation: impl Into<String>) -> Meta {
+    pub fn new(api: &'static str, operation: impl Into<Cow<'static, str>>) -> Meta {
         Meta {
             api,
             operation: operation.into(),
@@ -225,9 +227,10 @@ pub struct Entry {
     /// The real time it was served (milliseconds), whatever the scenario clock said.
     #[serde(serialize_with = "wall")]
     pub wall_time: time::OffsetDateTime,
-    pub method: String,
+    /// A standard method or a common content type is borrowed, not copied into every entry.
+    pub method: Cow<'static, str>,
     pub path: String,
-    pub content_type: String,
+    pub content_type: Cow<'static, str>,
     pub status: u16,
     pub response: Body,
     pub duration_us: u64,
@@ -240,7 +243,7 @@ pub struct Entry {
 /// large ones as size and SHA-256.
 #[derive(Clone, Debug)]
 pub struct Body {
-    content_type: String,
+    content_type: &'static str,
     kept: Kept,
 }
 
@@ -269,7 +272,7 @@ const SUMMARISE_JSON_BYTES: usize = 256 * 1024;
 pub const KEEP_BYTES: usize = 4 * 1024;
 
 impl Body {
-    pub fn new(content_type: &str, bytes: &bytes::Bytes) -> Body {
+    pub fn new(content_type: &'static str, bytes: &bytes::Bytes) -> Body {
         let json = content_type.contains("json") && bytes.len() <= SUMMARISE_JSON_BYTES;
         let parsed = || {
             serde_json::from_slice::<Value>(bytes)
@@ -292,15 +295,12 @@ impl Body {
                 head: bytes::Bytes::copy_from_slice(&bytes[..2048]),
             }
         };
-        Body {
-            content_type: content_type.to_string(),
-            kept,
-        }
+        Body { content_type, kept }
     }
 
     pub fn text(text: &str) -> Body {
         Body {
-            content_type: "text/plain".into(),
+            content_type: "text/plain",
             kept: Kept::Bytes(bytes::Bytes::from(text.to_string())),
         }
     }
@@ -308,7 +308,7 @@ impl Body {
     /// Small JSON parsed (long strings shortened), text as its head, anything else as size +
     /// SHA-256.
     pub fn render(&self) -> Value {
-        let ct = self.content_type.as_str();
+        let ct = self.content_type;
         match &self.kept {
             Kept::Json {
                 len,
@@ -831,6 +831,9 @@ fn bound_entry(e: &mut Entry) {
             "… {} more diagnostic lines not kept (the journal keeps {DIAGNOSTIC_LINES})",
             n - DIAGNOSTIC_LINES
         ));
+        // A truncated vector keeps its capacity: 60 000 diagnostic lines would still hold
+        // 1.4 MB. One that was not cut holds at most twice its lines: not reallocated.
+        e.meta.diagnostics.shrink_to_fit();
     }
     for line in &mut e.meta.diagnostics {
         cap_line(line, LINE_CHARS);
@@ -838,20 +841,17 @@ fn bound_entry(e: &mut Entry) {
     let n = e.meta.warnings.len();
     if n > DIAGNOSTIC_LINES {
         e.meta.warnings.truncate(DIAGNOSTIC_LINES);
+        e.meta.warnings.shrink_to_fit();
     }
-    // A truncated vector keeps its capacity: 60 000 diagnostic lines would still hold 1.4 MB.
-    e.meta.diagnostics.shrink_to_fit();
-    e.meta.warnings.shrink_to_fit();
     for w in &mut e.meta.warnings {
         cap_line(&mut w.reason, LINE_CHARS);
     }
-    for s in [
-        &mut e.path,
-        &mut e.content_type,
-        &mut e.meta.operation,
-        &mut e.method,
-    ] {
-        cap_line(s, LINE_CHARS);
+    cap_line(&mut e.path, LINE_CHARS);
+    for s in [&mut e.content_type, &mut e.meta.operation, &mut e.method] {
+        // Borrowed text is a route's name, a standard method or a known content type: short.
+        if let Cow::Owned(s) = s {
+            cap_line(s, LINE_CHARS);
+        }
     }
     if let Some(f) = &mut e.meta.fault {
         cap_line(f, LINE_CHARS);
@@ -892,13 +892,13 @@ mod tests {
             wall_time: time::OffsetDateTime::UNIX_EPOCH,
             method: "POST".into(),
             path: "/api/x".into(),
-            content_type: String::new(),
+            content_type: String::new().into(),
             status,
             response: Body::text(""),
             duration_us: 1,
             meta: Meta {
                 success: Some(status == 200),
-                ..Meta::new("pki", op)
+                ..Meta::new("pki", op.to_string())
             },
         }
     }

@@ -12,7 +12,7 @@ impl App {
     /// Runs every scheduled event and reaction whose time has come on the scenario clock.
     pub fn run_due(&self) {
         loop {
-            let due = self.shared.schedule.due(self.shared.clock.now());
+            let due = self.shared.schedule.due(|| self.shared.clock.now());
             if due.is_empty() {
                 return;
             }
@@ -54,7 +54,7 @@ impl App {
                     wall_time: crate::clock::wall_now(),
                     method: "-".into(),
                     path: "-".into(),
-                    content_type: String::new(),
+                    content_type: "".into(),
                     status: if outcome.is_ok() { 200 } else { 409 },
                     response: Body::text(&line),
                     duration_us: 0,

@@ -130,7 +130,7 @@ impl Coverage {
                 }
             }
             "scenario" => {
-                let group = match meta.operation.as_str() {
+                let group = match meta.operation.as_ref() {
                     "event" => "event",
                     _ => "reaction",
                 };

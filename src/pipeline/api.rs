@@ -14,6 +14,7 @@ use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::http::request::Parts;
 use hyper::Method;
+use std::borrow::Cow;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -222,19 +223,96 @@ pub trait FaultHooks<A: Api>: Sync {
 
 /// What the journal needs of the request itself, taken before the head is handed over.
 pub struct Seen {
-    pub(super) method: String,
+    pub(super) method: Cow<'static, str>,
     pub(super) path: String,
-    pub(super) content_type: String,
+    pub(super) content_type: Cow<'static, str>,
     pub(super) started: Instant,
 }
 
 impl Seen {
     pub fn of(head: &Parts) -> Seen {
         Seen {
-            method: head.method.to_string(),
+            method: method_text(&head.method),
             path: head.uri.path().to_string(),
-            content_type: header(head, CONTENT_TYPE).to_string(),
+            content_type: known_or_owned(header(head, CONTENT_TYPE)),
             started: Instant::now(),
+        }
+    }
+}
+
+/// A standard method as a `&'static str` (every journal entry keeps one), another as a copy.
+fn method_text(m: &Method) -> Cow<'static, str> {
+    const STANDARD: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::PATCH, "PATCH"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    match STANDARD.iter().find(|(s, _)| s == m) {
+        Some((_, name)) => Cow::Borrowed(name),
+        None => Cow::Owned(m.to_string()),
+    }
+}
+
+/// The content types the emulated APIs are sent most, as `&'static str` (byte for byte; every
+/// journal entry keeps one); any other as a copy.
+fn known_or_owned(ct: &str) -> Cow<'static, str> {
+    const KNOWN: [&str; 7] = [
+        "",
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/json; charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "text/xml",
+        "application/xml",
+    ];
+    match KNOWN.iter().find(|k| **k == ct) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(ct.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{known_or_owned, method_text};
+    use hyper::Method;
+    use std::borrow::Cow;
+
+    #[test]
+    fn a_method_or_content_type_is_kept_byte_for_byte_borrowed_when_common() {
+        for m in [
+            "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+        ] {
+            let text = method_text(&Method::from_bytes(m.as_bytes()).unwrap());
+            assert!(matches!(text, Cow::Borrowed(_)), "{m}");
+            assert_eq!(text, m);
+        }
+        let odd = method_text(&Method::from_bytes(b"PROPFIND").unwrap());
+        assert!(matches!(odd, Cow::Owned(_)));
+        assert_eq!(odd, "PROPFIND");
+        for ct in [
+            "",
+            "application/json",
+            "text/xml",
+            "application/x-www-form-urlencoded",
+        ] {
+            let text = known_or_owned(ct);
+            assert!(matches!(text, Cow::Borrowed(_)), "{ct}");
+            assert_eq!(text, ct);
+        }
+        for ct in [
+            "Application/JSON",
+            "multipart/form-data; boundary=x",
+            "application/json;charset=utf-8",
+        ] {
+            let text = known_or_owned(ct);
+            assert!(matches!(text, Cow::Owned(_)), "{ct}");
+            assert_eq!(text, ct);
         }
     }
 }

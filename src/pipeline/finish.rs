@@ -28,10 +28,12 @@ pub fn finish(shared: &Shared, seen: Seen, meta: Meta, answer: Answer) -> Respon
     };
     // Off (`--journal-size 0`): not even built.
     if ring.is_on() {
+        // One reading of the real time for both stamps.
+        let wall_time = crate::clock::wall_now();
         ring.push(Entry {
             id,
-            time: shared.clock.now(),
-            wall_time: crate::clock::wall_now(),
+            time: shared.clock.at(wall_time),
+            wall_time,
             method: seen.method,
             path: seen.path,
             content_type: seen.content_type,
@@ -80,7 +82,7 @@ pub fn observe(shared: &Shared, id: u64, meta: &Meta) {
             c.tenant
         );
     }
-    shared.schedule.observe(meta, shared.clock.now());
+    shared.schedule.observe(meta, || shared.clock.now());
 }
 
 /// How many characters of a message [`header_text`] writes into a header (at most 6 KiB once

@@ -58,7 +58,7 @@ pub async fn serve<A: Api>(
     }
     let answer = match routed {
         Routed::Found(route, params) => {
-            meta.operation = route.name().to_string();
+            meta.operation = route.name().into();
             run(api, shared, &route, head, params, body, &mut meta).await
         }
         Routed::Missed(allowed) => {

@@ -81,7 +81,7 @@ impl Api for Pki {
             .to_string();
         match routes::by_name(&name).filter(|_| !allowed.is_empty()) {
             Some(route) => {
-                meta.operation = route.name.to_string();
+                meta.operation = route.name.into();
                 let e = PkiError::new(
                     Kind::MethodNotAllowed,
                     format!(
@@ -96,7 +96,7 @@ impl Api for Pki {
             }
             None => {
                 let e = PkiError::new(Kind::UnknownMethod, routes::unknown_method_message(&name));
-                meta.operation = name;
+                meta.operation = name.into();
                 self.refuse(&&routes::CRL, e, meta)
             }
         }
@@ -210,8 +210,17 @@ impl Api for Pki {
         if let Some(t) = ctx.tenant.get() {
             meta.tenant = Some(t.to_string());
         }
-        meta.diagnostics.append(&mut ctx.diag);
-        meta.warnings.append(&mut ctx.warnings);
+        // Moved whole when the pipeline added none (the usual case): no second vector.
+        if meta.diagnostics.is_empty() {
+            meta.diagnostics = std::mem::take(&mut ctx.diag);
+        } else {
+            meta.diagnostics.append(&mut ctx.diag);
+        }
+        if meta.warnings.is_empty() {
+            meta.warnings = std::mem::take(&mut ctx.warnings);
+        } else {
+            meta.warnings.append(&mut ctx.warnings);
+        }
         meta.changes = changes.take();
         meta.record = ctx
             .record

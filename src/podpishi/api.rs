@@ -151,7 +151,7 @@ impl Api for Podpishi {
             .text_ref("command")
             .and_then(|c| Command::decode(c.unwrap_or_default()))
             .map_err(as_refusal)?;
-        meta.operation = cmd.oper.clone();
+        meta.operation = cmd.oper.clone().into();
         meta.request = match raw {
             Some(body) => Request::deferred(&meta.sent, &body, command_request),
             None => {
