@@ -61,7 +61,7 @@ impl Disk {
         key: &[u8],
         v: sled::IVec,
     ) -> Result<Stored, StoreError> {
-        if v.len() > files::INLINE_MAX || !files::is_marker(key, &v) {
+        if !files::is_marker(key, &v) {
             return Ok(Stored::Sled(v));
         }
         Ok(Stored::Sled(files::read(&self.dir(), t, key)?.into()))

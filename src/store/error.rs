@@ -16,13 +16,6 @@ pub enum StoreError {
     Stalled(String),
 }
 
-impl StoreError {
-    /// Whether the store is full rather than broken: the client may retry once space is freed.
-    pub fn is_full(&self) -> bool {
-        matches!(self, StoreError::Full(_))
-    }
-}
-
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

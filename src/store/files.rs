@@ -46,9 +46,14 @@ pub fn path(generation: &Path, t: Table, key: &[u8]) -> PathBuf {
 }
 
 /// Writes `value` to its file (a temporary file renamed into place; the flush that makes its
-/// marker durable syncs the file and its directory first, see [`sync`]); whether the file
-/// existed already (then a failed transaction must leave it).
-pub fn write(generation: &Path, t: Table, key: &[u8], value: &[u8]) -> Result<bool, StoreError> {
+/// marker durable syncs the file and its directory first, see [`sync`]); its path, and whether
+/// it existed already (then a failed transaction must leave it).
+pub fn write(
+    generation: &Path,
+    t: Table,
+    key: &[u8],
+    value: &[u8],
+) -> Result<(PathBuf, bool), StoreError> {
     use std::io::Write;
     let target = path(generation, t, key);
     let dir = generation.join(DIR);
@@ -70,7 +75,7 @@ pub fn write(generation: &Path, t: Table, key: &[u8], value: &[u8]) -> Result<bo
         let _ = std::fs::remove_file(&tmp);
         return Err(io("writing", e));
     }
-    Ok(existed)
+    Ok((target, existed))
 }
 
 /// Syncs `written` files and each directory holding them: called by the flush thread before

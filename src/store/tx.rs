@@ -137,8 +137,8 @@ impl Tx<'_> {
                 if let Some(space) = self.space {
                     space.check(self.written.get()).map_err(Abort::Store)?;
                 }
-                let existed = files::write(&disk.dir(), t, key, value).map_err(Abort::Store)?;
-                let path = files::path(&disk.dir(), t, key);
+                let (path, existed) =
+                    files::write(&disk.dir(), t, key, value).map_err(Abort::Store)?;
                 if !existed {
                     created.borrow_mut().push(path.clone());
                 }
