@@ -84,8 +84,10 @@ fn cases(mode: Mode) -> Vec<Case> {
 
 /// Runs every case for `secs` against `server` (in `mode`); the ratio targets apply in
 /// memory.
+/// `BENCH_CASE=text` runs only the cases whose name contains `text` (to profile one).
 pub fn run(report: &mut Report, server: &Server, mode: Mode, secs: f64) {
-    for case in cases(mode) {
+    let only = std::env::var("BENCH_CASE").unwrap_or_default();
+    for case in cases(mode).into_iter().filter(|c| c.what.contains(&only)) {
         let m = drive(server, secs, &case.make, case.ok);
         let target = if mode == Mode::Memory {
             case.target

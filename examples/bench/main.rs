@@ -110,7 +110,11 @@ fn bare_hyper(secs: f64) -> http::Measured {
 }
 
 /// The one-request cases on one fresh server in `mode`, with its idle and peak memory.
+/// `BENCH_MODE=memory` (or `durable`) runs only that mode (to profile one case).
 fn throughput(report: &mut Report, mode: Mode, secs: f64, memory: &mut Memory) {
+    if std::env::var("BENCH_MODE").is_ok_and(|m| m != mode.tag()) {
+        return;
+    }
     let s = Server::signsim(&[], mode);
     std::thread::sleep(Duration::from_millis(200));
     if mode == Mode::Memory {
