@@ -4,7 +4,8 @@
 //! [`Service`] (a function from request to response), the [`Limits`] and a shutdown future,
 //! so tests can pass a port-0 listener and a oneshot. [`router`] matches paths to handlers,
 //! [`body`] reads bodies under a size limit and the read timeout, `connections` tracks and
-//! caps the open connections, `socket` is the stream each is served through, `heap` sets
+//! caps the open connections, `socket` is the stream each is served through, `lanes` are the
+//! per-core threads connections are served on (each connection whole on one), `heap` sets
 //! the allocator up, [`tls`] wraps the listener for `--tls`.
 //!
 //! Limits (docs/install.md: `--max-connections`, `--read-timeout`, `--idle-timeout`,
@@ -33,11 +34,13 @@
 pub mod body;
 mod connections;
 mod heap;
+mod lanes;
 pub mod router;
 mod socket;
 pub mod tls;
 
 use connections::{connection_cap, reap, refuse_busy, ConnState, RateLimited, Registry};
+use lanes::Lanes;
 pub use socket::Socket;
 use socket::READ_BUFFER;
 
@@ -114,6 +117,13 @@ pub async fn run_with(
     let registry = Arc::new(Registry::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let reaper = tokio::spawn(reap(registry.clone(), limits));
+    let lanes = match Lanes::start() {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::warn!("no connection lanes ({e}): connections are served on the runtime that accepts them");
+            None
+        }
+    };
     let mut warned = RateLimited::default();
     tokio::pin!(shutdown);
     loop {
@@ -149,23 +159,31 @@ pub async fn run_with(
                 }
                 let _ = stream.set_nodelay(true);
                 let state = registry.add(peer, tls.is_some());
-                let socket = Socket { inner: stream, state: state.clone() };
                 let service = service.clone();
                 let mut stop = stop_rx.clone();
                 let registry = registry.clone();
                 let tls = tls.clone();
-                tokio::spawn(async move {
-                    match tls {
-                        None => serve_connection(socket, peer, service, state.clone(), stop, limits).await,
-                        Some(acceptor) => {
-                            let shaken = tls::handshake(&acceptor, socket, &state, &mut stop, limits.read_timeout).await;
-                            if let Some(stream) = shaken {
-                                serve_connection(stream, peer, service, state.clone(), stop, limits).await;
+                let connection = move |stream: Option<tokio::net::TcpStream>| async move {
+                    if let Some(stream) = stream {
+                        let socket = Socket { inner: stream, state: state.clone() };
+                        match tls {
+                            None => serve_connection(socket, peer, service, state.clone(), stop, limits).await,
+                            Some(acceptor) => {
+                                let shaken = tls::handshake(&acceptor, socket, &state, &mut stop, limits.read_timeout).await;
+                                if let Some(stream) = shaken {
+                                    serve_connection(stream, peer, service, state.clone(), stop, limits).await;
+                                }
                             }
                         }
                     }
                     registry.remove(state.id);
-                });
+                };
+                match &lanes {
+                    Some(lanes) => lanes.serve(stream, connection),
+                    None => {
+                        tokio::spawn(connection(Some(stream)));
+                    }
+                }
             }
             _ = &mut shutdown => break,
         }
@@ -186,6 +204,7 @@ pub async fn run_with(
         stop_tx.closed().await;
     }
     reaper.abort();
+    drop(lanes);
 }
 
 /// Serves HTTP/1.1 on one connection until it ends, is closed (idle, evicted, faulted) or the
