@@ -25,6 +25,8 @@ struct Lane {
     open: Arc<AtomicUsize>,
     /// Dropped with the lanes: the lane's thread then ends its runtime and exits.
     _stop: oneshot::Sender<()>,
+    #[cfg_attr(not(test), allow(dead_code))]
+    thread: std::thread::JoinHandle<()>,
 }
 
 /// The lanes of one server; dropping them ends their threads (after the server has waited
@@ -45,7 +47,7 @@ impl Lanes {
                 .build()?;
             let handle = runtime.handle().clone();
             let (stop, stopped) = oneshot::channel::<()>();
-            std::thread::Builder::new()
+            let thread = std::thread::Builder::new()
                 .name(format!("signsim-lane-{i}"))
                 .spawn(move || {
                     runtime.block_on(async {
@@ -56,6 +58,7 @@ impl Lanes {
                 handle,
                 open: Arc::new(AtomicUsize::new(0)),
                 _stop: stop,
+                thread,
             });
         }
         Ok(Lanes { lanes })
@@ -92,5 +95,88 @@ struct Open(Arc<AtomicUsize>);
 impl Drop for Open {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// A served stream over loopback, registered with the calling runtime as the accept loop's is.
+    async fn accepted(listener: &tokio::net::TcpListener) -> (tokio::net::TcpStream, TcpStream) {
+        let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        let (server, _) = listener.accept().await.expect("accept");
+        (server, client)
+    }
+
+    #[test]
+    fn each_connection_is_served_whole_on_the_lane_with_the_fewest_open_and_lanes_end_when_dropped()
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let lanes = Lanes::start().expect("lanes");
+            let n = lanes.lanes.len();
+            assert_eq!(
+                n,
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            );
+            let (seen_tx, seen_rx) = mpsc::channel::<(String, bool)>();
+            let mut held = Vec::new();
+            for _ in 0..n + 1 {
+                let (server, client) = accepted(&listener).await;
+                let (release, released) = oneshot::channel::<()>();
+                let seen = seen_tx.clone();
+                lanes.serve(server, move |stream| async move {
+                    let name = std::thread::current().name().unwrap_or("").to_string();
+                    let _ = seen.send((name, stream.is_some()));
+                    let _ = released.await;
+                });
+                let (name, registered) = seen_rx
+                    .recv_timeout(std::time::Duration::from_secs(5))
+                    .expect("the connection is served");
+                assert!(registered, "the stream joins the lane's driver");
+                assert!(name.starts_with("signsim-lane-"), "served on {name}");
+                held.push((name, release, client));
+            }
+            // Every lane took one of the first n connections; the n+1th shares one.
+            let mut names: Vec<&str> = held[..n].iter().map(|(l, _, _)| l.as_str()).collect();
+            names.sort();
+            names.dedup();
+            assert_eq!(names.len(), n, "each lane took one connection: {names:?}");
+            for (_, release, _) in held.drain(..) {
+                let _ = release.send(());
+            }
+            let open = || {
+                lanes
+                    .lanes
+                    .iter()
+                    .map(|l| l.open.load(Ordering::Relaxed))
+                    .sum::<usize>()
+            };
+            let t0 = std::time::Instant::now();
+            while open() > 0 && t0.elapsed() < std::time::Duration::from_secs(5) {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            assert_eq!(open(), 0, "a finished connection leaves its lane's count");
+            // Dropping the lanes (their stop senders with them) ends their threads.
+            let threads: Vec<_> = lanes.lanes.into_iter().map(|l| l.thread).collect();
+            let t0 = std::time::Instant::now();
+            while threads.iter().any(|t| !t.is_finished())
+                && t0.elapsed() < std::time::Duration::from_secs(5)
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            assert!(
+                threads.iter().all(|t| t.is_finished()),
+                "dropped lanes end their threads"
+            );
+        });
     }
 }
