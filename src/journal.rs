@@ -31,6 +31,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+mod graves;
+
 /// What the pipeline and an API's handler tell the journal about one request: typed, filled
 /// as the request is judged, never parsed back out of strings or answers.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -370,8 +372,11 @@ pub const ADMIN_CAPACITY: usize = 200;
 
 pub struct Journal {
     ring: Mutex<VecDeque<Entry>>,
-    /// Each entry's estimated size, in ring order, and their sum; locked after `ring`.
-    weights: Mutex<(VecDeque<usize>, usize)>,
+    /// Each entry's estimated size and the grave of the thread that made it, in ring order,
+    /// and the sizes' sum; locked after `ring`.
+    weights: Mutex<(VecDeque<(usize, u8)>, usize)>,
+    /// Where entries another thread evicts wait for their maker to free them.
+    graves: graves::Graves,
     capacity: usize,
     budget: usize,
     evicted: AtomicU64,
@@ -451,6 +456,7 @@ impl Journal {
             budget: budget.max(1),
             evicted: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
+            graves: graves::Graves::new(),
         }
     }
 
@@ -471,19 +477,35 @@ impl Journal {
         if !self.is_on() {
             return;
         }
+        let me = graves::maker();
+        self.graves.free_mine(me);
         bound_entry(&mut entry);
         let w = entry_weight(&entry);
-        let mut ring = crate::sync::lock(&self.ring);
-        let mut weights = crate::sync::lock(&self.weights);
-        let (sizes, bytes) = &mut *weights;
-        while !ring.is_empty() && (ring.len() >= self.capacity || *bytes + w > self.budget) {
-            ring.pop_front();
-            *bytes -= sizes.pop_front().unwrap_or(0);
-            self.evicted.fetch_add(1, Ordering::Relaxed);
+        // The evicted entries (usually one) are freed or buried after the locks are released.
+        let mut first: Option<(u8, Entry)> = None;
+        let mut more: Vec<(u8, Entry)> = Vec::new();
+        {
+            let mut ring = crate::sync::lock(&self.ring);
+            let mut weights = crate::sync::lock(&self.weights);
+            let (sizes, bytes) = &mut *weights;
+            while !ring.is_empty() && (ring.len() >= self.capacity || *bytes + w > self.budget) {
+                let (size, maker) = sizes.pop_front().unwrap_or((0, me));
+                *bytes -= size;
+                if let Some(old) = ring.pop_front() {
+                    match first {
+                        None => first = Some((maker, old)),
+                        Some(_) => more.push((maker, old)),
+                    }
+                }
+                self.evicted.fetch_add(1, Ordering::Relaxed);
+            }
+            ring.push_back(entry);
+            sizes.push_back((w, me));
+            *bytes += w;
         }
-        ring.push_back(entry);
-        sizes.push_back(w);
-        *bytes += w;
+        for (maker, old) in first.into_iter().chain(more) {
+            self.graves.bury(me, maker, old);
+        }
     }
 
     /// The estimated bytes the kept entries hold.
@@ -523,6 +545,8 @@ impl Journal {
         let mut ring = crate::sync::lock(&self.ring);
         ring.clear();
         *crate::sync::lock(&self.weights) = (VecDeque::new(), 0);
+        drop(ring);
+        self.graves.clear();
     }
 
     pub fn len(&self) -> usize {
@@ -885,7 +909,7 @@ fn entry_weight(e: &Entry) -> usize {
 mod tests {
     use super::*;
 
-    fn entry(id: u64, op: &str, status: u16) -> Entry {
+    pub(super) fn entry(id: u64, op: &str, status: u16) -> Entry {
         Entry {
             id,
             time: time::OffsetDateTime::UNIX_EPOCH,
