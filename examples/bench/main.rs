@@ -61,7 +61,7 @@ fn main() {
     if runs("throughput") {
         let ready = server::readiness_ms();
         let mut memory = Memory::default();
-        for mode in Mode::BOTH {
+        for mode in modes() {
             throughput(&mut report, mode, secs, &mut memory);
         }
         footer = startup_and_memory(ready, &memory);
@@ -74,23 +74,23 @@ fn main() {
     let people = pki::People::new(persons);
     if runs("issue") {
         let csr = pki::Csr::new();
-        for mode in Mode::BOTH {
+        for mode in modes() {
             issue::run(&mut report, mode, secs, &people, &csr);
         }
     }
     if runs("p12") {
-        for mode in Mode::BOTH {
+        for mode in modes() {
             p12::run(&mut report, mode, 2.0 * secs, &people);
             p12::bursts(&mut report, mode, &people);
         }
     }
     if runs("journal") {
-        for mode in Mode::BOTH {
+        for mode in modes() {
             journal::run(&mut report, mode, secs);
         }
     }
     if runs("growth") {
-        for mode in Mode::BOTH {
+        for mode in modes() {
             growth::run(&mut report, mode, secs, &people);
         }
     }
@@ -103,6 +103,15 @@ fn main() {
     }
 }
 
+/// The modes a run measures: both, or only `BENCH_MODE` (`memory` or `durable`, to profile one).
+fn modes() -> Vec<Mode> {
+    let only = std::env::var("BENCH_MODE").ok();
+    Mode::BOTH
+        .into_iter()
+        .filter(|m| only.as_deref().is_none_or(|o| o == m.tag()))
+        .collect()
+}
+
 /// The baseline: a bare hyper server answering fixed bytes to `GET /`.
 fn bare_hyper(secs: f64) -> http::Measured {
     let bare = Server::start(&server::release_bin("examples/bare_hyper"), &["0"], false);
@@ -110,11 +119,7 @@ fn bare_hyper(secs: f64) -> http::Measured {
 }
 
 /// The one-request cases on one fresh server in `mode`, with its idle and peak memory.
-/// `BENCH_MODE=memory` (or `durable`) runs only that mode (to profile one case).
 fn throughput(report: &mut Report, mode: Mode, secs: f64, memory: &mut Memory) {
-    if std::env::var("BENCH_MODE").is_ok_and(|m| m != mode.tag()) {
-        return;
-    }
     let s = Server::signsim(&[], mode);
     std::thread::sleep(Duration::from_millis(200));
     if mode == Mode::Memory {
