@@ -32,7 +32,8 @@ pub(super) async fn handle<A: Api>(
     wait: Duration,
 ) -> Result<Answer, A::Error> {
     let deadline = tokio::time::Instant::now() + wait;
-    // As many handlers at once as there are cores: more only wait on the store's write lock.
+    // As many handlers at once as there are cores (at least two): more only wait on the
+    // store's write lock.
     let permit =
         match tokio::time::timeout_at(deadline, stalls.permits.clone().acquire_owned()).await {
             Ok(Ok(permit)) => permit,
@@ -90,7 +91,7 @@ pub(super) async fn handle<A: Api>(
 pub struct Stalls {
     counters: Arc<Counters>,
     last: Mutex<Option<Stall>>,
-    /// One per core: handlers beyond it wait (asynchronously) for a turn.
+    /// One per core, at least two: handlers beyond them wait (asynchronously) for a turn.
     permits: Arc<tokio::sync::Semaphore>,
 }
 

@@ -146,7 +146,7 @@ pub struct Shown<'a>(&'a str);
 impl std::fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let text = self.0;
-        // At most 72 bytes is at most 72 characters: no need to count them.
+        // At most 72 bytes is at most 72 characters: counted only when longer.
         let n = if text.len() <= 72 {
             0
         } else {

@@ -10,10 +10,11 @@
 //! Durability: the file is written to a temporary name and renamed into place before the
 //! transaction that stores the marker commits; the flush that makes the marker durable syncs the
 //! file and its directory first (one sync per file and per directory for a whole batch of
-//! transactions, see [`super::flush`]), so a marker on disk always names a whole file. A file whose marker never committed (a crash, a refusal after
-//! the write) is removed: at once when the transaction did not commit, else by a sweep after the
-//! next open, which runs beside the requests (a data directory of 15 500 documents starts in
-//! about 100 ms instead of 300 with the sweep in its way).
+//! transactions, see [`super::flush`]), so a marker on disk always names a whole file. A file
+//! whose marker never committed (a crash, a refusal after the write) is removed: at once when the
+//! transaction did not commit, else by a sweep after the next open, which runs beside the
+//! requests (a data directory of 15 500 documents starts in about 100 ms instead of 300 with the
+//! sweep in its way).
 //!
 //! The marker is a magic prefix followed by the value's own key: a stored value is read as a
 //! marker only when it names the key it is stored under, so no uploaded bytes can pass for one.
