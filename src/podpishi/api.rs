@@ -371,7 +371,7 @@ fn check_time(
 /// The journal's view of a urlencoded command form kept as sent: its login (as sent, trimmed)
 /// and its decoded command, as [`command_summary`] shows it.
 fn command_request(body: &[u8]) -> Value {
-    let form = Form::urlencoded(body).unwrap_or_default();
+    let form = Form::urlencoded(&bytes::Bytes::copy_from_slice(body)).unwrap_or_default();
     let field = |name: &str| form.text_ref(name).ok().flatten();
     json!({
         "login": field("login").map(str::trim),

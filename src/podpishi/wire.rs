@@ -91,8 +91,10 @@ impl Form {
             .is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data"))
     }
 
-    /// An application/x-www-form-urlencoded body (at most [`MAX_FIELDS`] fields).
-    pub fn urlencoded(body: &[u8]) -> Result<Form, PodpishiError> {
+    /// An application/x-www-form-urlencoded body (at most [`MAX_FIELDS`] fields), split as
+    /// [`crate::server::router::query_pairs`] splits a query. A value without `%` or `+` is
+    /// the body's own bytes (a slice of it, not a copy).
+    pub fn urlencoded(body: &Bytes) -> Result<Form, PodpishiError> {
         let text = std::str::from_utf8(body).map_err(|e| {
             PodpishiError::new(
                 Kind::MalformedRequest,
@@ -102,14 +104,38 @@ impl Form {
         if text.bytes().filter(|b| *b == b'&').count() >= MAX_FIELDS {
             return Err(too_many_fields());
         }
-        let parts = crate::server::router::query_pairs(Some(text))
-            .into_iter()
-            .map(|(name, value)| Part {
-                name,
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            let (pair, next) =
+                rest.split_at(rest.bytes().position(|b| b == b'&').unwrap_or(rest.len()));
+            let at = text.len() - rest.len();
+            rest = next.get(1..).unwrap_or_default();
+            if pair.is_empty() {
+                continue;
+            }
+            let eq = pair.bytes().position(|b| b == b'=');
+            let (name, value) = match eq {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, ""),
+            };
+            let coded = |s: &str| s.bytes().any(|b| b == b'%' || b == b'+');
+            let bytes = if coded(value) {
+                Bytes::from(crate::server::router::decode_component(value, true))
+            } else {
+                let from = at + pair.len() - value.len();
+                body.slice(from..from + value.len())
+            };
+            parts.push(Part {
+                name: if coded(name) {
+                    crate::server::router::decode_component(name, true)
+                } else {
+                    name.to_string()
+                },
                 file_name: None,
-                bytes: Bytes::from(value),
-            })
-            .collect();
+                bytes,
+            });
+        }
         Ok(Form { parts })
     }
 
@@ -215,9 +241,13 @@ impl Command {
             .iter()
             .find(|(k, v)| k == "oper" && v.trim().len() != v.len() && !v.trim().is_empty())
             .map(|(_, v)| v.clone());
+        // Trimmed in place: most values have nothing to trim.
         let items: Vec<(String, String)> = raw
             .into_iter()
-            .map(|(k, v)| (k, v.trim().to_string()))
+            .map(|(k, v)| match v.trim() {
+                t if t.len() == v.len() => (k, v),
+                t => (k, t.to_string()),
+            })
             .collect();
         let oper = the_oper(&items)?;
         Ok(Command {
@@ -450,6 +480,48 @@ fn referenced_char(r: &quick_xml::events::BytesRef<'_>) -> Result<char, Podpishi
 
 /// The elements of a command's `<data>`, untrimmed, in order.
 fn read_items(xml: &str) -> Result<Vec<(String, String)>, PodpishiError> {
+    match plain_items(xml) {
+        Some(items) => Ok(items),
+        None => read_xml_items(xml),
+    }
+}
+
+/// The common command read without an XML reader: `<data>` holding only `<name>text</name>`
+/// elements (names of ASCII letters, digits and `_`; text without `<`, `>`, `&` or a carriage
+/// return), ASCII spaces, tabs and newlines between them. Anything else (a declaration, a
+/// comment, CDATA, a reference, an attribute, an empty element, a mismatched end, an error)
+/// is `None`, and the XML reader reads the command instead — with the same result for what
+/// this reads (a test compares the two).
+fn plain_items(xml: &str) -> Option<Vec<(String, String)>> {
+    const BLANK: [char; 3] = [' ', '\t', '\n'];
+    let mut rest = xml
+        .trim_matches(BLANK)
+        .strip_prefix("<data>")?
+        .strip_suffix("</data>")?;
+    let mut items = Vec::new();
+    loop {
+        rest = rest.trim_start_matches(BLANK);
+        if rest.is_empty() {
+            return Some(items);
+        }
+        let tag = rest.strip_prefix('<')?;
+        let (name, after) = tag.split_once('>')?;
+        let named = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let (text, end) = after.split_at(after.find('<')?);
+        if !named || text.bytes().any(|b| matches!(b, b'>' | b'&' | b'\r')) {
+            return None;
+        }
+        rest = end
+            .strip_prefix("</")?
+            .strip_prefix(name)?
+            .strip_prefix('>')?;
+        items.push((name.to_string(), text.to_string()));
+    }
+}
+
+/// [`read_items`] with quick-xml's reader: every XML the service may be sent.
+fn read_xml_items(xml: &str) -> Result<Vec<(String, String)>, PodpishiError> {
     let bad = bad_command;
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut st = Items::default();
@@ -498,7 +570,7 @@ fn the_oper(items: &[(String, String)]) -> Result<String, PodpishiError> {
             "<oper> is missing from <data>",
         )),
         [o] if o.is_empty() => Err(PodpishiError::new(Kind::MissingField, "<oper> is empty")),
-        [o] => Ok(o.to_string()),
+        [o] => Ok(String::clone(o)),
         _ => Err(bad_command(format!(
             "<oper> appears {} times; send exactly one",
             opers.len()
@@ -571,6 +643,105 @@ pub fn format_time(at: OffsetDateTime, zone: Zone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plain_command_reads_as_the_xml_reader_reads_it_and_anything_else_goes_to_the_reader() {
+        let plain = [
+            "<data><oper>getavailabledocs</oper><time>20260601130000</time></data>",
+            " \n<data>\n\t<oper> getstatus </oper>\n<docuniq>1</docuniq><docuniq>2</docuniq></data>\n",
+            "<data></data>",
+            "<data><oper></oper><x_1>Қазақ тілі ا</x_1></data>",
+            "<data><data>x</data></data>",
+        ];
+        for xml in plain {
+            let fast = plain_items(xml).unwrap_or_else(|| panic!("{xml} read as plain"));
+            assert_eq!(fast, read_xml_items(xml).unwrap(), "{xml}");
+        }
+        let other = [
+            "<?xml version=\"1.0\"?><data><oper>x</oper></data>",
+            "<data><oper>a &amp; b</oper></data>",
+            "<data><oper><![CDATA[x]]></oper></data>",
+            "<data><!-- c --><oper>x</oper></data>",
+            "<data><oper a=\"1\">x</oper></data>",
+            "<data><oper/></data>",
+            "<data><oper>x</open></data>",
+            "<data><oper>x\r\n</oper></data>",
+            "<data>text<oper>x</oper></data>",
+            "<data><1x>y</1x></data>",
+            "<data><a><b>c</b></a></data>",
+            "<Data><oper>x</oper></Data>",
+            "<data><oper>x</oper></data><data></data>",
+            "<data><oper>x</oper>",
+            "\u{feff}<data></data>",
+        ];
+        for xml in other {
+            assert_eq!(plain_items(xml), None, "{xml}");
+        }
+    }
+
+    #[test]
+    fn a_urlencoded_form_splits_and_decodes_as_a_query_does() {
+        for body in [
+            "login=alfa%40test.kz&apikey=k&command=PGRh%2BdGE%2B",
+            "a=1&&b=&c&=d&e=x+y&f=%D0%90%FF&g==h&a=2",
+            "",
+            "&",
+            "x=plain text=with=equals",
+        ] {
+            let form = Form::urlencoded(&Bytes::from(body)).unwrap();
+            let got: Vec<(String, Vec<u8>)> = form
+                .parts
+                .iter()
+                .map(|p| (p.name.clone(), p.bytes.to_vec()))
+                .collect();
+            let want: Vec<(String, Vec<u8>)> = crate::server::router::query_pairs(Some(body))
+                .into_iter()
+                .map(|(k, v)| (k, v.into_bytes()))
+                .collect();
+            assert_eq!(got, want, "{body}");
+        }
+    }
+
+    #[test]
+    fn mutated_commands_read_plainly_only_where_the_xml_reader_agrees() {
+        let seeds = [
+            "<data><oper>getstatus</oper><docuniq>12</docuniq><time>20260601130000</time></data>",
+            " <data>\n <oper> x </oper>\n <a_b>Ә</a_b> </data> ",
+        ];
+        let inserts = [
+            '<', '>', '/', '&', ' ', '\n', '\r', 'a', '1', '_', '!', '?', '"', '=',
+        ];
+        let mut plain = 0;
+        for seed in seeds {
+            let chars: Vec<char> = seed.chars().collect();
+            for i in 0..=chars.len() {
+                let mut variants: Vec<String> = Vec::new();
+                if i < chars.len() {
+                    let mut v = chars.clone();
+                    v.remove(i);
+                    variants.push(v.into_iter().collect());
+                }
+                for c in inserts {
+                    let mut v = chars.clone();
+                    v.insert(i, c);
+                    variants.push(v.into_iter().collect());
+                }
+                for xml in variants {
+                    if let Some(fast) = plain_items(&xml) {
+                        plain += 1;
+                        assert_eq!(
+                            Ok(fast),
+                            read_xml_items(&xml).map_err(|e| e.message),
+                            "{xml:?}"
+                        );
+                    }
+                }
+            }
+        }
+        // The mutations that keep a plain command (a letter in a name or text, a blank
+        // between elements) were compared, not skipped.
+        assert!(plain > 100, "{plain} plain variants");
+    }
 
     #[test]
     fn parses_the_documented_command() {

@@ -7,6 +7,7 @@
 //! half-sends a body does not hold a request open.
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use http_body_util::BodyExt;
 use std::time::Duration;
 
@@ -120,32 +121,28 @@ pub async fn read_limited(
     }
     let mut body = body;
     let mut arriving = Arriving::default();
-    let deadline = tokio::time::Instant::now() + timeouts.total;
+    // Set at the first wait: a frame already received is taken without a timer (a small body
+    // has arrived with its head), so the window counts from when the body was first awaited.
+    let mut deadline = None;
     loop {
-        let wait = timeouts
-            .idle
-            .min(deadline.saturating_duration_since(tokio::time::Instant::now()));
-        let frame = match tokio::time::timeout(wait, body.frame()).await {
-            Err(_) => {
-                return Err(BodyError::Read(
-                    if tokio::time::Instant::now() >= deadline {
-                        format!(
-                            "the body did not arrive within {} s (after {} bytes)",
-                            timeouts.total.as_secs_f64(),
-                            arriving.len
-                        )
-                    } else {
-                        format!(
-                            "no body bytes arrived for {} s (after {} bytes)",
-                            timeouts.idle.as_secs_f64(),
-                            arriving.len
-                        )
-                    },
-                ))
+        let next = match body.frame().now_or_never() {
+            Some(next) => next,
+            None => {
+                let deadline =
+                    *deadline.get_or_insert_with(|| tokio::time::Instant::now() + timeouts.total);
+                let wait = timeouts
+                    .idle
+                    .min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+                match tokio::time::timeout(wait, body.frame()).await {
+                    Ok(next) => next,
+                    Err(_) => return Err(timed_out(&timeouts, deadline, arriving.len)),
+                }
             }
-            Ok(None) => return Ok(arriving.finish()),
-            Ok(Some(Err(e))) => return Err(BodyError::Read(e.to_string())),
-            Ok(Some(Ok(frame))) => frame,
+        };
+        let frame = match next {
+            None => return Ok(arriving.finish()),
+            Some(Err(e)) => return Err(BodyError::Read(e.to_string())),
+            Some(Ok(frame)) => frame,
         };
         if let Ok(data) = frame.into_data() {
             if arriving.len + data.len() > limit {
@@ -154,6 +151,21 @@ pub async fn read_limited(
             arriving.push(data, declared);
         }
     }
+}
+
+/// Why the body's wait ended: the whole body's window or a silence between its bytes.
+fn timed_out(timeouts: &Timeouts, deadline: tokio::time::Instant, got: usize) -> BodyError {
+    BodyError::Read(if tokio::time::Instant::now() >= deadline {
+        format!(
+            "the body did not arrive within {} s (after {got} bytes)",
+            timeouts.total.as_secs_f64()
+        )
+    } else {
+        format!(
+            "no body bytes arrived for {} s (after {got} bytes)",
+            timeouts.idle.as_secs_f64()
+        )
+    })
 }
 
 #[cfg(test)]

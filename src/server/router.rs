@@ -271,7 +271,7 @@ pub fn percent_decode(s: &str) -> String {
 
 /// `%XX` escapes decoded (and `+` as a space when `plus`), in one pass; text without either
 /// is copied as it is. Bytes that do not form UTF-8 become U+FFFD.
-fn decode_component(s: &str, plus: bool) -> String {
+pub(crate) fn decode_component(s: &str, plus: bool) -> String {
     let bytes = s.as_bytes();
     let special = |b: &u8| *b == b'%' || (plus && *b == b'+');
     let Some(first) = bytes.iter().position(special) else {
