@@ -17,6 +17,8 @@ use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess,
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 
+mod read;
+
 /// Properties one JSON object of a request may have (a real one has a few dozen).
 pub const MAX_PROPERTIES: usize = 256;
 /// Items one JSON array may have.
@@ -212,8 +214,32 @@ fn same_name(a: &str, b: &str) -> bool {
     }
 }
 
+/// The body's value read by serde_json under the limits; its refusals as the PKI's.
+fn by_serde(src: &Bytes) -> Result<Node, PkiError> {
+    let mut de = serde_json::Deserializer::from_slice(src);
+    let seed = Limited {
+        depth: 0,
+        base: src.as_ptr() as usize,
+        len: src.len(),
+    };
+    seed.deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| {
+            PkiError::new(
+                Kind::MalformedBody,
+                match e.classify() {
+                    serde_json::error::Category::Data => {
+                        format!("the request body is JSON beyond what signsim reads: {e}")
+                    }
+                    _ => format!("the request body is not JSON: {e}"),
+                },
+            )
+        })
+}
+
 impl Fields<'static> {
-    /// A JSON body that must be an object.
+    /// A JSON body that must be an object: read by [`read::object`] when it is in the common
+    /// grammar, by serde_json otherwise (so every refusal and every rare value is serde_json's).
     pub fn from_json(body: &Bytes) -> Result<Fields<'static>, PkiError> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(PkiError::new(
@@ -225,26 +251,10 @@ impl Fields<'static> {
             Some(_) => body.slice(3..),
             None => body.clone(),
         };
-        let mut de = serde_json::Deserializer::from_slice(&src);
-        let seed = Limited {
-            depth: 0,
-            base: src.as_ptr() as usize,
-            len: src.len(),
+        let node = match read::object(&src) {
+            Some(m) => Node::Object(m),
+            None => by_serde(&src)?,
         };
-        let node = seed
-            .deserialize(&mut de)
-            .and_then(|v| de.end().map(|()| v))
-            .map_err(|e| {
-                PkiError::new(
-                    Kind::MalformedBody,
-                    match e.classify() {
-                        serde_json::error::Category::Data => {
-                            format!("the request body is JSON beyond what signsim reads: {e}")
-                        }
-                        _ => format!("the request body is not JSON: {e}"),
-                    },
-                )
-            })?;
         match node {
             Node::Object(m) => Ok(Fields::new(src, Cow::Owned(m), String::new())),
             other => Err(PkiError::new(
@@ -297,7 +307,8 @@ impl<'a> Fields<'a> {
         match t {
             // Not validated again (it was a tenth of a signed call's binding): a `Text::At` is
             // made only by `Limited::text`, from a `&str` the parser handed out that lies in
-            // `src`, and `src` never changes.
+            // `src`, or by `read::object`, between two quotes of a `src` it checked is UTF-8
+            // (a quote is ASCII, so the bytes between are UTF-8 too); `src` never changes.
             Text::At { start, len } => match self.src.get(*start..*start + *len) {
                 // SAFETY: these bytes were a `&str` (see above), so they are valid UTF-8.
                 Some(b) => unsafe { std::str::from_utf8_unchecked(b) },
