@@ -101,30 +101,24 @@ impl Form {
                 format!("the urlencoded body is not UTF-8/ASCII ({e})"),
             )
         })?;
-        if text.bytes().filter(|b| *b == b'&').count() >= MAX_FIELDS {
+        let ands = memchr::memchr_iter(b'&', body).count();
+        if ands >= MAX_FIELDS {
             return Err(too_many_fields());
         }
-        let mut parts = Vec::new();
-        let mut rest = text;
-        while !rest.is_empty() {
-            let (pair, next) =
-                rest.split_at(rest.bytes().position(|b| b == b'&').unwrap_or(rest.len()));
-            let at = text.len() - rest.len();
-            rest = next.get(1..).unwrap_or_default();
+        let coded = |s: &str| memchr::memchr2(b'%', b'+', s.as_bytes()).is_some();
+        let mut parts = Vec::with_capacity(ands + 1);
+        let mut at = 0;
+        for end in memchr::memchr_iter(b'&', body).chain([body.len()]) {
+            // `&` and `=` are ASCII: every slice below starts and ends on a character.
+            let pair = &text[at..end];
+            let from = at;
+            at = end + 1;
             if pair.is_empty() {
                 continue;
             }
-            let eq = pair.bytes().position(|b| b == b'=');
-            let (name, value) = match eq {
-                Some(i) => (&pair[..i], &pair[i + 1..]),
-                None => (pair, ""),
-            };
-            let coded = |s: &str| s.bytes().any(|b| b == b'%' || b == b'+');
-            let bytes = if coded(value) {
-                Bytes::from(crate::server::router::decode_component(value, true))
-            } else {
-                let from = at + pair.len() - value.len();
-                body.slice(from..from + value.len())
+            let (name, value, value_at) = match memchr::memchr(b'=', pair.as_bytes()) {
+                Some(i) => (&pair[..i], &pair[i + 1..], from + i + 1),
+                None => (pair, "", end),
             };
             parts.push(Part {
                 name: if coded(name) {
@@ -133,7 +127,11 @@ impl Form {
                     name.to_string()
                 },
                 file_name: None,
-                bytes,
+                bytes: if coded(value) {
+                    Bytes::from(crate::server::router::decode_component(value, true))
+                } else {
+                    body.slice(value_at..end)
+                },
             });
         }
         Ok(Form { parts })
@@ -195,7 +193,7 @@ impl Command {
                 "command is missing or empty: send command=<base64 of the <data> XML>",
             ));
         }
-        if b64.trim().contains(' ') {
+        if memchr::memchr(b' ', b64.trim().as_bytes()).is_some() {
             return Err(bad("command contains spaces: a '+' of the base64 was decoded as a space because it was not URL-encoded; URL-encode the base64 (+ is %2B, / is %2F, = is %3D)".into()));
         }
         // PHP's base64_decode (not strict) takes missing padding: so does signsim.
@@ -222,13 +220,14 @@ impl Command {
         let all = std::iter::once(("oper", cmd.oper.as_str()))
             .chain(cmd.items.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         for (name, value) in all {
+            // Bytes: a control character is ASCII, and no byte of a longer one is below 0x80.
             if let Some(c) = value
-                .chars()
-                .find(|c| *c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+                .bytes()
+                .find(|c| *c < b' ' && !matches!(c, b'\t' | b'\n' | b'\r'))
             {
                 return Err(bad(format!(
                     "<{name}> contains the control character U+{:04X}, which XML 1.0 does not allow",
-                    c as u32
+                    u32::from(c)
                 )));
             }
         }
@@ -493,23 +492,26 @@ fn read_items(xml: &str) -> Result<Vec<(String, String)>, PodpishiError> {
 /// is `None`, and the XML reader reads the command instead — with the same result for what
 /// this reads (a test compares the two).
 fn plain_items(xml: &str) -> Option<Vec<(String, String)>> {
-    const BLANK: [char; 3] = [' ', '\t', '\n'];
-    let mut rest = xml
-        .trim_matches(BLANK)
+    // Blanks and markup are ASCII: every slice below starts and ends on a character.
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n');
+    let trim_start = |s: &str| -> usize { s.bytes().take_while(blank).count() };
+    let xml = &xml[trim_start(xml)..];
+    let mut rest = xml[..xml.len() - xml.bytes().rev().take_while(blank).count()]
         .strip_prefix("<data>")?
         .strip_suffix("</data>")?;
-    let mut items = Vec::new();
+    let mut items = Vec::with_capacity(4);
     loop {
-        rest = rest.trim_start_matches(BLANK);
+        rest = &rest[trim_start(rest)..];
         if rest.is_empty() {
             return Some(items);
         }
         let tag = rest.strip_prefix('<')?;
-        let (name, after) = tag.split_once('>')?;
+        let gt = memchr::memchr(b'>', tag.as_bytes())?;
+        let (name, after) = (&tag[..gt], &tag[gt + 1..]);
         let named = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        let (text, end) = after.split_at(after.find('<')?);
-        if !named || text.bytes().any(|b| matches!(b, b'>' | b'&' | b'\r')) {
+        let (text, end) = after.split_at(memchr::memchr(b'<', after.as_bytes())?);
+        if !named || memchr::memchr3(b'>', b'&', b'\r', text.as_bytes()).is_some() {
             return None;
         }
         rest = end

@@ -273,8 +273,14 @@ pub fn percent_decode(s: &str) -> String {
 /// is copied as it is. Bytes that do not form UTF-8 become U+FFFD.
 pub(crate) fn decode_component(s: &str, plus: bool) -> String {
     let bytes = s.as_bytes();
-    let special = |b: &u8| *b == b'%' || (plus && *b == b'+');
-    let Some(first) = bytes.iter().position(special) else {
+    let special = |s: &[u8]| {
+        if plus {
+            memchr::memchr2(b'%', b'+', s)
+        } else {
+            memchr::memchr(b'%', s)
+        }
+    };
+    let Some(first) = special(bytes) else {
         return s.to_string();
     };
     let mut out = Vec::with_capacity(bytes.len());
@@ -300,10 +306,7 @@ pub(crate) fn decode_component(s: &str, plus: bool) -> String {
                 i += 1;
             }
         }
-        let run = bytes[i..]
-            .iter()
-            .position(special)
-            .unwrap_or(bytes.len() - i);
+        let run = special(&bytes[i..]).unwrap_or(bytes.len() - i);
         out.extend_from_slice(&bytes[i..i + run]);
         i += run;
     }
