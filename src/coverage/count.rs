@@ -1,8 +1,9 @@
 //! The counts: one [`Tally`] per tenant behind one lock, fed by the pipeline's observer.
 
+use super::HashMap;
 use super::{ApiIndex, Universe};
 use crate::journal::Meta;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
 use time::OffsetDateTime;
 
@@ -94,7 +95,7 @@ impl Default for Coverage {
             universe: OnceLock::new(),
             state: Mutex::new(State {
                 since: crate::clock::wall_now(),
-                tenants: HashMap::new(),
+                tenants: HashMap::default(),
             }),
         }
     }

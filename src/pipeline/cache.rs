@@ -12,7 +12,8 @@
 
 use super::Answer;
 use crate::journal::{Meta, Refusal, Warning};
-use std::collections::HashMap;
+/// Keyed by route, then by query: foldhash (seeded per process) instead of SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::{Arc, RwLock};
 
 /// Distinct (route, query) pairs remembered.

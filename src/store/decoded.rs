@@ -11,8 +11,10 @@
 
 use super::{codec, Store, StoreError, Stored, Table};
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+
+/// Keyed by stored key, looked up on most requests: foldhash (seeded per process), not SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Entries one cache keeps at most.
 pub const CAPACITY: usize = 256;
@@ -30,7 +32,7 @@ impl<V> Decoded<V> {
     pub fn new(table: Table) -> Decoded<V> {
         Decoded {
             table,
-            entries: RwLock::new(HashMap::new()),
+            entries: RwLock::new(HashMap::default()),
         }
     }
 
