@@ -246,6 +246,11 @@ pub async fn serve_connection<S>(
         .header_read_timeout(None)
         .max_buf_size(READ_BUFFER)
         .max_header_size(READ_BUFFER)
+        // A client's half-close (request sent, then FIN) is not a client gone: it gets its
+        // answer. Without it hyper probes the socket for an end while each request is in flight,
+        // and the probe's read makes a new 8 KiB read buffer per request (the request still
+        // holds the old one).
+        .half_close(true)
         .keep_alive(true);
     let conn = builder.serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);

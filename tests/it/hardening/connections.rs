@@ -3,7 +3,8 @@
 //! closed by the read and idle timeouts; idle connections beyond `--max-connections` make room
 //! for new clients (which answer within 100 ms) and a connection over the limit while all are
 //! busy gets a 503, each with a log line; SIGTERM with half-sent requests open exits within the
-//! shutdown grace. The binary is run with short timeouts so each test takes seconds.
+//! shutdown grace; a client that half-closes after its request gets its answer. The binary is
+//! run with short timeouts so each test takes seconds.
 
 use super::*;
 use std::io::{Read, Write};
@@ -228,6 +229,37 @@ fn idle_connections_beyond_the_limit_make_room_for_new_clients() {
         "{}",
         server.log_text()
     );
+}
+
+/// A client that shuts its sending side once the request is out (`nc -N`, some HTTP/1.0
+/// clients, a proxy passing a half-close on) still gets the whole answer: the end of what it
+/// sends is not taken for a client gone away.
+#[test]
+fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Child::start(&[], &[], dir.path());
+    let requests = [
+        "GET /api/GetVersion HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".to_string(),
+        format!(
+            "POST /api/GetCredit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+            r#"{"reportkey":"x"}"#.len(),
+            r#"{"reportkey":"x"}"#
+        ),
+    ];
+    for request in requests {
+        for _ in 0..5 {
+            let mut s = connect(&server.url);
+            s.write_all(request.as_bytes()).unwrap();
+            s.shutdown(std::net::Shutdown::Write).unwrap();
+            let (_, answer) = closed_after(s, Instant::now());
+            assert!(
+                answer.starts_with("HTTP/1.1 200"),
+                "{request}\n→ {answer:?}"
+            );
+            let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+            assert!(body.starts_with('{'), "{answer}");
+        }
+    }
 }
 
 #[test]
