@@ -20,7 +20,7 @@ pub enum BodyError {
 }
 
 /// How long a body may pause (`idle`) and take in all (`total`); the server puts them in each
-/// request's extensions.
+/// request's extensions when they are not the defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
     pub idle: Duration,
@@ -28,10 +28,12 @@ pub struct Timeouts {
 }
 
 impl Default for Timeouts {
+    /// The server's default [`super::Limits`].
     fn default() -> Self {
+        let limits = super::Limits::default();
         Timeouts {
-            idle: Duration::from_secs(10),
-            total: Duration::from_secs(60),
+            idle: limits.read_timeout,
+            total: limits.body_timeout,
         }
     }
 }

@@ -225,7 +225,11 @@ pub async fn serve_connection<S>(
         total: limits.body_timeout,
     };
     let svc = hyper::service::service_fn(move |mut req: Request| {
-        req.extensions_mut().insert(timeouts);
+        // Only when not the defaults `Timeouts::of` answers without them: an insert allocates
+        // the extensions' map and a box for the value on every request.
+        if timeouts != body::Timeouts::default() {
+            req.extensions_mut().insert(timeouts);
+        }
         let state = svc_state.clone();
         state.begin();
         let fut = service(req, peer);
