@@ -110,15 +110,23 @@ impl Podpishi {
         if apikey.is_empty() {
             return Err(auth("apikey is missing".into()));
         }
-        if login.chars().count() > 30 {
+        // Characters, counted only beyond ASCII (where each byte is one).
+        let chars = |s: &str| {
+            if s.is_ascii() {
+                s.len()
+            } else {
+                s.chars().count()
+            }
+        };
+        if chars(login) > 30 {
             return Err(auth(format!(
                 "login '{login}' is longer than 30 characters"
             )));
         }
-        if apikey.chars().count() != 32 {
+        if chars(apikey) != 32 {
             return Err(auth(format!(
                 "apikey has {} characters; it has exactly 32",
-                apikey.chars().count()
+                chars(apikey)
             )));
         }
         let acc = model::accounts::cached(&self.inner.store, &self.inner.accounts, login)?

@@ -149,7 +149,14 @@ pub mod keys {
     use super::*;
 
     pub fn account(login: &str) -> Vec<u8> {
-        key(&["acc", &login.to_lowercase()])
+        if !login.is_ascii() {
+            return key(&["acc", &login.to_lowercase()]);
+        }
+        // The common login, lowered in the key itself (one allocation, not two).
+        let mut k = key(&["acc", login]);
+        let at = k.len() - login.len();
+        k[at..].make_ascii_lowercase();
+        k
     }
     pub fn service_id(id: u64) -> Vec<u8> {
         key(&["sid", &be(id)])
@@ -206,5 +213,24 @@ pub mod keys {
     }
     pub fn session(id: u64) -> Vec<u8> {
         be(id).into_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keys;
+    use crate::store::codec::key;
+
+    #[test]
+    fn an_account_key_is_its_login_in_lower_case_whatever_the_script() {
+        for (login, lower) in [
+            ("alfa@test.kz", "alfa@test.kz"),
+            ("Alfa@TEST.kz", "alfa@test.kz"),
+            ("", ""),
+            ("АЛФА@Тест.kz", "алфа@тест.kz"),
+            ("ÄLFA", "älfa"),
+        ] {
+            assert_eq!(keys::account(login), key(&["acc", lower]), "{login}");
+        }
     }
 }
