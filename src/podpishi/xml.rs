@@ -59,7 +59,14 @@ fn xml_forbidden(c: char) -> bool {
 /// Every XML answer passes here: a value echoed from a request can not make it ill-formed
 /// (a forbidden character becomes U+FFFD; requests carrying one are refused before this).
 pub fn xml_answer(text: String) -> Answer {
-    let text = if text.chars().any(xml_forbidden) {
+    // Bytes first: a forbidden control character is one byte, and U+FFFE/U+FFFF start with
+    // 0xEF, so most answers are cleared without decoding a character.
+    let bytes = text.as_bytes();
+    let suspect = bytes
+        .iter()
+        .any(|&b| b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r'))
+        || memchr::memchr(0xEF, bytes).is_some();
+    let text = if suspect && text.chars().any(xml_forbidden) {
         text.chars()
             .map(|c| if xml_forbidden(c) { '\u{FFFD}' } else { c })
             .collect()
@@ -71,3 +78,24 @@ pub fn xml_answer(text: String) -> Answer {
 
 /// The content type of every XML answer.
 pub const XML: &str = "text/xml; charset=UTF-8";
+
+#[cfg(test)]
+mod tests {
+    use super::xml_answer;
+
+    #[test]
+    fn characters_xml_forbids_become_the_replacement_character_and_the_rest_stays() {
+        for (text, want) in [
+            ("<r a=\"Ә 1\">ok\t\r\n</r>", "<r a=\"Ә 1\">ok\t\r\n</r>"),
+            ("a\u{1}b\u{1f}c", "a\u{FFFD}b\u{FFFD}c"),
+            ("x\u{FFFE}y\u{FFFF}z\u{FFFD}", "x\u{FFFD}y\u{FFFD}z\u{FFFD}"),
+            ("\u{EFFF}\u{FEFF}ﻯ", "\u{EFFF}\u{FEFF}ﻯ"),
+        ] {
+            assert_eq!(
+                &xml_answer(text.to_string()).body[..],
+                want.as_bytes(),
+                "{text:?}"
+            );
+        }
+    }
+}
