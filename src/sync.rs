@@ -1,4 +1,5 @@
-//! Lock helpers: a poisoned lock is recovered, not propagated.
+//! Lock helpers: a poisoned lock is recovered, not propagated; and the hash map the shared
+//! state behind them uses.
 //!
 //! Rationale: a panic while a lock is held can only come from a bug in signsim (no request
 //! input reaches a panic by design). The data behind every lock here stays consistent
@@ -18,3 +19,9 @@ pub fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 pub fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|p| p.into_inner())
 }
+
+/// The hash map of shared state read on every request (caches, tallies): foldhash, seeded per
+/// process, instead of SipHash, which was a third of the hashing instructions of a cached GET.
+/// Keys may come from clients (queries, logins, tenants); a per-process seed keeps them from
+/// choosing collisions in advance.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;

@@ -1,8 +1,8 @@
 //! The counts: one [`Tally`] per tenant behind one lock, fed by the pipeline's observer.
 
-use super::HashMap;
 use super::{ApiIndex, Universe};
 use crate::journal::Meta;
+use crate::sync::FastMap;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
 use time::OffsetDateTime;
@@ -18,7 +18,7 @@ pub(super) struct State {
     pub since: OffsetDateTime,
     /// By tenant; `""` holds what no tenant can be told for (a request refused before its
     /// customer or login was known, the control API's clock).
-    pub tenants: HashMap<String, Tally>,
+    pub tenants: FastMap<String, Tally>,
 }
 
 /// The counts of one tenant, indexed like [`Universe::outcomes`].
@@ -95,7 +95,7 @@ impl Default for Coverage {
             universe: OnceLock::new(),
             state: Mutex::new(State {
                 since: crate::clock::wall_now(),
-                tenants: HashMap::default(),
+                tenants: FastMap::default(),
             }),
         }
     }
@@ -166,7 +166,7 @@ impl Coverage {
 }
 
 /// Runs `f` on `tenant`'s tally, made on its first count (the only allocation).
-fn with(tenants: &mut HashMap<String, Tally>, tenant: &str, n: usize, f: impl FnOnce(&mut Tally)) {
+fn with(tenants: &mut FastMap<String, Tally>, tenant: &str, n: usize, f: impl FnOnce(&mut Tally)) {
     if let Some(t) = tenants.get_mut(tenant) {
         f(t);
         return;

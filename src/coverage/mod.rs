@@ -23,9 +23,7 @@ pub mod require;
 pub use count::Coverage;
 pub use report::{Filter, NeverRow, OutcomeRow, Report};
 
-/// The universe's and the tallies' maps, looked up on every request: foldhash (seeded per
-/// process) instead of SipHash, a third of the hashing instructions on a cached GET.
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+use crate::sync::FastMap;
 
 /// One outcome a test suite can reach.
 #[derive(Clone, Debug)]
@@ -54,22 +52,22 @@ pub struct Outcome {
 #[derive(Default)]
 pub struct Universe {
     pub outcomes: Vec<Outcome>,
-    apis: HashMap<&'static str, ApiIndex>,
+    apis: FastMap<&'static str, ApiIndex>,
     /// (machine, transition, from, to)
-    transitions: HashMap<(&'static str, &'static str, &'static str, &'static str), usize>,
+    transitions: FastMap<(&'static str, &'static str, &'static str, &'static str), usize>,
     /// (machine, state)
-    states: HashMap<(&'static str, &'static str), usize>,
+    states: FastMap<(&'static str, &'static str), usize>,
     /// (`clock`, `event` or `reaction`, the travel or the action kind)
-    scenario: HashMap<(&'static str, &'static str), usize>,
+    scenario: FastMap<(&'static str, &'static str), usize>,
 }
 
 #[derive(Default)]
 struct ApiIndex {
     /// Operation → its `ok` outcome (calls are counted beside it).
-    ops: HashMap<&'static str, usize>,
-    errors: HashMap<&'static str, usize>,
-    warnings: HashMap<&'static str, usize>,
-    faults: HashMap<&'static str, usize>,
+    ops: FastMap<&'static str, usize>,
+    errors: FastMap<&'static str, usize>,
+    warnings: FastMap<&'static str, usize>,
+    faults: FastMap<&'static str, usize>,
 }
 
 /// One transition table row, as a model's `TRANSITIONS` says it (`[*]` for "no record yet").

@@ -12,8 +12,7 @@
 
 use super::Answer;
 use crate::journal::{Meta, Refusal, Warning};
-/// Keyed by route, then by query: foldhash (seeded per process) instead of SipHash.
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+use crate::sync::FastMap;
 use std::sync::{Arc, RwLock};
 
 /// Distinct (route, query) pairs remembered.
@@ -22,7 +21,7 @@ const ENTRIES: usize = 1024;
 #[derive(Default)]
 pub struct GetCache {
     /// By route, then by query: a lookup by `&str` allocates nothing.
-    entries: RwLock<HashMap<&'static str, HashMap<String, Cached>>>,
+    entries: RwLock<FastMap<&'static str, FastMap<String, Cached>>>,
 }
 
 struct Cached {
@@ -86,7 +85,7 @@ impl GetCache {
         judged: Judged,
     ) {
         let mut entries = crate::sync::write(&self.entries);
-        if entries.values().map(HashMap::len).sum::<usize>() >= ENTRIES {
+        if entries.values().map(FastMap::len).sum::<usize>() >= ENTRIES {
             entries.clear();
         }
         entries.entry(route).or_default().insert(

@@ -105,35 +105,18 @@ impl Form {
         if ands >= MAX_FIELDS {
             return Err(too_many_fields());
         }
-        let coded = |s: &str| memchr::memchr2(b'%', b'+', s.as_bytes()).is_some();
+        let decode = crate::server::router::decode_component;
         let mut parts = Vec::with_capacity(ands + 1);
-        let mut at = 0;
-        for end in memchr::memchr_iter(b'&', body).chain([body.len()]) {
-            // `&` and `=` are ASCII: every slice below starts and ends on a character.
-            let pair = &text[at..end];
-            let from = at;
-            at = end + 1;
-            if pair.is_empty() {
-                continue;
-            }
-            let (name, value, value_at) = match memchr::memchr(b'=', pair.as_bytes()) {
-                Some(i) => (&pair[..i], &pair[i + 1..], from + i + 1),
-                None => (pair, "", end),
-            };
-            parts.push(Part {
-                name: if coded(name) {
-                    crate::server::router::decode_component(name, true)
-                } else {
-                    name.to_string()
-                },
+        parts.extend(
+            crate::server::router::split_pairs(text).map(|(name, value)| Part {
+                name: decode(name, true).into_owned(),
                 file_name: None,
-                bytes: if coded(value) {
-                    Bytes::from(crate::server::router::decode_component(value, true))
-                } else {
-                    body.slice(value_at..end)
+                bytes: match decode(value, true) {
+                    Cow::Borrowed(v) => body.slice_ref(v.as_bytes()),
+                    Cow::Owned(v) => Bytes::from(v),
                 },
-            });
-        }
+            }),
+        );
         Ok(Form { parts })
     }
 
@@ -221,10 +204,7 @@ impl Command {
             .chain(cmd.items.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         for (name, value) in all {
             // Bytes: a control character is ASCII, and no byte of a longer one is below 0x80.
-            if let Some(c) = value
-                .bytes()
-                .find(|c| *c < b' ' && !matches!(c, b'\t' | b'\n' | b'\r'))
-            {
+            if let Some(c) = value.bytes().find(|&c| forbidden_control(c)) {
                 return Err(bad(format!(
                     "<{name}> contains the control character U+{:04X}, which XML 1.0 does not allow",
                     u32::from(c)
@@ -475,6 +455,11 @@ fn referenced_char(r: &quick_xml::events::BytesRef<'_>) -> Result<char, Podpishi
         "apos" => Ok('\''),
         other => Err(bad(format!("entity &{other}; is not defined: only &amp; &lt; &gt; &quot; &apos; and character references are allowed (no DTD is read)"))),
     }
+}
+
+/// A control character XML 1.0 forbids (even as a character reference), as the byte it is.
+pub(crate) fn forbidden_control(b: u8) -> bool {
+    b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r')
 }
 
 /// The elements of a command's `<data>`, untrimmed, in order.

@@ -5,6 +5,7 @@ use super::ctx::Ctx;
 use super::error::XML_DECL;
 use super::routes::Reply;
 use super::state;
+use super::wire::forbidden_control;
 use crate::pipeline::Answer;
 
 /// The standard success answer of a command: `<resp err="no" command="…">inner</resp>`.
@@ -53,7 +54,7 @@ pub fn permission_xml(
 
 /// Characters XML 1.0 forbids (C0 controls other than tab, LF, CR; U+FFFE, U+FFFF).
 fn xml_forbidden(c: char) -> bool {
-    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
+    u8::try_from(c).is_ok_and(forbidden_control) || c == '\u{FFFE}' || c == '\u{FFFF}'
 }
 
 /// Every XML answer passes here: a value echoed from a request can not make it ill-formed
@@ -62,10 +63,8 @@ pub fn xml_answer(text: String) -> Answer {
     // Bytes first: a forbidden control character is one byte, and U+FFFE/U+FFFF start with
     // 0xEF, so most answers are cleared without decoding a character.
     let bytes = text.as_bytes();
-    let suspect = bytes
-        .iter()
-        .any(|&b| b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r'))
-        || memchr::memchr(0xEF, bytes).is_some();
+    let suspect =
+        bytes.iter().any(|&b| forbidden_control(b)) || memchr::memchr(0xEF, bytes).is_some();
     let text = if suspect && text.chars().any(xml_forbidden) {
         text.chars()
             .map(|c| if xml_forbidden(c) { '\u{FFFD}' } else { c })

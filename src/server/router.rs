@@ -13,6 +13,7 @@
 //! API's own error shape.
 
 use hyper::Method;
+use std::borrow::Cow;
 
 /// Routes to handlers of type `H`, under mount points owned by an `M`.
 pub struct Router<H, M = ()> {
@@ -266,12 +267,12 @@ fn match_segments(any_case: bool, segments: &[Segment], parts: &[&str]) -> Optio
 
 /// Decodes `%XX` escapes in a path segment or query component (`+` is left alone here).
 pub fn percent_decode(s: &str) -> String {
-    decode_component(s, false)
+    decode_component(s, false).into_owned()
 }
 
 /// `%XX` escapes decoded (and `+` as a space when `plus`), in one pass; text without either
-/// is copied as it is. Bytes that do not form UTF-8 become U+FFFD.
-pub(crate) fn decode_component(s: &str, plus: bool) -> String {
+/// is borrowed as it is. Bytes that do not form UTF-8 become U+FFFD.
+pub(crate) fn decode_component(s: &str, plus: bool) -> Cow<'_, str> {
     let bytes = s.as_bytes();
     let special = |s: &[u8]| {
         if plus {
@@ -281,7 +282,7 @@ pub(crate) fn decode_component(s: &str, plus: bool) -> String {
         }
     };
     let Some(first) = special(bytes) else {
-        return s.to_string();
+        return Cow::Borrowed(s);
     };
     let mut out = Vec::with_capacity(bytes.len());
     out.extend_from_slice(&bytes[..first]);
@@ -310,7 +311,10 @@ pub(crate) fn decode_component(s: &str, plus: bool) -> String {
         out.extend_from_slice(&bytes[i..i + run]);
         i += run;
     }
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    Cow::Owned(
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -324,15 +328,31 @@ fn hex(b: u8) -> Option<u8> {
 
 /// Splits a query string into decoded `(name, value)` pairs (`+` means space, as in forms).
 pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    query
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode_component(k, true), decode_component(v, true))
+    split_pairs(query.unwrap_or(""))
+        .map(|(k, v)| {
+            (
+                decode_component(k, true).into_owned(),
+                decode_component(v, true).into_owned(),
+            )
         })
         .collect()
+}
+
+/// The `name=value` pairs of a query or urlencoded form as sent (not decoded), empty pairs
+/// left out, a pair without `=` a name with an empty value: slices of `text`.
+pub(crate) fn split_pairs(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut at = 0;
+    memchr::memchr_iter(b'&', text.as_bytes())
+        .chain([text.len()])
+        .filter_map(move |end| {
+            // `&` and `=` are ASCII: every slice starts and ends on a character.
+            let pair = &text[at..end];
+            at = end + 1;
+            (!pair.is_empty()).then(|| match memchr::memchr(b'=', pair.as_bytes()) {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, ""),
+            })
+        })
 }
 
 #[cfg(test)]

@@ -10,11 +10,9 @@
 //! stored value.
 
 use super::{codec, Store, StoreError, Stored, Table};
+use crate::sync::FastMap;
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, RwLock};
-
-/// Keyed by stored key, looked up on most requests: foldhash (seeded per process), not SipHash.
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Entries one cache keeps at most.
 pub const CAPACITY: usize = 256;
@@ -25,14 +23,14 @@ type Entry<V> = (Stored, Arc<V>);
 /// Decoded values of one table, by key.
 pub struct Decoded<V> {
     table: Table,
-    entries: RwLock<HashMap<Vec<u8>, Entry<V>>>,
+    entries: RwLock<FastMap<Vec<u8>, Entry<V>>>,
 }
 
 impl<V> Decoded<V> {
     pub fn new(table: Table) -> Decoded<V> {
         Decoded {
             table,
-            entries: RwLock::new(HashMap::default()),
+            entries: RwLock::new(FastMap::default()),
         }
     }
 
