@@ -317,7 +317,8 @@ pub(crate) fn decode_component(s: &str, plus: bool) -> Cow<'_, str> {
     )
 }
 
-fn hex(b: u8) -> Option<u8> {
+/// The value of one hexadecimal digit (either case).
+pub(crate) fn hex(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),

@@ -39,16 +39,6 @@ fn special(x: u8) -> bool {
     x == b'"' || x == b'\\' || x < 0x20
 }
 
-/// The value of one hexadecimal digit.
-fn hex(x: u8) -> Option<u16> {
-    match x {
-        b'0'..=b'9' => Some(u16::from(x - b'0')),
-        b'a'..=b'f' => Some(u16::from(x - b'a' + 10)),
-        b'A'..=b'F' => Some(u16::from(x - b'A' + 10)),
-        _ => None,
-    }
-}
-
 struct Reader<'s> {
     /// The body (checked UTF-8), for slicing decoded strings' plain runs.
     text: &'s str,
@@ -278,6 +268,7 @@ impl Reader<'_> {
     /// Four hexadecimal digits at `i`.
     fn hex4(&self, i: usize) -> Option<u16> {
         let d = self.b.get(i..i + 4)?;
+        let hex = |x: u8| crate::server::router::hex(x).map(u16::from);
         Some(hex(d[0])? << 12 | hex(d[1])? << 8 | hex(d[2])? << 4 | hex(d[3])?)
     }
 
