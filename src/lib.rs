@@ -116,10 +116,9 @@ pub async fn start(config: config::Config) -> Result<Running, app::StartError> {
     let (listener, addr, app) = app::build(&config).await?;
     let url = app.url.clone();
     let (tx, rx) = oneshot::channel::<()>();
-    let service = app::service(app.clone());
     let task = tokio::spawn(server::run_with(
         listener,
-        service,
+        app.clone(),
         config.limits,
         app.tls_acceptor(),
         async move {

@@ -24,7 +24,6 @@ pub mod ready;
 pub mod scenario;
 mod startup;
 
-pub use mount::service;
 pub use startup::{build, TLS_NAMES};
 
 use crate::clock::Clock;

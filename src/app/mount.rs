@@ -80,16 +80,13 @@ fn lookup(method: &Method, path: &str) -> Target {
 }
 
 /// The service: scheduled actions that are due, then the owning API's pipeline.
-pub fn service(app: Arc<App>) -> Service {
-    Arc::new(move |req: Request, peer: SocketAddr| {
-        let app = app.clone();
-        Box::pin(async move {
-            app.run_due();
-            let resp = dispatch(&app, req, peer).await;
-            app.run_due();
-            resp
-        })
-    })
+impl Service for App {
+    async fn call(self: Arc<Self>, req: Request, peer: SocketAddr) -> Response {
+        self.run_due();
+        let resp = dispatch(&self, req, peer).await;
+        self.run_due();
+        resp
+    }
 }
 
 async fn dispatch(app: &Arc<App>, req: Request, peer: SocketAddr) -> Response {

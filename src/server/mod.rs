@@ -1,7 +1,7 @@
 //! HTTP plumbing: the accept loop, one task per connection, limits, graceful stop.
 //!
 //! This module knows hyper and tokio, nothing about the APIs it serves: it is handed a
-//! [`Service`] (a function from request to response), the [`Limits`] and a shutdown future,
+//! [`Service`] (turns each request into a response), the [`Limits`] and a shutdown future,
 //! so tests can pass a port-0 listener and a oneshot. [`router`] matches paths to handlers,
 //! [`body`] reads bodies under a size limit and the read timeout, `connections` tracks and
 //! caps the open connections, `socket` is the stream each is served through, `lanes` are the
@@ -50,7 +50,6 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -59,7 +58,6 @@ use tokio::sync::watch;
 
 pub type Request = hyper::Request<Incoming>;
 pub type Response = hyper::Response<Full<Bytes>>;
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A response extension asking the server to drop the connection instead of answering it
 /// (fault injection): `Reset` sends a TCP RST, `Close` a plain FIN with no response.
@@ -70,7 +68,18 @@ pub enum ConnectionFault {
 }
 
 /// What the server serves: every request, with the peer address, becomes a response.
-pub type Service = Arc<dyn Fn(Request, SocketAddr) -> BoxFuture<Response> + Send + Sync>;
+///
+/// A trait, not a boxed closure, so that each request's future has a type the connection knows:
+/// hyper then keeps it in the one slot it allocates per connection. A boxed future was a heap
+/// block of several KiB per request — past glibc's per-thread cache, so every request also
+/// paid for merging the freed small blocks (`malloc_consolidate`).
+pub trait Service: Send + Sync + 'static {
+    fn call(
+        self: Arc<Self>,
+        req: Request,
+        peer: SocketAddr,
+    ) -> impl Future<Output = Response> + Send + 'static;
+}
 
 /// How long and how many: the server's defences against slow, idle and flooding clients.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,15 +109,19 @@ impl Default for Limits {
 }
 
 /// Accepts on `listener` with the default [`Limits`] and no TLS until `shutdown` resolves.
-pub async fn run(listener: TcpListener, service: Service, shutdown: impl Future<Output = ()>) {
+pub async fn run<S: Service>(
+    listener: TcpListener,
+    service: Arc<S>,
+    shutdown: impl Future<Output = ()>,
+) {
     run_with(listener, service, Limits::default(), None, shutdown).await
 }
 
 /// Accepts on `listener` (over TLS when `tls` is given) until `shutdown` resolves, then stops
 /// within the shutdown grace.
-pub async fn run_with(
+pub async fn run_with<S: Service>(
     listener: TcpListener,
-    service: Service,
+    service: Arc<S>,
     limits: Limits,
     tls: Option<tls::TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
@@ -209,15 +222,16 @@ pub async fn run_with(
 
 /// Serves HTTP/1.1 on one connection until it ends, is closed (idle, evicted, faulted) or the
 /// server stops. Generic over the stream so another transport can be served the same way.
-pub async fn serve_connection<S>(
+pub async fn serve_connection<S, V>(
     io: S,
     peer: SocketAddr,
-    service: Service,
+    service: Arc<V>,
     state: Arc<ConnState>,
     mut stop: watch::Receiver<bool>,
     limits: Limits,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    V: Service,
 {
     let svc_state = state.clone();
     let timeouts = body::Timeouts {
@@ -232,9 +246,9 @@ pub async fn serve_connection<S>(
         }
         let state = svc_state.clone();
         state.begin();
-        let fut = service(req, peer);
+        let service = service.clone();
         async move {
-            let resp = fut.await;
+            let resp = service.call(req, peer).await;
             state.end();
             if let Some(fault) = resp.extensions().get::<ConnectionFault>().copied() {
                 state.fault(fault);
