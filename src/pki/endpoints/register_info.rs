@@ -115,17 +115,19 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Vec<u8>, PkiError> {
     ctx.date_form("personData.BirthDate", &person.birth_date)?;
     let lookup_charge = identity_checks(ctx, customer, ca, profile, &mut person)?;
     documented_person(ctx, &pd, customer)?;
+    let subject = profile
+        .template
+        .render(|field| person_value(&person, field));
     let applicant = Applicant {
         p12_password_sha256: password.map(|p| crate::crypto::sha256_hex(p.as_bytes())),
         token_type,
-        subject: profile
-            .template
-            .render(|field| person_value(&person, field)),
+        subject_dn: crate::crypto::x509::display_name(&subject),
+        subject,
         person,
         lookup_charge,
     };
     let (record, how) = apply(ctx, customer, ca, profile, &applicant)?;
-    render(ctx, &record, how, &applicant.subject_dn())
+    render(ctx, &record, how, &applicant.subject_dn)
 }
 
 /// The customer (license, transaction signature over `signed`, i.e.
@@ -157,14 +159,12 @@ struct Applicant {
     p12_password_sha256: Option<String>,
     /// The certificate subject, from the profile's template, in DER order.
     subject: Vec<(crate::crypto::x509::Attr, String)>,
+    /// `subject` as the registration and the answer name it, written once.
+    subject_dn: String,
     lookup_charge: u64,
 }
 
 impl Applicant {
-    fn subject_dn(&self) -> String {
-        crate::crypto::x509::display_name(&self.subject)
-    }
-
     /// A new lifecycle's record (its code is given by the model).
     fn record(
         &self,
@@ -181,7 +181,7 @@ impl Applicant {
             token_type: self.token_type.clone(),
             p12_password_sha256: self.p12_password_sha256.clone(),
             person: self.person.clone(),
-            subject_dn: self.subject_dn(),
+            subject_dn: self.subject_dn.clone(),
             subject: self
                 .subject
                 .iter()
@@ -218,13 +218,13 @@ fn apply(
     profile: &Profile,
     applicant: &Applicant,
 ) -> Result<(Arc<TrackingRecord>, Registered), PkiError> {
-    let subject_dn = applicant.subject_dn();
+    let subject_dn = &applicant.subject_dn;
     let now = ctx.now;
     let registration = Registration {
         customer: &customer.code,
         ca: &ca.spec.name,
         government: ca.is_government_public(),
-        subject_dn: &subject_dn,
+        subject_dn,
         profile: &profile.spec.name,
         token_type: &applicant.token_type,
         p12_password_sha256: applicant.p12_password_sha256.as_deref(),
