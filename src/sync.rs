@@ -1,5 +1,5 @@
-//! Lock helpers: a poisoned lock is recovered, not propagated; and the hash map the shared
-//! state behind them uses.
+//! Lock helpers: a poisoned lock is recovered, not propagated; the hash map the shared state
+//! behind them uses; and per-thread slots for state every request touches.
 //!
 //! Rationale: a panic while a lock is held can only come from a bug in signsim (no request
 //! input reaches a panic by design). The data behind every lock here stays consistent
@@ -25,3 +25,64 @@ pub fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 /// Keys may come from clients (queries, logins, tenants); a per-process seed keeps them from
 /// choosing collisions in advance.
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// How many [`slot`]s there are: threads share one beyond this.
+pub const SLOTS: usize = 8;
+
+static NEXT_SLOT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    static SLOT: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// The calling thread's slot, below [`SLOTS`], given out in turn at its first call: each
+/// connection lane (`server::lanes`) has its own.
+///
+/// Rationale: state that both lanes write on every request (a lock, a reference count) moves
+/// its cache line from one core to the other each time; state kept per slot stays on the core
+/// that uses it.
+pub fn slot() -> usize {
+    SLOT.with(|s| match s.get() {
+        Some(i) => i,
+        None => {
+            let i = NEXT_SLOT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % SLOTS;
+            s.set(Some(i));
+            i
+        }
+    })
+}
+
+/// One `T` per [`slot`], each on cache lines of its own.
+pub struct PerSlot<T> {
+    slots: [Padded<T>; SLOTS],
+}
+
+/// Two cache lines' alignment: a neighbour's writes never touch this one's lines (adjacent-line
+/// prefetch pairs them).
+#[repr(align(128))]
+struct Padded<T>(T);
+
+impl<T: Default> Default for PerSlot<T> {
+    fn default() -> Self {
+        PerSlot {
+            slots: std::array::from_fn(|_| Padded(T::default())),
+        }
+    }
+}
+
+impl<T> PerSlot<T> {
+    /// The calling thread's.
+    pub fn mine(&self) -> &T {
+        &self.slots[slot()].0
+    }
+
+    /// Slot `i`'s (`None` past [`SLOTS`]).
+    pub fn at(&self, i: usize) -> Option<&T> {
+        self.slots.get(i).map(|p| &p.0)
+    }
+
+    /// Every slot's, for a reader that needs them all.
+    pub fn all(&self) -> impl Iterator<Item = &T> {
+        self.slots.iter().map(|p| &p.0)
+    }
+}

@@ -1,8 +1,10 @@
-//! The counts: one [`Tally`] per tenant behind one lock, fed by the pipeline's observer.
+//! The counts: one [`Tally`] per tenant, fed by the pipeline's observer. Each thread counts
+//! into its own map ([`PerSlot`]: the connection lanes never take the same lock per request);
+//! a reader adds them up.
 
 use super::{ApiIndex, Universe};
 use crate::journal::Meta;
-use crate::sync::FastMap;
+use crate::sync::{FastMap, PerSlot};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
 use time::OffsetDateTime;
@@ -10,9 +12,13 @@ use time::OffsetDateTime;
 /// What the running server has reached, per tenant, since start or the last clear.
 pub struct Coverage {
     universe: OnceLock<Universe>,
-    state: Mutex<State>,
+    /// When counting started (start, or the last clear), wall time.
+    since: Mutex<OffsetDateTime>,
+    /// By tenant, per thread.
+    tallies: PerSlot<Mutex<FastMap<String, Tally>>>,
 }
 
+/// The counts as a reader sees them: every thread's added up.
 pub(super) struct State {
     /// When counting started (start, or the last clear), wall time.
     pub since: OffsetDateTime,
@@ -93,10 +99,8 @@ impl Default for Coverage {
     fn default() -> Coverage {
         Coverage {
             universe: OnceLock::new(),
-            state: Mutex::new(State {
-                since: crate::clock::wall_now(),
-                tenants: FastMap::default(),
-            }),
+            since: Mutex::new(crate::clock::wall_now()),
+            tallies: PerSlot::default(),
         }
     }
 }
@@ -116,8 +120,8 @@ impl Coverage {
         let Some(u) = self.universe.get() else {
             return;
         };
-        let mut state = crate::sync::lock(&self.state);
-        let tenants = &mut state.tenants;
+        let mut mine = crate::sync::lock(self.tallies.mine());
+        let tenants = &mut *mine;
         let tenant = meta.tenant.as_deref().unwrap_or("");
         match meta.api {
             "pki" | "podpishi" => {
@@ -154,14 +158,31 @@ impl Coverage {
 
     /// Forgets every count; counting starts again now.
     pub fn clear(&self) {
-        let mut state = crate::sync::lock(&self.state);
-        state.tenants.clear();
-        state.since = crate::clock::wall_now();
+        let mut since = crate::sync::lock(&self.since);
+        for tallies in self.tallies.all() {
+            crate::sync::lock(tallies).clear();
+        }
+        *since = crate::clock::wall_now();
     }
 
-    /// Runs `f` on the counts as they are.
+    /// Runs `f` on the counts as they are (every thread's added up).
     pub(super) fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
-        f(&crate::sync::lock(&self.state))
+        let since = crate::sync::lock(&self.since);
+        let mut tenants: FastMap<String, Tally> = FastMap::default();
+        for tallies in self.tallies.all() {
+            for (tenant, t) in crate::sync::lock(tallies).iter() {
+                match tenants.get_mut(tenant) {
+                    Some(sum) => sum.add(t),
+                    None => {
+                        tenants.insert(tenant.clone(), t.clone());
+                    }
+                }
+            }
+        }
+        f(&State {
+            since: *since,
+            tenants,
+        })
     }
 }
 

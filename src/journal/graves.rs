@@ -10,51 +10,39 @@
 //! thread that ended): beyond that the evicting thread frees them itself.
 
 use super::Entry;
-use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::PerSlot;
+use std::cell::RefCell;
 use std::sync::Mutex;
 
-/// How many graves: threads share them beyond this (a thread may then free a neighbour's).
-const GRAVES: usize = 8;
 /// Entries a grave holds before the evicting thread frees one itself.
 const GRAVE_CAP: usize = 32;
 
-static NEXT_MAKER: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
-    /// This thread's grave, assigned at its first push.
-    static MAKER: Cell<Option<u8>> = const { Cell::new(None) };
     /// An empty buffer this thread swaps into its grave, so no grave's buffer is freed.
     static SPARE: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The grave of the calling thread.
+/// The grave of the calling thread: its [`crate::sync::slot`] (threads share one beyond
+/// [`crate::sync::SLOTS`]; a thread may then free a neighbour's).
 pub(super) fn maker() -> u8 {
-    MAKER.with(|m| match m.get() {
-        Some(g) => g,
-        None => {
-            let g = (NEXT_MAKER.fetch_add(1, Ordering::Relaxed) % GRAVES) as u8;
-            m.set(Some(g));
-            g
-        }
-    })
+    crate::sync::slot() as u8
 }
 
-/// The journal's graves.
+/// The journal's graves, one per slot.
 pub(super) struct Graves {
-    graves: [Mutex<Vec<Entry>>; GRAVES],
+    graves: PerSlot<Mutex<Vec<Entry>>>,
 }
 
 impl Graves {
     pub(super) fn new() -> Graves {
         Graves {
-            graves: std::array::from_fn(|_| Mutex::new(Vec::new())),
+            graves: PerSlot::default(),
         }
     }
 
     /// Frees, here, what other threads evicted of this thread's (`me`) entries.
     pub(super) fn free_mine(&self, me: u8) {
-        let Some(grave) = self.graves.get(usize::from(me)) else {
+        let Some(grave) = self.graves.at(usize::from(me)) else {
             return;
         };
         SPARE.with(|spare| {
@@ -78,7 +66,7 @@ impl Graves {
         if maker == me {
             return;
         }
-        if let Some(grave) = self.graves.get(usize::from(maker)) {
+        if let Some(grave) = self.graves.at(usize::from(maker)) {
             let mut g = crate::sync::lock(grave);
             if g.len() < GRAVE_CAP {
                 g.push(entry);
@@ -88,7 +76,7 @@ impl Graves {
 
     /// Frees every grave's entries (a cleared journal keeps nothing).
     pub(super) fn clear(&self) {
-        for grave in &self.graves {
+        for grave in self.graves.all() {
             let taken = std::mem::take(&mut *crate::sync::lock(grave));
             drop(taken);
         }
@@ -112,14 +100,19 @@ mod tests {
             me,
             crate::journal::tests::entry(1, "RegisterInfo", 200),
         );
-        assert_eq!(crate::sync::lock(&graves.graves[usize::from(me)]).len(), 1);
+        assert_eq!(
+            crate::sync::lock(graves.graves.at(usize::from(me)).expect("a slot")).len(),
+            1
+        );
         // Its own: freed at once, never kept.
         graves.bury(
             other,
             other,
             crate::journal::tests::entry(1, "RegisterInfo", 200),
         );
-        assert!(crate::sync::lock(&graves.graves[usize::from(other)]).is_empty());
+        assert!(
+            crate::sync::lock(graves.graves.at(usize::from(other)).expect("a slot")).is_empty()
+        );
         // A full grave: the evicting thread frees the rest.
         for _ in 0..GRAVE_CAP + 5 {
             graves.bury(
@@ -129,17 +122,17 @@ mod tests {
             );
         }
         assert_eq!(
-            crate::sync::lock(&graves.graves[usize::from(me)]).len(),
+            crate::sync::lock(graves.graves.at(usize::from(me)).expect("a slot")).len(),
             GRAVE_CAP
         );
         graves.free_mine(me);
-        assert!(crate::sync::lock(&graves.graves[usize::from(me)]).is_empty());
+        assert!(crate::sync::lock(graves.graves.at(usize::from(me)).expect("a slot")).is_empty());
         graves.bury(
             other,
             me,
             crate::journal::tests::entry(1, "RegisterInfo", 200),
         );
         graves.clear();
-        assert!(crate::sync::lock(&graves.graves[usize::from(me)]).is_empty());
+        assert!(crate::sync::lock(graves.graves.at(usize::from(me)).expect("a slot")).is_empty());
     }
 }

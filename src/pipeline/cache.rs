@@ -12,16 +12,19 @@
 
 use super::Answer;
 use crate::journal::{Meta, Refusal, Warning};
-use crate::sync::FastMap;
+use crate::sync::{FastMap, PerSlot};
 use std::sync::{Arc, RwLock};
 
-/// Distinct (route, query) pairs remembered.
+/// Distinct (route, query) pairs remembered by each thread.
 const ENTRIES: usize = 1024;
 
+/// Kept per thread ([`PerSlot`]): each connection lane answers from, and fills, its own, so the
+/// lanes never write the same lock or the same answer's reference count (a hit cost the lock's
+/// and the counts' cache lines moving between the cores).
 #[derive(Default)]
 pub struct GetCache {
     /// By route, then by query: a lookup by `&str` allocates nothing.
-    entries: RwLock<FastMap<&'static str, FastMap<String, Cached>>>,
+    entries: PerSlot<RwLock<FastMap<&'static str, FastMap<String, Cached>>>>,
 }
 
 struct Cached {
@@ -71,7 +74,7 @@ impl GetCache {
         query: &str,
         generation: u64,
     ) -> Option<(Answer, Arc<Judged>)> {
-        let entries = crate::sync::read(&self.entries);
+        let entries = crate::sync::read(self.entries.mine());
         let c = entries.get(route)?.get(query)?;
         (c.generation == generation).then(|| (c.answer.clone(), c.judged.clone()))
     }
@@ -84,7 +87,7 @@ impl GetCache {
         answer: &Answer,
         judged: Judged,
     ) {
-        let mut entries = crate::sync::write(&self.entries);
+        let mut entries = crate::sync::write(self.entries.mine());
         if entries.values().map(FastMap::len).sum::<usize>() >= ENTRIES {
             entries.clear();
         }
