@@ -10,12 +10,30 @@
 //! Rationale: `tokio::time::pause` does not move `SystemTime`, and certificate validity is
 //! wall-clock time, so the clock has to be ours.
 
-use std::sync::{Arc, RwLock};
+use crate::sync::PerSlot;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use time::{Duration, OffsetDateTime};
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Clock {
-    inner: Arc<RwLock<Mode>>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    mode: RwLock<Mode>,
+    /// Bumped at every change of `mode`, under its write lock.
+    version: AtomicU64,
+    /// Each thread's copy of `mode` and the version it was read at: a request reads the clock
+    /// a few times, and a read lock both connection lanes take moves its cache line between
+    /// the cores each time; an unchanged version is a read of a line no one writes.
+    seen: PerSlot<Mutex<Option<(u64, Mode)>>>,
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Clock").field(&self.mode()).finish()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -47,8 +65,33 @@ impl Clock {
 
     fn from_mode(mode: Mode) -> Clock {
         Clock {
-            inner: Arc::new(RwLock::new(mode)),
+            inner: Arc::new(Inner {
+                mode: RwLock::new(mode),
+                version: AtomicU64::new(0),
+                seen: PerSlot::default(),
+            }),
         }
+    }
+
+    /// The mode now: this thread's copy while no change has been made since it was read.
+    fn mode(&self) -> Mode {
+        let version = self.inner.version.load(Ordering::Acquire);
+        let mut seen = crate::sync::lock(self.inner.seen.mine());
+        match *seen {
+            Some((v, mode)) if v == version => mode,
+            _ => {
+                let mode = *crate::sync::read(&self.inner.mode);
+                *seen = Some((version, mode));
+                mode
+            }
+        }
+    }
+
+    /// Changes the mode to what `change` makes of it.
+    fn change(&self, change: impl FnOnce(Mode) -> Mode) {
+        let mut mode = crate::sync::write(&self.inner.mode);
+        *mode = change(*mode);
+        self.inner.version.fetch_add(1, Ordering::Release);
     }
 
     pub fn now(&self) -> OffsetDateTime {
@@ -62,7 +105,7 @@ impl Clock {
     }
 
     fn at_real(&self, real: impl FnOnce() -> OffsetDateTime) -> OffsetDateTime {
-        match *crate::sync::read(&self.inner) {
+        match self.mode() {
             Mode::Running { offset } => {
                 let real = real();
                 real.checked_add(offset).unwrap_or(real)
@@ -87,40 +130,40 @@ impl Clock {
     }
 
     pub fn is_frozen(&self) -> bool {
-        matches!(*crate::sync::read(&self.inner), Mode::Frozen { .. })
+        matches!(self.mode(), Mode::Frozen { .. })
     }
 
     /// Moves the clock to `at`, keeping its mode (a running clock keeps ticking from there).
     pub fn set(&self, at: OffsetDateTime) -> Result<(), String> {
         let at = Clock::check_range(at)?;
-        let mut mode = crate::sync::write(&self.inner);
-        *mode = match *mode {
+        self.change(|mode| match mode {
             Mode::Running { .. } => Mode::Running {
                 offset: at - OffsetDateTime::now_utc(),
             },
             Mode::Frozen { .. } => Mode::Frozen { at },
-        };
+        });
         Ok(())
     }
 
     /// Freezes the clock at its present instant, or sets a frozen one running from where it
     /// stands (`POST /__admin/clock {"frozen": bool}`); either way "now" does not jump.
     pub fn freeze(&self, frozen: bool) {
-        let mut mode = crate::sync::write(&self.inner);
-        let now = match *mode {
-            Mode::Running { offset } => {
-                let real = OffsetDateTime::now_utc();
-                real.checked_add(offset).unwrap_or(real)
+        self.change(|mode| {
+            let now = match mode {
+                Mode::Running { offset } => {
+                    let real = OffsetDateTime::now_utc();
+                    real.checked_add(offset).unwrap_or(real)
+                }
+                Mode::Frozen { at } => at,
+            };
+            if frozen {
+                Mode::Frozen { at: now }
+            } else {
+                Mode::Running {
+                    offset: now - OffsetDateTime::now_utc(),
+                }
             }
-            Mode::Frozen { at } => at,
-        };
-        *mode = if frozen {
-            Mode::Frozen { at: now }
-        } else {
-            Mode::Running {
-                offset: now - OffsetDateTime::now_utc(),
-            }
-        };
+        });
     }
 
     /// Moves the clock by `by` (may be negative).
@@ -134,8 +177,8 @@ impl Clock {
 
     /// Makes this clock behave like `other` (used when a scenario is reloaded or reset).
     pub fn assume(&self, other: &Clock) {
-        let theirs = *crate::sync::read(&other.inner);
-        *crate::sync::write(&self.inner) = theirs;
+        let theirs = other.mode();
+        self.change(|_| theirs);
     }
 }
 
