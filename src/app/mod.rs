@@ -11,9 +11,10 @@
 //! validates a scenario completely before anything changes, then swaps it in.
 //!
 //! Files: `startup` binds and builds the [`App`], `mount` is the routing table and what the app
-//! answers itself, `scenario` loads a whole scenario, `reactions` performs scheduled events
-//! and reactions, `control` is the app as the control API's `Control` handle, `ready` the
-//! ready file, `names` the scenario's name checks.
+//! answers itself, `serving` keeps each thread's handles to the APIs in force, `scenario` loads
+//! a whole scenario, `reactions` performs scheduled events and reactions, `control` is the app
+//! as the control API's `Control` handle, `ready` the ready file, `names` the scenario's name
+//! checks.
 
 mod control;
 pub mod coverage;
@@ -22,6 +23,7 @@ pub mod names;
 mod reactions;
 pub mod ready;
 pub mod scenario;
+mod serving;
 mod startup;
 
 pub use startup::{build, TLS_NAMES};
@@ -35,7 +37,7 @@ use crate::scenario::Problem;
 use crate::store::Store;
 use scenario::Scenario;
 use std::net::SocketAddr;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 pub use scenario::{load as load_scenario, load_embedded, load_file, load_text};
@@ -122,6 +124,8 @@ pub struct App {
     pub started: Instant,
     pki: RwLock<Option<Pki>>,
     podpishi: RwLock<Option<Podpishi>>,
+    /// The two above as each thread serves requests with them.
+    serving: serving::Serving,
     /// The loaded scenario's name and where it came from (reset reloads it).
     loaded: RwLock<(String, ScenarioSource)>,
     /// What the loaded scenario's world names (for fault rules sent to the control API).
@@ -135,6 +139,16 @@ impl App {
 
     pub fn podpishi(&self) -> Option<Podpishi> {
         crate::sync::read(&self.podpishi).clone()
+    }
+
+    /// [`App::pki`] for serving a request: this thread's handle (see `serving`).
+    fn serving_pki(&self) -> Option<Arc<Pki>> {
+        self.serving.pki(|| (self.pki(), self.podpishi()))
+    }
+
+    /// [`App::podpishi`] for serving a request: this thread's handle.
+    fn serving_podpishi(&self) -> Option<Arc<Podpishi>> {
+        self.serving.podpishi(|| (self.pki(), self.podpishi()))
     }
 
     pub fn scenario_name(&self) -> String {
@@ -239,6 +253,7 @@ impl App {
         }
         *crate::sync::write(&self.pki) = pki;
         *crate::sync::write(&self.podpishi) = podpishi;
+        self.serving.replaced();
         shared.schedule.install(
             shared.clock.now(),
             &scenario.file.events,

@@ -155,13 +155,13 @@ async fn route(app: &Arc<App>, target: Target, req: Request, peer: SocketAddr) -
     let shared = &app.shared;
     match target {
         Target::Pki(routed) => {
-            if let Some(pki) = app.pki() {
-                return pipeline::serve(&pki, shared, req, routed).await;
+            if let Some(pki) = app.serving_pki() {
+                return pipeline::serve(&*pki, shared, req, routed).await;
             }
         }
         Target::Podpishi(routed) => {
-            if let Some(pod) = app.podpishi() {
-                return pipeline::serve(&pod, shared, req, routed).await;
+            if let Some(pod) = app.serving_podpishi() {
+                return pipeline::serve(&*pod, shared, req, routed).await;
             }
         }
         Target::Admin(routed) => {

@@ -89,6 +89,7 @@ pub async fn build(config: &Config) -> Result<(TcpListener, SocketAddr, Arc<App>
         started: Instant::now(),
         pki: RwLock::new(None),
         podpishi: RwLock::new(None),
+        serving: Default::default(),
         loaded: RwLock::new((String::new(), config.scenario.clone())),
         names: RwLock::new(None),
     };
