@@ -6,15 +6,17 @@
 //! `Arc` of the value with the bytes it was decoded from; [`Store::get_decoded`] fetches the
 //! stored bytes as any read does and reuses the value only when they are equal. So a write, a
 //! reset or a scenario load can never be answered from a stale value, and nothing has to be
-//! invalidated. Bounded: at most [`CAPACITY`] entries (emptied when full), each holding one
-//! stored value.
+//! invalidated. Bounded: at most [`CAPACITY`] entries a thread (emptied when full), each holding
+//! one stored value. Each thread keeps its own ([`PerSlot`]): a hit took a read lock and a value's
+//! reference count that both connection lanes wrote, moving those cache lines between the cores
+//! on every request.
 
 use super::{codec, Store, StoreError, Stored, Table};
-use crate::sync::FastMap;
+use crate::sync::{FastMap, PerSlot};
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, RwLock};
 
-/// Entries one cache keeps at most.
+/// Entries one cache keeps at most, per thread.
 pub const CAPACITY: usize = 256;
 
 /// A key's stored bytes (shared with the backend, not copied) and the value decoded from them.
@@ -23,20 +25,20 @@ type Entry<V> = (Stored, Arc<V>);
 /// Decoded values of one table, by key.
 pub struct Decoded<V> {
     table: Table,
-    entries: RwLock<FastMap<Vec<u8>, Entry<V>>>,
+    entries: PerSlot<RwLock<FastMap<Vec<u8>, Entry<V>>>>,
 }
 
 impl<V> Decoded<V> {
     pub fn new(table: Table) -> Decoded<V> {
         Decoded {
             table,
-            entries: RwLock::new(FastMap::default()),
+            entries: PerSlot::default(),
         }
     }
 
-    /// How many values it holds.
+    /// How many values it holds (every thread's).
     pub fn len(&self) -> usize {
-        crate::sync::read(&self.entries).len()
+        self.entries.all().map(|e| crate::sync::read(e).len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -55,13 +57,14 @@ impl Store {
         let Some(bytes) = self.stored(cache.table, key)? else {
             return Ok(None);
         };
-        if let Some((seen, value)) = crate::sync::read(&cache.entries).get(key) {
+        let entries = cache.entries.mine();
+        if let Some((seen, value)) = crate::sync::read(entries).get(key) {
             if *seen == bytes {
                 return Ok(Some(value.clone()));
             }
         }
         let value = Arc::new(codec::decode::<V>(&bytes)?);
-        let mut entries = crate::sync::write(&cache.entries);
+        let mut entries = crate::sync::write(entries);
         if entries.len() >= CAPACITY && !entries.contains_key(key) {
             entries.clear();
         }
