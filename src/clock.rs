@@ -251,6 +251,36 @@ mod tests {
     use time::macros::datetime;
 
     #[test]
+    fn a_change_on_one_thread_is_read_at_once_on_another_that_kept_the_old_mode() {
+        let c = Clock::frozen(datetime!(2026-06-01 08:00 UTC));
+        let (to_reader, at_reader) = std::sync::mpsc::channel::<()>();
+        let (to_main, at_main) = std::sync::mpsc::channel::<OffsetDateTime>();
+        let reader = {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                // Keeps the frozen mode in its slot, then reads again after each change.
+                to_main.send(c.now()).unwrap();
+                while at_reader.recv().is_ok() {
+                    to_main.send(c.now()).unwrap();
+                }
+            })
+        };
+        assert_eq!(at_main.recv().unwrap(), datetime!(2026-06-01 08:00 UTC));
+        c.set(datetime!(2027-01-01 00:00 UTC)).unwrap();
+        to_reader.send(()).unwrap();
+        assert_eq!(at_main.recv().unwrap(), datetime!(2027-01-01 00:00 UTC));
+        c.advance(Duration::hours(1)).unwrap();
+        to_reader.send(()).unwrap();
+        assert_eq!(at_main.recv().unwrap(), datetime!(2027-01-01 01:00 UTC));
+        let other = Clock::frozen(datetime!(2030-05-05 05:05 UTC));
+        c.assume(&other);
+        to_reader.send(()).unwrap();
+        assert_eq!(at_main.recv().unwrap(), datetime!(2030-05-05 05:05 UTC));
+        drop(to_reader);
+        reader.join().unwrap();
+    }
+
+    #[test]
     fn freezing_and_unfreezing_keep_the_instant() {
         let c = Clock::frozen(datetime!(2026-06-01 08:00 UTC));
         c.freeze(false);

@@ -86,3 +86,25 @@ impl<T> PerSlot<T> {
         self.slots.iter().map(|p| &p.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_keeps_its_slot_and_each_slot_is_its_own() {
+        let mine = slot();
+        assert_eq!(slot(), mine, "a thread keeps its slot");
+        let per: PerSlot<Mutex<u32>> = PerSlot::default();
+        *lock(per.mine()) += 1;
+        *lock(per.mine()) += 1;
+        assert_eq!(*lock(per.at(mine).expect("in range")), 2);
+        assert_eq!(per.all().map(|m| *lock(m)).sum::<u32>(), 2);
+        assert!(per.at(SLOTS).is_none());
+        let addresses: Vec<usize> = per.all().map(|m| m as *const _ as usize).collect();
+        assert!(
+            addresses.windows(2).all(|w| w[1] - w[0] >= 128),
+            "each slot on lines of its own"
+        );
+    }
+}
