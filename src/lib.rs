@@ -6,7 +6,8 @@
 //! ## Layout
 //! From the bottom up: each module uses only the ones listed before it (tests/it/architecture.rs
 //! holds the code to this list; docs/architecture.md draws the layers and one request's path):
-//! - [`sync`]: lock helpers (a poisoned lock is recovered). [`suggest`]: "did you mean".
+//! - [`sync`]: lock helpers (a poisoned lock is recovered), per-thread slots. [`suggest`]:
+//!   "did you mean".
 //! - [`clock`]: the only reader of time. [`ids`]: national codes, legal IDs, IIN/BIN, calendars.
 //! - [`crypto`]: RSA, X.509, CSR, CRL, CMS and PKCS#12 as pure functions.
 //! - [`changes`]: the state-machine transitions a request applied, gathered for the one
