@@ -10,9 +10,8 @@
 //! Rationale: `tokio::time::pause` does not move `SystemTime`, and certificate validity is
 //! wall-clock time, so the clock has to be ours.
 
-use crate::sync::PerSlot;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use crate::sync::Copies;
+use std::sync::{Arc, RwLock};
 use time::{Duration, OffsetDateTime};
 
 #[derive(Clone)]
@@ -22,12 +21,9 @@ pub struct Clock {
 
 struct Inner {
     mode: RwLock<Mode>,
-    /// Bumped at every change of `mode`, under its write lock.
-    version: AtomicU64,
-    /// Each thread's copy of `mode` and the version it was read at: a request reads the clock
-    /// a few times, and a read lock both connection lanes take moves its cache line between
-    /// the cores each time; an unchanged version is a read of a line no one writes.
-    seen: PerSlot<Mutex<Option<(u64, Mode)>>>,
+    /// Each thread's copy of `mode`: a request reads the clock a few times, and a read lock
+    /// both connection lanes take moved its cache line between the cores each time.
+    seen: Copies<Mode>,
 }
 
 impl std::fmt::Debug for Clock {
@@ -67,31 +63,25 @@ impl Clock {
         Clock {
             inner: Arc::new(Inner {
                 mode: RwLock::new(mode),
-                version: AtomicU64::new(0),
-                seen: PerSlot::default(),
+                seen: Copies::default(),
             }),
         }
     }
 
     /// The mode now: this thread's copy while no change has been made since it was read.
     fn mode(&self) -> Mode {
-        let version = self.inner.version.load(Ordering::Acquire);
-        let mut seen = crate::sync::lock(self.inner.seen.mine());
-        match *seen {
-            Some((v, mode)) if v == version => mode,
-            _ => {
-                let mode = *crate::sync::read(&self.inner.mode);
-                *seen = Some((version, mode));
-                mode
-            }
-        }
+        self.inner
+            .seen
+            .with(|| *crate::sync::read(&self.inner.mode), |m| *m)
     }
 
     /// Changes the mode to what `change` makes of it.
     fn change(&self, change: impl FnOnce(Mode) -> Mode) {
-        let mut mode = crate::sync::write(&self.inner.mode);
-        *mode = change(*mode);
-        self.inner.version.fetch_add(1, Ordering::Release);
+        {
+            let mut mode = crate::sync::write(&self.inner.mode);
+            *mode = change(*mode);
+        }
+        self.inner.seen.changed();
     }
 
     pub fn now(&self) -> OffsetDateTime {

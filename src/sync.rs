@@ -87,6 +87,50 @@ impl<T> PerSlot<T> {
     }
 }
 
+/// Each thread's copy of a value read on every request and changed rarely (the clock's mode, the
+/// APIs in force): a read is a load of a version no one writes between changes and the thread's
+/// own lock; the shared value is read again only after [`Copies::changed`].
+pub struct Copies<T> {
+    /// Bumped at every change.
+    version: std::sync::atomic::AtomicU64,
+    slots: PerSlot<Mutex<Option<(u64, T)>>>,
+}
+
+impl<T> Default for Copies<T> {
+    fn default() -> Self {
+        Copies {
+            version: std::sync::atomic::AtomicU64::new(0),
+            slots: PerSlot::default(),
+        }
+    }
+}
+
+impl<T> Copies<T> {
+    /// `pick` of this thread's copy; `read` makes a new one from the shared value when the
+    /// copy is older than the last change.
+    pub fn with<R>(&self, read: impl FnOnce() -> T, pick: impl FnOnce(&T) -> R) -> R {
+        // Read before the value: a change in between leaves the copy a stale version, read
+        // again next time.
+        let version = self.version.load(std::sync::atomic::Ordering::Acquire);
+        let mut slot = lock(self.slots.mine());
+        if let Some((_, value)) = slot.as_ref().filter(|(v, _)| *v == version) {
+            return pick(value);
+        }
+        let (_, value) = slot.insert((version, read()));
+        pick(value)
+    }
+
+    /// The shared value changed (call it after the change, with the value's own lock released):
+    /// every thread reads it again, and no copy keeps the old one alive.
+    pub fn changed(&self) {
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        for slot in self.slots.all() {
+            *lock(slot) = None;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +150,30 @@ mod tests {
             addresses.windows(2).all(|w| w[1] - w[0] >= 128),
             "each slot on lines of its own"
         );
+    }
+
+    #[test]
+    fn a_copy_is_read_once_until_a_change_which_drops_every_old_copy() {
+        let copies: Copies<std::sync::Arc<u32>> = Copies::default();
+        let old = std::sync::Arc::new(1);
+        let reads = std::cell::Cell::new(0);
+        let read = |v: &std::sync::Arc<u32>| {
+            reads.set(reads.get() + 1);
+            v.clone()
+        };
+        for _ in 0..3 {
+            assert_eq!(copies.with(|| read(&old), |v| **v), 1);
+        }
+        assert_eq!(reads.get(), 1, "read once, then this thread's copy");
+        assert_eq!(std::sync::Arc::strong_count(&old), 2);
+        copies.changed();
+        assert_eq!(
+            std::sync::Arc::strong_count(&old),
+            1,
+            "no copy keeps the old value"
+        );
+        let new = std::sync::Arc::new(2);
+        assert_eq!(copies.with(|| read(&new), |v| **v), 2);
+        assert_eq!(reads.get(), 2, "read again after the change");
     }
 }

@@ -143,12 +143,12 @@ impl App {
 
     /// [`App::pki`] for serving a request: this thread's handle (see `serving`).
     fn serving_pki(&self) -> Option<Arc<Pki>> {
-        self.serving.pki(|| (self.pki(), self.podpishi()))
+        self.serving.pki(&|| (self.pki(), self.podpishi()))
     }
 
     /// [`App::podpishi`] for serving a request: this thread's handle.
     fn serving_podpishi(&self) -> Option<Arc<Podpishi>> {
-        self.serving.podpishi(|| (self.pki(), self.podpishi()))
+        self.serving.podpishi(&|| (self.pki(), self.podpishi()))
     }
 
     pub fn scenario_name(&self) -> String {
