@@ -44,11 +44,15 @@ pub fn b64(data: &[u8]) -> String {
 /// Decodes standard base64 the way .NET's `Convert.FromBase64String` does: white space
 /// (line breaks of PEM-style wrapping) is ignored, padding is required.
 pub fn b64_decode(text: &str) -> Result<Vec<u8>, String> {
-    let compact: std::borrow::Cow<str> = if text.bytes().any(|b| b.is_ascii_whitespace()) {
-        text.chars().filter(|c| !c.is_ascii_whitespace()).collect()
-    } else {
-        text.into()
-    };
+    // Every ASCII white space is at most a space: one pass without a branch a byte (the
+    // common text has none), and only then the exact test.
+    let maybe_space = text.bytes().fold(false, |seen, b| seen | (b <= b' '));
+    let compact: std::borrow::Cow<str> =
+        if maybe_space && text.bytes().any(|b| b.is_ascii_whitespace()) {
+            text.chars().filter(|c| !c.is_ascii_whitespace()).collect()
+        } else {
+            text.into()
+        };
     if compact.is_empty() {
         return Err("it is empty".into());
     }

@@ -109,32 +109,62 @@ impl Template {
         for (attr, pieces) in self.parts.iter().rev() {
             // Room for a usual attribute at once (they were grown some eleven times a subject).
             let mut s = String::with_capacity(48);
-            let mut any_field = false;
-            let mut any_value = false;
-            for p in pieces {
-                match p {
-                    Piece::Lit(l) => s.push_str(l),
-                    Piece::Field(f) => {
-                        any_field = true;
-                        let v = value(*f);
-                        let v = v.as_ref().trim();
-                        any_value |= !v.is_empty();
-                        s.push_str(v);
-                    }
-                }
+            if let Some(v) = attribute(pieces, &value, &mut s) {
+                out.push((*attr, v.to_string()));
             }
-            if any_field && !any_value {
-                continue;
-            }
-            let trimmed = s.trim();
-            if trimmed.len() != s.len() {
-                s = trimmed.to_string();
-            }
-            out.push((*attr, s));
         }
         out
     }
 
+    /// What [`crate::crypto::x509::display_name`] writes of [`Template::render`]'s subject
+    /// (`CN=…, SERIALNUMBER=…, …, C=IR`), written at once: the registration looks a subject up
+    /// by it, and an idempotent repeat needs nothing else.
+    pub fn render_dn<S: AsRef<str>>(&self, value: impl Fn(Field) -> S) -> String {
+        let mut out = String::with_capacity(160);
+        let mut s = String::with_capacity(48);
+        for (attr, pieces) in &self.parts {
+            if let Some(v) = attribute(pieces, &value, &mut s) {
+                if !out.is_empty() {
+                    out.push_str(", ");
+                }
+                out.push_str(attr.short());
+                out.push('=');
+                out.push_str(v);
+            }
+        }
+        out
+    }
+}
+
+/// One attribute's value from its pieces, trimmed, written in `s` (cleared first); `None` when
+/// it has placeholders and they are all empty.
+fn attribute<'s, S: AsRef<str>>(
+    pieces: &[Piece],
+    value: &impl Fn(Field) -> S,
+    s: &'s mut String,
+) -> Option<&'s str> {
+    s.clear();
+    let mut any_field = false;
+    let mut any_value = false;
+    for p in pieces {
+        match p {
+            Piece::Lit(l) => s.push_str(l),
+            Piece::Field(f) => {
+                any_field = true;
+                let v = value(*f);
+                let v = v.as_ref().trim();
+                any_value |= !v.is_empty();
+                s.push_str(v);
+            }
+        }
+    }
+    if any_field && !any_value {
+        return None;
+    }
+    Some(s.trim())
+}
+
+impl Template {
     /// Fields the template uses.
     pub fn fields(&self) -> Vec<Field> {
         self.parts
@@ -207,6 +237,40 @@ mod tests {
             "CN=Mehdi Ahmadi [Sign], SERIALNUMBER=0012345679, O=Unaffiliated, SN=احمدی, G=مهدی, S=تهران, L=تهران, C=IR"
         );
         assert_eq!(subject[0].0, Attr::Country);
+    }
+
+    /// The DN written at once is the one shown of the rendered subject, for both presets and
+    /// a custom template, with values empty, blank, padded and absent.
+    #[test]
+    fn dn_written_at_once_is_the_rendered_subject_shown() {
+        let persons: [&[(Field, &str)]; 4] = [
+            &[
+                (Field::EnName, "Mehdi"),
+                (Field::EnLastName, "Ahmadi"),
+                (Field::NationalCode, "0012345679"),
+                (Field::Name, "مهدی"),
+                (Field::LastName, " احمدی "),
+                (Field::Email, "m@example.test"),
+            ],
+            &[(Field::EnName, "  "), (Field::City, "تهران")],
+            &[(Field::EnLastName, "Ahmadi "), (Field::ProvinceName, " ")],
+            &[],
+        ];
+        for spec in [
+            "natural-person",
+            "legal-person",
+            " T={Telephone} x ,CN=  {EnName}  ,OU=Dev",
+        ] {
+            let t = Template::parse(spec).unwrap();
+            for person in persons {
+                let value = |f: Field| person.iter().find(|(g, _)| *g == f).map_or("", |(_, v)| *v);
+                assert_eq!(
+                    t.render_dn(value),
+                    crate::crypto::x509::display_name(&t.render(value)),
+                    "template {spec:?}, person {person:?}"
+                );
+            }
+        }
     }
 
     #[test]

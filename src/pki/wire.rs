@@ -198,6 +198,25 @@ pub struct Fields<'a> {
     /// Every name sent is ASCII: a name of another length can not match (the common case,
     /// rejected without looking at the bytes).
     ascii: bool,
+    /// When every name sent is ASCII, each one's [`name_key`], in order: a lookup compares
+    /// one word per property and the bytes only where the keys agree.
+    keys: Box<[u64]>,
+}
+
+/// A name's length and first seven bytes with bit 5 set, packed in a word: two ASCII names
+/// equal but for case have the same key (a letter's case is bit 5), so different keys mean
+/// different names; equal keys are confirmed byte by byte.
+fn name_key(name: &[u8]) -> u64 {
+    let head = match name.first_chunk::<8>() {
+        Some(eight) => u64::from_le_bytes(*eight) & 0x00FF_FFFF_FFFF_FFFF,
+        None => name.iter().rev().fold(0, |k, &b| (k << 8) | u64::from(b)),
+    };
+    head | 0x0020_2020_2020_2020 | ((name.len().min(255) as u64) << 56)
+}
+
+/// A sent name is `name` in any ASCII case (both ASCII): the same bytes first, the common case.
+fn same_ascii(sent: &[u8], name: &[u8]) -> bool {
+    sent == name || sent.eq_ignore_ascii_case(name)
 }
 
 /// Property names compare as Json.NET binds them: case-insensitively.
@@ -289,8 +308,12 @@ impl<'a> Fields<'a> {
             map,
             prefix,
             ascii: false,
+            keys: Box::default(),
         };
         f.ascii = f.map.iter().all(|(k, _)| f.bytes(k).is_ascii());
+        if f.ascii {
+            f.keys = f.map.iter().map(|(k, _)| name_key(f.bytes(k))).collect();
+        }
         f
     }
 
@@ -349,6 +372,16 @@ impl<'a> Fields<'a> {
     /// The property `name` in any case (the name as sent, and its value); of several
     /// spellings the last one sent wins, as in Json.NET.
     fn get(&self, name: &str) -> Option<(&str, &Node)> {
+        if self.ascii && name.is_ascii() {
+            let key = name_key(name.as_bytes());
+            return self
+                .keys
+                .iter()
+                .zip(self.map.iter())
+                .rev()
+                .find(|(k, (sent, _))| **k == key && same_ascii(self.bytes(sent), name.as_bytes()))
+                .map(|(_, (k, v))| (self.text(k), v));
+        }
         let binds = self.binder(name);
         self.map
             .iter()
@@ -582,10 +615,19 @@ impl<'f> Field<'f> {
 
     /// A string, trimmed, empty when absent.
     pub fn str_or_empty(self) -> Result<String, PkiError> {
-        Ok(self
-            .opt_text()?
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default())
+        Ok(self.text_or_empty()?.into_owned())
+    }
+
+    /// [`Field::str_or_empty`], borrowed when the field is a JSON string.
+    pub fn text_or_empty(self) -> Result<Cow<'f, str>, PkiError> {
+        Ok(match self.opt_text()? {
+            None => Cow::Borrowed(""),
+            Some(Cow::Borrowed(s)) => Cow::Borrowed(s.trim()),
+            Some(Cow::Owned(s)) => match s.trim() {
+                t if t.len() == s.len() => Cow::Owned(s),
+                t => Cow::Owned(t.to_string()),
+            },
+        })
     }
 
     /// A boolean: true/false, "true"/"false" (any case), 1/0.

@@ -19,6 +19,7 @@ use crate::pki::wire::{self, Fields};
 use crate::pki::{Ca, Ctx, Customer, Profile};
 use crate::scenario::model::PersonSpec;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -115,14 +116,12 @@ pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Vec<u8>, PkiError> {
     ctx.date_form("personData.BirthDate", &person.birth_date)?;
     let lookup_charge = identity_checks(ctx, customer, ca, profile, &mut person)?;
     documented_person(ctx, &pd, customer)?;
-    let subject = profile
-        .template
-        .render(|field| person_value(&person, field));
     let applicant = Applicant {
         p12_password_sha256: password.map(|p| crate::crypto::sha256_hex(p.as_bytes())),
         token_type,
-        subject_dn: crate::crypto::x509::display_name(&subject),
-        subject,
+        subject_dn: profile
+            .template
+            .render_dn(|field| person_value(&person, field)),
         person,
         lookup_charge,
     };
@@ -153,18 +152,17 @@ fn authorize<'a>(
 }
 
 /// The applicant as the registration records them, after every check.
-struct Applicant {
-    person: Person,
+struct Applicant<'p> {
+    person: PersonIn<'p>,
     token_type: String,
     p12_password_sha256: Option<String>,
-    /// The certificate subject, from the profile's template, in DER order.
-    subject: Vec<(crate::crypto::x509::Attr, String)>,
-    /// `subject` as the registration and the answer name it, written once.
+    /// The certificate subject from the profile's template, as the registration and the
+    /// answer name it (the subject's attributes are rendered for a new record only).
     subject_dn: String,
     lookup_charge: u64,
 }
 
-impl Applicant {
+impl Applicant<'_> {
     /// A new lifecycle's record (its code is given by the model).
     fn record(
         &self,
@@ -180,12 +178,13 @@ impl Applicant {
             profile: profile.spec.name.clone(),
             token_type: self.token_type.clone(),
             p12_password_sha256: self.p12_password_sha256.clone(),
-            person: self.person.clone(),
+            person: self.person.owned(),
             subject_dn: self.subject_dn.clone(),
-            subject: self
-                .subject
-                .iter()
-                .map(|(a, v)| (a.short().to_string(), v.clone()))
+            subject: profile
+                .template
+                .render(|field| person_value(&self.person, field))
+                .into_iter()
+                .map(|(a, v)| (a.short().to_string(), v))
                 .collect(),
             status: if profile.spec.approval || profile.spec.face_auth {
                 Status::AwaitingApproval
@@ -528,26 +527,72 @@ fn token_type(
     Ok((t, Some(password)))
 }
 
-/// The person as sent, in this order of refusals.
-fn read_person(pd: &PersonData, national: &str) -> Result<Person, PkiError> {
-    Ok(Person {
-        national_code: national.to_string(),
-        name: pd.name.str_or_empty()?,
-        last_name: pd.last_name.str_or_empty()?,
-        en_name: pd.en_name.str_or_empty()?,
-        en_last_name: pd.en_last_name.str_or_empty()?,
-        father_name: pd.father_name.str_or_empty()?,
+/// The person as sent, in this order of refusals: texts borrowed from the body, copied only
+/// when a registration is made ([`PersonIn::owned`]).
+fn read_person<'p>(pd: &PersonData<'p>, national: &'p str) -> Result<PersonIn<'p>, PkiError> {
+    Ok(PersonIn {
+        national_code: national,
+        name: pd.name.text_or_empty()?,
+        last_name: pd.last_name.text_or_empty()?,
+        en_name: pd.en_name.text_or_empty()?,
+        en_last_name: pd.en_last_name.text_or_empty()?,
+        father_name: pd.father_name.text_or_empty()?,
         is_man: pd.is_man.opt_bool()?,
-        postal_code: pd.postal_code.str_or_empty()?,
-        telephone: pd.telephone.str_or_empty()?,
+        postal_code: pd.postal_code.text_or_empty()?,
+        telephone: pd.telephone.text_or_empty()?,
         is_foreign: pd.is_foreign.opt_bool()?.unwrap_or(false),
-        birth_certificate_id: pd.birth_certificate_id.str_or_empty()?,
-        birth_date: pd.birth_date.str_or_empty()?,
-        city: pd.city.str_or_empty()?,
-        province_name: pd.province_name.str_or_empty()?,
-        agency_sn: pd.agency_sn.str_or_empty()?,
-        email: pd.email.str_or_empty()?,
+        birth_certificate_id: pd.birth_certificate_id.text_or_empty()?,
+        birth_date: pd.birth_date.text_or_empty()?,
+        city: pd.city.text_or_empty()?,
+        province_name: pd.province_name.text_or_empty()?,
+        agency_sn: pd.agency_sn.text_or_empty()?,
+        email: pd.email.text_or_empty()?,
     })
+}
+
+/// A [`Person`] as the request sent it, its texts slices of the body where they can be (an
+/// idempotent repeat, the common call, stores nothing).
+struct PersonIn<'p> {
+    national_code: &'p str,
+    name: Cow<'p, str>,
+    last_name: Cow<'p, str>,
+    en_name: Cow<'p, str>,
+    en_last_name: Cow<'p, str>,
+    father_name: Cow<'p, str>,
+    is_man: Option<bool>,
+    postal_code: Cow<'p, str>,
+    telephone: Cow<'p, str>,
+    is_foreign: bool,
+    birth_certificate_id: Cow<'p, str>,
+    birth_date: Cow<'p, str>,
+    city: Cow<'p, str>,
+    province_name: Cow<'p, str>,
+    agency_sn: Cow<'p, str>,
+    email: Cow<'p, str>,
+}
+
+impl PersonIn<'_> {
+    /// The record's copy.
+    fn owned(&self) -> Person {
+        Person {
+            national_code: self.national_code.to_string(),
+            name: self.name.to_string(),
+            last_name: self.last_name.to_string(),
+            en_name: self.en_name.to_string(),
+            en_last_name: self.en_last_name.to_string(),
+            father_name: self.father_name.to_string(),
+            is_man: self.is_man,
+            postal_code: self.postal_code.to_string(),
+            telephone: self.telephone.to_string(),
+            is_foreign: self.is_foreign,
+            birth_certificate_id: self.birth_certificate_id.to_string(),
+            birth_date: self.birth_date.to_string(),
+            city: self.city.to_string(),
+            province_name: self.province_name.to_string(),
+            agency_sn: self.agency_sn.to_string(),
+            email: self.email.to_string(),
+        }
+    }
 }
 
 /// Every `personData` field the document's body shows without marking it optional (the PKI
@@ -582,13 +627,13 @@ fn documented_person(
     ctx.documented_fields(&fields, "the PKI document, lines 327-357")
 }
 
-pub fn person_value(p: &Person, field: Field) -> &str {
+fn person_value<'a>(p: &'a PersonIn<'_>, field: Field) -> &'a str {
     match field {
         Field::Name => &p.name,
         Field::LastName => &p.last_name,
         Field::EnName => &p.en_name,
         Field::EnLastName => &p.en_last_name,
-        Field::NationalCode => &p.national_code,
+        Field::NationalCode => p.national_code,
         Field::FatherName => &p.father_name,
         Field::City => &p.city,
         Field::ProvinceName => &p.province_name,
@@ -608,11 +653,11 @@ fn identity_checks(
     customer: &Customer,
     ca: &Ca,
     profile: &Profile,
-    person: &mut Person,
+    person: &mut PersonIn<'_>,
 ) -> Result<u64, PkiError> {
     let checks = &customer.spec.checks;
     let world = ctx.world;
-    let registry = world.persons.get(&person.national_code);
+    let registry = world.persons.get(person.national_code);
     let legal = profile.template.is_legal_person();
     let mut charge = 0;
     if checks.name_lookup && !legal {
@@ -649,7 +694,7 @@ fn name_lookup(
     ctx: &mut Ctx<'_>,
     price: u64,
     registry: Option<&PersonSpec>,
-    person: &mut Person,
+    person: &mut PersonIn<'_>,
 ) -> Result<u64, PkiError> {
     let names = [
         &person.name,
@@ -685,7 +730,7 @@ fn name_lookup(
 fn registry_check(
     ctx: &mut Ctx<'_>,
     registry: Option<&PersonSpec>,
-    person: &Person,
+    person: &PersonIn<'_>,
 ) -> Result<(), PkiError> {
     let national = &person.national_code;
     let reg = registry.ok_or_else(|| {
@@ -728,7 +773,7 @@ fn registry_check(
 fn shahkar_check(
     ctx: &mut Ctx<'_>,
     registry: Option<&PersonSpec>,
-    person: &Person,
+    person: &PersonIn<'_>,
 ) -> Result<(), PkiError> {
     if person.telephone.is_empty() {
         return Err(PkiError::new(Kind::MissingField, "personData.Telephone is empty; this customer's registrations are checked with Shahkar, which needs the applicant's mobile"));
@@ -751,7 +796,7 @@ fn shahkar_check(
 }
 
 /// The government public CA requires the address fields the others take as optional.
-fn government_fields(ca: &Ca, person: &Person) -> Result<(), PkiError> {
+fn government_fields(ca: &Ca, person: &PersonIn<'_>) -> Result<(), PkiError> {
     let missing: Vec<&str> = [
         ("PostalCode", &person.postal_code),
         ("City", &person.city),
@@ -775,7 +820,11 @@ fn government_fields(ca: &Ca, person: &Person) -> Result<(), PkiError> {
 }
 
 /// The names the profile's subject template puts in the certificate are not empty.
-fn subject_names(profile: &Profile, person: &Person, name_lookup: bool) -> Result<(), PkiError> {
+fn subject_names(
+    profile: &Profile,
+    person: &PersonIn<'_>,
+    name_lookup: bool,
+) -> Result<(), PkiError> {
     for field in profile.template.fields() {
         if matches!(
             field,
@@ -797,9 +846,9 @@ fn subject_names(profile: &Profile, person: &Person, name_lookup: bool) -> Resul
     Ok(())
 }
 
-fn fill(target: &mut String, value: &str) {
+fn fill<'p>(target: &mut Cow<'p, str>, value: &str) {
     if target.is_empty() {
-        *target = value.to_string();
+        *target = Cow::Owned(value.to_string());
     }
 }
 
