@@ -46,7 +46,7 @@ impl Api for Podpishi {
             Input::Upload { .. } => true,
             Input::Command { cmd, .. } => !crate::podpishi::routes::READS
                 .iter()
-                .any(|r| r.eq_ignore_ascii_case(cmd.oper.trim())),
+                .any(|r| r.eq_ignore_ascii_case(cmd.oper().trim())),
             Input::Cabinet { .. } => false,
         };
         let store = self.store();
@@ -151,7 +151,11 @@ impl Api for Podpishi {
             .text_ref("command")
             .and_then(|c| Command::decode(c.unwrap_or_default()))
             .map_err(as_refusal)?;
-        meta.operation = cmd.oper.clone().into();
+        // The documented name is a static text: no copy when it is written as documented.
+        meta.operation = match routes::command(cmd.oper()) {
+            Some((name, _)) if name == cmd.oper() => name.into(),
+            _ => cmd.oper().to_string().into(),
+        };
         meta.request = match raw {
             Some(body) => Request::deferred(&meta.sent, &body, command_request),
             None => {
@@ -179,7 +183,7 @@ impl Api for Podpishi {
                     .map_err(|error| Refused {
                         error,
                         doc: None,
-                        oper: Some(cmd.oper.clone()),
+                        oper: Some(cmd.oper().to_string()),
                     })?;
                 Ok(match reply {
                     Reply::Xml(x) => xml_answer(x),
@@ -257,12 +261,12 @@ impl Podpishi {
     ) -> Result<Reply, PodpishiError> {
         let world = self.world();
         let now = self.now();
-        let Some((name, handler)) = routes::command(&cmd.oper) else {
+        let Some((name, handler)) = routes::command(cmd.oper()) else {
             return Err(PodpishiError::new(
                 Kind::UnknownOper,
                 format!(
                     "<oper> '{}' is not a command of /apistatus.php; the commands are: {}",
-                    cmd.oper,
+                    cmd.oper(),
                     routes::COMMANDS
                         .iter()
                         .map(|(n, ..)| *n)
@@ -299,12 +303,12 @@ fn check_oper(
     name: &str,
     warnings: &mut Vec<Warning>,
 ) -> Result<(), PodpishiError> {
-    if name != cmd.oper {
+    if name != cmd.oper() {
         portable(
             world,
             warnings,
             "oper-case",
-            format!("<oper> is '{}'; the document writes '{name}'", cmd.oper),
+            format!("<oper> is '{}'; the document writes '{name}'", cmd.oper()),
         )?;
     }
     if let Some(sent) = &cmd.oper_padded {
@@ -385,13 +389,13 @@ fn command_request(body: &[u8]) -> Value {
 /// becomes an array), long values shortened: what the journal shows and reactions match on.
 fn command_summary(cmd: &Command) -> Value {
     let mut m = serde_json::Map::new();
-    for (k, v) in &cmd.items {
-        let v = crate::journal::summarize(&Value::String(v.clone()));
+    for (k, v) in cmd.items() {
+        let v = crate::journal::summarize(&Value::String(v.to_string()));
         match m.get_mut(k) {
             Some(Value::Array(a)) => a.push(v),
             Some(prev) => *prev = Value::Array(vec![prev.take(), v]),
             None => {
-                m.insert(k.clone(), v);
+                m.insert(k.to_string(), v);
             }
         }
     }

@@ -77,11 +77,9 @@ impl Podpishi {
                 format!("document {num}'s owner {} has no account", doc.owner_login),
             )
         })?;
-        let cmd = super::wire::Command {
-            oper: "getdoc".into(),
-            items: vec![("docnum".into(), num.to_string())],
-            oper_padded: None,
-        };
+        let cmd = super::wire::Command::parse(&format!(
+            "<data><oper>getdoc</oper><docnum>{num}</docnum></data>"
+        ))?;
         let mut ctx = super::Ctx {
             world: self.world(),
             store: self.store(),

@@ -11,12 +11,14 @@ use crate::clock::Zone;
 use bytes::Bytes;
 use quick_xml::events::Event;
 use std::borrow::Cow;
+use std::ops::Range;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
 /// One part of a form body.
 #[derive(Debug, Clone)]
 pub struct Part {
-    pub name: String,
+    /// Static for the names the APIs read (no copy per request), the sent text otherwise.
+    pub name: Cow<'static, str>,
     /// `Some` for a file part (even an empty file name), `None` for a plain field.
     pub file_name: Option<String>,
     pub bytes: Bytes,
@@ -64,7 +66,7 @@ impl Form {
                     Ok(None) => break,
                     Err(e) => return Err(malformed_multipart(e)),
                 };
-                let name = field.name().unwrap_or("").to_string();
+                let name = field_name(field.name().unwrap_or(""));
                 let file_name = field.file_name().map(str::to_string);
                 let bytes = field.bytes().await.map_err(malformed_multipart)?;
                 parts.push(Part {
@@ -109,7 +111,7 @@ impl Form {
         let mut parts = Vec::with_capacity(ands + 1);
         parts.extend(
             crate::server::router::split_pairs(text).map(|(name, value)| Part {
-                name: decode(name, true).into_owned(),
+                name: field_name(&decode(name, true)),
                 file_name: None,
                 bytes: match decode(value, true) {
                     Cow::Borrowed(v) => body.slice_ref(v.as_bytes()),
@@ -150,6 +152,30 @@ impl Form {
     }
 }
 
+/// The form fields signsim reads, in the order a command's form sends them (login, apikey,
+/// command), then the upload's.
+const FIELD_NAMES: [&str; 11] = [
+    "login",
+    "apikey",
+    "command",
+    "nametxt",
+    "uniq_reference",
+    "owner_bin",
+    "receiver_bin",
+    "type_delegate",
+    "receiver_mail",
+    "uf",
+    "signature_pem",
+];
+
+/// A part's name: one of [`FIELD_NAMES`] without a copy, any other copied.
+fn field_name(name: &str) -> Cow<'static, str> {
+    match FIELD_NAMES.iter().find(|n| **n == name) {
+        Some(n) => Cow::Borrowed(n),
+        None => Cow::Owned(name.to_string()),
+    }
+}
+
 fn malformed_multipart(e: multer::Error) -> PodpishiError {
     PodpishiError::new(
         Kind::MalformedRequest,
@@ -160,8 +186,14 @@ fn malformed_multipart(e: multer::Error) -> PodpishiError {
 /// A decoded `command`: the `<data>` children in order.
 #[derive(Debug, Clone, Default)]
 pub struct Command {
-    pub oper: String,
-    pub items: Vec<(String, String)>,
+    /// The text the ranges below index: the decoded XML itself when it is a plain command
+    /// (its names and texts are slices of it, not copies), or the names and texts the XML
+    /// reader decoded, one after the other.
+    text: String,
+    /// Each element's name and trimmed text, in order.
+    items: Vec<(Range<usize>, Range<usize>)>,
+    /// The one `<oper>`'s trimmed text.
+    oper: Range<usize>,
     /// `<oper>` as sent, when it had whitespace around the name (`<oper> getstatus </oper>`).
     pub oper_padded: Option<String>,
 }
@@ -198,10 +230,9 @@ impl Command {
                 e.utf8_error().valid_up_to()
             ))
         })?;
-        let cmd = Command::parse(&xml)?;
+        let cmd = Command::from_xml(xml)?;
         // XML 1.0 forbids control characters even as character references (`&#x1;`).
-        let all = std::iter::once(("oper", cmd.oper.as_str()))
-            .chain(cmd.items.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let all = std::iter::once(("oper", cmd.oper())).chain(cmd.items());
         for (name, value) in all {
             // Bytes: a control character is ASCII, and no byte of a longer one is below 0x80.
             if let Some(c) = value.bytes().find(|&c| forbidden_control(c)) {
@@ -215,34 +246,59 @@ impl Command {
     }
 
     pub fn parse(xml: &str) -> Result<Command, PodpishiError> {
-        let raw = read_items(xml)?;
+        Command::from_xml(xml.to_string())
+    }
+
+    /// [`Command::parse`] of a decoded command it keeps (a plain command's names and texts
+    /// are ranges of it).
+    fn from_xml(xml: String) -> Result<Command, PodpishiError> {
+        let (text, raw) = read_items(xml)?;
         let oper_padded = raw
             .iter()
-            .find(|(k, v)| k == "oper" && v.trim().len() != v.len() && !v.trim().is_empty())
-            .map(|(_, v)| v.clone());
-        // Trimmed in place: most values have nothing to trim.
-        let items: Vec<(String, String)> = raw
+            .map(|(k, v)| (&text[k.clone()], &text[v.clone()]))
+            .find(|(k, v)| *k == "oper" && v.trim().len() != v.len() && !v.trim().is_empty())
+            .map(|(_, v)| v.to_string());
+        // Trimmed by narrowing the range: a value's blanks are at its ends.
+        let items: Vec<_> = raw
             .into_iter()
-            .map(|(k, v)| match v.trim() {
-                t if t.len() == v.len() => (k, v),
-                t => (k, t.to_string()),
+            .map(|(k, v)| {
+                let sent = &text[v.clone()];
+                let t = sent.trim_start();
+                let start = v.start + (sent.len() - t.len());
+                (k, start..start + t.trim_end().len())
             })
             .collect();
-        let oper = the_oper(&items)?;
+        let oper = the_oper(&text, &items)?;
         Ok(Command {
-            oper,
+            text,
             items,
+            oper,
             oper_padded,
+        })
+    }
+
+    /// `<oper>`, trimmed.
+    pub fn oper(&self) -> &str {
+        self.text.get(self.oper.clone()).unwrap_or_default()
+    }
+
+    /// The elements' names and trimmed texts, in order.
+    pub fn items(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.items.iter().map(|(k, v)| {
+            (
+                self.text.get(k.clone()).unwrap_or_default(),
+                self.text.get(v.clone()).unwrap_or_default(),
+            )
         })
     }
 
     /// The element `name`, looked up once: convert it with [`Element`]'s methods, at the step
     /// that needs it, with the same answers and refusals as the accessors below.
     pub fn element<'c>(&'c self, name: &'c str) -> Element<'c> {
-        let mut it = self.items.iter().filter(|(k, _)| k == name);
-        let first = it.next().map(|(_, v)| v.as_str());
+        let mut it = self.items().filter(|(k, _)| *k == name);
+        let first = it.next().map(|(_, v)| v);
         Element {
-            oper: &self.oper,
+            oper: self.oper(),
             name,
             first,
             repeated: it.next().is_some(),
@@ -255,10 +311,9 @@ impl Command {
     }
 
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.items
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.items()
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v)
             .collect()
     }
 
@@ -462,12 +517,24 @@ pub(crate) fn forbidden_control(b: u8) -> bool {
     b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r')
 }
 
-/// The elements of a command's `<data>`, untrimmed, in order.
-fn read_items(xml: &str) -> Result<Vec<(String, String)>, PodpishiError> {
-    match plain_items(xml) {
-        Some(items) => Ok(items),
-        None => read_xml_items(xml),
+/// The elements of a command's `<data>`, untrimmed, in order: ranges of the text returned,
+/// which is `xml` itself for a plain command.
+type ItemRanges = (String, Vec<(Range<usize>, Range<usize>)>);
+
+fn read_items(xml: String) -> Result<ItemRanges, PodpishiError> {
+    if let Some(items) = plain_items(&xml) {
+        return Ok((xml, items));
     }
+    let mut text = String::with_capacity(xml.len());
+    let mut items = Vec::new();
+    for (k, v) in read_xml_items(&xml)? {
+        let name = text.len()..text.len() + k.len();
+        text.push_str(&k);
+        let value = text.len()..text.len() + v.len();
+        text.push_str(&v);
+        items.push((name, value));
+    }
+    Ok((text, items))
 }
 
 /// The common command read without an XML reader: `<data>` holding only `<name>text</name>`
@@ -476,7 +543,13 @@ fn read_items(xml: &str) -> Result<Vec<(String, String)>, PodpishiError> {
 /// comment, CDATA, a reference, an attribute, an empty element, a mismatched end, an error)
 /// is `None`, and the XML reader reads the command instead — with the same result for what
 /// this reads (a test compares the two).
-fn plain_items(xml: &str) -> Option<Vec<(String, String)>> {
+fn plain_items(xml: &str) -> Option<Vec<(Range<usize>, Range<usize>)>> {
+    // Each slice below is a part of `xml`: its range is its distance from `xml`'s start.
+    let base = xml.as_ptr() as usize;
+    let range = |s: &str| {
+        let start = s.as_ptr() as usize - base;
+        start..start + s.len()
+    };
     // Blanks and markup are ASCII: every slice below starts and ends on a character.
     let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n');
     let trim_start = |s: &str| -> usize { s.bytes().take_while(blank).count() };
@@ -503,7 +576,7 @@ fn plain_items(xml: &str) -> Option<Vec<(String, String)>> {
             .strip_prefix("</")?
             .strip_prefix(name)?
             .strip_prefix('>')?;
-        items.push((name.to_string(), text.to_string()));
+        items.push((range(name), range(text)));
     }
 }
 
@@ -545,22 +618,26 @@ fn read_xml_items(xml: &str) -> Result<Vec<(String, String)>, PodpishiError> {
 }
 
 /// The one non-empty `<oper>`.
-fn the_oper(items: &[(String, String)]) -> Result<String, PodpishiError> {
-    let opers: Vec<&String> = items
+fn the_oper(
+    text: &str,
+    items: &[(Range<usize>, Range<usize>)],
+) -> Result<Range<usize>, PodpishiError> {
+    let mut opers = items
         .iter()
-        .filter(|(k, _)| k == "oper")
-        .map(|(_, v)| v)
-        .collect();
-    match opers.as_slice() {
-        [] => Err(PodpishiError::new(
+        .filter(|(k, _)| text.get(k.clone()) == Some("oper"))
+        .map(|(_, v)| v.clone());
+    match (opers.next(), opers.count()) {
+        (None, _) => Err(PodpishiError::new(
             Kind::MissingField,
             "<oper> is missing from <data>",
         )),
-        [o] if o.is_empty() => Err(PodpishiError::new(Kind::MissingField, "<oper> is empty")),
-        [o] => Ok(String::clone(o)),
-        _ => Err(bad_command(format!(
+        (Some(o), 0) if o.is_empty() => {
+            Err(PodpishiError::new(Kind::MissingField, "<oper> is empty"))
+        }
+        (Some(o), 0) => Ok(o),
+        (Some(_), more) => Err(bad_command(format!(
             "<oper> appears {} times; send exactly one",
-            opers.len()
+            more + 1
         ))),
     }
 }
@@ -631,6 +708,16 @@ pub fn format_time(at: OffsetDateTime, zone: Zone) -> String {
 mod tests {
     use super::*;
 
+    /// [`plain_items`] as the names and texts its ranges point at.
+    fn plain_texts(xml: &str) -> Option<Vec<(String, String)>> {
+        Some(
+            plain_items(xml)?
+                .into_iter()
+                .map(|(k, v)| (xml[k].to_string(), xml[v].to_string()))
+                .collect(),
+        )
+    }
+
     #[test]
     fn a_plain_command_reads_as_the_xml_reader_reads_it_and_anything_else_goes_to_the_reader() {
         let plain = [
@@ -641,7 +728,7 @@ mod tests {
             "<data><data>x</data></data>",
         ];
         for xml in plain {
-            let fast = plain_items(xml).unwrap_or_else(|| panic!("{xml} read as plain"));
+            let fast = plain_texts(xml).unwrap_or_else(|| panic!("{xml} read as plain"));
             assert_eq!(fast, read_xml_items(xml).unwrap(), "{xml}");
         }
         let other = [
@@ -679,7 +766,7 @@ mod tests {
             let got: Vec<(String, Vec<u8>)> = form
                 .parts
                 .iter()
-                .map(|p| (p.name.clone(), p.bytes.to_vec()))
+                .map(|p| (p.name.to_string(), p.bytes.to_vec()))
                 .collect();
             let want: Vec<(String, Vec<u8>)> = crate::server::router::query_pairs(Some(body))
                 .into_iter()
@@ -714,7 +801,7 @@ mod tests {
                     variants.push(v.into_iter().collect());
                 }
                 for xml in variants {
-                    if let Some(fast) = plain_items(&xml) {
+                    if let Some(fast) = plain_texts(&xml) {
                         plain += 1;
                         assert_eq!(
                             Ok(fast),
@@ -733,7 +820,7 @@ mod tests {
     #[test]
     fn parses_the_documented_command() {
         let c = Command::parse("<?xml version=\"1.0\"?>\n<data>\n<oper> getstatus </oper>\n<docuniq>1</docuniq><docuniq>2</docuniq>\n<time></time>\n<x>a &amp; &#1575;</x></data>").unwrap();
-        assert_eq!(c.oper, "getstatus");
+        assert_eq!(c.oper(), "getstatus");
         assert_eq!(c.oper_padded.as_deref(), Some(" getstatus "));
         assert_eq!(c.all("docuniq"), vec!["1", "2"]);
         assert_eq!(c.one("time").unwrap(), Some(""));

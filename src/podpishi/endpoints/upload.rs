@@ -62,7 +62,7 @@ pub fn summarize(form: &Form) -> serde_json::Value {
                 crate::journal::summarize(&serde_json::json!(String::from_utf8_lossy(&p.bytes)))
             }
         };
-        m.insert(p.name.clone(), v);
+        m.insert(p.name.to_string(), v);
     }
     serde_json::Value::Object(m)
 }
