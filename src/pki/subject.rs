@@ -152,7 +152,7 @@ fn attribute<'s, S: AsRef<str>>(
             Piece::Field(f) => {
                 any_field = true;
                 let v = value(*f);
-                let v = v.as_ref().trim();
+                let v = crate::pki::wire::trim(v.as_ref());
                 any_value |= !v.is_empty();
                 s.push_str(v);
             }
@@ -161,7 +161,7 @@ fn attribute<'s, S: AsRef<str>>(
     if any_field && !any_value {
         return None;
     }
-    Some(s.trim())
+    Some(crate::pki::wire::trim(s))
 }
 
 impl Template {

@@ -203,20 +203,40 @@ pub struct Fields<'a> {
     keys: Box<[u64]>,
 }
 
-/// A name's length and first seven bytes with bit 5 set, packed in a word: two ASCII names
-/// equal but for case have the same key (a letter's case is bit 5), so different keys mean
-/// different names; equal keys are confirmed byte by byte.
+/// A name's key ([`crate::server::router::case_key`]): names whose keys differ differ in any
+/// ASCII case; equal keys are confirmed byte by byte.
 fn name_key(name: &[u8]) -> u64 {
-    let head = match name.first_chunk::<8>() {
-        Some(eight) => u64::from_le_bytes(*eight) & 0x00FF_FFFF_FFFF_FFFF,
-        None => name.iter().rev().fold(0, |k, &b| (k << 8) | u64::from(b)),
-    };
-    head | 0x0020_2020_2020_2020 | ((name.len().min(255) as u64) << 56)
+    crate::server::router::case_key(name)
 }
 
 /// A sent name is `name` in any ASCII case (both ASCII): the same bytes first, the common case.
 fn same_ascii(sent: &[u8], name: &[u8]) -> bool {
     sent == name || sent.eq_ignore_ascii_case(name)
+}
+
+/// `s.trim()`, answered from its first and last bytes when they can not be white space (the
+/// common text, Persian included: only a few lead bytes begin a white space past ASCII).
+pub fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    // U+0009–U+000D and the space; past ASCII, White_Space characters begin with 0xC2
+    // (U+0085, U+00A0) or 0xE1–0xE3 (U+1680, U+2000–U+205F, U+3000).
+    let may_start = match b.first() {
+        None => return s,
+        Some(&c) => matches!(c, 0x09..=0x0D | b' ' | 0xC2 | 0xE1..=0xE3),
+    };
+    // The last character: ASCII, or ending a two-byte one (white only as 0xC2 0x85 / 0xA0),
+    // or a longer one (white only when three bytes from 0xE1–0xE3).
+    let may_end = match b {
+        [.., c] if c.is_ascii() => matches!(c, 0x09..=0x0D | b' '),
+        [.., 0xC2, 0x85 | 0xA0] => true,
+        [.., 0xE1..=0xE3, _, _] => true,
+        _ => false,
+    };
+    if may_start || may_end {
+        s.trim()
+    } else {
+        s
+    }
 }
 
 /// Property names compare as Json.NET binds them: case-insensitively.
@@ -601,7 +621,7 @@ impl<'f> Field<'f> {
     /// A string that must be present and non-blank; returned trimmed.
     pub fn str(self) -> Result<String, PkiError> {
         match self.opt_text()? {
-            Some(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+            Some(s) if !trim(&s).is_empty() => Ok(trim(&s).to_string()),
             Some(_) => Err(PkiError::new(
                 Kind::MissingField,
                 format!("{} is empty", self.path()),
@@ -622,8 +642,8 @@ impl<'f> Field<'f> {
     pub fn text_or_empty(self) -> Result<Cow<'f, str>, PkiError> {
         Ok(match self.opt_text()? {
             None => Cow::Borrowed(""),
-            Some(Cow::Borrowed(s)) => Cow::Borrowed(s.trim()),
-            Some(Cow::Owned(s)) => match s.trim() {
+            Some(Cow::Borrowed(s)) => Cow::Borrowed(trim(s)),
+            Some(Cow::Owned(s)) => match trim(&s) {
                 t if t.len() == s.len() => Cow::Owned(s),
                 t => Cow::Owned(t.to_string()),
             },
@@ -721,6 +741,40 @@ pub fn split_customercode(fields: &Fields<'_>, name: &str) -> Result<(String, St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`trim`] is `str::trim` for every White_Space character at either end (and inside),
+    /// around ASCII, Persian, Cyrillic and a character whose bytes end like a white space.
+    #[test]
+    fn trim_is_str_trim() {
+        let spaces: Vec<char> = (0..=0x3000u32)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace())
+            .collect();
+        assert_eq!(spaces.len(), 25, "{spaces:?}");
+        let words = [
+            "",
+            "a",
+            "مهدی",
+            "حسن",
+            "Щ",
+            "\u{2019}x\u{2019}",
+            "\u{1E80}",
+            "a\u{00A0}b",
+        ];
+        for w in words {
+            assert_eq!(trim(w), w.trim(), "{w:?}");
+            for c in &spaces {
+                for t in [
+                    format!("{c}{w}"),
+                    format!("{w}{c}"),
+                    format!("{c}{w}{c}"),
+                    format!("x{c}{w}"),
+                ] {
+                    assert_eq!(trim(&t), t.trim(), "{t:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn binds_case_insensitively_and_converts_like_json_net() {

@@ -38,6 +38,20 @@ struct Pattern {
     /// Literals match in any case even when the router's do not.
     any_case: bool,
     segments: Vec<Segment>,
+    /// The [`case_key`] of the last segment when it is a literal: a path whose last segment
+    /// has another key does not match, whatever the case.
+    last_key: Option<u64>,
+}
+
+/// A text's length and first seven bytes with bit 5 set, in one word: two texts equal but for
+/// ASCII case have the same key (a letter's case is bit 5), so texts whose keys differ differ
+/// in any case.
+pub(crate) fn case_key(text: &[u8]) -> u64 {
+    let head = match text.first_chunk::<8>() {
+        Some(eight) => u64::from_le_bytes(*eight) & 0x00FF_FFFF_FFFF_FFFF,
+        None => text.iter().rev().fold(0, |k, &b| (k << 8) | u64::from(b)),
+    };
+    head | 0x0020_2020_2020_2020 | ((text.len().min(255) as u64) << 56)
 }
 
 enum Segment {
@@ -153,7 +167,11 @@ impl<H, M> Router<H, M> {
             .find(|(f, _)| f.eq_ignore_ascii_case(first))
             .map_or(&self.wild, |(_, list)| list);
         let mut allowed = Vec::new();
+        let last_key = parts.last().map_or(0, |p| case_key(p.as_bytes()));
         for route in candidates.iter().map(|i| &self.routes[*i]) {
+            if route.pattern.last_key.is_some_and(|k| k != last_key) {
+                continue;
+            }
             let Some(params) = route.pattern.matches(self.case_insensitive, parts) else {
                 continue;
             };
@@ -213,8 +231,16 @@ impl Pattern {
                     Segment::Literal(s.to_string())
                 }
             })
-            .collect();
-        Pattern { any_case, segments }
+            .collect::<Vec<_>>();
+        let last_key = match segments.last() {
+            Some(Segment::Literal(l)) => Some(case_key(l.as_bytes())),
+            _ => None,
+        };
+        Pattern {
+            any_case,
+            segments,
+            last_key,
+        }
     }
 
     /// The path parameters when `parts` match.
