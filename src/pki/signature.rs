@@ -191,16 +191,34 @@ pub fn verify(
             format!("{} is not valid base64: {e}", s.field),
         )
     })?;
-    let verified = |name: &'static str, undocumented: bool| Verified {
-        line: format!(
-            "{}: RSA-SHA1 verified over {} of {} with customer {}'s key (SPKI SHA-256 {})",
-            s.field,
-            name,
-            show(s.text),
-            customer.code,
-            key.fingerprint()
-        ),
-        undocumented: undocumented.then_some(name),
+    let verified = |name: &'static str, undocumented: bool| {
+        // Built on every signed call: joined, the text quoted as `show` writes it.
+        let shown = match s.text.len() {
+            0..=72 => None,
+            _ => Some(show(s.text).to_string()),
+        };
+        let quoted = match &shown {
+            Some(long) => [long.as_str(), "", ""],
+            None => ["'", s.text, "'"],
+        };
+        Verified {
+            line: [
+                s.field,
+                ": RSA-SHA1 verified over ",
+                name,
+                " of ",
+                quoted[0],
+                quoted[1],
+                quoted[2],
+                " with customer ",
+                &customer.code,
+                "'s key (SPKI SHA-256 ",
+                key.fingerprint(),
+                ")",
+            ]
+            .concat(),
+            undocumented: undocumented.then_some(name),
+        }
     };
     // The common case first, without building the other forms.
     let (name, bytes) = documented_form(s);

@@ -467,7 +467,7 @@ impl<'a> Fields<'a> {
             Some((sent, Node::Object(m))) => Ok(Fields::new(
                 self.src.clone(),
                 Cow::Borrowed(m),
-                format!("{}{}.", self.prefix, sent),
+                [self.prefix.as_str(), sent, "."].concat(),
             )),
             None | Some((_, Node::Null)) => Err(PkiError::new(
                 Kind::MissingField,

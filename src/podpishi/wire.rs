@@ -212,7 +212,9 @@ impl Command {
             return Err(bad("command contains spaces: a '+' of the base64 was decoded as a space because it was not URL-encoded; URL-encode the base64 (+ is %2B, / is %2F, = is %3D)".into()));
         }
         // PHP's base64_decode (not strict) takes missing padding: so does signsim.
-        let compact: Cow<str> = if b64.bytes().any(|b| b.is_ascii_whitespace()) {
+        // As `b64_decode` looks: every byte at most a space, then the exact test.
+        let maybe_space = b64.bytes().fold(false, |seen, b| seen | (b <= b' '));
+        let compact: Cow<str> = if maybe_space && b64.bytes().any(|b| b.is_ascii_whitespace()) {
             Cow::Owned(b64.chars().filter(|c| !c.is_ascii_whitespace()).collect())
         } else {
             Cow::Borrowed(b64)

@@ -63,8 +63,10 @@ pub fn xml_answer(text: String) -> Answer {
     // Bytes first: a forbidden control character is one byte, and U+FFFE/U+FFFF start with
     // 0xEF, so most answers are cleared without decoding a character.
     let bytes = text.as_bytes();
-    let suspect =
-        bytes.iter().any(|&b| forbidden_control(b)) || memchr::memchr(0xEF, bytes).is_some();
+    // Every byte looked at without a branch a byte (the common answer has none of them).
+    let suspect = bytes
+        .iter()
+        .fold(false, |seen, &b| seen | forbidden_control(b) | (b == 0xEF));
     let text = if suspect && text.chars().any(xml_forbidden) {
         text.chars()
             .map(|c| if xml_forbidden(c) { '\u{FFFD}' } else { c })

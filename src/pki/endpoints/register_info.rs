@@ -108,7 +108,8 @@ impl<'p> PersonData<'p> {
 pub fn handle(ctx: &mut Ctx<'_>, f: &Fields) -> Result<Vec<u8>, PkiError> {
     let req = Request::parse(f)?;
     let (customercode, national) = (&req.customercode, &req.national_code);
-    let (customer, ca, profile) = authorize(ctx, f, &req, &format!("{customercode}-{national}"))?;
+    let signed = [customercode.as_str(), "-", national.as_str()].concat();
+    let (customer, ca, profile) = authorize(ctx, f, &req, &signed)?;
     let pd = req.person();
     national_code(ctx, pd.is_foreign, national, profile)?;
     let (token_type, password) = token_type(ctx, &pd, profile)?;
@@ -275,11 +276,17 @@ fn render(
             record.status.name()
         )
     } else if how != Registered::New {
-        format!(
-            "subject DN '{subject_dn}' is already registered: tracking code {} returned ({})",
-            record.code,
-            record.status.name()
-        )
+        // The common call (an idempotent repeat): joined, not formatted.
+        [
+            "subject DN '",
+            subject_dn,
+            "' is already registered: tracking code ",
+            &record.code,
+            " returned (",
+            record.status.name(),
+            ")",
+        ]
+        .concat()
     } else {
         format!(
             "new tracking code {} in state {} for subject DN '{subject_dn}'",

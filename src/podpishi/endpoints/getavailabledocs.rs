@@ -12,8 +12,15 @@ use crate::podpishi::{error::XML_DECL, Ctx, Reply};
 pub fn handle(ctx: &mut Ctx<'_>, cmd: &Command) -> Result<Reply, PodpishiError> {
     let owner_bin = cmd.element("owner_bin");
     ctx.owner_bin(owner_bin)?;
-    Ok(Reply::Xml(format!(
-        "{XML_DECL}<resp err=\"no\" command=\"getavailabledocs\" counts=\"{}\"></resp>",
-        ctx.account.balance
-    )))
+    // Joined, not formatted: the call is among the most frequent.
+    let counts = ctx.account.balance.to_string();
+    Ok(Reply::Xml(
+        [
+            XML_DECL,
+            "<resp err=\"no\" command=\"getavailabledocs\" counts=\"",
+            &counts,
+            "\"></resp>",
+        ]
+        .concat(),
+    ))
 }
