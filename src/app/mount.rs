@@ -80,34 +80,33 @@ fn lookup(method: &Method, path: &str) -> Target {
 }
 
 /// The service: scheduled actions that are due, then the owning API's pipeline.
+/// One async layer above the API's pipeline (its future is moved whole a few times a
+/// request, and each layer keeps its request twice).
 impl Service for App {
     async fn call(self: Arc<Self>, req: Request, peer: SocketAddr) -> Response {
         self.run_due();
-        let resp = dispatch(&self, req, peer).await;
+        let target = lookup(req.method(), req.uri().path());
+        let cors = match target {
+            Target::Pki(_) if self.config.cors => Some("pki"),
+            Target::Podpishi(_) if self.config.cors => Some("podpishi"),
+            _ => None,
+        };
+        let resp = match cors {
+            Some(api)
+                if req.method() == Method::OPTIONS
+                    && req.headers().contains_key("access-control-request-method") =>
+            {
+                preflight(&self, req, api)
+            }
+            Some(_) => {
+                let mut resp = route(&self, target, req, peer).await;
+                allow_origin(resp.headers_mut());
+                resp
+            }
+            None => route(&self, target, req, peer).await,
+        };
         self.run_due();
         resp
-    }
-}
-
-async fn dispatch(app: &Arc<App>, req: Request, peer: SocketAddr) -> Response {
-    let target = lookup(req.method(), req.uri().path());
-    let api = match target {
-        Target::Pki(_) => Some("pki"),
-        Target::Podpishi(_) => Some("podpishi"),
-        _ => None,
-    };
-    match api {
-        Some(api) if app.config.cors => {
-            if req.method() == Method::OPTIONS
-                && req.headers().contains_key("access-control-request-method")
-            {
-                return preflight(app, req, api);
-            }
-            let mut resp = route(app, target, req, peer).await;
-            allow_origin(resp.headers_mut());
-            resp
-        }
-        _ => route(app, target, req, peer).await,
     }
 }
 
@@ -169,7 +168,9 @@ async fn route(app: &Arc<App>, target: Target, req: Request, peer: SocketAddr) -
                 control: app.clone(),
                 peer,
             };
-            return pipeline::serve(&admin, shared, req, routed).await;
+            // Boxed: the control API's pipeline is the largest, and rarely the one running;
+            // the APIs' requests need not carry room for it.
+            return Box::pin(pipeline::serve(&admin, shared, req, routed)).await;
         }
         Target::Dashboard => return to_dashboard(app, req.into_parts().0),
         Target::Nothing => {}

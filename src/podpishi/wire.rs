@@ -45,38 +45,16 @@ impl Form {
     /// Reads a multipart/form-data or application/x-www-form-urlencoded body (at most
     /// [`MAX_FIELDS`] fields).
     pub async fn read(content_type: &str, body: Bytes) -> Result<Form, PodpishiError> {
-        let ct = content_type.to_ascii_lowercase();
+        const URLENCODED: &str = "application/x-www-form-urlencoded";
         if Form::is_multipart(content_type) {
-            let boundary = multer::parse_boundary(content_type).map_err(|e| {
-                PodpishiError::new(
-                    Kind::MalformedRequest,
-                    format!("Content-Type '{content_type}' has no usable boundary: {e}"),
-                )
-            })?;
-            let stream =
-                futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
-            let mut mp = multer::Multipart::new(stream, boundary);
-            let mut parts = Vec::new();
-            loop {
-                if parts.len() == MAX_FIELDS {
-                    return Err(too_many_fields());
-                }
-                let field = match mp.next_field().await {
-                    Ok(Some(f)) => f,
-                    Ok(None) => break,
-                    Err(e) => return Err(malformed_multipart(e)),
-                };
-                let name = field_name(field.name().unwrap_or(""));
-                let file_name = field.file_name().map(str::to_string);
-                let bytes = field.bytes().await.map_err(malformed_multipart)?;
-                parts.push(Part {
-                    name,
-                    file_name,
-                    bytes,
-                });
-            }
-            Ok(Form { parts })
-        } else if ct.starts_with("application/x-www-form-urlencoded") || ct.is_empty() {
+            // The multipart parser's state is a kilobyte: boxed, so that every other request's
+            // future (moved a few times a request) does not carry room for it.
+            Box::pin(Form::multipart(content_type, body)).await
+        } else if content_type
+            .get(..URLENCODED.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(URLENCODED))
+            || content_type.is_empty()
+        {
             Form::urlencoded(&body)
         } else {
             Err(PodpishiError::new(
@@ -84,6 +62,38 @@ impl Form {
                 format!("Content-Type is '{content_type}'; send multipart/form-data or application/x-www-form-urlencoded form fields"),
             ))
         }
+    }
+
+    /// A multipart/form-data body's parts.
+    async fn multipart(content_type: &str, body: Bytes) -> Result<Form, PodpishiError> {
+        let boundary = multer::parse_boundary(content_type).map_err(|e| {
+            PodpishiError::new(
+                Kind::MalformedRequest,
+                format!("Content-Type '{content_type}' has no usable boundary: {e}"),
+            )
+        })?;
+        let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+        let mut mp = multer::Multipart::new(stream, boundary);
+        let mut parts = Vec::new();
+        loop {
+            if parts.len() == MAX_FIELDS {
+                return Err(too_many_fields());
+            }
+            let field = match mp.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => return Err(malformed_multipart(e)),
+            };
+            let name = field_name(field.name().unwrap_or(""));
+            let file_name = field.file_name().map(str::to_string);
+            let bytes = field.bytes().await.map_err(malformed_multipart)?;
+            parts.push(Part {
+                name,
+                file_name,
+                bytes,
+            });
+        }
+        Ok(Form { parts })
     }
 
     /// Whether a body of this content type is read as multipart/form-data.
