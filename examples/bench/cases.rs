@@ -1,11 +1,11 @@
 //! The one-request cases: each a request the workers send again and again (a read, a signed
 //! idempotent repeat, an upload of new documents), measured for the case's seconds.
 
-use crate::http::{drive, get, Judge};
+use crate::http::{drive, get, in_turns_of, ok_any_200, range, Judge};
 use crate::pki;
 use crate::podpishi::{command, ok_pod, ok_zip, upload};
 use crate::report::{Report, Target};
-use crate::server::{Mode, Server};
+use crate::server::{release_bin, Mode, Server};
 
 /// A case: its name, its request `make(worker, i)`, its judge, its target in memory.
 struct Case {
@@ -85,15 +85,39 @@ fn cases(mode: Mode) -> Vec<Case> {
 /// Runs every case for `secs` against `server` (in `mode`); the ratio targets apply in
 /// memory.
 /// `BENCH_CASE=text` runs only the cases whose name contains `text` (to profile one).
+///
+/// A case with a ratio target (in memory) is measured in turns with a bare hyper server of
+/// its own ([`in_turns_of`]: A B B A B A A B, `secs` / 4 a turn, so `secs` for each), and its
+/// ratio divides by that bare figure: on a shared machine a drift of the load between the
+/// run's one baseline and the case weighs on both alike.
 pub fn run(report: &mut Report, server: &Server, mode: Mode, secs: f64) {
     let only = std::env::var("BENCH_CASE").unwrap_or_default();
+    let mut bare: Option<Server> = None;
     for case in cases(mode).into_iter().filter(|c| c.what.contains(&only)) {
-        let m = drive(server, secs, &case.make, case.ok);
+        let what = format!("{} [{}]", case.what, mode.tag());
         let target = if mode == Mode::Memory {
             case.target
         } else {
             None
         };
-        report.row(&format!("{} [{}]", case.what, mode.tag()), m, target);
+        if !matches!(target, Some(Target::CpuRatio(_))) {
+            report.row(&what, drive(server, secs, &case.make, case.ok), target);
+            continue;
+        }
+        let bare = bare.get_or_insert_with(|| {
+            Server::start(&release_bin("examples/bare_hyper"), &["0"], false)
+        });
+        let turns = in_turns_of(
+            [bare, server],
+            secs,
+            [(&|_, _| Some(get("/")), ok_any_200), (&case.make, case.ok)],
+        );
+        let [b, m] = turns.measured;
+        let base = b.cpu_us_per_req.unwrap_or(0.0);
+        let (lo, hi) = range(&turns.pair_ratios);
+        report.note(format!(
+            "{what}: in turns with a bare hyper server of its own, {base:.1} µs/req over its turns; the ratio divides by that, and ranged {lo:.2} … {hi:.2}× over the four pairs of turns"
+        ));
+        report.row_against(&what, m, target, base);
     }
 }

@@ -420,9 +420,15 @@ pub struct Turns {
 /// each, so `secs` per server in all), so that a drift of the machine's load — it is shared —
 /// weighs on both alike; each server's figures add up over its turns.
 pub fn in_turns(servers: [&Server; 2], secs: f64, make: MakeRequest, ok: Judge) -> Turns {
+    in_turns_of(servers, secs, [(make, ok), (make, ok)])
+}
+
+/// [`in_turns`] with each server's own request and judge (a case against the bare server).
+pub fn in_turns_of(servers: [&Server; 2], secs: f64, cases: [(MakeRequest, Judge); 2]) -> Turns {
     let mut samples = [Sample::default(), Sample::default()];
     let mut cpu_per_req = Vec::new();
     for &s in &TURNS {
+        let (make, ok) = cases[s];
         let turn = sample(servers[s], secs / 4.0, make, ok);
         let answers = turn.lat.len().max(1) as f64;
         cpu_per_req.push(turn.cpu_ticks as f64 / answers);

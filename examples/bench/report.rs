@@ -59,6 +59,9 @@ pub struct Row {
     pub what: String,
     pub m: Measured,
     pub target: Option<Target>,
+    /// The bare hyper CPU µs/req this row's ratio divides by, when not the run's baseline
+    /// (a case measured in turns with a bare server of its own).
+    pub base: Option<f64>,
 }
 
 /// One line of the comparisons table: a figure made from two or more rows.
@@ -104,7 +107,17 @@ impl Report {
             what: what.to_string(),
             m,
             target,
+            base: None,
         });
+    }
+
+    /// [`Report::row`] whose ratio divides by `base`, the bare server's figure from the turns
+    /// it alternated with.
+    pub fn row_against(&mut self, what: &str, m: Measured, target: Option<Target>, base: f64) {
+        self.row(what, m, target);
+        if let Some(r) = self.rows.last_mut() {
+            r.base = Some(base.max(0.001));
+        }
     }
 
     /// Adds a line to the comparisons table.
@@ -149,8 +162,9 @@ impl Report {
 
     /// One row of the main table; "–" where a figure needs good answers and there were none.
     fn row_line(&self, r: &Row) -> String {
+        let base = r.base.unwrap_or(self.base);
         let (cpu, ratio) = match r.m.cpu_us_per_req {
-            Some(c) => (format!("{c:.1}"), format!("{:.2}", c / self.base)),
+            Some(c) => (format!("{c:.1}"), format!("{:.2}", c / base)),
             None => ("–".into(), "–".into()),
         };
         let answered = r.m.requests > 0;
@@ -164,9 +178,7 @@ impl Report {
         format!(
             "| {} | {cpu} | {ratio} | {} | {} | {} | {:.0} | {} | {} |\n",
             r.what,
-            r.target
-                .map(|t| t.judged(&r.m, self.base))
-                .unwrap_or_default(),
+            r.target.map(|t| t.judged(&r.m, base)).unwrap_or_default(),
             dash_or(r.m.p50_us),
             dash_or(r.m.p99_us),
             r.m.rps,
