@@ -41,18 +41,22 @@ pub fn b64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }
 
+/// `text` without its ASCII white space (line breaks of wrapped base64), borrowed when it has
+/// none: every such byte is at most a space, so one pass without a branch a byte clears the
+/// common text before the exact test.
+pub fn without_ascii_space(text: &str) -> std::borrow::Cow<'_, str> {
+    let maybe_space = text.bytes().fold(false, |seen, b| seen | (b <= b' '));
+    if maybe_space && text.bytes().any(|b| b.is_ascii_whitespace()) {
+        text.chars().filter(|c| !c.is_ascii_whitespace()).collect()
+    } else {
+        text.into()
+    }
+}
+
 /// Decodes standard base64 the way .NET's `Convert.FromBase64String` does: white space
 /// (line breaks of PEM-style wrapping) is ignored, padding is required.
 pub fn b64_decode(text: &str) -> Result<Vec<u8>, String> {
-    // Every ASCII white space is at most a space: one pass without a branch a byte (the
-    // common text has none), and only then the exact test.
-    let maybe_space = text.bytes().fold(false, |seen, b| seen | (b <= b' '));
-    let compact: std::borrow::Cow<str> =
-        if maybe_space && text.bytes().any(|b| b.is_ascii_whitespace()) {
-            text.chars().filter(|c| !c.is_ascii_whitespace()).collect()
-        } else {
-            text.into()
-        };
+    let compact = without_ascii_space(text);
     if compact.is_empty() {
         return Err("it is empty".into());
     }

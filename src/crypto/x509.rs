@@ -123,15 +123,20 @@ impl Attr {
 /// Renders a DN as .NET does (`CN=…, O=…, C=IR`: last RDN first).
 pub fn display_name(entries: &[(Attr, String)]) -> String {
     let mut out = String::with_capacity(entries.iter().map(|(_, v)| v.len() + 8).sum());
-    for (i, (a, v)) in entries.iter().rev().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        out.push_str(a.short());
-        out.push('=');
-        out.push_str(v);
+    for (a, v) in entries.iter().rev() {
+        push_dn_attr(&mut out, *a, v);
     }
     out
+}
+
+/// Appends `A=value` to a DN as [`display_name`] shows it, after `, ` unless it is the first.
+pub fn push_dn_attr(out: &mut String, attr: Attr, value: &str) {
+    if !out.is_empty() {
+        out.push_str(", ");
+    }
+    out.push_str(attr.short());
+    out.push('=');
+    out.push_str(value);
 }
 
 fn name_entries(name: &X509Name<'_>) -> Vec<(Option<Attr>, String, String)> {

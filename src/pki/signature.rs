@@ -143,6 +143,21 @@ pub fn show(text: &str) -> Shown<'_> {
 /// A signed text as [`show`] writes it.
 pub struct Shown<'a>(&'a str);
 
+impl Shown<'_> {
+    /// Appends the text as [`show`] writes it: quoted as it is when short (the common signed
+    /// text, without the formatter), else head…tail.
+    pub fn push_to(&self, out: &mut String) {
+        if self.0.len() <= 72 {
+            out.push('\'');
+            out.push_str(self.0);
+            out.push('\'');
+        } else {
+            use std::fmt::Write;
+            let _ = write!(out, "{self}");
+        }
+    }
+}
+
 impl std::fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let text = self.0;
@@ -191,32 +206,24 @@ pub fn verify(
             format!("{} is not valid base64: {e}", s.field),
         )
     })?;
+    // Built on every signed call: appended, not formatted.
     let verified = |name: &'static str, undocumented: bool| {
-        // Built on every signed call: joined, the text quoted as `show` writes it.
-        let shown = match s.text.len() {
-            0..=72 => None,
-            _ => Some(show(s.text).to_string()),
-        };
-        let quoted = match &shown {
-            Some(long) => [long.as_str(), "", ""],
-            None => ["'", s.text, "'"],
-        };
+        let mut line = String::with_capacity(200 + s.text.len());
+        for part in [s.field, ": RSA-SHA1 verified over ", name, " of "] {
+            line.push_str(part);
+        }
+        show(s.text).push_to(&mut line);
+        for part in [
+            " with customer ",
+            &customer.code,
+            "'s key (SPKI SHA-256 ",
+            key.fingerprint(),
+            ")",
+        ] {
+            line.push_str(part);
+        }
         Verified {
-            line: [
-                s.field,
-                ": RSA-SHA1 verified over ",
-                name,
-                " of ",
-                quoted[0],
-                quoted[1],
-                quoted[2],
-                " with customer ",
-                &customer.code,
-                "'s key (SPKI SHA-256 ",
-                key.fingerprint(),
-                ")",
-            ]
-            .concat(),
+            line,
             undocumented: undocumented.then_some(name),
         }
     };

@@ -106,9 +106,9 @@ impl Template {
     /// The subject in DER order (first RDN first), attributes with no value left out.
     pub fn render<S: AsRef<str>>(&self, value: impl Fn(Field) -> S) -> Vec<(Attr, String)> {
         let mut out = Vec::with_capacity(self.parts.len());
+        // One scratch buffer, room for a usual attribute at once.
+        let mut s = String::with_capacity(48);
         for (attr, pieces) in self.parts.iter().rev() {
-            // Room for a usual attribute at once (they were grown some eleven times a subject).
-            let mut s = String::with_capacity(48);
             if let Some(v) = attribute(pieces, &value, &mut s) {
                 out.push((*attr, v.to_string()));
             }
@@ -124,15 +124,27 @@ impl Template {
         let mut s = String::with_capacity(48);
         for (attr, pieces) in &self.parts {
             if let Some(v) = attribute(pieces, &value, &mut s) {
-                if !out.is_empty() {
-                    out.push_str(", ");
-                }
-                out.push_str(attr.short());
-                out.push('=');
-                out.push_str(v);
+                crate::crypto::x509::push_dn_attr(&mut out, *attr, v);
             }
         }
         out
+    }
+
+    /// Fields the template uses.
+    pub fn fields(&self) -> Vec<Field> {
+        self.parts
+            .iter()
+            .flat_map(|(_, ps)| ps.iter())
+            .filter_map(|p| match p {
+                Piece::Field(f) => Some(*f),
+                Piece::Lit(_) => None,
+            })
+            .collect()
+    }
+
+    /// True for a legal-person layout (`[Stamp]` or an 11-digit ID).
+    pub fn is_legal_person(&self) -> bool {
+        self.text.contains("[Stamp]")
     }
 }
 
@@ -162,25 +174,6 @@ fn attribute<'s, S: AsRef<str>>(
         return None;
     }
     Some(crate::pki::wire::trim(s))
-}
-
-impl Template {
-    /// Fields the template uses.
-    pub fn fields(&self) -> Vec<Field> {
-        self.parts
-            .iter()
-            .flat_map(|(_, ps)| ps.iter())
-            .filter_map(|p| match p {
-                Piece::Field(f) => Some(*f),
-                Piece::Lit(_) => None,
-            })
-            .collect()
-    }
-
-    /// True for a legal-person layout (`[Stamp]` or an 11-digit ID).
-    pub fn is_legal_person(&self) -> bool {
-        self.text.contains("[Stamp]")
-    }
 }
 
 fn parse_pieces(value: &str) -> Result<Vec<Piece>, String> {

@@ -12,6 +12,7 @@
 //! keys costs no more memory than a real request.
 
 use super::error::{Kind, PkiError};
+use crate::server::router::case_key;
 use bytes::Bytes;
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
@@ -198,15 +199,10 @@ pub struct Fields<'a> {
     /// Every name sent is ASCII: a name of another length can not match (the common case,
     /// rejected without looking at the bytes).
     ascii: bool,
-    /// When every name sent is ASCII, each one's [`name_key`], in order: a lookup compares
-    /// one word per property and the bytes only where the keys agree.
+    /// When every name sent is ASCII, each one's [`case_key`] (names whose keys differ differ
+    /// in any ASCII case), in order: a lookup compares one word per property and the bytes
+    /// only where the keys agree.
     keys: Box<[u64]>,
-}
-
-/// A name's key ([`crate::server::router::case_key`]): names whose keys differ differ in any
-/// ASCII case; equal keys are confirmed byte by byte.
-fn name_key(name: &[u8]) -> u64 {
-    crate::server::router::case_key(name)
 }
 
 /// A sent name is `name` in any ASCII case (both ASCII): the same bytes first, the common case.
@@ -332,7 +328,7 @@ impl<'a> Fields<'a> {
         };
         f.ascii = f.map.iter().all(|(k, _)| f.bytes(k).is_ascii());
         if f.ascii {
-            f.keys = f.map.iter().map(|(k, _)| name_key(f.bytes(k))).collect();
+            f.keys = f.map.iter().map(|(k, _)| case_key(f.bytes(k))).collect();
         }
         f
     }
@@ -393,7 +389,7 @@ impl<'a> Fields<'a> {
     /// spellings the last one sent wins, as in Json.NET.
     fn get(&self, name: &str) -> Option<(&str, &Node)> {
         if self.ascii && name.is_ascii() {
-            let key = name_key(name.as_bytes());
+            let key = case_key(name.as_bytes());
             return self
                 .keys
                 .iter()

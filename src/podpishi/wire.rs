@@ -222,13 +222,7 @@ impl Command {
             return Err(bad("command contains spaces: a '+' of the base64 was decoded as a space because it was not URL-encoded; URL-encode the base64 (+ is %2B, / is %2F, = is %3D)".into()));
         }
         // PHP's base64_decode (not strict) takes missing padding: so does signsim.
-        // As `b64_decode` looks: every byte at most a space, then the exact test.
-        let maybe_space = b64.bytes().fold(false, |seen, b| seen | (b <= b' '));
-        let compact: Cow<str> = if maybe_space && b64.bytes().any(|b| b.is_ascii_whitespace()) {
-            Cow::Owned(b64.chars().filter(|c| !c.is_ascii_whitespace()).collect())
-        } else {
-            Cow::Borrowed(b64)
-        };
+        let compact = crate::crypto::without_ascii_space(b64);
         let padded = match compact.len() % 4 {
             2 => Cow::Owned(format!("{compact}==")),
             3 => Cow::Owned(format!("{compact}=")),
@@ -267,14 +261,14 @@ impl Command {
         let (text, raw) = read_items(xml)?;
         let oper_padded = raw
             .iter()
-            .map(|(k, v)| (&text[k.clone()], &text[v.clone()]))
+            .map(|(k, v)| (at(&text, k), at(&text, v)))
             .find(|(k, v)| *k == "oper" && v.trim().len() != v.len() && !v.trim().is_empty())
             .map(|(_, v)| v.to_string());
         // Trimmed by narrowing the range: a value's blanks are at its ends.
         let items: Vec<_> = raw
             .into_iter()
             .map(|(k, v)| {
-                let sent = &text[v.clone()];
+                let sent = at(&text, &v);
                 let t = sent.trim_start();
                 let start = v.start + (sent.len() - t.len());
                 (k, start..start + t.trim_end().len())
@@ -291,17 +285,14 @@ impl Command {
 
     /// `<oper>`, trimmed.
     pub fn oper(&self) -> &str {
-        self.text.get(self.oper.clone()).unwrap_or_default()
+        at(&self.text, &self.oper)
     }
 
     /// The elements' names and trimmed texts, in order.
     pub fn items(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.items.iter().map(|(k, v)| {
-            (
-                self.text.get(k.clone()).unwrap_or_default(),
-                self.text.get(v.clone()).unwrap_or_default(),
-            )
-        })
+        self.items
+            .iter()
+            .map(|(k, v)| (at(&self.text, k), at(&self.text, v)))
     }
 
     /// The element `name`, looked up once: convert it with [`Element`]'s methods, at the step
@@ -529,6 +520,12 @@ pub(crate) fn forbidden_control(b: u8) -> bool {
     b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r')
 }
 
+/// The part of `text` a command's range names (ranges are made on character boundaries of
+/// the text they index; another range reads as empty, never a panic).
+fn at<'t>(text: &'t str, range: &Range<usize>) -> &'t str {
+    text.get(range.clone()).unwrap_or_default()
+}
+
 /// The elements of a command's `<data>`, untrimmed, in order: ranges of the text returned,
 /// which is `xml` itself for a plain command.
 type ItemRanges = (String, Vec<(Range<usize>, Range<usize>)>);
@@ -636,7 +633,7 @@ fn the_oper(
 ) -> Result<Range<usize>, PodpishiError> {
     let mut opers = items
         .iter()
-        .filter(|(k, _)| text.get(k.clone()) == Some("oper"))
+        .filter(|(k, _)| at(text, k) == "oper")
         .map(|(_, v)| v.clone());
     match (opers.next(), opers.count()) {
         (None, _) => Err(PodpishiError::new(
