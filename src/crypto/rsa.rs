@@ -112,7 +112,14 @@ impl PublicKey {
             Hash::Sha256 => &self.fast_sha256,
         };
         if let Some(k) = fast {
-            return k.verify_sig(data, sig).is_ok();
+            // The digest first, then the key's own check of it: `verify_sig` would set up a
+            // digest context and a copy of the key's context for each call.
+            use aws_lc_rs::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256};
+            let alg = match hash {
+                Hash::Sha1 => &SHA1_FOR_LEGACY_USE_ONLY,
+                Hash::Sha256 => &SHA256,
+            };
+            return k.verify_digest_sig(&digest(alg, data), sig).is_ok();
         }
         match hash {
             Hash::Sha1 => self
