@@ -88,10 +88,22 @@ impl Clock {
         self.at_real(OffsetDateTime::now_utc)
     }
 
-    /// The emulator's time when the real time is `real` (read once by a caller that also
-    /// keeps the real time).
-    pub fn at(&self, real: OffsetDateTime) -> OffsetDateTime {
-        self.at_real(|| real)
+    /// The emulator's time when the system clock read `real` (read once by a caller that also
+    /// keeps the real time, as the journal does): the offset added to the system time itself,
+    /// without making a date of it.
+    pub fn stamp(&self, real: std::time::SystemTime) -> std::time::SystemTime {
+        match self.mode() {
+            Mode::Running { offset } => {
+                let by = offset.unsigned_abs();
+                let moved = if offset.is_negative() {
+                    real.checked_sub(by)
+                } else {
+                    real.checked_add(by)
+                };
+                moved.unwrap_or(real)
+            }
+            Mode::Frozen { at } => at.into(),
+        }
     }
 
     fn at_real(&self, real: impl FnOnce() -> OffsetDateTime) -> OffsetDateTime {
@@ -292,6 +304,28 @@ mod tests {
         assert_eq!(c.now(), datetime!(2026-07-01 08:00 UTC));
         c.set(datetime!(2030-01-01 00:00 UTC)).unwrap();
         assert_eq!(c.clone().now(), datetime!(2030-01-01 00:00 UTC));
+    }
+
+    #[test]
+    fn a_stamp_is_the_real_time_moved_as_the_clock_is() {
+        let at = |t: std::time::SystemTime| OffsetDateTime::from(t);
+        let behind = Clock::starting_at(datetime!(2001-01-01 00:00 UTC));
+        let ahead = Clock::starting_at(datetime!(2999-01-01 00:00 UTC));
+        let frozen = Clock::frozen(datetime!(2026-06-01 08:00 UTC));
+        // Read after the clocks started, as a request's is.
+        let real = std::time::SystemTime::now();
+        let stamped = at(behind.stamp(real));
+        assert!(stamped >= datetime!(2001-01-01 00:00 UTC), "{stamped}");
+        assert!(stamped < datetime!(2001-01-02 00:00 UTC), "{stamped}");
+        let stamped = at(ahead.stamp(real));
+        assert!(stamped >= datetime!(2999-01-01 00:00 UTC), "{stamped}");
+        assert!(stamped < datetime!(2999-01-02 00:00 UTC), "{stamped}");
+        assert_eq!(at(frozen.stamp(real)), datetime!(2026-06-01 08:00 UTC));
+        assert_eq!(
+            at(Clock::system().stamp(real)),
+            at(real),
+            "real time is the system's"
+        );
     }
 
     #[test]

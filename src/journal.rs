@@ -223,12 +223,13 @@ impl Meta {
 #[derive(Clone, Debug, Serialize)]
 pub struct Entry {
     pub id: u64,
-    /// On the emulator's clock; shown as RFC 3339 UTC.
+    /// On the emulator's clock; shown as RFC 3339 UTC. Both stamps are kept as the system
+    /// clock gives them and made dates only when the journal is read.
     #[serde(serialize_with = "rfc3339")]
-    pub time: time::OffsetDateTime,
+    pub time: std::time::SystemTime,
     /// The real time it was served (milliseconds), whatever the scenario clock said.
     #[serde(serialize_with = "wall")]
-    pub wall_time: time::OffsetDateTime,
+    pub wall_time: std::time::SystemTime,
     /// A standard method or a common content type is borrowed, not copied into every entry.
     pub method: Cow<'static, str>,
     pub path: String,
@@ -275,7 +276,8 @@ pub const KEEP_BYTES: usize = 4 * 1024;
 
 impl Body {
     pub fn new(content_type: &'static str, bytes: &bytes::Bytes) -> Body {
-        let json = content_type.contains("json") && bytes.len() <= SUMMARISE_JSON_BYTES;
+        // Looked at only for a body too large to keep as it is.
+        let json = || content_type.contains("json") && bytes.len() <= SUMMARISE_JSON_BYTES;
         let parsed = || {
             serde_json::from_slice::<Value>(bytes)
                 .ok()
@@ -283,7 +285,7 @@ impl Body {
         };
         let kept = if bytes.len() <= KEEP_BYTES {
             Kept::Bytes(bytes.clone())
-        } else if let Some(summary) = json.then(parsed).flatten() {
+        } else if let Some(summary) = json().then(parsed).flatten() {
             Kept::Json {
                 len: bytes.len(),
                 sha256: crate::crypto::sha256_hex(bytes),
@@ -359,12 +361,12 @@ impl Serialize for Body {
     }
 }
 
-fn wall<S: serde::Serializer>(t: &time::OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::clock::wall_time(*t))
+fn wall<S: serde::Serializer>(t: &std::time::SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::clock::wall_time((*t).into()))
 }
 
-fn rfc3339<S: serde::Serializer>(t: &time::OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::clock::wire_time(*t))
+fn rfc3339<S: serde::Serializer>(t: &std::time::SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::clock::wire_time((*t).into()))
 }
 
 /// How many control-API calls the journal keeps (in their own ring, see `pipeline::Shared`).
@@ -933,8 +935,8 @@ mod tests {
     pub(super) fn entry(id: u64, op: &str, status: u16) -> Entry {
         Entry {
             id,
-            time: time::OffsetDateTime::UNIX_EPOCH,
-            wall_time: time::OffsetDateTime::UNIX_EPOCH,
+            time: std::time::SystemTime::UNIX_EPOCH,
+            wall_time: std::time::SystemTime::UNIX_EPOCH,
             method: "POST".into(),
             path: "/api/x".into(),
             content_type: String::new().into(),

@@ -50,8 +50,8 @@ impl App {
                 crate::pipeline::observe(&self.shared, id, &meta);
                 self.shared.journal.push(Entry {
                     id,
-                    time: self.shared.clock.now(),
-                    wall_time: crate::clock::wall_now(),
+                    time: self.shared.clock.stamp(std::time::SystemTime::now()),
+                    wall_time: std::time::SystemTime::now(),
                     method: "-".into(),
                     path: "-".into(),
                     content_type: "".into(),
