@@ -184,6 +184,12 @@ impl Clock {
     }
 }
 
+/// The real time as the system clock gives it, for a stamp made a date only when it is shown
+/// (the journal's entries; [`Clock::stamp`] moves it to the emulator's time).
+pub fn wall_stamp() -> std::time::SystemTime {
+    std::time::SystemTime::now()
+}
+
 /// The real time of day, whatever the scenario clock says: the journal shows it beside the
 /// scenario time so a person can tell entries of a frozen clock apart.
 pub fn wall_now() -> OffsetDateTime {

@@ -48,10 +48,11 @@ impl App {
                     ..Meta::new("scenario", operation)
                 };
                 crate::pipeline::observe(&self.shared, id, &meta);
+                let wall_time = crate::clock::wall_stamp();
                 self.shared.journal.push(Entry {
                     id,
-                    time: self.shared.clock.stamp(std::time::SystemTime::now()),
-                    wall_time: std::time::SystemTime::now(),
+                    time: self.shared.clock.stamp(wall_time),
+                    wall_time,
                     method: "-".into(),
                     path: "-".into(),
                     content_type: "".into(),

@@ -29,7 +29,7 @@ pub fn finish(shared: &Shared, seen: Seen, meta: Meta, answer: Answer) -> Respon
     // Off (`--journal-size 0`): not even built.
     if ring.is_on() {
         // One reading of the real time for both stamps.
-        let wall_time = std::time::SystemTime::now();
+        let wall_time = crate::clock::wall_stamp();
         ring.push(Entry {
             id,
             time: shared.clock.stamp(wall_time),

@@ -143,11 +143,14 @@ pub fn show(text: &str) -> Shown<'_> {
 /// A signed text as [`show`] writes it.
 pub struct Shown<'a>(&'a str);
 
+/// Characters of a signed text [`Shown`] quotes whole; a longer one is shown as head…tail.
+const SHOWN_WHOLE: usize = 72;
+
 impl Shown<'_> {
     /// Appends the text as [`show`] writes it: quoted as it is when short (the common signed
     /// text, without the formatter), else head…tail.
     pub fn push_to(&self, out: &mut String) {
-        if self.0.len() <= 72 {
+        if self.0.len() <= SHOWN_WHOLE {
             out.push('\'');
             out.push_str(self.0);
             out.push('\'');
@@ -161,13 +164,13 @@ impl Shown<'_> {
 impl std::fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let text = self.0;
-        // At most 72 bytes is at most 72 characters: counted only when longer.
-        let n = if text.len() <= 72 {
+        // At most this many bytes is at most as many characters: counted only when longer.
+        let n = if text.len() <= SHOWN_WHOLE {
             0
         } else {
             text.chars().count()
         };
-        if n <= 72 {
+        if n <= SHOWN_WHOLE {
             write!(f, "'{text}'")
         } else {
             let at = |i: usize| text.char_indices().nth(i).map_or(text.len(), |(b, _)| b);

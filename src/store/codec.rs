@@ -27,6 +27,14 @@ pub fn be(n: u64) -> String {
     format!("{n:020}")
 }
 
+/// Part `i` of a key made by [`key`], read in place (`None` when the key has fewer parts or
+/// that part is not UTF-8).
+pub fn part(key: &[u8], i: usize) -> Option<&str> {
+    key.split(|b| *b == SEP)
+        .nth(i)
+        .and_then(|p| std::str::from_utf8(p).ok())
+}
+
 /// The parts of a key made by [`key`].
 pub fn split(key: &[u8]) -> Vec<String> {
     key.split(|b| *b == SEP)
@@ -58,5 +66,18 @@ mod tests {
         let k = key(&["01", &be(42), "x"]);
         assert_eq!(split(&k), vec!["01", "00000000000000000042", "x"]);
         assert!(key(&["a", &be(9)]) < key(&["a", &be(10)]));
+    }
+
+    #[test]
+    fn a_part_is_read_in_place_as_split_gives_it() {
+        let k = key(&["01", "سلام", ""]);
+        for i in 0..3 {
+            assert_eq!(part(&k, i), Some(split(&k)[i].as_str()));
+        }
+        assert_eq!(part(&k, 3), None, "no such part");
+        let mut bad = key(&["a", "b"]);
+        bad.push(0xFF);
+        assert_eq!(part(&bad, 1), None, "not UTF-8");
+        assert_eq!(part(&bad, 0), Some("a"));
     }
 }

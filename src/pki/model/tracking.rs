@@ -106,12 +106,7 @@ impl Model<'_> {
         {
             // The code is the key's second part, read in place (an idempotent repeat asks on
             // every call); a part that is not UTF-8 names no record.
-            let Some(code) = key
-                .split(|b| *b == codec::SEP)
-                .nth(1)
-                .and_then(|c| std::str::from_utf8(c).ok())
-                .filter(|c| Some(*c) != skip)
-            else {
+            let Some(code) = codec::part(&key, 1).filter(|c| Some(*c) != skip) else {
                 continue;
             };
             if let Some(rec) = self.tracking(code)? {

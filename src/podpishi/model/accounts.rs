@@ -85,7 +85,7 @@ pub fn with_bin(store: &Store, bin: &str) -> Result<Vec<String>, PodpishiError> 
     Ok(store
         .keys_with_prefix(Table::PodAccounts, &keys::bin_prefix(bin), 100)?
         .iter()
-        .filter_map(|k| codec::split(k).get(2).cloned())
+        .filter_map(|k| codec::part(k, 2).map(str::to_string))
         .collect())
 }
 

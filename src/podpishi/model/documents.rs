@@ -47,7 +47,7 @@ pub fn nums_of_bin(
     Ok(store
         .keys_in_range(Table::PodByOwner, &start, &end, usize::MAX)?
         .iter()
-        .filter_map(|k| codec::split(k).get(2).and_then(|n| n.parse::<u64>().ok()))
+        .filter_map(|k| codec::part(k, 2).and_then(|n| n.parse::<u64>().ok()))
         .filter(|n| seen.insert(*n))
         .collect())
 }
@@ -63,7 +63,7 @@ pub fn nums_of_bins(store: &Store, bins: &[String]) -> std::collections::BTreeSe
             .keys_in_range(Table::PodByOwner, &s, &e, 10_000)
             .unwrap_or_default()
         {
-            if let Some(n) = codec::split(&k).get(2).and_then(|n| n.parse::<u64>().ok()) {
+            if let Some(n) = codec::part(&k, 2).and_then(|n| n.parse::<u64>().ok()) {
                 nums.insert(n);
             }
         }
