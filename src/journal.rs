@@ -32,6 +32,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 mod graves;
+mod packed;
+
+use packed::Packed;
 
 /// What the pipeline and an API's handler tell the journal about one request: typed, filled
 /// as the request is judged, never parsed back out of strings or answers.
@@ -109,8 +112,7 @@ impl Request {
         summary: impl FnOnce() -> Value,
     ) -> Request {
         if body.len() <= KEEP_BYTES {
-            // A copy (the body may share a larger read buffer the entry must not keep alive):
-            // the one kept for copy as curl.
+            // The body kept for copy as curl, shared (the ring keeps one copy of both).
             Request::Json(sent.share(body))
         } else {
             Request::Summary(summary())
@@ -125,7 +127,7 @@ impl Request {
         render: fn(&[u8]) -> Value,
     ) -> Request {
         Request::Deferred {
-            // A copy, as in [`Request::json`].
+            // Shared, as in [`Request::json`].
             bytes: sent.share(body),
             render,
         }
@@ -386,7 +388,7 @@ pub struct Journal {
 
 /// The kept entries, oldest first, and what the budget and the control API count of them.
 struct Ring {
-    entries: VecDeque<Entry>,
+    entries: VecDeque<Packed>,
     /// Each entry's estimated size and the grave of the thread that made it, in ring order.
     sizes: VecDeque<(usize, u8)>,
     /// The sizes' sum.
@@ -495,9 +497,10 @@ impl Journal {
         self.graves.free_mine(me);
         bound_entry(&mut entry);
         let w = entry_weight(&entry);
+        let entry = Packed::pack(entry);
         // The evicted entries (usually one) are freed or buried after the locks are released.
-        let mut first: Option<(u8, Entry)> = None;
-        let mut more: Vec<(u8, Entry)> = Vec::new();
+        let mut first: Option<(u8, Packed)> = None;
+        let mut more: Vec<(u8, Packed)> = Vec::new();
         {
             let mut guard = crate::sync::lock(&self.ring);
             let ring = &mut *guard;
@@ -536,17 +539,22 @@ impl Journal {
     /// Matching entries, oldest first, at most `limit` (the newest ones when limited).
     pub fn query(&self, f: &Filter) -> Vec<Entry> {
         let ring = crate::sync::lock(&self.ring);
-        let all: Vec<&Entry> = ring.entries.iter().filter(|e| f.matches(e)).collect();
+        let all: Vec<Entry> = ring
+            .entries
+            .iter()
+            .map(Packed::unpack)
+            .filter(|e| f.matches(e))
+            .collect();
         let limit = f.limit.unwrap_or(usize::MAX);
         let skip = all.len().saturating_sub(limit);
-        all.into_iter().skip(skip).cloned().collect()
+        all.into_iter().skip(skip).collect()
     }
 
     pub fn count(&self, f: &Filter) -> usize {
         crate::sync::lock(&self.ring)
             .entries
             .iter()
-            .filter(|e| f.matches(e))
+            .filter(|e| f.matches(&e.unpack()))
             .count()
     }
 
@@ -554,8 +562,8 @@ impl Journal {
         crate::sync::lock(&self.ring)
             .entries
             .iter()
-            .find(|e| e.id == id)
-            .cloned()
+            .find(|e| e.id() == id)
+            .map(Packed::unpack)
     }
 
     pub fn clear(&self) {

@@ -33,17 +33,19 @@ pub enum SentBody {
 }
 
 impl Sent {
-    /// Records a body that was read: a copy (the body may share a larger read buffer).
-    pub fn keep_body(&mut self, body: &[u8]) {
+    /// Records a body that was read. Shared, not copied: it may be a slice of the connection's
+    /// read buffer, which the journal never keeps alive — it copies what it keeps when the
+    /// entry is pushed (`journal::packed`).
+    pub fn keep_body(&mut self, body: &bytes::Bytes) {
         self.body = if body.len() <= REPLAY_BYTES {
-            SentBody::Kept(bytes::Bytes::copy_from_slice(body))
+            SentBody::Kept(body.clone())
         } else {
             SentBody::TooLarge(body.len())
         };
     }
 
-    /// `body` as a value the journal can keep: the copy [`Sent::keep_body`] made when it is
-    /// these bytes (shared, not copied again), else a copy of its own.
+    /// `body` as a value the journal can keep: the body [`Sent::keep_body`] kept when it is
+    /// these bytes (shared, and packed once), else a copy of its own.
     pub fn share(&self, body: &[u8]) -> bytes::Bytes {
         match &self.body {
             SentBody::Kept(b) if b[..] == *body => b.clone(),
@@ -144,7 +146,7 @@ mod tests {
             query: query.map(str::to_string),
             ..Sent::default()
         };
-        s.keep_body(body);
+        s.keep_body(&bytes::Bytes::copy_from_slice(body));
         s
     }
 

@@ -9,7 +9,7 @@
 //! A grave holds at most [`GRAVE_CAP`] entries (a thread that stopped pushing, a blocking-pool
 //! thread that ended): beyond that the evicting thread frees them itself.
 
-use super::Entry;
+use super::Packed;
 use crate::sync::PerSlot;
 use std::cell::RefCell;
 use std::sync::Mutex;
@@ -19,7 +19,7 @@ const GRAVE_CAP: usize = 32;
 
 thread_local! {
     /// An empty buffer this thread swaps into its grave, so no grave's buffer is freed.
-    static SPARE: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
+    static SPARE: RefCell<Vec<Packed>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The grave of the calling thread: its [`crate::sync::slot`] (threads share one beyond
@@ -30,7 +30,7 @@ pub(super) fn maker() -> u8 {
 
 /// The journal's graves, one per slot.
 pub(super) struct Graves {
-    graves: PerSlot<Mutex<Vec<Entry>>>,
+    graves: PerSlot<Mutex<Vec<Packed>>>,
 }
 
 impl Graves {
@@ -62,7 +62,7 @@ impl Graves {
 
     /// An entry `me` evicted that `maker` made: freed now if `me` made it (or its maker's
     /// grave is full), else left in its maker's grave.
-    pub(super) fn bury(&self, me: u8, maker: u8, entry: Entry) {
+    pub(super) fn bury(&self, me: u8, maker: u8, entry: Packed) {
         if maker == me {
             return;
         }
@@ -98,7 +98,7 @@ mod tests {
         graves.bury(
             other,
             me,
-            crate::journal::tests::entry(1, "RegisterInfo", 200),
+            Packed::pack(crate::journal::tests::entry(1, "RegisterInfo", 200)),
         );
         assert_eq!(
             crate::sync::lock(graves.graves.at(usize::from(me)).expect("a slot")).len(),
@@ -108,7 +108,7 @@ mod tests {
         graves.bury(
             other,
             other,
-            crate::journal::tests::entry(1, "RegisterInfo", 200),
+            Packed::pack(crate::journal::tests::entry(1, "RegisterInfo", 200)),
         );
         assert!(
             crate::sync::lock(graves.graves.at(usize::from(other)).expect("a slot")).is_empty()
@@ -118,7 +118,7 @@ mod tests {
             graves.bury(
                 other,
                 me,
-                crate::journal::tests::entry(1, "RegisterInfo", 200),
+                Packed::pack(crate::journal::tests::entry(1, "RegisterInfo", 200)),
             );
         }
         assert_eq!(
@@ -130,7 +130,7 @@ mod tests {
         graves.bury(
             other,
             me,
-            crate::journal::tests::entry(1, "RegisterInfo", 200),
+            Packed::pack(crate::journal::tests::entry(1, "RegisterInfo", 200)),
         );
         graves.clear();
         assert!(crate::sync::lock(graves.graves.at(usize::from(me)).expect("a slot")).is_empty());
