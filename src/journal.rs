@@ -79,6 +79,10 @@ pub struct Meta {
     /// in the entry's JSON: they hold what the summary masks).
     #[serde(skip)]
     pub sent: crate::replay::Sent,
+    /// The answer came from the GET cache: its bytes are the cache's, shared, so the journal
+    /// keeps a reference to them, not a copy.
+    #[serde(skip)]
+    pub cached: bool,
 }
 
 /// A request as the journal keeps it. A small JSON body or a query string is kept as sent
@@ -497,7 +501,8 @@ impl Journal {
         self.graves.free_mine(me);
         bound_entry(&mut entry);
         let w = entry_weight(&entry);
-        let entry = Packed::pack(entry);
+        let packed = Packed::pack(&mut entry);
+        drop(entry);
         // The evicted entries (usually one) are freed or buried after the locks are released.
         let mut first: Option<(u8, Packed)> = None;
         let mut more: Vec<(u8, Packed)> = Vec::new();
@@ -517,7 +522,7 @@ impl Journal {
                 }
                 ring.evicted += 1;
             }
-            ring.entries.push_back(entry);
+            ring.entries.push_back(packed);
             ring.sizes.push_back((w, me));
             ring.bytes += w;
         }

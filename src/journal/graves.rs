@@ -98,7 +98,7 @@ mod tests {
         graves.bury(
             other,
             me,
-            Packed::pack(crate::journal::tests::entry(1, "RegisterInfo", 200)),
+            Packed::pack(&mut crate::journal::tests::entry(1, "RegisterInfo", 200)),
         );
         assert_eq!(
             crate::sync::lock(graves.graves.at(usize::from(me)).expect("a slot")).len(),
@@ -108,7 +108,7 @@ mod tests {
         graves.bury(
             other,
             other,
-            Packed::pack(crate::journal::tests::entry(1, "RegisterInfo", 200)),
+            Packed::pack(&mut crate::journal::tests::entry(1, "RegisterInfo", 200)),
         );
         assert!(
             crate::sync::lock(graves.graves.at(usize::from(other)).expect("a slot")).is_empty()
@@ -118,7 +118,7 @@ mod tests {
             graves.bury(
                 other,
                 me,
-                Packed::pack(crate::journal::tests::entry(1, "RegisterInfo", 200)),
+                Packed::pack(&mut crate::journal::tests::entry(1, "RegisterInfo", 200)),
             );
         }
         assert_eq!(
@@ -130,7 +130,7 @@ mod tests {
         graves.bury(
             other,
             me,
-            Packed::pack(crate::journal::tests::entry(1, "RegisterInfo", 200)),
+            Packed::pack(&mut crate::journal::tests::entry(1, "RegisterInfo", 200)),
         );
         graves.clear();
         assert!(crate::sync::lock(graves.graves.at(usize::from(me)).expect("a slot")).is_empty());

@@ -40,6 +40,8 @@ enum RequestKind {
     /// A JSON body that is the replay copy itself (kept once).
     JsonSent,
     Query,
+    /// The query string the replay keeps (kept once).
+    QuerySent,
     Deferred(fn(&[u8]) -> Value),
 }
 
@@ -61,6 +63,8 @@ pub(super) struct Packed {
     action: Option<&'static str>,
     refusal: Option<Refusal>,
     request: RequestKind,
+    /// A cached answer's bytes, shared with the GET cache (any other answer is in `block`).
+    cached: Option<bytes::Bytes>,
     /// The texts and bytes, each as a 4-byte length and its bytes, in [`Packed::pack`]'s order.
     block: Box<[u8]>,
     rare: Option<Box<Rare>>,
@@ -126,8 +130,10 @@ fn joined(kept: Option<&'static str>, r: &mut Reader<'_>) -> Cow<'static, str> {
 
 impl Packed {
     /// The entry packed: one allocation for everything it owns.
-    pub(super) fn pack(e: Entry) -> Packed {
-        let m = e.meta;
+    /// The entry packed: one allocation for everything it owns. What the packed entry keeps
+    /// is taken out of `e`, which the caller drops (its blocks are freed while still warm).
+    pub(super) fn pack(e: &mut Entry) -> Packed {
+        let m = &mut e.meta;
         let (method, method_text) = split(&e.method);
         let (content_type, content_type_text) = split(&e.content_type);
         let (operation, operation_text) = split(&m.operation);
@@ -135,6 +141,7 @@ impl Packed {
             SentBody::Kept(b) => Some(b),
             _ => None,
         };
+        let sent_query = m.sent.query.as_deref();
         let (request, request_bytes): (RequestKind, Option<&[u8]>) = match &m.request {
             Request::None => (RequestKind::None, None),
             Request::Summary(_) => (RequestKind::Summary, None),
@@ -144,12 +151,14 @@ impl Packed {
                 (RequestKind::JsonSent, None)
             }
             Request::Json(b) => (RequestKind::Json, Some(b)),
+            Request::Query(q) if sent_query == Some(q.as_str()) => (RequestKind::QuerySent, None),
             Request::Query(q) => (RequestKind::Query, Some(q.as_bytes())),
             Request::Deferred { bytes, render } => (RequestKind::Deferred(*render), Some(bytes)),
         };
-        let response_bytes = match &e.response.kept {
-            Kept::Bytes(b) => Some(&b[..]),
-            _ => None,
+        let (response_bytes, cached) = match &e.response.kept {
+            Kept::Bytes(b) if m.cached => (None, Some(b.clone())),
+            Kept::Bytes(b) => (Some(&b[..]), None),
+            _ => (None, None),
         };
         let texts = [
             method_text,
@@ -159,7 +168,7 @@ impl Packed {
             m.fault.as_deref().map(str::as_bytes),
             m.record.as_deref().map(str::as_bytes),
             m.tenant.as_deref().map(str::as_bytes),
-            m.sent.query.as_deref().map(str::as_bytes),
+            sent_query.map(str::as_bytes),
             sent_body.map(|b| &b[..]),
             request_bytes,
             response_bytes,
@@ -182,25 +191,23 @@ impl Packed {
             SentBody::TooLarge(n) => Some(n),
             _ => None,
         };
-        let summary = match m.request {
-            Request::Summary(v) => Some(v),
-            _ => None,
-        };
-        let response = match e.response.kept {
-            Kept::Bytes(_) => None,
-            other => Some(other),
-        };
-        let rare = (summary.is_some()
-            || response.is_some()
+        let rare = (matches!(m.request, Request::Summary(_))
+            || !matches!(e.response.kept, Kept::Bytes(_))
             || !m.warnings.is_empty()
             || !m.changes.is_empty()
             || too_large.is_some())
         .then(|| {
             Box::new(Rare {
-                summary,
-                response,
-                warnings: m.warnings,
-                changes: m.changes,
+                summary: match std::mem::take(&mut m.request) {
+                    Request::Summary(v) => Some(v),
+                    _ => None,
+                },
+                response: match &e.response.kept {
+                    Kept::Bytes(_) => None,
+                    other => Some(other.clone()),
+                },
+                warnings: std::mem::take(&mut m.warnings),
+                changes: std::mem::take(&mut m.changes),
                 too_large,
             })
         });
@@ -218,8 +225,9 @@ impl Packed {
             response_type: e.response.content_type,
             fault_kind: m.fault_kind,
             action: m.action,
-            refusal: m.refusal,
+            refusal: m.refusal.take(),
             request,
+            cached,
             block: w.0.into_boxed_slice(),
             rare,
         }
@@ -258,6 +266,7 @@ impl Packed {
             RequestKind::Json => Request::Json(bytes::Bytes::copy_from_slice(
                 request_bytes.unwrap_or_default(),
             )),
+            RequestKind::QuerySent => Request::Query(query.clone().unwrap_or_default()),
             RequestKind::Query => Request::Query(
                 String::from_utf8_lossy(request_bytes.unwrap_or_default()).into_owned(),
             ),
@@ -271,10 +280,15 @@ impl Packed {
             (None, Some(n)) => SentBody::TooLarge(n),
             (None, None) => SentBody::NotRead,
         };
-        let kept = match (response_bytes, rare.and_then(|r| r.response.clone())) {
+        let kept = match (response_bytes.or_else(|| self.cached.clone()), rare) {
             (Some(b), _) => Kept::Bytes(b),
-            (None, Some(k)) => k,
-            (None, None) => Kept::Bytes(bytes::Bytes::new()),
+            (
+                None,
+                Some(Rare {
+                    response: Some(k), ..
+                }),
+            ) => k.clone(),
+            (None, _) => Kept::Bytes(bytes::Bytes::new()),
         };
         Entry {
             id: self.id,
@@ -304,6 +318,7 @@ impl Packed {
                 fault_kind: self.fault_kind,
                 action: self.action,
                 sent: Sent { query, body },
+                cached: self.cached.is_some(),
             },
         }
     }
@@ -316,7 +331,8 @@ mod tests {
 
     fn round_trip(e: Entry) -> (Packed, Entry) {
         let before = format!("{e:?}");
-        let packed = Packed::pack(e);
+        let mut e = e;
+        let packed = Packed::pack(&mut e);
         let after = packed.unpack();
         assert_eq!(format!("{after:?}"), before, "unpacked as pushed");
         (packed, after)
@@ -357,8 +373,8 @@ mod tests {
         e.meta.success = Some(false);
         let (packed, after) = round_trip(e);
         assert!(packed.rare.is_none(), "nothing rare to box");
-        // Four cache lines a slot, where an `Entry` takes ten.
-        assert!(std::mem::size_of::<Packed>() <= 256);
+        // A little over four cache lines a slot, where an `Entry` takes ten.
+        assert!(std::mem::size_of::<Packed>() <= 272);
         assert!(
             packed.block.len() < 2 * body.len() + 300,
             "the body is kept once: {} bytes",
@@ -429,6 +445,23 @@ mod tests {
             .keep_body(&bytes::Bytes::from_static(b"{\"a\":1}"));
         e.meta.request = Request::Json(bytes::Bytes::from_static(b"{\"b\":2}"));
         round_trip(e);
+
+        let answer = bytes::Bytes::from(vec![b'{'; 600]);
+        let mut e = entry(13, "GetCAList", 200);
+        e.meta.cached = true;
+        e.meta.sent.query = Some("Customercode=10320874334".into());
+        e.meta.request = Request::Query("Customercode=10320874334".into());
+        e.response = Body::new("application/json", &answer);
+        let (packed, after) = round_trip(e);
+        assert!(
+            packed.block.len() < 100,
+            "a cached answer is not copied, the query is kept once: {} bytes",
+            packed.block.len()
+        );
+        let Kept::Bytes(kept) = &after.response.kept else {
+            panic!("kept as bytes")
+        };
+        assert_eq!(kept.as_ptr(), answer.as_ptr(), "shared with the cache");
 
         let mut e = entry(12, "GetCAList", 200);
         e.method = Cow::Borrowed("GET");

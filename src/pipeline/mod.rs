@@ -103,6 +103,7 @@ async fn run<A: Api>(
         if let Some((answer, judged)) = cache.get(route.name(), &query, generation) {
             // The cheapest summary that still shows the fields: the query as sent.
             meta.request = crate::journal::Request::Query(query);
+            meta.cached = true;
             // Warned and counted again, with the first answer's diagnostics.
             judged.restore(meta);
             return answer;
