@@ -6,7 +6,7 @@
 //! bytes itself. Kept 1 000 requests deep, each of those blocks comes back cold when it is
 //! freed and reused, and the allocator's free lists are churned: callgrind counted ~3.5 K
 //! instructions and ~52 lines missing a 1 MiB cache per journaled signed request, two thirds of
-//! the instructions in malloc's slow paths. Packed, an entry is one allocation and a ~200-byte
+//! the instructions in malloc's slow paths. Packed, an entry is one allocation and a 264-byte
 //! slot. The entry is rebuilt whole when the journal is read.
 
 use super::{Body, Entry, Kept, Meta, Refusal, Request, Warning};
