@@ -546,23 +546,28 @@ impl Journal {
 
     /// Matching entries, oldest first, at most `limit` (the newest ones when limited).
     pub fn query(&self, f: &Filter) -> Vec<Entry> {
+        let limit = f.limit.unwrap_or(usize::MAX);
         let ring = crate::sync::lock(&self.ring);
-        let all: Vec<Entry> = ring
+        // Newest first, so a limited query rebuilds only the entries it returns.
+        let mut found: Vec<Entry> = ring
             .entries
             .iter()
+            .rev()
+            .filter(|p| p.may_match(f))
             .map(Packed::unpack)
             .filter(|e| f.matches(e))
+            .take(limit)
             .collect();
-        let limit = f.limit.unwrap_or(usize::MAX);
-        let skip = all.len().saturating_sub(limit);
-        all.into_iter().skip(skip).collect()
+        drop(ring);
+        found.reverse();
+        found
     }
 
     pub fn count(&self, f: &Filter) -> usize {
         crate::sync::lock(&self.ring)
             .entries
             .iter()
-            .filter(|e| f.matches(&e.unpack()))
+            .filter(|p| p.may_match(f) && f.matches(&p.unpack()))
             .count()
     }
 
@@ -1001,6 +1006,15 @@ mod tests {
                 .id,
             5
         );
+        // The newest ones when limited, oldest first.
+        let ids = |f: &Filter| j.query(f).iter().map(|e| e.id).collect::<Vec<_>>();
+        let limited = |limit| Filter {
+            limit: Some(limit),
+            ..Filter::default()
+        };
+        assert_eq!(ids(&limited(2)), [4, 5]);
+        assert_eq!(ids(&limited(9)), [3, 4, 5]);
+        assert_eq!(ids(&limited(0)), Vec::<u64>::new());
         assert_eq!(
             j.count(&Filter {
                 since: Some(4),
