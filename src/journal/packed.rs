@@ -90,7 +90,7 @@ impl Writer {
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
-    fn take(&mut self) -> Option<&'a [u8]> {
+    fn slot(&mut self) -> Option<&'a [u8]> {
         let (len, rest) = self.0.split_first_chunk::<4>()?;
         let len = u32::from_le_bytes(*len);
         if len == ABSENT {
@@ -101,9 +101,14 @@ impl<'a> Reader<'a> {
         self.0 = rest;
         Some(s)
     }
+}
 
-    fn text(&mut self) -> Option<String> {
-        self.take().map(|s| String::from_utf8_lossy(s).into_owned())
+/// The diagnostic lines, to the block's end.
+impl<'a> Iterator for Reader<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        self.slot()
     }
 }
 
@@ -119,17 +124,87 @@ fn split<'a>(c: &'a Cow<'static, str>) -> (Option<&'static str>, Option<&'a [u8]
     }
 }
 
-/// The text [`split`] kept: borrowed, or the block's next string.
-fn joined(kept: Option<&'static str>, r: &mut Reader<'_>) -> Cow<'static, str> {
-    let owned = r.text();
+/// The text [`split`] kept: borrowed, or the owned one from the block.
+fn joined(kept: Option<&'static str>, owned: Option<&[u8]>) -> Cow<'static, str> {
     match kept {
         Some(s) => Cow::Borrowed(s),
-        None => Cow::Owned(owned.unwrap_or_default()),
+        None => Cow::Owned(text(owned).unwrap_or_default()),
+    }
+}
+
+fn text(s: Option<&[u8]>) -> Option<String> {
+    s.map(|s| String::from_utf8_lossy(s).into_owned())
+}
+
+/// What the block holds before the diagnostic lines, in its order: [`Texts::write`] and
+/// [`Texts::read`] are the block's layout.
+struct Texts<'a> {
+    method: Option<&'a [u8]>,
+    content_type: Option<&'a [u8]>,
+    operation: Option<&'a [u8]>,
+    path: Option<&'a [u8]>,
+    fault: Option<&'a [u8]>,
+    record: Option<&'a [u8]>,
+    tenant: Option<&'a [u8]>,
+    query: Option<&'a [u8]>,
+    sent_body: Option<&'a [u8]>,
+    request: Option<&'a [u8]>,
+    response: Option<&'a [u8]>,
+}
+
+impl<'a> Texts<'a> {
+    /// The texts, then each diagnostic line to the block's end, in one block of exactly the
+    /// size they need.
+    fn write(&self, diagnostics: &[String]) -> Box<[u8]> {
+        let fixed = [
+            self.method,
+            self.content_type,
+            self.operation,
+            self.path,
+            self.fault,
+            self.record,
+            self.tenant,
+            self.query,
+            self.sent_body,
+            self.request,
+            self.response,
+        ];
+        let size = fixed
+            .iter()
+            .map(|t| 4 + t.map_or(0, <[u8]>::len))
+            .sum::<usize>()
+            + diagnostics.iter().map(|d| 4 + d.len()).sum::<usize>();
+        let mut w = Writer(Vec::with_capacity(size));
+        for t in fixed {
+            w.put(t);
+        }
+        for d in diagnostics {
+            w.put(Some(d.as_bytes()));
+        }
+        w.0.into_boxed_slice()
+    }
+
+    /// The texts, and the reader left at the diagnostic lines.
+    fn read(block: &'a [u8]) -> (Texts<'a>, Reader<'a>) {
+        let mut r = Reader(block);
+        let texts = Texts {
+            method: r.slot(),
+            content_type: r.slot(),
+            operation: r.slot(),
+            path: r.slot(),
+            fault: r.slot(),
+            record: r.slot(),
+            tenant: r.slot(),
+            query: r.slot(),
+            sent_body: r.slot(),
+            request: r.slot(),
+            response: r.slot(),
+        };
+        (texts, r)
     }
 }
 
 impl Packed {
-    /// The entry packed: one allocation for everything it owns.
     /// The entry packed: one allocation for everything it owns. What the packed entry keeps
     /// is taken out of `e`, which the caller drops (its blocks are freed while still warm).
     pub(super) fn pack(e: &mut Entry) -> Packed {
@@ -160,33 +235,20 @@ impl Packed {
             Kept::Bytes(b) => (Some(&b[..]), None),
             _ => (None, None),
         };
-        let texts = [
-            method_text,
-            content_type_text,
-            operation_text,
-            Some(e.path.as_bytes()),
-            m.fault.as_deref().map(str::as_bytes),
-            m.record.as_deref().map(str::as_bytes),
-            m.tenant.as_deref().map(str::as_bytes),
-            sent_query.map(str::as_bytes),
-            sent_body.map(|b| &b[..]),
-            request_bytes,
-            response_bytes,
-        ];
-        let size = texts
-            .iter()
-            .map(|t| 4 + t.map_or(0, <[u8]>::len))
-            .sum::<usize>()
-            + 8
-            + m.diagnostics.iter().map(|d| 4 + d.len()).sum::<usize>();
-        let mut w = Writer(Vec::with_capacity(size));
-        for t in texts {
-            w.put(t);
+        let block = Texts {
+            method: method_text,
+            content_type: content_type_text,
+            operation: operation_text,
+            path: Some(e.path.as_bytes()),
+            fault: m.fault.as_deref().map(str::as_bytes),
+            record: m.record.as_deref().map(str::as_bytes),
+            tenant: m.tenant.as_deref().map(str::as_bytes),
+            query: sent_query.map(str::as_bytes),
+            sent_body: sent_body.map(|b| &b[..]),
+            request: request_bytes,
+            response: response_bytes,
         }
-        w.put(Some(&(m.diagnostics.len() as u32).to_le_bytes()));
-        for d in &m.diagnostics {
-            w.put(Some(d.as_bytes()));
-        }
+        .write(&m.diagnostics);
         let too_large = match m.sent.body {
             SentBody::TooLarge(n) => Some(n),
             _ => None,
@@ -228,7 +290,7 @@ impl Packed {
             refusal: m.refusal.take(),
             request,
             cached,
-            block: w.0.into_boxed_slice(),
+            block,
             rare,
         }
     }
@@ -256,43 +318,31 @@ impl Packed {
         {
             return false;
         }
-        let mut r = Reader(&self.block);
-        let method = r.take();
-        let _content_type = r.take();
-        let operation = r.take();
-        let path = r.take().unwrap_or_default();
-        let _fault = r.take();
-        let record = r.take();
-        same(&f.method, self.method, method)
-            && same(&f.operation, self.operation, operation)
+        let (t, _) = Texts::read(&self.block);
+        let path = t.path.unwrap_or_default();
+        same(&f.method, self.method, t.method)
+            && same(&f.operation, self.operation, t.operation)
             && f.path.as_ref().is_none_or(|p| {
                 let p = p.as_bytes();
                 p.is_empty() || path.windows(p.len()).any(|w| w == p)
             })
             && f.record
                 .as_ref()
-                .is_none_or(|want| record == Some(want.as_bytes()))
+                .is_none_or(|want| t.record == Some(want.as_bytes()))
     }
 
     /// The entry as it was pushed.
     pub(super) fn unpack(&self) -> Entry {
-        let mut r = Reader(&self.block);
-        let method = joined(self.method, &mut r);
-        let content_type = joined(self.content_type, &mut r);
-        let operation = joined(self.operation, &mut r);
-        let path = r.text().unwrap_or_default();
-        let fault = r.text();
-        let record = r.text();
-        let tenant = r.text();
-        let query = r.text();
-        let sent_body = r.take().map(bytes::Bytes::copy_from_slice);
-        let request_bytes = r.take();
-        let response_bytes = r.take().map(bytes::Bytes::copy_from_slice);
-        let lines = r
-            .take()
-            .and_then(|n| n.first_chunk::<4>())
-            .map_or(0, |n| u32::from_le_bytes(*n));
-        let diagnostics = (0..lines).filter_map(|_| r.text()).collect();
+        let (t, lines) = Texts::read(&self.block);
+        let method = joined(self.method, t.method);
+        let content_type = joined(self.content_type, t.content_type);
+        let operation = joined(self.operation, t.operation);
+        let path = text(t.path).unwrap_or_default();
+        let query = text(t.query);
+        let sent_body = t.sent_body.map(bytes::Bytes::copy_from_slice);
+        let request_bytes = t.request;
+        let response_bytes = t.response.map(bytes::Bytes::copy_from_slice);
+        let diagnostics = lines.map(|d| text(Some(d)).unwrap_or_default()).collect();
         let rare = self.rare.as_deref();
         let request = match self.request {
             RequestKind::None => Request::None,
@@ -345,13 +395,13 @@ impl Packed {
                 operation,
                 success: self.success,
                 request,
-                fault,
+                fault: text(t.fault),
                 refusal: self.refusal.clone(),
                 diagnostics,
                 warnings: rare.map(|r| r.warnings.clone()).unwrap_or_default(),
-                record,
+                record: text(t.record),
                 changes: rare.map(|r| r.changes.clone()).unwrap_or_default(),
-                tenant,
+                tenant: text(t.tenant),
                 fault_kind: self.fault_kind,
                 action: self.action,
                 sent: Sent { query, body },
@@ -533,55 +583,43 @@ mod prefilter {
 
     fn filters() -> Vec<Filter> {
         let mut out = vec![Filter::default()];
-        let text = |s: &str| Some(s.to_string());
-        for v in ["registerinfo", "GETSTATUS", "getcalist", "x"] {
-            out.push(Filter {
-                operation: text(v),
+        let mut each = |values: &[&str], make: fn(Option<String>) -> Filter| {
+            out.extend(values.iter().map(|v| make(Some(v.to_string()))));
+        };
+        each(&["registerinfo", "GETSTATUS", "getcalist", "x"], |v| {
+            Filter {
+                operation: v,
                 ..Filter::default()
-            });
-        }
-        for v in ["post", "propfind", "GET", "DELETE"] {
-            out.push(Filter {
-                method: text(v),
-                ..Filter::default()
-            });
-        }
-        for v in ["pki", "PODPISHI", "admin"] {
-            out.push(Filter {
-                api: text(v),
-                ..Filter::default()
-            });
-        }
-        for v in ["", "/api/", "status.php", "/API/"] {
-            out.push(Filter {
-                path: text(v),
-                ..Filter::default()
-            });
-        }
-        for v in ["1000001", "100000", "1000001 "] {
-            out.push(Filter {
-                record: text(v),
-                ..Filter::default()
-            });
-        }
-        for s in [0, 1, 2, 3] {
-            out.push(Filter {
-                since: Some(s),
-                ..Filter::default()
-            });
-        }
-        for s in [200, 400, 500] {
-            out.push(Filter {
-                status: Some(s),
-                ..Filter::default()
-            });
-        }
-        for s in [true, false] {
-            out.push(Filter {
-                success: Some(s),
-                ..Filter::default()
-            });
-        }
+            }
+        });
+        each(&["post", "propfind", "GET", "DELETE"], |v| Filter {
+            method: v,
+            ..Filter::default()
+        });
+        each(&["pki", "PODPISHI", "admin"], |v| Filter {
+            api: v,
+            ..Filter::default()
+        });
+        each(&["", "/api/", "status.php", "/API/"], |v| Filter {
+            path: v,
+            ..Filter::default()
+        });
+        each(&["1000001", "100000", "1000001 "], |v| Filter {
+            record: v,
+            ..Filter::default()
+        });
+        out.extend([0, 1, 2, 3].map(|s| Filter {
+            since: Some(s),
+            ..Filter::default()
+        }));
+        out.extend([200, 400, 500].map(|s| Filter {
+            status: Some(s),
+            ..Filter::default()
+        }));
+        out.extend([true, false].map(|s| Filter {
+            success: Some(s),
+            ..Filter::default()
+        }));
         out
     }
 
