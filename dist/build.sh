@@ -10,6 +10,12 @@
 # The binary needs nothing at run time: no libc, no /etc, no /tmp, no name service (it
 # resolves only `localhost` itself). SIGNSIM_COMMIT overrides the commit it reports
 # (a build outside a git checkout); CARGO_TARGET_DIR is honoured.
+#
+# Profile-guided: the build is optimised with a profile dist/pgo.sh makes first from this same
+# source (an instrumented build driven by the benchmark's load client). SIGNSIM_PGO=auto (the
+# default) does so when an llvm-profdata of rustc's LLVM version is at hand and says so when it
+# is not; =on fails without one (the release workflow); =off builds without (faster to build,
+# ~10–20 % more CPU a request: CONTRIBUTING.md, Benchmarks). The binary's behaviour is the same.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-dist/out}
@@ -18,8 +24,27 @@ target=x86_64-unknown-linux-gnu
 
 # --target keeps these flags off build scripts and proc macros (which must stay dynamic)
 # and keeps the static build in its own directory beside the ordinary one.
-RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
-  cargo build --release --locked --target "$target" --bin signsim
+flags="${RUSTFLAGS:-} -C target-feature=+crt-static"
+pgo=${SIGNSIM_PGO:-auto}
+case "$pgo" in
+  auto | on | off) ;;
+  *) echo "dist/build.sh: SIGNSIM_PGO=$pgo: expected auto, on or off" >&2; exit 2 ;;
+esac
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+profile="$scratch/signsim.profdata"
+if [ "$pgo" != off ]; then
+  status=0
+  PGO_RUSTFLAGS="$flags" bash dist/pgo.sh "$profile" "$target" || status=$?
+  if [ $status -eq 0 ]; then
+    flags="$flags -C profile-use=$profile"
+  elif [ $status -eq 3 ] && [ "$pgo" = auto ]; then
+    echo "dist/build.sh: building without a profile (SIGNSIM_PGO=auto)" >&2
+  else
+    exit $status
+  fi
+fi
+RUSTFLAGS="$flags" cargo build --release --locked --target "$target" --bin signsim
 bin="${CARGO_TARGET_DIR:-target}/$target/release/signsim"
 
 mkdir -p "$out/image/data"
@@ -35,4 +60,8 @@ if readelf -d "$out/$name" 2>/dev/null | grep -q NEEDED; then
 fi
 (cd "$out" && sha256sum "$name" > "$name.sha256")
 cp "$out/$name" "$out/image/signsim"
-echo "$out/$name ($(stat -c %s "$out/$name") bytes): $("$out/$name" --version)"
+case "$flags" in
+  *profile-use*) optimised="profile-guided" ;;
+  *) optimised="without a profile" ;;
+esac
+echo "$out/$name ($(stat -c %s "$out/$name") bytes, $optimised): $("$out/$name" --version)"

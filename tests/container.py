@@ -4,8 +4,9 @@
 No container can be started on the machines this project is built on (`podman run` fails:
 the runtime's setrlimit is refused), so this test does what a runtime does, by hand:
 
-1. `dist/build.sh` builds the static binary; it must run in an EMPTY root (the binary alone:
-   no libc, no /etc, no /tmp, no /proc) and serve both APIs there.
+1. `dist/build.sh` builds the static binary (profile-guided, as released, when SIGNSIM_PGO=on:
+   `.ci/run` sets it); it must run in an EMPTY root (the binary alone: no libc, no /etc, no
+   /tmp, no /proc) and serve both APIs there.
 2. `podman build --format docker` builds the image from `Containerfile`; its size (≤ 16 MiB),
    user (not root), port, labels and health check are read from `podman image inspect`.
 3. Its root filesystem is exported (`podman create` + `podman export`) and run from the
@@ -432,8 +433,10 @@ def main():
     os.chdir(REPO)
     atexit.register(kill_leftovers)
     started = time.monotonic()
-    sh("bash", "dist/build.sh", OUT)
-    log(f"built {BINARY}: {os.path.getsize(BINARY)} bytes in {time.monotonic() - started:.0f} s")
+    built = sh("bash", "dist/build.sh", OUT).strip().splitlines()[-1]
+    if os.environ.get("SIGNSIM_PGO") == "on":
+        check("profile-guided" in built, f"SIGNSIM_PGO=on builds with a profile: {built}")
+    log(f"built {BINARY}: {os.path.getsize(BINARY)} bytes in {time.monotonic() - started:.0f} s ({built})")
     with open(BINARY + ".sha256") as f:
         check(f.read().split()[1] == os.path.basename(BINARY), "the checksum file names the binary")
     sh("sha256sum", "-c", os.path.basename(BINARY) + ".sha256", cwd=OUT)

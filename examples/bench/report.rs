@@ -136,8 +136,12 @@ impl Report {
 
     /// The whole report as markdown, `footer` last.
     pub fn render(&self, footer: &str) -> String {
+        // run.sh passes what dist/build.sh said it built (`signsim-x86_64-linux (N bytes,
+        // profile-guided): signsim 0.2.0 …`); a run of the driver alone measured target/release.
+        let build = std::env::var("BENCH_BUILD")
+            .unwrap_or_else(|_| "target/release/signsim (cargo build --release)".into());
         let mut out = format!(
-            "signsim benchmark — release build, this machine, {CONNS} connections, {} s per case\n\n",
+            "signsim benchmark — {build}, this machine, {CONNS} connections, {} s per case\n\n",
             self.secs
         );
         out.push_str("| case | server CPU µs/req | × bare hyper | target | p50 µs | p99 µs | req/s | answers | failures |\n|---|---:|---:|---|---:|---:|---:|---:|---:|\n");

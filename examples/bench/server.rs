@@ -6,8 +6,15 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 /// A release binary `benches/run.sh` builds (`name`: `signsim` or `examples/…`), under
-/// `BENCH_TARGET_DIR` (run.sh passes its `CARGO_TARGET_DIR`), else `target`.
+/// `BENCH_TARGET_DIR` (run.sh passes its `CARGO_TARGET_DIR`), else `target`. `BENCH_SIGNSIM`
+/// names the signsim binary itself when it is built elsewhere: run.sh measures the one
+/// `dist/build.sh` ships, and `dist/pgo.sh` trains an instrumented one.
 pub fn release_bin(name: &str) -> String {
+    if name == "signsim" {
+        if let Ok(bin) = std::env::var("BENCH_SIGNSIM") {
+            return bin;
+        }
+    }
     let dir = std::env::var("BENCH_TARGET_DIR").unwrap_or_else(|_| "target".into());
     format!("{dir}/release/{name}")
 }
@@ -33,7 +40,7 @@ impl Mode {
     }
 }
 
-/// A running server process; killed when dropped (its data directory, if any, removed).
+/// A running server process; stopped when dropped (its data directory, if any, removed).
 pub struct Server {
     child: Child,
     /// `host:port`, as the first stdout line named it.
@@ -155,7 +162,20 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// SIGTERM, as a container runtime stops it, then SIGKILL if it has not exited within
+    /// 10 s: a server exits by its own path (an instrumented build writes its profile there).
     fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            // SAFETY: kill(2) on our own child's pid, which `child` has not reaped yet.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+            let t0 = std::time::Instant::now();
+            while t0.elapsed() < std::time::Duration::from_secs(10) {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
