@@ -137,9 +137,9 @@ impl Report {
     /// The whole report as markdown, `footer` last.
     pub fn render(&self, footer: &str) -> String {
         // run.sh passes what dist/build.sh said it built (`signsim-x86_64-linux (N bytes,
-        // profile-guided): signsim 0.2.0 …`); a run of the driver alone measured target/release.
-        let build = std::env::var("BENCH_BUILD")
-            .unwrap_or_else(|_| "target/release/signsim (cargo build --release)".into());
+        // profile-guided): signsim 0.2.0 …`); a run of the driver alone names its binary.
+        let build =
+            std::env::var("BENCH_BUILD").unwrap_or_else(|_| crate::server::release_bin("signsim"));
         let mut out = format!(
             "signsim benchmark — {build}, this machine, {CONNS} connections, {} s per case\n\n",
             self.secs
