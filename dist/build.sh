@@ -15,7 +15,7 @@
 # source (an instrumented build driven by the benchmark's load client). SIGNSIM_PGO=auto (the
 # default) does so when an llvm-profdata of rustc's LLVM version is at hand and says so when it
 # is not; =on fails without one (the release workflow); =off builds without (faster to build,
-# ~10–20 % more CPU a request: CONTRIBUTING.md, Benchmarks). The binary's behaviour is the same.
+# 11–17 % more server CPU a request: CONTRIBUTING.md, Benchmarks). Behaviour is the same.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-dist/out}
